@@ -1,0 +1,130 @@
+# newsdex - one non-recursive Makefile.
+#
+#   make            build libnewsdex and both programs under build/
+#   make run        install what is missing, build, index corpus/, search it
+#   make test       install what is missing, build, run every test
+#   make bench      small benchmark against Xapian and SQLite FTS5
+#   make install    PREFIX=/usr/local DESTDIR=
+#   SAN=1           AddressSanitizer + UndefinedBehaviorSanitizer
+#   WERROR=1        warnings are errors (CI)
+#   XAPIAN=0        build without the Xapian engine
+
+CC      ?= cc
+CXX     ?= c++
+PREFIX  ?= /usr/local
+XAPIAN  ?= 1
+B       := build
+
+WARN     := -Wall -Wextra -Wpedantic -Wshadow
+CWARN    := $(WARN) -Wstrict-prototypes -Wmissing-prototypes
+OPT      ?= -O2 -g
+CPPFLAGS += -Icore/include -Icore -D_GNU_SOURCE -MMD -MP
+CFLAGS   += -std=c11 $(OPT) $(CWARN) -fPIC -pthread
+CXXFLAGS += -std=c++17 $(OPT) $(WARN) -fPIC -pthread
+LDLIBS   += -lstemmer -lutf8proc -ljansson -lz -lm -lpthread
+
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+CXXFLAGS += -Werror
+endif
+ifeq ($(SAN),1)
+B        := build-san
+SANFL    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS   += $(SANFL)
+CXXFLAGS += $(SANFL)
+LDFLAGS  += $(SANFL)
+endif
+
+CORE_SRC := $(wildcard core/*.c core/util/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+ifeq ($(XAPIAN),1)
+CPPFLAGS += -DNDX_WITH_XAPIAN
+CXX_SRC  := $(wildcard core/xapian/*.cc)
+CORE_OBJ += $(CXX_SRC:%.cc=$(B)/%.o)
+LDLIBS   += -lxapian -lstdc++
+endif
+
+LIB      := $(B)/libnewsdex.a
+INDEXER  := $(B)/newsdex-index
+SEARCHER := $(B)/newsdex-search
+IDX_OBJ  := $(patsubst %.c,$(B)/%.o,$(wildcard indexer/*.c))
+SRCH_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard searcher/*.c))
+
+TEST_SRC := $(filter-out tests/test_main.c,$(wildcard tests/test_*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/test_main.o $(B)/tests/support.o
+TESTBIN  := $(B)/newsdex-tests
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+all: $(LIB) $(INDEXER) $(SEARCHER)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(INDEXER): $(IDX_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SEARCHER): $(SRCH_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The suite registry lists every tests/test_<name>.c; each defines
+# CU_TestInfo <name>_tests[].
+$(B)/tests/suites.inc: $(TEST_SRC)
+	@mkdir -p $(@D)
+	@for f in $(TEST_SRC); do n=$${f#tests/test_}; echo "SUITE($${n%.c})"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(B)/tests/test_main.o: tests/test_main.c $(B)/tests/suites.inc
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(B)/tests $(CFLAGS) -c $< -o $@
+
+$(TESTBIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+
+deps:
+	@scripts/install-deps
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TESTBIN)
+	@scripts/run-tests $(B)
+
+check: test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-example $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run --small
+
+fuzz: 
+	@scripts/fuzz-smoke
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include/newsdex $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(INDEXER) $(SEARCHER) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib
+	install -m 644 core/include/newsdex/*.h $(DESTDIR)$(PREFIX)/include/newsdex
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' scripts/newsdex.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/newsdex.pc
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps test check run bench fuzz install clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

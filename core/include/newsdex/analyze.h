@@ -1,0 +1,120 @@
+/*
+ * newsdex/analyze.h - the one analyzer shared by indexing, querying,
+ * snippets and both engines.
+ *
+ * Text is cut into tokens: runs of letters and digits (Unicode), with an
+ * apostrophe kept inside a word ("ukraine's"), and digits joined across
+ * ',' and '.' when a digit follows ("600,000" -> "600000", "3.5" -> "3.5").
+ * Each token is folded (Unicode case fold, accents stripped, NFKC) and
+ * stemmed with Snowball.  A hyphen or any other punctuation separates tokens.
+ *
+ * TERMS.  A passage is indexed as this set of terms (the same for both
+ * engines, so passage lengths agree):
+ *   surface   the folded token itself, e.g. "talks"     (with positions)
+ *   "Z"stem   the Snowball stem, e.g. "Ztalk"           (no positions)
+ *   "T"stem   a title word's stem, e.g. "Trubio"        (no positions)
+ * Folded tokens are lower case, so the upper-case prefixes never collide.
+ * Title words belong to the article's first passage: they take positions
+ * 0..t-1 and get surface, Z and T terms; the passage text then starts at
+ * position t+1, so that no phrase spans title and text.  A passage's length
+ * is the sum of the wdf of all its terms (what Xapian calls doclen).
+ */
+#ifndef NEWSDEX_ANALYZE_H
+#define NEWSDEX_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newsdex/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NDX_TERM_MAX 64 /* bytes; longer tokens are cut at a UTF-8 boundary */
+
+#define NDX_PREFIX_STEM 'Z'
+#define NDX_PREFIX_TITLE 'T'
+
+typedef struct ndx_analyzer ndx_analyzer;
+
+typedef struct ndx_token {
+    const char *text;  /* folded surface form, NUL-terminated */
+    uint32_t text_len; /* bytes */
+    const char *stem;  /* Snowball stem of text, NUL-terminated */
+    uint32_t stem_len; /* bytes */
+    uint32_t pos;      /* token ordinal, counting from first_pos */
+    uint32_t byte_off; /* bytes from the start of the analyzed input */
+    uint32_t byte_len; /* bytes of the original token in the input */
+} ndx_token;
+
+/* Called once per token; the token's strings are borrowed for the call.
+ * A non-zero return stops the analysis and is returned by ndx_analyze. */
+typedef int (*ndx_token_fn)(void *ctx, const ndx_token *tok);
+
+/*
+ * Creates an analyzer for a Snowball language ("english", "french", ...;
+ * NULL or "" means "english").  NDX_ENOTFOUND if libstemmer does not know
+ * the language.  The analyzer belongs to one thread.
+ */
+ndx_status ndx_analyzer_new(ndx_analyzer **out, const char *language);
+
+/* Frees an analyzer; accepts NULL. */
+void ndx_analyzer_free(ndx_analyzer *a);
+
+/* The language the analyzer stems for.  Borrowed until _free. */
+const char *ndx_analyzer_language(const ndx_analyzer *a);
+
+/*
+ * Tokenizes len bytes of UTF-8 text (invalid sequences are skipped as
+ * separators), calling fn for each token with positions counting from
+ * first_pos.  Returns NDX_OK, NDX_ENOMEM, or fn's non-zero result cast.
+ * *next_pos (may be NULL) receives the position after the last token.
+ */
+int ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
+                uint32_t first_pos, ndx_token_fn fn, void *ctx,
+                uint32_t *next_pos);
+
+/*
+ * Folds one word (case, accents) into out, at most out_cap bytes with the
+ * NUL; returns the length, 0 when the word has no letter or digit.
+ */
+size_t ndx_fold(const char *word, size_t len, char *out, size_t out_cap);
+
+/* ---- the term set of one passage ---------------------------------------- */
+
+typedef struct ndx_term {
+    const char *term;  /* NUL-terminated, with its prefix if any */
+    uint32_t term_len; /* bytes */
+    uint32_t wdf;      /* occurrences in the passage */
+    uint32_t pos_off;  /* index of its first position in ndx_termset.positions */
+    uint32_t pos_count;/* positions stored (wdf for surface terms, else 0) */
+} ndx_term;
+
+typedef struct ndx_termset {
+    ndx_term *terms;      /* sorted by term, bytewise (memcmp then length) */
+    size_t term_count;    /* distinct terms */
+    uint32_t *positions;  /* ascending within each surface term */
+    size_t position_count;
+    uint32_t length;      /* sum of wdf over all terms */
+    void *pool;           /* private storage */
+} ndx_termset;
+
+/* Zeroes a term set for first use. */
+void ndx_termset_init(ndx_termset *ts);
+
+/* Frees what a term set holds; accepts NULL. */
+void ndx_termset_free(ndx_termset *ts);
+
+/*
+ * Builds (replacing what ts held) the term set of one passage: title may be
+ * NULL (only the article's first passage has one).  NDX_OK or NDX_ENOMEM.
+ */
+ndx_status ndx_termset_build(ndx_termset *ts, ndx_analyzer *a,
+                             const char *title, size_t title_len,
+                             const char *text, size_t text_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,266 @@
+/*
+ * newsdex/index.h - an index: open, add articles, commit, search, get,
+ * stats; and the engine table that native and Xapian implement.
+ *
+ * ndx_index is the front: it splits articles into passages, picks the
+ * analyzer for the article's language, hands both to the engine, and after
+ * a search turns each hit's passage text into a highlighted snippet.  The
+ * engine (native or xapian) stores, ranks with BM25 over passages and
+ * groups by article.  An index opened for reading is immutable and may be
+ * searched from several threads only if ndx_index_thread_safe() says so;
+ * otherwise open one per thread (the Xapian engine).
+ */
+#ifndef NEWSDEX_INDEX_H
+#define NEWSDEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newsdex/analyze.h"
+#include "newsdex/article.h"
+#include "newsdex/ingest.h"
+#include "newsdex/query.h"
+#include "newsdex/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    NDX_OPEN_READ = 0,        /* search only */
+    NDX_OPEN_WRITE = 1u << 0, /* create, or replace the content on commit */
+    NDX_OPEN_ADD = 1u << 1    /* with WRITE: keep what is there, add to it */
+};
+
+typedef enum ndx_sort {
+    NDX_SORT_RELEVANCE = 0, /* score, then passage order */
+    NDX_SORT_NEWEST,        /* date descending, then score */
+    NDX_SORT_OLDEST         /* date ascending, then score */
+} ndx_sort;
+
+typedef enum ndx_group {
+    NDX_GROUP_ARTICLE = 0, /* best passage per article */
+    NDX_GROUP_PASSAGE      /* every matching passage */
+} ndx_group;
+
+/* BM25 parameters (DESIGN section 6). */
+typedef struct ndx_bm25 {
+    double k1;          /* 1.2 */
+    double k2;          /* 0: no extra part */
+    double k3;          /* 1 */
+    double b;           /* 0.75 */
+    double min_normlen; /* 0.5 */
+} ndx_bm25;
+
+void ndx_bm25_init(ndx_bm25 *p);
+
+typedef struct ndx_search_opts {
+    size_t k;               /* hits to return (10) */
+    size_t offset;          /* hits to skip first (0) */
+    ndx_sort sort;
+    ndx_group group;
+    int32_t from_days;      /* extra filter, NDX_DATE_NONE = open */
+    int32_t to_days;        /* extra filter, NDX_DATE_NONE = open */
+    const char *const *sources; /* extra filter: display names or keys; OR */
+    size_t source_count;
+    ndx_bm25 bm25;
+    int snippets;           /* 1: fill ndx_hit.snippet (default 1) */
+    size_t snippet_len;     /* bytes of passage text around matches (240) */
+    double budget_ms;       /* 0: no limit; else NDX_ETIMEOUT past it */
+} ndx_search_opts;
+
+void ndx_search_opts_init(ndx_search_opts *o);
+
+typedef struct ndx_hit {
+    const char *article;  /* article id */
+    uint32_t passage;     /* passage number within the article, from 0 */
+    double score;         /* BM25 */
+    int32_t date_days;    /* NDX_DATE_NONE when unknown */
+    const char *source;   /* display name */
+    const char *title;
+    const char *url;
+    const char *text;     /* the passage text (engine fills) */
+    const char *snippet;  /* highlighted with <b>..</b>, or NULL */
+    uint32_t matches;     /* matching passages of the article */
+    uint64_t order;       /* engine-wide passage ordinal (tie-break) */
+} ndx_hit;
+
+typedef struct ndx_results {
+    ndx_hit *hits;       /* count hits, best first */
+    size_t count;
+    uint64_t total;      /* matching articles (or passages by passage) */
+    double took_ms;      /* wall time of the search */
+    void *arena;         /* private: strings of the hits */
+} ndx_results;
+
+/* Frees results; accepts NULL. */
+void ndx_results_free(ndx_results *r);
+
+/* Copies a string into the results' memory (for engines). NULL on ENOMEM. */
+char *ndx_results_strdup(ndx_results *r, const char *s, size_t len);
+/* Appends one zeroed hit to the results (for engines). NULL on ENOMEM. */
+ndx_hit *ndx_results_push(ndx_results *r);
+
+typedef struct ndx_source_count {
+    char *name;      /* display name */
+    uint64_t count;  /* articles */
+} ndx_source_count;
+
+typedef struct ndx_stats {
+    const char *engine;        /* "native" or "xapian" */
+    uint64_t generation;       /* commits so far */
+    uint64_t articles;
+    uint64_t passages;
+    uint64_t terms;            /* distinct terms (surface + stems + title) */
+    uint64_t tokens;           /* sum of passage lengths */
+    int32_t first_days;        /* earliest date or NDX_DATE_NONE */
+    int32_t last_days;         /* latest date or NDX_DATE_NONE */
+    uint64_t undated;          /* articles without a date */
+    ndx_source_count *sources; /* by count descending, then name */
+    size_t source_count;
+    uint64_t segments;         /* live segments / shards */
+    uint64_t bytes_postings;   /* postings, positions and dictionary */
+    uint64_t bytes_text;       /* stored text */
+    uint64_t bytes_other;      /* columns, article table, manifest */
+} ndx_stats;
+
+/* Frees what stats own (not the struct); accepts NULL. */
+void ndx_stats_clear(ndx_stats *s);
+
+/* A whole article as stored. */
+typedef struct ndx_doc {
+    char *id, *source, *title, *url;
+    int32_t date_days;
+    char **passages;     /* stored passage texts */
+    size_t passage_count;
+} ndx_doc;
+
+void ndx_doc_free(ndx_doc *d);
+
+/* ---- the engine table ---------------------------------------------------- */
+
+#define NDX_ENGINE_OPS_VERSION 1
+
+/* Open-time options an engine may use. */
+typedef struct ndx_engine_config {
+    const char *language;   /* default analyzer language */
+    size_t memory_mb;       /* writer buffer before flushing a segment */
+    unsigned threads;       /* writer threads */
+    unsigned shards;        /* xapian: databases to split into (1) */
+    const char *const *remotes; /* xapian: "tcp:HOST:PORT" shards to search */
+    size_t remote_count;
+    int allow_partial;      /* xapian: answer when some shards are down */
+} ndx_engine_config;
+
+void ndx_engine_config_init(ndx_engine_config *c);
+
+typedef struct ndx_engine_ops {
+    unsigned version; /* NDX_ENGINE_OPS_VERSION */
+    const char *name; /* "native" or "xapian" */
+    /* Whether path holds an index of this engine (1) or not (0). */
+    int (*probe)(const char *path);
+    ndx_status (*open)(void **out, const char *path, unsigned flags,
+                       const ndx_engine_config *cfg);
+    /* Adds an article; an article with an id already present replaces it. */
+    ndx_status (*add)(void *eng, const ndx_article *a, const ndx_passages *p,
+                      ndx_analyzer *an);
+    ndx_status (*commit)(void *eng);
+    ndx_status (*search)(void *eng, const ndx_query *q,
+                         const ndx_search_opts *o, ndx_results *into);
+    ndx_status (*get)(void *eng, const char *article_id, ndx_doc **out);
+    ndx_status (*stats)(void *eng, ndx_stats *out);
+    /* Reopens at the newest commit when there is one (readers). 1 if it
+     * moved, 0 if not, or an error. */
+    int (*refresh)(void *eng);
+    int thread_safe;  /* 1: search may run in several threads at once */
+    void (*close)(void *eng);
+} ndx_engine_ops;
+
+extern const ndx_engine_ops ndx_native_engine;
+/* NULL when built without Xapian (XAPIAN=0). */
+const ndx_engine_ops *ndx_xapian_engine(void);
+
+/* ---- the front -------------------------------------------------------- */
+
+typedef struct ndx_index ndx_index;
+
+/*
+ * Opens or creates an index.  engine NULL means: for reading, detect it
+ * from the files; for writing, "native".  NDX_ENOTFOUND when reading a path
+ * with no index, NDX_ELOCKED when another writer holds it, NDX_ENOTSUP for
+ * an engine not built in, NDX_EVERSION/NDX_ECORRUPT for bad files.
+ */
+ndx_status ndx_index_open(ndx_index **out, const char *path, unsigned flags,
+                          const char *engine, const ndx_engine_config *cfg);
+
+/* Name of the engine of an open index.  Static storage. */
+const char *ndx_index_engine(const ndx_index *ix);
+
+/*
+ * Splits, analyzes and adds one article (an article whose id is already in
+ * the index replaces it).  *passages (may be NULL) receives the number of
+ * passages it gave; 0 means nothing was indexed (no text after cleaning).
+ */
+ndx_status ndx_index_add(ndx_index *ix, const ndx_article *a,
+                         size_t *passages);
+
+/* Sets split options and a cleaner used by later _add calls (borrowed). */
+void ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o);
+
+/* Makes everything added so far durable and visible to new readers. */
+ndx_status ndx_index_commit(ndx_index *ix);
+
+/*
+ * Parses and runs a query.  Filters in opts are combined (AND) with those
+ * in the text.  *out belongs to the caller (ndx_results_free).  A syntax
+ * error is NDX_ESYNTAX with the column in the message (and in *err_col
+ * when not NULL).
+ */
+ndx_status ndx_index_search(ndx_index *ix, const char *text,
+                            const ndx_search_opts *o, ndx_results **out,
+                            size_t *err_col);
+
+/* Runs an already parsed query (opts filters still apply). */
+ndx_status ndx_index_search_query(ndx_index *ix, const ndx_query *q,
+                                  const ndx_search_opts *o,
+                                  ndx_results **out);
+
+/* An article by id; NDX_ENOTFOUND if absent. */
+ndx_status ndx_index_get(ndx_index *ix, const char *article_id,
+                         ndx_doc **out);
+
+ndx_status ndx_index_stats(ndx_index *ix, ndx_stats *out);
+
+/* For readers: move to the newest commit if there is one (1), else 0. */
+int ndx_index_refresh(ndx_index *ix);
+
+/* Whether several threads may search this index at once. */
+int ndx_index_thread_safe(const ndx_index *ix);
+
+/* The analyzer of the index's default language (borrowed until _close). */
+ndx_analyzer *ndx_index_analyzer(ndx_index *ix);
+
+/* Closes; an index opened for writing and not committed loses its adds. */
+void ndx_index_close(ndx_index *ix);
+
+/* Verifies every checksum and structure of an index; NDX_ECORRUPT with a
+ * message naming the file and what is wrong. */
+ndx_status ndx_index_check(const char *path);
+
+/* ---- snippets (core/snippet.c) --------------------------------------- */
+
+/*
+ * Makes a snippet of at most about max_len bytes from passage text: the
+ * window with the most query words, cut at word boundaries, "…" where text
+ * was cut, every token whose surface form or "Z"stem is in q->highlight
+ * wrapped in <b>..</b>.  HTML-significant characters are not escaped (the
+ * JSON and terminal layers escape as they need).  Returns a malloc'd
+ * string (caller frees) or NULL on ENOMEM.
+ */
+char *ndx_snippet_make(ndx_analyzer *a, const ndx_query *q,
+                       const char *text, size_t text_len, size_t max_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,59 @@
+/*
+ * buf.h - growable byte buffers, varints and a bump arena.
+ *
+ * Small pieces every module uses.  A buffer owns its bytes; on allocation
+ * failure the functions return NDX_ENOMEM and leave the buffer as it was.
+ * Varints are LEB128 (7 bits a byte, low first, high bit = more).
+ */
+#ifndef NDX_UTIL_BUF_H
+#define NDX_UTIL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newsdex/status.h"
+
+typedef struct ndx_buf {
+    unsigned char *data; /* owned */
+    size_t len;          /* bytes used */
+    size_t cap;          /* bytes allocated */
+} ndx_buf;
+
+void ndx_buf_init(ndx_buf *b);
+void ndx_buf_free(ndx_buf *b);
+ndx_status ndx_buf_reserve(ndx_buf *b, size_t extra);
+ndx_status ndx_buf_put(ndx_buf *b, const void *p, size_t len);
+ndx_status ndx_buf_putc(ndx_buf *b, int c);
+ndx_status ndx_buf_puts(ndx_buf *b, const char *s);
+ndx_status ndx_buf_printf(ndx_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+ndx_status ndx_buf_put_u32le(ndx_buf *b, uint32_t v);
+ndx_status ndx_buf_put_u64le(ndx_buf *b, uint64_t v);
+ndx_status ndx_buf_put_varint(ndx_buf *b, uint64_t v);
+/* Appends s as the body of a JSON string (no quotes), escaping as needed;
+ * invalid UTF-8 becomes U+FFFD. */
+ndx_status ndx_buf_put_json_str(ndx_buf *b, const char *s, size_t len);
+/* Makes data a NUL-terminated string (the NUL is not counted in len). */
+ndx_status ndx_buf_cstr(ndx_buf *b);
+
+/* Decodes a varint from [*p, end); returns 0 and advances *p, or -1 when
+ * the bytes end early or the value overflows 64 bits. */
+int ndx_varint_get(const unsigned char **p, const unsigned char *end,
+                   uint64_t *v);
+uint32_t ndx_get_u32le(const unsigned char *p);
+uint64_t ndx_get_u64le(const unsigned char *p);
+
+/* A bump allocator: many small allocations freed in one call. */
+typedef struct ndx_arena ndx_arena;
+ndx_arena *ndx_arena_new(void);
+void ndx_arena_free(ndx_arena *a);
+void *ndx_arena_alloc(ndx_arena *a, size_t len);   /* 16-byte aligned, zeroed */
+char *ndx_arena_strdup(ndx_arena *a, const char *s, size_t len);
+
+/* Monotonic time in milliseconds. */
+double ndx_now_ms(void);
+
+#endif

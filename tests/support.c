@@ -1,0 +1,194 @@
+/*
+ * support.c - helpers shared by the test suites.
+ */
+#include "support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char root_dir[256];
+static unsigned tmp_serial;
+
+static void
+cleanup_root(void)
+{
+    char cmd[300];
+
+    if (root_dir[0] && !getenv("NDX_KEEP_TMP")) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", root_dir);
+    }
+}
+
+const char *
+t_tmpdir(void)
+{
+    static char path[300];
+    const char *base = getenv("TMPDIR");
+
+    if (!root_dir[0]) {
+        snprintf(root_dir, sizeof root_dir, "%s/ndxtest.XXXXXX",
+                 base ? base : "/tmp");
+        if (!mkdtemp(root_dir)) {
+            perror("mkdtemp");
+            exit(1);
+        }
+        atexit(cleanup_root);
+    }
+    snprintf(path, sizeof path, "%s/t%u", root_dir, ++tmp_serial);
+    if (mkdir(path, 0755) != 0) {
+        perror(path);
+        exit(1);
+    }
+    return path;
+}
+
+const char *
+t_prog(const char *name)
+{
+    static char path[2][300];
+    static int which;
+    const char *b = getenv("NDX_BUILD_DIR");
+
+    which ^= 1;
+    snprintf(path[which], sizeof path[which], "%s/%s", b ? b : "build", name);
+    return path[which];
+}
+
+static char *
+read_fd_all(FILE *f)
+{
+    size_t cap = 4096, len = 0, n;
+    char *s = malloc(cap);
+
+    while (s && (n = fread(s + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            char *t = realloc(s, cap * 2);
+            if (!t) {
+                free(s);
+                return NULL;
+            }
+            s = t;
+            cap *= 2;
+        }
+    }
+    if (s)
+        s[len] = '\0';
+    return s;
+}
+
+int
+t_run(const char *cmd, char **out, char **err)
+{
+    char errpath[] = "/tmp/ndxerr.XXXXXX";
+    char *full;
+    size_t len;
+    int fd = -1, status;
+    FILE *p;
+
+    if (err) {
+        fd = mkstemp(errpath);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    len = strlen(cmd) + sizeof errpath + 16;
+    full = malloc(len);
+    if (!full)
+        return -1;
+    if (err)
+        snprintf(full, len, "%s 2>%s", cmd, errpath);
+    else
+        snprintf(full, len, "%s", cmd);
+    p = popen(full, "r");
+    free(full);
+    if (!p)
+        return -1;
+    {
+        char *o = read_fd_all(p);
+        if (out)
+            *out = o;
+        else
+            free(o);
+    }
+    status = pclose(p);
+    if (err) {
+        *err = t_slurp(errpath, NULL);
+        unlink(errpath);
+    }
+    if (status == -1)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *
+t_slurp(const char *path, size_t *lenp)
+{
+    FILE *f = fopen(path, "rb");
+    char *s;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    if (!s)
+        return NULL;
+    s[n] = '\0';
+    if (lenp)
+        *lenp = (size_t)n;
+    return s;
+}
+
+int
+t_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+
+    if (!f)
+        return -1;
+    ok = fwrite(data, 1, len, f) == len;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+const char *
+t_corpora(void)
+{
+    static char path[512];
+    const char *e = getenv("NDX_CORPORA");
+    struct stat sb;
+
+    snprintf(path, sizeof path, "%s", e ? e : "../shared/corpora");
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return NULL;
+    return path;
+}
+
+size_t
+t_count(const char *hay, const char *needle)
+{
+    size_t n = 0, l = strlen(needle);
+    const char *p = hay;
+
+    if (!l)
+        return 0;
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += l;
+    }
+    return n;
+}
