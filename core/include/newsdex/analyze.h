@@ -77,7 +77,9 @@ int ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
 
 /*
  * Folds one word (case, accents) into out, at most out_cap bytes with the
- * NUL; returns the length, 0 when the word has no letter or digit.
+ * NUL; returns the length, 0 when the word has no letter or digit.  The
+ * word is tokenized as text is and its folded tokens are written one after
+ * the other, so separators vanish: "USA Today" gives "usatoday".
  */
 size_t ndx_fold(const char *word, size_t len, char *out, size_t out_cap);
 

@@ -81,6 +81,14 @@ ndx_status ndx_date_parse(const char *s, size_t len, int32_t *days,
 ndx_status ndx_date_parse_range(const char *s, size_t len, int32_t *first,
                                 int32_t *last);
 
+/*
+ * Finds the first date expression in free text (any form ndx_date_parse
+ * accepts, starting at a word boundary; a weekday before it is allowed
+ * but not needed), for guessing an article's date.  NDX_OK with *days set,
+ * or NDX_ENOTFOUND when the text holds none.
+ */
+ndx_status ndx_date_find(const char *text, size_t len, int32_t *days);
+
 /* ---- sources (core/source.c) ------------------------------------------- */
 
 /*

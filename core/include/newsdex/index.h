@@ -91,6 +91,8 @@ typedef struct ndx_results {
     uint64_t total;      /* matching articles (or passages by passage) */
     double took_ms;      /* wall time of the search */
     void *arena;         /* private: strings of the hits */
+    int partial;         /* 1: some shards did not answer (allow_partial) */
+    const char *warning; /* which shards, or NULL (in the results' memory) */
 } ndx_results;
 
 /* Frees results; accepts NULL. */
@@ -174,6 +176,9 @@ typedef struct ndx_engine_ops {
     int (*refresh)(void *eng);
     int thread_safe;  /* 1: search may run in several threads at once */
     void (*close)(void *eng);
+    /* Verifies every file of the index at path (may be NULL: then
+     * ndx_index_check answers NDX_ENOTSUP for this engine). */
+    ndx_status (*check)(const char *path);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
@@ -203,6 +208,10 @@ const char *ndx_index_engine(const ndx_index *ix);
  */
 ndx_status ndx_index_add(ndx_index *ix, const ndx_article *a,
                          size_t *passages);
+
+/* Whether articles in lang get their own stemmer (1) or fall back to the
+ * index's default language (0). */
+int ndx_index_language_known(ndx_index *ix, const char *lang);
 
 /* Sets split options and a cleaner used by later _add calls (borrowed). */
 void ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o);

@@ -42,6 +42,8 @@ typedef struct ndx_ingest_stats {
     uint64_t bytes_in;    /* bytes read from disk (compressed size) */
     uint64_t bytes_text;  /* bytes of raw input after decompression */
     uint64_t skipped[NDX_SKIP_REASON_COUNT]; /* records per reason */
+    uint64_t replaced;    /* articles yielded again under an earlier id
+                             (same id or same url): the later one wins */
 } ndx_ingest_stats;
 
 /* Warning callback: file may be NULL, line 0 when not known. */

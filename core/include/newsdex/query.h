@@ -12,8 +12,28 @@
  * a AND (b OR c)), as in most web search syntaxes.  Filters apply to the
  * whole query wherever they stand.  A query of only filters matches every
  * passage that passes them (NDX_Q_ALL).  Words that analyze into several
- * tokens ("Russia-Ukraine", "U.S.") become a phrase.  Identical terms in
- * one AND or OR are merged into one leaf with wqf = occurrences.
+ * tokens ("Russia-Ukraine", "U.S.") become a phrase; words of punctuation
+ * only are skipped.  Identical terms in one AND or OR are merged into one
+ * leaf with wqf = occurrences.  A quoted single word is a PHRASE of one
+ * term: it matches that surface form only (unstemmed), which engines look
+ * up as the surface term.  title: marks a TERM ("T"stem), or a PHRASE or
+ * PREFIX to be matched in the title's positions only.
+ *
+ * Exclusions.  The words of a sequence and its exclusions ("-word",
+ * "-\"phrase\"", "-(group)", "NOT word") become NOT(kids[0] = AND of the
+ * rest, kids[1] = OR of the excluded).  A query with only exclusions is an
+ * error; filters cannot be excluded.
+ *
+ * Describe form (ndx_query_describe), stable for tests and --explain:
+ *   TERM     the term itself, "^wqf" appended when wqf > 1: Zsecur^2
+ *   PHRASE   (PHRASE security guarantee), title: (TPHRASE a b)
+ *   PREFIX   (PREFIX ukr), title: (TPREFIX ukr)
+ *   AND OR   (AND k1 k2 ...), (OR Za Zb)
+ *   NOT      (NOT positive excluded), e.g. (NOT Za (OR Zb Zc))
+ *   ALL      ALL
+ * followed by the filters that are set, in this order:
+ *   " source=KEY" for each source, " from=YYYY-MM-DD", " to=YYYY-MM-DD".
+ * Columns in error messages and in ndx_qnode.col count characters from 1.
  */
 #ifndef NEWSDEX_QUERY_H
 #define NEWSDEX_QUERY_H
@@ -41,7 +61,7 @@ typedef enum ndx_qkind {
 typedef struct ndx_qnode ndx_qnode;
 struct ndx_qnode {
     ndx_qkind kind;
-    char **terms;       /* TERM 1, PHRASE >= 2, PREFIX 1 (folded prefix) */
+    char **terms;       /* TERM 1, PHRASE >= 1, PREFIX 1 (folded prefix) */
     size_t term_count;
     uint32_t wqf;       /* TERM: times the term stands in its AND/OR (>= 1) */
     int title;          /* 1 when written with title: */
@@ -58,7 +78,8 @@ typedef struct ndx_query {
     size_t source_count;
     int32_t from_days;      /* first day allowed or NDX_DATE_NONE */
     int32_t to_days;        /* last day allowed or NDX_DATE_NONE */
-    char **highlight;       /* surface forms and "Z" stems to highlight */
+    char **highlight;       /* surface forms, "Z" stems and "prefix*"
+                               of the positive words, without repeats */
     size_t highlight_count;
     void *arena;            /* private: all the query's memory */
 } ndx_query;

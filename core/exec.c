@@ -1,0 +1,1012 @@
+/*
+ * exec.c - evaluates a query tree over the native engine's segments and
+ * ranks passages with BM25.
+ *
+ * Evaluation is document-at-a-time: per segment, a tree of cursors (term,
+ * AND, OR, NOT, phrase, all) walks passage ids in increasing order; each
+ * candidate passes the article filters (deleted, source, date) before it
+ * is scored.  Scores are Xapian 1.4's BM25Weight with collection
+ * statistics taken over every segment, so that the ranking does not depend
+ * on how the index is split.  Passages of an article are contiguous, so
+ * grouping by article needs only the current article's accumulator; a
+ * bounded heap keeps the best offset + k.  Parsing, snippets and the
+ * strings of the results' articles are left to other modules.
+ */
+#include "native.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX_MAX_TERMS 2048 /* expansions of one word* */
+#define PHRASE_POS_MAX 4096   /* positions read per term and passage */
+
+typedef enum ckind { C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL } ckind;
+
+typedef struct cur cur;
+struct cur {
+    ckind kind;
+    uint32_t id;   /* current passage or NDX_PID_END */
+    ndx_pcur pc;   /* C_TERM */
+    double tw;     /* C_TERM: BM25 term weight */
+    cur **kids;
+    size_t n;
+    uint32_t all_n;   /* C_ALL: passages in the segment */
+    uint32_t *posbuf; /* C_PHRASE: n * PHRASE_POS_MAX */
+};
+
+/* Global statistics of one term. */
+typedef struct tstat {
+    const char *term;
+    size_t len;
+    uint64_t df;
+} tstat;
+
+/* Expansions of one PREFIX node. */
+typedef struct pexp {
+    const ndx_qnode *node;
+    tstat *terms;
+    size_t count;
+} pexp;
+
+typedef struct ectx {
+    const nview *v;
+    const ndx_search_opts *o;
+    ndx_arena *arena;
+    tstat *stats;
+    size_t stat_count, stat_cap;
+    pexp *exps;
+    size_t exp_count, exp_cap;
+    double avlen;
+    int corrupt;
+    const char *corrupt_path;
+} ectx;
+
+/* ---- statistics ----------------------------------------------------------- */
+
+static ndx_status
+term_df(ectx *e, const char *term, size_t len, uint64_t *df)
+{
+    size_t i;
+    uint64_t sum = 0;
+
+    for (i = 0; i < e->stat_count; i++)
+        if (e->stats[i].len == len && memcmp(e->stats[i].term, term, len) == 0) {
+            *df = e->stats[i].df;
+            return NDX_OK;
+        }
+    for (i = 0; i < e->v->count; i++) {
+        ndx_seg_term t;
+        int r = ndx_seg_lookup(e->v->segs[i], term, len, &t);
+
+        if (r < 0)
+            return (ndx_status)r;
+        if (r)
+            sum += t.df;
+    }
+    if (e->stat_count == e->stat_cap) {
+        size_t cap = e->stat_cap ? e->stat_cap * 2 : 16;
+        tstat *ns = realloc(e->stats, cap * sizeof *ns);
+
+        if (!ns)
+            return ndx_error(NDX_ENOMEM, "out of memory (query statistics)");
+        e->stats = ns;
+        e->stat_cap = cap;
+    }
+    e->stats[e->stat_count].term = term;
+    e->stats[e->stat_count].len = len;
+    e->stats[e->stat_count].df = sum;
+    e->stat_count++;
+    *df = sum;
+    return NDX_OK;
+}
+
+/* Xapian 1.4 BM25Weight::init: the part of the weight fixed per term. */
+static double
+term_weight(const ectx *e, uint64_t df, uint32_t wqf)
+{
+    const ndx_bm25 *p = &e->o->bm25;
+    double N = (double)e->v->passages, n = (double)df;
+    double tw = (N - n + 0.5) / (n + 0.5);
+    double w;
+
+    if (tw < 2)
+        tw = tw * 0.5 + 1;
+    w = log(tw);
+    if (p->k3 != 0)
+        w *= (p->k3 + 1) * wqf / (p->k3 + wqf);
+    w *= (p->k1 + 1);
+    return w;
+}
+
+typedef struct pcollect {
+    ectx *e;
+    pexp *x;
+    size_t cap;
+    int too_many;
+} pcollect;
+
+static int
+collect_prefix(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
+{
+    pcollect *pc = ctx;
+    pexp *x = pc->x;
+    size_t i;
+
+    for (i = 0; i < x->count; i++)
+        if (x->terms[i].len == len && memcmp(x->terms[i].term, term, len) == 0) {
+            x->terms[i].df += t->df;
+            return 0;
+        }
+    if (x->count == PREFIX_MAX_TERMS) {
+        pc->too_many = 1;
+        return 1;
+    }
+    if (x->count == pc->cap) {
+        size_t cap = pc->cap ? pc->cap * 2 : 16;
+        tstat *nt = realloc(x->terms, cap * sizeof *nt);
+
+        if (!nt)
+            return 2;
+        x->terms = nt;
+        pc->cap = cap;
+    }
+    x->terms[x->count].term = ndx_arena_strdup(pc->e->arena, term, len);
+    if (!x->terms[x->count].term)
+        return 2;
+    x->terms[x->count].len = len;
+    x->terms[x->count].df = t->df;
+    x->count++;
+    return 0;
+}
+
+static int
+cmp_tstat(const void *a, const void *b)
+{
+    const tstat *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->term, y->term, n);
+
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static ndx_status
+expand_prefix(ectx *e, const ndx_qnode *node, pexp **out)
+{
+    pcollect pc;
+    size_t i;
+    pexp *x;
+
+    for (i = 0; i < e->exp_count; i++)
+        if (e->exps[i].node == node) {
+            *out = &e->exps[i];
+            return NDX_OK;
+        }
+    if (e->exp_count == e->exp_cap) {
+        size_t cap = e->exp_cap ? e->exp_cap * 2 : 4;
+        pexp *nx = realloc(e->exps, cap * sizeof *nx);
+
+        if (!nx)
+            return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
+        e->exps = nx;
+        e->exp_cap = cap;
+    }
+    x = &e->exps[e->exp_count++];
+    memset(x, 0, sizeof *x);
+    x->node = node;
+    memset(&pc, 0, sizeof pc);
+    pc.e = e;
+    pc.x = x;
+    for (i = 0; i < e->v->count; i++) {
+        int r = ndx_seg_prefix(e->v->segs[i], node->terms[0],
+                               strlen(node->terms[0]), collect_prefix, &pc);
+
+        if (pc.too_many)
+            return ndx_error(NDX_ELIMIT,
+                             "'%s*' matches more than %d words; make the "
+                             "prefix longer",
+                             node->terms[0], PREFIX_MAX_TERMS);
+        if (r == 2)
+            return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
+        if (r < 0)
+            return (ndx_status)r;
+    }
+    if (x->count > 1)
+        qsort(x->terms, x->count, sizeof *x->terms, cmp_tstat);
+    *out = x;
+    return NDX_OK;
+}
+
+/* ---- cursors ------------------------------------------------------------ */
+
+static cur *
+cur_new(ectx *e, ckind kind, size_t kids)
+{
+    cur *c = ndx_arena_alloc(e->arena, sizeof *c);
+
+    if (!c)
+        return NULL;
+    c->kind = kind;
+    c->id = NDX_PID_END;
+    if (kids) {
+        c->kids = ndx_arena_alloc(e->arena, kids * sizeof *c->kids);
+        if (!c->kids)
+            return NULL;
+    }
+    return c;
+}
+
+static void cur_seek(cur *c, uint32_t t);
+static void cur_next(cur *c);
+
+static void
+and_align(cur *c, uint32_t t)
+{
+    size_t i;
+
+    for (;;) {
+        int agreed = 1;
+
+        for (i = 0; i < c->n; i++) {
+            cur_seek(c->kids[i], t);
+            if (c->kids[i]->id == NDX_PID_END) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            if (c->kids[i]->id > t) {
+                t = c->kids[i]->id;
+                agreed = 0;
+                break;
+            }
+        }
+        if (agreed) {
+            c->id = t;
+            return;
+        }
+    }
+}
+
+static int
+has_pos(const uint32_t *p, int n, uint32_t want)
+{
+    int lo = 0, hi = n - 1;
+
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+
+        if (p[mid] == want)
+            return 1;
+        if (p[mid] < want)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+/* Whether the phrase's terms stand at consecutive positions. */
+static int
+phrase_ok(cur *c)
+{
+    int counts[16];
+    size_t i;
+    int k;
+
+    for (i = 0; i < c->n; i++) {
+        counts[i] = ndx_pcur_positions(&c->kids[i]->pc,
+                                       c->posbuf + i * PHRASE_POS_MAX,
+                                       PHRASE_POS_MAX);
+        if (counts[i] <= 0)
+            return 0;
+    }
+    for (k = 0; k < counts[0]; k++) {
+        uint32_t p = c->posbuf[k];
+
+        for (i = 1; i < c->n; i++)
+            if (!has_pos(c->posbuf + i * PHRASE_POS_MAX, counts[i],
+                         p + (uint32_t)i))
+                break;
+        if (i == c->n)
+            return 1;
+    }
+    return 0;
+}
+
+static void
+phrase_align(cur *c, uint32_t t)
+{
+    for (;;) {
+        and_align(c, t);
+        if (c->id == NDX_PID_END || phrase_ok(c))
+            return;
+        t = c->id + 1;
+    }
+}
+
+static void
+or_min(cur *c)
+{
+    uint32_t m = NDX_PID_END;
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        if (c->kids[i]->id < m)
+            m = c->kids[i]->id;
+    c->id = m;
+}
+
+static void
+not_settle(cur *c)
+{
+    cur *pos = c->kids[0], *neg = c->kids[1];
+
+    while (pos->id != NDX_PID_END) {
+        cur_seek(neg, pos->id);
+        if (neg->id != pos->id)
+            break;
+        cur_next(pos);
+    }
+    c->id = pos->id;
+}
+
+static void
+cur_next(cur *c)
+{
+    size_t i;
+
+    if (c->id == NDX_PID_END)
+        return;
+    switch (c->kind) {
+    case C_NONE:
+        break;
+    case C_TERM:
+        ndx_pcur_next(&c->pc);
+        c->id = c->pc.id;
+        break;
+    case C_AND:
+        and_align(c, c->id + 1);
+        break;
+    case C_PHRASE:
+        phrase_align(c, c->id + 1);
+        break;
+    case C_OR: {
+        uint32_t cur_id = c->id;
+
+        for (i = 0; i < c->n; i++)
+            if (c->kids[i]->id == cur_id)
+                cur_next(c->kids[i]);
+        or_min(c);
+        break;
+    }
+    case C_NOT:
+        cur_next(c->kids[0]);
+        not_settle(c);
+        break;
+    case C_ALL:
+        c->id = c->id + 1 < c->all_n ? c->id + 1 : NDX_PID_END;
+        break;
+    }
+}
+
+static void
+cur_seek(cur *c, uint32_t t)
+{
+    size_t i;
+
+    if (c->id == NDX_PID_END || c->id >= t)
+        return;
+    switch (c->kind) {
+    case C_NONE:
+        break;
+    case C_TERM:
+        ndx_pcur_seek(&c->pc, t);
+        c->id = c->pc.id;
+        break;
+    case C_AND:
+        and_align(c, t);
+        break;
+    case C_PHRASE:
+        phrase_align(c, t);
+        break;
+    case C_OR:
+        for (i = 0; i < c->n; i++)
+            cur_seek(c->kids[i], t);
+        or_min(c);
+        break;
+    case C_NOT:
+        cur_seek(c->kids[0], t);
+        not_settle(c);
+        break;
+    case C_ALL:
+        c->id = t < c->all_n ? t : NDX_PID_END;
+        break;
+    }
+}
+
+/* Positions a fresh cursor on its first match. */
+static void
+cur_start(cur *c)
+{
+    size_t i;
+
+    switch (c->kind) {
+    case C_NONE:
+        c->id = NDX_PID_END;
+        break;
+    case C_TERM:
+        c->id = c->pc.id;
+        break;
+    case C_AND:
+    case C_PHRASE:
+        for (i = 0; i < c->n; i++)
+            cur_start(c->kids[i]);
+        c->id = 0;
+        if (c->kind == C_AND)
+            and_align(c, 0);
+        else
+            phrase_align(c, 0);
+        break;
+    case C_OR:
+        for (i = 0; i < c->n; i++)
+            cur_start(c->kids[i]);
+        or_min(c);
+        break;
+    case C_NOT:
+        cur_start(c->kids[0]);
+        cur_start(c->kids[1]);
+        not_settle(c);
+        break;
+    case C_ALL:
+        c->id = c->all_n ? 0 : NDX_PID_END;
+        break;
+    }
+}
+
+/* The BM25 sum of the cursor's matching terms at its passage; K is
+ * k1 * (normlen * b + 1 - b) for that passage. */
+static double
+cur_score(const cur *c, double K)
+{
+    double s = 0;
+    size_t i;
+
+    switch (c->kind) {
+    case C_TERM: {
+        double wdf = (double)ndx_pcur_wdf(&c->pc);
+
+        return c->tw * (wdf / (K + wdf));
+    }
+    case C_AND:
+    case C_PHRASE:
+        for (i = 0; i < c->n; i++)
+            s += cur_score(c->kids[i], K);
+        return s;
+    case C_OR:
+        for (i = 0; i < c->n; i++)
+            if (c->kids[i]->id == c->id)
+                s += cur_score(c->kids[i], K);
+        return s;
+    case C_NOT:
+        return cur_score(c->kids[0], K);
+    default:
+        return 0;
+    }
+}
+
+static int
+cur_corrupt(const cur *c)
+{
+    size_t i;
+
+    if (c->kind == C_TERM)
+        return c->pc.corrupt;
+    for (i = 0; i < c->n; i++)
+        if (cur_corrupt(c->kids[i]))
+            return 1;
+    return 0;
+}
+
+static ndx_status
+term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
+            uint32_t wqf, cur **out)
+{
+    ndx_seg_term t;
+    int r = ndx_seg_lookup(s, term, strlen(term), &t);
+    cur *c;
+
+    if (r < 0)
+        return (ndx_status)r;
+    c = cur_new(e, r ? C_TERM : C_NONE, 0);
+    if (!c)
+        return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+    if (r) {
+        ndx_pcur_init(&c->pc, s, &t);
+        c->tw = term_weight(e, df, wqf);
+    }
+    *out = c;
+    return NDX_OK;
+}
+
+static ndx_status
+build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
+{
+    const ndx_seg *s = e->v->segs[segi];
+    ndx_status st;
+    uint64_t df;
+    size_t i;
+    cur *c;
+
+    *out = NULL;
+    switch (q->kind) {
+    case NDX_Q_TERM:
+        if ((st = term_df(e, q->terms[0], strlen(q->terms[0]), &df)))
+            return st;
+        return term_cursor(e, s, q->terms[0], df, q->wqf ? q->wqf : 1, out);
+    case NDX_Q_PHRASE:
+        if (q->term_count == 1) {
+            if ((st = term_df(e, q->terms[0], strlen(q->terms[0]), &df)))
+                return st;
+            return term_cursor(e, s, q->terms[0], df, 1, out);
+        }
+        if (q->term_count > 16)
+            return ndx_error(NDX_ELIMIT,
+                             "phrase at column %u has more than 16 words",
+                             q->col);
+        c = cur_new(e, C_PHRASE, q->term_count);
+        if (!c)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        c->n = q->term_count;
+        for (i = 0; i < q->term_count; i++) {
+            if ((st = term_df(e, q->terms[i], strlen(q->terms[i]), &df)) ||
+                (st = term_cursor(e, s, q->terms[i], df, 1, &c->kids[i])))
+                return st;
+            if (c->kids[i]->kind == C_NONE) {
+                *out = c->kids[i];
+                return NDX_OK;
+            }
+        }
+        c->posbuf = ndx_arena_alloc(e->arena, c->n * PHRASE_POS_MAX *
+                                                  sizeof(uint32_t));
+        if (!c->posbuf)
+            return ndx_error(NDX_ENOMEM, "out of memory (phrase)");
+        *out = c;
+        return NDX_OK;
+    case NDX_Q_PREFIX: {
+        pexp *x = NULL;
+
+        if ((st = expand_prefix(e, q, &x)))
+            return st;
+        c = cur_new(e, C_OR, x->count);
+        if (!c)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        for (i = 0; i < x->count; i++) {
+            cur *k;
+
+            if ((st = term_cursor(e, s, x->terms[i].term, x->terms[i].df, 1,
+                                  &k)))
+                return st;
+            if (k->kind != C_NONE)
+                c->kids[c->n++] = k;
+        }
+        if (c->n == 0)
+            c->kind = C_NONE;
+        *out = c;
+        return NDX_OK;
+    }
+    case NDX_Q_AND:
+    case NDX_Q_OR:
+        c = cur_new(e, q->kind == NDX_Q_AND ? C_AND : C_OR, q->kid_count);
+        if (!c)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        for (i = 0; i < q->kid_count; i++) {
+            cur *k;
+
+            if ((st = build(e, segi, q->kids[i], &k)))
+                return st;
+            if (k->kind == C_NONE) {
+                if (q->kind == NDX_Q_AND) {
+                    /* Still build the rest: their statistics are needed
+                     * by no one, so stop here. */
+                    *out = k;
+                    return NDX_OK;
+                }
+                continue;
+            }
+            c->kids[c->n++] = k;
+        }
+        if (c->n == 0)
+            c->kind = C_NONE;
+        else if (c->n == 1)
+            c = c->kids[0];
+        *out = c;
+        return NDX_OK;
+    case NDX_Q_NOT: {
+        cur *pos, *neg;
+
+        if (q->kid_count != 2)
+            return ndx_error(NDX_EINVAL, "NOT node needs two parts");
+        if ((st = build(e, segi, q->kids[0], &pos)))
+            return st;
+        if (pos->kind == C_NONE) {
+            *out = pos;
+            return NDX_OK;
+        }
+        if ((st = build(e, segi, q->kids[1], &neg)))
+            return st;
+        if (neg->kind == C_NONE) {
+            *out = pos;
+            return NDX_OK;
+        }
+        c = cur_new(e, C_NOT, 2);
+        if (!c)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        c->n = 2;
+        c->kids[0] = pos;
+        c->kids[1] = neg;
+        *out = c;
+        return NDX_OK;
+    }
+    case NDX_Q_ALL:
+        c = cur_new(e, C_ALL, 0);
+        if (!c)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        c->all_n = (uint32_t)s->passages;
+        *out = c;
+        return NDX_OK;
+    }
+    return ndx_error(NDX_EINVAL, "unknown query node");
+}
+
+/* ---- top-k --------------------------------------------------------------- */
+
+typedef struct cand {
+    double score;
+    int32_t date;     /* NDX_DATE_NONE sorts last either way */
+    uint32_t seg;
+    uint32_t pid;
+    uint32_t matches;
+    uint64_t order;   /* global passage ordinal */
+} cand;
+
+typedef struct topk {
+    cand *h;
+    size_t n, cap;
+    ndx_sort sort;
+} topk;
+
+/* 1 when a ranks before b. */
+static int
+better(const topk *t, const cand *a, const cand *b)
+{
+    if (t->sort != NDX_SORT_RELEVANCE && a->date != b->date) {
+        if (a->date == NDX_DATE_NONE)
+            return 0;
+        if (b->date == NDX_DATE_NONE)
+            return 1;
+        return t->sort == NDX_SORT_NEWEST ? a->date > b->date
+                                          : a->date < b->date;
+    }
+    if (a->score != b->score)
+        return a->score > b->score;
+    return a->order < b->order;
+}
+
+/* The heap keeps the worst of the kept at its root. */
+static void
+heap_sift_down(topk *t, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        cand tmp;
+
+        if (l < t->n && better(t, &t->h[w], &t->h[l]))
+            w = l;
+        if (r < t->n && better(t, &t->h[w], &t->h[r]))
+            w = r;
+        if (w == i)
+            return;
+        tmp = t->h[i];
+        t->h[i] = t->h[w];
+        t->h[w] = tmp;
+        i = w;
+    }
+}
+
+static void
+topk_add(topk *t, const cand *c)
+{
+    size_t i;
+
+    if (t->cap == 0)
+        return;
+    if (t->n < t->cap) {
+        i = t->n++;
+        t->h[i] = *c;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            cand tmp;
+
+            if (!better(t, &t->h[p], &t->h[i]))
+                break;
+            tmp = t->h[p];
+            t->h[p] = t->h[i];
+            t->h[i] = tmp;
+            i = p;
+        }
+        return;
+    }
+    if (better(t, c, &t->h[0])) {
+        t->h[0] = *c;
+        heap_sift_down(t, 0);
+    }
+}
+
+static int
+cmp_cand(const void *a, const void *b, void *ctx)
+{
+    const topk *t = ctx;
+
+    if (better(t, a, b))
+        return -1;
+    if (better(t, b, a))
+        return 1;
+    return 0;
+}
+
+/* ---- search ----------------------------------------------------------- */
+
+static int
+key_in(const char *key, const char *const *keys, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+static ndx_status
+fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
+{
+    const ndx_seg *s = v->segs[c->seg];
+    ndx_seg_article a;
+    const char *id, *title, *url;
+    uint32_t art;
+    ndx_hit *h;
+    ndx_status st;
+
+    if (ndx_seg_passage(s, c->pid, &art, NULL) != 0 ||
+        ndx_seg_article_get(s, art, &a) != 0 ||
+        ndx_seg_article_strings(s, &a, &id, &title, &url) != 0)
+        return ndx_error(NDX_ECORRUPT, "%s: damaged article table; rebuild "
+                                       "the index",
+                         s->path);
+    if ((st = ndx_seg_text(s, c->pid, text)))
+        return st;
+    h = ndx_results_push(into);
+    if (!h)
+        return ndx_error(NDX_ENOMEM, "out of memory (results)");
+    h->article = ndx_results_strdup(into, id, strlen(id));
+    h->title = ndx_results_strdup(into, title, strlen(title));
+    h->url = ndx_results_strdup(into, url, strlen(url));
+    h->source = ndx_results_strdup(into, s->sources[a.source].name,
+                                   strlen(s->sources[a.source].name));
+    h->text = ndx_results_strdup(into, (const char *)text->data, text->len);
+    if (!h->article || !h->title || !h->url || !h->source || !h->text)
+        return ndx_error(NDX_ENOMEM, "out of memory (results)");
+    h->passage = c->pid - a.first;
+    h->score = c->score;
+    h->date_days = a.date_days;
+    h->matches = c->matches;
+    h->order = c->order;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
+                ndx_results *into)
+{
+    ectx e;
+    topk top;
+    ndx_status st = NDX_OK;
+    int32_t from = NDX_DATE_NONE, to = NDX_DATE_NONE;
+    char **opt_keys = NULL;
+    size_t segi, i, want;
+    uint64_t total = 0, seen = 0;
+    double deadline = o->budget_ms > 0 ? ndx_now_ms() + o->budget_ms : 0;
+    uint8_t *allowed = NULL;
+    ndx_buf text;
+
+    memset(&e, 0, sizeof e);
+    memset(&top, 0, sizeof top);
+    ndx_buf_init(&text);
+    e.v = v;
+    e.o = o;
+    e.arena = ndx_arena_new();
+    e.avlen = v->passages ? (double)v->total_len / (double)v->passages : 1;
+    if (e.avlen <= 0)
+        e.avlen = 1;
+    want = o->offset + o->k;
+    top.sort = o->sort;
+    top.cap = want;
+    top.h = malloc((want ? want : 1) * sizeof *top.h);
+    if (!e.arena || !top.h) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+        goto fail;
+    }
+    /* Date range: the intersection of the query's and the options'. */
+    from = q->from_days;
+    to = q->to_days;
+    if (o->from_days != NDX_DATE_NONE &&
+        (from == NDX_DATE_NONE || o->from_days > from))
+        from = o->from_days;
+    if (o->to_days != NDX_DATE_NONE && (to == NDX_DATE_NONE || o->to_days < to))
+        to = o->to_days;
+    if (o->source_count) {
+        opt_keys = ndx_arena_alloc(e.arena, o->source_count * sizeof *opt_keys);
+        if (!opt_keys) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+            goto fail;
+        }
+        for (i = 0; i < o->source_count; i++) {
+            char key[256];
+            size_t n = ndx_source_key(o->sources[i], key, sizeof key);
+
+            opt_keys[i] = ndx_arena_strdup(e.arena, key, n);
+            if (!opt_keys[i]) {
+                st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+                goto fail;
+            }
+        }
+    }
+
+    for (segi = 0; segi < v->count; segi++) {
+        const ndx_seg *s = v->segs[segi];
+        int filter_src = q->source_count || o->source_count;
+        uint32_t cur_art = UINT32_MAX;
+        cand best;
+        cur *root;
+        ndx_seg_article art;
+        int art_ok = 0;
+
+        memset(&art, 0, sizeof art);
+
+        if (from != NDX_DATE_NONE && to != NDX_DATE_NONE && from > to)
+            break;
+        /* Skip segments whose dates cannot pass. */
+        if ((from != NDX_DATE_NONE && s->last_days != NDX_DATE_NONE &&
+             s->last_days < from && s->first_days != NDX_DATE_NONE) ||
+            (to != NDX_DATE_NONE && s->first_days != NDX_DATE_NONE &&
+             s->first_days > to))
+            continue;
+        if (filter_src) {
+            int any = 0;
+
+            free(allowed);
+            allowed = calloc(s->source_count ? s->source_count : 1, 1);
+            if (!allowed) {
+                st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+                goto fail;
+            }
+            for (i = 0; i < s->source_count; i++) {
+                const char *k = s->sources[i].key;
+
+                allowed[i] =
+                    (!q->source_count ||
+                     key_in(k, (const char *const *)q->sources,
+                            q->source_count)) &&
+                    (!o->source_count ||
+                     key_in(k, (const char *const *)opt_keys,
+                            o->source_count));
+                any |= allowed[i];
+            }
+            if (!any)
+                continue;
+        }
+        if ((st = build(&e, segi, q->root, &root)))
+            goto fail;
+        cur_start(root);
+        memset(&best, 0, sizeof best);
+        while (root->id != NDX_PID_END) {
+            uint32_t pid = root->id, a, len;
+            double normlen, K, score;
+            cand c;
+
+            if (deadline && (++seen & 1023) == 0 && ndx_now_ms() > deadline) {
+                st = ndx_error(NDX_ETIMEOUT,
+                               "the query ran past its time budget of %.0f "
+                               "ms; make it more specific",
+                               o->budget_ms);
+                goto fail;
+            }
+            if (ndx_seg_passage(s, pid, &a, &len) != 0) {
+                st = ndx_error(NDX_ECORRUPT, "%s: passage id out of range; "
+                                             "rebuild the index",
+                               s->path);
+                goto fail;
+            }
+            if (a != cur_art) {
+                if (o->group == NDX_GROUP_ARTICLE && cur_art != UINT32_MAX &&
+                    best.matches) {
+                    topk_add(&top, &best);
+                    total++;
+                }
+                cur_art = a;
+                best.matches = 0;
+                art_ok = ndx_seg_article_get(s, a, &art) == 0;
+                if (!art_ok) {
+                    st = ndx_error(NDX_ECORRUPT, "%s: damaged article "
+                                                 "table; rebuild the index",
+                                   s->path);
+                    goto fail;
+                }
+                art_ok = !nview_dead(v, segi, a) &&
+                         (!filter_src || allowed[art.source]) &&
+                         (from == NDX_DATE_NONE ||
+                          (art.date_days != NDX_DATE_NONE &&
+                           art.date_days >= from)) &&
+                         (to == NDX_DATE_NONE ||
+                          (art.date_days != NDX_DATE_NONE &&
+                           art.date_days <= to));
+            }
+            if (!art_ok) {
+                /* Jump past the article's passages. */
+                cur_seek(root, art.first + art.passages);
+                continue;
+            }
+            normlen = (double)len / e.avlen;
+            if (normlen < o->bm25.min_normlen)
+                normlen = o->bm25.min_normlen;
+            K = o->bm25.k1 * (normlen * o->bm25.b + (1 - o->bm25.b));
+            score = cur_score(root, K);
+            c.score = score;
+            c.date = art.date_days;
+            c.seg = (uint32_t)segi;
+            c.pid = pid;
+            c.matches = 1;
+            c.order = v->pass_base[segi] + pid;
+            if (o->group == NDX_GROUP_ARTICLE) {
+                if (best.matches == 0) {
+                    best = c;
+                } else {
+                    uint32_t m = best.matches + 1;
+
+                    if (c.score > best.score)
+                        best = c;
+                    best.matches = m;
+                }
+            } else {
+                topk_add(&top, &c);
+                total++;
+            }
+            cur_next(root);
+        }
+        if (cur_corrupt(root)) {
+            st = ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
+                                         "index",
+                           s->path);
+            goto fail;
+        }
+        if (o->group == NDX_GROUP_ARTICLE && best.matches) {
+            topk_add(&top, &best);
+            total++;
+        }
+    }
+
+    qsort_r(top.h, top.n, sizeof *top.h, cmp_cand, &top);
+    into->total = total;
+    for (i = o->offset; i < top.n; i++)
+        if ((st = fill_hit(v, &top.h[i], into, &text)))
+            goto fail;
+fail:
+    free(allowed);
+    free(top.h);
+    for (i = 0; i < e.exp_count; i++)
+        free(e.exps[i].terms);
+    free(e.exps);
+    free(e.stats);
+    ndx_arena_free(e.arena);
+    ndx_buf_free(&text);
+    return st;
+}

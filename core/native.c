@@ -1,0 +1,1002 @@
+/*
+ * native.c - the native engine: an index directory of immutable segments
+ * named by a manifest, behind the engine table of index.h.
+ *
+ * Directory layout:
+ *   ENGINE            "native"
+ *   MANIFEST          the live segments and their deletion files
+ *                     (manifest.h); replaced atomically on commit
+ *   LOCK              flock'ed by the one writer
+ *   seg-NNNNNN.ndx    segments (segment.h)
+ *   seg-NNNNNN.del-M  deletion files (manifest.h)
+ *
+ * Writing: articles are analyzed into term sets and buffered in a segment
+ * writer; past the memory budget a segment is written (fsynced) but stays
+ * invisible until commit.  An article whose id is already present replaces
+ * it: the older copy is marked deleted.  Commit writes the remaining
+ * segment and the deletion files, then the new manifest, then removes the
+ * files no manifest names.  A crash at any point leaves the previous
+ * manifest and everything it names intact.
+ *
+ * Reading: a view (native.h) maps the manifest's segments; refresh swaps
+ * in a newer view while searches holding the old one finish.  Query
+ * evaluation is exec.c's.
+ */
+#include "native.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest.h"
+
+typedef struct idslot {
+    uint64_t hash;   /* 0: empty (hashes of 0 are stored as 1) */
+    uint32_t where;  /* new segment index, or UINT32_MAX: the writer */
+    uint32_t ord;    /* article ordinal */
+} idslot;
+
+typedef struct u32list {
+    uint32_t *v;
+    size_t n, cap;
+} u32list;
+
+typedef struct native {
+    char *dir;
+    unsigned flags;
+    int lock_fd;
+    pthread_mutex_t mu;
+    nview *view;           /* committed state */
+    /* writing */
+    ndx_segw *w;
+    ndx_termset *ts;
+    size_t ts_cap;
+    size_t memory_bytes;
+    ndx_manifest man;      /* as read at open (or empty) */
+    ndx_seg **fresh;       /* segments written since the last commit */
+    char (*fresh_names)[64];
+    size_t fresh_count;
+    u32list *fresh_del;    /* deletions in fresh segments */
+    u32list w_del;         /* deletions in the writer's segment */
+    u32list *view_del;     /* new deletions in view segments */
+    idslot *ids;           /* ids added since the last commit */
+    size_t id_count, id_cap;
+} native;
+
+static ndx_status
+u32list_add(u32list *l, uint32_t x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint32_t *nv = realloc(l->v, cap * sizeof *nv);
+
+        if (!nv)
+            return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return NDX_OK;
+}
+
+/* ---- views -------------------------------------------------------------- */
+
+static void
+view_free(nview *v)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < v->count; i++) {
+        ndx_seg_close(v->segs[i]);
+        free(v->dead[i]);
+        free(v->del[i]);
+    }
+    free(v->segs);
+    free(v->dead);
+    free(v->del);
+    free(v->del_count);
+    free(v->pass_base);
+    free(v);
+}
+
+static ndx_status
+view_load(const char *dir, const ndx_manifest *m, int verify, nview **out)
+{
+    nview *v = calloc(1, sizeof *v);
+    ndx_status st = NDX_OK;
+    size_t i, k;
+    uint64_t base = 0;
+    char path[4096];
+
+    *out = NULL;
+    if (!v)
+        return ndx_error(NDX_ENOMEM, "out of memory (view)");
+    v->refs = 1;
+    v->generation = m->generation;
+    if (m->count) {
+        v->segs = calloc(m->count, sizeof *v->segs);
+        v->dead = calloc(m->count, sizeof *v->dead);
+        v->del = calloc(m->count, sizeof *v->del);
+        v->del_count = calloc(m->count, sizeof *v->del_count);
+        v->pass_base = calloc(m->count, sizeof *v->pass_base);
+        if (!v->segs || !v->dead || !v->del || !v->del_count ||
+            !v->pass_base) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (view)");
+            goto fail;
+        }
+    }
+    for (i = 0; i < m->count; i++) {
+        ndx_seg *s;
+
+        snprintf(path, sizeof path, "%s/%s", dir, m->segs[i].name);
+        if ((st = ndx_seg_open(&s, path, verify))) {
+            if (st == NDX_ENOTFOUND)
+                st = ndx_error(NDX_ECORRUPT,
+                               "%s: the manifest names a missing segment; "
+                               "rebuild the index",
+                               path);
+            goto fail;
+        }
+        v->segs[i] = s;
+        v->count = i + 1;
+        v->pass_base[i] = base;
+        base += s->passages;
+        v->passages += s->passages;
+        v->articles += s->articles;
+        v->total_len += s->total_len;
+        if (m->segs[i].del[0]) {
+            snprintf(path, sizeof path, "%s/%s", dir, m->segs[i].del);
+            if ((st = ndx_del_read(path, &v->del[i], &v->del_count[i])))
+                goto fail;
+            v->dead[i] = calloc(s->articles / 8 + 1, 1);
+            if (!v->dead[i]) {
+                st = ndx_error(NDX_ENOMEM, "out of memory (view)");
+                goto fail;
+            }
+            for (k = 0; k < v->del_count[i]; k++) {
+                uint32_t a = v->del[i][k], p;
+                ndx_seg_article art;
+
+                if (ndx_seg_article_get(s, a, &art) != 0) {
+                    st = ndx_error(NDX_ECORRUPT,
+                                   "%s: deletion of an article that does "
+                                   "not exist; rebuild the index",
+                                   path);
+                    goto fail;
+                }
+                if (nview_dead(v, i, a))
+                    continue;
+                v->dead[i][a >> 3] |= (uint8_t)(1u << (a & 7));
+                v->articles--;
+                v->passages -= art.passages;
+                for (p = 0; p < art.passages; p++) {
+                    uint32_t len = 0;
+
+                    ndx_seg_passage(s, art.first + p, NULL, &len);
+                    v->total_len -= len;
+                }
+            }
+        }
+    }
+    *out = v;
+    return NDX_OK;
+fail:
+    view_free(v);
+    return st;
+}
+
+static nview *
+view_acquire(native *n)
+{
+    nview *v;
+
+    pthread_mutex_lock(&n->mu);
+    v = n->view;
+    if (v)
+        v->refs++;
+    pthread_mutex_unlock(&n->mu);
+    return v;
+}
+
+static void
+view_release(native *n, nview *v)
+{
+    int last;
+
+    if (!v)
+        return;
+    pthread_mutex_lock(&n->mu);
+    last = --v->refs == 0;
+    pthread_mutex_unlock(&n->mu);
+    if (last)
+        view_free(v);
+}
+
+static void
+view_swap(native *n, nview *v)
+{
+    nview *old;
+
+    pthread_mutex_lock(&n->mu);
+    old = n->view;
+    n->view = v;
+    pthread_mutex_unlock(&n->mu);
+    view_release(n, old);
+}
+
+/* ---- engine table ---------------------------------------------------- */
+
+static int
+native_probe(const char *path)
+{
+    char p[4096];
+    struct stat sb;
+
+    snprintf(p, sizeof p, "%s/MANIFEST", path);
+    if (stat(p, &sb) != 0)
+        return 0;
+    snprintf(p, sizeof p, "%s/ENGINE", path);
+    {
+        FILE *f = fopen(p, "r");
+        char line[32] = "";
+
+        if (!f)
+            return 1;
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        fclose(f);
+        return strncmp(line, "native", 6) == 0;
+    }
+}
+
+static void native_close(void *eng);
+
+static ndx_status
+mkdir_p(const char *path)
+{
+    char tmp[4096];
+    char *p;
+
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return ndx_error(NDX_EIO, "mkdir %s: %s", tmp,
+                                 strerror(errno));
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return ndx_error(NDX_EIO, "mkdir %s: %s", tmp, strerror(errno));
+    return NDX_OK;
+}
+
+static ndx_status
+native_open(void **out, const char *path, unsigned flags,
+            const ndx_engine_config *cfg)
+{
+    native *n = calloc(1, sizeof *n);
+    ndx_status st = NDX_OK;
+    char p[4096];
+
+    *out = NULL;
+    if (!n || !(n->dir = strdup(path))) {
+        free(n);
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    }
+    n->lock_fd = -1;
+    n->flags = flags;
+    pthread_mutex_init(&n->mu, NULL);
+    n->memory_bytes = (cfg && cfg->memory_mb ? cfg->memory_mb : 512) << 20;
+    if (flags & NDX_OPEN_WRITE) {
+        struct stat sb;
+        FILE *f;
+
+        if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+            st = ndx_error(NDX_EINVAL,
+                           "%s exists and is not a directory; choose "
+                           "another index path",
+                           path);
+            goto fail;
+        }
+        if ((st = mkdir_p(path)) || (st = ndx_lock_take(path, &n->lock_fd)))
+            goto fail;
+        snprintf(p, sizeof p, "%s/ENGINE", path);
+        f = fopen(p, "w");
+        if (!f || fputs("native\n", f) < 0 || fclose(f) != 0) {
+            st = ndx_error(NDX_EIO, "write %s: %s", p, strerror(errno));
+            goto fail;
+        }
+        if ((st = ndx_segw_new(&n->w)))
+            goto fail;
+        st = ndx_manifest_read(path, &n->man);
+        if (st == NDX_ENOTFOUND) {
+            memset(&n->man, 0, sizeof n->man);
+            st = NDX_OK;
+        } else if (st) {
+            goto fail;
+        }
+        if (!(flags & NDX_OPEN_ADD))
+            n->man.count = 0; /* replaced at commit; numbering goes on */
+        if ((st = view_load(path, &n->man, 0, &n->view)))
+            goto fail;
+        n->view_del = calloc(n->view->count + 1, sizeof *n->view_del);
+        if (!n->view_del) {
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+            goto fail;
+        }
+    } else {
+        ndx_manifest m;
+
+        st = ndx_manifest_read(path, &m);
+        if (st == NDX_ENOTFOUND) {
+            st = ndx_error(NDX_ENOTFOUND,
+                           "no newsdex index at %s; build one with "
+                           "newsdex-index -o %s FILES",
+                           path, path);
+            goto fail;
+        }
+        if (st)
+            goto fail;
+        st = view_load(path, &m, 0, &n->view);
+        ndx_manifest_clear(&m);
+        if (st)
+            goto fail;
+    }
+    *out = n;
+    return NDX_OK;
+fail:
+    native_close(n);
+    return st;
+}
+
+static ndx_status
+ids_grow(native *n)
+{
+    size_t cap = n->id_cap ? n->id_cap * 2 : 1024, i;
+    idslot *ns = calloc(cap, sizeof *ns);
+
+    if (!ns)
+        return ndx_error(NDX_ENOMEM, "out of memory (ids)");
+    for (i = 0; i < n->id_cap; i++) {
+        if (n->ids[i].hash) {
+            size_t j = n->ids[i].hash & (cap - 1);
+
+            while (ns[j].hash)
+                j = (j + 1) & (cap - 1);
+            ns[j] = n->ids[i];
+        }
+    }
+    free(n->ids);
+    n->ids = ns;
+    n->id_cap = cap;
+    return NDX_OK;
+}
+
+/* Marks any earlier copy of id as deleted. */
+static ndx_status
+delete_existing(native *n, const char *id)
+{
+    uint64_t h = ndx_hash64(id, strlen(id));
+    ndx_status st;
+    size_t i;
+
+    if (!h)
+        h = 1;
+    if (n->id_cap) {
+        size_t j = h & (n->id_cap - 1);
+
+        while (n->ids[j].hash) {
+            idslot *e = &n->ids[j];
+
+            if (e->hash == h) {
+                int same = 0;
+
+                if (e->where == UINT32_MAX) {
+                    same = ndx_segw_find(n->w, id) == (long)e->ord;
+                } else {
+                    ndx_seg_article a;
+                    const char *aid;
+                    const ndx_seg *s = n->fresh[e->where];
+
+                    same = ndx_seg_article_get(s, e->ord, &a) == 0 &&
+                           ndx_seg_article_strings(s, &a, &aid, NULL,
+                                                   NULL) == 0 &&
+                           strcmp(aid, id) == 0;
+                }
+                if (same) {
+                    st = e->where == UINT32_MAX
+                             ? u32list_add(&n->w_del, e->ord)
+                             : u32list_add(&n->fresh_del[e->where], e->ord);
+                    e->hash = 0;
+                    /* Re-insert the rest of the cluster so probes work. */
+                    {
+                        size_t k = (j + 1) & (n->id_cap - 1);
+
+                        while (n->ids[k].hash) {
+                            idslot moved = n->ids[k];
+                            size_t t;
+
+                            n->ids[k].hash = 0;
+                            t = moved.hash & (n->id_cap - 1);
+                            while (n->ids[t].hash)
+                                t = (t + 1) & (n->id_cap - 1);
+                            n->ids[t] = moved;
+                            k = (k + 1) & (n->id_cap - 1);
+                        }
+                    }
+                    n->id_count--;
+                    return st;
+                }
+            }
+            j = (j + 1) & (n->id_cap - 1);
+        }
+    }
+    for (i = n->view->count; i-- > 0;) {
+        long a = ndx_seg_find(n->view->segs[i], id);
+
+        if (a >= 0 && !nview_dead(n->view, i, (uint32_t)a)) {
+            size_t k;
+
+            for (k = 0; k < n->view_del[i].n; k++)
+                if (n->view_del[i].v[k] == (uint32_t)a)
+                    return NDX_OK;
+            return u32list_add(&n->view_del[i], (uint32_t)a);
+        }
+    }
+    return NDX_OK;
+}
+
+static ndx_status
+ids_put(native *n, const char *id, uint32_t where, uint32_t ord)
+{
+    uint64_t h = ndx_hash64(id, strlen(id));
+    size_t j;
+    ndx_status st;
+
+    if (!h)
+        h = 1;
+    if ((n->id_count + 1) * 2 > n->id_cap && (st = ids_grow(n)))
+        return st;
+    j = h & (n->id_cap - 1);
+    while (n->ids[j].hash)
+        j = (j + 1) & (n->id_cap - 1);
+    n->ids[j].hash = h;
+    n->ids[j].where = where;
+    n->ids[j].ord = ord;
+    n->id_count++;
+    return NDX_OK;
+}
+
+static ndx_status
+flush_segment(native *n)
+{
+    char name[64], path[4200];
+    ndx_status st;
+    ndx_seg *s;
+    size_t k, i;
+    void *p;
+
+    if (ndx_segw_articles(n->w) == 0)
+        return NDX_OK;
+    snprintf(name, sizeof name, "seg-%06llu.ndx",
+             (unsigned long long)++n->man.next);
+    snprintf(path, sizeof path, "%s/%s", n->dir, name);
+    if ((st = ndx_segw_flush(n->w, path)) || (st = ndx_seg_open(&s, path, 0)))
+        return st;
+    k = n->fresh_count;
+    if (!(p = realloc(n->fresh, (k + 1) * sizeof *n->fresh))) {
+        ndx_seg_close(s);
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    }
+    n->fresh = p;
+    n->fresh[k] = s;
+    if (!(p = realloc(n->fresh_names, (k + 1) * sizeof *n->fresh_names)))
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    n->fresh_names = p;
+    snprintf(n->fresh_names[k], 64, "%s", name);
+    if (!(p = realloc(n->fresh_del, (k + 1) * sizeof *n->fresh_del)))
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    n->fresh_del = p;
+    n->fresh_del[k] = n->w_del;
+    memset(&n->w_del, 0, sizeof n->w_del);
+    n->fresh_count = k + 1;
+    for (i = 0; i < n->id_cap; i++)
+        if (n->ids[i].hash && n->ids[i].where == UINT32_MAX)
+            n->ids[i].where = (uint32_t)k;
+    return NDX_OK;
+}
+
+static ndx_status
+native_add(void *eng, const ndx_article *a, const ndx_passages *p,
+           ndx_analyzer *an)
+{
+    native *n = eng;
+    ndx_status st;
+    uint32_t ord;
+    size_t i;
+
+    if (!n->w)
+        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                         n->dir);
+    if (p->count == 0)
+        return NDX_OK;
+    if (p->count > n->ts_cap) {
+        ndx_termset *nt = realloc(n->ts, p->count * sizeof *nt);
+
+        if (!nt)
+            return ndx_error(NDX_ENOMEM, "out of memory (term sets)");
+        for (i = n->ts_cap; i < p->count; i++)
+            ndx_termset_init(&nt[i]);
+        n->ts = nt;
+        n->ts_cap = p->count;
+    }
+    for (i = 0; i < p->count; i++) {
+        const char *title = i == 0 && a->title ? a->title : NULL;
+
+        if ((st = ndx_termset_build(&n->ts[i], an, title,
+                                    title ? strlen(title) : 0,
+                                    a->text + p->items[i].off,
+                                    p->items[i].len)))
+            return st;
+    }
+    if ((st = delete_existing(n, a->id)))
+        return st;
+    if ((st = ndx_segw_add(n->w, a, p, n->ts, &ord)) ||
+        (st = ids_put(n, a->id, UINT32_MAX, ord)))
+        return st;
+    if (ndx_segw_memory(n->w) > n->memory_bytes)
+        return flush_segment(n);
+    return NDX_OK;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Writes a deletion file holding old + extra, names it in ms->del. */
+static ndx_status
+write_del(native *n, ndx_mseg *ms, const uint32_t *old, size_t old_n,
+          const u32list *extra)
+{
+    uint32_t *all;
+    size_t k, m = 0;
+    char path[4200];
+    ndx_status st;
+
+    if (!extra->n)
+        return NDX_OK;
+    all = malloc((old_n + extra->n) * sizeof *all);
+    if (!all)
+        return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
+    memcpy(all, old, old_n * sizeof *all);
+    memcpy(all + old_n, extra->v, extra->n * sizeof *all);
+    qsort(all, old_n + extra->n, sizeof *all, cmp_u32);
+    for (k = 0; k < old_n + extra->n; k++)
+        if (m == 0 || all[m - 1] != all[k])
+            all[m++] = all[k];
+    snprintf(ms->del, sizeof ms->del, "%.40s.del-%llu", ms->name,
+             (unsigned long long)++n->man.next);
+    snprintf(path, sizeof path, "%s/%s", n->dir, ms->del);
+    st = ndx_del_write(path, all, m);
+    free(all);
+    return st;
+}
+
+/* Removes files of the index that the manifest does not name. */
+static void
+remove_garbage(const char *dir, const ndx_manifest *m)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4200];
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t i;
+        int live = 0;
+
+        if (strncmp(e->d_name, "seg-", 4) != 0)
+            continue;
+        for (i = 0; i < m->count && !live; i++)
+            live = strcmp(m->segs[i].name, e->d_name) == 0 ||
+                   strcmp(m->segs[i].del, e->d_name) == 0;
+        if (!live) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
+static ndx_status
+native_commit(void *eng)
+{
+    native *n = eng;
+    ndx_manifest m;
+    ndx_status st;
+    size_t i, old_count;
+    nview *v;
+
+    if (!n->w)
+        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                         n->dir);
+    memset(&m, 0, sizeof m);
+    old_count = n->view->count;
+    if ((st = flush_segment(n)))
+        return st;
+    for (i = 0; i < n->view->count; i++) {
+        if ((st = ndx_manifest_push(&m, n->man.segs[i].name,
+                                    n->man.segs[i].del)) ||
+            (st = write_del(n, &m.segs[m.count - 1], n->view->del[i],
+                            n->view->del_count[i], &n->view_del[i])))
+            goto fail;
+    }
+    for (i = 0; i < n->fresh_count; i++) {
+        if ((st = ndx_manifest_push(&m, n->fresh_names[i], NULL)) ||
+            (st = write_del(n, &m.segs[m.count - 1], NULL, 0,
+                            &n->fresh_del[i])))
+            goto fail;
+    }
+    m.generation = n->man.generation + 1;
+    m.next = n->man.next;
+    if ((st = ndx_manifest_write(n->dir, &m)))
+        goto fail;
+    remove_garbage(n->dir, &m);
+    /* The committed state becomes the base for what comes next. */
+    if ((st = view_load(n->dir, &m, 0, &v)))
+        goto fail;
+    view_swap(n, v);
+    for (i = 0; i < n->fresh_count; i++) {
+        ndx_seg_close(n->fresh[i]);
+        free(n->fresh_del[i].v);
+    }
+    free(n->fresh);
+    free(n->fresh_names);
+    free(n->fresh_del);
+    n->fresh = NULL;
+    n->fresh_names = NULL;
+    n->fresh_del = NULL;
+    n->fresh_count = 0;
+    for (i = 0; i < old_count; i++)
+        free(n->view_del[i].v);
+    free(n->view_del);
+    n->view_del = calloc(m.count + 1, sizeof *n->view_del);
+    if (!n->view_del) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    free(n->ids);
+    n->ids = NULL;
+    n->id_cap = n->id_count = 0;
+    ndx_manifest_clear(&n->man);
+    n->man = m;
+    return NDX_OK;
+fail:
+    ndx_manifest_clear(&m);
+    return st;
+}
+
+static ndx_status
+native_search(void *eng, const ndx_query *q, const ndx_search_opts *o,
+              ndx_results *into)
+{
+    native *n = eng;
+    nview *v = view_acquire(n);
+    ndx_status st;
+
+    if (!v)
+        return ndx_error(NDX_EINVAL, "index %s has no committed data",
+                         n->dir);
+    st = ndx_exec_search(v, q, o, into);
+    view_release(n, v);
+    return st;
+}
+
+static ndx_status
+native_get(void *eng, const char *id, ndx_doc **out)
+{
+    native *n = eng;
+    nview *v = view_acquire(n);
+    ndx_status st = NDX_OK;
+    ndx_doc *d = NULL;
+    ndx_buf b;
+    size_t i;
+
+    *out = NULL;
+    ndx_buf_init(&b);
+    for (i = v ? v->count : 0; i-- > 0;) {
+        const ndx_seg *s = v->segs[i];
+        long a = ndx_seg_find(s, id);
+        ndx_seg_article art;
+        const char *aid, *title, *url;
+        uint32_t p;
+
+        if (a < 0 || nview_dead(v, i, (uint32_t)a))
+            continue;
+        if (ndx_seg_article_get(s, (uint32_t)a, &art) != 0 ||
+            ndx_seg_article_strings(s, &art, &aid, &title, &url) != 0) {
+            st = ndx_error(NDX_ECORRUPT, "%s: damaged article table",
+                           s->path);
+            goto fail;
+        }
+        d = calloc(1, sizeof *d);
+        if (!d || !(d->passages = calloc(art.passages + 1, sizeof(char *))) ||
+            !(d->id = strdup(aid)) || !(d->title = strdup(title)) ||
+            !(d->url = strdup(url)) ||
+            !(d->source = strdup(s->sources[art.source].name))) {
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+            goto fail;
+        }
+        d->date_days = art.date_days;
+        for (p = 0; p < art.passages; p++) {
+            if ((st = ndx_seg_text(s, art.first + p, &b)))
+                goto fail;
+            d->passages[p] = strdup((const char *)b.data);
+            if (!d->passages[p]) {
+                st = ndx_error(NDX_ENOMEM, "out of memory");
+                goto fail;
+            }
+            d->passage_count = p + 1;
+        }
+        break;
+    }
+    if (!d)
+        st = ndx_error(NDX_ENOTFOUND, "no article with id '%s'", id);
+fail:
+    ndx_buf_free(&b);
+    view_release(n, v);
+    if (st) {
+        ndx_doc_free(d);
+        return st;
+    }
+    *out = d;
+    return NDX_OK;
+}
+
+typedef struct srcacc {
+    char *key, *name;
+    uint64_t count;
+} srcacc;
+
+static int
+cmp_src(const void *a, const void *b)
+{
+    const ndx_source_count *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+static uint64_t
+file_size(const char *dir, const char *name)
+{
+    char p[4200];
+    struct stat sb;
+
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static ndx_status
+native_stats(void *eng, ndx_stats *out)
+{
+    native *n = eng;
+    nview *v = view_acquire(n);
+    ndx_status st = NDX_OK;
+    srcacc *acc = NULL;
+    size_t acc_n = 0, i, k;
+
+    memset(out, 0, sizeof *out);
+    out->engine = "native";
+    out->first_days = out->last_days = NDX_DATE_NONE;
+    if (!v)
+        return NDX_OK;
+    out->generation = v->generation;
+    out->articles = v->articles;
+    out->passages = v->passages;
+    out->tokens = v->total_len;
+    out->segments = v->count;
+    out->bytes_other = file_size(n->dir, "MANIFEST");
+    for (i = 0; i < v->count; i++) {
+        const ndx_seg *s = v->segs[i];
+        uint32_t *map;
+        uint64_t a;
+
+        out->terms += s->terms;
+        out->bytes_postings += s->sec_len[SEC_DICT] +
+                               s->sec_len[SEC_DICTIDX] +
+                               s->sec_len[SEC_POSTINGS] +
+                               s->sec_len[SEC_POSITIONS];
+        out->bytes_text += s->sec_len[SEC_TEXT] + s->sec_len[SEC_TEXTIDX];
+        out->bytes_other += s->map_len - s->sec_len[SEC_DICT] -
+                            s->sec_len[SEC_DICTIDX] -
+                            s->sec_len[SEC_POSTINGS] -
+                            s->sec_len[SEC_POSITIONS] -
+                            s->sec_len[SEC_TEXT] - s->sec_len[SEC_TEXTIDX];
+        if (n->man.count > i && n->man.segs[i].del[0])
+            out->bytes_other += file_size(n->dir, n->man.segs[i].del);
+        map = calloc(s->source_count + 1, sizeof *map);
+        if (!map) {
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (k = 0; k < s->source_count; k++) {
+            size_t j;
+
+            for (j = 0; j < acc_n; j++)
+                if (strcmp(acc[j].key, s->sources[k].key) == 0)
+                    break;
+            if (j == acc_n) {
+                srcacc *na = realloc(acc, (acc_n + 1) * sizeof *na);
+
+                if (!na) {
+                    free(map);
+                    st = ndx_error(NDX_ENOMEM, "out of memory");
+                    goto fail;
+                }
+                acc = na;
+                acc[j].key = (char *)s->sources[k].key;
+                acc[j].name = (char *)s->sources[k].name;
+                acc[j].count = 0;
+                acc_n++;
+            }
+            map[k] = (uint32_t)j;
+        }
+        for (a = 0; a < s->articles; a++) {
+            ndx_seg_article art;
+
+            if (nview_dead(v, i, (uint32_t)a) ||
+                ndx_seg_article_get(s, (uint32_t)a, &art) != 0)
+                continue;
+            acc[map[art.source]].count++;
+            if (art.date_days == NDX_DATE_NONE) {
+                out->undated++;
+                continue;
+            }
+            if (out->first_days == NDX_DATE_NONE ||
+                art.date_days < out->first_days)
+                out->first_days = art.date_days;
+            if (out->last_days == NDX_DATE_NONE ||
+                art.date_days > out->last_days)
+                out->last_days = art.date_days;
+        }
+        free(map);
+    }
+    out->sources = calloc(acc_n + 1, sizeof *out->sources);
+    if (!out->sources) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < acc_n; i++) {
+        if (!acc[i].count)
+            continue;
+        out->sources[out->source_count].name = strdup(acc[i].name);
+        out->sources[out->source_count].count = acc[i].count;
+        if (!out->sources[out->source_count].name) {
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+            goto fail;
+        }
+        out->source_count++;
+    }
+    qsort(out->sources, out->source_count, sizeof *out->sources, cmp_src);
+fail:
+    free(acc);
+    view_release(n, v);
+    if (st)
+        ndx_stats_clear(out);
+    return st;
+}
+
+static int
+native_refresh(void *eng)
+{
+    native *n = eng;
+    ndx_manifest m;
+    nview *v;
+    ndx_status st;
+    uint64_t gen;
+
+    if (n->w)
+        return 0;
+    st = ndx_manifest_read(n->dir, &m);
+    if (st)
+        return st;
+    pthread_mutex_lock(&n->mu);
+    gen = n->view ? n->view->generation : 0;
+    pthread_mutex_unlock(&n->mu);
+    if (m.generation == gen) {
+        ndx_manifest_clear(&m);
+        return 0;
+    }
+    st = view_load(n->dir, &m, 0, &v);
+    ndx_manifest_clear(&m);
+    if (st)
+        return st;
+    view_swap(n, v);
+    return 1;
+}
+
+static void
+native_close(void *eng)
+{
+    native *n = eng;
+    size_t i;
+
+    if (!n)
+        return;
+    if (n->view_del) {
+        for (i = 0; n->view && i < n->view->count; i++)
+            free(n->view_del[i].v);
+        free(n->view_del);
+    }
+    view_release(n, n->view);
+    ndx_segw_free(n->w);
+    for (i = 0; i < n->ts_cap; i++)
+        ndx_termset_free(&n->ts[i]);
+    free(n->ts);
+    for (i = 0; i < n->fresh_count; i++) {
+        ndx_seg_close(n->fresh[i]);
+        free(n->fresh_del[i].v);
+    }
+    free(n->fresh);
+    free(n->fresh_names);
+    free(n->fresh_del);
+    free(n->w_del.v);
+    free(n->ids);
+    ndx_manifest_clear(&n->man);
+    ndx_lock_release(n->lock_fd);
+    pthread_mutex_destroy(&n->mu);
+    free(n->dir);
+    free(n);
+}
+
+static ndx_status
+native_check(const char *path)
+{
+    ndx_manifest m;
+    nview *v;
+    ndx_status st;
+    size_t i;
+
+    if ((st = ndx_manifest_read(path, &m)))
+        return st;
+    st = view_load(path, &m, 1, &v);
+    ndx_manifest_clear(&m);
+    if (st)
+        return st;
+    for (i = 0; i < v->count && !st; i++)
+        st = ndx_seg_check(v->segs[i]);
+    view_free(v);
+    return st;
+}
+
+const ndx_engine_ops ndx_native_engine = {
+    .version = NDX_ENGINE_OPS_VERSION,
+    .name = "native",
+    .probe = native_probe,
+    .open = native_open,
+    .add = native_add,
+    .commit = native_commit,
+    .search = native_search,
+    .get = native_get,
+    .stats = native_stats,
+    .refresh = native_refresh,
+    .thread_safe = 1,
+    .close = native_close,
+    .check = native_check,
+};

@@ -1,0 +1,42 @@
+/*
+ * native.h - the native engine's read view (private to core/native*.c and
+ * core/exec.c).
+ *
+ * A view is one generation of the index as the manifest named it: its
+ * segments mapped read-only, their deletions, and the collection
+ * statistics BM25 needs.  Views are reference counted so that a reader can
+ * move to a newer generation while searches on the old one finish.
+ */
+#ifndef NDX_NATIVE_H
+#define NDX_NATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment.h"
+
+typedef struct nview {
+    int refs;               /* guarded by the engine's mutex */
+    uint64_t generation;
+    ndx_seg **segs;         /* oldest first */
+    size_t count;
+    uint8_t **dead;         /* per segment: bitmap of deleted articles, or NULL */
+    uint32_t **del;         /* per segment: deleted article ordinals */
+    size_t *del_count;
+    uint64_t *pass_base;    /* per segment: global ordinal of passage 0 */
+    uint64_t passages;      /* live passages (N) */
+    uint64_t articles;      /* live articles */
+    uint64_t total_len;     /* sum of live passage lengths */
+} nview;
+
+static inline int
+nview_dead(const nview *v, size_t seg, uint32_t art)
+{
+    return v->dead[seg] && (v->dead[seg][art >> 3] >> (art & 7)) & 1;
+}
+
+/* Runs a parsed query over a view (DESIGN sections 5 and 6). */
+ndx_status ndx_exec_search(const nview *v, const ndx_query *q,
+                           const ndx_search_opts *o, ndx_results *into);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * segment.h - the native engine's immutable segment files: writing one
+ * from analyzed passages, and reading one through a read-only map.
+ *
+ * FORMAT (version 1).  All integers little-endian; "varint" is LEB128.
+ *
+ *   header   8 bytes magic "NDXSEG\r\n", u32 version, u32 zero
+ *   sections in the order below, each recorded in the table of contents
+ *   toc      per section: u32 id, u32 crc32 of its bytes, u64 off, u64 len
+ *   trailer  u32 section count, u32 crc32 of the toc, u64 toc offset,
+ *            8 bytes magic "NDXEND\r\n"
+ *
+ * Sections (id: content):
+ *   1 META      u64 passages, u64 articles, u64 total length (sum of
+ *               passage lengths), u64 terms, i64 first day, i64 last day,
+ *               u64 dictionary blocks, u64 text blocks, u64 sources
+ *   2 DICT      terms in bytewise order, in blocks of up to 64; an entry:
+ *               varint shared prefix bytes (0 for a block's first term),
+ *               varint suffix bytes, the suffix, varint df, varint
+ *               flags (bit 0: has positions), varint postings offset
+ *               (absolute in POSTINGS), varint postings bytes, varint
+ *               positions offset (absolute in POSITIONS)
+ *   3 DICTIDX   per block: u64 offset of the block in DICT, u32 offset of
+ *               its first term's bytes in DICT, u32 their length
+ *   4 POSTINGS  per term: for each block of up to 128 postings a skip
+ *               entry (varint last passage id, varint data bytes, varint
+ *               positions bytes, varint max wdf, varint min passage
+ *               length), then the blocks' data: varint gaps (first gap
+ *               from the previous block's last id + 1, or from 0), then
+ *               varint wdf for each posting
+ *   5 POSITIONS per posting of a positional term: wdf varint gaps (first
+ *               from 0), blocks in the order of the postings
+ *   6 COLUMNS   per passage, 5 x u32: article, length (sum of wdf), text
+ *               block, offset in the block's raw bytes, bytes
+ *   7 ARTICLES  per article, 32 bytes: u32 first passage, u32 passages,
+ *               i32 date days, u32 source, u64 offset in ASTR, u32 bytes,
+ *               i32 seconds into the day (-1 unknown)
+ *   8 ASTR      per article: id NUL title NUL url NUL
+ *   9 IDS       per article, sorted by (hash, article): u64 FNV-1a 64 of
+ *               the id, u32 article, u32 zero
+ *  10 SOURCES   per source: u32 bytes, display name, u32 bytes, key
+ *  11 TEXTIDX   per text block: u64 offset in TEXT, u32 compressed bytes,
+ *               u32 raw bytes
+ *  12 TEXT      zlib streams, each holding consecutive passage texts
+ *
+ * A passage id is its ordinal in the segment; articles and sources are
+ * numbered the same way.  What leaves the segment (hits) is converted to
+ * strings by the caller.
+ */
+#ifndef NDX_SEGMENT_H
+#define NDX_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newsdex/newsdex.h"
+#include "util/buf.h"
+
+#define NDX_SEG_VERSION 1
+#define NDX_SEG_BLOCK 128      /* postings per block */
+#define NDX_SEG_DICT_BLOCK 64  /* terms per dictionary block */
+#define NDX_SEG_TEXT_BLOCK (32 * 1024) /* raw bytes per text block */
+
+enum {
+    SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,
+    SEC_COLUMNS, SEC_ARTICLES, SEC_ASTR, SEC_IDS, SEC_SOURCES, SEC_TEXTIDX,
+    SEC_TEXT, SEC_COUNT_PLUS_ONE
+};
+
+uint64_t ndx_hash64(const void *p, size_t len);
+
+/* ---- writer ------------------------------------------------------------ */
+
+typedef struct ndx_segw ndx_segw;
+
+ndx_status ndx_segw_new(ndx_segw **out);
+void ndx_segw_free(ndx_segw *w);
+
+/* Adds an article with its passages' term sets (ts[i] for passage i) and
+ * texts.  Returns the article's ordinal through *ordinal. */
+ndx_status ndx_segw_add(ndx_segw *w, const ndx_article *a,
+                        const ndx_passages *p, const ndx_termset *ts,
+                        uint32_t *ordinal);
+
+/* Looks an article id up among those added; -1 if absent. */
+long ndx_segw_find(const ndx_segw *w, const char *id);
+
+size_t ndx_segw_articles(const ndx_segw *w);
+size_t ndx_segw_passages(const ndx_segw *w);
+
+/* Bytes of memory the writer holds (for --memory). */
+size_t ndx_segw_memory(const ndx_segw *w);
+
+/* Writes the segment to path (write, fsync, close) and resets the writer.
+ * The file is written under path + ".tmp" and renamed. */
+ndx_status ndx_segw_flush(ndx_segw *w, const char *path);
+
+/* ---- reader ------------------------------------------------------------ */
+
+typedef struct ndx_seg_article {
+    uint32_t first;    /* first passage id */
+    uint32_t passages; /* count */
+    int32_t date_days;
+    uint32_t source;   /* source ordinal */
+    uint64_t str_off;  /* in ASTR */
+    uint32_t str_len;
+    int32_t time_secs;
+} ndx_seg_article;
+
+typedef struct ndx_seg_source {
+    const char *name; /* display name (malloc'd copy) */
+    const char *key;  /* normalised key (malloc'd copy) */
+} ndx_seg_source;
+
+typedef struct ndx_seg {
+    char *path;
+    const unsigned char *map;  /* whole file, read-only */
+    size_t map_len;
+    const unsigned char *sec[SEC_COUNT_PLUS_ONE]; /* section starts */
+    uint64_t sec_len[SEC_COUNT_PLUS_ONE];
+    uint32_t sec_crc[SEC_COUNT_PLUS_ONE];
+    uint64_t passages, articles, total_len, terms;
+    int32_t first_days, last_days;
+    uint64_t dict_blocks, text_blocks;
+    ndx_seg_source *sources;
+    size_t source_count;
+} ndx_seg;
+
+/* Maps and validates a segment file (structure, table of contents, section
+ * bounds; with verify also every section checksum).  NDX_ECORRUPT or
+ * NDX_EVERSION with a message naming the file. */
+ndx_status ndx_seg_open(ndx_seg **out, const char *path, int verify);
+void ndx_seg_close(ndx_seg *s);
+
+/* Dictionary entry of a term. */
+typedef struct ndx_seg_term {
+    uint64_t df;
+    int has_pos;
+    uint64_t post_off, post_len; /* in POSTINGS */
+    uint64_t pos_off;            /* in POSITIONS */
+} ndx_seg_term;
+
+/* Finds a term: 1 found, 0 not, or NDX_ECORRUPT. */
+int ndx_seg_lookup(const ndx_seg *s, const char *term, size_t len,
+                   ndx_seg_term *out);
+
+/* Calls fn for every term starting with prefix, in order; stops when fn
+ * returns non-zero (and returns that).  NDX_ECORRUPT on damage. */
+typedef int (*ndx_seg_term_fn)(void *ctx, const char *term, size_t len,
+                               const ndx_seg_term *t);
+int ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
+                   ndx_seg_term_fn fn, void *ctx);
+
+/* Columns and the article table. */
+int ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
+                    uint32_t *length);
+int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);
+/* The id, title and url of an article (borrowed from the map). */
+int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
+                            const char **id, const char **title,
+                            const char **url);
+/* Article ordinal of an id, or -1. */
+long ndx_seg_find(const ndx_seg *s, const char *id);
+
+/* Decompresses a passage's text into b (replacing its contents). */
+ndx_status ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b);
+
+/* Verifies every section checksum and walks every postings list. */
+ndx_status ndx_seg_check(const ndx_seg *s);
+
+/* ---- postings cursor ------------------------------------------------- */
+
+#define NDX_PID_END UINT32_MAX
+
+typedef struct ndx_pcur {
+    const ndx_seg *seg;
+    const unsigned char *skip, *skip_end; /* skip entries not yet read */
+    const unsigned char *data;            /* next block's data */
+    const unsigned char *pos_next;        /* next block's positions */
+    uint64_t df, left_blocks;
+    int has_pos;
+    /* current block */
+    uint32_t ids[NDX_SEG_BLOCK];
+    uint32_t wdfs[NDX_SEG_BLOCK];
+    uint32_t n, i;                /* postings in block, current index */
+    uint32_t block_last;          /* last id of current block */
+    uint32_t block_max_wdf, block_min_len;
+    const unsigned char *block_pos;  /* positions of the current block */
+    uint32_t pos_decoded_upto;       /* postings whose positions skipped */
+    const unsigned char *pos_cursor;
+    /* pending skip entry for the next block */
+    uint32_t next_last, next_len, next_pos_len, next_max_wdf, next_min_len;
+    int has_next;
+    uint64_t blocks_total;        /* blocks in the list */
+    uint32_t base;                /* first gap base of the next block */
+    uint32_t id;                  /* current passage or NDX_PID_END */
+    int corrupt;
+} ndx_pcur;
+
+/* Starts a cursor on a term's postings; positioned on the first posting. */
+void ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t);
+/* Moves to the next posting (id becomes NDX_PID_END at the end). */
+void ndx_pcur_next(ndx_pcur *c);
+/* Moves to the first posting with id >= target. */
+void ndx_pcur_seek(ndx_pcur *c, uint32_t target);
+static inline uint32_t
+ndx_pcur_wdf(const ndx_pcur *c)
+{
+    return c->wdfs[c->i];
+}
+/* Positions of the current posting, into out (up to cap); returns count,
+ * or -1 on damage. */
+int ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap);
+
+#endif

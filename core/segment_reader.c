@@ -1,0 +1,851 @@
+/*
+ * segment_reader.c - maps a native segment read-only and reads it: the
+ * dictionary, postings cursors with skipping, positions, columns, the
+ * article table and stored text.
+ *
+ * Every read is bounds-checked against its section, so a damaged file
+ * gives NDX_ECORRUPT (or a cursor that stops and says so), never a crash.
+ * Opening checks the header, trailer, table of contents and section
+ * bounds; full checksums are verified by ndx_seg_check (`--check`) or when
+ * asked at open.  The layout is documented in segment.h.
+ */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define TERM_BYTES_MAX 1024
+
+static ndx_status
+corrupt(const char *path, const char *what)
+{
+    return ndx_error(NDX_ECORRUPT,
+                     "%s: damaged segment (%s); rebuild the index or "
+                     "restore it from a copy",
+                     path, what);
+}
+
+static uint32_t
+crc_of(const unsigned char *p, uint64_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+
+    while (len) {
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)crc;
+}
+
+void
+ndx_seg_close(ndx_seg *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    if (s->map && s->map_len)
+        munmap((void *)s->map, s->map_len);
+    for (i = 0; i < s->source_count; i++) {
+        free((char *)s->sources[i].name);
+        free((char *)s->sources[i].key);
+    }
+    free(s->sources);
+    free(s->path);
+    free(s);
+}
+
+static ndx_status
+parse_sources(ndx_seg *s, uint64_t count)
+{
+    const unsigned char *p = s->sec[SEC_SOURCES];
+    const unsigned char *end = p + s->sec_len[SEC_SOURCES];
+    size_t i;
+
+    if (count > s->sec_len[SEC_SOURCES] / 8)
+        return corrupt(s->path, "source count");
+    s->sources = calloc(count ? count : 1, sizeof *s->sources);
+    if (!s->sources)
+        return ndx_error(NDX_ENOMEM, "out of memory (sources)");
+    for (i = 0; i < count; i++) {
+        uint32_t n;
+        char *str[2];
+        int k;
+
+        for (k = 0; k < 2; k++) {
+            if (end - p < 4)
+                return corrupt(s->path, "sources");
+            n = ndx_get_u32le(p);
+            p += 4;
+            if ((uint64_t)(end - p) < n)
+                return corrupt(s->path, "sources");
+            str[k] = malloc(n + 1);
+            if (!str[k])
+                return ndx_error(NDX_ENOMEM, "out of memory (sources)");
+            memcpy(str[k], p, n);
+            str[k][n] = '\0';
+            p += n;
+            if (k == 0)
+                s->sources[i].name = str[0];
+            else
+                s->sources[i].key = str[1];
+        }
+        s->source_count = i + 1;
+    }
+    return NDX_OK;
+}
+
+ndx_status
+ndx_seg_open(ndx_seg **out, const char *path, int verify)
+{
+    ndx_seg *s = calloc(1, sizeof *s);
+    struct stat sb;
+    int fd = -1;
+    ndx_status st = NDX_OK;
+    const unsigned char *m, *toc, *tr;
+    uint64_t toc_off, n, i;
+
+    *out = NULL;
+    if (!s || !(s->path = strdup(path))) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        st = ndx_error(errno == ENOENT ? NDX_ENOTFOUND : NDX_EIO,
+                       "open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (fstat(fd, &sb) != 0) {
+        st = ndx_error(NDX_EIO, "stat %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (sb.st_size < 16 + 24) {
+        st = corrupt(path, "file too short");
+        goto fail;
+    }
+    s->map_len = (size_t)sb.st_size;
+    s->map = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, fd, 0);
+    if (s->map == MAP_FAILED) {
+        s->map = NULL;
+        st = ndx_error(NDX_EIO, "mmap %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    m = s->map;
+    if (memcmp(m, "NDXSEG\r\n", 8) != 0) {
+        st = corrupt(path, "bad magic");
+        goto fail;
+    }
+    if (ndx_get_u32le(m + 8) != NDX_SEG_VERSION) {
+        st = ndx_error(NDX_EVERSION,
+                       "%s: segment format version %u, this newsdex reads "
+                       "version %u; rebuild the index with this version",
+                       path, ndx_get_u32le(m + 8), NDX_SEG_VERSION);
+        goto fail;
+    }
+    tr = m + s->map_len - 24;
+    if (memcmp(tr + 16, "NDXEND\r\n", 8) != 0) {
+        st = corrupt(path, "bad trailer (file truncated?)");
+        goto fail;
+    }
+    n = ndx_get_u32le(tr);
+    toc_off = ndx_get_u64le(tr + 8);
+    if (n != SEC_COUNT_PLUS_ONE - 1 || toc_off > s->map_len - 24 ||
+        (s->map_len - 24 - toc_off) != n * 24) {
+        st = corrupt(path, "table of contents");
+        goto fail;
+    }
+    toc = m + toc_off;
+    if (crc_of(toc, n * 24) != ndx_get_u32le(tr + 4)) {
+        st = corrupt(path, "table of contents checksum");
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        const unsigned char *e = toc + i * 24;
+        uint32_t id = ndx_get_u32le(e);
+        uint64_t off = ndx_get_u64le(e + 8), len = ndx_get_u64le(e + 16);
+
+        if (id != i + 1 || off < 16 || off > toc_off || len > toc_off - off) {
+            st = corrupt(path, "section bounds");
+            goto fail;
+        }
+        s->sec[id] = m + off;
+        s->sec_len[id] = len;
+        s->sec_crc[id] = ndx_get_u32le(e + 4);
+        if (verify && crc_of(s->sec[id], len) != s->sec_crc[id]) {
+            st = corrupt(path, "section checksum");
+            goto fail;
+        }
+    }
+    if (s->sec_len[SEC_META] < 72) {
+        st = corrupt(path, "meta section");
+        goto fail;
+    }
+    if (crc_of(s->sec[SEC_META], s->sec_len[SEC_META]) !=
+        s->sec_crc[SEC_META]) {
+        st = corrupt(path, "meta checksum");
+        goto fail;
+    }
+    m = s->sec[SEC_META];
+    s->passages = ndx_get_u64le(m);
+    s->articles = ndx_get_u64le(m + 8);
+    s->total_len = ndx_get_u64le(m + 16);
+    s->terms = ndx_get_u64le(m + 24);
+    s->first_days = (int32_t)(int64_t)ndx_get_u64le(m + 32);
+    s->last_days = (int32_t)(int64_t)ndx_get_u64le(m + 40);
+    s->dict_blocks = ndx_get_u64le(m + 48);
+    s->text_blocks = ndx_get_u64le(m + 56);
+    if (s->sec_len[SEC_COLUMNS] != s->passages * 20 ||
+        s->sec_len[SEC_ARTICLES] != s->articles * 32 ||
+        s->sec_len[SEC_IDS] != s->articles * 16 ||
+        s->sec_len[SEC_DICTIDX] != s->dict_blocks * 16 ||
+        s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16 ||
+        s->passages >= UINT32_MAX) {
+        st = corrupt(path, "section sizes disagree with the meta section");
+        goto fail;
+    }
+    if ((st = parse_sources(s, ndx_get_u64le(m + 64))))
+        goto fail;
+    close(fd);
+    *out = s;
+    return NDX_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    ndx_seg_close(s);
+    return st;
+}
+
+/* ---- dictionary --------------------------------------------------------- */
+
+typedef struct dict_iter {
+    const ndx_seg *s;
+    const unsigned char *p, *end; /* rest of the DICT section */
+    uint64_t block;               /* current block */
+    unsigned in_block;            /* entries read in this block */
+    char term[TERM_BYTES_MAX];
+    size_t len;
+} dict_iter;
+
+static int
+term_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = memcmp(a, b, n);
+
+    if (c)
+        return c;
+    return (al > bl) - (al < bl);
+}
+
+/* Positions the iterator at the start of block b. */
+static int
+dict_seek_block(dict_iter *it, uint64_t b)
+{
+    const unsigned char *e;
+    uint64_t off;
+
+    if (b >= it->s->dict_blocks)
+        return 0;
+    e = it->s->sec[SEC_DICTIDX] + b * 16;
+    off = ndx_get_u64le(e);
+    if (off >= it->s->sec_len[SEC_DICT])
+        return -1;
+    it->p = it->s->sec[SEC_DICT] + off;
+    it->end = it->s->sec[SEC_DICT] + it->s->sec_len[SEC_DICT];
+    it->block = b;
+    it->in_block = 0;
+    it->len = 0;
+    return 1;
+}
+
+/* Reads the next entry: 1, 0 at the end, -1 on damage. */
+static int
+dict_next(dict_iter *it, ndx_seg_term *t)
+{
+    uint64_t shared, suffix, v;
+
+    if (it->in_block == NDX_SEG_DICT_BLOCK || it->p >= it->end) {
+        int r = dict_seek_block(it, it->block + 1);
+
+        if (r <= 0)
+            return r;
+    }
+    if (ndx_varint_get(&it->p, it->end, &shared) ||
+        ndx_varint_get(&it->p, it->end, &suffix))
+        return -1;
+    if (shared > it->len || shared + suffix > TERM_BYTES_MAX ||
+        suffix > (uint64_t)(it->end - it->p) ||
+        (it->in_block == 0 && shared != 0))
+        return -1;
+    memcpy(it->term + shared, it->p, suffix);
+    it->len = shared + suffix;
+    it->p += suffix;
+    if (ndx_varint_get(&it->p, it->end, &t->df) ||
+        ndx_varint_get(&it->p, it->end, &v) ||
+        ndx_varint_get(&it->p, it->end, &t->post_off) ||
+        ndx_varint_get(&it->p, it->end, &t->post_len) ||
+        ndx_varint_get(&it->p, it->end, &t->pos_off))
+        return -1;
+    t->has_pos = (int)(v & 1);
+    if (t->post_off > it->s->sec_len[SEC_POSTINGS] ||
+        t->post_len > it->s->sec_len[SEC_POSTINGS] - t->post_off ||
+        t->pos_off > it->s->sec_len[SEC_POSITIONS] || t->df == 0 ||
+        t->df > it->s->passages)
+        return -1;
+    it->in_block++;
+    return 1;
+}
+
+/* Index of the last block whose first term is <= term, or -1. */
+static long
+dict_find_block(const ndx_seg *s, const char *term, size_t len)
+{
+    long lo = 0, hi = (long)s->dict_blocks - 1, best = -1;
+
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        const unsigned char *e = s->sec[SEC_DICTIDX] + (size_t)mid * 16;
+        uint32_t off = ndx_get_u32le(e + 8), n = ndx_get_u32le(e + 12);
+        int c;
+
+        if ((uint64_t)off + n > s->sec_len[SEC_DICT])
+            return -2;
+        c = term_cmp((const char *)s->sec[SEC_DICT] + off, n, term, len);
+        if (c <= 0) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
+}
+
+int
+ndx_seg_lookup(const ndx_seg *s, const char *term, size_t len,
+               ndx_seg_term *out)
+{
+    dict_iter it;
+    long b = dict_find_block(s, term, len);
+    int r;
+
+    if (b == -2)
+        return corrupt(s->path, "dictionary index");
+    if (b < 0)
+        return 0;
+    memset(&it, 0, sizeof it);
+    it.s = s;
+    if (dict_seek_block(&it, (uint64_t)b) < 0)
+        return corrupt(s->path, "dictionary index");
+    while ((r = dict_next(&it, out)) == 1) {
+        int c = term_cmp(it.term, it.len, term, len);
+
+        if (c == 0)
+            return 1;
+        if (c > 0 || it.in_block == NDX_SEG_DICT_BLOCK)
+            return 0;
+    }
+    if (r < 0)
+        return corrupt(s->path, "dictionary");
+    return 0;
+}
+
+int
+ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
+               ndx_seg_term_fn fn, void *ctx)
+{
+    dict_iter it;
+    ndx_seg_term t;
+    long b = dict_find_block(s, prefix, len);
+    int r;
+
+    if (b == -2)
+        return corrupt(s->path, "dictionary index");
+    memset(&it, 0, sizeof it);
+    it.s = s;
+    if (dict_seek_block(&it, b < 0 ? 0 : (uint64_t)b) < 0)
+        return corrupt(s->path, "dictionary index");
+    while ((r = dict_next(&it, &t)) == 1) {
+        int c = term_cmp(it.term, it.len < len ? it.len : len, prefix, len);
+
+        if (c < 0 || it.len < len)
+            continue;
+        if (c > 0)
+            return 0;
+        if ((r = fn(ctx, it.term, it.len, &t)) != 0)
+            return r;
+    }
+    if (r < 0)
+        return corrupt(s->path, "dictionary");
+    return 0;
+}
+
+/* ---- columns and articles ---------------------------------------------- */
+
+int
+ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
+                uint32_t *length)
+{
+    const unsigned char *c;
+
+    if (pid >= s->passages)
+        return -1;
+    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
+    if (article)
+        *article = ndx_get_u32le(c);
+    if (length)
+        *length = ndx_get_u32le(c + 4);
+    return 0;
+}
+
+int
+ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out)
+{
+    const unsigned char *e;
+
+    if (art >= s->articles)
+        return -1;
+    e = s->sec[SEC_ARTICLES] + (size_t)art * 32;
+    out->first = ndx_get_u32le(e);
+    out->passages = ndx_get_u32le(e + 4);
+    out->date_days = (int32_t)ndx_get_u32le(e + 8);
+    out->source = ndx_get_u32le(e + 12);
+    out->str_off = ndx_get_u64le(e + 16);
+    out->str_len = ndx_get_u32le(e + 24);
+    out->time_secs = (int32_t)ndx_get_u32le(e + 28);
+    if ((uint64_t)out->first + out->passages > s->passages ||
+        out->source >= s->source_count ||
+        out->str_off > s->sec_len[SEC_ASTR] ||
+        out->str_len > s->sec_len[SEC_ASTR] - out->str_off)
+        return -1;
+    return 0;
+}
+
+int
+ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
+                        const char **id, const char **title, const char **url)
+{
+    const char *p = (const char *)s->sec[SEC_ASTR] + a->str_off;
+    const char *end = p + a->str_len;
+    const char *f[3];
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+
+        if (!z)
+            return -1;
+        f[k] = p;
+        p = z + 1;
+    }
+    *id = f[0];
+    if (title)
+        *title = f[1];
+    if (url)
+        *url = f[2];
+    return 0;
+}
+
+long
+ndx_seg_find(const ndx_seg *s, const char *id)
+{
+    uint64_t h = ndx_hash64(id, strlen(id));
+    long lo = 0, hi = (long)s->articles - 1, first = -1;
+
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        uint64_t v = ndx_get_u64le(s->sec[SEC_IDS] + (size_t)mid * 16);
+
+        if (v >= h) {
+            if (v == h)
+                first = mid;
+            hi = mid - 1;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    for (; first >= 0 && (uint64_t)first < s->articles; first++) {
+        const unsigned char *e = s->sec[SEC_IDS] + (size_t)first * 16;
+        ndx_seg_article a;
+        const char *aid;
+        long found = -1;
+
+        if (ndx_get_u64le(e) != h)
+            break;
+        if (ndx_seg_article_get(s, ndx_get_u32le(e + 8), &a) == 0 &&
+            ndx_seg_article_strings(s, &a, &aid, NULL, NULL) == 0 &&
+            strcmp(aid, id) == 0)
+            found = (long)ndx_get_u32le(e + 8);
+        if (found >= 0) {
+            /* The newest duplicate wins within a segment. */
+            long best = found;
+            const unsigned char *f = e + 16;
+
+            while ((uint64_t)(f - s->sec[SEC_IDS]) < s->sec_len[SEC_IDS] &&
+                   ndx_get_u64le(f) == h) {
+                if (ndx_seg_article_get(s, ndx_get_u32le(f + 8), &a) == 0 &&
+                    ndx_seg_article_strings(s, &a, &aid, NULL, NULL) == 0 &&
+                    strcmp(aid, id) == 0)
+                    best = (long)ndx_get_u32le(f + 8);
+                f += 16;
+            }
+            return best;
+        }
+    }
+    return -1;
+}
+
+ndx_status
+ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
+{
+    const unsigned char *c, *e;
+    uint32_t block, off, len, clen, rlen;
+    uint64_t toff;
+    uLongf dlen;
+    unsigned char *raw;
+    ndx_status st;
+
+    if (pid >= s->passages)
+        return corrupt(s->path, "passage id");
+    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
+    block = ndx_get_u32le(c + 8);
+    off = ndx_get_u32le(c + 12);
+    len = ndx_get_u32le(c + 16);
+    if (block >= s->text_blocks)
+        return corrupt(s->path, "text block number");
+    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
+    toff = ndx_get_u64le(e);
+    clen = ndx_get_u32le(e + 8);
+    rlen = ndx_get_u32le(e + 12);
+    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+        (uint64_t)off + len > rlen || rlen > (64u << 20))
+        return corrupt(s->path, "text block bounds");
+    raw = malloc(rlen ? rlen : 1);
+    if (!raw)
+        return ndx_error(NDX_ENOMEM, "out of memory (text block)");
+    dlen = rlen;
+    if (uncompress(raw, &dlen, s->sec[SEC_TEXT] + toff, clen) != Z_OK ||
+        dlen != rlen) {
+        free(raw);
+        return corrupt(s->path, "compressed text");
+    }
+    b->len = 0;
+    st = ndx_buf_put(b, raw + off, len);
+    if (!st)
+        st = ndx_buf_cstr(b);
+    free(raw);
+    return st;
+}
+
+/* ---- postings cursor ---------------------------------------------------- */
+
+static int
+read_skip(ndx_pcur *c)
+{
+    uint64_t v[5];
+    int k;
+
+    for (k = 0; k < 5; k++)
+        if (ndx_varint_get(&c->skip, c->skip_end, &v[k]) || v[k] > UINT32_MAX)
+            return -1;
+    c->next_last = (uint32_t)v[0];
+    c->next_len = (uint32_t)v[1];
+    c->next_pos_len = (uint32_t)v[2];
+    c->next_max_wdf = (uint32_t)v[3];
+    c->next_min_len = (uint32_t)v[4];
+    c->has_next = 1;
+    return 0;
+}
+
+static void
+cur_fail(ndx_pcur *c)
+{
+    c->corrupt = 1;
+    c->id = NDX_PID_END;
+    c->n = 0;
+    c->i = 0;
+    c->left_blocks = 0;
+}
+
+/* Consumes the pending block: decodes it when decode, else skips it. */
+static void
+take_block(ndx_pcur *c, int decode)
+{
+    const unsigned char *post_end = c->seg->sec[SEC_POSTINGS] +
+                                    c->seg->sec_len[SEC_POSTINGS];
+    const unsigned char *pos_end = c->seg->sec[SEC_POSITIONS] +
+                                   c->seg->sec_len[SEC_POSITIONS];
+    uint64_t consumed;
+    uint32_t n;
+
+    if (!c->has_next && read_skip(c) != 0) {
+        cur_fail(c);
+        return;
+    }
+    c->has_next = 0;
+    c->left_blocks--;
+    consumed = (uint64_t)(c->blocks_total - c->left_blocks - 1) *
+               NDX_SEG_BLOCK;
+    n = (uint32_t)(c->df - consumed < NDX_SEG_BLOCK ? c->df - consumed
+                                                    : NDX_SEG_BLOCK);
+    if (c->next_len > (uint64_t)(post_end - c->data) ||
+        c->next_pos_len > (uint64_t)(pos_end - c->pos_next)) {
+        cur_fail(c);
+        return;
+    }
+    if (decode) {
+        const unsigned char *p = c->data, *end = c->data + c->next_len;
+        uint64_t v;
+        uint32_t k, prev = c->base;
+
+        for (k = 0; k < n; k++) {
+            if (ndx_varint_get(&p, end, &v) || v > UINT32_MAX - prev) {
+                cur_fail(c);
+                return;
+            }
+            c->ids[k] = prev + (uint32_t)v;
+            prev = c->ids[k] + 1;
+        }
+        for (k = 0; k < n; k++) {
+            if (ndx_varint_get(&p, end, &v) || v == 0 || v > UINT32_MAX) {
+                cur_fail(c);
+                return;
+            }
+            c->wdfs[k] = (uint32_t)v;
+        }
+        if (c->ids[n - 1] != c->next_last || c->next_last >= c->seg->passages) {
+            cur_fail(c);
+            return;
+        }
+        c->n = n;
+        c->i = 0;
+        c->id = c->ids[0];
+        c->block_pos = c->pos_next;
+        c->pos_cursor = c->pos_next;
+        c->pos_decoded_upto = 0;
+    }
+    c->block_last = c->next_last;
+    c->block_max_wdf = c->next_max_wdf;
+    c->block_min_len = c->next_min_len;
+    c->data += c->next_len;
+    c->pos_next += c->next_pos_len;
+    c->base = c->next_last + 1;
+}
+
+void
+ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
+{
+    uint64_t b;
+
+    memset(c, 0, sizeof *c);
+    c->seg = s;
+    c->df = t->df;
+    c->has_pos = t->has_pos;
+    c->blocks_total = (t->df + NDX_SEG_BLOCK - 1) / NDX_SEG_BLOCK;
+    c->left_blocks = c->blocks_total;
+    c->skip = s->sec[SEC_POSTINGS] + t->post_off;
+    c->skip_end = c->skip + t->post_len;
+    c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
+    c->id = NDX_PID_END;
+    /* The data starts after every skip entry. */
+    {
+        const unsigned char *p = c->skip;
+        uint64_t v;
+
+        for (b = 0; b < c->blocks_total * 5; b++)
+            if (ndx_varint_get(&p, c->skip_end, &v)) {
+                cur_fail(c);
+                return;
+            }
+        c->data = p;
+        c->skip_end = p;
+    }
+    if (c->left_blocks)
+        take_block(c, 1);
+}
+
+void
+ndx_pcur_next(ndx_pcur *c)
+{
+    if (c->id == NDX_PID_END)
+        return;
+    if (++c->i < c->n) {
+        c->id = c->ids[c->i];
+        return;
+    }
+    if (c->left_blocks == 0) {
+        c->id = NDX_PID_END;
+        return;
+    }
+    take_block(c, 1);
+}
+
+void
+ndx_pcur_seek(ndx_pcur *c, uint32_t target)
+{
+    if (c->id == NDX_PID_END || c->id >= target)
+        return;
+    if (c->block_last < target) {
+        for (;;) {
+            if (c->left_blocks == 0) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            if (!c->has_next && read_skip(c) != 0) {
+                cur_fail(c);
+                return;
+            }
+            if (c->next_last >= target) {
+                take_block(c, 1);
+                break;
+            }
+            take_block(c, 0);
+            if (c->corrupt)
+                return;
+        }
+        if (c->id == NDX_PID_END)
+            return;
+    }
+    /* Within the block: a short linear scan beats a binary search on
+     * blocks of 128. */
+    while (c->i < c->n && c->ids[c->i] < target)
+        c->i++;
+    c->id = c->i < c->n ? c->ids[c->i] : NDX_PID_END;
+}
+
+int
+ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
+{
+    const unsigned char *end = c->seg->sec[SEC_POSITIONS] +
+                               c->seg->sec_len[SEC_POSITIONS];
+    uint64_t v;
+    uint32_t k, m, pos = 0, n;
+
+    if (!c->has_pos || c->id == NDX_PID_END)
+        return 0;
+    if (c->pos_decoded_upto > c->i) {
+        c->pos_cursor = c->block_pos;
+        c->pos_decoded_upto = 0;
+    }
+    for (k = c->pos_decoded_upto; k < c->i; k++)
+        for (m = 0; m < c->wdfs[k]; m++)
+            if (ndx_varint_get(&c->pos_cursor, end, &v))
+                return -1;
+    c->pos_decoded_upto = c->i;
+    n = c->wdfs[c->i];
+    {
+        const unsigned char *p = c->pos_cursor;
+
+        for (m = 0; m < n; m++) {
+            if (ndx_varint_get(&p, end, &v) || v > UINT32_MAX - pos)
+                return -1;
+            pos += (uint32_t)v;
+            if (m < cap)
+                out[m] = pos;
+        }
+    }
+    return (int)(n < cap ? n : cap);
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+ndx_status
+ndx_seg_check(const ndx_seg *s)
+{
+    dict_iter it;
+    ndx_seg_term t;
+    uint64_t terms = 0, i;
+    int r;
+    char prev[TERM_BYTES_MAX];
+    size_t prev_len = 0;
+    ndx_buf b;
+
+    for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
+        if (crc_of(s->sec[i], s->sec_len[i]) != s->sec_crc[i])
+            return ndx_error(NDX_ECORRUPT,
+                             "%s: section %u fails its checksum; rebuild "
+                             "the index",
+                             s->path, (unsigned)i);
+    memset(&it, 0, sizeof it);
+    it.s = s;
+    if (s->dict_blocks && dict_seek_block(&it, 0) < 0)
+        return corrupt(s->path, "dictionary index");
+    while (s->dict_blocks && (r = dict_next(&it, &t)) == 1) {
+        ndx_pcur c;
+        uint64_t n = 0;
+
+        if (terms && term_cmp(prev, prev_len, it.term, it.len) >= 0)
+            return corrupt(s->path, "dictionary order");
+        memcpy(prev, it.term, it.len);
+        prev_len = it.len;
+        terms++;
+        ndx_pcur_init(&c, s, &t);
+        while (c.id != NDX_PID_END) {
+            uint32_t pos[8];
+
+            if (c.has_pos && ndx_pcur_positions(&c, pos, 8) < 0)
+                return corrupt(s->path, "positions");
+            n++;
+            ndx_pcur_next(&c);
+        }
+        if (c.corrupt || n != t.df)
+            return corrupt(s->path, "postings");
+    }
+    if (s->dict_blocks && r < 0)
+        return corrupt(s->path, "dictionary");
+    if (terms != s->terms)
+        return corrupt(s->path, "term count");
+    for (i = 0; i < s->articles; i++) {
+        ndx_seg_article a;
+        const char *id;
+
+        if (ndx_seg_article_get(s, (uint32_t)i, &a) != 0 ||
+            ndx_seg_article_strings(s, &a, &id, NULL, NULL) != 0)
+            return corrupt(s->path, "article table");
+    }
+    for (i = 0; i < s->passages; i++) {
+        const unsigned char *c = s->sec[SEC_COLUMNS] + i * 20;
+        uint32_t art = ndx_get_u32le(c), block = ndx_get_u32le(c + 8);
+        uint64_t end = (uint64_t)ndx_get_u32le(c + 12) + ndx_get_u32le(c + 16);
+
+        if (art >= s->articles || block >= s->text_blocks ||
+            end > ndx_get_u32le(s->sec[SEC_TEXTIDX] + block * 16 + 12))
+            return corrupt(s->path, "passage columns");
+    }
+    ndx_buf_init(&b);
+    for (i = 0; i < s->text_blocks; i++) {
+        const unsigned char *e = s->sec[SEC_TEXTIDX] + i * 16;
+        uint64_t toff = ndx_get_u64le(e);
+        uint32_t clen = ndx_get_u32le(e + 8), rlen = ndx_get_u32le(e + 12);
+        uLongf dlen = rlen;
+        ndx_status st;
+
+        if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+            rlen > (64u << 20)) {
+            ndx_buf_free(&b);
+            return corrupt(s->path, "text block bounds");
+        }
+        b.len = 0;
+        if ((st = ndx_buf_reserve(&b, rlen))) {
+            ndx_buf_free(&b);
+            return st;
+        }
+        if (uncompress(b.data, &dlen, s->sec[SEC_TEXT] + toff, clen) != Z_OK ||
+            dlen != rlen) {
+            ndx_buf_free(&b);
+            return corrupt(s->path, "compressed text");
+        }
+    }
+    ndx_buf_free(&b);
+    return NDX_OK;
+}

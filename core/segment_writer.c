@@ -1,0 +1,706 @@
+/*
+ * segment_writer.c - builds one native segment in memory and writes it.
+ *
+ * Terms are gathered in an open-addressing hash table; each term keeps its
+ * postings as varint (gap, wdf) pairs and its positions as varint gaps in
+ * growable buffers, so memory grows with the compressed size of the data.
+ * Passage texts are compressed into zlib blocks as soon as a block is full.
+ * At flush the terms are sorted, the postings re-cut into blocks with skip
+ * entries, and the file is written as segment.h describes, then fsynced
+ * and renamed into place.  Analysis, deletion and the manifest are other
+ * modules' work.
+ */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+typedef struct wterm {
+    char *term;         /* in the writer's term arena */
+    uint32_t len;       /* bytes */
+    uint32_t df;        /* passages */
+    uint32_t last;      /* last passage id + 1 (0: none yet) */
+    int has_pos;
+    ndx_buf post;       /* varint gap, varint wdf */
+    ndx_buf pos;        /* varint position gaps */
+} wterm;
+
+typedef struct wsource {
+    char *name, *key;
+} wsource;
+
+struct ndx_segw {
+    wterm *terms;            /* term records */
+    size_t term_count, term_cap;
+    uint32_t *slots;         /* hash slots: index + 1, 0 = empty */
+    size_t slot_cap;
+    ndx_arena *strs;         /* term strings */
+    size_t strs_bytes;
+    ndx_buf columns;         /* 5 x u32 per passage */
+    ndx_buf articles;        /* 32 bytes per article */
+    ndx_buf astr;            /* id NUL title NUL url NUL */
+    ndx_buf ids;             /* u64 hash, u32 ordinal, u32 0 per article */
+    wsource *sources;
+    size_t source_count, source_cap;
+    ndx_buf textidx;         /* per block: u64 off, u32 clen, u32 rlen */
+    ndx_buf text;            /* compressed blocks */
+    ndx_buf raw;             /* the block being filled */
+    uint64_t passages, article_count, total_len;
+    int32_t first_days, last_days;
+};
+
+uint64_t
+ndx_hash64(const void *p, size_t len)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+ndx_status
+ndx_segw_new(ndx_segw **out)
+{
+    ndx_segw *w = calloc(1, sizeof *w);
+
+    *out = NULL;
+    if (!w || !(w->strs = ndx_arena_new())) {
+        free(w);
+        return ndx_error(NDX_ENOMEM, "out of memory (segment writer)");
+    }
+    w->first_days = NDX_DATE_NONE;
+    w->last_days = NDX_DATE_NONE;
+    *out = w;
+    return NDX_OK;
+}
+
+static void
+segw_reset(ndx_segw *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->term_count; i++) {
+        ndx_buf_free(&w->terms[i].post);
+        ndx_buf_free(&w->terms[i].pos);
+    }
+    free(w->terms);
+    free(w->slots);
+    w->terms = NULL;
+    w->slots = NULL;
+    w->term_count = w->term_cap = w->slot_cap = 0;
+    ndx_arena_free(w->strs);
+    w->strs = ndx_arena_new();
+    w->strs_bytes = 0;
+    ndx_buf_free(&w->columns);
+    ndx_buf_free(&w->articles);
+    ndx_buf_free(&w->astr);
+    ndx_buf_free(&w->ids);
+    for (i = 0; i < w->source_count; i++) {
+        free(w->sources[i].name);
+        free(w->sources[i].key);
+    }
+    free(w->sources);
+    w->sources = NULL;
+    w->source_count = w->source_cap = 0;
+    ndx_buf_free(&w->textidx);
+    ndx_buf_free(&w->text);
+    ndx_buf_free(&w->raw);
+    w->passages = w->article_count = w->total_len = 0;
+    w->first_days = w->last_days = NDX_DATE_NONE;
+}
+
+void
+ndx_segw_free(ndx_segw *w)
+{
+    if (!w)
+        return;
+    segw_reset(w);
+    ndx_arena_free(w->strs);
+    free(w);
+}
+
+size_t
+ndx_segw_articles(const ndx_segw *w)
+{
+    return w->article_count;
+}
+
+size_t
+ndx_segw_passages(const ndx_segw *w)
+{
+    return w->passages;
+}
+
+size_t
+ndx_segw_memory(const ndx_segw *w)
+{
+    size_t m = w->term_cap * sizeof(wterm) + w->slot_cap * 4 + w->strs_bytes;
+    size_t i;
+
+    for (i = 0; i < w->term_count; i++)
+        m += w->terms[i].post.cap + w->terms[i].pos.cap;
+    m += w->columns.cap + w->articles.cap + w->astr.cap + w->ids.cap +
+         w->text.cap + w->raw.cap + w->textidx.cap;
+    return m;
+}
+
+static ndx_status
+grow_slots(ndx_segw *w)
+{
+    size_t cap = w->slot_cap ? w->slot_cap * 2 : 4096;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    size_t i;
+
+    if (!slots)
+        return ndx_error(NDX_ENOMEM, "out of memory (term table)");
+    for (i = 0; i < w->term_count; i++) {
+        uint64_t h = ndx_hash64(w->terms[i].term, w->terms[i].len);
+        size_t j = h & (cap - 1);
+
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = (uint32_t)(i + 1);
+    }
+    free(w->slots);
+    w->slots = slots;
+    w->slot_cap = cap;
+    return NDX_OK;
+}
+
+/* Finds or creates the record of a term. */
+static ndx_status
+term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
+{
+    uint64_t h;
+    size_t j;
+    wterm *t;
+    ndx_status st;
+
+    if ((w->term_count + 1) * 2 > w->slot_cap && (st = grow_slots(w)))
+        return st;
+    h = ndx_hash64(term, len);
+    j = h & (w->slot_cap - 1);
+    while (w->slots[j]) {
+        t = &w->terms[w->slots[j] - 1];
+        if (t->len == len && memcmp(t->term, term, len) == 0) {
+            *out = t;
+            return NDX_OK;
+        }
+        j = (j + 1) & (w->slot_cap - 1);
+    }
+    if (w->term_count == w->term_cap) {
+        size_t cap = w->term_cap ? w->term_cap * 2 : 4096;
+        wterm *nt = realloc(w->terms, cap * sizeof *nt);
+
+        if (!nt)
+            return ndx_error(NDX_ENOMEM, "out of memory (terms)");
+        w->terms = nt;
+        w->term_cap = cap;
+    }
+    t = &w->terms[w->term_count];
+    memset(t, 0, sizeof *t);
+    t->term = ndx_arena_strdup(w->strs, term, len);
+    if (!t->term)
+        return ndx_error(NDX_ENOMEM, "out of memory (term strings)");
+    w->strs_bytes += len + 16;
+    t->len = len;
+    w->slots[j] = (uint32_t)(++w->term_count);
+    *out = t;
+    return NDX_OK;
+}
+
+static ndx_status
+source_get(ndx_segw *w, const char *name, uint32_t *out)
+{
+    char key[256];
+    size_t i;
+
+    ndx_source_key(name, key, sizeof key);
+    for (i = 0; i < w->source_count; i++) {
+        if (strcmp(w->sources[i].key, key) == 0) {
+            *out = (uint32_t)i;
+            return NDX_OK;
+        }
+    }
+    if (w->source_count == w->source_cap) {
+        size_t cap = w->source_cap ? w->source_cap * 2 : 16;
+        wsource *ns = realloc(w->sources, cap * sizeof *ns);
+
+        if (!ns)
+            return ndx_error(NDX_ENOMEM, "out of memory (sources)");
+        w->sources = ns;
+        w->source_cap = cap;
+    }
+    w->sources[w->source_count].name = strdup(name);
+    w->sources[w->source_count].key = strdup(key);
+    if (!w->sources[w->source_count].name ||
+        !w->sources[w->source_count].key)
+        return ndx_error(NDX_ENOMEM, "out of memory (sources)");
+    *out = (uint32_t)w->source_count++;
+    return NDX_OK;
+}
+
+/* Compresses the raw text block into the text section. */
+static ndx_status
+text_block_close(ndx_segw *w)
+{
+    uLongf clen;
+    ndx_status st;
+    uint64_t off = w->text.len;
+
+    if (w->raw.len == 0)
+        return NDX_OK;
+    clen = compressBound((uLong)w->raw.len);
+    if ((st = ndx_buf_reserve(&w->text, clen)))
+        return st;
+    if (compress2(w->text.data + w->text.len, &clen, w->raw.data,
+                  (uLong)w->raw.len, 6) != Z_OK)
+        return ndx_error(NDX_ENOMEM, "zlib could not compress a block");
+    w->text.len += clen;
+    if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
+        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
+        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)w->raw.len)))
+        return st;
+    w->raw.len = 0;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
+             const ndx_termset *ts, uint32_t *ordinal)
+{
+    ndx_status st;
+    uint32_t art = (uint32_t)w->article_count;
+    uint32_t src = 0;
+    uint64_t h;
+    size_t i, j;
+
+    if (w->passages + p->count >= UINT32_MAX - 1)
+        return ndx_error(NDX_ELIMIT, "segment full (4 billion passages)");
+    if ((st = source_get(w, a->source && *a->source ? a->source : "unknown",
+                         &src)))
+        return st;
+    /* article table */
+    if ((st = ndx_buf_put_u32le(&w->articles, (uint32_t)w->passages)) ||
+        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)p->count)) ||
+        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)a->date_days)) ||
+        (st = ndx_buf_put_u32le(&w->articles, src)) ||
+        (st = ndx_buf_put_u64le(&w->articles, w->astr.len)))
+        return st;
+    {
+        size_t before = w->astr.len;
+        const char *id = a->id ? a->id : "";
+        const char *title = a->title ? a->title : "";
+        const char *url = a->url ? a->url : "";
+
+        if ((st = ndx_buf_put(&w->astr, id, strlen(id) + 1)) ||
+            (st = ndx_buf_put(&w->astr, title, strlen(title) + 1)) ||
+            (st = ndx_buf_put(&w->astr, url, strlen(url) + 1)))
+            return st;
+        if ((st = ndx_buf_put_u32le(&w->articles,
+                                    (uint32_t)(w->astr.len - before))) ||
+            (st = ndx_buf_put_u32le(&w->articles,
+                                    (uint32_t)a->time_secs)))
+            return st;
+        h = ndx_hash64(id, strlen(id));
+        if ((st = ndx_buf_put_u64le(&w->ids, h)) ||
+            (st = ndx_buf_put_u32le(&w->ids, art)) ||
+            (st = ndx_buf_put_u32le(&w->ids, 0)))
+            return st;
+    }
+    if (a->date_days != NDX_DATE_NONE) {
+        if (w->first_days == NDX_DATE_NONE || a->date_days < w->first_days)
+            w->first_days = a->date_days;
+        if (w->last_days == NDX_DATE_NONE || a->date_days > w->last_days)
+            w->last_days = a->date_days;
+    }
+    for (i = 0; i < p->count; i++) {
+        uint32_t pid = (uint32_t)w->passages;
+        const ndx_termset *t = &ts[i];
+        const ndx_span *sp = &p->items[i];
+
+        if (w->raw.len > 0 && w->raw.len + sp->len > NDX_SEG_TEXT_BLOCK &&
+            (st = text_block_close(w)))
+            return st;
+        if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
+            (st = ndx_buf_put_u32le(&w->columns, t->length)) ||
+            (st = ndx_buf_put_u32le(&w->columns,
+                                    (uint32_t)(w->textidx.len / 16))) ||
+            (st = ndx_buf_put_u32le(&w->columns, (uint32_t)w->raw.len)) ||
+            (st = ndx_buf_put_u32le(&w->columns, sp->len)) ||
+            (st = ndx_buf_put(&w->raw, a->text + sp->off, sp->len)))
+            return st;
+        for (j = 0; j < t->term_count; j++) {
+            const ndx_term *tm = &t->terms[j];
+            wterm *wt = NULL;
+            uint32_t k, prev = 0;
+
+            if ((st = term_get(w, tm->term, tm->term_len, &wt)))
+                return st;
+            if ((st = ndx_buf_put_varint(&wt->post, pid + 1 - wt->last)) ||
+                (st = ndx_buf_put_varint(&wt->post, tm->wdf)))
+                return st;
+            wt->last = pid + 1;
+            wt->df++;
+            if (tm->pos_count) {
+                wt->has_pos = 1;
+                for (k = 0; k < tm->pos_count; k++) {
+                    uint32_t ps = t->positions[tm->pos_off + k];
+
+                    if ((st = ndx_buf_put_varint(&wt->pos, ps - prev)))
+                        return st;
+                    prev = ps;
+                }
+            }
+        }
+        w->total_len += t->length;
+        w->passages++;
+    }
+    w->article_count++;
+    if (ordinal)
+        *ordinal = art;
+    return NDX_OK;
+}
+
+long
+ndx_segw_find(const ndx_segw *w, const char *id)
+{
+    uint64_t h = ndx_hash64(id, strlen(id));
+    size_t i, n = w->ids.len / 16;
+
+    /* Newest first: the last article with this id is the live one. */
+    for (i = n; i-- > 0;) {
+        const unsigned char *e = w->ids.data + i * 16;
+
+        if (ndx_get_u64le(e) == h) {
+            uint32_t art = ndx_get_u32le(e + 8);
+            uint64_t off = ndx_get_u64le(w->articles.data + art * 32 + 16);
+
+            if (strcmp((const char *)w->astr.data + off, id) == 0)
+                return (long)art;
+        }
+    }
+    return -1;
+}
+
+/* ---- flush ------------------------------------------------------------- */
+
+static int
+cmp_term(const void *a, const void *b)
+{
+    const wterm *x = *(const wterm *const *)a;
+    const wterm *y = *(const wterm *const *)b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->term, y->term, n);
+
+    if (c)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+    uint64_t x = ndx_get_u64le(a), y = ndx_get_u64le(b);
+    uint32_t p = ndx_get_u32le((const unsigned char *)a + 8);
+    uint32_t q = ndx_get_u32le((const unsigned char *)b + 8);
+
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (p > q) - (p < q);
+}
+
+/* Re-cuts one term's raw postings into blocks with skip entries. */
+static ndx_status
+encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
+                ndx_buf *scratch)
+{
+    const unsigned char *p = t->post.data, *end = p + t->post.len;
+    const unsigned char *pp = t->pos.data, *pend = pp + t->pos.len;
+    uint32_t ids[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK];
+    uint32_t prev = 0, base = 0;
+    ndx_status st;
+
+    scratch->len = 0;
+    while (p < end) {
+        uint32_t n = 0, k, max_wdf = 0, min_len = UINT32_MAX;
+        size_t data_start = scratch->len, pos_start = pos->len;
+        uint64_t v;
+
+        while (p < end && n < NDX_SEG_BLOCK) {
+            if (ndx_varint_get(&p, end, &v))
+                return ndx_error(NDX_ECORRUPT, "postings buffer damaged");
+            prev += (uint32_t)v;
+            ids[n] = prev - 1;
+            if (ndx_varint_get(&p, end, &v))
+                return ndx_error(NDX_ECORRUPT, "postings buffer damaged");
+            wdfs[n] = (uint32_t)v;
+            n++;
+        }
+        for (k = 0; k < n; k++) {
+            uint32_t len = ndx_get_u32le(w->columns.data +
+                                         (size_t)ids[k] * 20 + 4);
+
+            if ((st = ndx_buf_put_varint(scratch,
+                                         ids[k] - (k ? ids[k - 1] + 1
+                                                     : base))))
+                return st;
+            if (wdfs[k] > max_wdf)
+                max_wdf = wdfs[k];
+            if (len < min_len)
+                min_len = len;
+        }
+        for (k = 0; k < n; k++)
+            if ((st = ndx_buf_put_varint(scratch, wdfs[k])))
+                return st;
+        if (t->has_pos) {
+            /* Copy this block's positions: wdf varints per posting. */
+            const unsigned char *q = pp;
+            uint32_t m;
+
+            for (k = 0; k < n; k++)
+                for (m = 0; m < wdfs[k]; m++)
+                    if (ndx_varint_get(&q, pend, &v))
+                        return ndx_error(NDX_ECORRUPT,
+                                         "positions buffer damaged");
+            if ((st = ndx_buf_put(pos, pp, (size_t)(q - pp))))
+                return st;
+            pp = q;
+        }
+        if ((st = ndx_buf_put_varint(post, ids[n - 1])) ||
+            (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
+            (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
+            (st = ndx_buf_put_varint(post, max_wdf)) ||
+            (st = ndx_buf_put_varint(post, min_len)))
+            return st;
+        base = ids[n - 1] + 1;
+    }
+    return ndx_buf_put(post, scratch->data, scratch->len);
+}
+
+static ndx_status
+write_all(int fd, const void *p, size_t len, const char *path)
+{
+    const char *s = p;
+
+    while (len) {
+        ssize_t n = write(fd, s, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return ndx_error(NDX_EIO, "write %s: %s", path, strerror(errno));
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_flush(ndx_segw *w, const char *path)
+{
+    ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, toc, head;
+    wterm **sorted = NULL;
+    char *tmp = NULL;
+    int fd = -1;
+    size_t i;
+    uint64_t off;
+    ndx_status st = NDX_OK;
+
+    for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
+        ndx_buf_init(&sec[i]);
+    ndx_buf_init(&scratch);
+    ndx_buf_init(&toc);
+    ndx_buf_init(&head);
+    if ((st = text_block_close(w)))
+        goto fail;
+    sorted = malloc((w->term_count + 1) * sizeof *sorted);
+    if (!sorted) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (sorting terms)");
+        goto fail;
+    }
+    for (i = 0; i < w->term_count; i++)
+        sorted[i] = &w->terms[i];
+    qsort(sorted, w->term_count, sizeof *sorted, cmp_term);
+
+    /* DICT, DICTIDX, POSTINGS, POSITIONS */
+    for (i = 0; i < w->term_count; i++) {
+        const wterm *t = sorted[i];
+        uint64_t post_off = sec[SEC_POSTINGS].len;
+        uint64_t pos_off = sec[SEC_POSITIONS].len;
+        uint32_t shared = 0;
+
+        if ((st = encode_postings(w, t, &sec[SEC_POSTINGS],
+                                  &sec[SEC_POSITIONS], &scratch)))
+            goto fail;
+        if (i % NDX_SEG_DICT_BLOCK == 0) {
+            /* Block start: index entry; first term stored whole. */
+            uint64_t boff = sec[SEC_DICT].len;
+
+            if ((st = ndx_buf_put_u64le(&sec[SEC_DICTIDX], boff)))
+                goto fail;
+            if ((st = ndx_buf_put_varint(&sec[SEC_DICT], 0)) ||
+                (st = ndx_buf_put_varint(&sec[SEC_DICT], t->len)))
+                goto fail;
+            if ((st = ndx_buf_put_u32le(&sec[SEC_DICTIDX],
+                                        (uint32_t)sec[SEC_DICT].len)) ||
+                (st = ndx_buf_put_u32le(&sec[SEC_DICTIDX], t->len)) ||
+                (st = ndx_buf_put(&sec[SEC_DICT], t->term, t->len)))
+                goto fail;
+        } else {
+            const wterm *pv = sorted[i - 1];
+            uint32_t n = pv->len < t->len ? pv->len : t->len;
+
+            while (shared < n && pv->term[shared] == t->term[shared])
+                shared++;
+            if ((st = ndx_buf_put_varint(&sec[SEC_DICT], shared)) ||
+                (st = ndx_buf_put_varint(&sec[SEC_DICT], t->len - shared)) ||
+                (st = ndx_buf_put(&sec[SEC_DICT], t->term + shared,
+                                  t->len - shared)))
+                goto fail;
+        }
+        if ((st = ndx_buf_put_varint(&sec[SEC_DICT], t->df)) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT], t->has_pos ? 1 : 0)) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT], post_off)) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT],
+                                     sec[SEC_POSTINGS].len - post_off)) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT], pos_off)))
+            goto fail;
+    }
+
+    /* META */
+    {
+        ndx_buf *m = &sec[SEC_META];
+
+        if ((st = ndx_buf_put_u64le(m, w->passages)) ||
+            (st = ndx_buf_put_u64le(m, w->article_count)) ||
+            (st = ndx_buf_put_u64le(m, w->total_len)) ||
+            (st = ndx_buf_put_u64le(m, w->term_count)) ||
+            (st = ndx_buf_put_u64le(m, (uint64_t)(int64_t)w->first_days)) ||
+            (st = ndx_buf_put_u64le(m, (uint64_t)(int64_t)w->last_days)) ||
+            (st = ndx_buf_put_u64le(m, (w->term_count + NDX_SEG_DICT_BLOCK -
+                                        1) / NDX_SEG_DICT_BLOCK)) ||
+            (st = ndx_buf_put_u64le(m, w->textidx.len / 16)) ||
+            (st = ndx_buf_put_u64le(m, w->source_count)))
+            goto fail;
+    }
+    qsort(w->ids.data, w->ids.len / 16, 16, cmp_ids);
+    for (i = 0; i < w->source_count; i++) {
+        ndx_buf *s = &sec[SEC_SOURCES];
+        size_t nl = strlen(w->sources[i].name), kl = strlen(w->sources[i].key);
+
+        if ((st = ndx_buf_put_u32le(s, (uint32_t)nl)) ||
+            (st = ndx_buf_put(s, w->sources[i].name, nl)) ||
+            (st = ndx_buf_put_u32le(s, (uint32_t)kl)) ||
+            (st = ndx_buf_put(s, w->sources[i].key, kl)))
+            goto fail;
+    }
+
+    /* Assemble: header, sections (borrowed from the writer where they are
+     * built already), toc, trailer. */
+    {
+        const ndx_buf *parts[SEC_COUNT_PLUS_ONE];
+
+        for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
+            parts[i] = &sec[i];
+        parts[SEC_COLUMNS] = &w->columns;
+        parts[SEC_ARTICLES] = &w->articles;
+        parts[SEC_ASTR] = &w->astr;
+        parts[SEC_IDS] = &w->ids;
+        parts[SEC_TEXTIDX] = &w->textidx;
+        parts[SEC_TEXT] = &w->text;
+
+        tmp = malloc(strlen(path) + 8);
+        if (!tmp) {
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+            goto fail;
+        }
+        sprintf(tmp, "%s.tmp", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            st = ndx_error(NDX_EIO, "create %s: %s", tmp, strerror(errno));
+            goto fail;
+        }
+        if ((st = ndx_buf_put(&head, "NDXSEG\r\n", 8)) ||
+            (st = ndx_buf_put_u32le(&head, NDX_SEG_VERSION)) ||
+            (st = ndx_buf_put_u32le(&head, 0)) ||
+            (st = write_all(fd, head.data, head.len, tmp)))
+            goto fail;
+        off = head.len;
+        for (i = 1; i < SEC_COUNT_PLUS_ONE; i++) {
+            const ndx_buf *b = parts[i];
+            uLong crc = crc32(0L, Z_NULL, 0);
+
+            {
+                size_t done = 0;
+
+                while (done < b->len) {
+                    size_t n = b->len - done;
+
+                    if (n > (1u << 30))
+                        n = 1u << 30;
+                    crc = crc32(crc, b->data + done, (uInt)n);
+                    done += n;
+                }
+            }
+            if ((st = ndx_buf_put_u32le(&toc, (uint32_t)i)) ||
+                (st = ndx_buf_put_u32le(&toc, (uint32_t)crc)) ||
+                (st = ndx_buf_put_u64le(&toc, off)) ||
+                (st = ndx_buf_put_u64le(&toc, b->len)))
+                goto fail;
+            if (b->len && (st = write_all(fd, b->data, b->len, tmp)))
+                goto fail;
+            off += b->len;
+        }
+        {
+            uLong tcrc = crc32(crc32(0L, Z_NULL, 0), toc.data, (uInt)toc.len);
+
+            if ((st = ndx_buf_put_u32le(&toc, SEC_COUNT_PLUS_ONE - 1)) ||
+                (st = ndx_buf_put_u32le(&toc, (uint32_t)tcrc)) ||
+                (st = ndx_buf_put_u64le(&toc, off)) ||
+                (st = ndx_buf_put(&toc, "NDXEND\r\n", 8)))
+                goto fail;
+        }
+        if ((st = write_all(fd, toc.data, toc.len, tmp)))
+            goto fail;
+    }
+    if (fsync(fd) != 0) {
+        st = ndx_error(NDX_EIO, "fsync %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        st = ndx_error(NDX_EIO, "close %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        st = ndx_error(NDX_EIO, "rename %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    segw_reset(w);
+fail:
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    free(sorted);
+    for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
+        ndx_buf_free(&sec[i]);
+    ndx_buf_free(&scratch);
+    ndx_buf_free(&toc);
+    ndx_buf_free(&head);
+    return st;
+}

@@ -1,0 +1,411 @@
+/*
+ * newsdex-index - builds, extends, inspects and verifies an index.
+ *
+ *   newsdex-index -o INDEX [options] PATH...     index files and directories
+ *   newsdex-index --info INDEX [--json]          what the index holds
+ *   newsdex-index --check INDEX                  verify every checksum
+ *
+ * Reading, cleaning, splitting and storing are libnewsdex's; this program
+ * parses options, runs the two passes (learn repeated page furniture, then
+ * index), draws the progress bar and prints warnings and the summary.
+ * Exit codes: 0 success, 1 failure, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "newsdex/newsdex.h"
+#include "util/buf.h"
+
+#define WARN_SHOWN_MAX 20
+
+static const char usage_text[] =
+    "usage: newsdex-index -o INDEX [options] PATH...\n"
+    "       newsdex-index --info INDEX [--json]\n"
+    "       newsdex-index --check INDEX\n"
+    "\n"
+    "Indexes news articles: JSON Lines (.jsonl, .jsonl.gz; one article a\n"
+    "line with id, source, date, title, url, text) and plain text (.txt,\n"
+    ".txt.gz; one article a file, metadata from a manifest.tsv beside it).\n"
+    "Directories are read recursively.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output INDEX     the index directory to build (replaced on\n"
+    "                         success unless --add)\n"
+    "      --add              add to the index; an article whose id is\n"
+    "                         already there replaces it\n"
+    "      --engine E         native (default) or xapian\n"
+    "      --shards N         xapian: split into N databases by article id\n"
+    "      --language L       Snowball stemmer for articles without \"lang\"\n"
+    "                         (default english)\n"
+    "      --memory MB        memory for buffering before a segment is\n"
+    "                         written (default 512)\n"
+    "      --threads N        accepted for compatibility; indexing runs in\n"
+    "                         one thread\n"
+    "      --aliases FILE     source aliases: lines \"alias<TAB>canonical\"\n"
+    "      --keep-furniture   index page furniture lines too\n"
+    "      --no-learn         do not learn lines repeated across a source\n"
+    "      --strict           stop at the first bad record\n"
+    "  -q, --quiet            no progress bar, no warnings, no summary\n"
+    "      --info INDEX       print articles, passages, terms, sources,\n"
+    "                         dates and sizes\n"
+    "      --json             with --info: print JSON\n"
+    "      --check INDEX      verify every checksum and structure\n"
+    "  -h, --help             this text\n";
+
+typedef struct warn_state {
+    int quiet;
+    int enabled;
+    unsigned long shown, total;
+} warn_state;
+
+static void
+on_warn(void *ctx, const char *file, long line, const char *msg)
+{
+    warn_state *w = ctx;
+
+    if (!w->enabled)
+        return;
+    w->total++;
+    if (w->quiet || w->shown >= WARN_SHOWN_MAX)
+        return;
+    w->shown++;
+    if (isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
+    if (file && line > 0)
+        fprintf(stderr, "newsdex-index: warning: %s:%ld: %s\n", file, line,
+                msg);
+    else if (file)
+        fprintf(stderr, "newsdex-index: warning: %s: %s\n", file, msg);
+    else
+        fprintf(stderr, "newsdex-index: warning: %s\n", msg);
+}
+
+static void
+progress(ndx_reader *r, double t0, uint64_t articles, int final)
+{
+    uint64_t done = ndx_reader_done_bytes(r), total = ndx_reader_total_bytes(r);
+    double secs = (ndx_now_ms() - t0) / 1000.0;
+    double mbs = secs > 0 ? (double)done / 1e6 / secs : 0;
+    double frac = total ? (double)done / (double)total : 0;
+    int width = 30, fill = (int)(frac * width), i;
+    char bar[64];
+
+    for (i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %3.0f%%  %llu articles  %.1f MB/s", bar,
+            frac * 100, (unsigned long long)articles, mbs);
+    if (!final && frac > 0.01 && mbs > 0)
+        fprintf(stderr, "  ETA %.0fs", (double)(total - done) / 1e6 / mbs);
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int
+do_check(const char *path)
+{
+    ndx_status st = ndx_index_check(path);
+
+    if (st) {
+        fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+        return 1;
+    }
+    printf("%s: ok\n", path);
+    return 0;
+}
+
+static void
+print_bytes(const char *label, uint64_t n)
+{
+    printf("%-16s %.2f MB (%llu bytes)\n", label, (double)n / 1e6,
+           (unsigned long long)n);
+}
+
+static int
+do_info(const char *path, int json)
+{
+    ndx_index *ix;
+    ndx_stats s;
+    char first[11], last[11];
+    size_t i;
+
+    if (ndx_index_open(&ix, path, NDX_OPEN_READ, NULL, NULL) ||
+        ndx_index_stats(ix, &s)) {
+        fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+        return 1;
+    }
+    ndx_date_format(s.first_days, first);
+    ndx_date_format(s.last_days, last);
+    if (json) {
+        ndx_buf b;
+
+        ndx_buf_init(&b);
+        ndx_buf_printf(
+            &b,
+            "{\"engine\":\"%s\",\"generation\":%llu,\"articles\":%llu,"
+            "\"passages\":%llu,\"terms\":%llu,\"tokens\":%llu,"
+            "\"first_date\":%s%s%s,\"last_date\":%s%s%s,\"undated\":%llu,"
+            "\"segments\":%llu,\"bytes_postings\":%llu,\"bytes_text\":%llu,"
+            "\"bytes_other\":%llu,\"sources\":[",
+            s.engine, (unsigned long long)s.generation,
+            (unsigned long long)s.articles, (unsigned long long)s.passages,
+            (unsigned long long)s.terms, (unsigned long long)s.tokens,
+            first[0] ? "\"" : "", first[0] ? first : "null",
+            first[0] ? "\"" : "", last[0] ? "\"" : "",
+            last[0] ? last : "null", last[0] ? "\"" : "",
+            (unsigned long long)s.undated, (unsigned long long)s.segments,
+            (unsigned long long)s.bytes_postings,
+            (unsigned long long)s.bytes_text,
+            (unsigned long long)s.bytes_other);
+        for (i = 0; i < s.source_count; i++) {
+            ndx_buf_puts(&b, i ? ",{\"name\":\"" : "{\"name\":\"");
+            ndx_buf_put_json_str(&b, s.sources[i].name,
+                                 strlen(s.sources[i].name));
+            ndx_buf_printf(&b, "\",\"articles\":%llu}",
+                           (unsigned long long)s.sources[i].count);
+        }
+        ndx_buf_puts(&b, "]}\n");
+        fwrite(b.data, 1, b.len, stdout);
+        ndx_buf_free(&b);
+    } else {
+        printf("index            %s\n", path);
+        printf("engine           %s (generation %llu, %llu segment%s)\n",
+               s.engine, (unsigned long long)s.generation,
+               (unsigned long long)s.segments, s.segments == 1 ? "" : "s");
+        printf("articles         %llu\n", (unsigned long long)s.articles);
+        printf("passages         %llu\n", (unsigned long long)s.passages);
+        printf("terms            %llu\n", (unsigned long long)s.terms);
+        printf("tokens           %llu\n", (unsigned long long)s.tokens);
+        printf("dates            %s .. %s", first[0] ? first : "-",
+               last[0] ? last : "-");
+        if (s.undated)
+            printf(" (%llu undated)", (unsigned long long)s.undated);
+        printf("\n");
+        print_bytes("postings", s.bytes_postings);
+        print_bytes("stored text", s.bytes_text);
+        print_bytes("other", s.bytes_other);
+        printf("sources          %zu\n", s.source_count);
+        for (i = 0; i < s.source_count; i++)
+            printf("  %8llu  %s\n", (unsigned long long)s.sources[i].count,
+                   s.sources[i].name);
+    }
+    ndx_stats_clear(&s);
+    ndx_index_close(ix);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    enum {
+        O_ADD = 256, O_ENGINE, O_SHARDS, O_LANG, O_MEM, O_THREADS, O_ALIASES,
+        O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK
+    };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"add", no_argument, NULL, O_ADD},
+        {"engine", required_argument, NULL, O_ENGINE},
+        {"shards", required_argument, NULL, O_SHARDS},
+        {"language", required_argument, NULL, O_LANG},
+        {"memory", required_argument, NULL, O_MEM},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"aliases", required_argument, NULL, O_ALIASES},
+        {"keep-furniture", no_argument, NULL, O_KEEP},
+        {"no-learn", no_argument, NULL, O_NOLEARN},
+        {"strict", no_argument, NULL, O_STRICT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"info", required_argument, NULL, O_INFO},
+        {"json", no_argument, NULL, O_JSON},
+        {"check", required_argument, NULL, O_CHECK},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *engine = NULL, *info = NULL, *check = NULL;
+    const char *aliases = NULL;
+    int add = 0, quiet = 0, strict = 0, json = 0, keep = 0, learn = 1, c;
+    ndx_engine_config cfg;
+    ndx_split_opts split;
+    ndx_cleaner *cleaner = NULL;
+    ndx_reader *r = NULL;
+    ndx_index *ix = NULL;
+    warn_state ws;
+    const ndx_article *a;
+    uint64_t articles = 0, passages = 0, empty = 0;
+    double t0;
+    int tty, rc = 1;
+    ndx_status st;
+
+    ndx_engine_config_init(&cfg);
+    memset(&ws, 0, sizeof ws);
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        char *end;
+
+        switch (c) {
+        case 'o': out = optarg; break;
+        case O_ADD: add = 1; break;
+        case O_ENGINE: engine = optarg; break;
+        case O_SHARDS:
+            cfg.shards = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || cfg.shards < 1 || cfg.shards > 1024) {
+                fprintf(stderr, "newsdex-index: --shards takes 1..1024\n");
+                return 2;
+            }
+            break;
+        case O_LANG: cfg.language = optarg; break;
+        case O_MEM:
+            cfg.memory_mb = strtoul(optarg, &end, 10);
+            if (*end || cfg.memory_mb < 16) {
+                fprintf(stderr, "newsdex-index: --memory takes megabytes, "
+                                "at least 16\n");
+                return 2;
+            }
+            break;
+        case O_THREADS:
+            cfg.threads = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || cfg.threads < 1) {
+                fprintf(stderr, "newsdex-index: --threads takes a number "
+                                ">= 1\n");
+                return 2;
+            }
+            break;
+        case O_ALIASES: aliases = optarg; break;
+        case O_KEEP: keep = 1; break;
+        case O_NOLEARN: learn = 0; break;
+        case O_STRICT: strict = 1; break;
+        case 'q': quiet = 1; break;
+        case O_INFO: info = optarg; break;
+        case O_JSON: json = 1; break;
+        case O_CHECK: check = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (aliases && ndx_source_alias_load(aliases)) {
+        fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+        return 1;
+    }
+    if (check)
+        return do_check(check);
+    if (info)
+        return do_info(info, json);
+    if (!out || optind >= argc) {
+        fprintf(stderr, "newsdex-index: %s\n%s",
+                !out ? "missing -o INDEX" : "missing PATH to index",
+                usage_text);
+        return 2;
+    }
+    ws.quiet = quiet;
+    tty = !quiet && isatty(STDERR_FILENO);
+    t0 = ndx_now_ms();
+
+    /* Pass 1: learn lines that repeat across one source's articles. */
+    ndx_split_opts_init(&split);
+    split.drop_furniture = !keep;
+    if (learn && !keep) {
+        if ((st = ndx_cleaner_new(&cleaner)) ||
+            (st = ndx_reader_open(&r, (const char *const *)argv + optind,
+                                  (size_t)(argc - optind), 0, on_warn, &ws)))
+            goto fail;
+        while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
+            if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
+                                        a->text_len)))
+                goto fail;
+        if (st)
+            goto fail;
+        ndx_reader_close(r);
+        r = NULL;
+        ndx_cleaner_freeze(cleaner, 5, 0.2);
+        split.cleaner = cleaner;
+    }
+
+    /* Pass 2: index. */
+    ws.enabled = 1;
+    if ((st = ndx_reader_open(&r, (const char *const *)argv + optind,
+                              (size_t)(argc - optind),
+                              strict ? NDX_INGEST_STRICT : 0, on_warn, &ws)))
+        goto fail;
+    if ((st = ndx_index_open(&ix, out, NDX_OPEN_WRITE | (add ? NDX_OPEN_ADD : 0),
+                             engine, &cfg)))
+        goto fail;
+    ndx_index_set_split(ix, &split);
+    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
+        size_t np;
+
+        if (a->lang && *a->lang && !ndx_index_language_known(ix, a->lang)) {
+            char msg[200];
+
+            snprintf(msg, sizeof msg,
+                     "no stemmer for language '%.60s'; using %s", a->lang,
+                     cfg.language);
+            on_warn(&ws, a->file, a->line, msg);
+        }
+        if ((st = ndx_index_add(ix, a, &np)))
+            goto fail;
+        articles++;
+        passages += np;
+        if (np == 0)
+            empty++;
+        if (tty && (articles & 255) == 0)
+            progress(r, t0, articles, 0);
+    }
+    if (st)
+        goto fail;
+    if (tty)
+        progress(r, t0, articles, 1);
+    if ((st = ndx_index_commit(ix)))
+        goto fail;
+    if (!quiet) {
+        const ndx_ingest_stats *is = ndx_reader_stats(r);
+        double secs = (ndx_now_ms() - t0) / 1000.0;
+        int i, any = 0;
+
+        fprintf(stderr,
+                "newsdex-index: %llu articles, %llu passages from %llu "
+                "files (%.1f MB) in %.2f s (%.1f MB/s) into %s",
+                (unsigned long long)articles, (unsigned long long)passages,
+                (unsigned long long)is->files, (double)is->bytes_text / 1e6,
+                secs, secs > 0 ? (double)is->bytes_text / 1e6 / secs : 0,
+                out);
+        for (i = 0; i < NDX_SKIP_REASON_COUNT; i++) {
+            if (!is->skipped[i])
+                continue;
+            fprintf(stderr, "%s%s %llu", any ? ", " : "; ",
+                    ndx_skip_reason_name((ndx_skip_reason)i),
+                    (unsigned long long)is->skipped[i]);
+            any = 1;
+        }
+        if (is->replaced)
+            fprintf(stderr, "%sreplaced %llu", any ? ", " : "; ",
+                    (unsigned long long)is->replaced), any = 1;
+        if (empty)
+            fprintf(stderr, "%sno text after cleaning %llu",
+                    any ? ", " : "; ", (unsigned long long)empty), any = 1;
+        if (cleaner && ndx_cleaner_learned_count(cleaner))
+            fprintf(stderr, "%slearned furniture lines %zu",
+                    any ? ", " : "; ", ndx_cleaner_learned_count(cleaner));
+        fputc('\n', stderr);
+        if (ws.total > ws.shown)
+            fprintf(stderr, "newsdex-index: %lu more warnings not shown\n",
+                    ws.total - ws.shown);
+    }
+    rc = 0;
+fail:
+    if (rc) {
+        if (tty)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+        if (ix)
+            fprintf(stderr, "newsdex-index: nothing was committed; %s is "
+                            "as it was before\n",
+                    out);
+    }
+    ndx_index_close(ix);
+    ndx_reader_close(r);
+    ndx_cleaner_free(cleaner);
+    return rc;
+}

@@ -1,0 +1,187 @@
+/*
+ * render.c - JSON and terminal renderings of results, articles and stats.
+ *
+ * The JSON here is the wire format of the query socket (DESIGN section 8);
+ * the command line's --json prints the same members, so that a program can
+ * switch between the two without changing its parser.
+ */
+#include "render.h"
+
+#include <string.h>
+
+static ndx_status
+put_str_member(ndx_buf *b, const char *name, const char *val, int comma)
+{
+    ndx_status st = ndx_buf_printf(b, "%s\"%s\":\"", comma ? "," : "", name);
+
+    if (!st)
+        st = ndx_buf_put_json_str(b, val ? val : "", val ? strlen(val) : 0);
+    if (!st)
+        st = ndx_buf_putc(b, '"');
+    return st;
+}
+
+static ndx_status
+put_date_member(ndx_buf *b, int32_t days)
+{
+    char d[11];
+
+    if (days == NDX_DATE_NONE)
+        return ndx_buf_puts(b, ",\"date\":null");
+    ndx_date_format(days, d);
+    return ndx_buf_printf(b, ",\"date\":\"%s\"", d);
+}
+
+ndx_status
+render_results_json(ndx_buf *b, const ndx_results *r)
+{
+    ndx_status st;
+    size_t i;
+
+    st = ndx_buf_printf(b, "\"total\":%llu,\"took_ms\":%.3f,\"hits\":[",
+                        (unsigned long long)r->total, r->took_ms);
+    for (i = 0; !st && i < r->count; i++) {
+        const ndx_hit *h = &r->hits[i];
+
+        st = ndx_buf_puts(b, i ? ",{" : "{");
+        if (!st)
+            st = put_str_member(b, "article", h->article, 0);
+        if (!st)
+            st = ndx_buf_printf(b, ",\"passage\":%u,\"score\":%.6f",
+                                h->passage, h->score);
+        if (!st)
+            st = put_date_member(b, h->date_days);
+        if (!st)
+            st = put_str_member(b, "source", h->source, 1);
+        if (!st)
+            st = put_str_member(b, "title", h->title, 1);
+        if (!st)
+            st = put_str_member(b, "url", h->url, 1);
+        if (!st)
+            st = put_str_member(b, "snippet",
+                                h->snippet ? h->snippet : h->text, 1);
+        if (!st)
+            st = ndx_buf_printf(b, ",\"matches\":%u}", h->matches);
+    }
+    return st ? st : ndx_buf_putc(b, ']');
+}
+
+ndx_status
+render_doc_json(ndx_buf *b, const ndx_doc *d)
+{
+    ndx_status st = ndx_buf_puts(b, "\"article\":{");
+    size_t i;
+
+    if (!st)
+        st = put_str_member(b, "id", d->id, 0);
+    if (!st)
+        st = put_date_member(b, d->date_days);
+    if (!st)
+        st = put_str_member(b, "source", d->source, 1);
+    if (!st)
+        st = put_str_member(b, "title", d->title, 1);
+    if (!st)
+        st = put_str_member(b, "url", d->url, 1);
+    if (!st)
+        st = ndx_buf_puts(b, ",\"passages\":[");
+    for (i = 0; !st && i < d->passage_count; i++) {
+        st = ndx_buf_puts(b, i ? ",\"" : "\"");
+        if (!st)
+            st = ndx_buf_put_json_str(b, d->passages[i],
+                                      strlen(d->passages[i]));
+        if (!st)
+            st = ndx_buf_putc(b, '"');
+    }
+    return st ? st : ndx_buf_puts(b, "]}");
+}
+
+ndx_status
+render_stats_json(ndx_buf *b, const ndx_stats *s)
+{
+    char first[11], last[11];
+    ndx_status st;
+    size_t i;
+
+    ndx_date_format(s->first_days, first);
+    ndx_date_format(s->last_days, last);
+    st = ndx_buf_printf(
+        b,
+        "\"stats\":{\"engine\":\"%s\",\"generation\":%llu,"
+        "\"articles\":%llu,\"passages\":%llu,\"terms\":%llu,"
+        "\"tokens\":%llu,\"first_date\":\"%s\",\"last_date\":\"%s\","
+        "\"undated\":%llu,\"segments\":%llu,\"bytes_postings\":%llu,"
+        "\"bytes_text\":%llu,\"bytes_other\":%llu,\"sources\":[",
+        s->engine ? s->engine : "", (unsigned long long)s->generation,
+        (unsigned long long)s->articles, (unsigned long long)s->passages,
+        (unsigned long long)s->terms, (unsigned long long)s->tokens, first,
+        last, (unsigned long long)s->undated,
+        (unsigned long long)s->segments,
+        (unsigned long long)s->bytes_postings,
+        (unsigned long long)s->bytes_text,
+        (unsigned long long)s->bytes_other);
+    for (i = 0; !st && i < s->source_count; i++) {
+        st = ndx_buf_puts(b, i ? ",{" : "{");
+        if (!st)
+            st = put_str_member(b, "name", s->sources[i].name, 0);
+        if (!st)
+            st = ndx_buf_printf(b, ",\"articles\":%llu}",
+                                (unsigned long long)s->sources[i].count);
+    }
+    return st ? st : ndx_buf_puts(b, "]}");
+}
+
+ndx_status
+render_error_json(ndx_buf *b, const char *code, const char *msg)
+{
+    ndx_status st = ndx_buf_puts(b, "\"error\":{");
+
+    if (!st)
+        st = put_str_member(b, "code", code, 0);
+    if (!st)
+        st = put_str_member(b, "message", msg, 1);
+    return st ? st : ndx_buf_putc(b, '}');
+}
+
+/* Writes a snippet, turning <b>..</b> into bold or brackets. */
+static void
+print_snippet(FILE *out, const char *s, int color)
+{
+    while (*s) {
+        if (strncmp(s, "<b>", 3) == 0) {
+            fputs(color ? "\033[1;33m" : "[", out);
+            s += 3;
+        } else if (strncmp(s, "</b>", 4) == 0) {
+            fputs(color ? "\033[0m" : "]", out);
+            s += 4;
+        } else {
+            fputc(*s++, out);
+        }
+    }
+}
+
+void
+render_results_text(FILE *out, const ndx_results *r, size_t offset,
+                    int color)
+{
+    size_t i;
+
+    for (i = 0; i < r->count; i++) {
+        const ndx_hit *h = &r->hits[i];
+        char d[11];
+
+        ndx_date_format(h->date_days, d);
+        fprintf(out, "%s%zu. %s%s  %.3f  %s  %s  %s#%u", color ? "\033[1m" : "",
+                offset + i + 1, h->title && *h->title ? h->title : h->article,
+                color ? "\033[0m" : "", h->score, d[0] ? d : "undated",
+                h->source ? h->source : "unknown", h->article, h->passage);
+        if (h->matches > 1)
+            fprintf(out, "  (%u passages match)", h->matches);
+        fputc('\n', out);
+        fputs("   ", out);
+        print_snippet(out, h->snippet ? h->snippet : (h->text ? h->text : ""),
+                      color);
+        fputs("\n\n", out);
+    }
+    fprintf(out, "%llu match%s, %.2f ms\n", (unsigned long long)r->total,
+            r->total == 1 ? "" : "es", r->took_ms);
+}
