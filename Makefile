@@ -105,8 +105,8 @@ run: deps
 	@scripts/run-example $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@bench/run --small
+	@$(MAKE) --no-print-directory all $(B)/ndx-bench $(B)/ndx-scale
+	@bench/run --small --build $(B)
 
 fuzz: 
 	@scripts/fuzz-smoke
@@ -128,3 +128,12 @@ clean:
 .PHONY: all deps test check run bench fuzz install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# benchmark
+# ndx-bench builds and queries one engine in process (bench/run drives it);
+# ndx-scale grows a corpus for runs at millions of passages.
+$(B)/ndx-bench: $(B)/bench/ndx_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3
+
+$(B)/ndx-scale: $(B)/bench/ndx_scale.o
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lz -lm

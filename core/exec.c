@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFIX_MAX_TERMS 2048 /* expansions of one word* */
+#define PREFIX_MAX_TERMS 10000 /* expansions of one word* */
 #define PHRASE_POS_MAX 4096   /* positions read per term and passage */
 
 typedef enum ckind { C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL } ckind;
@@ -64,6 +64,9 @@ typedef struct ectx {
 
 /* ---- statistics ----------------------------------------------------------- */
 
+static uint64_t dead_postings(const nview *v, size_t segi,
+                              const ndx_seg_term *t);
+
 static ndx_status
 term_df(ectx *e, const char *term, size_t len, uint64_t *df)
 {
@@ -82,7 +85,7 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
         if (r < 0)
             return (ndx_status)r;
         if (r)
-            sum += t.df;
+            sum += t.df - dead_postings(e->v, i, &t);
     }
     if (e->stat_count == e->stat_cap) {
         size_t cap = e->stat_cap ? e->stat_cap * 2 : 16;
@@ -99,6 +102,28 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
     e->stat_count++;
     *df = sum;
     return NDX_OK;
+}
+
+/* Postings of a term that belong to deleted articles: statistics count
+ * live passages only, as Xapian's do. */
+static uint64_t
+dead_postings(const nview *v, size_t segi, const ndx_seg_term *t)
+{
+    const ndx_seg *s = v->segs[segi];
+    ndx_pcur c;
+    uint64_t dead = 0;
+
+    if (!v->dead[segi])
+        return 0;
+    ndx_pcur_init(&c, s, t);
+    while (c.id != NDX_PID_END) {
+        uint32_t a;
+
+        if (ndx_seg_passage(s, c.id, &a, NULL) == 0 && nview_dead(v, segi, a))
+            dead++;
+        ndx_pcur_next(&c);
+    }
+    return dead;
 }
 
 /* Xapian 1.4 BM25Weight::init: the part of the weight fixed per term. */
@@ -121,6 +146,7 @@ term_weight(const ectx *e, uint64_t df, uint32_t wqf)
 
 typedef struct pcollect {
     ectx *e;
+    size_t segi;
     pexp *x;
     size_t cap;
     int too_many;
@@ -133,9 +159,11 @@ collect_prefix(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
     pexp *x = pc->x;
     size_t i;
 
+    uint64_t df = t->df - dead_postings(pc->e->v, pc->segi, t);
+
     for (i = 0; i < x->count; i++)
         if (x->terms[i].len == len && memcmp(x->terms[i].term, term, len) == 0) {
-            x->terms[i].df += t->df;
+            x->terms[i].df += df;
             return 0;
         }
     if (x->count == PREFIX_MAX_TERMS) {
@@ -155,7 +183,7 @@ collect_prefix(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
     if (!x->terms[x->count].term)
         return 2;
     x->terms[x->count].len = len;
-    x->terms[x->count].df = t->df;
+    x->terms[x->count].df = df;
     x->count++;
     return 0;
 }
@@ -176,6 +204,7 @@ expand_prefix(ectx *e, const ndx_qnode *node, pexp **out)
     pcollect pc;
     size_t i;
     pexp *x;
+    char *pfx = node->terms[0];
 
     for (i = 0; i < e->exp_count; i++)
         if (e->exps[i].node == node) {
@@ -197,10 +226,21 @@ expand_prefix(ectx *e, const ndx_qnode *node, pexp **out)
     memset(&pc, 0, sizeof pc);
     pc.e = e;
     pc.x = x;
-    for (i = 0; i < e->v->count; i++) {
-        int r = ndx_seg_prefix(e->v->segs[i], node->terms[0],
-                               strlen(node->terms[0]), collect_prefix, &pc);
+    if (node->title) {
+        size_t n = strlen(node->terms[0]);
 
+        pfx = ndx_arena_alloc(e->arena, n + 2);
+        if (!pfx)
+            return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
+        pfx[0] = NDX_PREFIX_TITLE;
+        memcpy(pfx + 1, node->terms[0], n + 1);
+    }
+    for (i = 0; i < e->v->count; i++) {
+        int r;
+
+        pc.segi = i;
+        r = ndx_seg_prefix(e->v->segs[i], pfx, strlen(pfx), collect_prefix,
+                           &pc);
         if (pc.too_many)
             return ndx_error(NDX_ELIMIT,
                              "'%s*' matches more than %d words; make the "
@@ -661,7 +701,7 @@ build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
 
 typedef struct cand {
     double score;
-    int32_t date;     /* NDX_DATE_NONE sorts last either way */
+    int32_t date;     /* NDX_DATE_NONE sorts as the earliest */
     uint32_t seg;
     uint32_t pid;
     uint32_t matches;
@@ -678,14 +718,10 @@ typedef struct topk {
 static int
 better(const topk *t, const cand *a, const cand *b)
 {
-    if (t->sort != NDX_SORT_RELEVANCE && a->date != b->date) {
-        if (a->date == NDX_DATE_NONE)
-            return 0;
-        if (b->date == NDX_DATE_NONE)
-            return 1;
+    /* NDX_DATE_NONE is INT32_MIN: undated sorts as the earliest. */
+    if (t->sort != NDX_SORT_RELEVANCE && a->date != b->date)
         return t->sort == NDX_SORT_NEWEST ? a->date > b->date
                                           : a->date < b->date;
-    }
     if (a->score != b->score)
         return a->score > b->score;
     return a->order < b->order;
@@ -753,6 +789,53 @@ cmp_cand(const void *a, const void *b, void *ctx)
     return 0;
 }
 
+/* The matching passages of the article being walked (passage grouping). */
+typedef struct cbuf {
+    cand *v;
+    size_t n, cap;
+} cbuf;
+
+static ndx_status
+abuf_push(cbuf *b, const cand *c)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        cand *nv = realloc(b->v, cap * sizeof *nv);
+
+        if (!nv)
+            return ndx_error(NDX_ENOMEM, "out of memory (search)");
+        b->v = nv;
+        b->cap = cap;
+    }
+    b->v[b->n++] = *c;
+    return NDX_OK;
+}
+
+/* Hands the finished article to the heap: its best passage, or each of
+ * its matching passages, all with the article's match count. */
+static ndx_status
+flush_article(topk *top, cand *best, cbuf *b, ndx_group group,
+              uint64_t *total)
+{
+    size_t i;
+
+    if (best->matches == 0)
+        return NDX_OK;
+    if (group == NDX_GROUP_ARTICLE) {
+        topk_add(top, best);
+        (*total)++;
+    } else {
+        for (i = 0; i < b->n; i++) {
+            b->v[i].matches = best->matches;
+            topk_add(top, &b->v[i]);
+        }
+        *total += b->n;
+    }
+    best->matches = 0;
+    b->n = 0;
+    return NDX_OK;
+}
+
 /* ---- search ----------------------------------------------------------- */
 
 static int
@@ -817,6 +900,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     double deadline = o->budget_ms > 0 ? ndx_now_ms() + o->budget_ms : 0;
     uint8_t *allowed = NULL;
     ndx_buf text;
+    cbuf abuf = {NULL, 0, 0};
 
     memset(&e, 0, sizeof e);
     memset(&top, 0, sizeof top);
@@ -927,13 +1011,9 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 goto fail;
             }
             if (a != cur_art) {
-                if (o->group == NDX_GROUP_ARTICLE && cur_art != UINT32_MAX &&
-                    best.matches) {
-                    topk_add(&top, &best);
-                    total++;
-                }
+                if ((st = flush_article(&top, &best, &abuf, o->group, &total)))
+                    goto fail;
                 cur_art = a;
-                best.matches = 0;
                 art_ok = ndx_seg_article_get(s, a, &art) == 0;
                 if (!art_ok) {
                     st = ndx_error(NDX_ECORRUPT, "%s: damaged article "
@@ -966,20 +1046,18 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             c.pid = pid;
             c.matches = 1;
             c.order = v->pass_base[segi] + pid;
-            if (o->group == NDX_GROUP_ARTICLE) {
-                if (best.matches == 0) {
-                    best = c;
-                } else {
-                    uint32_t m = best.matches + 1;
-
-                    if (c.score > best.score)
-                        best = c;
-                    best.matches = m;
-                }
+            if (best.matches == 0) {
+                best = c;
             } else {
-                topk_add(&top, &c);
-                total++;
+                uint32_t m = best.matches + 1;
+
+                if (c.score > best.score)
+                    best = c;
+                best.matches = m;
             }
+            if (o->group == NDX_GROUP_PASSAGE &&
+                (st = abuf_push(&abuf, &c)))
+                goto fail;
             cur_next(root);
         }
         if (cur_corrupt(root)) {
@@ -988,10 +1066,8 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                            s->path);
             goto fail;
         }
-        if (o->group == NDX_GROUP_ARTICLE && best.matches) {
-            topk_add(&top, &best);
-            total++;
-        }
+        if ((st = flush_article(&top, &best, &abuf, o->group, &total)))
+            goto fail;
     }
 
     qsort_r(top.h, top.n, sizeof *top.h, cmp_cand, &top);
@@ -1000,6 +1076,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         if ((st = fill_hit(v, &top.h[i], into, &text)))
             goto fail;
 fail:
+    free(abuf.v);
     free(allowed);
     free(top.h);
     for (i = 0; i < e.exp_count; i++)

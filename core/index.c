@@ -7,6 +7,7 @@
  * (reader*.c, passages.c, clean.c), analysis (analyze.c) and the query
  * language (query.c) are their own modules.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,40 @@
 #include "util/buf.h"
 
 #define MAX_LANGS 32
+#define RING_SLOTS 64 /* articles in flight between reader and writer */
+#define MAX_WORKERS 64
+
+/* One article on its way through the analysis workers.  Its strings are
+ * copies; passages and term sets are reused from one article to the next. */
+typedef struct slot {
+    ndx_article a;
+    ndx_buf strs;          /* id, source, title, url, lang, text */
+    ndx_passages pass;
+    ndx_termset *ts;
+    size_t ts_cap;
+    int state;             /* 0 free, 1 queued, 2 taken, 3 done */
+    ndx_status st;
+    char err[256];
+} slot;
+
+typedef struct langcache {
+    char *lang[MAX_LANGS];
+    ndx_analyzer *an[MAX_LANGS];
+    size_t count;
+} langcache;
+
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t work;   /* a slot was queued, or stop */
+    pthread_cond_t done;   /* a slot was analyzed */
+    pthread_t threads[MAX_WORKERS];
+    size_t nthreads;
+    slot slots[RING_SLOTS];
+    size_t head, tail, next; /* queue: [tail, head); next: first not taken */
+    int stop;
+    const char *language;
+    ndx_split_opts split;
+} pipeline;
 
 struct ndx_index {
     const ndx_engine_ops *ops;
@@ -28,7 +63,13 @@ struct ndx_index {
     size_t lang_count;
     ndx_split_opts split;
     ndx_passages pass;
+    pipeline *pipe;                    /* analysis threads, or NULL */
+    uint64_t added, added_passages, added_empty; /* handed to the engine */
 };
+
+static ndx_status pipeline_start(ndx_index *ix, unsigned workers,
+                                 const char *language);
+static void pipeline_stop(pipeline *p);
 
 static const ndx_engine_ops *
 engine_by_name(const char *name)
@@ -90,6 +131,9 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
         goto fail;
     if ((st = ops->open(&ix->eng, path, flags, cfg)))
         goto fail;
+    if ((flags & NDX_OPEN_WRITE) && cfg->threads > 1 && ops->add_analyzed &&
+        (st = pipeline_start(ix, cfg->threads - 1, cfg->language)))
+        goto fail;
     *out = ix;
     return NDX_OK;
 fail:
@@ -107,6 +151,11 @@ void
 ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o)
 {
     ix->split = *o;
+    if (ix->pipe) {
+        pthread_mutex_lock(&ix->pipe->mu);
+        ix->pipe->split = *o;
+        pthread_mutex_unlock(&ix->pipe->mu);
+    }
 }
 
 /* The analyzer for a language: created on first use; unknown languages
@@ -149,6 +198,257 @@ ndx_index_language_known(ndx_index *ix, const char *lang)
     return 0;
 }
 
+/* ---- analysis in worker threads ------------------------------------- */
+
+static ndx_analyzer *
+cache_get(langcache *c, const char *lang, const char *deflang)
+{
+    size_t i;
+
+    if (!lang || !*lang)
+        lang = deflang;
+    for (i = 0; i < c->count; i++)
+        if (strcmp(c->lang[i], lang) == 0)
+            return c->an[i] ? c->an[i] : (i ? c->an[0] : NULL);
+    if (c->count == MAX_LANGS)
+        return c->an[0];
+    c->lang[c->count] = strdup(lang);
+    if (!c->lang[c->count] ||
+        ndx_analyzer_new(&c->an[c->count], lang) != NDX_OK)
+        c->an[c->count] = NULL;
+    c->count++;
+    return c->an[c->count - 1] ? c->an[c->count - 1]
+                               : (c->count > 1 ? c->an[0] : NULL);
+}
+
+static void
+cache_free(langcache *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->count; i++) {
+        free(c->lang[i]);
+        ndx_analyzer_free(c->an[i]);
+    }
+}
+
+/* Splits and analyzes one article in place. */
+static ndx_status
+analyze_slot(slot *s, ndx_analyzer *an, const ndx_split_opts *split)
+{
+    ndx_status st;
+    size_t i;
+
+    if (!an)
+        return ndx_error(NDX_ENOMEM, "no analyzer");
+    if ((st = ndx_passages_split(&s->pass, s->a.text, s->a.text_len,
+                                 s->a.source, split)))
+        return st;
+    if (s->pass.count > s->ts_cap) {
+        ndx_termset *nt = realloc(s->ts, s->pass.count * sizeof *nt);
+
+        if (!nt)
+            return ndx_error(NDX_ENOMEM, "out of memory (term sets)");
+        for (i = s->ts_cap; i < s->pass.count; i++)
+            ndx_termset_init(&nt[i]);
+        s->ts = nt;
+        s->ts_cap = s->pass.count;
+    }
+    for (i = 0; i < s->pass.count; i++) {
+        const char *title = i == 0 && *s->a.title ? s->a.title : NULL;
+
+        if ((st = ndx_termset_build(&s->ts[i], an, title,
+                                    title ? strlen(title) : 0,
+                                    s->a.text + s->pass.items[i].off,
+                                    s->pass.items[i].len)))
+            return st;
+    }
+    return NDX_OK;
+}
+
+static void *
+worker_main(void *arg)
+{
+    pipeline *p = arg;
+    langcache cache;
+
+    memset(&cache, 0, sizeof cache);
+    cache_get(&cache, p->language, p->language);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        slot *s;
+
+        while (!p->stop && p->next == p->head)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->next == p->head && p->stop)
+            break;
+        s = &p->slots[p->next % RING_SLOTS];
+        p->next++;
+        s->state = 2;
+        pthread_mutex_unlock(&p->mu);
+        s->st = analyze_slot(s, cache_get(&cache, s->a.lang, p->language),
+                             &p->split);
+        if (s->st)
+            snprintf(s->err, sizeof s->err, "%s", ndx_errmsg());
+        pthread_mutex_lock(&p->mu);
+        s->state = 3;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    cache_free(&cache);
+    return NULL;
+}
+
+static void
+pipeline_stop(pipeline *p)
+{
+    size_t i, k;
+
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    for (i = 0; i < RING_SLOTS; i++) {
+        ndx_buf_free(&p->slots[i].strs);
+        ndx_passages_clear(&p->slots[i].pass);
+        for (k = 0; k < p->slots[i].ts_cap; k++)
+            ndx_termset_free(&p->slots[i].ts[k]);
+        free(p->slots[i].ts);
+    }
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+static ndx_status
+pipeline_start(ndx_index *ix, unsigned workers, const char *language)
+{
+    pipeline *p = calloc(1, sizeof *p);
+    size_t i;
+
+    if (!p)
+        return ndx_error(NDX_ENOMEM, "out of memory (pipeline)");
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->language = language && *language ? language : "english";
+    p->split = ix->split;
+    if (workers > MAX_WORKERS)
+        workers = MAX_WORKERS;
+    for (i = 0; i < workers; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
+            break;
+        p->nthreads++;
+    }
+    if (p->nthreads == 0) {
+        pipeline_stop(p);
+        return NDX_OK; /* no threads: analyze in the caller */
+    }
+    ix->pipe = p;
+    return NDX_OK;
+}
+
+/* Hands finished articles, in order, to the engine.  With wait, blocks
+ * until the oldest one is finished (or everything, with all). */
+static ndx_status
+pipeline_drain(ndx_index *ix, int wait, int all)
+{
+    pipeline *p = ix->pipe;
+    ndx_status st = NDX_OK;
+
+    pthread_mutex_lock(&p->mu);
+    while (p->tail != p->head) {
+        slot *s = &p->slots[p->tail % RING_SLOTS];
+
+        if (s->state != 3) {
+            if (!wait)
+                break;
+            pthread_cond_wait(&p->done, &p->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (s->st)
+            st = ndx_error(s->st, "%s", s->err);
+        else if (s->pass.count)
+            st = ix->ops->add_analyzed(ix->eng, &s->a, &s->pass, s->ts);
+        if (!st) {
+            ix->added++;
+            ix->added_passages += s->pass.count;
+            ix->added_empty += s->pass.count == 0;
+        }
+        pthread_mutex_lock(&p->mu);
+        s->state = 0;
+        p->tail++;
+        if (st)
+            break;
+        if (!all)
+            wait = 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+static ndx_status
+copy_into_slot(slot *s, const ndx_article *a)
+{
+    const char *f[6];
+    size_t off[6], i;
+    ndx_status st = NDX_OK;
+
+    f[0] = a->id;
+    f[1] = a->source ? a->source : "unknown";
+    f[2] = a->title ? a->title : "";
+    f[3] = a->url ? a->url : "";
+    f[4] = a->lang ? a->lang : "";
+    s->strs.len = 0;
+    for (i = 0; i < 5 && !st; i++) {
+        off[i] = s->strs.len;
+        st = ndx_buf_put(&s->strs, f[i], strlen(f[i]) + 1);
+    }
+    off[5] = s->strs.len;
+    if (!st)
+        st = ndx_buf_put(&s->strs, a->text, a->text_len);
+    if (!st)
+        st = ndx_buf_putc(&s->strs, '\0');
+    if (st)
+        return st;
+    s->a = *a;
+    s->a.id = (char *)s->strs.data + off[0];
+    s->a.source = (char *)s->strs.data + off[1];
+    s->a.title = (char *)s->strs.data + off[2];
+    s->a.url = (char *)s->strs.data + off[3];
+    s->a.lang = (char *)s->strs.data + off[4];
+    s->a.text = (char *)s->strs.data + off[5];
+    return NDX_OK;
+}
+
+static ndx_status
+pipeline_add(ndx_index *ix, const ndx_article *a)
+{
+    pipeline *p = ix->pipe;
+    ndx_status st;
+    slot *s;
+
+    /* Make room: hand finished articles to the engine first. */
+    if ((st = pipeline_drain(ix, p->head - p->tail >= RING_SLOTS, 0)))
+        return st;
+    s = &p->slots[p->head % RING_SLOTS];
+    if ((st = copy_into_slot(s, a)))
+        return st;
+    pthread_mutex_lock(&p->mu);
+    s->state = 1;
+    s->st = NDX_OK;
+    p->head++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return NDX_OK;
+}
+
 ndx_status
 ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
 {
@@ -160,23 +460,43 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (!a->id || !*a->id)
         return ndx_error(NDX_EINVAL, "an article needs an id");
+    if (ix->pipe)
+        return pipeline_add(ix, a);
     if ((st = ndx_passages_split(&ix->pass, a->text, a->text_len, a->source,
                                  &ix->split)))
         return st;
-    if (ix->pass.count == 0)
-        return NDX_OK;
-    if ((st = ix->ops->add(ix->eng, a, &ix->pass, analyzer_for(ix, a->lang))))
+    if (ix->pass.count &&
+        (st = ix->ops->add(ix->eng, a, &ix->pass, analyzer_for(ix, a->lang))))
         return st;
+    ix->added++;
+    ix->added_passages += ix->pass.count;
+    ix->added_empty += ix->pass.count == 0;
     if (passages)
         *passages = ix->pass.count;
     return NDX_OK;
 }
 
+void
+ndx_index_counts(const ndx_index *ix, uint64_t *articles, uint64_t *passages,
+                 uint64_t *empty)
+{
+    if (articles)
+        *articles = ix->added;
+    if (passages)
+        *passages = ix->added_passages;
+    if (empty)
+        *empty = ix->added_empty;
+}
+
 ndx_status
 ndx_index_commit(ndx_index *ix)
 {
+    ndx_status st;
+
     if (!(ix->flags & NDX_OPEN_WRITE))
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
+    if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
+        return st;
     return ix->ops->commit(ix->eng);
 }
 
@@ -283,6 +603,7 @@ ndx_index_close(ndx_index *ix)
 
     if (!ix)
         return;
+    pipeline_stop(ix->pipe);
     if (ix->eng)
         ix->ops->close(ix->eng);
     for (i = 0; i < ix->lang_count; i++) {

@@ -516,19 +516,36 @@ flush_segment(native *n)
 }
 
 static ndx_status
-native_add(void *eng, const ndx_article *a, const ndx_passages *p,
-           ndx_analyzer *an)
+native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
+                    const ndx_termset *ts)
 {
     native *n = eng;
     ndx_status st;
     uint32_t ord;
-    size_t i;
 
     if (!n->w)
         return ndx_error(NDX_EINVAL, "index %s is open for reading only",
                          n->dir);
     if (p->count == 0)
         return NDX_OK;
+    if ((st = delete_existing(n, a->id)))
+        return st;
+    if ((st = ndx_segw_add(n->w, a, p, ts, &ord)) ||
+        (st = ids_put(n, a->id, UINT32_MAX, ord)))
+        return st;
+    if (ndx_segw_memory(n->w) > n->memory_bytes)
+        return flush_segment(n);
+    return NDX_OK;
+}
+
+static ndx_status
+native_add(void *eng, const ndx_article *a, const ndx_passages *p,
+           ndx_analyzer *an)
+{
+    native *n = eng;
+    ndx_status st;
+    size_t i;
+
     if (p->count > n->ts_cap) {
         ndx_termset *nt = realloc(n->ts, p->count * sizeof *nt);
 
@@ -548,14 +565,7 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
                                     p->items[i].len)))
             return st;
     }
-    if ((st = delete_existing(n, a->id)))
-        return st;
-    if ((st = ndx_segw_add(n->w, a, p, n->ts, &ord)) ||
-        (st = ids_put(n, a->id, UINT32_MAX, ord)))
-        return st;
-    if (ndx_segw_memory(n->w) > n->memory_bytes)
-        return flush_segment(n);
-    return NDX_OK;
+    return native_add_analyzed(eng, a, p, n->ts);
 }
 
 static int
@@ -999,4 +1009,5 @@ const ndx_engine_ops ndx_native_engine = {
     .thread_safe = 1,
     .close = native_close,
     .check = native_check,
+    .add_analyzed = native_add_analyzed,
 };

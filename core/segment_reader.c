@@ -234,6 +234,8 @@ typedef struct dict_iter {
     unsigned in_block;            /* entries read in this block */
     char term[TERM_BYTES_MAX];
     size_t len;
+    uint64_t exp_post;            /* where the next list would start */
+    uint64_t prev_pos;            /* positions offset of the last entry */
 } dict_iter;
 
 static int
@@ -265,6 +267,8 @@ dict_seek_block(dict_iter *it, uint64_t b)
     it->block = b;
     it->in_block = 0;
     it->len = 0;
+    it->exp_post = 0;
+    it->prev_pos = 0;
     return 1;
 }
 
@@ -290,13 +294,26 @@ dict_next(dict_iter *it, ndx_seg_term *t)
     memcpy(it->term + shared, it->p, suffix);
     it->len = shared + suffix;
     it->p += suffix;
-    if (ndx_varint_get(&it->p, it->end, &t->df) ||
-        ndx_varint_get(&it->p, it->end, &v) ||
-        ndx_varint_get(&it->p, it->end, &t->post_off) ||
-        ndx_varint_get(&it->p, it->end, &t->post_len) ||
-        ndx_varint_get(&it->p, it->end, &t->pos_off))
-        return -1;
-    t->has_pos = (int)(v & 1);
+    {
+        uint64_t zz, dpos;
+        int64_t d;
+
+        if (ndx_varint_get(&it->p, it->end, &v) ||
+            ndx_varint_get(&it->p, it->end, &zz) ||
+            ndx_varint_get(&it->p, it->end, &t->post_len) ||
+            ndx_varint_get(&it->p, it->end, &dpos))
+            return -1;
+        t->df = v >> 1;
+        t->has_pos = (int)(v & 1);
+        d = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+        if ((d < 0 && (uint64_t)-d > it->exp_post) ||
+            dpos > UINT64_MAX - it->prev_pos)
+            return -1;
+        t->post_off = it->exp_post + (uint64_t)d;
+        t->pos_off = it->prev_pos + dpos;
+        it->exp_post = t->post_off + t->post_len;
+        it->prev_pos = t->pos_off;
+    }
     if (t->post_off > it->s->sec_len[SEC_POSTINGS] ||
         t->post_len > it->s->sec_len[SEC_POSTINGS] - t->post_off ||
         t->pos_off > it->s->sec_len[SEC_POSITIONS] || t->df == 0 ||
@@ -609,20 +626,26 @@ take_block(ndx_pcur *c, int decode)
         uint32_t k, prev = c->base;
 
         for (k = 0; k < n; k++) {
-            if (ndx_varint_get(&p, end, &v) || v > UINT32_MAX - prev) {
+            uint64_t gap;
+
+            if (ndx_varint_get(&p, end, &v) || (gap = v >> 1) >= UINT32_MAX - prev) {
                 cur_fail(c);
                 return;
             }
-            c->ids[k] = prev + (uint32_t)v;
+            c->ids[k] = prev + (uint32_t)gap;
             prev = c->ids[k] + 1;
-        }
-        for (k = 0; k < n; k++) {
-            if (ndx_varint_get(&p, end, &v) || v == 0 || v > UINT32_MAX) {
+            if (v & 1) {
+                c->wdfs[k] = 1;
+            } else if (ndx_varint_get(&p, end, &v) || v < 2 ||
+                       v > UINT32_MAX) {
                 cur_fail(c);
                 return;
+            } else {
+                c->wdfs[k] = (uint32_t)v;
             }
-            c->wdfs[k] = (uint32_t)v;
         }
+        if (c->blocks_total == 1)
+            c->next_last = c->ids[n - 1];
         if (c->ids[n - 1] != c->next_last || c->next_last >= c->seg->passages) {
             cur_fail(c);
             return;
@@ -657,18 +680,26 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     c->skip_end = c->skip + t->post_len;
     c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
     c->id = NDX_PID_END;
-    /* The data starts after every skip entry. */
+    /* The data starts after every skip entry (none for one block). */
     {
         const unsigned char *p = c->skip;
         uint64_t v;
 
-        for (b = 0; b < c->blocks_total * 5; b++)
+        for (b = 0; c->blocks_total > 1 && b < c->blocks_total * 5; b++)
             if (ndx_varint_get(&p, c->skip_end, &v)) {
                 cur_fail(c);
                 return;
             }
         c->data = p;
         c->skip_end = p;
+        if (c->blocks_total == 1) {
+            /* A single block has no skip entry: its data is the list. */
+            c->has_next = 1;
+            c->next_len = (uint32_t)t->post_len;
+            c->next_pos_len = 0;
+            c->next_last = UINT32_MAX;
+            c->next_max_wdf = c->next_min_len = 0;
+        }
     }
     if (c->left_blocks)
         take_block(c, 1);

@@ -52,6 +52,9 @@ struct ndx_segw {
     ndx_buf raw;             /* the block being filled */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
+    size_t mem_postings;     /* bytes appended to term buffers, plus
+                                per-term overhead: an estimate kept as we
+                                go, since summing capacities is slow */
 };
 
 uint64_t
@@ -116,6 +119,7 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->text);
     ndx_buf_free(&w->raw);
     w->passages = w->article_count = w->total_len = 0;
+    w->mem_postings = 0;
     w->first_days = w->last_days = NDX_DATE_NONE;
 }
 
@@ -145,10 +149,9 @@ size_t
 ndx_segw_memory(const ndx_segw *w)
 {
     size_t m = w->term_cap * sizeof(wterm) + w->slot_cap * 4 + w->strs_bytes;
-    size_t i;
 
-    for (i = 0; i < w->term_count; i++)
-        m += w->terms[i].post.cap + w->terms[i].pos.cap;
+    /* Buffers grow by doubling: on average a third is slack. */
+    m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->articles.cap + w->astr.cap + w->ids.cap +
          w->text.cap + w->raw.cap + w->textidx.cap;
     return m;
@@ -213,6 +216,7 @@ term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
     if (!t->term)
         return ndx_error(NDX_ENOMEM, "out of memory (term strings)");
     w->strs_bytes += len + 16;
+    w->mem_postings += 128;
     t->len = len;
     w->slots[j] = (uint32_t)(++w->term_count);
     *out = t;
@@ -344,9 +348,11 @@ ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
             const ndx_term *tm = &t->terms[j];
             wterm *wt = NULL;
             uint32_t k, prev = 0;
+            size_t before;
 
             if ((st = term_get(w, tm->term, tm->term_len, &wt)))
                 return st;
+            before = wt->post.len + wt->pos.len;
             if ((st = ndx_buf_put_varint(&wt->post, pid + 1 - wt->last)) ||
                 (st = ndx_buf_put_varint(&wt->post, tm->wdf)))
                 return st;
@@ -362,6 +368,7 @@ ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
                     prev = ps;
                 }
             }
+            w->mem_postings += wt->post.len + wt->pos.len - before;
         }
         w->total_len += t->length;
         w->passages++;
@@ -420,7 +427,9 @@ cmp_ids(const void *a, const void *b)
     return (p > q) - (p < q);
 }
 
-/* Re-cuts one term's raw postings into blocks with skip entries. */
+/* Re-cuts one term's raw postings into blocks: skip entries (only when
+ * there is more than one block) into post, block data into scratch, the
+ * positions into pos.  The caller appends scratch after the skips. */
 static ndx_status
 encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 ndx_buf *scratch)
@@ -429,6 +438,7 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
     const unsigned char *pp = t->pos.data, *pend = pp + t->pos.len;
     uint32_t ids[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK];
     uint32_t prev = 0, base = 0;
+    int multi = t->df > NDX_SEG_BLOCK;
     ndx_status st;
 
     scratch->len = 0;
@@ -448,21 +458,23 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             n++;
         }
         for (k = 0; k < n; k++) {
-            uint32_t len = ndx_get_u32le(w->columns.data +
-                                         (size_t)ids[k] * 20 + 4);
+            uint32_t gap = ids[k] - (k ? ids[k - 1] + 1 : base);
 
-            if ((st = ndx_buf_put_varint(scratch,
-                                         ids[k] - (k ? ids[k - 1] + 1
-                                                     : base))))
+            if ((st = ndx_buf_put_varint(scratch, (uint64_t)gap * 2 +
+                                                      (wdfs[k] == 1))))
                 return st;
-            if (wdfs[k] > max_wdf)
-                max_wdf = wdfs[k];
-            if (len < min_len)
-                min_len = len;
+            if (wdfs[k] != 1 && (st = ndx_buf_put_varint(scratch, wdfs[k])))
+                return st;
+            if (multi) {
+                uint32_t len = ndx_get_u32le(w->columns.data +
+                                             (size_t)ids[k] * 20 + 4);
+
+                if (wdfs[k] > max_wdf)
+                    max_wdf = wdfs[k];
+                if (len < min_len)
+                    min_len = len;
+            }
         }
-        for (k = 0; k < n; k++)
-            if ((st = ndx_buf_put_varint(scratch, wdfs[k])))
-                return st;
         if (t->has_pos) {
             /* Copy this block's positions: wdf varints per posting. */
             const unsigned char *q = pp;
@@ -477,15 +489,92 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 return st;
             pp = q;
         }
-        if ((st = ndx_buf_put_varint(post, ids[n - 1])) ||
-            (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
-            (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
-            (st = ndx_buf_put_varint(post, max_wdf)) ||
-            (st = ndx_buf_put_varint(post, min_len)))
+        if (multi &&
+            ((st = ndx_buf_put_varint(post, ids[n - 1])) ||
+             (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
+             (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
+             (st = ndx_buf_put_varint(post, max_wdf)) ||
+             (st = ndx_buf_put_varint(post, min_len))))
             return st;
         base = ids[n - 1] + 1;
     }
-    return ndx_buf_put(post, scratch->data, scratch->len);
+    return NDX_OK;
+}
+
+/* Postings lists already written, by hash of their bytes, so that a term
+ * whose list is byte for byte another's (a stem with one surface form)
+ * points at the same bytes. */
+typedef struct alias_map {
+    uint64_t *keys;   /* hash | 1; 0 = empty */
+    uint64_t *offs;
+    uint64_t *lens;
+    size_t cap, count;
+} alias_map;
+
+static void
+alias_free(alias_map *m)
+{
+    free(m->keys);
+    free(m->offs);
+    free(m->lens);
+}
+
+/* Finds an earlier list equal to bytes; else records this one at off. */
+static ndx_status
+alias_find_or_put(alias_map *m, const ndx_buf *postings,
+                  const unsigned char *bytes, size_t len, uint64_t off,
+                  uint64_t *found)
+{
+    uint64_t h = ndx_hash64(bytes, len) | 1;
+    size_t j;
+
+    *found = UINT64_MAX;
+    if ((m->count + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096, i;
+        uint64_t *k = calloc(cap, 8), *o = malloc(cap * 8), *l = malloc(cap * 8);
+
+        if (!k || !o || !l) {
+            free(k);
+            free(o);
+            free(l);
+            return ndx_error(NDX_ENOMEM, "out of memory (aliases)");
+        }
+        for (i = 0; i < m->cap; i++) {
+            if (!m->keys[i])
+                continue;
+            j = m->keys[i] & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = m->keys[i];
+            o[j] = m->offs[i];
+            l[j] = m->lens[i];
+        }
+        alias_free(m);
+        m->keys = k;
+        m->offs = o;
+        m->lens = l;
+        m->cap = cap;
+    }
+    j = h & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->keys[j] == h && m->lens[j] == len &&
+            memcmp(postings->data + m->offs[j], bytes, len) == 0) {
+            *found = m->offs[j];
+            return NDX_OK;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->keys[j] = h;
+    m->offs[j] = off;
+    m->lens[j] = len;
+    m->count++;
+    return NDX_OK;
+}
+
+static uint64_t
+zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
 static ndx_status
@@ -510,7 +599,9 @@ write_all(int fd, const void *p, size_t len, const char *path)
 ndx_status
 ndx_segw_flush(ndx_segw *w, const char *path)
 {
-    ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, toc, head;
+    ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, skips, toc, head;
+    alias_map aliases = {NULL, NULL, NULL, 0, 0};
+    uint64_t exp_post = 0, prev_pos = 0;
     wterm **sorted = NULL;
     char *tmp = NULL;
     int fd = -1;
@@ -521,6 +612,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
         ndx_buf_init(&sec[i]);
     ndx_buf_init(&scratch);
+    ndx_buf_init(&skips);
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
     if ((st = text_block_close(w)))
@@ -539,16 +631,29 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         const wterm *t = sorted[i];
         uint64_t post_off = sec[SEC_POSTINGS].len;
         uint64_t pos_off = sec[SEC_POSITIONS].len;
+        uint64_t post_len, found;
         uint32_t shared = 0;
 
-        if ((st = encode_postings(w, t, &sec[SEC_POSTINGS],
-                                  &sec[SEC_POSITIONS], &scratch)))
+        skips.len = 0;
+        if ((st = encode_postings(w, t, &skips, &sec[SEC_POSITIONS],
+                                  &scratch)) ||
+            (st = ndx_buf_put(&skips, scratch.data, scratch.len)))
             goto fail;
+        post_len = skips.len;
+        if ((st = alias_find_or_put(&aliases, &sec[SEC_POSTINGS], skips.data,
+                                    skips.len, post_off, &found)))
+            goto fail;
+        if (found != UINT64_MAX) {
+            post_off = found;
+        } else if ((st = ndx_buf_put(&sec[SEC_POSTINGS], skips.data,
+                                     skips.len))) {
+            goto fail;
+        }
         if (i % NDX_SEG_DICT_BLOCK == 0) {
-            /* Block start: index entry; first term stored whole. */
-            uint64_t boff = sec[SEC_DICT].len;
-
-            if ((st = ndx_buf_put_u64le(&sec[SEC_DICTIDX], boff)))
+            /* Block start: index entry; first term stored whole, offsets
+             * relative to 0. */
+            if ((st = ndx_buf_put_u64le(&sec[SEC_DICTIDX],
+                                        sec[SEC_DICT].len)))
                 goto fail;
             if ((st = ndx_buf_put_varint(&sec[SEC_DICT], 0)) ||
                 (st = ndx_buf_put_varint(&sec[SEC_DICT], t->len)))
@@ -558,6 +663,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
                 (st = ndx_buf_put_u32le(&sec[SEC_DICTIDX], t->len)) ||
                 (st = ndx_buf_put(&sec[SEC_DICT], t->term, t->len)))
                 goto fail;
+            exp_post = 0;
+            prev_pos = 0;
         } else {
             const wterm *pv = sorted[i - 1];
             uint32_t n = pv->len < t->len ? pv->len : t->len;
@@ -570,13 +677,16 @@ ndx_segw_flush(ndx_segw *w, const char *path)
                                   t->len - shared)))
                 goto fail;
         }
-        if ((st = ndx_buf_put_varint(&sec[SEC_DICT], t->df)) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT], t->has_pos ? 1 : 0)) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT], post_off)) ||
+        if ((st = ndx_buf_put_varint(&sec[SEC_DICT],
+                                     (uint64_t)t->df * 2 + (t->has_pos != 0))) ||
             (st = ndx_buf_put_varint(&sec[SEC_DICT],
-                                     sec[SEC_POSTINGS].len - post_off)) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT], pos_off)))
+                                     zigzag((int64_t)post_off -
+                                            (int64_t)exp_post))) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT], post_len)) ||
+            (st = ndx_buf_put_varint(&sec[SEC_DICT], pos_off - prev_pos)))
             goto fail;
+        exp_post = post_off + post_len;
+        prev_pos = pos_off;
     }
 
     /* META */
@@ -700,6 +810,8 @@ fail:
     for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
         ndx_buf_free(&sec[i]);
     ndx_buf_free(&scratch);
+    ndx_buf_free(&skips);
+    alias_free(&aliases);
     ndx_buf_free(&toc);
     ndx_buf_free(&head);
     return st;

@@ -43,8 +43,8 @@ static const char usage_text[] =
     "                         (default english)\n"
     "      --memory MB        memory for buffering before a segment is\n"
     "                         written (default 512)\n"
-    "      --threads N        accepted for compatibility; indexing runs in\n"
-    "                         one thread\n"
+    "      --threads N        threads (default: the number of cores); the\n"
+    "                         others analyze while one reads and writes\n"
     "      --aliases FILE     source aliases: lines \"alias<TAB>canonical\"\n"
     "      --keep-furniture   index page furniture lines too\n"
     "      --no-learn         do not learn lines repeated across a source\n"
@@ -241,6 +241,11 @@ main(int argc, char **argv)
     ndx_status st;
 
     ndx_engine_config_init(&cfg);
+    {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+
+        cfg.threads = nc > 1 ? (unsigned)(nc > 64 ? 64 : nc) : 1;
+    }
     memset(&ws, 0, sizeof ws);
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         char *end;
@@ -347,9 +352,6 @@ main(int argc, char **argv)
         if ((st = ndx_index_add(ix, a, &np)))
             goto fail;
         articles++;
-        passages += np;
-        if (np == 0)
-            empty++;
         if (tty && (articles & 255) == 0)
             progress(r, t0, articles, 0);
     }
@@ -359,6 +361,7 @@ main(int argc, char **argv)
         progress(r, t0, articles, 1);
     if ((st = ndx_index_commit(ix)))
         goto fail;
+    ndx_index_counts(ix, &articles, &passages, &empty);
     if (!quiet) {
         const ndx_ingest_stats *is = ndx_reader_stats(r);
         double secs = (ndx_now_ms() - t0) / 1000.0;

@@ -179,6 +179,11 @@ typedef struct ndx_engine_ops {
     /* Verifies every file of the index at path (may be NULL: then
      * ndx_index_check answers NDX_ENOTSUP for this engine). */
     ndx_status (*check)(const char *path);
+    /* Like add, with the passages' term sets already built (ts[i] for
+     * passage i, title terms in ts[0]); lets the front analyze in worker
+     * threads.  May be NULL: then the front calls add. */
+    ndx_status (*add_analyzed)(void *eng, const ndx_article *a,
+                               const ndx_passages *p, const ndx_termset *ts);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
@@ -203,11 +208,21 @@ const char *ndx_index_engine(const ndx_index *ix);
 
 /*
  * Splits, analyzes and adds one article (an article whose id is already in
- * the index replaces it).  *passages (may be NULL) receives the number of
- * passages it gave; 0 means nothing was indexed (no text after cleaning).
+ * the index replaces it).  The article is copied where needed: it may be
+ * freed after the call.  With cfg->threads > 1 the analysis runs in worker
+ * threads and the article reaches the engine a little later (commit waits
+ * for all); then *passages is 0.  Otherwise *passages (may be NULL)
+ * receives the number of passages it gave; 0 means nothing was indexed (no
+ * text after cleaning).  An error from an earlier article analyzed in a
+ * worker may be returned by a later call or by commit.
  */
 ndx_status ndx_index_add(ndx_index *ix, const ndx_article *a,
                          size_t *passages);
+
+/* Articles handed to the engine since open, their passages, and those that
+ * had no text left after cleaning. */
+void ndx_index_counts(const ndx_index *ix, uint64_t *articles,
+                      uint64_t *passages, uint64_t *empty);
 
 /* Whether articles in lang get their own stemmer (1) or fall back to the
  * index's default language (0). */

@@ -1,0 +1,830 @@
+/*
+ * clean.c - page furniture: lines that scraping leaves behind and that are
+ * not article text.
+ *
+ * BUILT-IN RULES.  A line is compared after normalisation: ASCII case
+ * folded, white space collapsed, curly apostrophes made straight, "..." for
+ * an ellipsis, and leading bullets, dashes, asterisks and emoji removed
+ * ("🎙️ Voice is AI-generated" is compared as "voice is ai-generated").
+ * "Core" below is that text without trailing ". ! ? : * ..." characters.
+ *   1. A line with no letter or digit ("-", "***", "• • •", "___").
+ *   2. A core equal to a known widget or navigation label: rating widgets
+ *      ("How useful was this article?", "Click on a star to rate it!",
+ *      "No votes so far! Be the first to rate this article."),
+ *      "Previous Article", "Next Article", "Menu", "Latest News",
+ *      "Top Stories", "Read more", "Advertisement", "Story Continued
+ *      Below", "fairness meter", "About the writer", "Story highlights",
+ *      share buttons ("Share", "Tweet", "Email", "WhatsApp"), "Loading...",
+ *      "Close", "Photo", "Video", "Related", "Trending", "Sign up",
+ *      "Subscribe", and the like (see exact_lines below).
+ *   3. Link and caption lines by their start: "Read more: ...", "Related:
+ *      ...", "See also: ...", "Watch: ...", "Enlarge this image ...",
+ *      "Slideshow (3 images)", "Next image 1 of 2", "Average rating 0 / 5.
+ *      Vote count: 0", "Top Story..." (a section tag run into the next
+ *      word, "Top StoryUS"), "More on US News" (at most five words),
+ *      "Follow @...", "Click here ..." and "Copyright ©..." / "© ..."
+ *      notices (short ones), "Listen to this article".
+ *   4. Notices found anywhere in a line of at most 100 words: audio
+ *      notices ("Voice is AI-generated. Inconsistencies may occur."),
+ *      newsletter boxes (a sign-up or subscribe word together with
+ *      "newsletter", "inbox" or "emails": "Sign up to our free breaking news
+ *      emails"), "Story Continued Below", "toggle caption", "click here for
+ *      reprint permission", rating widget text.
+ *   5. A truncated teaser or bio that ends in "... Read more".
+ *   6. A time stamp line such as "6 years ago".
+ * Rules that need the neighbouring lines (the bio after "About the
+ * writer", the headline after "Next Article", short navigation lines with
+ * nothing to head, teasers before a sign-up box) live in passages.c.
+ *
+ * LEARNED LINES.  An ndx_cleaner counts, per source, in how many articles
+ * each line occurs (a line counts once per article; lines above 64 words
+ * are never furniture and are not counted).  To keep memory modest on big
+ * corpora, a line enters the counting table only on its second sighting: a
+ * 2 MiB bit filter remembers first sightings, so the millions of lines
+ * that occur once cost no memory of their own.  Only 64-bit hashes are kept,
+ * never the text.  _freeze keeps the lines seen in at least min_articles
+ * articles and in at least share of the source's articles, and frees the
+ * counts; afterwards the cleaner is read only and may be shared between
+ * threads.
+ *
+ * The module judges lines; splitting text into passages is passages.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "clean.h"
+#include "newsdex/ingest.h"
+
+/* Normalised bytes compared by the built-in rules; longer lines are judged
+ * by their first NORM_CAP bytes (every rule looks at the start or at short
+ * lines). */
+#define NORM_CAP 640
+
+/* Lines above this many words are article text, never learned furniture. */
+#define LEARN_MAX_WORDS 64
+
+/* First-sighting filter: 2^24 bits (2 MiB), two probes per line. */
+#define FILTER_BITS 24
+
+static const char *const exact_lines[] = {
+    "about the author",
+    "about the writer",
+    "ad",
+    "ad feedback",
+    "advertisement",
+    "advertisement continue reading the main story",
+    "advertisement - story continues below",
+    "back to top",
+    "click on a star to rate it",
+    "close",
+    "comments",
+    "continue reading",
+    "continue reading the main story",
+    "email",
+    "enlarge this image",
+    "facebook",
+    "fairness meter",
+    "how useful was this article",
+    "image",
+    "latest",
+    "latest news",
+    "leave a comment",
+    "linkedin",
+    "listen",
+    "listen to this article",
+    "loading",
+    "log in",
+    "manage newsletters",
+    "menu",
+    "more on this",
+    "more stories",
+    "most popular",
+    "most read",
+    "next",
+    "next article",
+    "next post",
+    "no votes so far! be the first to rate this article",
+    "photo",
+    "previous",
+    "previous article",
+    "previous post",
+    "print",
+    "read more",
+    "read more here",
+    "recommended",
+    "related",
+    "related articles",
+    "related content",
+    "related stories",
+    "share",
+    "share on facebook",
+    "share on twitter",
+    "share this",
+    "share this article",
+    "sign in",
+    "sign up",
+    "sign up for daily newsletters",
+    "sign up for daily newsletters manage newsletters",
+    "skip to content",
+    "skip to main content",
+    "story continued below",
+    "story continues below",
+    "story highlights",
+    "subscribe",
+    "subscribe now",
+    "this article is more than 1 year old",
+    "toggle caption",
+    "top stories",
+    "top story",
+    "trending",
+    "trending now",
+    "tweet",
+    "twitter",
+    "video",
+    "watch",
+    "whatsapp",
+    "youtube",
+    "[pullquote]",
+};
+
+/* Prefixes of furniture lines of any length up to 100 words. */
+static const char *const prefix_lines[] = {
+    "read more:",        "read more -",       "read more |",
+    "read more at ",     "read more about ",  "related:",
+    "see also:",         "also read:",        "watch:",
+    "enlarge this image", "slideshow (",      "next image ",
+    "prev image ",       "previous image ",   "listen to this article",
+    "average rating ",   "follow us on ",
+};
+
+/* Fragments that make a line furniture wherever they occur. */
+static const char *const contained[] = {
+    "voice is ai-generated",
+    "inconsistencies may occur",
+    "story continued below",
+    "toggle caption",
+    "click here for reprint permission",
+    "click on a star to rate",
+    "be the first to rate this",
+    "breaking news emails",
+    "manage newsletters",
+};
+
+static int
+is_ascii_alnum(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9');
+}
+
+static int
+is_blank(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
+           || c == '\v';
+}
+
+static int
+letter_or_digit(utf8proc_int32_t cp)
+{
+    utf8proc_category_t cat = utf8proc_category(cp);
+
+    return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
+           || (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+/*
+ * Normalises a line into out (cap bytes, NUL-terminated): see the file
+ * comment.  lead_strip removes leading bullets and symbols.  Sets
+ * *has_alnum when the line holds any letter or digit.  Returns the length.
+ */
+static size_t
+normalise(const char *line, size_t len, char *out, size_t cap, int lead_strip,
+          int *has_alnum)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    size_t i = 0, n = 0;
+    int started = !lead_strip, space = 0;
+
+    *has_alnum = 0;
+    while (i < len && n + 4 < cap) {
+        unsigned char c = p[i];
+        utf8proc_int32_t cp = -1;
+        utf8proc_ssize_t k = 1;
+
+        if (c >= 0x80) {
+            k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (k <= 0) {
+                k = 1;
+                cp = -1;
+            }
+        }
+        if (c < 0x80 ? is_blank(c) : cp == 0xA0) {
+            space = started;
+            i += (size_t)k;
+            continue;
+        }
+        if (c < 0x80 ? is_ascii_alnum(c) : (cp >= 0 && letter_or_digit(cp)))
+            *has_alnum = 1;
+        if (!started) {
+            int keep;
+            if (c < 0x80)
+                keep = is_ascii_alnum(c) || c == '[' || c == '(' || c == '"'
+                       || c == '\'';
+            else
+                keep = cp == 0xA9 || (cp >= 0 && letter_or_digit(cp));
+            if (!keep) {
+                i += (size_t)k;
+                continue;
+            }
+            started = 1;
+        }
+        if (space) {
+            out[n++] = ' ';
+            space = 0;
+        }
+        if (c < 0x80) {
+            out[n++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        } else if (cp == 0x2019 || cp == 0x2018) {
+            out[n++] = '\'';
+        } else if (cp == 0x2026) {
+            out[n++] = '.';
+            out[n++] = '.';
+            out[n++] = '.';
+        } else {
+            memcpy(out + n, p + i, (size_t)k);
+            n += (size_t)k;
+        }
+        i += (size_t)k;
+    }
+    /* A cut line still needs has_alnum right for rule 1. */
+    for (; i < len && !*has_alnum; i++)
+        if (is_ascii_alnum(p[i]) || p[i] >= 0x80)
+            *has_alnum = 1;
+    out[n] = '\0';
+    return n;
+}
+
+unsigned
+ndx_clean_word_count(const char *line, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    unsigned words = 0;
+    size_t i;
+    int in = 0, counted = 0;
+
+    /* A word is a run of non-blank bytes with a letter or digit in it; a
+     * lead byte 0xE2 starts punctuation and symbols (U+2000-U+2FFF: dashes,
+     * bullets, quotes), any other non-ASCII lead byte is taken as a letter. */
+    for (i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (is_blank(c)) {
+            in = 0;
+            continue;
+        }
+        if (!in) {
+            in = 1;
+            counted = 0;
+        }
+        if (!counted
+            && (is_ascii_alnum(c) || (c >= 0xC2 && c != 0xE2 && c < 0xF5))) {
+            words++;
+            counted = 1;
+        }
+    }
+    return words;
+}
+
+static int
+starts_with(const char *s, const char *pre)
+{
+    return strncmp(s, pre, strlen(pre)) == 0;
+}
+
+static int
+ends_with(const char *s, size_t len, const char *suf)
+{
+    size_t n = strlen(suf);
+
+    return len >= n && memcmp(s + len - n, suf, n) == 0;
+}
+
+/* "6 years ago", "1 hour ago". */
+static int
+is_time_ago(const char *s)
+{
+    static const char *const units[] = {"year", "month", "week", "day",
+                                        "hour", "minute"};
+    size_t i;
+
+    if (!(*s >= '0' && *s <= '9'))
+        return 0;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    if (*s++ != ' ')
+        return 0;
+    for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+        size_t n = strlen(units[i]);
+        if (strncmp(s, units[i], n) == 0) {
+            s += n;
+            if (*s == 's')
+                s++;
+            return strcmp(s, " ago") == 0;
+        }
+    }
+    return 0;
+}
+
+int
+ndx_clean_is_furniture(const char *line, size_t len)
+{
+    return ndx_clean_line_kind(line, len) != NDX_LINE_TEXT;
+}
+
+int
+ndx_clean_line_kind(const char *line, size_t len)
+{
+    char norm[NORM_CAP];
+    char core[NORM_CAP];
+    size_t n, cn, i;
+    unsigned words;
+    int has_alnum;
+
+    if (!line)
+        return NDX_LINE_TEXT;
+    n = normalise(line, len, norm, sizeof norm, 1, &has_alnum);
+    words = ndx_clean_word_count(line, len);
+    if (!has_alnum) {
+        for (i = 0; i < len; i++)
+            if (!is_blank((unsigned char)line[i]))
+                return NDX_LINE_FURNITURE;
+        return NDX_LINE_TEXT;
+    }
+
+    memcpy(core, norm, n + 1);
+    cn = n;
+    while (cn > 0 && strchr(" .!?:*", core[cn - 1]))
+        core[--cn] = '\0';
+
+    if (strcmp(core, "about the writer") == 0
+        || strcmp(core, "about the author") == 0)
+        return NDX_LINE_BIO_NEXT;
+    if (strcmp(core, "previous article") == 0
+        || strcmp(core, "next article") == 0
+        || strcmp(core, "previous post") == 0
+        || strcmp(core, "next post") == 0)
+        return NDX_LINE_LINK_NEXT;
+    for (i = 0; i < sizeof exact_lines / sizeof exact_lines[0]; i++)
+        if (strcmp(core, exact_lines[i]) == 0)
+            return NDX_LINE_FURNITURE;
+    if (words > 100)
+        return NDX_LINE_TEXT;
+    for (i = 0; i < sizeof prefix_lines / sizeof prefix_lines[0]; i++)
+        if (starts_with(norm, prefix_lines[i]))
+            return NDX_LINE_FURNITURE;
+    for (i = 0; i < sizeof contained / sizeof contained[0]; i++)
+        if (strstr(norm, contained[i]))
+            return NDX_LINE_FURNITURE;
+
+    /* Newsletter boxes: a sign-up word and a mail word. */
+    if ((strstr(norm, "sign up") || strstr(norm, "signing up")
+         || strstr(norm, "subscribe"))
+        && (strstr(norm, "newsletter") || strstr(norm, "inbox")
+            || strstr(norm, "emails"))
+        && words <= 60)
+        return NDX_LINE_FURNITURE;
+
+    /* "Top StoryUS": a section tag run into the next word. */
+    if (starts_with(norm, "top story") && words <= 3)
+        return NDX_LINE_FURNITURE;
+    /* "More on US News". */
+    if (starts_with(norm, "more on ") && words <= 5)
+        return NDX_LINE_FURNITURE;
+    if (starts_with(norm, "follow @") && words <= 8)
+        return NDX_LINE_FURNITURE;
+    if ((starts_with(norm, "click here") || starts_with(norm, "copyright ")
+         || starts_with(norm, "\xc2\xa9"))
+        && words <= 25)
+        return NDX_LINE_FURNITURE;
+    if (strstr(norm, "all rights reserved") && words <= 25)
+        return NDX_LINE_FURNITURE;
+
+    /* A teaser or bio cut off with "... Read more". */
+    if (ends_with(core, cn, "... read more")
+        || ends_with(core, cn, "...read more"))
+        return NDX_LINE_FURNITURE;
+    if (is_time_ago(core))
+        return NDX_LINE_FURNITURE;
+    return NDX_LINE_TEXT;
+}
+
+/* ---- hashing ------------------------------------------------------------- */
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t
+fnv1a(const void *p, size_t len)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t
+ndx_clean_line_hash(const char *line, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i = 0, n = 0;
+    int space = 0;
+
+    /* Streams the normalisation of normalise() (without the leading strip)
+     * so that long lines hash completely. */
+    while (i < len) {
+        unsigned char c = p[i], o;
+        size_t k = 1;
+
+        if (is_blank(c) || (c == 0xC2 && i + 1 < len && p[i + 1] == 0xA0)) {
+            space = n > 0;
+            i += c == 0xC2 ? 2 : 1;
+            continue;
+        }
+        if (c == 0xE2 && i + 2 < len && p[i + 1] == 0x80
+            && (p[i + 2] == 0x98 || p[i + 2] == 0x99)) {
+            o = '\'';
+            k = 3;
+        } else {
+            o = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        if (space) {
+            h ^= ' ';
+            h *= 0x100000001b3ULL;
+            space = 0;
+        }
+        h ^= o;
+        h *= 0x100000001b3ULL;
+        n++;
+        i += k;
+    }
+    if (n == 0)
+        return 0;
+    h = mix64(h);
+    return h ? h : 1;
+}
+
+uint64_t
+ndx_cleaner_source_id(const char *source)
+{
+    char key[256];
+    size_t n = ndx_source_key(source ? source : "", key, sizeof key);
+
+    return mix64(fnv1a(key, n) ^ 0x5ca1ab1eULL);
+}
+
+static uint64_t
+pair_key(uint64_t source_id, uint64_t line_hash)
+{
+    uint64_t k = mix64(source_id ^ (line_hash * 0x9e3779b97f4a7c15ULL));
+
+    return k ? k : 1;
+}
+
+/* ---- the cleaner --------------------------------------------------------- */
+
+typedef struct src_entry {
+    uint64_t id;       /* ndx_cleaner_source_id */
+    uint32_t articles; /* articles learned from this source */
+} src_entry;
+
+typedef struct count_entry {
+    uint64_t key;    /* pair_key(source, line); 0 = empty slot */
+    uint32_t count;  /* articles holding the line */
+    uint32_t source; /* index into sources */
+} count_entry;
+
+struct ndx_cleaner {
+    src_entry *sources;   /* learned sources */
+    size_t source_count;  /* entries */
+    size_t source_cap;    /* allocated entries */
+    uint32_t *source_map; /* open addressing: index+1, 0 = empty */
+    size_t source_slots;  /* power of two */
+
+    unsigned char *filter; /* first sightings, 1 << FILTER_BITS bits */
+    count_entry *counts;   /* lines seen twice or more */
+    size_t count_used;     /* entries */
+    size_t count_slots;    /* power of two */
+
+    uint64_t *learned;    /* furniture keys after freeze; 0 = empty */
+    size_t learned_count; /* entries */
+    size_t learned_slots; /* power of two, 0 before freeze */
+
+    uint64_t *scratch;    /* line hashes of one article */
+    size_t scratch_cap;   /* allocated entries */
+    int frozen;           /* 1 after _freeze */
+};
+
+ndx_status
+ndx_cleaner_new(ndx_cleaner **out)
+{
+    ndx_cleaner *c = calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (!c)
+        return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
+    *out = c;
+    return NDX_OK;
+}
+
+void
+ndx_cleaner_free(ndx_cleaner *c)
+{
+    if (!c)
+        return;
+    free(c->sources);
+    free(c->source_map);
+    free(c->filter);
+    free(c->counts);
+    free(c->learned);
+    free(c->scratch);
+    free(c);
+}
+
+static ndx_status
+source_map_grow(ndx_cleaner *c)
+{
+    size_t slots = c->source_slots ? c->source_slots * 2 : 64, i;
+    uint32_t *map = calloc(slots, sizeof *map);
+
+    if (!map)
+        return ndx_error(NDX_ENOMEM, "out of memory (cleaner sources)");
+    for (i = 0; i < c->source_count; i++) {
+        size_t s = (size_t)c->sources[i].id & (slots - 1);
+        while (map[s])
+            s = (s + 1) & (slots - 1);
+        map[s] = (uint32_t)(i + 1);
+    }
+    free(c->source_map);
+    c->source_map = map;
+    c->source_slots = slots;
+    return NDX_OK;
+}
+
+/* The index of a source, added when new; -1 on allocation failure. */
+static long
+source_index(ndx_cleaner *c, uint64_t id)
+{
+    size_t s;
+
+    if (c->source_count * 2 >= c->source_slots && source_map_grow(c))
+        return -1;
+    s = (size_t)id & (c->source_slots - 1);
+    while (c->source_map[s]) {
+        if (c->sources[c->source_map[s] - 1].id == id)
+            return (long)c->source_map[s] - 1;
+        s = (s + 1) & (c->source_slots - 1);
+    }
+    if (c->source_count == c->source_cap) {
+        size_t cap = c->source_cap ? c->source_cap * 2 : 32;
+        src_entry *e = realloc(c->sources, cap * sizeof *e);
+        if (!e) {
+            ndx_error(NDX_ENOMEM, "out of memory (cleaner sources)");
+            return -1;
+        }
+        c->sources = e;
+        c->source_cap = cap;
+    }
+    c->sources[c->source_count].id = id;
+    c->sources[c->source_count].articles = 0;
+    c->source_map[s] = (uint32_t)++c->source_count;
+    return (long)c->source_count - 1;
+}
+
+static ndx_status
+counts_grow(ndx_cleaner *c)
+{
+    size_t slots = c->count_slots ? c->count_slots * 2 : 4096, i;
+    count_entry *t = calloc(slots, sizeof *t);
+
+    if (!t)
+        return ndx_error(NDX_ENOMEM, "out of memory (cleaner counts)");
+    for (i = 0; i < c->count_slots; i++) {
+        size_t s;
+        if (!c->counts[i].key)
+            continue;
+        s = (size_t)c->counts[i].key & (slots - 1);
+        while (t[s].key)
+            s = (s + 1) & (slots - 1);
+        t[s] = c->counts[i];
+    }
+    free(c->counts);
+    c->counts = t;
+    c->count_slots = slots;
+    return NDX_OK;
+}
+
+/* Records one sighting of key for source index src. */
+static ndx_status
+count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
+{
+    size_t b1 = (size_t)(key & ((1u << FILTER_BITS) - 1));
+    size_t b2 = (size_t)((key >> 32) & ((1u << FILTER_BITS) - 1));
+    size_t s;
+    ndx_status st;
+
+    if (!((c->filter[b1 >> 3] >> (b1 & 7)) & 1)
+        || !((c->filter[b2 >> 3] >> (b2 & 7)) & 1)) {
+        c->filter[b1 >> 3] |= (unsigned char)(1u << (b1 & 7));
+        c->filter[b2 >> 3] |= (unsigned char)(1u << (b2 & 7));
+        return NDX_OK;
+    }
+    if ((c->count_used + 1) * 10 >= c->count_slots * 7
+        && (st = counts_grow(c)) != NDX_OK)
+        return st;
+    s = (size_t)key & (c->count_slots - 1);
+    while (c->counts[s].key && c->counts[s].key != key)
+        s = (s + 1) & (c->count_slots - 1);
+    if (!c->counts[s].key) {
+        c->counts[s].key = key;
+        c->counts[s].count = 1; /* the sighting the filter remembered */
+        c->counts[s].source = src;
+        c->count_used++;
+    }
+    if (c->counts[s].count < UINT32_MAX)
+        c->counts[s].count++;
+    return NDX_OK;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+ndx_status
+ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
+                  size_t text_len)
+{
+    uint64_t sid;
+    long src;
+    size_t i = 0, nlines = 0, k;
+    ndx_status st;
+
+    if (c->frozen)
+        return ndx_error(NDX_EINVAL, "cleaner: learn after freeze");
+    if (!c->filter) {
+        c->filter = calloc((size_t)1 << (FILTER_BITS - 3), 1);
+        if (!c->filter)
+            return ndx_error(NDX_ENOMEM, "out of memory (cleaner filter)");
+    }
+    sid = ndx_cleaner_source_id(source);
+    src = source_index(c, sid);
+    if (src < 0)
+        return NDX_ENOMEM;
+    c->sources[src].articles++;
+
+    while (i < text_len) {
+        size_t start = i, end;
+        uint64_t h;
+
+        while (i < text_len && text[i] != '\n')
+            i++;
+        end = i++;
+        if (ndx_clean_word_count(text + start, end - start) > LEARN_MAX_WORDS)
+            continue;
+        h = ndx_clean_line_hash(text + start, end - start);
+        if (!h)
+            continue;
+        if (nlines == c->scratch_cap) {
+            size_t cap = c->scratch_cap ? c->scratch_cap * 2 : 64;
+            uint64_t *s = realloc(c->scratch, cap * sizeof *s);
+            if (!s)
+                return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
+            c->scratch = s;
+            c->scratch_cap = cap;
+        }
+        c->scratch[nlines++] = h;
+    }
+    qsort(c->scratch, nlines, sizeof *c->scratch, cmp_u64);
+    for (k = 0; k < nlines; k++) {
+        if (k > 0 && c->scratch[k] == c->scratch[k - 1])
+            continue;
+        st = count_line(c, pair_key(sid, c->scratch[k]), (uint32_t)src);
+        if (st)
+            return st;
+    }
+    return NDX_OK;
+}
+
+static void
+learned_insert(ndx_cleaner *c, uint64_t key)
+{
+    size_t s = (size_t)key & (c->learned_slots - 1);
+
+    while (c->learned[s] && c->learned[s] != key)
+        s = (s + 1) & (c->learned_slots - 1);
+    if (!c->learned[s]) {
+        c->learned[s] = key;
+        c->learned_count++;
+    }
+}
+
+void
+ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
+{
+    size_t i, keep = 0, slots = 16;
+
+    if (!c || c->frozen)
+        return;
+    c->frozen = 1;
+    if (min_articles < 2)
+        min_articles = 2;
+    for (i = 0; i < c->count_slots; i++) {
+        const count_entry *e = &c->counts[i];
+        if (e->key && e->count >= min_articles
+            && (double)e->count >= share * c->sources[e->source].articles)
+            keep++;
+    }
+    while (slots < keep * 2 + 2)
+        slots *= 2;
+    c->learned = calloc(slots, sizeof *c->learned);
+    if (c->learned) {
+        c->learned_slots = slots;
+        for (i = 0; i < c->count_slots; i++) {
+            const count_entry *e = &c->counts[i];
+            if (e->key && e->count >= min_articles
+                && (double)e->count >= share * c->sources[e->source].articles)
+                learned_insert(c, e->key);
+        }
+    }
+    /* Without memory for the set the cleaner falls back to the built-in
+     * rules, which is what a cleaner that learned nothing does. */
+    free(c->counts);
+    free(c->filter);
+    free(c->scratch);
+    free(c->source_map);
+    free(c->sources);
+    c->counts = NULL;
+    c->filter = NULL;
+    c->scratch = NULL;
+    c->source_map = NULL;
+    c->sources = NULL;
+    c->count_slots = c->count_used = 0;
+    c->scratch_cap = 0;
+    c->source_count = c->source_cap = c->source_slots = 0;
+}
+
+int
+ndx_cleaner_has_line(const ndx_cleaner *c, uint64_t source_id,
+                     uint64_t line_hash)
+{
+    uint64_t key;
+    size_t s;
+
+    if (!c || !c->learned_slots || !line_hash)
+        return 0;
+    key = pair_key(source_id, line_hash);
+    s = (size_t)key & (c->learned_slots - 1);
+    while (c->learned[s]) {
+        if (c->learned[s] == key)
+            return 1;
+        s = (s + 1) & (c->learned_slots - 1);
+    }
+    return 0;
+}
+
+int
+ndx_cleaner_is_furniture(const ndx_cleaner *c, const char *source,
+                         const char *line, size_t len)
+{
+    if (ndx_clean_is_furniture(line, len))
+        return 1;
+    if (!c || !c->learned_count)
+        return 0;
+    return ndx_cleaner_has_line(c, ndx_cleaner_source_id(source),
+                                ndx_clean_line_hash(line, len));
+}
+
+size_t
+ndx_cleaner_learned_count(const ndx_cleaner *c)
+{
+    return c ? c->learned_count : 0;
+}

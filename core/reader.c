@@ -1,0 +1,911 @@
+/*
+ * reader.c - the corpus reader: finds the corpus files under the given
+ * paths, streams them one at a time through zlib, hands each record to its
+ * format reader (reader_jsonl.c, reader_text.c), and settles duplicates.
+ *
+ * Walk.  A path is a file or a directory; directories are read
+ * recursively in byte order of names, hidden entries (".name") skipped,
+ * and .jsonl, .jsonl.gz, .txt and .txt.gz files kept.  Every directory and
+ * file is remembered by (device, inode): a symlink that leads back to a
+ * directory already read is reported once and not followed, and a file
+ * reached twice is read once.
+ *
+ * Duplicates.  An id seen before is yielded again and counted as replaced
+ * (the index keeps the later article).  A URL seen before under another id
+ * is yielded with the first article's id, so that it replaces that
+ * article, and counted as replaced.  A text equal to an earlier article's
+ * (compared case folded with white space collapsed, by a 64-bit hash)
+ * under another id is skipped as a duplicate.  Only hashes and ids are
+ * kept, never texts or URLs.
+ *
+ * Bad input is counted per reason, reported through the warning callback
+ * with file and line and what to do, and skipped; in strict mode the first
+ * one is returned as NDX_EINVAL.  Turning articles into passages and
+ * indexes is left to the callers.
+ */
+#include "reader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clean.h"
+
+/* Salts that keep ids, URLs and texts apart in one table. */
+#define SALT_ID 0x1d1d1d1d1d1d1d1dULL
+#define SALT_URL 0x5eed5eed5eed5eedULL
+#define SALT_TEXT 0x7e717e717e717e71ULL
+
+static const char *const reason_names[NDX_SKIP_REASON_COUNT] = {
+    "bad_json",  "no_text",  "too_large", "unreadable",
+    "duplicate", "bad_date", "bad_utf8",
+};
+
+const char *
+ndx_skip_reason_name(ndx_skip_reason r)
+{
+    if ((unsigned)r >= NDX_SKIP_REASON_COUNT)
+        return "unknown";
+    return reason_names[r];
+}
+
+/* ---- warnings ------------------------------------------------------------ */
+
+static void
+vwarn(ndx_reader *r, long line, const char *fmt, va_list ap)
+{
+    char msg[1024];
+
+    if (!r->warn)
+        return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    r->warn(r->warn_ctx, r->cur ? r->cur->path : NULL, line, msg);
+}
+
+void
+ndx_reader_note(ndx_reader *r, long line, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vwarn(r, line, fmt, ap);
+    va_end(ap);
+}
+
+ndx_status
+ndx_reader_bad(ndx_reader *r, ndx_skip_reason why, long line,
+               const char *fmt, ...)
+{
+    va_list ap;
+    char msg[1024];
+
+    r->stats.skipped[why]++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->flags & NDX_INGEST_STRICT) {
+        const char *file = r->cur ? r->cur->path : "(input)";
+        if (line > 0)
+            return ndx_error(NDX_EINVAL, "%s:%ld: %s", file, line, msg);
+        return ndx_error(NDX_EINVAL, "%s: %s", file, msg);
+    }
+    if (r->warn)
+        r->warn(r->warn_ctx, r->cur ? r->cur->path : NULL, line, msg);
+    return NDX_OK;
+}
+
+/* ---- UTF-8 repair ---------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+        unsigned char hi = c == 0xED ? 0x9F : 0xBF;
+        return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
+                   ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+        unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
+        return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
+                   && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+ndx_status
+ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
+                  const char **out, size_t *out_len, int *changed)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    ndx_status st;
+
+    /* Most text is valid: find the first fault before copying anything. */
+    while (i < len) {
+        if (u[i] >= 0x20 && u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (u[i] == 0 || (k = utf8_seq(u + i, len - i)) == 0)
+            break;
+        i += k;
+    }
+    if (i == len) {
+        *out = s;
+        *out_len = len;
+        *changed = 0;
+        return NDX_OK;
+    }
+    r->fixed.len = 0;
+    if ((st = ndx_buf_reserve(&r->fixed, len + 16)) != NDX_OK)
+        return st;
+    if ((st = ndx_buf_put(&r->fixed, s, i)) != NDX_OK)
+        return st;
+    while (i < len) {
+        if (u[i] == 0) {
+            i++;
+            continue;
+        }
+        k = utf8_seq(u + i, len - i);
+        if (k == 0) {
+            st = ndx_buf_put(&r->fixed, "\xef\xbf\xbd", 3);
+            i++;
+        } else {
+            st = ndx_buf_put(&r->fixed, s + i, k);
+            i += k;
+        }
+        if (st)
+            return st;
+    }
+    if ((st = ndx_buf_cstr(&r->fixed)) != NDX_OK)
+        return st;
+    *out = (const char *)r->fixed.data;
+    *out_len = r->fixed.len;
+    *changed = 1;
+    return NDX_OK;
+}
+
+/* ---- article assembly ------------------------------------------------------ */
+
+void
+ndx_reader_begin(ndx_reader *r)
+{
+    size_t i;
+
+    r->strs.len = 0;
+    for (i = 0; i < NDX_F_COUNT; i++)
+        r->field[i] = (size_t)-1;
+    memset(&r->art, 0, sizeof r->art);
+    r->art.date_days = NDX_DATE_NONE;
+    r->art.time_secs = -1;
+}
+
+ndx_status
+ndx_reader_field(ndx_reader *r, int field, const char *s, size_t len)
+{
+    size_t off = r->strs.len;
+    ndx_status st;
+
+    if ((st = ndx_buf_put(&r->strs, s, len)) != NDX_OK
+        || (st = ndx_buf_putc(&r->strs, 0)) != NDX_OK)
+        return st;
+    r->field[field] = off;
+    return NDX_OK;
+}
+
+int
+ndx_reader_has(const ndx_reader *r, int field)
+{
+    return r->field[field] != (size_t)-1;
+}
+
+static const char *
+field_str(const ndx_reader *r, int field)
+{
+    return (const char *)r->strs.data + r->field[field];
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t
+hash_bytes(const char *s, size_t len, uint64_t salt)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ salt;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ULL;
+    }
+    h = mix64(h ^ salt);
+    return h ? h : 1;
+}
+
+/* A URL compared without scheme, "www.", case of the host, or a final '/'. */
+static uint64_t
+url_hash(const char *url)
+{
+    size_t len = strlen(url), host, i;
+    char buf[2048];
+
+    while (len && (*url == ' ' || *url == '\t')) {
+        url++;
+        len--;
+    }
+    while (len && (url[len - 1] == ' ' || url[len - 1] == '\t'
+                   || url[len - 1] == '/'))
+        len--;
+    if (len == 0)
+        return 0;
+    if (len >= 8 && strncmp(url, "https://", 8) == 0) {
+        url += 8;
+        len -= 8;
+    } else if (len >= 7 && strncmp(url, "http://", 7) == 0) {
+        url += 7;
+        len -= 7;
+    }
+    if (len >= 4 && strncmp(url, "www.", 4) == 0) {
+        url += 4;
+        len -= 4;
+    }
+    if (len > sizeof buf)
+        return hash_bytes(url, len, SALT_URL);
+    memcpy(buf, url, len);
+    for (host = 0; host < len && buf[host] != '/'; host++)
+        ;
+    for (i = 0; i < host; i++)
+        if (buf[i] >= 'A' && buf[i] <= 'Z')
+            buf[i] = (char)(buf[i] + 32);
+    return hash_bytes(buf, len, SALT_URL);
+}
+
+static ndx_status
+seen_grow(ndx_reader *r)
+{
+    size_t slots = r->seen_slots ? r->seen_slots * 2 : 4096, i;
+    ndx_seen *t = calloc(slots, sizeof *t);
+
+    if (!t)
+        return ndx_error(NDX_ENOMEM, "out of memory (duplicate table)");
+    for (i = 0; i < r->seen_slots; i++) {
+        size_t s;
+        if (!r->seen[i].key)
+            continue;
+        s = (size_t)r->seen[i].key & (slots - 1);
+        while (t[s].key)
+            s = (s + 1) & (slots - 1);
+        t[s] = r->seen[i];
+    }
+    free(r->seen);
+    r->seen = t;
+    r->seen_slots = slots;
+    return NDX_OK;
+}
+
+static ndx_seen *
+seen_find(ndx_reader *r, uint64_t key)
+{
+    size_t s;
+
+    if (!r->seen_slots || !key)
+        return NULL;
+    s = (size_t)key & (r->seen_slots - 1);
+    while (r->seen[s].key) {
+        if (r->seen[s].key == key)
+            return &r->seen[s];
+        s = (s + 1) & (r->seen_slots - 1);
+    }
+    return NULL;
+}
+
+static ndx_status
+seen_add(ndx_reader *r, uint64_t key, uint64_t id_off)
+{
+    size_t s;
+    ndx_status st;
+
+    if (!key || seen_find(r, key))
+        return NDX_OK;
+    if ((r->seen_used + 1) * 10 >= r->seen_slots * 7
+        && (st = seen_grow(r)) != NDX_OK)
+        return st;
+    s = (size_t)key & (r->seen_slots - 1);
+    while (r->seen[s].key)
+        s = (s + 1) & (r->seen_slots - 1);
+    r->seen[s].key = key;
+    r->seen[s].id_off = id_off;
+    r->seen_used++;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_reader_finish(ndx_reader *r, long line, int *keep)
+{
+    static const char *const empty = "";
+    uint64_t id_h, url_h, text_h, id_off;
+    const ndx_seen *hit;
+    ndx_status st;
+    size_t i;
+
+    *keep = 0;
+    if (!ndx_reader_has(r, NDX_F_SOURCE) || !field_str(r, NDX_F_SOURCE)[0])
+        if ((st = ndx_reader_field(r, NDX_F_SOURCE, "unknown", 7)) != NDX_OK)
+            return st;
+    for (i = 0; i < NDX_F_COUNT; i++)
+        if (!ndx_reader_has(r, (int)i)
+            && (st = ndx_reader_field(r, (int)i, empty, 0)) != NDX_OK)
+            return st;
+
+    id_h = hash_bytes(field_str(r, NDX_F_ID), strlen(field_str(r, NDX_F_ID)),
+                      SALT_ID);
+    url_h = url_hash(field_str(r, NDX_F_URL));
+    text_h = ndx_clean_line_hash(field_str(r, NDX_F_TEXT),
+                                 strlen(field_str(r, NDX_F_TEXT)));
+    text_h = text_h ? mix64(text_h ^ SALT_TEXT) | 1 : 0;
+
+    if ((hit = seen_find(r, id_h)) != NULL) {
+        r->stats.replaced++;
+        ndx_reader_note(r, line,
+                        "article id \"%s\" was read before; this later "
+                        "article replaces it",
+                        field_str(r, NDX_F_ID));
+        id_off = hit->id_off;
+    } else if ((hit = seen_find(r, url_h)) != NULL) {
+        char first[512];
+        snprintf(first, sizeof first, "%s",
+                 (const char *)r->ids.data + hit->id_off);
+        ndx_reader_note(r, line,
+                        "url %s was read before as article \"%s\"; article "
+                        "\"%s\" replaces it under that id",
+                        field_str(r, NDX_F_URL), first,
+                        field_str(r, NDX_F_ID));
+        r->stats.replaced++;
+        id_off = hit->id_off;
+        if ((st = ndx_reader_field(r, NDX_F_ID, first, strlen(first))))
+            return st;
+    } else if ((hit = seen_find(r, text_h)) != NULL) {
+        return ndx_reader_bad(r, NDX_SKIP_DUPLICATE, line,
+                              "article \"%s\" has the same text as article "
+                              "\"%s\"; skipped as a duplicate (remove one "
+                              "of them)",
+                              field_str(r, NDX_F_ID),
+                              (const char *)r->ids.data + hit->id_off);
+    } else {
+        id_off = r->ids.len;
+        if ((st = ndx_buf_puts(&r->ids, field_str(r, NDX_F_ID))) != NDX_OK
+            || (st = ndx_buf_putc(&r->ids, 0)) != NDX_OK)
+            return st;
+        if ((st = seen_add(r, id_h, id_off)) != NDX_OK)
+            return st;
+    }
+    if ((st = seen_add(r, url_h, id_off)) != NDX_OK
+        || (st = seen_add(r, text_h, id_off)) != NDX_OK)
+        return st;
+
+    r->art.id = (char *)field_str(r, NDX_F_ID);
+    r->art.source = (char *)field_str(r, NDX_F_SOURCE);
+    r->art.title = (char *)field_str(r, NDX_F_TITLE);
+    r->art.url = (char *)field_str(r, NDX_F_URL);
+    r->art.lang = (char *)field_str(r, NDX_F_LANG);
+    r->art.text = (char *)field_str(r, NDX_F_TEXT);
+    r->art.text_len = strlen(r->art.text);
+    r->art.file = r->cur ? r->cur->path : NULL;
+    r->art.line = line;
+    r->stats.articles++;
+    r->cur_articles++;
+    *keep = 1;
+    return NDX_OK;
+}
+
+/* ---- streaming ------------------------------------------------------------- */
+
+const char *
+ndx_reader_gz_error(ndx_reader *r)
+{
+    int err = Z_OK;
+    const char *msg;
+
+    if (!r->gz)
+        return NULL;
+    msg = gzerror(r->gz, &err);
+    if (err == Z_OK || err == Z_STREAM_END)
+        return NULL;
+    if (err == Z_ERRNO)
+        return strerror(errno);
+    return msg && *msg ? msg : "damaged compressed data";
+}
+
+/* Refills the block; 0 at the end of data (or on a zlib error). */
+static int
+refill(ndx_reader *r)
+{
+    int n;
+
+    if (r->blk_eof)
+        return 0;
+    n = gzread(r->gz, r->blk, (unsigned)NDX_READ_BLOCK);
+    if (n <= 0) {
+        r->blk_eof = 1;
+        r->blk_len = r->blk_pos = 0;
+        return 0;
+    }
+    r->stats.bytes_text += (uint64_t)n;
+    r->blk_len = (size_t)n;
+    r->blk_pos = 0;
+    return 1;
+}
+
+int
+ndx_reader_getline(ndx_reader *r, int *too_large)
+{
+    int any = 0;
+
+    *too_large = 0;
+    r->line.len = 0;
+    for (;;) {
+        const unsigned char *start, *nl;
+        size_t take;
+
+        if (r->blk_pos == r->blk_len && !refill(r)) {
+            if (ndx_reader_gz_error(r)) {
+                /* A line cut by damaged data is not a record. */
+                r->line.len = 0;
+                return 0;
+            }
+            if (!any)
+                return 0;
+            break;
+        }
+        any = 1;
+        start = r->blk + r->blk_pos;
+        nl = memchr(start, '\n', r->blk_len - r->blk_pos);
+        take = nl ? (size_t)(nl - start) : r->blk_len - r->blk_pos;
+        if (!*too_large) {
+            if (r->line.len + take > NDX_RECORD_MAX) {
+                *too_large = 1;
+                r->line.len = 0;
+            } else if (ndx_buf_put(&r->line, start, take) != NDX_OK) {
+                /* Without memory for the line it is as good as too big. */
+                *too_large = 1;
+                r->line.len = 0;
+            }
+        }
+        r->blk_pos += take + (nl ? 1 : 0);
+        if (nl)
+            break;
+    }
+    r->line_no++;
+    if (r->line.len && r->line.data[r->line.len - 1] == '\r')
+        r->line.len--;
+    if (ndx_buf_cstr(&r->line) != NDX_OK) {
+        *too_large = 1;
+        r->line.len = 0;
+    }
+    return 1;
+}
+
+/* ---- the walk ---------------------------------------------------------------- */
+
+typedef struct walk {
+    uint64_t *keys;   /* (dev, inode) hashes seen; 0 = empty */
+    dev_t *devs;      /* device of each slot */
+    ino_t *inos;      /* inode of each slot */
+    size_t slots;     /* power of two */
+    size_t used;      /* entries */
+} walk;
+
+/* Adds (dev, ino); returns 1 if new, 0 if seen, -1 out of memory. */
+static int
+walk_mark(walk *w, dev_t dev, ino_t ino)
+{
+    uint64_t key = mix64((uint64_t)dev * 0x9e3779b97f4a7c15ULL
+                         ^ (uint64_t)ino) | 1;
+    size_t s, i;
+
+    if ((w->used + 1) * 2 >= w->slots) {
+        size_t slots = w->slots ? w->slots * 2 : 256;
+        uint64_t *k = calloc(slots, sizeof *k);
+        dev_t *d = calloc(slots, sizeof *d);
+        ino_t *n = calloc(slots, sizeof *n);
+        if (!k || !d || !n) {
+            free(k);
+            free(d);
+            free(n);
+            return -1;
+        }
+        for (i = 0; i < w->slots; i++) {
+            if (!w->keys[i])
+                continue;
+            s = (size_t)w->keys[i] & (slots - 1);
+            while (k[s])
+                s = (s + 1) & (slots - 1);
+            k[s] = w->keys[i];
+            d[s] = w->devs[i];
+            n[s] = w->inos[i];
+        }
+        free(w->keys);
+        free(w->devs);
+        free(w->inos);
+        w->keys = k;
+        w->devs = d;
+        w->inos = n;
+        w->slots = slots;
+    }
+    s = (size_t)key & (w->slots - 1);
+    while (w->keys[s]) {
+        if (w->keys[s] == key && w->devs[s] == dev && w->inos[s] == ino)
+            return 0;
+        s = (s + 1) & (w->slots - 1);
+    }
+    w->keys[s] = key;
+    w->devs[s] = dev;
+    w->inos[s] = ino;
+    w->used++;
+    return 1;
+}
+
+static int
+has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+
+    return n > m && strcmp(s + n - m, suf) == 0;
+}
+
+/* 1 for JSON Lines, 2 for text, 0 for anything else. */
+static int
+corpus_kind(const char *name)
+{
+    if (has_suffix(name, ".jsonl") || has_suffix(name, ".jsonl.gz"))
+        return 1;
+    if (has_suffix(name, ".txt") || has_suffix(name, ".txt.gz"))
+        return 2;
+    return 0;
+}
+
+static ndx_status
+add_file(ndx_reader *r, const char *path, const struct stat *sb, int kind)
+{
+    ndx_reader_file *f;
+    const char *slash;
+
+    if (r->file_count == r->file_cap) {
+        size_t cap = r->file_cap ? r->file_cap * 2 : 64;
+        ndx_reader_file *n = realloc(r->files, cap * sizeof *n);
+        if (!n)
+            return ndx_error(NDX_ENOMEM, "out of memory (file list)");
+        r->files = n;
+        r->file_cap = cap;
+    }
+    f = &r->files[r->file_count];
+    f->path = strdup(path);
+    if (!f->path)
+        return ndx_error(NDX_ENOMEM, "out of memory (file list)");
+    f->size = (uint64_t)sb->st_size;
+    slash = strrchr(path, '/');
+    f->dir_len = slash ? (size_t)(slash - path) : 0;
+    f->is_text = kind == 2;
+    r->file_count++;
+    r->total_bytes += f->size;
+    return NDX_OK;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static ndx_status
+walk_dir(ndx_reader *r, walk *w, const char *dir)
+{
+    DIR *d;
+    struct dirent *e;
+    char **names = NULL;
+    size_t count = 0, cap = 0, i;
+    ndx_status st = NDX_OK;
+
+    d = opendir(dir);
+    if (!d) {
+        ndx_reader_note(r, 0, "cannot read directory %s: %s; skipped", dir,
+                        strerror(errno));
+        return NDX_OK;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **n = realloc(names, ncap * sizeof *n);
+            if (!n) {
+                st = ndx_error(NDX_ENOMEM, "out of memory (directory %s)",
+                               dir);
+                goto fail;
+            }
+            names = n;
+            cap = ncap;
+        }
+        names[count] = strdup(e->d_name);
+        if (!names[count]) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (directory %s)", dir);
+            goto fail;
+        }
+        count++;
+    }
+    if (names)
+        qsort(names, count, sizeof *names, cmp_names);
+    for (i = 0; i < count; i++) {
+        size_t dlen = strlen(dir);
+        size_t plen = dlen + strlen(names[i]) + 2;
+        char *path = malloc(plen);
+        struct stat sb;
+        int kind, fresh;
+
+        if (!path) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (directory %s)", dir);
+            goto fail;
+        }
+        snprintf(path, plen, "%s%s%s", dir,
+                 dlen && dir[dlen - 1] == '/' ? "" : "/", names[i]);
+        if (stat(path, &sb) != 0) {
+            ndx_reader_note(r, 0, "cannot read %s: %s; skipped", path,
+                            strerror(errno));
+            free(path);
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            fresh = walk_mark(w, sb.st_dev, sb.st_ino);
+            if (fresh < 0) {
+                free(path);
+                st = ndx_error(NDX_ENOMEM, "out of memory (directory walk)");
+                goto fail;
+            }
+            if (!fresh)
+                ndx_reader_note(r, 0,
+                                "%s leads to a directory already read "
+                                "(symlink loop?); not followed",
+                                path);
+            else
+                st = walk_dir(r, w, path);
+        } else if (S_ISREG(sb.st_mode)
+                   && (kind = corpus_kind(names[i])) != 0) {
+            fresh = walk_mark(w, sb.st_dev, sb.st_ino);
+            if (fresh < 0)
+                st = ndx_error(NDX_ENOMEM, "out of memory (directory walk)");
+            else if (fresh)
+                st = add_file(r, path, &sb, kind);
+        }
+        free(path);
+        if (st)
+            goto fail;
+    }
+fail:
+    for (i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return st;
+}
+
+ndx_status
+ndx_reader_open(ndx_reader **out, const char *const *paths,
+                size_t path_count, unsigned flags, ndx_warn_fn warn,
+                void *warn_ctx)
+{
+    ndx_reader *r;
+    walk w = {NULL, NULL, NULL, 0, 0};
+    ndx_status st = NDX_OK;
+    size_t i;
+
+    *out = NULL;
+    r = calloc(1, sizeof *r);
+    if (!r)
+        return ndx_error(NDX_ENOMEM, "out of memory (reader)");
+    r->flags = flags;
+    r->warn = warn;
+    r->warn_ctx = warn_ctx;
+    ndx_buf_init(&r->line);
+    ndx_buf_init(&r->fixed);
+    ndx_buf_init(&r->strs);
+    ndx_buf_init(&r->ids);
+    ndx_reader_begin(r);
+
+    if (path_count == 0) {
+        st = ndx_error(NDX_EINVAL, "no corpus path given");
+        goto fail;
+    }
+    for (i = 0; i < path_count; i++) {
+        struct stat sb;
+        size_t before = r->file_count;
+        int kind;
+
+        if (stat(paths[i], &sb) != 0) {
+            st = ndx_error(errno == ENOENT ? NDX_ENOTFOUND : NDX_EIO,
+                           "%s: %s", paths[i], strerror(errno));
+            goto fail;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            if (walk_mark(&w, sb.st_dev, sb.st_ino) < 0) {
+                st = ndx_error(NDX_ENOMEM, "out of memory (directory walk)");
+                goto fail;
+            }
+            if ((st = walk_dir(r, &w, paths[i])) != NDX_OK)
+                goto fail;
+            if (r->file_count == before) {
+                st = ndx_error(NDX_ENOTFOUND,
+                               "no .txt or .jsonl files in %s", paths[i]);
+                goto fail;
+            }
+            continue;
+        }
+        kind = corpus_kind(paths[i]);
+        if (!kind) {
+            st = ndx_error(NDX_EINVAL,
+                           "%s: not a corpus file (expected .jsonl, "
+                           ".jsonl.gz, .txt or .txt.gz)",
+                           paths[i]);
+            goto fail;
+        }
+        switch (walk_mark(&w, sb.st_dev, sb.st_ino)) {
+        case -1:
+            st = ndx_error(NDX_ENOMEM, "out of memory (file list)");
+            goto fail;
+        case 1:
+            if ((st = add_file(r, paths[i], &sb, kind)) != NDX_OK)
+                goto fail;
+            break;
+        default:
+            break;
+        }
+    }
+    r->blk = malloc(NDX_READ_BLOCK);
+    if (!r->blk) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (read buffer)");
+        goto fail;
+    }
+    free(w.keys);
+    free(w.devs);
+    free(w.inos);
+    *out = r;
+    return NDX_OK;
+fail:
+    free(w.keys);
+    free(w.devs);
+    free(w.inos);
+    ndx_reader_close(r);
+    return st;
+}
+
+static void
+close_current(ndx_reader *r)
+{
+    if (r->gz) {
+        gzclose(r->gz);
+        r->gz = NULL;
+        r->done_closed += r->cur->size;
+    }
+}
+
+uint64_t
+ndx_reader_total_bytes(const ndx_reader *r)
+{
+    return r->total_bytes;
+}
+
+uint64_t
+ndx_reader_done_bytes(const ndx_reader *r)
+{
+    uint64_t done = r->done_closed;
+
+    if (r->gz) {
+        z_off_t off = gzoffset(r->gz);
+        if (off > 0)
+            done += (uint64_t)off < r->cur->size ? (uint64_t)off
+                                                 : r->cur->size;
+    }
+    return done;
+}
+
+const ndx_ingest_stats *
+ndx_reader_stats(const ndx_reader *r)
+{
+    return &r->stats;
+}
+
+ndx_status
+ndx_reader_next(ndx_reader *r, const ndx_article **out)
+{
+    ndx_status st;
+    int got;
+
+    *out = NULL;
+    if (r->failed)
+        return r->failed;
+    for (;;) {
+        if (!r->gz) {
+            if (r->next_file >= r->file_count) {
+                r->cur = NULL;
+                r->stats.bytes_in = r->done_closed;
+                return NDX_OK;
+            }
+            r->cur = &r->files[r->next_file++];
+            r->line_no = 0;
+            r->cur_articles = 0;
+            r->blk_len = r->blk_pos = 0;
+            r->blk_eof = 0;
+            r->gz = gzopen(r->cur->path, "rb");
+            if (!r->gz) {
+                st = ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
+                                    "cannot open: %s; skipped (check that "
+                                    "the file is readable)",
+                                    errno ? strerror(errno) : "out of memory");
+                r->done_closed += r->cur->size;
+                if (st)
+                    goto fail;
+                continue;
+            }
+            gzbuffer(r->gz, 128u << 10);
+            r->stats.files++;
+        }
+        got = 0;
+        st = r->cur->is_text ? ndx_text_next(r, &got)
+                             : ndx_jsonl_next(r, &got);
+        if (st)
+            goto fail;
+        r->stats.bytes_in = ndx_reader_done_bytes(r);
+        if (got) {
+            *out = &r->art;
+            return NDX_OK;
+        }
+        close_current(r);
+    }
+fail:
+    close_current(r);
+    r->failed = st;
+    return st;
+}
+
+void
+ndx_reader_close(ndx_reader *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    if (r->gz)
+        gzclose(r->gz);
+    for (i = 0; i < r->file_count; i++)
+        free(r->files[i].path);
+    free(r->files);
+    free(r->blk);
+    ndx_buf_free(&r->line);
+    ndx_buf_free(&r->fixed);
+    ndx_buf_free(&r->strs);
+    ndx_buf_free(&r->ids);
+    ndx_text_meta_free(r->manifest);
+    free(r->manifest_dir);
+    free(r->seen);
+    free(r);
+}

@@ -1,0 +1,267 @@
+/*
+ * test_clean.c - page furniture: every furniture line of the seed articles
+ * is recognised, headings and article text are not, and the cleaner learns
+ * lines that repeat across one source's articles.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "newsdex/ingest.h"
+#include "support.h"
+
+static int
+furn(const char *line)
+{
+    return ndx_clean_is_furniture(line, strlen(line));
+}
+
+/* Line n (1-based) of a seed file, without its newline; malloc'd. */
+static char *
+seed_line(const char *file, int n)
+{
+    char path[256];
+    char *text, *p, *end, *line = NULL;
+
+    snprintf(path, sizeof path, "corpus/%s", file);
+    text = t_slurp(path, NULL);
+    if (!text)
+        return NULL;
+    for (p = text; n > 1 && p; n--) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (p) {
+        end = strchr(p, '\n');
+        line = end ? strndup(p, (size_t)(end - p)) : strdup(p);
+    }
+    free(text);
+    return line;
+}
+
+static void
+test_clean_seed_furniture_lines_are_furniture(void)
+{
+    static const char *const lines[] = {
+        /* 000 */
+        "\xf0\x9f\x8e\x99\xef\xb8\x8f Voice is AI-generated. "
+        "Inconsistencies may occur.",
+        "fairness meter",
+        "About the writer",
+        /* 003 */
+        "Top StoryUS",
+        "More on US News",
+        "Previous Article",
+        "Next Article",
+        "How useful was this article?",
+        "Click on a star to rate it!",
+        "Average rating 0 / 5. Vote count: 0",
+        "No votes so far! Be the first to rate this article.",
+        "Latest News",
+        "Menu",
+        /* 004 */
+        "-",
+        "Read more: Putin seeks halt to Ukraine arms as condition for "
+        "ceasefire: Bloomberg",
+        /* other common forms */
+        "Sign up to our free breaking news emails",
+        "Story Continued Below",
+        "Read more",
+        "READ MORE:",
+        "Advertisement",
+        "  \xe2\x80\xa2 \xe2\x80\xa2 \xe2\x80\xa2",
+        "***",
+        "6 years ago",
+        "Enlarge this image toggle caption Alex Wong/Getty Images",
+        "Copyright \xc2\xa9 2019 The Washington Times, LLC. Click here for "
+        "reprint permission.",
+        "Slideshow (2 images)",
+        "Sign up for Daily Newsletters Manage Newsletters",
+    };
+    size_t i;
+    char *bio, *box;
+
+    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        CU_ASSERT(furn(lines[i]));
+        if (!furn(lines[i]))
+            fprintf(stderr, "not furniture: %s\n", lines[i]);
+    }
+    /* The author bio that ends in "... Read more" (000, last line). */
+    bio = seed_line("000_5286196f00fcb6ee.txt", 32);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bio);
+    CU_ASSERT(strncmp(bio, "Shane Croucher", 14) == 0);
+    CU_ASSERT(furn(bio));
+    /* The sign-up box (002, last line). */
+    box = seed_line("002_59a3440c063501ba.txt", 25);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(box);
+    CU_ASSERT(strncmp(box, "For free real time breaking news", 32) == 0);
+    CU_ASSERT(furn(box));
+    free(bio);
+    free(box);
+}
+
+static void
+test_clean_headings_and_text_are_not_furniture(void)
+{
+    static const char *const lines[] = {
+        "Ukraine's Red Lines",
+        "Europe Steps In to Salvage Talks",
+        "Diplomatic Ultimatum",
+        "Rubio Reassures NATO\xe2\x80\x94With a Condition",
+        "Deep Looks",
+        "Update, 4/4/25, 3:05 p.m. ET: A comment by a State Department "
+        "spokesperson was added.",
+        "Contributing: Reuters, USA TODAY reporter Francesca Chambers",
+        "Rubio said the Trump administration expects to make a decision "
+        "within a matter of days.",
+        "Impotent fury. European leaders are frothing. Trump sparked the "
+        "fury with a menu of insults.",
+        "The menu",
+        "Readers read more news than ever.",
+        "In meeting with US, Russia said NATO must disavow promise to "
+        "Ukraine",
+        "Net profit 5.6 mln vs 4.3 mln",
+        "",
+        "   ",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        CU_ASSERT(!furn(lines[i]));
+        if (furn(lines[i]))
+            fprintf(stderr, "furniture: %s\n", lines[i]);
+    }
+    /* Only len bytes count: "Menu" cut to "Men" is text. */
+    CU_ASSERT(!ndx_clean_is_furniture("Menu", 3));
+    CU_ASSERT(ndx_clean_is_furniture("Menu and more", 4));
+}
+
+static void
+add_article(ndx_cleaner *c, const char *source, int n, int with_line,
+            int with_pair)
+{
+    char text[512];
+
+    snprintf(text, sizeof text,
+             "Article number %d of %s reports on a council vote.\n\n"
+             "%s"
+             "%s"
+             "The council met on day %d and voted on the budget.\n",
+             n, source,
+             with_line ? "Example Daily is a member of the Trust Project\n\n"
+                       : "",
+             with_pair ? "A line that two articles share by chance\n\n" : "",
+             n);
+    CU_ASSERT_EQUAL(ndx_cleaner_learn(c, source, text, strlen(text)),
+                    NDX_OK);
+}
+
+static void
+test_clean_cleaner_learns_repeated_lines_per_source(void)
+{
+    ndx_cleaner *c = NULL;
+    static const char line[] = "EXAMPLE DAILY  is a member of the trust "
+                               "project";
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    /* 8 of 10 Example Daily articles carry the line; 2 share another. */
+    for (i = 0; i < 10; i++)
+        add_article(c, i % 2 ? "Example Daily" : "EXAMPLE DAILY", i, i < 8,
+                    i < 2);
+    /* Other Gazette carries the same line once in 5 articles. */
+    for (i = 0; i < 5; i++)
+        add_article(c, "Other Gazette", 100 + i, i == 0, 0);
+    CU_ASSERT(!ndx_cleaner_is_furniture(c, "Example Daily", line,
+                                        strlen(line)));
+    ndx_cleaner_freeze(c, 3, 0.5);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 1);
+    CU_ASSERT(ndx_cleaner_is_furniture(c, "Example Daily", line,
+                                       strlen(line)));
+    CU_ASSERT(ndx_cleaner_is_furniture(c, "exampledaily.com", line,
+                                       strlen(line)));
+    CU_ASSERT(!ndx_cleaner_is_furniture(c, "Other Gazette", line,
+                                        strlen(line)));
+    CU_ASSERT(!ndx_cleaner_is_furniture(
+        c, "Example Daily", "A line that two articles share by chance", 40));
+    /* Built-in rules still apply through the cleaner. */
+    CU_ASSERT(ndx_cleaner_is_furniture(c, "Other Gazette", "Menu", 4));
+    CU_ASSERT(ndx_cleaner_is_furniture(NULL, "Other Gazette", "Menu", 4));
+    /* Learning after freeze is refused. */
+    CU_ASSERT_EQUAL(ndx_cleaner_learn(c, "x", "y", 1), NDX_EINVAL);
+    ndx_cleaner_free(c);
+    ndx_cleaner_free(NULL);
+}
+
+static void
+test_clean_cleaner_share_threshold(void)
+{
+    ndx_cleaner *c = NULL;
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    /* 4 of 10 articles: enough for min 3, below a share of 0.5. */
+    for (i = 0; i < 10; i++)
+        add_article(c, "Example Daily", i, i < 4, 0);
+    ndx_cleaner_freeze(c, 3, 0.5);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 0);
+    ndx_cleaner_free(c);
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (i = 0; i < 10; i++)
+        add_article(c, "Example Daily", i, i < 4, 0);
+    ndx_cleaner_freeze(c, 3, 0.4);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 1);
+    ndx_cleaner_free(c);
+}
+
+static void
+test_clean_cleaner_drops_learned_lines_from_passages(void)
+{
+    ndx_cleaner *c = NULL;
+    ndx_split_opts o;
+    ndx_passages p = {NULL, 0, 0};
+    static const char text[] =
+        "Article number 42 of Example Daily reports on a council vote.\n\n"
+        "Example Daily is a member of the Trust Project\n\n"
+        "The council met on day 42 and voted on the budget.\n";
+    size_t i;
+    int i2;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (i2 = 0; i2 < 6; i2++)
+        add_article(c, "Example Daily", i2, 1, 0);
+    ndx_cleaner_freeze(c, 3, 0.5);
+    ndx_split_opts_init(&o);
+    o.cleaner = c;
+    CU_ASSERT_EQUAL_FATAL(ndx_passages_split(&p, text, strlen(text),
+                                             "Example Daily", &o), NDX_OK);
+    /* Two fragments that cannot merge across the learned line. */
+    CU_ASSERT_EQUAL(p.count, 2);
+    for (i = 0; i < p.count; i++)
+        CU_ASSERT(memmem(text + p.items[i].off, p.items[i].len, "Trust",
+                         5) == NULL);
+    /* Another source keeps the line. */
+    CU_ASSERT_EQUAL(ndx_passages_split(&p, text, strlen(text), "Other",
+                                       &o), NDX_OK);
+    CU_ASSERT_EQUAL(p.count, 1);
+    ndx_passages_clear(&p);
+    ndx_cleaner_free(c);
+}
+
+CU_TestInfo clean_tests[] = {
+    {"test_clean_seed_furniture_lines_are_furniture",
+     test_clean_seed_furniture_lines_are_furniture},
+    {"test_clean_headings_and_text_are_not_furniture",
+     test_clean_headings_and_text_are_not_furniture},
+    {"test_clean_cleaner_learns_repeated_lines_per_source",
+     test_clean_cleaner_learns_repeated_lines_per_source},
+    {"test_clean_cleaner_share_threshold",
+     test_clean_cleaner_share_threshold},
+    {"test_clean_cleaner_drops_learned_lines_from_passages",
+     test_clean_cleaner_drops_learned_lines_from_passages},
+    CU_TEST_INFO_NULL,
+};

@@ -1,0 +1,566 @@
+/*
+ * test_e2e.c - end to end through the programs: index corpus/ with
+ * newsdex-index, search it with newsdex-search, and check results worked
+ * out by reading the five seed articles; bad input and bad queries; and,
+ * when the shared corpora are present, their 1k samples checked against
+ * an independent reading of the files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+
+#include "support.h"
+
+#define A000 "000_5286196f00fcb6ee"
+#define A001 "001_b6ab9d925da0c223"
+#define A002 "002_59a3440c063501ba"
+#define A003 "003_0036f894b85e4f95"
+#define A004 "004_0d195e7965c4b621"
+
+static char corpus_index[400];
+
+/* Builds the corpus index once for the suite. */
+static const char *
+corpus_idx(void)
+{
+    char cmd[1200];
+    char *err = NULL;
+    int rc;
+
+    if (corpus_index[0])
+        return corpus_index;
+    snprintf(corpus_index, sizeof corpus_index, "%s/corpus.idx", t_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s -o %s corpus", t_prog("newsdex-index"),
+             corpus_index);
+    rc = t_run(cmd, NULL, &err);
+    if (rc != 0)
+        fprintf(stderr, "indexing corpus failed (%d): %s\n", rc,
+                err ? err : "");
+    free(err);
+    CU_ASSERT_FATAL(rc == 0);
+    return corpus_index;
+}
+
+/* Runs newsdex-search --json with extra arguments and a query; returns the
+ * parsed response (caller decrefs) or NULL. */
+static json_t *
+search_json(const char *index, const char *args, const char *query, int *rc)
+{
+    char cmd[2000], qfile[400];
+    char *out = NULL;
+    json_t *j;
+    json_error_t e;
+    int r;
+
+    /* The query goes through a file to keep the shell out of it. */
+    snprintf(qfile, sizeof qfile, "%s/q", t_tmpdir());
+    t_write(qfile, query, strlen(query));
+    snprintf(cmd, sizeof cmd, "%s -i %s --json -k 50 %s -- \"$(cat %s)\"",
+             t_prog("newsdex-search"), index, args ? args : "", qfile);
+    r = t_run(cmd, &out, NULL);
+    if (rc)
+        *rc = r;
+    j = out ? json_loads(out, 0, &e) : NULL;
+    free(out);
+    return j;
+}
+
+/* The sorted, comma-joined article ids of a response's hits. */
+static void
+hit_ids(json_t *resp, char *out, size_t cap)
+{
+    json_t *hits = json_object_get(resp, "hits");
+    const char *ids[64];
+    size_t n = 0, i, j;
+
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(hits) && n < 64; i++)
+        ids[n++] = json_string_value(
+            json_object_get(json_array_get(hits, i), "article"));
+    for (i = 1; i < n; i++)
+        for (j = i; j > 0 && strcmp(ids[j - 1], ids[j]) > 0; j--) {
+            const char *t = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = t;
+        }
+    for (i = 0; i < n; i++) {
+        strncat(out, i ? "," : "", cap - strlen(out) - 1);
+        strncat(out, ids[i] ? ids[i] : "?", cap - strlen(out) - 1);
+    }
+}
+
+static void
+expect_ids(const char *query, const char *want)
+{
+    char got[2000];
+    int rc = -1;
+    json_t *r = search_json(corpus_idx(), NULL, query, &rc);
+
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    hit_ids(r, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "\nquery %s: got [%s], want [%s]\n", query, got,
+                want);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")),
+                    json_array_size(json_object_get(r, "hits")));
+    json_decref(r);
+}
+
+static void
+test_e2e_phrase_nothing_about_ukraine_matches_newsweek_only(void)
+{
+    int rc;
+    json_t *r = search_json(corpus_idx(), NULL,
+                            "\"nothing about Ukraine without Ukraine\"", &rc);
+    json_t *h;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(r, "hits")), 1);
+    h = json_array_get(json_object_get(r, "hits"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(h, "article")),
+                           A000);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(h, "source")),
+                           "Newsweek");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(h, "date")),
+                           "2025-04-04");
+    json_decref(r);
+}
+
+static void
+test_e2e_phrase_is_unstemmed_but_words_are_stemmed(void)
+{
+    /* Only 002 says "security guarantee" (singular); 001, 002 and 003
+     * all say "security guarantees". */
+    expect_ids("\"security guarantee\"", A002);
+    expect_ids("security guarantee", A001 "," A002 "," A003);
+    expect_ids("\"security guarantees\"", A001 "," A002 "," A003);
+}
+
+static void
+test_e2e_source_and_date_filters(void)
+{
+    /* "minerals" is in 003 only (Newslooks); Witkoff is in 001
+     * (2025-11-27) and 004 (2025-04-29). */
+    expect_ids("minerals source:newslooks", A003);
+    expect_ids("minerals source:newsweek", "");
+    expect_ids("Witkoff", A001 "," A004);
+    expect_ids("Witkoff date:2025-04", A004);
+    expect_ids("Witkoff after:2025-05-01", A001);
+    expect_ids("Witkoff before:2025-05-01", A004);
+    expect_ids("source:\"usa today\"", A002);
+}
+
+static void
+test_e2e_boolean_operators(void)
+{
+    /* Witkoff: 001, 004; minerals: 003. */
+    expect_ids("Witkoff OR minerals", A001 "," A003 "," A004);
+    expect_ids("Witkoff -minerals", A001 "," A004);
+    /* 001 mentions Driscoll alongside Witkoff; 004 does not. */
+    expect_ids("Witkoff -Driscoll", A004);
+    expect_ids("Witkoff NOT Driscoll", A004);
+    expect_ids("(Witkoff OR minerals) source:newslooks", A003);
+}
+
+static void
+test_e2e_numbers_are_searchable(void)
+{
+    /* 001: "reduce its armed forces to 600,000 personnel" */
+    expect_ids("600,000", A001);
+    expect_ids("600000 personnel", A001);
+}
+
+static void
+test_e2e_every_snippet_highlights_a_query_word(void)
+{
+    const char *queries[] = {"Ukraine", "security guarantee", "\"red lines\"",
+                             "Rubio OR Kallas", "negotiat*", "title:rubio"};
+    size_t i, k;
+
+    for (i = 0; i < sizeof queries / sizeof *queries; i++) {
+        json_t *r = search_json(corpus_idx(), NULL, queries[i], NULL);
+        json_t *hits;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        hits = json_object_get(r, "hits");
+        CU_ASSERT_TRUE(json_array_size(hits) > 0);
+        for (k = 0; k < json_array_size(hits); k++) {
+            const char *s = json_string_value(
+                json_object_get(json_array_get(hits, k), "snippet"));
+
+            CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+            if (!strstr(s, "<b>"))
+                fprintf(stderr, "\nno highlight for %s: %s\n", queries[i], s);
+            CU_ASSERT_PTR_NOT_NULL(strstr(s, "<b>"));
+        }
+        json_decref(r);
+    }
+}
+
+static void
+test_e2e_json_has_every_protocol_field(void)
+{
+    json_t *r = search_json(corpus_idx(), NULL, "Rubio", NULL);
+    const char *fields[] = {"article", "passage", "score", "date", "source",
+                            "title", "url", "snippet", "matches"};
+    json_t *h;
+    size_t i;
+    double prev = 1e300;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_TRUE(json_is_true(json_object_get(r, "ok")));
+    CU_ASSERT_TRUE(json_is_integer(json_object_get(r, "total")));
+    CU_ASSERT_TRUE(json_is_number(json_object_get(r, "took_ms")));
+    /* Rubio is named in all five articles. */
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(r, "hits")), 5);
+    for (i = 0; i < json_array_size(json_object_get(r, "hits")); i++) {
+        size_t f;
+
+        h = json_array_get(json_object_get(r, "hits"), i);
+        for (f = 0; f < sizeof fields / sizeof *fields; f++)
+            CU_ASSERT_PTR_NOT_NULL(json_object_get(h, fields[f]));
+        CU_ASSERT_TRUE(json_real_value(json_object_get(h, "score")) <= prev);
+        prev = json_real_value(json_object_get(h, "score"));
+        CU_ASSERT_TRUE(json_integer_value(json_object_get(h, "matches")) >= 1);
+    }
+    json_decref(r);
+}
+
+static void
+test_e2e_sort_newest_orders_by_date(void)
+{
+    json_t *r = search_json(corpus_idx(), "--sort newest", "Rubio", NULL);
+    json_t *hits;
+    const char *want[] = {"2025-11-27", "2025-04-29", "2025-04-18",
+                          "2025-04-04", "2025-02-18"};
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    hits = json_object_get(r, "hits");
+    CU_ASSERT_EQUAL_FATAL(json_array_size(hits), 5);
+    for (i = 0; i < 5; i++)
+        CU_ASSERT_STRING_EQUAL(
+            json_string_value(
+                json_object_get(json_array_get(hits, i), "date")),
+            want[i]);
+    json_decref(r);
+}
+
+static void
+test_e2e_furniture_is_not_indexed(void)
+{
+    /* "Sign up to our free breaking news emails" (002), "How useful was
+     * this article?" (003), "fairness meter" (000). */
+    expect_ids("\"sign up\"", "");
+    expect_ids("\"fairness meter\"", "");
+    expect_ids("\"how useful was this article\"", "");
+}
+
+static void
+test_e2e_bad_queries_point_at_the_column(void)
+{
+    char cmd[1000];
+    char *err = NULL;
+    int rc;
+
+    snprintf(cmd, sizeof cmd, "%s -i %s '\"security guarantee'",
+             t_prog("newsdex-search"), corpus_idx());
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 2);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "column 1"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "%s -i %s 'Rubio foo:bar'",
+             t_prog("newsdex-search"), corpus_idx());
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 2);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "foo"));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "column 7"));
+    free(err);
+}
+
+static void
+test_e2e_bad_paths_are_named(void)
+{
+    char cmd[1200];
+    char *err = NULL;
+    const char *dir = t_tmpdir();
+    int rc;
+
+    snprintf(cmd, sizeof cmd, "%s -o %s/i1 /nonexistent/news.jsonl",
+             t_prog("newsdex-index"), dir);
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "/nonexistent/news.jsonl"));
+    free(err);
+    /* An empty directory. */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/empty && %s -o %s/i2 %s/empty",
+             dir, t_prog("newsdex-index"), dir, dir);
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "empty"));
+    free(err);
+    /* Searching where there is no index. */
+    snprintf(cmd, sizeof cmd, "%s -i %s/nothing Rubio",
+             t_prog("newsdex-search"), dir);
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "no newsdex index"));
+    free(err);
+}
+
+static void
+test_e2e_bad_json_line_is_skipped_with_file_and_line(void)
+{
+    const char *dir = t_tmpdir();
+    char path[400], cmd[1200], idx[400];
+    char *err = NULL;
+    const char *data =
+        "{\"id\":\"a1\",\"source\":\"S\",\"date\":\"2024-01-02\","
+        "\"title\":\"First\",\"url\":\"\",\"text\":\"The zebra crossed "
+        "the road.\"}\n"
+        "{\"id\":\"a2\",\"source\":\"S\",\"date\":\n"
+        "{\"id\":\"a3\",\"source\":\"S\",\"date\":\"2024-01-03\","
+        "\"title\":\"Third\",\"url\":\"\",\"text\":\"A zebra again, "
+        "bad \xff byte.\"}\n";
+    json_t *r;
+    char got[200];
+
+    snprintf(path, sizeof path, "%s/news.jsonl", dir);
+    snprintf(idx, sizeof idx, "%s/idx", dir);
+    t_write(path, data, strlen(data));
+    snprintf(cmd, sizeof cmd, "%s -o %s %s", t_prog("newsdex-index"), idx,
+             path);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "news.jsonl:2"));
+    free(err);
+    r = search_json(idx, NULL, "zebra", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    hit_ids(r, got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "a1,a3");
+    json_decref(r);
+    /* --strict makes the bad line fatal. */
+    snprintf(cmd, sizeof cmd, "%s --strict -o %s/strict %s",
+             t_prog("newsdex-index"), dir, path);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "news.jsonl:2"));
+    free(err);
+}
+
+static void
+test_e2e_add_replaces_by_id_and_keeps_the_rest(void)
+{
+    const char *dir = t_tmpdir();
+    char p1[400], p2[400], cmd[2400], idx[400], got[200];
+    char *out = NULL;
+    const char *d1 =
+        "{\"id\":\"x1\",\"source\":\"S\",\"date\":\"2024-01-02\","
+        "\"title\":\"\",\"url\":\"\",\"text\":\"The walrus swam north along the "
+        "coast, keepers said.\"}\n"
+        "{\"id\":\"x2\",\"source\":\"S\",\"date\":\"2024-01-02\","
+        "\"title\":\"\",\"url\":\"\",\"text\":\"A second walrus rested on the "
+        "ice, keepers said.\"}\n";
+    const char *d2 =
+        "{\"id\":\"x2\",\"source\":\"S\",\"date\":\"2024-01-05\","
+        "\"title\":\"\",\"url\":\"\",\"text\":\"In its place a narwhal was seen "
+        "near the shore.\"}\n";
+    json_t *r;
+
+    snprintf(p1, sizeof p1, "%s/one.jsonl", dir);
+    snprintf(p2, sizeof p2, "%s/two.jsonl", dir);
+    snprintf(idx, sizeof idx, "%s/idx", dir);
+    t_write(p1, d1, strlen(d1));
+    t_write(p2, d2, strlen(d2));
+    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s -q --add -o %s %s",
+             t_prog("newsdex-index"), idx, p1, t_prog("newsdex-index"), idx,
+             p2);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
+    r = search_json(idx, NULL, "walrus", NULL);
+    hit_ids(r, got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "x1");
+    json_decref(r);
+    r = search_json(idx, NULL, "narwhal", NULL);
+    hit_ids(r, got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "x2");
+    json_decref(r);
+    snprintf(cmd, sizeof cmd, "%s --info %s --json", t_prog("newsdex-index"),
+             idx);
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "\"articles\":2,"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --check %s", t_prog("newsdex-index"), idx);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
+}
+
+/* ---- the shared corpora ---------------------------------------------- */
+
+typedef struct sample_facts {
+    long articles;       /* lines with a distinct text */
+    char first[11], last[11];
+    char **sources;
+    size_t source_count;
+    unsigned long *texts; /* hashes of the texts seen */
+    size_t text_count;
+} sample_facts;
+
+/* Reads a .jsonl.gz with zlib and jansson: count, date range, sources. */
+static int
+read_sample(const char *path, sample_facts *f)
+{
+    gzFile gz = gzopen(path, "rb");
+    static char line[1 << 20];
+    size_t i;
+
+    memset(f, 0, sizeof *f);
+    if (!gz)
+        return -1;
+    strcpy(f->first, "9999-99-99");
+    strcpy(f->last, "0000-00-00");
+    while (gzgets(gz, line, sizeof line)) {
+        json_error_t e;
+        json_t *j = json_loads(line, 0, &e);
+        const char *d, *s;
+
+        if (!j)
+            continue;
+        {
+            const char *t = json_string_value(json_object_get(j, "text"));
+            unsigned long h = 5381;
+            size_t k;
+
+            for (; t && *t; t++)
+                h = h * 33 + (unsigned char)*t;
+            for (k = 0; k < f->text_count && f->texts[k] != h; k++)
+                ;
+            if (k < f->text_count) {
+                /* The same text under another id is one article. */
+                json_decref(j);
+                continue;
+            }
+            f->texts = realloc(f->texts, (f->text_count + 1) * sizeof h);
+            f->texts[f->text_count++] = h;
+        }
+        f->articles++;
+        d = json_string_value(json_object_get(j, "date"));
+        s = json_string_value(json_object_get(j, "source"));
+        if (d && strlen(d) >= 10) {
+            if (strncmp(d, f->first, 10) < 0)
+                memcpy(f->first, d, 10);
+            if (strncmp(d, f->last, 10) > 0)
+                memcpy(f->last, d, 10);
+        }
+        for (i = 0; s && i < f->source_count; i++)
+            if (strcmp(f->sources[i], s) == 0)
+                break;
+        if (s && i == f->source_count) {
+            f->sources = realloc(f->sources,
+                                 (f->source_count + 1) * sizeof(char *));
+            f->sources[f->source_count++] = strdup(s);
+        }
+        json_decref(j);
+    }
+    gzclose(gz);
+    return 0;
+}
+
+static void
+check_sample(const char *name)
+{
+    const char *dir = t_corpora();
+    char path[600], idx[400], cmd[2400];
+    char *out = NULL;
+    sample_facts f;
+    json_t *info, *srcs;
+    json_error_t e;
+    size_t i;
+    long sum = 0;
+
+    if (!dir) {
+        printf("\n  (skipped: ../shared/corpora not present)");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    CU_ASSERT_FATAL(read_sample(path, &f) == 0);
+    snprintf(idx, sizeof idx, "%s/sample.idx", t_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s --info %s --json",
+             t_prog("newsdex-index"), idx, path, t_prog("newsdex-index"), idx);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    info = json_loads(out, 0, &e);
+    free(out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(info);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(info, "articles")),
+                    f.articles);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(info, "first_date")), f.first);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(info, "last_date")), f.last);
+    srcs = json_object_get(info, "sources");
+    CU_ASSERT_EQUAL(json_array_size(srcs), f.source_count);
+    for (i = 0; i < json_array_size(srcs); i++)
+        sum += (long)json_integer_value(
+            json_object_get(json_array_get(srcs, i), "articles"));
+    CU_ASSERT_EQUAL(sum, f.articles);
+    for (i = 0; i < f.source_count; i++) {
+        size_t k;
+        int found = 0;
+
+        for (k = 0; k < json_array_size(srcs); k++)
+            found |= strcmp(json_string_value(json_object_get(
+                                json_array_get(srcs, k), "name")),
+                            f.sources[i]) == 0;
+        if (!found)
+            fprintf(stderr, "\nsource %s missing from --info\n",
+                    f.sources[i]);
+        CU_ASSERT_TRUE(found);
+        free(f.sources[i]);
+    }
+    free(f.sources);
+    free(f.texts);
+    json_decref(info);
+}
+
+static void
+test_e2e_reuters_sample_counts_match_the_file(void)
+{
+    check_sample("reuters21578-sample-1k.jsonl.gz");
+}
+
+static void
+test_e2e_allsides_sample_counts_match_the_file(void)
+{
+    check_sample("allsides-sample-1k.jsonl.gz");
+}
+
+CU_TestInfo e2e_tests[] = {
+    {"phrase 'nothing about Ukraine without Ukraine' matches Newsweek only",
+     test_e2e_phrase_nothing_about_ukraine_matches_newsweek_only},
+    {"phrase is unstemmed but words are stemmed",
+     test_e2e_phrase_is_unstemmed_but_words_are_stemmed},
+    {"source and date filters", test_e2e_source_and_date_filters},
+    {"boolean operators", test_e2e_boolean_operators},
+    {"numbers are searchable", test_e2e_numbers_are_searchable},
+    {"every snippet highlights a query word",
+     test_e2e_every_snippet_highlights_a_query_word},
+    {"json has every protocol field", test_e2e_json_has_every_protocol_field},
+    {"sort newest orders by date", test_e2e_sort_newest_orders_by_date},
+    {"furniture is not indexed", test_e2e_furniture_is_not_indexed},
+    {"bad queries point at the column",
+     test_e2e_bad_queries_point_at_the_column},
+    {"bad paths are named", test_e2e_bad_paths_are_named},
+    {"bad json line is skipped with file and line",
+     test_e2e_bad_json_line_is_skipped_with_file_and_line},
+    {"--add replaces by id and keeps the rest",
+     test_e2e_add_replaces_by_id_and_keeps_the_rest},
+    {"reuters sample counts match the file",
+     test_e2e_reuters_sample_counts_match_the_file},
+    {"allsides sample counts match the file",
+     test_e2e_allsides_sample_counts_match_the_file},
+    CU_TEST_INFO_NULL,
+};

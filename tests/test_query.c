@@ -1,0 +1,504 @@
+/*
+ * test_query.c - the query parser: tree shapes, merging, fields, filters,
+ * highlights, and every kind of syntax error with its column.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "newsdex/article.h"
+#include "newsdex/query.h"
+
+static ndx_analyzer *an;
+
+static ndx_analyzer *
+english(void)
+{
+    if (!an)
+        CU_ASSERT_EQUAL_FATAL(ndx_analyzer_new(&an, "english"), NDX_OK);
+    return an;
+}
+
+/* Parses text and checks its description. */
+static void
+expect(const char *text, const char *want)
+{
+    ndx_query *q = NULL;
+    size_t col = 99;
+    char got[512];
+    ndx_status rc = ndx_query_parse(&q, text, english(), &col);
+
+    if (rc != NDX_OK)
+        fprintf(stderr, "\n  %s: %s\n", text, ndx_errmsg());
+    CU_ASSERT_EQUAL_FATAL(rc, NDX_OK);
+    CU_ASSERT_EQUAL(col, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q->root);
+    ndx_query_describe(q, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "\n  %s: got %s want %s\n", text, got, want);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    ndx_query_free(q);
+}
+
+/* Parses text, expecting NDX_ESYNTAX at col with msg inside the message. */
+static void
+expect_err(const char *text, size_t col, const char *msg)
+{
+    ndx_query *q = (ndx_query *)&q;
+    size_t got_col = 0;
+    ndx_status rc = ndx_query_parse(&q, text, english(), &got_col);
+
+    CU_ASSERT_EQUAL(rc, NDX_ESYNTAX);
+    CU_ASSERT_PTR_NULL(q);
+    if (got_col != col || !strstr(ndx_errmsg(), msg))
+        fprintf(stderr, "\n  %s: col %zu (want %zu): %s\n", text, got_col,
+                col, ndx_errmsg());
+    CU_ASSERT_EQUAL(got_col, col);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ndx_errmsg(), msg));
+    if (rc == NDX_OK)
+        ndx_query_free(q);
+}
+
+static void
+test_query_words_are_anded_stems(void)
+{
+    expect("security", "Zsecur");
+    expect("Security guarantees", "(AND Zsecur Zguarante)");
+    expect("  spaced\tout\n", "(AND Zspace Zout)");
+}
+
+static void
+test_query_phrase_keeps_surface_forms(void)
+{
+    expect("security \"security guarantees\"",
+           "(AND Zsecur (PHRASE security guarantees))");
+    expect("\"Caf\xC3\xA9 talks\"", "(PHRASE cafe talks)");
+    /* curly quotes work as straight ones */
+    expect("\xE2\x80\x9C" "a b" "\xE2\x80\x9D", "(PHRASE a b)");
+}
+
+static void
+test_query_one_word_phrase_is_unstemmed(void)
+{
+    ndx_query *q = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "\"Talks\"", english(), NULL),
+                          NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PHRASE);
+    CU_ASSERT_EQUAL_FATAL(q->root->term_count, 1);
+    CU_ASSERT_STRING_EQUAL(q->root->terms[0], "talks");
+    CU_ASSERT_EQUAL(q->root->title, 0);
+    ndx_query_free(q);
+}
+
+static void
+test_query_or_binds_tighter_than_and(void)
+{
+    expect("a OR b", "(OR Za Zb)");
+    expect("a b OR c", "(AND Za (OR Zb Zc))");
+    expect("a OR b c OR d", "(AND (OR Za Zb) (OR Zc Zd))");
+    expect("a OR b OR c", "(OR Za Zb Zc)");
+    /* lower-case or is a word */
+    expect("a or b", "(AND Za Zor Zb)");
+}
+
+static void
+test_query_groups_flatten_into_same_kind(void)
+{
+    expect("(a b) c", "(AND Za Zb Zc)");
+    expect("(a OR b) OR c", "(OR Za Zb Zc)");
+    expect("(a OR b) c", "(AND (OR Za Zb) Zc)");
+    expect("((a))", "Za");
+}
+
+static void
+test_query_identical_terms_merge_with_wqf(void)
+{
+    ndx_query *q = NULL;
+
+    /* talk, talks and talking all stem to "talk" */
+    expect("talk talks talking", "Ztalk^3");
+    expect("a b a", "(AND Za^2 Zb)");
+    expect("a OR b OR a", "(OR Za^2 Zb)");
+    /* a term in an AND and the same term inside an OR stay apart */
+    expect("a (a OR b)", "(AND Za (OR Za Zb))");
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x y x", english(), NULL),
+                          NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_AND);
+    CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
+    CU_ASSERT_STRING_EQUAL(q->root->kids[0]->terms[0], "Zx");
+    CU_ASSERT_EQUAL(q->root->kids[0]->wqf, 2);
+    CU_ASSERT_EQUAL(q->root->kids[1]->wqf, 1);
+    ndx_query_free(q);
+}
+
+static void
+test_query_exclusions_make_one_not(void)
+{
+    expect("a -b", "(NOT Za Zb)");
+    expect("a NOT b", "(NOT Za Zb)");
+    expect("-b a", "(NOT Za Zb)");
+    expect("a -b -c NOT d", "(NOT Za (OR Zb Zc Zd))");
+    expect("a -b -b", "(NOT Za Zb^2)");
+    expect("a -\"b c\"", "(NOT Za (PHRASE b c))");
+    expect("a -(b c)", "(NOT Za (AND Zb Zc))");
+    expect("a -(b OR c)", "(NOT Za (OR Zb Zc))");
+    expect("a b -c", "(NOT (AND Za Zb) Zc)");
+    /* a group's exclusions join the sequence around it */
+    expect("a (b -c)", "(NOT (AND Za Zb) Zc)");
+    /* inside OR a group keeps its own NOT */
+    expect("a OR (b -c)", "(OR Za (NOT Zb Zc))");
+    /* a hyphen inside a word is no exclusion; a lone one is punctuation */
+    expect("a - b", "(AND Za Zb)");
+    expect("a -", "Za");
+}
+
+static void
+test_query_not_node_shape_and_columns(void)
+{
+    ndx_query *q = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a -b", english(), NULL),
+                          NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_NOT);
+    CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
+    CU_ASSERT_EQUAL(q->root->col, 1);
+    CU_ASSERT_EQUAL(q->root->kids[0]->col, 1);
+    CU_ASSERT_EQUAL(q->root->kids[1]->col, 4); /* the b after '-' */
+    CU_ASSERT_STRING_EQUAL(q->root->kids[1]->terms[0], "Zb");
+    ndx_query_free(q);
+}
+
+static void
+test_query_words_with_several_tokens_become_phrases(void)
+{
+    expect("Russia-Ukraine", "(PHRASE russia ukraine)");
+    expect("U.S. aid", "(AND (PHRASE u s) Zaid)");
+    expect("Ukraine's", "Zukrain");
+    expect("600,000", "Z600000");
+    /* punctuation-only words and empty quotes are skipped */
+    expect("!!! a ... \"\" --", "Za");
+}
+
+static void
+test_query_prefix(void)
+{
+    ndx_query *q = NULL;
+
+    expect("ukr*", "(PREFIX ukr)");
+    expect("Ukr*", "(PREFIX ukr)");
+    expect("\xC3\x89" "co*", "(PREFIX eco)");
+    expect("ab**", "(PREFIX ab)");
+    expect("a ukr*", "(AND Za (PREFIX ukr))");
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "ukr*", english(), NULL),
+                          NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PREFIX);
+    CU_ASSERT_EQUAL(q->root->term_count, 1);
+    ndx_query_free(q);
+}
+
+static void
+test_query_title_field(void)
+{
+    ndx_query *q = NULL;
+
+    expect("title:Rubio", "Trubio");
+    expect("TITLE:talks", "Ttalk");
+    expect("title:\"Rubio talks\"", "(TPHRASE rubio talks)");
+    expect("title:ukr*", "(TPREFIX ukr)");
+    expect("title:Russia-Ukraine", "(TPHRASE russia ukraine)");
+    expect("talks title:talks", "(AND Ztalk Ttalk)");
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "title:Rubio", english(),
+                                          NULL), NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
+    CU_ASSERT_EQUAL(q->root->title, 1);
+    CU_ASSERT_STRING_EQUAL(q->root->terms[0], "Trubio");
+    ndx_query_free(q);
+}
+
+static void
+test_query_source_filters(void)
+{
+    ndx_query *q = NULL;
+    char key[64], want[128];
+
+    expect("source:newsweek", "ALL source=newsweek");
+    expect("talks source:newsweek", "Ztalk source=newsweek");
+    expect("source:newsweek OR source:reuters",
+           "ALL source=newsweek source=reuters");
+    expect("source:newsweek source:reuters",
+           "ALL source=newsweek source=reuters");
+    expect("source:newsweek source:newsweek", "ALL source=newsweek");
+    /* a filter inside a group still applies to the whole query */
+    expect("a (b source:newsweek)", "(AND Za Zb) source=newsweek");
+    /* names with spaces are quoted; the key is ndx_source_key's */
+    ndx_source_key("USA Today", key, sizeof key);
+    snprintf(want, sizeof want, "Zaid source=%s", key);
+    expect("aid source:\"USA Today\"", want);
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "source:\"USA Today\" x",
+                                          english(), NULL), NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(q->source_count, 1);
+    CU_ASSERT_STRING_EQUAL(q->sources[0], key);
+    CU_ASSERT_EQUAL(q->from_days, NDX_DATE_NONE);
+    CU_ASSERT_EQUAL(q->to_days, NDX_DATE_NONE);
+    ndx_query_free(q);
+}
+
+static void
+test_query_date_filters(void)
+{
+    ndx_query *q = NULL;
+
+    expect("date:2025-04", "ALL from=2025-04-01 to=2025-04-30");
+    expect("date:2025", "ALL from=2025-01-01 to=2025-12-31");
+    expect("date:2025-04-04", "ALL from=2025-04-04 to=2025-04-04");
+    expect("talks date:2025-04-01..2025-04-30",
+           "Ztalk from=2025-04-01 to=2025-04-30");
+    expect("date:2025-03..2025-04", "ALL from=2025-03-01 to=2025-04-30");
+    expect("date:2025-04..", "ALL from=2025-04-01");
+    expect("date:..2025-04", "ALL to=2025-04-30");
+    expect("after:2025-04-10", "ALL from=2025-04-10");
+    expect("after:2025-04", "ALL from=2025-04-01");
+    expect("before:2025-05", "ALL to=2025-04-30");
+    expect("before:2025-03-01", "ALL to=2025-02-28");
+    expect("before:2024-03-01", "ALL to=2024-02-29");
+    /* several date filters intersect */
+    expect("date:2025 after:2025-03-15 before:2025-05",
+           "ALL from=2025-03-15 to=2025-04-30");
+    expect("after:2025-04-10 after:2025-04-05", "ALL from=2025-04-10");
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x date:2025-04", english(),
+                                          NULL), NDX_OK);
+    CU_ASSERT_EQUAL(q->from_days, ndx_date_from_ymd(2025, 4, 1));
+    CU_ASSERT_EQUAL(q->to_days, ndx_date_from_ymd(2025, 4, 30));
+    ndx_query_free(q);
+}
+
+static void
+test_query_filters_only_match_all(void)
+{
+    ndx_query *q = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "date:2025 !!", english(),
+                                          NULL), NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_ALL);
+    CU_ASSERT_EQUAL(q->highlight_count, 0);
+    ndx_query_free(q);
+}
+
+static void
+test_query_highlight_lists_positive_words_once(void)
+{
+    ndx_query *q = NULL;
+    static const char *const want[] = {"security", "Zsecur", "guarantees",
+                                       "Zguarante", "ukr*", "rubio",
+                                       "Zrubio"};
+    size_t i;
+
+    CU_ASSERT_EQUAL_FATAL(
+        ndx_query_parse(&q, "security \"security guarantees\" -russia "
+                            "NOT (war peace) ukr* title:Rubio",
+                        english(), NULL),
+        NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(q->highlight_count, 7);
+    for (i = 0; i < 7; i++)
+        CU_ASSERT_STRING_EQUAL(q->highlight[i], want[i]);
+    ndx_query_free(q);
+}
+
+static void
+test_query_errors_quotes(void)
+{
+    expect_err("\"abc", 1, "unclosed quote at column 1");
+    expect_err("a \"b c", 3, "unclosed quote at column 3");
+    expect_err("source:\"usa today", 8, "unclosed quote at column 8");
+    /* columns count characters: e-acute is one */
+    expect_err("\xC3\xA9 \"x", 3, "unclosed quote at column 3");
+    expect_err("\xE2\x80\x9C" "a", 1, "unclosed quote at column 1");
+}
+
+static void
+test_query_errors_parentheses(void)
+{
+    expect_err("(a", 1, "unbalanced parenthesis at column 1");
+    expect_err("a (b (c)", 3, "unbalanced parenthesis at column 3");
+    expect_err("a)", 2, "unbalanced parenthesis at column 2");
+    expect_err("(a))", 4, "unbalanced parenthesis at column 4");
+    expect_err("()", 1, "empty group at column 1");
+    expect_err("a ( )", 3, "empty group at column 3");
+}
+
+static void
+test_query_errors_dangling_operators(void)
+{
+    expect_err("a OR", 3, "dangling OR at column 3");
+    expect_err("OR a", 1, "dangling OR at column 1");
+    expect_err("a OR OR b", 3, "dangling OR at column 3");
+    expect_err("(a OR) b", 4, "dangling OR at column 4");
+    expect_err("a OR -b", 3, "dangling OR at column 3");
+    expect_err("a NOT", 3, "dangling NOT at column 3");
+    expect_err("NOT", 1, "dangling NOT at column 1");
+    expect_err("a NOT OR b", 3, "dangling NOT at column 3");
+}
+
+static void
+test_query_errors_fields(void)
+{
+    expect_err("foo:bar", 1,
+               "unknown field 'foo' at column 1; fields are title:, "
+               "source:, date:, after:, before:");
+    expect_err("a Foo:bar", 3, "unknown field 'Foo' at column 3");
+    expect_err("title:", 1, "field 'title:' at column 1 needs a value");
+    expect_err("x source:", 3, "field 'source:' at column 3 needs a value");
+    expect_err("-source:x a", 2, "a filter cannot be excluded");
+    expect_err("a -(b date:2025)", 7, "a filter cannot be excluded");
+    expect_err("a source:!!", 3, "source: needs a name");
+}
+
+static void
+test_query_errors_dates(void)
+{
+    expect_err("date:2025-13", 1, "bad date '2025-13' at column 1");
+    expect_err("x after:yesterday", 3, "bad date 'yesterday' at column 3");
+    expect_err("before:2025-04..2025-05", 1, "bad date");
+    expect_err("date:..", 1, "bad date");
+    expect_err("date:2025-05..2025-04", 1,
+               "date range '2025-05..2025-04' ends before it starts at "
+               "column 1");
+}
+
+static void
+test_query_errors_exclusions_only(void)
+{
+    static const char msg[] =
+        "a query needs at least one word to look for (not only exclusions)";
+
+    expect_err("-a", 1, msg);
+    expect_err("NOT a -b", 1, msg);
+    expect_err("source:x -a", 10, msg);
+    expect_err("a OR (-b)", 6, "only exclusions inside the group");
+    expect_err("a -(-b)", 3, "nothing to exclude");
+}
+
+static void
+test_query_errors_prefix(void)
+{
+    expect_err("u*", 1, "a prefix needs at least 2 characters");
+    expect_err("a \xC3\xA9*", 3, "a prefix needs at least 2 characters");
+    expect_err("*", 1, "a prefix needs at least 2 characters");
+    expect_err("ab-cd*", 1, "a prefix (word*) must be a single word");
+}
+
+static void
+test_query_errors_empty(void)
+{
+    expect_err("", 1, "empty query");
+    expect_err("   ", 1, "no word to look for");
+    expect_err("!!! ...", 1, "no word to look for");
+}
+
+static void
+test_query_errors_deep_nesting(void)
+{
+    char text[201];
+
+    memset(text, '(', 100);
+    memset(text + 100, ')', 100);
+    text[200] = '\0';
+    expect_err(text, 65, "nested too deeply at column 65");
+    /* 64 levels are fine */
+    memset(text, '(', 64);
+    text[64] = 'a';
+    memset(text + 65, ')', 64);
+    text[129] = '\0';
+    expect(text, "Za");
+}
+
+static void
+test_query_survives_odd_bytes(void)
+{
+    ndx_query *q = NULL;
+    char longword[300];
+
+    /* invalid UTF-8 separates words */
+    expect("a\xFF" "b", "(PHRASE a b)");
+    expect("a\xFF b", "(AND Za Zb)");
+    memset(longword, 'x', sizeof longword - 1);
+    longword[sizeof longword - 1] = '\0';
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, longword, english(), NULL),
+                          NDX_OK);
+    CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
+    CU_ASSERT_EQUAL(strlen(q->root->terms[0]), 1 + NDX_TERM_MAX);
+    ndx_query_free(q);
+    CU_ASSERT_EQUAL(ndx_query_parse(&q, "\"\xE2\x80", english(), NULL),
+                    NDX_ESYNTAX);
+    CU_ASSERT_EQUAL(ndx_query_parse(&q, NULL, english(), NULL),
+                    NDX_ESYNTAX);
+    ndx_query_free(NULL);
+}
+
+static void
+test_query_describe_reports_needed_length(void)
+{
+    ndx_query *q = NULL;
+    char out[16];
+
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a OR b", english(), NULL),
+                          NDX_OK);
+    /* "(OR Za Zb)" is 10 bytes */
+    CU_ASSERT_EQUAL(ndx_query_describe(q, NULL, 0), 10);
+    CU_ASSERT_EQUAL(ndx_query_describe(q, out, 5), 10);
+    CU_ASSERT_STRING_EQUAL(out, "(OR ");
+    CU_ASSERT_EQUAL(ndx_query_describe(q, out, sizeof out), 10);
+    CU_ASSERT_STRING_EQUAL(out, "(OR Za Zb)");
+    ndx_query_free(q);
+}
+
+static void
+test_query_free_analyzer(void)
+{
+    ndx_analyzer_free(an);
+    an = NULL;
+}
+
+CU_TestInfo query_tests[] = {
+    {"query_words_are_anded_stems", test_query_words_are_anded_stems},
+    {"query_phrase_keeps_surface_forms",
+     test_query_phrase_keeps_surface_forms},
+    {"query_one_word_phrase_is_unstemmed",
+     test_query_one_word_phrase_is_unstemmed},
+    {"query_or_binds_tighter_than_and",
+     test_query_or_binds_tighter_than_and},
+    {"query_groups_flatten_into_same_kind",
+     test_query_groups_flatten_into_same_kind},
+    {"query_identical_terms_merge_with_wqf",
+     test_query_identical_terms_merge_with_wqf},
+    {"query_exclusions_make_one_not", test_query_exclusions_make_one_not},
+    {"query_not_node_shape_and_columns",
+     test_query_not_node_shape_and_columns},
+    {"query_words_with_several_tokens_become_phrases",
+     test_query_words_with_several_tokens_become_phrases},
+    {"query_prefix", test_query_prefix},
+    {"query_title_field", test_query_title_field},
+    {"query_source_filters", test_query_source_filters},
+    {"query_date_filters", test_query_date_filters},
+    {"query_filters_only_match_all", test_query_filters_only_match_all},
+    {"query_highlight_lists_positive_words_once",
+     test_query_highlight_lists_positive_words_once},
+    {"query_errors_quotes", test_query_errors_quotes},
+    {"query_errors_parentheses", test_query_errors_parentheses},
+    {"query_errors_dangling_operators",
+     test_query_errors_dangling_operators},
+    {"query_errors_fields", test_query_errors_fields},
+    {"query_errors_dates", test_query_errors_dates},
+    {"query_errors_exclusions_only", test_query_errors_exclusions_only},
+    {"query_errors_prefix", test_query_errors_prefix},
+    {"query_errors_empty", test_query_errors_empty},
+    {"query_errors_deep_nesting", test_query_errors_deep_nesting},
+    {"query_survives_odd_bytes", test_query_survives_odd_bytes},
+    {"query_describe_reports_needed_length",
+     test_query_describe_reports_needed_length},
+    {"query_free_analyzer", test_query_free_analyzer},
+    CU_TEST_INFO_NULL,
+};
