@@ -82,6 +82,28 @@ now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds this thread has used. */
+static double
+thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user and system) the process has used, all threads. */
+static double
+process_cpu_s(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static long
 maxrss_kb(void)
 {
@@ -128,14 +150,24 @@ json_str(FILE *f, const char *s)
     ndx_buf_free(&b);
 }
 
+#define WARNINGS_SHOWN 3
+
 static void
 warn_cb(void *ctx, const char *file, long line, const char *msg)
 {
     unsigned long *count = ctx;
 
-    if ((*count)++ < 10)
+    if ((*count)++ < WARNINGS_SHOWN)
         fprintf(stderr, "ndx-bench: %s:%ld: %s\n", file ? file : "?", line,
                 msg);
+}
+
+static void
+warn_summary(unsigned long count)
+{
+    if (count > WARNINGS_SHOWN)
+        fprintf(stderr, "ndx-bench: %lu more warnings like these\n",
+                count - WARNINGS_SHOWN);
 }
 
 /* ---- building ------------------------------------------------------------ */
@@ -152,7 +184,7 @@ typedef struct build_args {
 
 typedef struct build_result {
     uint64_t articles, passages, raw_bytes, input_bytes, skipped;
-    double seconds, read_seconds, commit_seconds;
+    double seconds, read_seconds, commit_seconds, cpu_seconds;
     uint64_t bytes_postings, bytes_text, bytes_other, disk;
     uint64_t terms;
 } build_result;
@@ -394,6 +426,7 @@ cmd_build(const build_args *ba)
     }
     r.commit_seconds = now_s() - t;
     r.seconds = now_s() - t0;
+    r.cpu_seconds = process_cpu_s();
     progress(ba, &r, t0, 1);
     {
         const ndx_ingest_stats *is = ndx_reader_stats(rd);
@@ -404,6 +437,7 @@ cmd_build(const build_args *ba)
                 r.skipped += is->skipped[i];
     }
     ndx_reader_close(rd);
+    warn_summary(warnings);
 
     /* Sizes are read after the clock stopped, from a fresh reader. */
     if (fts) {
@@ -432,6 +466,7 @@ cmd_build(const build_args *ba)
     printf(", \"articles\": %llu, \"passages\": %llu, \"raw_bytes\": %llu, "
            "\"input_bytes\": %llu, \"skipped\": %llu, \"seconds\": %.4f, "
            "\"read_seconds\": %.4f, \"commit_seconds\": %.4f, "
+           "\"cpu_seconds\": %.4f, "
            "\"bytes_postings\": %llu, \"bytes_text\": %llu, "
            "\"bytes_other\": %llu, \"disk_bytes\": %llu, \"terms\": %llu, "
            "\"threads\": %u, \"maxrss_kb\": %ld}\n",
@@ -439,7 +474,8 @@ cmd_build(const build_args *ba)
            (unsigned long long)r.raw_bytes,
            (unsigned long long)r.input_bytes,
            (unsigned long long)r.skipped, r.seconds, r.read_seconds,
-           r.commit_seconds, (unsigned long long)r.bytes_postings,
+           r.commit_seconds, r.cpu_seconds,
+           (unsigned long long)r.bytes_postings,
            (unsigned long long)r.bytes_text,
            (unsigned long long)r.bytes_other, (unsigned long long)r.disk,
            (unsigned long long)r.terms, ba->threads, maxrss_kb());
@@ -458,6 +494,7 @@ typedef struct bq {
     char *label;
     int kind_no;
     double *times; /* seconds, one per timed pass */
+    double *cpu;   /* thread CPU seconds, one per timed pass */
     int failed;
     size_t count;     /* hits returned in the last pass */
     uint64_t total;   /* matching articles reported by the engine */
@@ -549,7 +586,8 @@ load_queries(qset *qs, const char *path, int passes)
         q->to_days = (int32_t)atol(cells[5]);
         q->label = xstrdup(cells[6]);
         q->times = calloc((size_t)passes, sizeof *q->times);
-        if (!q->times)
+        q->cpu = calloc((size_t)passes, sizeof *q->cpu);
+        if (!q->times || !q->cpu)
             die("out of memory");
     }
     free(line);
@@ -738,22 +776,27 @@ percentile(const double *v, size_t n, double pct)
 }
 
 static void
-print_kind(const char *name, double *v, size_t n, size_t failed,
+print_kind(const char *name, double *v, double *cpu, size_t n, size_t failed,
            size_t zero, int first)
 {
-    double sum = 0;
+    double sum = 0, cpu_sum = 0;
     size_t i;
 
     qsort(v, n, sizeof *v, cmp_double);
-    for (i = 0; i < n; i++)
+    qsort(cpu, n, sizeof *cpu, cmp_double);
+    for (i = 0; i < n; i++) {
         sum += v[i];
+        cpu_sum += cpu[i];
+    }
     printf("%s\"%s\": {\"samples\": %zu, \"failed\": %zu, \"zero_hits\": %zu,"
            " \"p50_ms\": %.4f, \"p95_ms\": %.4f, \"p99_ms\": %.4f, "
-           "\"mean_ms\": %.4f, \"max_ms\": %.4f, \"qps\": %.2f}",
+           "\"mean_ms\": %.4f, \"max_ms\": %.4f, \"qps\": %.2f, "
+           "\"cpu_p50_ms\": %.4f, \"cpu_mean_ms\": %.4f}",
            first ? "" : ", ", name, n, failed, zero,
            percentile(v, n, 50) * 1e3, percentile(v, n, 95) * 1e3,
            percentile(v, n, 99) * 1e3, n ? sum / n * 1e3 : 0,
-           n ? v[n - 1] * 1e3 : 0, sum > 0 ? n / sum : 0);
+           n ? v[n - 1] * 1e3 : 0, sum > 0 ? n / sum : 0,
+           percentile(cpu, n, 50) * 1e3, n ? cpu_sum / n * 1e3 : 0);
 }
 
 static int
@@ -777,23 +820,27 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
             bq *q = &qs.q[i];
             size_t count = 0;
             uint64_t total = 0;
-            double t0, t1;
+            double t0, t1, c0, c1;
             int rc;
 
             if (q->failed)
                 continue;
+            c0 = thread_cpu_s();
             t0 = now_s();
             rc = s.fts ? run_fts(&s, q, &count, &total, err, sizeof err)
                        : run_ndx(&s, q, &count, &total, err, sizeof err);
             t1 = now_s();
+            c1 = thread_cpu_s();
             if (rc != 0) {
                 fprintf(stderr, "ndx-bench: %s: query %s [%s]: %s\n", engine,
                         q->label, s.fts ? q->fts : q->ndx, err);
                 q->failed = 1;
                 continue;
             }
-            if (pass >= 0)
+            if (pass >= 0) {
                 q->times[pass] = t1 - t0;
+                q->cpu[pass] = c1 - c0;
+            }
             if (pass == passes - 1) {
                 q->count = count;
                 q->total = total;
@@ -812,9 +859,10 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
            qs.count, passes, warmup, k, t_all, maxrss_kb());
     for (kno = 0; kno <= qs.kind_count; kno++) {
         double *v = calloc(qs.count * (size_t)passes + 1, sizeof *v);
+        double *cpu = calloc(qs.count * (size_t)passes + 1, sizeof *cpu);
         size_t n = 0, failed = 0, zero = 0;
 
-        if (!v)
+        if (!v || !cpu)
             die("out of memory");
         for (i = 0; i < qs.count; i++) {
             bq *q = &qs.q[i];
@@ -828,11 +876,13 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
             if (q->count == 0)
                 zero++;
             memcpy(v + n, q->times, (size_t)passes * sizeof *v);
+            memcpy(cpu + n, q->cpu, (size_t)passes * sizeof *cpu);
             n += (size_t)passes;
         }
-        print_kind(kno < qs.kind_count ? qs.kinds[kno] : "all", v, n, failed,
-                   zero, kno == 0);
+        print_kind(kno < qs.kind_count ? qs.kinds[kno] : "all", v, cpu, n,
+                   failed, zero, kno == 0);
         free(v);
+        free(cpu);
     }
     printf("}}\n");
 
@@ -859,6 +909,7 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
         free(qs.q[i].source);
         free(qs.q[i].label);
         free(qs.q[i].times);
+        free(qs.q[i].cpu);
         free(qs.q[i].top);
     }
     for (i = 0; i < qs.kind_count; i++)
@@ -917,6 +968,7 @@ cmd_dump(const char *const *paths, size_t count)
     }
     ndx_buf_free(&b);
     ndx_reader_close(rd);
+    warn_summary(warnings);
     if (fflush(stdout) != 0)
         die("write: %s", strerror(errno));
     return 0;

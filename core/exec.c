@@ -993,7 +993,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         cur_start(root);
         memset(&best, 0, sizeof best);
         while (root->id != NDX_PID_END) {
-            uint32_t pid = root->id, a, len;
+            uint32_t pid = root->id, a = 0, len = 0;
             double normlen, K, score;
             cand c;
 
@@ -1004,18 +1004,23 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                                o->budget_ms);
                 goto fail;
             }
-            if (ndx_seg_passage(s, pid, &a, &len) != 0) {
-                st = ndx_error(NDX_ECORRUPT, "%s: passage id out of range; "
-                                             "rebuild the index",
-                               s->path);
-                goto fail;
-            }
-            if (a != cur_art) {
-                if ((st = flush_article(&top, &best, &abuf, o->group, &total)))
+            /* Passages of an article are contiguous: the columns are read
+             * only when the walk leaves the current article. */
+            if (cur_art == UINT32_MAX || pid < art.first ||
+                pid - art.first >= art.passages) {
+                if (ndx_seg_passage(s, pid, &a, NULL) != 0) {
+                    st = ndx_error(NDX_ECORRUPT,
+                                   "%s: passage id out of range; rebuild "
+                                   "the index",
+                                   s->path);
+                    goto fail;
+                }
+                if ((st = flush_article(&top, &best, &abuf, o->group,
+                                        &total)))
                     goto fail;
                 cur_art = a;
-                art_ok = ndx_seg_article_get(s, a, &art) == 0;
-                if (!art_ok) {
+                if (ndx_seg_article_get(s, a, &art) != 0 || pid < art.first ||
+                    pid - art.first >= art.passages) {
                     st = ndx_error(NDX_ECORRUPT, "%s: damaged article "
                                                  "table; rebuild the index",
                                    s->path);
@@ -1034,6 +1039,11 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 /* Jump past the article's passages. */
                 cur_seek(root, art.first + art.passages);
                 continue;
+            }
+            if (root->kind == C_ALL) {
+                len = 0;
+            } else {
+                ndx_seg_passage(s, pid, NULL, &len);
             }
             normlen = (double)len / e.avlen;
             if (normlen < o->bm25.min_normlen)

@@ -98,7 +98,7 @@ ndx_reader_bad(ndx_reader *r, ndx_skip_reason why, long line,
     return NDX_OK;
 }
 
-/* ---- UTF-8 repair ---------------------------------------------------------- */
+/* ---- UTF-8 repair -------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t
@@ -178,7 +178,7 @@ ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
     return NDX_OK;
 }
 
-/* ---- article assembly ------------------------------------------------------ */
+/* ---- article assembly ---------------------------------------------------- */
 
 void
 ndx_reader_begin(ndx_reader *r)
@@ -419,7 +419,7 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
     return NDX_OK;
 }
 
-/* ---- streaming ------------------------------------------------------------- */
+/* ---- streaming ----------------------------------------------------------- */
 
 const char *
 ndx_reader_gz_error(ndx_reader *r)
@@ -506,7 +506,7 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
     return 1;
 }
 
-/* ---- the walk ---------------------------------------------------------------- */
+/* ---- the walk ------------------------------------------------------------ */
 
 typedef struct walk {
     uint64_t *keys;   /* (dev, inode) hashes seen; 0 = empty */

@@ -151,9 +151,23 @@ typedef int (*ndx_seg_term_fn)(void *ctx, const char *term, size_t len,
 int ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
                    ndx_seg_term_fn fn, void *ctx);
 
-/* Columns and the article table. */
-int ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
-                    uint32_t *length);
+/* Columns and the article table.  ndx_seg_passage is inline: the
+ * executor calls it for every candidate passage. */
+static inline int
+ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
+                uint32_t *length)
+{
+    const unsigned char *c;
+
+    if (pid >= s->passages)
+        return -1;
+    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
+    if (article)
+        *article = ndx_get_u32le(c);
+    if (length)
+        *length = ndx_get_u32le(c + 4);
+    return 0;
+}
 int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);
 /* The id, title and url of an article (borrowed from the map). */
 int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,

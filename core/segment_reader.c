@@ -410,22 +410,6 @@ ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
 /* ---- columns and articles ---------------------------------------------- */
 
 int
-ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
-                uint32_t *length)
-{
-    const unsigned char *c;
-
-    if (pid >= s->passages)
-        return -1;
-    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
-    if (article)
-        *article = ndx_get_u32le(c);
-    if (length)
-        *length = ndx_get_u32le(c + 4);
-    return 0;
-}
-
-int
 ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out)
 {
     const unsigned char *e;

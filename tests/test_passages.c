@@ -255,7 +255,8 @@ build_trap(char *text, size_t cap, const char *trap)
     for (k = 1; k <= 9; k++)
         sentence(text, cap, k, 10);
     len = strlen(text);
-    len += (size_t)snprintf(text + len, cap - len, " W10 word word word word 3.5 word word word %s"
+    len += (size_t)snprintf(text + len, cap - len,
+                            " W10 word word word word 3.5 word word word %s"
                             " Treasury", trap);
     for (i = 12; i < 20; i++)
         len += (size_t)snprintf(text + len, cap - len, " word");

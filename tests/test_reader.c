@@ -100,17 +100,6 @@ read_all(const char *const *paths, size_t n, unsigned flags, warns *w,
     return NDX_OK;
 }
 
-static int
-find(const got *g, const char *id)
-{
-    int i;
-
-    for (i = 0; i < g->n && i < MAXA; i++)
-        if (strcmp(g->a[i].id, id) == 0)
-            return i;
-    return -1;
-}
-
 static void
 test_reader_jsonl_fields_and_defaults(void)
 {
@@ -513,7 +502,7 @@ test_reader_progress_bytes(void)
     const char *paths[] = {FIX "ingest/good.jsonl", FIX "ingest/dups.jsonl"};
     struct stat a, b;
     ndx_reader *r = NULL;
-    const ndx_article *art;
+    const ndx_article *item;
 
     CU_ASSERT_EQUAL_FATAL(stat(paths[0], &a), 0);
     CU_ASSERT_EQUAL_FATAL(stat(paths[1], &b), 0);
@@ -522,7 +511,7 @@ test_reader_progress_bytes(void)
     CU_ASSERT_EQUAL(ndx_reader_total_bytes(r),
                     (uint64_t)a.st_size + (uint64_t)b.st_size);
     CU_ASSERT_EQUAL(ndx_reader_done_bytes(r), 0);
-    while (ndx_reader_next(r, &art) == NDX_OK && art)
+    while (ndx_reader_next(r, &item) == NDX_OK && item)
         ;
     CU_ASSERT_EQUAL(ndx_reader_done_bytes(r), ndx_reader_total_bytes(r));
     CU_ASSERT_EQUAL(ndx_reader_stats(r)->bytes_in,

@@ -209,44 +209,6 @@ ndx_buf_cstr(ndx_buf *b)
     return NDX_OK;
 }
 
-int
-ndx_varint_get(const unsigned char **pp, const unsigned char *end,
-               uint64_t *v)
-{
-    const unsigned char *p = *pp;
-    uint64_t r = 0;
-    unsigned shift = 0;
-
-    while (p < end) {
-        unsigned c = *p++;
-        if (shift == 63 && (c & 0x7E))
-            return -1;
-        r |= (uint64_t)(c & 0x7F) << shift;
-        if (!(c & 0x80)) {
-            *v = r;
-            *pp = p;
-            return 0;
-        }
-        shift += 7;
-        if (shift > 63)
-            return -1;
-    }
-    return -1;
-}
-
-uint32_t
-ndx_get_u32le(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-uint64_t
-ndx_get_u64le(const unsigned char *p)
-{
-    return (uint64_t)ndx_get_u32le(p) | (uint64_t)ndx_get_u32le(p + 4) << 32;
-}
-
 /* ---- arena -------------------------------------------------------------- */
 
 typedef struct arena_chunk {

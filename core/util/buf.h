@@ -40,11 +40,51 @@ ndx_status ndx_buf_put_json_str(ndx_buf *b, const char *s, size_t len);
 ndx_status ndx_buf_cstr(ndx_buf *b);
 
 /* Decodes a varint from [*p, end); returns 0 and advances *p, or -1 when
- * the bytes end early or the value overflows 64 bits. */
-int ndx_varint_get(const unsigned char **p, const unsigned char *end,
-                   uint64_t *v);
-uint32_t ndx_get_u32le(const unsigned char *p);
-uint64_t ndx_get_u64le(const unsigned char *p);
+ * the bytes end early or the value overflows 64 bits.  Inline: it is the
+ * inner loop of every postings cursor. */
+static inline int
+ndx_varint_get(const unsigned char **pp, const unsigned char *end,
+               uint64_t *v)
+{
+    const unsigned char *p = *pp;
+    uint64_t r = 0;
+    unsigned shift = 0;
+
+    if (p < end && !(*p & 0x80)) {
+        *v = *p;
+        *pp = p + 1;
+        return 0;
+    }
+    while (p < end) {
+        unsigned c = *p++;
+
+        if (shift == 63 && (c & 0x7E))
+            return -1;
+        r |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) {
+            *v = r;
+            *pp = p;
+            return 0;
+        }
+        shift += 7;
+        if (shift > 63)
+            return -1;
+    }
+    return -1;
+}
+
+static inline uint32_t
+ndx_get_u32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+ndx_get_u64le(const unsigned char *p)
+{
+    return (uint64_t)ndx_get_u32le(p) | (uint64_t)ndx_get_u32le(p + 4) << 32;
+}
 
 /* A bump allocator: many small allocations freed in one call. */
 typedef struct ndx_arena ndx_arena;

@@ -1069,12 +1069,15 @@ fail:
     return st;
 }
 
+/*
+ * Adds an article: one document per passage, built from given[i] when the
+ * front analyzed the passages already, else from a term set built here
+ * with analyzer an.  The old copy of the article is deleted first.
+ */
 ndx_status
-x_add(void *ve, const ndx_article *a, const ndx_passages *p,
-      ndx_analyzer *an)
+add_article(engine *e, const ndx_article *a, const ndx_passages *p,
+            ndx_analyzer *an, const ndx_termset *given)
 {
-    engine *e = static_cast<engine *>(ve);
-
     if (!e->writing)
         return ndx_error(NDX_EINVAL, "xapian: add: index opened for reading");
     if (!a || !a->id || !a->id[0])
@@ -1096,24 +1099,26 @@ x_add(void *ve, const ndx_article *a, const ndx_passages *p,
                              "in one index", a->id);
         for (size_t i = 0; i < count; i++) {
             const ndx_span &sp = p->items[i];
+            const ndx_termset *ts = given ? &given[i] : &e->ts;
             if ((size_t)sp.off + sp.len > a->text_len)
                 return ndx_error(NDX_EINVAL,
                                  "xapian: add %s: passage %zu lies outside "
                                  "the text", a->id, i);
             const char *text = a->text + sp.off;
-            ndx_status st = ndx_termset_build(
-                &e->ts, an, i == 0 ? title : NULL,
-                i == 0 && title ? strlen(title) : 0, text, sp.len);
-            if (st != NDX_OK)
-                return st;
+            if (!given) {
+                ndx_status st = ndx_termset_build(
+                    &e->ts, an, i == 0 ? title : NULL,
+                    i == 0 && title ? strlen(title) : 0, text, sp.len);
+                if (st != NDX_OK)
+                    return st;
+            }
 
             Xapian::Document &doc = docs[i];
-            for (size_t t = 0; t < e->ts.term_count; t++) {
-                const ndx_term &term = e->ts.terms[t];
+            for (size_t t = 0; t < ts->term_count; t++) {
+                const ndx_term &term = ts->terms[t];
                 std::string name(term.term, term.term_len);
                 for (uint32_t j = 0; j < term.pos_count; j++)
-                    doc.add_posting(name,
-                                    e->ts.positions[term.pos_off + j], 0);
+                    doc.add_posting(name, ts->positions[term.pos_off + j], 0);
                 doc.add_term(name, term.wdf);
             }
             doc.add_boolean_term(qterm);
@@ -1143,6 +1148,22 @@ x_add(void *ve, const ndx_article *a, const ndx_passages *p,
         return fail("add", a->id);
     }
     return NDX_OK;
+}
+
+ndx_status
+x_add(void *ve, const ndx_article *a, const ndx_passages *p,
+      ndx_analyzer *an)
+{
+    return add_article(static_cast<engine *>(ve), a, p, an, NULL);
+}
+
+ndx_status
+x_add_analyzed(void *ve, const ndx_article *a, const ndx_passages *p,
+               const ndx_termset *ts)
+{
+    if (p && p->count && !ts)
+        return ndx_error(NDX_EINVAL, "xapian: add: no term sets");
+    return add_article(static_cast<engine *>(ve), a, p, NULL, ts);
 }
 
 ndx_status
@@ -1620,6 +1641,7 @@ const ndx_engine_ops xapian_ops = {
     0,
     x_close,
     x_check,
+    x_add_analyzed,
 };
 
 } // namespace

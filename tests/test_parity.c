@@ -1,0 +1,646 @@
+/*
+ * test_parity.c - the native and the Xapian engine answer alike: the same
+ * corpus indexed by both, then hundreds of queries of every kind (words,
+ * AND, OR, NOT, phrases, prefixes, title:, source and date filters, sorted
+ * by relevance and by date, grouped by article and by passage) must give
+ * the same top-10 articles and passages in the same order, the same match
+ * counts, and scores equal to 1e-6 relative (DESIGN section 6: both use
+ * Xapian 1.4's BM25Weight; docs/ranking.md).
+ *
+ * Queries are generated deterministically from the corpus text (a fixed
+ * linear congruential sequence picks passages and words) and, when the
+ * shared corpora are present, also taken from reuters21578-queries.tsv
+ * over the Reuters sample; without them only corpus/ is compared (noted).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "newsdex/newsdex.h"
+#include "support.h"
+
+#define TOP 10
+
+typedef struct corpus_words {
+    /* every passage as its folded tokens, space-separated */
+    char **passages;
+    size_t passage_count, passage_cap;
+    char **titles;     /* folded title tokens of each article, or "" */
+    char **sources;    /* source display names per article */
+    int32_t *dates;    /* per article */
+    size_t article_count, article_cap;
+    size_t *article_of; /* per passage */
+} corpus_words;
+
+typedef struct query {
+    char *text;
+    const char *source;  /* option filter, or NULL */
+    int32_t from_days, to_days;
+} query;
+
+typedef struct qlist {
+    query *q;
+    size_t n, cap;
+} qlist;
+
+static uint64_t lcg_state;
+
+static uint32_t
+lcg(void)
+{
+    lcg_state = lcg_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(lcg_state >> 33);
+}
+
+static void
+qadd(qlist *l, const char *text, const char *source, int32_t from,
+     int32_t to)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->q = realloc(l->q, l->cap * sizeof *l->q);
+    }
+    l->q[l->n].text = strdup(text);
+    l->q[l->n].source = source;
+    l->q[l->n].from_days = from;
+    l->q[l->n].to_days = to;
+    l->n++;
+}
+
+static void
+qfree(qlist *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->q[i].text);
+    free(l->q);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- reading the corpus into words ---------------------------------- */
+
+typedef struct tokbuf {
+    char *s;
+    size_t len, cap;
+} tokbuf;
+
+static int
+collect_token(void *ctx, const ndx_token *tok)
+{
+    tokbuf *b = ctx;
+
+    if (b->len + tok->text_len + 2 > b->cap) {
+        b->cap = (b->len + tok->text_len + 2) * 2;
+        b->s = realloc(b->s, b->cap);
+    }
+    if (b->len)
+        b->s[b->len++] = ' ';
+    memcpy(b->s + b->len, tok->text, tok->text_len);
+    b->len += tok->text_len;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
+static char *
+fold_words(ndx_analyzer *an, const char *text, size_t len)
+{
+    tokbuf b = {NULL, 0, 0};
+
+    ndx_analyze(an, text, len, 0, collect_token, &b, NULL);
+    return b.s ? b.s : strdup("");
+}
+
+static int
+read_words(const char *path, corpus_words *cw)
+{
+    const char *paths[1];
+    ndx_split_opts so;
+    ndx_passages ps = {0};
+    ndx_analyzer *an = NULL;
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    size_t i;
+
+    memset(cw, 0, sizeof *cw);
+    paths[0] = path;
+    ndx_split_opts_init(&so);
+    if (ndx_analyzer_new(&an, "english") ||
+        ndx_reader_open(&r, paths, 1, 0, NULL, NULL))
+        return -1;
+    while (ndx_reader_next(r, &a) == NDX_OK && a) {
+        if (ndx_passages_split(&ps, a->text, a->text_len, a->source, &so))
+            return -1;
+        if (ps.count == 0)
+            continue;
+        if (cw->article_count == cw->article_cap) {
+            cw->article_cap = cw->article_cap ? 2 * cw->article_cap : 64;
+            cw->titles = realloc(cw->titles,
+                                 cw->article_cap * sizeof *cw->titles);
+            cw->sources = realloc(cw->sources,
+                                  cw->article_cap * sizeof *cw->sources);
+            cw->dates = realloc(cw->dates,
+                                cw->article_cap * sizeof *cw->dates);
+        }
+        cw->titles[cw->article_count] =
+            fold_words(an, a->title, strlen(a->title));
+        cw->sources[cw->article_count] = strdup(a->source);
+        cw->dates[cw->article_count] = a->date_days;
+        for (i = 0; i < ps.count; i++) {
+            if (cw->passage_count == cw->passage_cap) {
+                cw->passage_cap = cw->passage_cap ? 2 * cw->passage_cap : 256;
+                cw->passages = realloc(cw->passages, cw->passage_cap *
+                                                         sizeof *cw->passages);
+                cw->article_of = realloc(cw->article_of,
+                                         cw->passage_cap *
+                                             sizeof *cw->article_of);
+            }
+            cw->passages[cw->passage_count] = fold_words(
+                an, a->text + ps.items[i].off, ps.items[i].len);
+            cw->article_of[cw->passage_count] = cw->article_count;
+            cw->passage_count++;
+        }
+        cw->article_count++;
+    }
+    ndx_passages_clear(&ps);
+    ndx_reader_close(r);
+    ndx_analyzer_free(an);
+    return 0;
+}
+
+static void
+free_words(corpus_words *cw)
+{
+    size_t i;
+
+    for (i = 0; i < cw->passage_count; i++)
+        free(cw->passages[i]);
+    for (i = 0; i < cw->article_count; i++) {
+        free(cw->titles[i]);
+        free(cw->sources[i]);
+    }
+    free(cw->passages);
+    free(cw->article_of);
+    free(cw->titles);
+    free(cw->sources);
+    free(cw->dates);
+}
+
+/* The n-th word of a space-separated list into out; 0 when absent. */
+static int
+nth_word(const char *s, size_t n, char *out, size_t cap)
+{
+    const char *p = s, *e;
+
+    while (n--) {
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    e = strchr(p, ' ');
+    if (!e)
+        e = p + strlen(p);
+    if (e == p || (size_t)(e - p) >= cap)
+        return 0;
+    memcpy(out, p, (size_t)(e - p));
+    out[e - p] = '\0';
+    return 1;
+}
+
+static size_t
+word_count(const char *s)
+{
+    size_t n = *s ? 1 : 0;
+
+    for (; *s; s++)
+        n += *s == ' ';
+    return n;
+}
+
+/* A word fit to stand alone in a query: letters only (so no digit group
+ * or apostrophe form), at least 3 bytes, and not an operator. */
+static int
+plain_word(const char *w)
+{
+    const char *p;
+
+    if (strlen(w) < 3 || strcmp(w, "and") == 0 || strcmp(w, "not") == 0)
+        return 0;
+    for (p = w; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (unsigned char)*p >= 0x80))
+            return 0;
+    return 1;
+}
+
+/* A random plain word of a random passage; the passage index in *pi. */
+static int
+pick_word(const corpus_words *cw, char *out, size_t cap, size_t *pi)
+{
+    int tries;
+
+    for (tries = 0; tries < 50; tries++) {
+        size_t p = lcg() % cw->passage_count;
+        size_t n = word_count(cw->passages[p]);
+        if (n == 0)
+            continue;
+        if (nth_word(cw->passages[p], lcg() % n, out, cap) &&
+            plain_word(out)) {
+            if (pi)
+                *pi = p;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Generates about 40 * scale queries of every kind from the corpus. */
+static void
+generate(const corpus_words *cw, uint64_t seed, size_t scale, qlist *l)
+{
+    char a[80], b[80], c[80], q[400];
+    size_t i, p, n, k;
+
+    lcg_state = seed;
+    for (i = 0; i < 6 * scale; i++) /* words */
+        if (pick_word(cw, a, sizeof a, NULL))
+            qadd(l, a, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+    for (i = 0; i < 5 * scale; i++) { /* AND of two words of one passage */
+        if (!pick_word(cw, a, sizeof a, &p))
+            continue;
+        n = word_count(cw->passages[p]);
+        if (nth_word(cw->passages[p], lcg() % n, b, sizeof b) &&
+            plain_word(b)) {
+            snprintf(q, sizeof q, "%s %s", a, b);
+            qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+        }
+    }
+    for (i = 0; i < 5 * scale; i++) /* OR */
+        if (pick_word(cw, a, sizeof a, NULL) &&
+            pick_word(cw, b, sizeof b, NULL)) {
+            snprintf(q, sizeof q, "%s OR %s", a, b);
+            qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+        }
+    for (i = 0; i < 4 * scale; i++) /* NOT */
+        if (pick_word(cw, a, sizeof a, NULL) &&
+            pick_word(cw, b, sizeof b, NULL) && strcmp(a, b) != 0) {
+            snprintf(q, sizeof q, "%s -%s", a, b);
+            qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+        }
+    for (i = 0; i < 6 * scale; i++) { /* phrases of 2 or 3 words in a row */
+        p = lcg() % cw->passage_count;
+        n = word_count(cw->passages[p]);
+        k = 2 + lcg() % 2;
+        if (n < k + 1)
+            continue;
+        size_t at = lcg() % (n - k);
+        if (!nth_word(cw->passages[p], at, a, sizeof a) ||
+            !nth_word(cw->passages[p], at + 1, b, sizeof b))
+            continue;
+        if (k == 3 && nth_word(cw->passages[p], at + 2, c, sizeof c))
+            snprintf(q, sizeof q, "\"%s %s %s\"", a, b, c);
+        else
+            snprintf(q, sizeof q, "\"%s %s\"", a, b);
+        qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+    }
+    for (i = 0; i < 4 * scale; i++) /* prefixes of 3 to 5 letters */
+        if (pick_word(cw, a, sizeof a, NULL) && strlen(a) >= 4 &&
+            (unsigned char)a[0] < 0x80) {
+            size_t cut = 3 + lcg() % 3;
+            if (cut >= strlen(a))
+                cut = strlen(a) - 1;
+            a[cut] = '\0';
+            snprintf(q, sizeof q, "%s*", a);
+            qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+        }
+    for (i = 0; i < 4 * scale; i++) { /* title: */
+        size_t art = lcg() % cw->article_count;
+        n = word_count(cw->titles[art]);
+        if (n && nth_word(cw->titles[art], lcg() % n, a, sizeof a) &&
+            plain_word(a)) {
+            snprintf(q, sizeof q, "title:%s", a);
+            qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+        }
+    }
+    for (i = 0; i < 6 * scale; i++) { /* source and date filters */
+        if (!pick_word(cw, a, sizeof a, &p))
+            continue;
+        size_t art = cw->article_of[p];
+        if (i % 3 == 0) {
+            snprintf(q, sizeof q, "%s source:\"%s\"", a, cw->sources[art]);
+        } else if (cw->dates[art] != NDX_DATE_NONE) {
+            int y, m, d;
+            ndx_date_to_ymd(cw->dates[art], &y, &m, &d);
+            if (i % 3 == 1)
+                snprintf(q, sizeof q, "%s date:%04d-%02d", a, y, m);
+            else
+                snprintf(q, sizeof q, "%s after:%04d-%02d-%02d", a, y, m, d);
+        } else {
+            continue;
+        }
+        qadd(l, q, NULL, NDX_DATE_NONE, NDX_DATE_NONE);
+    }
+}
+
+/* Lines of a <name>-queries.tsv: kind, query, source, date_from, date_to. */
+static void
+read_tsv(const char *path, qlist *l, char ***keep, size_t *keep_n)
+{
+    char *data = t_slurp(path, NULL), *line, *save = NULL;
+    char q[600];
+
+    if (!data)
+        return;
+    for (line = strtok_r(data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *f[5] = {NULL}, *p = line;
+        int nf = 0;
+        while (nf < 5) {
+            f[nf++] = p;
+            p = strchr(p, '\t');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        if (nf < 2 || strcmp(f[0], "kind") == 0)
+            continue;
+        if (strcmp(f[0], "phrase") == 0) {
+            snprintf(q, sizeof q, "\"%s\"", f[1]);
+        } else if (strcmp(f[0], "or") == 0) {
+            size_t o = 0;
+            char *w, *ws = NULL;
+            q[0] = '\0';
+            for (w = strtok_r(f[1], " ", &ws); w && o < sizeof q - 80;
+                 w = strtok_r(NULL, " ", &ws))
+                o += (size_t)snprintf(q + o, sizeof q - o, "%s%s",
+                                      o ? " OR " : "", w);
+        } else {
+            snprintf(q, sizeof q, "%s", f[1]);
+        }
+        {
+            int32_t from = NDX_DATE_NONE, to = NDX_DATE_NONE, x;
+            const char *src = NULL;
+            if (nf > 2 && f[2][0]) {
+                *keep = realloc(*keep, (*keep_n + 1) * sizeof **keep);
+                (*keep)[(*keep_n)++] = strdup(f[2]);
+                src = (*keep)[*keep_n - 1];
+            }
+            if (nf > 3 && f[3][0])
+                ndx_date_parse_range(f[3], strlen(f[3]), &from, &x);
+            if (nf > 4 && f[4][0])
+                ndx_date_parse_range(f[4], strlen(f[4]), &x, &to);
+            qadd(l, q, src, from, to);
+        }
+    }
+    free(data);
+}
+
+/* ---- indexing and comparing --------------------------------------------- */
+
+static ndx_status
+index_with(const char *engine, const char *dir, const char *path)
+{
+    const char *paths[1];
+    ndx_index *ix = NULL;
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    ndx_status st;
+
+    paths[0] = path;
+    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE, engine, NULL)))
+        return st;
+    if ((st = ndx_reader_open(&r, paths, 1, 0, NULL, NULL)))
+        goto done;
+    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
+        if ((st = ndx_index_add(ix, a, NULL)))
+            goto done;
+    if (st == NDX_OK)
+        st = ndx_index_commit(ix);
+done:
+    ndx_reader_close(r);
+    ndx_index_close(ix);
+    return st;
+}
+
+static int
+close_enough(double x, double y, double rel)
+{
+    double m = fabs(x) > fabs(y) ? fabs(x) : fabs(y);
+
+    return fabs(x - y) <= rel * (m > 1e-300 ? m : 1);
+}
+
+typedef struct tally {
+    size_t queries;   /* query runs compared */
+    size_t with_hits; /* runs where the engines found something */
+    size_t ties;      /* hits swapped between exactly tied scores */
+    size_t bad;       /* runs that differ */
+} tally;
+
+/* Runs q on both indexes with options o and compares the top hits. */
+static void
+compare_one(ndx_index *nat, ndx_index *xap, const query *q,
+            const ndx_search_opts *o, const char *label, tally *t)
+{
+    ndx_results *rn = NULL, *rx = NULL;
+    ndx_status sn, sx;
+    size_t i;
+    int bad = 0;
+
+    sn = ndx_index_search(nat, q->text, o, &rn, NULL);
+    sx = ndx_index_search(xap, q->text, o, &rx, NULL);
+    t->queries++;
+    if (sn != sx) {
+        printf("\n  [%s] %s: native %s, xapian %s", label, q->text,
+               ndx_status_name(sn), ndx_status_name(sx));
+        t->bad++;
+        goto done;
+    }
+    if (sn != NDX_OK)
+        goto done; /* both refuse alike (e.g. a syntax error) */
+    if (rn->count)
+        t->with_hits++;
+    if (rn->total != rx->total || rn->count != rx->count) {
+        printf("\n  [%s] %s: native total %llu count %zu, xapian total "
+               "%llu count %zu", label, q->text,
+               (unsigned long long)rn->total, rn->count,
+               (unsigned long long)rx->total, rx->count);
+        bad = 1;
+    }
+    for (i = 0; i < rn->count && i < rx->count; i++) {
+        const ndx_hit *a = &rn->hits[i], *b = &rx->hits[i];
+        int same_hit = strcmp(a->article, b->article) == 0 &&
+                       a->passage == b->passage;
+        if (same_hit && close_enough(a->score, b->score, 1e-6) &&
+            a->matches == b->matches)
+            continue;
+        /* Equal scores (to rounding) may only swap places. */
+        if (!same_hit && close_enough(a->score, b->score, 1e-12)) {
+            t->ties++;
+            continue;
+        }
+        printf("\n  [%s] %s: hit %zu native %s/%u %.12g (%u) xapian "
+               "%s/%u %.12g (%u)", label, q->text, i, a->article,
+               a->passage, a->score, a->matches, b->article, b->passage,
+               b->score, b->matches);
+        bad = 1;
+        break;
+    }
+    t->bad += bad;
+done:
+    ndx_results_free(rn);
+    ndx_results_free(rx);
+}
+
+static void
+compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
+            const char *label, tally *t)
+{
+    ndx_index *nat = NULL, *xap = NULL;
+    ndx_search_opts o;
+    size_t i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&nat, nat_dir, NDX_OPEN_READ,
+                                         NULL, NULL), NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&xap, xap_dir, NDX_OPEN_READ,
+                                         NULL, NULL), NDX_OK);
+    CU_ASSERT_STRING_EQUAL(ndx_index_engine(nat), "native");
+    CU_ASSERT_STRING_EQUAL(ndx_index_engine(xap), "xapian");
+    for (i = 0; i < l->n; i++) {
+        const query *q = &l->q[i];
+        ndx_search_opts_init(&o);
+        o.k = TOP;
+        o.snippets = 0;
+        o.from_days = q->from_days;
+        o.to_days = q->to_days;
+        if (q->source) {
+            o.sources = &q->source;
+            o.source_count = 1;
+        }
+        compare_one(nat, xap, q, &o, label, t);
+        if (i % 3 == 0) {
+            o.sort = NDX_SORT_NEWEST;
+            compare_one(nat, xap, q, &o, label, t);
+            o.sort = NDX_SORT_RELEVANCE;
+        }
+        if (i % 4 == 1) {
+            o.group = NDX_GROUP_PASSAGE;
+            compare_one(nat, xap, q, &o, label, t);
+            o.group = NDX_GROUP_ARTICLE;
+        }
+        if (i % 7 == 2) {
+            o.offset = 5;
+            compare_one(nat, xap, q, &o, label, t);
+            o.offset = 0;
+        }
+    }
+    ndx_index_close(nat);
+    ndx_index_close(xap);
+}
+
+static int
+have_both(void)
+{
+    if (!ndx_xapian_engine()) {
+        printf("\n  [skipped: built without Xapian]\n");
+        return 0;
+    }
+    return 1;
+}
+
+static void
+run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
+           size_t min_q, const char *label)
+{
+    char nat[512], xap[512];
+    corpus_words cw;
+    qlist l = {NULL, 0, 0};
+    char **keep = NULL;
+    size_t keep_n = 0, i;
+    tally t = {0, 0, 0, 0};
+    const char *tmp = t_tmpdir();
+    ndx_status st;
+
+    snprintf(nat, sizeof nat, "%s/native", tmp);
+    snprintf(xap, sizeof xap, "%s/xapian", tmp);
+    st = index_with("native", nat, path);
+    if (st != NDX_OK)
+        printf("\n  native indexing %s: %s", path, ndx_errmsg());
+    CU_ASSERT_EQUAL_FATAL(st, NDX_OK);
+    st = index_with("xapian", xap, path);
+    if (st != NDX_OK)
+        printf("\n  xapian indexing %s: %s", path, ndx_errmsg());
+    CU_ASSERT_EQUAL_FATAL(st, NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(read_words(path, &cw), 0);
+    CU_ASSERT_FATAL(cw.passage_count > 0);
+    generate(&cw, seed, scale, &l);
+    if (tsv)
+        read_tsv(tsv, &l, &keep, &keep_n);
+    CU_ASSERT(l.n >= min_q);
+    compare_all(nat, xap, &l, label, &t);
+    printf("\n  %s: %zu queries, %zu runs compared, %zu with hits, %zu tie "
+           "swaps, %zu differ\n", label, l.n, t.queries, t.with_hits,
+           t.ties, t.bad);
+    CU_ASSERT_EQUAL(t.bad, 0);
+    CU_ASSERT(t.with_hits * 2 > t.queries); /* most queries find something */
+    for (i = 0; i < keep_n; i++)
+        free(keep[i]);
+    free(keep);
+    qfree(&l);
+    free_words(&cw);
+}
+
+static void
+test_parity_seed_corpus_ranks_alike(void)
+{
+    if (!have_both())
+        return;
+    run_parity("corpus", NULL, 20250404, 6, 200, "corpus");
+}
+
+static void
+test_parity_reuters_sample_ranks_alike(void)
+{
+    char path[600], tsv[600];
+    const char *dir = t_corpora();
+
+    if (!have_both())
+        return;
+    if (!dir) {
+        printf("\n  [skipped: no shared corpora at ../shared/corpora]\n");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/reuters21578-sample-1k.jsonl.gz", dir);
+    snprintf(tsv, sizeof tsv, "%s/reuters21578-queries.tsv", dir);
+    run_parity(path, tsv, 19870226, 5, 600, "reuters sample");
+}
+
+static void
+test_parity_allsides_sample_ranks_alike(void)
+{
+    char path[600], tsv[600];
+    const char *dir = t_corpora();
+
+    if (!have_both())
+        return;
+    if (!dir) {
+        printf("\n  [skipped: no shared corpora at ../shared/corpora]\n");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/allsides-sample-1k.jsonl.gz", dir);
+    snprintf(tsv, sizeof tsv, "%s/allsides-queries.tsv", dir);
+    run_parity(path, tsv, 20120601, 5, 600, "allsides sample");
+}
+
+CU_TestInfo parity_tests[] = {
+    {"test_parity_seed_corpus_ranks_alike",
+     test_parity_seed_corpus_ranks_alike},
+    {"test_parity_reuters_sample_ranks_alike",
+     test_parity_reuters_sample_ranks_alike},
+    {"test_parity_allsides_sample_ranks_alike",
+     test_parity_allsides_sample_ranks_alike},
+    CU_TEST_INFO_NULL,
+};

@@ -1,0 +1,1461 @@
+/*
+ * test_server.c - the query socket over real sockets.
+ *
+ * Each case runs `newsdex-search --listen` as a child process on a free
+ * loopback port (and, for most, a Unix socket) over an index of corpus/
+ * built with newsdex-index, and talks to it as a client would: results
+ * equal to the command line's --json, every error code, the limits, slow
+ * and vanishing clients, many connections, new commits seen without a
+ * restart, and a clean stop on SIGTERM under load.
+ */
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+
+/* Articles of corpus/ (manifest.tsv): id, source, date. */
+#define ART0 "000_5286196f00fcb6ee" /* Newsweek   2025-04-04 */
+#define ART1 "001_b6ab9d925da0c223" /* unknown    2025-11-27 */
+#define ART2 "002_59a3440c063501ba" /* USA TODAY  2025-02-18 */
+#define ART3 "003_0036f894b85e4f95" /* Newslooks  2025-04-18 */
+#define ART4 "004_0d195e7965c4b621" /* unknown    2025-04-29 */
+
+#define IO_MS 10000 /* longest wait for one response */
+
+/* ---- time and child processes ------------------------------------------ */
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+typedef struct proc {
+    pid_t pid;
+    int port;         /* TCP port it listens on */
+    char sock[200];   /* Unix socket path, or "" */
+    char log[320];    /* its stdout and stderr */
+} proc;
+
+#define MAX_PROCS 16
+static pid_t live[MAX_PROCS];
+static int atexit_set;
+
+static void
+kill_leftovers(void)
+{
+    size_t i;
+
+    for (i = 0; i < MAX_PROCS; i++) {
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+            live[i] = 0;
+        }
+    }
+}
+
+static void
+track(pid_t pid, int on)
+{
+    size_t i;
+
+    if (!atexit_set) {
+        atexit(kill_leftovers);
+        atexit_set = 1;
+    }
+    for (i = 0; i < MAX_PROCS; i++) {
+        if (on && live[i] == 0) {
+            live[i] = pid;
+            return;
+        }
+        if (!on && live[i] == pid) {
+            live[i] = 0;
+            return;
+        }
+    }
+}
+
+static void
+show_log(const proc *p)
+{
+    char *log = t_slurp(p->log, NULL);
+
+    fprintf(stderr, "\n--- server log %s ---\n%s---\n", p->log,
+            log ? log : "(none)");
+    free(log);
+}
+
+/* Waits for the child to exit: its exit code, 128+signal, or -1 when it
+ * is still running after timeout_ms (it is then killed). */
+static int
+proc_wait(proc *p, int timeout_ms)
+{
+    double end = now_ms() + timeout_ms;
+    int status;
+
+    while (now_ms() < end) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+
+        if (r == p->pid) {
+            track(p->pid, 0);
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status)
+                                     : 128 + WTERMSIG(status);
+        }
+        sleep_ms(10);
+    }
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    track(p->pid, 0);
+    p->pid = 0;
+    return -1;
+}
+
+static int
+proc_stop(proc *p)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGTERM);
+    return proc_wait(p, 15000);
+}
+
+/*
+ * Starts newsdex-search -i index --listen tcp:127.0.0.1:0 (and a Unix
+ * socket when with_unix) plus the options in extra (NULL-terminated), and
+ * waits until it says where it listens.  0, or -1 with the log shown.
+ */
+static int
+proc_start(proc *p, const char *index, int with_unix,
+           const char *const *extra)
+{
+    char prog[300], dir[160], unix_arg[260];
+    const char *argv[40];
+    size_t n = 0;
+    double end;
+
+    memset(p, 0, sizeof *p);
+    snprintf(prog, sizeof prog, "%s", t_prog("newsdex-search"));
+    snprintf(dir, sizeof dir, "%s", t_tmpdir());
+    snprintf(p->log, sizeof p->log, "%s/server.log", dir);
+    argv[n++] = prog;
+    argv[n++] = "-i";
+    argv[n++] = index;
+    argv[n++] = "--listen";
+    argv[n++] = "tcp:127.0.0.1:0";
+    if (with_unix) {
+        snprintf(p->sock, sizeof p->sock, "%s/s.sock", dir);
+        snprintf(unix_arg, sizeof unix_arg, "unix:%s", p->sock);
+        argv[n++] = "--listen";
+        argv[n++] = unix_arg;
+    }
+    while (extra && *extra && n < 38)
+        argv[n++] = *extra++;
+    argv[n] = NULL;
+    p->pid = fork();
+    if (p->pid < 0)
+        return -1;
+    if (p->pid == 0) {
+        int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int nul = open("/dev/null", O_RDONLY);
+
+        if (fd < 0 || nul < 0)
+            _exit(127);
+        dup2(nul, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    track(p->pid, 1);
+    end = now_ms() + 15000;
+    while (now_ms() < end) {
+        char *log = t_slurp(p->log, NULL);
+        const char *t = log ? strstr(log, "listening on tcp:127.0.0.1:")
+                            : NULL;
+        int ready = t && (!with_unix || strstr(log, "listening on unix:"));
+
+        if (ready)
+            p->port = atoi(t + strlen("listening on tcp:127.0.0.1:"));
+        free(log);
+        if (ready && p->port > 0)
+            return 0;
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            track(p->pid, 0);
+            p->pid = 0;
+            fprintf(stderr, "\nserver %s exited at start\n", prog);
+            show_log(p);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    fprintf(stderr, "\nserver %s did not say where it listens\n", prog);
+    show_log(p);
+    proc_wait(p, 0);
+    return -1;
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+typedef struct client {
+    int fd;
+    char *buf;     /* bytes received, not yet returned */
+    size_t len;    /* bytes in buf */
+    size_t cap;    /* bytes allocated */
+} client;
+
+enum { LINE_OK, LINE_EOF, LINE_TIMEOUT, LINE_ERROR, LINE_PARTIAL };
+
+static int
+client_tcp(client *c, int port)
+{
+    struct sockaddr_in a;
+    int one = 1;
+
+    memset(c, 0, sizeof *c);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return -1;
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return 0;
+}
+
+static int
+client_unix(client *c, const char *path)
+{
+    struct sockaddr_un a;
+
+    memset(c, 0, sizeof *c);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return -1;
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+client_close(client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    free(c->buf);
+    c->buf = NULL;
+    c->len = c->cap = 0;
+}
+
+static int
+client_send(client *c, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int
+client_sends(client *c, const char *s)
+{
+    return client_send(c, s, strlen(s));
+}
+
+/* The next line (malloc'd, without "\n"), or NULL with *why saying why. */
+static char *
+client_line(client *c, int timeout_ms, int *why)
+{
+    double end = now_ms() + timeout_ms;
+
+    for (;;) {
+        char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        struct pollfd pf;
+        double left;
+        ssize_t n;
+        int r;
+
+        if (nl) {
+            size_t l = (size_t)(nl - c->buf);
+            char *line = malloc(l + 1);
+
+            if (!line) {
+                *why = LINE_ERROR;
+                return NULL;
+            }
+            memcpy(line, c->buf, l);
+            line[l] = '\0';
+            memmove(c->buf, nl + 1, c->len - l - 1);
+            c->len -= l + 1;
+            *why = LINE_OK;
+            return line;
+        }
+        left = end - now_ms();
+        if (left <= 0) {
+            *why = LINE_TIMEOUT;
+            return NULL;
+        }
+        pf.fd = c->fd;
+        pf.events = POLLIN;
+        pf.revents = 0;
+        r = poll(&pf, 1, (int)left + 1);
+        if (r <= 0)
+            continue;
+        if (c->cap - c->len < 65536) {
+            char *b = realloc(c->buf, c->cap + 131072);
+
+            if (!b) {
+                *why = LINE_ERROR;
+                return NULL;
+            }
+            c->buf = b;
+            c->cap += 131072;
+        }
+        n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+        if (n > 0) {
+            c->len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        *why = c->len ? LINE_PARTIAL : n == 0 ? LINE_EOF : LINE_ERROR;
+        return NULL;
+    }
+}
+
+/* The next response, parsed; NULL when none came or it is not JSON. */
+static json_t *
+client_read(client *c)
+{
+    json_error_t e;
+    json_t *r;
+    char *line;
+    int why;
+
+    line = client_line(c, IO_MS, &why);
+    if (!line)
+        return NULL;
+    r = json_loads(line, 0, &e);
+    if (!r)
+        fprintf(stderr, "\nnot JSON: %.300s\n", line);
+    free(line);
+    return r;
+}
+
+/* Sends one request and its "\n" in one piece. */
+static int
+client_request(client *c, const char *req)
+{
+    size_t len = strlen(req);
+    char *line = malloc(len + 1);
+    int rc;
+
+    if (!line)
+        return -1;
+    memcpy(line, req, len);
+    line[len] = '\n';
+    rc = client_send(c, line, len + 1);
+    free(line);
+    return rc;
+}
+
+/* Sends one request line and reads its response. */
+static json_t *
+client_call(client *c, const char *req)
+{
+    if (client_request(c, req))
+        return NULL;
+    return client_read(c);
+}
+
+/* A string member, or "(none)" so that comparisons never see NULL. */
+static const char *
+jstr(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+
+    return v ? v : "(none)";
+}
+
+/* "ok" for a success, the error code for a failure, "?" otherwise. */
+static const char *
+resp_code(const json_t *r)
+{
+    json_t *ok = json_object_get(r, "ok");
+    const char *code;
+
+    if (json_is_true(ok))
+        return "ok";
+    code = json_string_value(
+        json_object_get(json_object_get(r, "error"), "code"));
+    return json_is_false(ok) && code ? code : "?";
+}
+
+static const char *
+resp_message(const json_t *r)
+{
+    const char *m = json_string_value(
+        json_object_get(json_object_get(r, "error"), "message"));
+
+    return m ? m : "";
+}
+
+/* Whether one call answers pong. */
+static int
+pings(client *c)
+{
+    json_t *r = client_call(c, "{\"id\":\"p\",\"op\":\"ping\"}");
+    const char *id = jstr(r, "id");
+    int ok = r && json_is_true(json_object_get(r, "pong")) &&
+             !strcmp(resp_code(r), "ok") && id && !strcmp(id, "p");
+
+    json_decref(r);
+    return ok;
+}
+
+static int
+ping_tcp(int port)
+{
+    client c;
+    int ok;
+
+    if (client_tcp(&c, port))
+        return 0;
+    ok = pings(&c);
+    client_close(&c);
+    return ok;
+}
+
+/* ---- the index and the shared server ------------------------------------ */
+
+static int
+run_indexer(const char *dir, const char *path, int add)
+{
+    char cmd[1200];
+    char *out = NULL, *err = NULL;
+    int rc;
+
+    snprintf(cmd, sizeof cmd, "%s -o '%s' %s--quiet '%s'",
+             t_prog("newsdex-index"), dir, add ? "--add " : "", path);
+    rc = t_run(cmd, &out, &err);
+    if (rc)
+        fprintf(stderr, "\n%s: exit %d\n%s\n", cmd, rc, err ? err : "");
+    free(out);
+    free(err);
+    return rc;
+}
+
+/* An index of corpus/ in a fresh directory; NULL on failure. */
+static const char *
+new_corpus_index(char *dir, size_t dir_len)
+{
+    snprintf(dir, dir_len, "%s/index", t_tmpdir());
+    return run_indexer(dir, "corpus", 0) ? NULL : dir;
+}
+
+static const char *
+corpus_index(void)
+{
+    static char dir[300];
+    static int state; /* 0 not built, 1 built, -1 failed */
+
+    if (!state)
+        state = new_corpus_index(dir, sizeof dir) ? 1 : -1;
+    return state > 0 ? dir : NULL;
+}
+
+static proc shared;
+static int shared_state;
+
+/* The server most cases use: 4 threads, TCP and Unix socket. */
+static proc *
+shared_server(void)
+{
+    static const char *const extra[] = {"--threads", "4", NULL};
+    const char *ix;
+
+    if (shared_state)
+        return shared_state > 0 ? &shared : NULL;
+    shared_state = -1;
+    ix = corpus_index();
+    if (!ix || proc_start(&shared, ix, 1, extra))
+        return NULL;
+    shared_state = 1;
+    return &shared;
+}
+
+/* ---- the same results as the command line ------------------------------- */
+
+typedef struct qcase {
+    const char *q;
+    const char *cli; /* newsdex-search options */
+    const char *req; /* the same options as request members */
+} qcase;
+
+static const qcase cases[] = {
+    {"ukraine", "", "{}"},
+    {"ukraine", "-k 3", "{\"k\":3}"},
+    {"\"red lines\"", "", "{}"},
+    {"kallas OR putin", "--passages", "{\"group\":\"passage\"}"},
+    {"ukraine", "--from 2025-04-01 --to 2025-04-30",
+     "{\"from\":\"2025-04-01\",\"to\":\"2025-04-30\"}"},
+    {"ukraine", "--source Newsweek", "{\"source\":\"Newsweek\"}"},
+    {"ceasefire", "--sort newest", "{\"sort\":\"newest\"}"},
+    {"peace talk*", "-k 4 --offset 1", "{\"k\":4,\"offset\":1}"},
+    {"rubio negotiations", "", "{}"},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static json_t *expected[NCASES]; /* the command line's answers */
+
+/* Runs every case through `newsdex-search --json`; 0 or -1. */
+static int
+cli_expectations(void)
+{
+    const char *ix = corpus_index();
+    size_t i;
+
+    if (!ix)
+        return -1;
+    for (i = 0; i < NCASES; i++) {
+        char cmd[1200];
+        char *out = NULL, *err = NULL;
+        json_error_t e;
+        int rc;
+
+        if (expected[i])
+            continue;
+        snprintf(cmd, sizeof cmd, "%s -i '%s' --json %s '%s'",
+                 t_prog("newsdex-search"), ix, cases[i].cli, cases[i].q);
+        rc = t_run(cmd, &out, &err);
+        expected[i] = rc == 0 && out ? json_loads(out, 0, &e) : NULL;
+        if (!json_is_array(json_object_get(expected[i], "hits"))) {
+            fprintf(stderr, "\n%s: exit %d, no hits in: %.300s\n%s\n", cmd,
+                    rc, out ? out : "", err ? err : "");
+            json_decref(expected[i]);
+            expected[i] = NULL;
+        }
+        free(out);
+        free(err);
+        if (!expected[i])
+            return -1;
+    }
+    return 0;
+}
+
+static char *
+case_request(size_t i, long id)
+{
+    json_t *r = json_loads(cases[i].req, 0, NULL);
+    char *s;
+
+    json_object_set_new(r, "id", json_integer(id));
+    json_object_set_new(r, "op", json_string("search"));
+    json_object_set_new(r, "q", json_string(cases[i].q));
+    s = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    return s;
+}
+
+/* Compares total, and article, passage and score of every hit. */
+static int
+same_results(const json_t *want, const json_t *got, char *why,
+             size_t why_len)
+{
+    json_t *wh = json_object_get(want, "hits");
+    json_t *gh = json_object_get(got, "hits");
+    size_t i;
+
+    if (!json_is_array(gh) ||
+        json_array_size(wh) != json_array_size(gh) ||
+        !json_equal(json_object_get(want, "total"),
+                    json_object_get(got, "total"))) {
+        snprintf(why, why_len, "hit count or total differs");
+        return 0;
+    }
+    for (i = 0; i < json_array_size(wh); i++) {
+        json_t *a = json_array_get(wh, i), *b = json_array_get(gh, i);
+        const char *aa = json_string_value(json_object_get(a, "article"));
+        const char *ba = json_string_value(json_object_get(b, "article"));
+        double as = json_number_value(json_object_get(a, "score"));
+        double bs = json_number_value(json_object_get(b, "score"));
+
+        if (!aa || !ba || strcmp(aa, ba) ||
+            !json_equal(json_object_get(a, "passage"),
+                        json_object_get(b, "passage")) ||
+            fabs(as - bs) > 1e-6 * (1 + fabs(as))) {
+            snprintf(why, why_len, "hit %zu differs: %s#%lld %.6f vs "
+                     "%s#%lld %.6f", i, aa ? aa : "?",
+                     (long long)json_integer_value(
+                         json_object_get(a, "passage")),
+                     as, ba ? ba : "?",
+                     (long long)json_integer_value(
+                         json_object_get(b, "passage")),
+                     bs);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether the hits are exactly the given articles, in any order. */
+static int
+hit_articles_are(const json_t *r, const char *const *ids, size_t n)
+{
+    json_t *hits = json_object_get(r, "hits");
+    size_t i, j;
+
+    if (json_array_size(hits) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        int found = 0;
+
+        for (j = 0; j < n; j++) {
+            const char *a = json_string_value(
+                json_object_get(json_array_get(hits, j), "article"));
+
+            found |= a && !strcmp(a, ids[i]);
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct load_arg {
+    const proc *p;
+    int use_unix;
+    int rounds;
+    int failures;
+    long answered;
+    char why[300];
+} load_arg;
+
+static void
+load_fail(load_arg *a, const char *fmt, const char *detail)
+{
+    if (!a->failures++)
+        snprintf(a->why, sizeof a->why, fmt, detail);
+}
+
+/* One client: every case, one at a time and then four pipelined. */
+static void *
+load_client(void *arg)
+{
+    load_arg *a = arg;
+    client c;
+    long id = 0;
+    int r;
+
+    if (a->use_unix ? client_unix(&c, a->p->sock)
+                    : client_tcp(&c, a->p->port)) {
+        load_fail(a, "cannot connect%s", "");
+        return NULL;
+    }
+    for (r = 0; r < a->rounds && !a->failures; r++) {
+        size_t depth = r % 2 ? 4 : 1, i, k;
+
+        for (i = 0; i < NCASES && !a->failures; i += depth) {
+            size_t m = i + depth > NCASES ? NCASES - i : depth;
+
+            for (k = 0; k < m; k++) {
+                char *req = case_request(i + k, id + (long)k);
+
+                if (!req || client_request(&c, req))
+                    load_fail(a, "cannot send%s", "");
+                free(req);
+            }
+            for (k = 0; k < m && !a->failures; k++) {
+                json_t *resp = client_read(&c);
+                char why[200];
+
+                if (!resp) {
+                    load_fail(a, "no response%s", "");
+                } else if (json_integer_value(json_object_get(resp, "id")) !=
+                           id + (long)k) {
+                    load_fail(a, "response out of order%s", "");
+                } else if (strcmp(resp_code(resp), "ok")) {
+                    load_fail(a, "error %s", resp_message(resp));
+                } else if (!same_results(expected[i + k], resp, why,
+                                         sizeof why)) {
+                    load_fail(a, "differs from the command line: %s", why);
+                } else {
+                    a->answered++;
+                }
+                json_decref(resp);
+            }
+            id += (long)m;
+        }
+    }
+    client_close(&c);
+    return NULL;
+}
+
+static void
+test_server_answers_concurrent_clients_like_the_command_line(void)
+{
+    static const char *const april[] = {ART0, ART3, ART4};
+    static const char *const only0[] = {ART0};
+    load_arg args[6];
+    pthread_t th[6];
+    proc *p = shared_server();
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(cli_expectations() == 0);
+    /* What the corpus says, so that equal answers are not equally empty:
+     * "Ukraine" is in all five articles; "red lines" only in the Newsweek
+     * one; three articles are dated April 2025. */
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(expected[0], "total")),
+                    5);
+    CU_ASSERT(hit_articles_are(expected[2], only0, 1));
+    CU_ASSERT(hit_articles_are(expected[4], april, 3));
+    CU_ASSERT(hit_articles_are(expected[5], only0, 1));
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(expected[1], "hits")),
+                    3);
+    for (i = 0; i < 6; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].p = p;
+        args[i].use_unix = i >= 4;
+        args[i].rounds = 12;
+        CU_ASSERT_FATAL(pthread_create(&th[i], NULL, load_client,
+                                       &args[i]) == 0);
+    }
+    for (i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        if (args[i].failures)
+            fprintf(stderr, "\nclient %zu: %s\n", i, args[i].why);
+        CU_ASSERT_EQUAL(args[i].failures, 0);
+        CU_ASSERT_EQUAL(args[i].answered, (long)(12 * NCASES));
+    }
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+static void
+test_server_answers_malformed_json_with_its_position(void)
+{
+    proc *p = shared_server();
+    client c;
+    json_t *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    r = client_call(&c, "{\"op\":\"search\",\"q\":}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp_message(r), "column 20"));
+    CU_ASSERT(json_is_null(json_object_get(r, "id")));
+    json_decref(r);
+    r = client_call(&c, "[\"search\",\"ukraine\"]");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
+    json_decref(r);
+    CU_ASSERT(pings(&c));
+    client_close(&c);
+}
+
+static void
+test_server_rejects_an_unknown_op(void)
+{
+    proc *p = shared_server();
+    client c;
+    json_t *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(client_unix(&c, p->sock) == 0);
+    r = client_call(&c, "{\"id\":3,\"op\":\"delete\",\"article\":\"" ART0
+                        "\"}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp_message(r), "delete"));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "id")), 3);
+    json_decref(r);
+    r = client_call(&c, "{\"id\":4}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
+    json_decref(r);
+    client_close(&c);
+}
+
+static void
+test_server_rejects_members_of_the_wrong_type(void)
+{
+    static const char *const bad[] = {
+        "{\"op\":\"search\"}",
+        "{\"op\":\"search\",\"q\":5}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"k\":\"ten\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"k\":-1}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"k\":2.5}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"k\":1000000}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"offset\":\"1\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"sources\":[\"cnn\",1]}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"source\":{}}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"from\":\"yesterday\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"to\":20250401}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"from\":\"2025-05-01\","
+        "\"to\":\"2025-04-01\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"sort\":\"best\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"group\":\"site\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"snippets\":\"yes\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"snippet_len\":0}",
+        "{\"op\":\"get\"}",
+        "{\"op\":\"get\",\"article\":7}",
+        "{\"op\":7}",
+        "{\"op\":\"ping\",\"op\":\"ping\"}",
+    };
+    proc *p = shared_server();
+    client c;
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *r = client_call(&c, bad[i]);
+
+        if (strcmp(resp_code(r), "invalid"))
+            fprintf(stderr, "\n%s -> %s\n", bad[i], resp_code(r));
+        CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
+        CU_ASSERT(strlen(resp_message(r)) > 0);
+        json_decref(r);
+    }
+    CU_ASSERT(pings(&c));
+    client_close(&c);
+}
+
+static void
+test_server_answers_a_bad_query_with_syntax_and_column(void)
+{
+    proc *p = shared_server();
+    client c;
+    json_t *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    r = client_call(&c, "{\"id\":{\"n\":1},\"op\":\"search\","
+                        "\"q\":\"ukraine \\\"red lines\"}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "syntax");
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp_message(r), "column 9"));
+    CU_ASSERT_EQUAL(
+        json_integer_value(json_object_get(json_object_get(r, "id"), "n")),
+        1);
+    json_decref(r);
+    client_close(&c);
+}
+
+static void
+test_server_gets_articles_and_stats(void)
+{
+    proc *p = shared_server();
+    client c;
+    json_t *r, *a;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    r = client_call(&c, "{\"id\":1,\"op\":\"get\",\"article\":\"" ART2
+                        "\"}");
+    a = json_object_get(r, "article");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "ok");
+    CU_ASSERT_STRING_EQUAL(jstr(a, "id"),
+                           ART2);
+    CU_ASSERT_STRING_EQUAL(jstr(a, "title"),
+                           "In meeting with US, Russia said NATO must "
+                           "disavow promise to Ukraine");
+    CU_ASSERT_STRING_EQUAL(jstr(a, "date"),
+                           "2025-02-18");
+    CU_ASSERT(json_array_size(json_object_get(a, "passages")) > 1);
+    json_decref(r);
+    r = client_call(&c, "{\"id\":2,\"op\":\"get\",\"article\":\"nope\"}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "not_found");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "id")), 2);
+    json_decref(r);
+    r = client_call(&c, "{\"op\":\"stats\"}");
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "ok");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                        json_object_get(r, "stats"), "articles")),
+                    5);
+    json_decref(r);
+    r = client_call(&c, "{\"id\":\"\xc3\xa9t\xc3\xa9\",\"op\":\"ping\"}");
+    CU_ASSERT(json_is_true(json_object_get(r, "pong")));
+    CU_ASSERT_STRING_EQUAL(jstr(r, "id"),
+                           "\xc3\xa9t\xc3\xa9");
+    json_decref(r);
+    client_close(&c);
+}
+
+/* ---- limits ---------------------------------------------------------------- */
+
+/* A ping request padded to exactly len bytes. */
+static char *
+padded_ping(size_t len)
+{
+    static const char head[] = "{\"op\":\"ping\",\"pad\":\"";
+    char *s = malloc(len + 1);
+
+    if (!s || len < sizeof head + 2)
+        return s;
+    memcpy(s, head, sizeof head - 1);
+    memset(s + sizeof head - 1, 'x', len - (sizeof head - 1) - 2);
+    memcpy(s + len - 2, "\"}", 2);
+    s[len] = '\0';
+    return s;
+}
+
+static void
+test_server_answers_an_oversized_line_and_goes_on(void)
+{
+    proc *p = shared_server();
+    char *big = padded_ping(200000), *fits = padded_ping(65000);
+    client c;
+    json_t *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(big && fits);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    /* Over the default 65536 bytes, sent in pieces. */
+    CU_ASSERT(client_send(&c, big, 70000) == 0);
+    sleep_ms(50);
+    CU_ASSERT(client_send(&c, big + 70000, 130000) == 0);
+    CU_ASSERT(client_sends(&c, "\n") == 0);
+    r = client_read(&c);
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "too_large");
+    json_decref(r);
+    CU_ASSERT(pings(&c));
+    r = client_call(&c, fits);
+    CU_ASSERT(json_is_true(json_object_get(r, "pong")));
+    json_decref(r);
+    client_close(&c);
+    CU_ASSERT(ping_tcp(p->port));
+    free(big);
+    free(fits);
+}
+
+static void
+test_server_limits_line_size_connections_and_idle_time(void)
+{
+    static const char *const extra[] = {
+        "--max-request", "1000", "--max-connections", "2",
+        "--idle-timeout", "1", NULL};
+    const char *ix = corpus_index();
+    char *at = padded_ping(1000), *over = padded_ping(1001);
+    client c1, c2, c3, c4;
+    double t0, end;
+    json_t *r;
+    proc p;
+    int why, ok = 0;
+    char *line;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c1, p.port) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c2, p.port) == 0);
+    CU_ASSERT(pings(&c1));
+    CU_ASSERT(pings(&c2));
+    /* The line limit counts the bytes before "\n". */
+    r = client_call(&c2, at);
+    CU_ASSERT(json_is_true(json_object_get(r, "pong")));
+    json_decref(r);
+    r = client_call(&c2, over);
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "too_large");
+    json_decref(r);
+    /* A third connection is told why and closed. */
+    CU_ASSERT_FATAL(client_tcp(&c3, p.port) == 0);
+    r = client_read(&c3);
+    CU_ASSERT_STRING_EQUAL(resp_code(r), "overloaded");
+    json_decref(r);
+    line = client_line(&c3, IO_MS, &why);
+    CU_ASSERT_PTR_NULL(line);
+    CU_ASSERT_EQUAL(why, LINE_EOF);
+    free(line);
+    client_close(&c3);
+    /* A freed place is taken again. */
+    client_close(&c1);
+    for (end = now_ms() + 3000; !ok && now_ms() < end;) {
+        if (client_tcp(&c4, p.port) == 0) {
+            ok = pings(&c4);
+            client_close(&c4);
+        }
+        if (!ok)
+            sleep_ms(50);
+    }
+    CU_ASSERT(ok);
+    /* An idle connection is closed after about a second. */
+    CU_ASSERT(pings(&c2));
+    t0 = now_ms();
+    line = client_line(&c2, 5000, &why);
+    CU_ASSERT_PTR_NULL(line);
+    CU_ASSERT_EQUAL(why, LINE_EOF);
+    CU_ASSERT(now_ms() - t0 > 800);
+    CU_ASSERT(now_ms() - t0 < 3000);
+    free(line);
+    client_close(&c2);
+    CU_ASSERT(ping_tcp(p.port));
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+    free(at);
+    free(over);
+}
+
+/* ---- slow, vanishing and many clients -------------------------------------- */
+
+typedef struct trickle_arg {
+    int port;
+    volatile int done;
+    int ok;
+} trickle_arg;
+
+/* Sends a ping a few bytes at 400 ms apart, then the rest. */
+static void *
+trickle_client(void *arg)
+{
+    static const char req[] = "{\"id\":\"slow\",\"op\":\"ping\"}\n";
+    trickle_arg *a = arg;
+    client c;
+    json_t *r;
+    size_t i;
+
+    if (client_tcp(&c, a->port)) {
+        a->done = 1;
+        return NULL;
+    }
+    for (i = 0; i < 5; i++) {
+        client_send(&c, req + i, 1);
+        sleep_ms(400);
+    }
+    client_sends(&c, req + 5);
+    r = client_read(&c);
+    a->ok = r && json_is_true(json_object_get(r, "pong"));
+    json_decref(r);
+    client_close(&c);
+    a->done = 1;
+    return NULL;
+}
+
+static void
+test_server_serves_others_while_a_client_trickles(void)
+{
+    proc *p = shared_server();
+    trickle_arg ta;
+    pthread_t th;
+    client c;
+    double t0, took;
+    int i, answered = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(cli_expectations() == 0);
+    memset(&ta, 0, sizeof ta);
+    ta.port = p->port;
+    CU_ASSERT_FATAL(pthread_create(&th, NULL, trickle_client, &ta) == 0);
+    sleep_ms(300);
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    t0 = now_ms();
+    for (i = 0; i < 40; i++) {
+        char *req = case_request((size_t)i % NCASES, i), why[200];
+        json_t *r = client_call(&c, req);
+
+        answered += r && same_results(expected[i % (int)NCASES], r, why,
+                                      sizeof why);
+        json_decref(r);
+        free(req);
+    }
+    took = now_ms() - t0;
+    /* All answered while the slow request was still coming in. */
+    CU_ASSERT_EQUAL(answered, 40);
+    CU_ASSERT(!ta.done);
+    CU_ASSERT(took < 1500);
+    client_close(&c);
+    pthread_join(th, NULL);
+    CU_ASSERT(ta.ok);
+}
+
+static void
+test_server_survives_clients_that_vanish(void)
+{
+    proc *p = shared_server();
+    client c;
+    char *line;
+    int i, why;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(cli_expectations() == 0);
+    /* Connects and goes. */
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    client_close(&c);
+    /* Half a request, then gone. */
+    CU_ASSERT_FATAL(client_unix(&c, p->sock) == 0);
+    client_sends(&c, "{\"op\":\"search\",\"q\":\"ukr");
+    client_close(&c);
+    /* Many requests, gone before the answers. */
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    for (i = 0; i < 64; i++) {
+        char *req = case_request((size_t)i % NCASES, i);
+
+        client_request(&c, req);
+        free(req);
+    }
+    client_close(&c);
+    /* Resets the connection with a request unread. */
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    {
+        struct linger lg = {1, 0};
+
+        client_sends(&c, "{\"op\":\"stats\"}\n{\"op\":\"st");
+        setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    client_close(&c);
+    /* Sends its request and its end: still gets the answer. */
+    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    client_sends(&c, "{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"ping\"}");
+    shutdown(c.fd, SHUT_WR);
+    for (i = 1; i <= 2; i++) {
+        json_t *r = client_read(&c);
+
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "id")), i);
+        CU_ASSERT(json_is_true(json_object_get(r, "pong")));
+        json_decref(r);
+    }
+    line = client_line(&c, IO_MS, &why);
+    CU_ASSERT_PTR_NULL(line);
+    CU_ASSERT_EQUAL(why, LINE_EOF);
+    free(line);
+    client_close(&c);
+    CU_ASSERT(ping_tcp(p->port));
+}
+
+static void
+test_server_handles_a_thousand_quick_connections(void)
+{
+    enum { HELD = 200 };
+    proc *p = shared_server();
+    client *held;
+    double end = now_ms() + 20000;
+    int i, opened = 0, answered = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    /* 200 open at once, each answered. */
+    held = calloc(HELD, sizeof *held);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(held);
+    for (i = 0; i < HELD; i++) {
+        held[i].fd = -1;
+        opened += client_tcp(&held[i], p->port) == 0;
+    }
+    for (i = 0; i < HELD; i++)
+        answered += held[i].fd >= 0 && pings(&held[i]);
+    for (i = 0; i < HELD; i++)
+        client_close(&held[i]);
+    free(held);
+    CU_ASSERT_EQUAL(opened, HELD);
+    CU_ASSERT_EQUAL(answered, HELD);
+    /* Then 1000 opened and closed one after the other. */
+    opened = answered = 0;
+    for (i = 0; i < 1000 && now_ms() < end; i++) {
+        client c;
+
+        if ((i % 2 ? client_unix(&c, p->sock) : client_tcp(&c, p->port)))
+            continue;
+        opened++;
+        if (i % 50 == 0)
+            answered += pings(&c);
+        client_close(&c);
+    }
+    CU_ASSERT_EQUAL(opened, 1000);
+    CU_ASSERT_EQUAL(answered, 20);
+    CU_ASSERT(ping_tcp(p->port));
+}
+
+/* ---- new commits ------------------------------------------------------------ */
+
+static long long
+total_of(client *c, const char *q)
+{
+    char req[300];
+    json_t *r;
+    long long n;
+
+    snprintf(req, sizeof req, "{\"op\":\"search\",\"q\":\"%s\"}", q);
+    r = client_call(c, req);
+    n = strcmp(resp_code(r), "ok") ? -1
+        : json_integer_value(json_object_get(r, "total"));
+    json_decref(r);
+    return n;
+}
+
+static void
+test_server_sees_a_new_commit_without_restart(void)
+{
+    static const char *const extra[] = {"--refresh-ms", "100", NULL};
+    char dir[300];
+    const char *ix = new_corpus_index(dir, sizeof dir);
+    double end;
+    long long n = 0;
+    client c;
+    json_t *r;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c, p.port) == 0);
+    CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
+    CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
+    CU_ASSERT_FATAL(run_indexer(ix, "tests/fixtures/server/extra", 1) == 0);
+    for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+        n = total_of(&c, "quokka");
+        if (n != 0)
+            break;
+    }
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
+    r = client_call(&c, "{\"op\":\"search\",\"q\":\"census\"}");
+    CU_ASSERT_STRING_EQUAL(
+        jstr(json_array_get(json_object_get(r, "hits"), 0), "title"),
+        "Volunteers finish the spring quokka census");
+    json_decref(r);
+    r = client_call(&c, "{\"op\":\"stats\"}");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                        json_object_get(r, "stats"), "articles")),
+                    6);
+    json_decref(r);
+    client_close(&c);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+/* ---- the command line ------------------------------------------------------ */
+
+static int
+run_status(const char *args, char **err)
+{
+    char cmd[1200];
+    int rc;
+
+    snprintf(cmd, sizeof cmd, "timeout 20 %s %s",
+             t_prog("newsdex-search"), args);
+    rc = t_run(cmd, NULL, err);
+    return rc;
+}
+
+static void
+test_server_exits_1_when_it_cannot_listen_and_2_on_usage(void)
+{
+    proc *p = shared_server();
+    const char *ix = corpus_index();
+    char args[600], addr[64];
+    char *err = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    snprintf(addr, sizeof addr, "tcp:127.0.0.1:%d", p->port);
+    snprintf(args, sizeof args, "-i '%s' --listen %s", ix, addr);
+    CU_ASSERT_EQUAL(run_status(args, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, addr));
+    free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen unix:%s", ix, p->sock);
+    CU_ASSERT_EQUAL(run_status(args, &err), 1);
+    free(err);
+    snprintf(args, sizeof args,
+             "-i '%s/missing' --listen tcp:127.0.0.1:0", ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 1);
+    free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen tcp:127.0.0.1:notaport",
+             ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    free(err);
+    CU_ASSERT_EQUAL(run_status("--listen tcp:127.0.0.1:0", &err), 2);
+    free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen tcp:0 --threads 0", ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen tcp:0 ukraine", ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    free(err);
+    CU_ASSERT(ping_tcp(p->port));
+}
+
+/* ---- stopping --------------------------------------------------------------- */
+
+typedef struct term_arg {
+    const proc *p;
+    int use_unix;
+    int failures;
+    long answered;
+    char why[300];
+} term_arg;
+
+/* Pipelines searches until the server closes; every response that came
+ * must be whole and right. */
+static void *
+term_client(void *arg)
+{
+    term_arg *a = arg;
+    double end = now_ms() + 20000;
+    client c;
+    long id = 0;
+    int closed = 0;
+
+    if (a->use_unix ? client_unix(&c, a->p->sock)
+                    : client_tcp(&c, a->p->port)) {
+        a->failures++;
+        snprintf(a->why, sizeof a->why, "cannot connect");
+        return NULL;
+    }
+    while (!closed && now_ms() < end) {
+        long k, sent = 0;
+
+        for (k = 0; k < 4; k++) {
+            char *req = case_request((size_t)(id + k) % NCASES, id + k);
+            int bad = !req || client_request(&c, req);
+
+            free(req);
+            if (bad)
+                break;
+            sent++;
+        }
+        for (k = 0; k < 4 && !closed; k++) {
+            char *line, why_s[200];
+            json_t *r;
+            int why;
+
+            line = client_line(&c, IO_MS, &why);
+            if (!line) {
+                closed = 1;
+                if (why == LINE_PARTIAL || why == LINE_TIMEOUT) {
+                    a->failures++;
+                    snprintf(a->why, sizeof a->why, "%s after %ld answers",
+                             why == LINE_PARTIAL ? "partial line"
+                                                 : "no answer, no close",
+                             a->answered);
+                }
+                break;
+            }
+            r = json_loads(line, 0, NULL);
+            if (!r || strcmp(resp_code(r), "ok") ||
+                json_integer_value(json_object_get(r, "id")) != id + k ||
+                !same_results(expected[(size_t)(id + k) % NCASES], r, why_s,
+                              sizeof why_s)) {
+                if (!a->failures++)
+                    snprintf(a->why, sizeof a->why, "bad answer: %.200s",
+                             line);
+            } else {
+                a->answered++;
+            }
+            json_decref(r);
+            free(line);
+        }
+        if (sent < 4)
+            closed = 1;
+        id += 4;
+    }
+    client_close(&c);
+    return NULL;
+}
+
+static void
+test_server_stops_on_sigterm_without_losing_answers(void)
+{
+    proc *p = shared_server();
+    term_arg args[4];
+    pthread_t th[4];
+    struct stat sb;
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL(cli_expectations() == 0);
+    for (i = 0; i < 4; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].p = p;
+        args[i].use_unix = i == 3;
+        CU_ASSERT_FATAL(pthread_create(&th[i], NULL, term_client,
+                                       &args[i]) == 0);
+    }
+    sleep_ms(400);
+    CU_ASSERT_EQUAL(proc_stop(p), 0);
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        if (args[i].failures)
+            fprintf(stderr, "\nclient %zu: %s\n", i, args[i].why);
+        CU_ASSERT_EQUAL(args[i].failures, 0);
+        CU_ASSERT(args[i].answered > 0);
+    }
+    /* Gone: the socket file removed, the port closed. */
+    CU_ASSERT(stat(p->sock, &sb) != 0);
+    CU_ASSERT(!ping_tcp(p->port));
+    shared_state = 0;
+}
+
+CU_TestInfo server_tests[] = {
+    {"test_server_answers_concurrent_clients_like_the_command_line",
+     test_server_answers_concurrent_clients_like_the_command_line},
+    {"test_server_answers_malformed_json_with_its_position",
+     test_server_answers_malformed_json_with_its_position},
+    {"test_server_rejects_an_unknown_op", test_server_rejects_an_unknown_op},
+    {"test_server_rejects_members_of_the_wrong_type",
+     test_server_rejects_members_of_the_wrong_type},
+    {"test_server_answers_a_bad_query_with_syntax_and_column",
+     test_server_answers_a_bad_query_with_syntax_and_column},
+    {"test_server_gets_articles_and_stats",
+     test_server_gets_articles_and_stats},
+    {"test_server_answers_an_oversized_line_and_goes_on",
+     test_server_answers_an_oversized_line_and_goes_on},
+    {"test_server_limits_line_size_connections_and_idle_time",
+     test_server_limits_line_size_connections_and_idle_time},
+    {"test_server_serves_others_while_a_client_trickles",
+     test_server_serves_others_while_a_client_trickles},
+    {"test_server_survives_clients_that_vanish",
+     test_server_survives_clients_that_vanish},
+    {"test_server_handles_a_thousand_quick_connections",
+     test_server_handles_a_thousand_quick_connections},
+    {"test_server_sees_a_new_commit_without_restart",
+     test_server_sees_a_new_commit_without_restart},
+    {"test_server_exits_1_when_it_cannot_listen_and_2_on_usage",
+     test_server_exits_1_when_it_cannot_listen_and_2_on_usage},
+    {"test_server_stops_on_sigterm_without_losing_answers",
+     test_server_stops_on_sigterm_without_losing_answers},
+    CU_TEST_INFO_NULL,
+};
