@@ -136,4 +136,4 @@ $(B)/ndx-bench: $(B)/bench/ndx_bench.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3
 
 $(B)/ndx-scale: $(B)/bench/ndx_scale.o
-	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lz -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lz -lm

@@ -928,20 +928,26 @@ put_field(ndx_buf *b, const char *name, const char *v, int last)
     ndx_buf_puts(b, last ? "\"}\n" : "\", ");
 }
 
-/* Writes what the reader yields as JSON Lines with the six fields of the
- * shared corpora, so that scripts can read any corpus format. */
+/* Writes what the engines index as JSON Lines with the six fields of the
+ * shared corpora, so that scripts can read any corpus format: the articles
+ * the reader yields, with text = their passages separated by blank lines
+ * (page furniture left out). */
 static int
 cmd_dump(const char *const *paths, size_t count)
 {
     ndx_reader *rd = NULL;
     unsigned long warnings = 0;
+    ndx_passages ps = {0};
+    ndx_split_opts so;
     ndx_buf b;
     ndx_status st;
+    size_t i;
 
     st = ndx_reader_open(&rd, paths, count, 0, warn_cb, &warnings);
     if (st != NDX_OK)
         die("%s", ndx_errmsg());
     ndx_buf_init(&b);
+    ndx_split_opts_init(&so);
     for (;;) {
         const ndx_article *a;
         char date[11];
@@ -951,6 +957,11 @@ cmd_dump(const char *const *paths, size_t count)
             die("read: %s", ndx_errmsg());
         if (!a)
             break;
+        st = ndx_passages_split(&ps, a->text, a->text_len, a->source, &so);
+        if (st != NDX_OK)
+            die("split %s: %s", a->id, ndx_errmsg());
+        if (ps.count == 0)
+            continue;
         b.len = 0;
         ndx_date_format(a->date_days, date);
         ndx_buf_puts(&b, "{");
@@ -960,13 +971,19 @@ cmd_dump(const char *const *paths, size_t count)
         put_field(&b, "title", a->title, 0);
         put_field(&b, "url", a->url, 0);
         ndx_buf_puts(&b, "\"text\": \"");
-        ndx_buf_put_json_str(&b, a->text, a->text_len);
+        for (i = 0; i < ps.count; i++) {
+            if (i)
+                ndx_buf_puts(&b, "\\n\\n");
+            ndx_buf_put_json_str(&b, a->text + ps.items[i].off,
+                                 ps.items[i].len);
+        }
         if (ndx_buf_puts(&b, "\"}\n") != NDX_OK)
             die("out of memory");
         if (fwrite(b.data, 1, b.len, stdout) != b.len)
             die("write: %s", strerror(errno));
     }
     ndx_buf_free(&b);
+    ndx_passages_clear(&ps);
     ndx_reader_close(rd);
     warn_summary(warnings);
     if (fflush(stdout) != 0)

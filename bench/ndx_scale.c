@@ -2,12 +2,11 @@
  * ndx_scale.c - grows a real JSON Lines news corpus to a given number of
  * passages, deterministically, for benchmarks at millions of passages.
  *
- * The seed corpus is streamed once to learn its statistics (articles,
- * passages, tokens, vocabulary, the exponent of Heaps' law V = K n^beta,
- * and its date span), then streamed again as many times as needed.  The
- * first pass ("epoch 0") copies the seed verbatim, so that query sets made
- * from the seed keep matching.  Each later epoch e turns every seed article
- * into a new one:
+ The seed corpus is streamed as many times as needed.  The first pass
+ * ("epoch 0") copies it verbatim, so that query sets made from the seed
+ * keep matching, and learns its statistics: passages, tokens, vocabulary,
+ * the exponent of Heaps' law V = K n^beta, and its span of years.  Each
+ * later epoch e turns every seed article into a new one:
  *
  *   id      seed id + "-s<e>"; url gets "?s=<e>" so that no reader sees a
  *           duplicate
@@ -34,9 +33,10 @@
  * (paragraphs, fragments under 30 words merge, paragraphs over 150 words
  * split near 100); the benchmark reports the exact count the engines saw.
  *
- * The reading of JSON is left to jansson and of gzip to zlib; the output is
- * JSON Lines with the six fields of the shared corpora, gzip-compressed
- * when the output name ends in ".gz".
+ * Input lines are decoded by a small JSON reader that knows only what a
+ * corpus line needs (an object of strings; other values are skipped);
+ * gzip is left to zlib.  The output is JSON Lines with the six fields of
+ * the shared corpora, gzip-compressed when the output name ends in ".gz".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -48,7 +48,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <zlib.h>
 
 #define RESERVOIR_COUNT 32768u  /* sentences; about 4 MB of text */
@@ -235,54 +234,227 @@ input_line(input *in)
     return 1;
 }
 
+/* ---- JSON ------------------------------------------------------------- */
+
+enum { F_ID, F_SOURCE, F_DATE, F_TITLE, F_URL, F_TEXT, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+    "id", "source", "date", "title", "url", "text"
+};
+
 typedef struct article {
-    json_t *root;
-    const char *id, *source, *date, *title, *url, *text;
-    size_t title_len, text_len;
+    const char *f[F_COUNT];   /* decoded, NUL-terminated; "" when absent */
+    size_t len[F_COUNT];      /* bytes */
+    sbuf store;               /* the decoded strings */
+    sbuf key;
 } article;
 
 static const char *
-field(json_t *root, const char *name, size_t *len)
+skip_ws(const char *p, const char *e)
 {
-    json_t *v = json_object_get(root, name);
-
-    if (!json_is_string(v)) {
-        if (len)
-            *len = 0;
-        return "";
-    }
-    if (len)
-        *len = json_string_length(v);
-    return json_string_value(v);
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
 }
 
-/* Parses the current line; 0 (with a warning) when it is not an article. */
 static int
-article_parse(article *a, input *in)
+hex4(const char *p, const char *e, unsigned *v)
 {
-    json_error_t err;
+    int i;
 
-    a->root = json_loadb(in->line.data, in->line.len, 0, &err);
-    if (!a->root || !json_is_object(a->root)) {
-        if (in->line.len)
-            fprintf(stderr, "ndx-scale: %s:%ld: skipped: %s\n", in->path,
-                    in->line_no, a->root ? "not an object" : err.text);
-        json_decref(a->root);
-        a->root = NULL;
-        return 0;
+    *v = 0;
+    if (e - p < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        char c = p[i];
+
+        *v <<= 4;
+        if (c >= '0' && c <= '9')
+            *v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
-    a->id = field(a->root, "id", NULL);
-    a->source = field(a->root, "source", NULL);
-    a->date = field(a->root, "date", NULL);
-    a->title = field(a->root, "title", &a->title_len);
-    a->url = field(a->root, "url", NULL);
-    a->text = field(a->root, "text", &a->text_len);
-    if (a->text_len == 0) {
-        json_decref(a->root);
-        a->root = NULL;
-        return 0;
+    return 0;
+}
+
+static void
+put_utf8(sbuf *b, unsigned cp)
+{
+    char u[4];
+
+    if (cp < 0x80) {
+        sb_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xc0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3f));
+        sb_put(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xe0 | cp >> 12);
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        u[2] = (char)(0x80 | (cp & 0x3f));
+        sb_put(b, u, 3);
+    } else {
+        u[0] = (char)(0xf0 | cp >> 18);
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        u[3] = (char)(0x80 | (cp & 0x3f));
+        sb_put(b, u, 4);
     }
-    return 1;
+}
+
+/* Decodes the JSON string at p (on its opening quote) onto out; returns
+ * the position after the closing quote, or NULL when it is malformed. */
+static const char *
+read_string(const char *p, const char *e, sbuf *out)
+{
+    p++;
+    for (;;) {
+        const char *q = p;
+        unsigned cp, lo;
+
+        while (q < e && *q != '"' && *q != '\\')
+            q++;
+        sb_put(out, p, (size_t)(q - p));
+        if (q >= e)
+            return NULL;
+        if (*q == '"')
+            return q + 1;
+        if (q + 1 >= e)
+            return NULL;
+        p = q + 2;
+        switch (q[1]) {
+        case '"': sb_putc(out, '"'); break;
+        case '\\': sb_putc(out, '\\'); break;
+        case '/': sb_putc(out, '/'); break;
+        case 'b': sb_putc(out, '\b'); break;
+        case 'f': sb_putc(out, '\f'); break;
+        case 'n': sb_putc(out, '\n'); break;
+        case 'r': sb_putc(out, '\r'); break;
+        case 't': sb_putc(out, '\t'); break;
+        case 'u':
+            if (hex4(p, e, &cp))
+                return NULL;
+            p += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && e - p >= 6 && p[0] == '\\' &&
+                p[1] == 'u' && !hex4(p + 2, e, &lo) && lo >= 0xdc00 &&
+                lo < 0xe000) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            } else if (cp >= 0xd800 && cp < 0xe000) {
+                cp = 0xfffd; /* a lone surrogate */
+            }
+            put_utf8(out, cp);
+            break;
+        default:
+            return NULL;
+        }
+    }
+}
+
+/* Skips any JSON value; returns the position after it or NULL. */
+static const char *
+skip_value(const char *p, const char *e, sbuf *scratch)
+{
+    int depth = 0;
+
+    do {
+        p = skip_ws(p, e);
+        if (p >= e)
+            return NULL;
+        if (*p == '"') {
+            scratch->len = 0;
+            if (!(p = read_string(p, e, scratch)))
+                return NULL;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            if (--depth < 0)
+                return NULL;
+            p++;
+        } else if (*p == ',' || *p == ':') {
+            if (depth == 0)
+                return NULL;
+            p++;
+        } else {
+            while (p < e && *p != ',' && *p != '}' && *p != ']' &&
+                   *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+                p++;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/*
+ * Decodes one corpus line: an object whose six known fields are strings.
+ * Returns 0 (with a warning) when the line is not such an object or has no
+ * text.
+ */
+static int
+article_parse(article *a, const char *line, size_t len, const char *path,
+              long line_no)
+{
+    const char *p = line, *e = line + len;
+    size_t off[F_COUNT];
+    int i, found[F_COUNT] = {0};
+
+    a->store.len = 0;
+    p = skip_ws(p, e);
+    if (p >= e)
+        return 0;
+    if (*p != '{')
+        goto bad;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        goto bad;
+    for (;;) {
+        if (p >= e || *p != '"')
+            goto bad;
+        a->key.len = 0;
+        if (!(p = read_string(p, e, &a->key)))
+            goto bad;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            goto bad;
+        p = skip_ws(p + 1, e);
+        for (i = 0; i < F_COUNT; i++)
+            if (a->key.len == strlen(field_names[i]) &&
+                !memcmp(a->key.data, field_names[i], a->key.len))
+                break;
+        if (i < F_COUNT && p < e && *p == '"') {
+            off[i] = a->store.len;
+            if (!(p = read_string(p, e, &a->store)))
+                goto bad;
+            a->len[i] = a->store.len - off[i];
+            sb_putc(&a->store, '\0');
+            found[i] = 1;
+        } else if (!(p = skip_value(p, e, &a->key))) {
+            goto bad;
+        }
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}')
+            break;
+        goto bad;
+    }
+    for (i = 0; i < F_COUNT; i++) {
+        a->f[i] = found[i] ? a->store.data + off[i] : "";
+        if (!found[i])
+            a->len[i] = 0;
+    }
+    return a->len[F_TEXT] > 0;
+
+bad:
+    fprintf(stderr, "ndx-scale: %s:%ld: skipped: not a JSON object of "
+            "strings\n", path, line_no);
+    return 0;
 }
 
 /* ---- tokens, words, passages -------------------------------------------- */
@@ -378,18 +550,25 @@ count_tokens(const char *s, size_t len, hset *vocab)
     return n;
 }
 
+static inline int
+is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
+           c == '\v';
+}
+
 static size_t
 count_words(const char *s, size_t len)
 {
     size_t i = 0, n = 0;
 
     while (i < len) {
-        while (i < len && isspace((unsigned char)s[i]))
+        while (i < len && is_space(s[i]))
             i++;
         if (i >= len)
             break;
         n++;
-        while (i < len && !isspace((unsigned char)s[i]))
+        while (i < len && !is_space(s[i]))
             i++;
     }
     return n;
@@ -533,7 +712,6 @@ typedef struct seedstats {
     uint64_t passages;
     uint64_t tokens;
     uint64_t vocab;
-    uint64_t bytes;
     int first_year, last_year;
     double beta, k;
 } seedstats;
@@ -553,6 +731,7 @@ typedef struct gen {
     size_t *cuts;            /* sentence offset and length pairs */
     size_t cuts_count, cuts_cap;
     sbuf text, para, title, word, out;
+    article art;
 } gen;
 
 static int
@@ -594,66 +773,65 @@ fit_heaps(const double *n, const double *v, int count)
     return beta;
 }
 
-static void
-learn_seed(gen *g, const char *path)
-{
-    input in = {0};
-    hset vocab = {0};
+/* What epoch 0 gathers about the seed while it copies it. */
+typedef struct learner {
+    hset vocab;
     double pn[HEAPS_POINTS], pv[HEAPS_POINTS];
-    int points = 0;
-    uint64_t next_point = 4096, dated = 0, seen;
-    uint64_t *years = calloc(YEAR_MAX, sizeof *years);
-    article a;
+    int points;
+    uint64_t next_point;
+    uint64_t years[YEAR_MAX];
+    uint64_t dated;
+} learner;
+
+static void
+learn_article(gen *g, learner *l, const article *a, size_t passages)
+{
     int y;
 
-    if (!years)
-        die("out of memory");
-    input_open(&in, path);
-    while (input_line(&in)) {
-        g->seed.bytes += in.line.len + 1;
-        if (!article_parse(&a, &in))
-            continue;
-        g->seed.articles++;
-        g->seed.passages += estimate_passages(a.text, a.text_len);
-        g->seed.tokens += count_tokens(a.title, a.title_len, &vocab);
-        g->seed.tokens += count_tokens(a.text, a.text_len, &vocab);
-        while (g->seed.tokens >= next_point && points < HEAPS_POINTS) {
-            pn[points] = (double)g->seed.tokens;
-            pv[points] = (double)vocab.count;
-            points++;
-            next_point = next_point + next_point / 2;
-        }
-        y = year_of(a.date);
-        if (y > 0 && y < YEAR_MAX) {
-            years[y]++;
-            dated++;
-        }
-        json_decref(a.root);
+    g->seed.articles++;
+    g->seed.passages += passages;
+    g->seed.tokens += count_tokens(a->f[F_TITLE], a->len[F_TITLE], &l->vocab);
+    g->seed.tokens += count_tokens(a->f[F_TEXT], a->len[F_TEXT], &l->vocab);
+    while (g->seed.tokens >= l->next_point && l->points < HEAPS_POINTS) {
+        l->pn[l->points] = (double)g->seed.tokens;
+        l->pv[l->points] = (double)l->vocab.count;
+        l->points++;
+        l->next_point += l->next_point / 2;
     }
-    gzclose(in.gz);
-    free(in.line.data);
-    if (g->seed.articles == 0 || g->seed.passages == 0)
-        die("%s: no article with text", path);
-    g->seed.vocab = vocab.count;
-    free(vocab.slots);
-    if (points < HEAPS_POINTS) {
-        pn[points] = (double)g->seed.tokens;
-        pv[points] = (double)g->seed.vocab;
-        points++;
+    y = year_of(a->f[F_DATE]);
+    if (y > 0 && y < YEAR_MAX) {
+        l->years[y]++;
+        l->dated++;
     }
-    g->seed.beta = g->p.beta > 0 ? g->p.beta : fit_heaps(pn, pv, points);
+}
+
+static void
+learn_finish(gen *g, learner *l)
+{
+    uint64_t seen;
+    int y;
+
+    g->seed.vocab = l->vocab.count;
+    free(l->vocab.slots);
+    l->vocab.slots = NULL;
+    if (l->points < HEAPS_POINTS) {
+        l->pn[l->points] = (double)g->seed.tokens;
+        l->pv[l->points] = (double)g->seed.vocab;
+        l->points++;
+    }
+    g->seed.beta = g->p.beta > 0 ? g->p.beta
+                                 : fit_heaps(l->pn, l->pv, l->points);
     g->seed.k = g->seed.vocab / pow((double)g->seed.tokens, g->seed.beta);
     /* The span of years that holds all but the outer 0.5 % on each side,
      * so that a few stray old articles do not stretch it. */
     g->seed.first_year = g->seed.last_year = 2000;
-    for (y = 1, seen = 0; dated && y < YEAR_MAX; y++) {
-        if (seen <= dated / 200 && seen + years[y] > dated / 200)
+    for (y = 1, seen = 0; l->dated && y < YEAR_MAX; y++) {
+        if (seen <= l->dated / 200 && seen + l->years[y] > l->dated / 200)
             g->seed.first_year = y;
-        seen += years[y];
-        if (years[y] && seen - years[y] < dated - dated / 200)
+        seen += l->years[y];
+        if (l->years[y] && seen - l->years[y] < l->dated - l->dated / 200)
             g->seed.last_year = y;
     }
-    free(years);
 }
 
 static void
@@ -810,13 +988,15 @@ emit_words(gen *g, sbuf *out, const char *s, size_t len, int mutate,
 static void
 make_text(gen *g, const article *a)
 {
+    const char *text = a->f[F_TEXT];
+    size_t text_len = a->len[F_TEXT];
     size_t i = 0, changed = 0;
 
     g->text.len = 0;
-    while (i < a->text_len) {
-        const char *p = a->text + i;
-        const char *end = memmem(p, a->text_len - i, "\n\n", 2);
-        size_t plen = end ? (size_t)(end - p) : a->text_len - i;
+    while (i < text_len) {
+        const char *p = text + i;
+        const char *end = memmem(p, text_len - i, "\n\n", 2);
+        size_t plen = end ? (size_t)(end - p) : text_len - i;
         size_t off = 0, k;
 
         /* Sentence boundaries first: one-sentence paragraphs (headings,
@@ -932,11 +1112,12 @@ progress(const gen *g, int force)
 }
 
 /* Writes one epoch; returns 1 when the target was reached. */
+/* Writes one epoch; returns 1 when the target was reached. */
 static int
-run_epoch(gen *g, const char *path, unsigned epoch, output *o)
+run_epoch(gen *g, const char *path, unsigned epoch, output *o, learner *l)
 {
     input in = {0};
-    article a;
+    article *a = &g->art;
     int span = g->seed.last_year - g->seed.first_year + 1;
     int reached = 0;
 
@@ -945,39 +1126,39 @@ run_epoch(gen *g, const char *path, unsigned epoch, output *o)
         char date[64], suffix[32];
         size_t np;
 
-        if (!article_parse(&a, &in))
+        if (!article_parse(a, in.line.data, in.line.len, path, in.line_no))
             continue;
         g->r.s = mix64(g->p.seed ^ mix64(((uint64_t)epoch << 32) ^
                                          (uint64_t)in.line_no));
         g->out.len = 0;
         if (epoch == 0) {
-            np = estimate_passages(a.text, a.text_len);
-            g->tokens += count_tokens(a.title, a.title_len, NULL);
-            g->tokens += count_tokens(a.text, a.text_len, NULL);
+            np = estimate_passages(a->f[F_TEXT], a->len[F_TEXT]);
+            learn_article(g, l, a, np);
+            g->tokens = g->seed.tokens;
             sb_put(&g->out, in.line.data, in.line.len);
             sb_putc(&g->out, '\n');
         } else {
             snprintf(suffix, sizeof suffix, "-s%u", epoch);
             sb_puts(&g->out, "{\"id\": \"");
-            sb_put_json(&g->out, a.id, strlen(a.id));
+            sb_put_json(&g->out, a->f[F_ID], a->len[F_ID]);
             sb_puts(&g->out, suffix);
             sb_puts(&g->out, "\", ");
-            put_field(&g->out, "source", a.source, strlen(a.source), 0);
-            shift_date(date, sizeof date, a.date, (int)epoch * span);
+            put_field(&g->out, "source", a->f[F_SOURCE], a->len[F_SOURCE], 0);
+            shift_date(date, sizeof date, a->f[F_DATE], (int)epoch * span);
             put_field(&g->out, "date", date, strlen(date), 0);
             g->title.len = 0;
-            emit_words(g, &g->title, a.title, a.title_len, 1, 0);
+            emit_words(g, &g->title, a->f[F_TITLE], a->len[F_TITLE], 1, 0);
             put_field(&g->out, "title", g->title.data ? g->title.data : "",
                       g->title.len, 0);
             sb_puts(&g->out, "\"url\": \"");
-            if (*a.url) {
-                sb_put_json(&g->out, a.url, strlen(a.url));
+            if (a->len[F_URL]) {
+                sb_put_json(&g->out, a->f[F_URL], a->len[F_URL]);
                 snprintf(suffix, sizeof suffix, "%cs=%u",
-                         strchr(a.url, '?') ? '&' : '?', epoch);
+                         strchr(a->f[F_URL], '?') ? '&' : '?', epoch);
                 sb_puts(&g->out, suffix);
             }
             sb_puts(&g->out, "\", ");
-            make_text(g, &a);
+            make_text(g, a);
             np = estimate_passages(g->text.data, g->text.len);
             put_field(&g->out, "text", g->text.data, g->text.len, 1);
         }
@@ -987,7 +1168,6 @@ run_epoch(gen *g, const char *path, unsigned epoch, output *o)
         g->passages += np;
         if (g->passages >= g->p.target_passages)
             reached = 1;
-        json_decref(a.root);
         progress(g, 0);
     }
     gzclose(in.gz);
@@ -1012,6 +1192,7 @@ main(int argc, char **argv)
     gen *g = calloc(1, sizeof *g);
     const char *in_path = NULL, *out_path = NULL;
     output o = {stdout, NULL};
+    learner *l = NULL;
     unsigned epoch;
     double t0 = now_s();
     int i;
@@ -1060,9 +1241,9 @@ main(int argc, char **argv)
     if (!in_path || g->p.target_passages == 0)
         usage();
     if (out_path && strcmp(out_path, "-")) {
-        size_t l = strlen(out_path);
+        size_t name_len = strlen(out_path);
 
-        if (l > 3 && !strcmp(out_path + l - 3, ".gz")) {
+        if (name_len > 3 && !strcmp(out_path + name_len - 3, ".gz")) {
             o.gz = gzopen(out_path, "wb1");
             if (!o.gz)
                 die("create %s: %s", out_path, strerror(errno));
@@ -1071,20 +1252,28 @@ main(int argc, char **argv)
             die("create %s: %s", out_path, strerror(errno));
         }
     }
-    learn_seed(g, in_path);
-    if (!g->p.quiet)
-        fprintf(stderr, "ndx-scale: seed %s: %llu articles, ~%llu passages, "
-                "%llu tokens, %llu words (Heaps beta %.3f, K %.2f), "
-                "years %d-%d\n", in_path,
-                (unsigned long long)g->seed.articles,
-                (unsigned long long)g->seed.passages,
-                (unsigned long long)g->seed.tokens,
-                (unsigned long long)g->seed.vocab, g->seed.beta, g->seed.k,
-                g->seed.first_year, g->seed.last_year);
-    g->t_start = now_s();
-    for (epoch = 0;; epoch++)
-        if (run_epoch(g, in_path, epoch, &o))
+    g->t_start = t0;
+    if (!(l = calloc(1, sizeof *l)))
+        die("out of memory");
+    l->next_point = 4096;
+    for (epoch = 0;; epoch++) {
+        if (run_epoch(g, in_path, epoch, &o, l))
             break;
+        if (epoch > 0)
+            continue;
+        if (g->seed.passages == 0)
+            die("%s: no article with text", in_path);
+        learn_finish(g, l);
+        if (!g->p.quiet)
+            fprintf(stderr, "\nndx-scale: seed %s: %llu articles, "
+                    "~%llu passages, %llu tokens, %llu words "
+                    "(Heaps beta %.3f, K %.2f), years %d-%d\n", in_path,
+                    (unsigned long long)g->seed.articles,
+                    (unsigned long long)g->seed.passages,
+                    (unsigned long long)g->seed.tokens,
+                    (unsigned long long)g->seed.vocab, g->seed.beta,
+                    g->seed.k, g->seed.first_year, g->seed.last_year);
+    }
     progress(g, 1);
     if (!g->p.quiet)
         fprintf(stderr, "ndx-scale: %u epochs, %llu new words "
@@ -1106,6 +1295,10 @@ main(int argc, char **argv)
     free(g->word.data);
     free(g->out.data);
     free(g->cuts);
+    free(g->art.store.data);
+    free(g->art.key.data);
+    free(l->vocab.slots);
+    free(l);
     free(g);
     return 0;
 }

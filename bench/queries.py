@@ -57,9 +57,14 @@ under until up very was we were what when where which while who whom why
 will with would you your yours yourself yourselves mr mrs ms one two new
 """.split())
 
-TOKEN = re.compile(r"[A-Za-z0-9]+")
-# Two or three words with exactly one space between each (no punctuation).
-RUN = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)+")
+# An apostrophe inside a word keeps it whole, as the newsdex analyzer does
+# ("russia's"); such words are never chosen as query words.
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z0-9]+)*")
+# Words with exactly one space between each and no other character next to
+# the run (so not "s military" out of "Russia's military", nor "000 troops"
+# out of "600,000 troops").
+RUN = re.compile(r"(?<![\w'\u2019.,-])[A-Za-z0-9]+(?: [A-Za-z0-9]+)+"
+                 r"(?![\w'\u2019]|[.,-]\w)")
 EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -89,7 +94,8 @@ def words(text):
 
 
 def content(word):
-    return word not in STOP and len(word) > 1 and not word.isdigit()
+    return (word not in STOP and len(word) > 1 and not word.isdigit() and
+            word.isalnum())
 
 
 def parse_day(s):

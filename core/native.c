@@ -309,11 +309,15 @@ native_open(void **out, const char *path, unsigned flags,
         }
         if ((st = mkdir_p(path)) || (st = ndx_lock_take(path, &n->lock_fd)))
             goto fail;
+        /* A native index keeps its ENGINE file: rewriting it here would
+         * leave it empty if the writer died before its commit. */
         snprintf(p, sizeof p, "%s/ENGINE", path);
-        f = fopen(p, "w");
-        if (!f || fputs("native\n", f) < 0 || fclose(f) != 0) {
-            st = ndx_error(NDX_EIO, "write %s: %s", p, strerror(errno));
-            goto fail;
+        if (!native_probe(path)) {
+            f = fopen(p, "w");
+            if (!f || fputs("native\n", f) < 0 || fclose(f) != 0) {
+                st = ndx_error(NDX_EIO, "write %s: %s", p, strerror(errno));
+                goto fail;
+            }
         }
         if ((st = ndx_segw_new(&n->w)))
             goto fail;
@@ -632,6 +636,245 @@ remove_garbage(const char *dir, const ndx_manifest *m)
     closedir(d);
 }
 
+/* ---- merging ------------------------------------------------------------ */
+
+/* Segments above this count are merged at commit, down to MERGE_KEEP. */
+#define MERGE_MAX 8
+#define MERGE_KEEP 4
+
+typedef struct merge_ctx {
+    ndx_segw *w;
+    const ndx_seg *s;
+    const uint32_t *map;   /* old passage id -> new, UINT32_MAX: dropped */
+    uint32_t *pos;
+    size_t pos_cap;
+    ndx_status st;
+} merge_ctx;
+
+static int
+merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
+{
+    merge_ctx *m = ctx;
+    ndx_pcur c;
+
+    ndx_pcur_init(&c, m->s, t);
+    for (; c.id != NDX_PID_END; ndx_pcur_next(&c)) {
+        uint32_t np = m->map[c.id], wdf = ndx_pcur_wdf(&c);
+        int npos = 0;
+
+        if (np == UINT32_MAX)
+            continue;
+        if (c.has_pos) {
+            if (wdf > m->pos_cap) {
+                uint32_t *p = realloc(m->pos, wdf * sizeof *p);
+
+                if (!p) {
+                    m->st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+                    return 1;
+                }
+                m->pos = p;
+                m->pos_cap = wdf;
+            }
+            npos = ndx_pcur_positions(&c, m->pos, wdf);
+            if (npos < 0) {
+                m->st = ndx_error(NDX_ECORRUPT, "%s: damaged positions",
+                                  m->s->path);
+                return 1;
+            }
+        }
+        if ((m->st = ndx_segw_append_posting(m->w, term, (uint32_t)len, np,
+                                             wdf, m->pos, (uint32_t)npos)))
+            return 1;
+    }
+    if (c.corrupt) {
+        m->st = ndx_error(NDX_ECORRUPT, "%s: damaged postings", m->s->path);
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes the live articles of segments first..first+count-1 of v, in
+ * order, into one new segment at path. */
+static ndx_status
+merge_run(const nview *v, size_t first, size_t count, const char *path)
+{
+    merge_ctx m;
+    uint32_t **maps = calloc(count, sizeof *maps);
+    ndx_buf *texts = NULL;
+    const char **tp = NULL;
+    uint32_t *tl = NULL, *lens = NULL;
+    size_t cap = 0, k;
+    ndx_status st = NDX_OK;
+
+    memset(&m, 0, sizeof m);
+    if (!maps || (st = ndx_segw_new(&m.w))) {
+        st = st ? st : ndx_error(NDX_ENOMEM, "out of memory (merge)");
+        goto fail;
+    }
+    for (k = 0; k < count && !st; k++) {
+        size_t si = first + k;
+        const ndx_seg *s = v->segs[si];
+        uint64_t art;
+
+        maps[k] = malloc((s->passages + 1) * sizeof **maps);
+        if (!maps[k]) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+            goto fail;
+        }
+        memset(maps[k], 0xff, (s->passages + 1) * sizeof **maps);
+        for (art = 0; art < s->articles; art++) {
+            ndx_seg_article sa;
+            ndx_article a;
+            const char *id, *title, *url;
+            uint32_t p, fp = 0;
+
+            if (nview_dead(v, si, (uint32_t)art))
+                continue;
+            if (ndx_seg_article_get(s, (uint32_t)art, &sa) != 0 ||
+                ndx_seg_article_strings(s, &sa, &id, &title, &url) != 0) {
+                st = ndx_error(NDX_ECORRUPT, "%s: damaged article table",
+                               s->path);
+                goto fail;
+            }
+            if (sa.passages > cap) {
+                size_t nc = sa.passages, i;
+                ndx_buf *nt = realloc(texts, nc * sizeof *nt);
+
+                if (!nt) {
+                    st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+                    goto fail;
+                }
+                texts = nt;
+                for (i = cap; i < nc; i++)
+                    ndx_buf_init(&texts[i]);
+                cap = nc;
+                free(tp);
+                free(tl);
+                free(lens);
+                tp = malloc(nc * sizeof *tp);
+                tl = malloc(nc * sizeof *tl);
+                lens = malloc(nc * sizeof *lens);
+                if (!tp || !tl || !lens) {
+                    st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+                    goto fail;
+                }
+            }
+            for (p = 0; p < sa.passages; p++) {
+                if ((st = ndx_seg_text(s, sa.first + p, &texts[p])))
+                    goto fail;
+                tp[p] = (const char *)texts[p].data;
+                tl[p] = (uint32_t)texts[p].len;
+                ndx_seg_passage(s, sa.first + p, NULL, &lens[p]);
+            }
+            memset(&a, 0, sizeof a);
+            a.id = (char *)id;
+            a.title = (char *)title;
+            a.url = (char *)url;
+            a.source = (char *)s->sources[sa.source].name;
+            a.date_days = sa.date_days;
+            a.time_secs = sa.time_secs;
+            if ((st = ndx_segw_add_raw(m.w, &a, sa.passages, tp, tl, lens,
+                                       &fp)))
+                goto fail;
+            for (p = 0; p < sa.passages; p++)
+                maps[k][sa.first + p] = fp + p;
+        }
+    }
+    for (k = 0; k < count; k++) {
+        int r;
+
+        m.s = v->segs[first + k];
+        m.map = maps[k];
+        r = ndx_seg_prefix(m.s, "", 0, merge_term, &m);
+        if (m.st) {
+            st = m.st;
+            goto fail;
+        }
+        if (r < 0) {
+            st = (ndx_status)r;
+            goto fail;
+        }
+    }
+    st = ndx_segw_flush(m.w, path);
+fail:
+    for (k = 0; maps && k < count; k++)
+        free(maps[k]);
+    free(maps);
+    for (k = 0; k < cap; k++)
+        ndx_buf_free(&texts[k]);
+    free(texts);
+    free(tp);
+    free(tl);
+    free(lens);
+    free(m.pos);
+    ndx_segw_free(m.w);
+    return st;
+}
+
+/* After a commit: when there are too many segments, merges the run of
+ * adjacent segments with the fewest passages (adjacent, so that passages
+ * keep their relative order) into one and commits again. */
+static ndx_status
+maybe_merge(native *n)
+{
+    nview *v = n->view;
+    size_t run, best = 0, i, k;
+    uint64_t best_sum = UINT64_MAX;
+    ndx_manifest m;
+    char name[64], path[4200];
+    ndx_status st;
+    nview *nv;
+
+    if (v->count <= MERGE_MAX)
+        return NDX_OK;
+    run = v->count - MERGE_KEEP + 1;
+    for (i = 0; i + run <= v->count; i++) {
+        uint64_t sum = 0;
+
+        for (k = 0; k < run; k++)
+            sum += v->segs[i + k]->passages;
+        if (sum < best_sum) {
+            best_sum = sum;
+            best = i;
+        }
+    }
+    snprintf(name, sizeof name, "seg-%06llu.ndx",
+             (unsigned long long)++n->man.next);
+    snprintf(path, sizeof path, "%s/%s", n->dir, name);
+    if ((st = merge_run(v, best, run, path)))
+        return st;
+    memset(&m, 0, sizeof m);
+    for (i = 0; i < v->count; i++) {
+        if (i == best)
+            st = ndx_manifest_push(&m, name, NULL);
+        else if (i < best || i >= best + run)
+            st = ndx_manifest_push(&m, n->man.segs[i].name,
+                                   n->man.segs[i].del);
+        if (st) {
+            ndx_manifest_clear(&m);
+            return st;
+        }
+    }
+    m.generation = n->man.generation + 1;
+    m.next = n->man.next;
+    if ((st = ndx_manifest_write(n->dir, &m)) ||
+        (st = view_load(n->dir, &m, 0, &nv))) {
+        ndx_manifest_clear(&m);
+        return st;
+    }
+    remove_garbage(n->dir, &m);
+    for (i = 0; i < v->count; i++)
+        free(n->view_del[i].v);
+    free(n->view_del);
+    n->view_del = calloc(m.count + 1, sizeof *n->view_del);
+    view_swap(n, nv);
+    ndx_manifest_clear(&n->man);
+    n->man = m;
+    if (!n->view_del)
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    return NDX_OK;
+}
+
 static ndx_status
 native_commit(void *eng)
 {
@@ -694,7 +937,9 @@ native_commit(void *eng)
     n->id_cap = n->id_count = 0;
     ndx_manifest_clear(&n->man);
     n->man = m;
-    return NDX_OK;
+    /* The commit above is durable; merging is an optimisation that
+     * commits again (or leaves the index as it is on failure). */
+    return maybe_merge(n);
 fail:
     ndx_manifest_clear(&m);
     return st;

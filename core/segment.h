@@ -82,6 +82,18 @@ ndx_status ndx_segw_add(ndx_segw *w, const ndx_article *a,
                         const ndx_passages *p, const ndx_termset *ts,
                         uint32_t *ordinal);
 
+/* For merging: appends an article with already stored passages (texts
+ * and lengths), without postings; *first_pid receives its first passage
+ * id.  Postings follow with ndx_segw_append_posting, for each term in
+ * increasing passage order. */
+ndx_status ndx_segw_add_raw(ndx_segw *w, const ndx_article *a,
+                            size_t passages, const char *const *texts,
+                            const uint32_t *text_lens,
+                            const uint32_t *lengths, uint32_t *first_pid);
+ndx_status ndx_segw_append_posting(ndx_segw *w, const char *term,
+                                   uint32_t len, uint32_t pid, uint32_t wdf,
+                                   const uint32_t *pos, uint32_t npos);
+
 /* Looks an article id up among those added; -1 if absent. */
 long ndx_segw_find(const ndx_segw *w, const char *id);
 

@@ -152,6 +152,11 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
                        path, ndx_get_u32le(m + 8), NDX_SEG_VERSION);
         goto fail;
     }
+    /* No checksum covers the header: its zero field is checked here. */
+    if (ndx_get_u32le(m + 12) != 0) {
+        st = corrupt(path, "header");
+        goto fail;
+    }
     tr = m + s->map_len - 24;
     if (memcmp(tr + 16, "NDXEND\r\n", 8) != 0) {
         st = corrupt(path, "bad trailer (file truncated?)");
@@ -204,12 +209,14 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
     s->last_days = (int32_t)(int64_t)ndx_get_u64le(m + 40);
     s->dict_blocks = ndx_get_u64le(m + 48);
     s->text_blocks = ndx_get_u64le(m + 56);
-    if (s->sec_len[SEC_COLUMNS] != s->passages * 20 ||
+    /* Counts are bounded first so that the products below cannot wrap. */
+    if (s->passages >= UINT32_MAX || s->articles >= UINT32_MAX ||
+        s->dict_blocks > s->map_len || s->text_blocks > s->map_len ||
+        s->sec_len[SEC_COLUMNS] != s->passages * 20 ||
         s->sec_len[SEC_ARTICLES] != s->articles * 32 ||
         s->sec_len[SEC_IDS] != s->articles * 16 ||
         s->sec_len[SEC_DICTIDX] != s->dict_blocks * 16 ||
-        s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16 ||
-        s->passages >= UINT32_MAX) {
+        s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16) {
         st = corrupt(path, "section sizes disagree with the meta section");
         goto fail;
     }

@@ -279,103 +279,159 @@ text_block_close(ndx_segw *w)
     return NDX_OK;
 }
 
-ndx_status
-ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
-             const ndx_termset *ts, uint32_t *ordinal)
+/* Appends the article record; its passages follow with passage_put. */
+static ndx_status
+article_put(ndx_segw *w, const ndx_article *a, size_t passages,
+            uint32_t *ordinal)
 {
     ndx_status st;
     uint32_t art = (uint32_t)w->article_count;
     uint32_t src = 0;
-    uint64_t h;
-    size_t i, j;
+    size_t before = w->astr.len;
+    const char *id = a->id ? a->id : "";
+    const char *title = a->title ? a->title : "";
+    const char *url = a->url ? a->url : "";
 
-    if (w->passages + p->count >= UINT32_MAX - 1)
+    if (w->passages + passages >= UINT32_MAX - 1)
         return ndx_error(NDX_ELIMIT, "segment full (4 billion passages)");
     if ((st = source_get(w, a->source && *a->source ? a->source : "unknown",
                          &src)))
         return st;
-    /* article table */
     if ((st = ndx_buf_put_u32le(&w->articles, (uint32_t)w->passages)) ||
-        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)p->count)) ||
+        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)passages)) ||
         (st = ndx_buf_put_u32le(&w->articles, (uint32_t)a->date_days)) ||
         (st = ndx_buf_put_u32le(&w->articles, src)) ||
         (st = ndx_buf_put_u64le(&w->articles, w->astr.len)))
         return st;
-    {
-        size_t before = w->astr.len;
-        const char *id = a->id ? a->id : "";
-        const char *title = a->title ? a->title : "";
-        const char *url = a->url ? a->url : "";
-
-        if ((st = ndx_buf_put(&w->astr, id, strlen(id) + 1)) ||
-            (st = ndx_buf_put(&w->astr, title, strlen(title) + 1)) ||
-            (st = ndx_buf_put(&w->astr, url, strlen(url) + 1)))
-            return st;
-        if ((st = ndx_buf_put_u32le(&w->articles,
-                                    (uint32_t)(w->astr.len - before))) ||
-            (st = ndx_buf_put_u32le(&w->articles,
-                                    (uint32_t)a->time_secs)))
-            return st;
-        h = ndx_hash64(id, strlen(id));
-        if ((st = ndx_buf_put_u64le(&w->ids, h)) ||
-            (st = ndx_buf_put_u32le(&w->ids, art)) ||
-            (st = ndx_buf_put_u32le(&w->ids, 0)))
-            return st;
-    }
+    if ((st = ndx_buf_put(&w->astr, id, strlen(id) + 1)) ||
+        (st = ndx_buf_put(&w->astr, title, strlen(title) + 1)) ||
+        (st = ndx_buf_put(&w->astr, url, strlen(url) + 1)))
+        return st;
+    if ((st = ndx_buf_put_u32le(&w->articles,
+                                (uint32_t)(w->astr.len - before))) ||
+        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)a->time_secs)))
+        return st;
+    if ((st = ndx_buf_put_u64le(&w->ids, ndx_hash64(id, strlen(id)))) ||
+        (st = ndx_buf_put_u32le(&w->ids, art)) ||
+        (st = ndx_buf_put_u32le(&w->ids, 0)))
+        return st;
     if (a->date_days != NDX_DATE_NONE) {
         if (w->first_days == NDX_DATE_NONE || a->date_days < w->first_days)
             w->first_days = a->date_days;
         if (w->last_days == NDX_DATE_NONE || a->date_days > w->last_days)
             w->last_days = a->date_days;
     }
-    for (i = 0; i < p->count; i++) {
-        uint32_t pid = (uint32_t)w->passages;
-        const ndx_termset *t = &ts[i];
-        const ndx_span *sp = &p->items[i];
-
-        if (w->raw.len > 0 && w->raw.len + sp->len > NDX_SEG_TEXT_BLOCK &&
-            (st = text_block_close(w)))
-            return st;
-        if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
-            (st = ndx_buf_put_u32le(&w->columns, t->length)) ||
-            (st = ndx_buf_put_u32le(&w->columns,
-                                    (uint32_t)(w->textidx.len / 16))) ||
-            (st = ndx_buf_put_u32le(&w->columns, (uint32_t)w->raw.len)) ||
-            (st = ndx_buf_put_u32le(&w->columns, sp->len)) ||
-            (st = ndx_buf_put(&w->raw, a->text + sp->off, sp->len)))
-            return st;
-        for (j = 0; j < t->term_count; j++) {
-            const ndx_term *tm = &t->terms[j];
-            wterm *wt = NULL;
-            uint32_t k, prev = 0;
-            size_t before;
-
-            if ((st = term_get(w, tm->term, tm->term_len, &wt)))
-                return st;
-            before = wt->post.len + wt->pos.len;
-            if ((st = ndx_buf_put_varint(&wt->post, pid + 1 - wt->last)) ||
-                (st = ndx_buf_put_varint(&wt->post, tm->wdf)))
-                return st;
-            wt->last = pid + 1;
-            wt->df++;
-            if (tm->pos_count) {
-                wt->has_pos = 1;
-                for (k = 0; k < tm->pos_count; k++) {
-                    uint32_t ps = t->positions[tm->pos_off + k];
-
-                    if ((st = ndx_buf_put_varint(&wt->pos, ps - prev)))
-                        return st;
-                    prev = ps;
-                }
-            }
-            w->mem_postings += wt->post.len + wt->pos.len - before;
-        }
-        w->total_len += t->length;
-        w->passages++;
-    }
     w->article_count++;
     if (ordinal)
         *ordinal = art;
+    return NDX_OK;
+}
+
+/* Appends one passage's columns and text; returns its id. */
+static ndx_status
+passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
+            uint32_t len, uint32_t *pid)
+{
+    ndx_status st;
+
+    if (w->raw.len > 0 && w->raw.len + len > NDX_SEG_TEXT_BLOCK &&
+        (st = text_block_close(w)))
+        return st;
+    if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
+        (st = ndx_buf_put_u32le(&w->columns, length)) ||
+        (st = ndx_buf_put_u32le(&w->columns,
+                                (uint32_t)(w->textidx.len / 16))) ||
+        (st = ndx_buf_put_u32le(&w->columns, (uint32_t)w->raw.len)) ||
+        (st = ndx_buf_put_u32le(&w->columns, len)) ||
+        (st = ndx_buf_put(&w->raw, text, len)))
+        return st;
+    *pid = (uint32_t)w->passages++;
+    w->total_len += length;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_append_posting(ndx_segw *w, const char *term, uint32_t len,
+                        uint32_t pid, uint32_t wdf, const uint32_t *pos,
+                        uint32_t npos)
+{
+    wterm *wt = NULL;
+    uint32_t k, prev = 0;
+    size_t before;
+    ndx_status st;
+
+    if ((st = term_get(w, term, len, &wt)))
+        return st;
+    if (wt->last > pid)
+        return ndx_error(NDX_EINVAL, "postings out of order");
+    before = wt->post.len + wt->pos.len;
+    if ((st = ndx_buf_put_varint(&wt->post, pid + 1 - wt->last)) ||
+        (st = ndx_buf_put_varint(&wt->post, wdf)))
+        return st;
+    wt->last = pid + 1;
+    wt->df++;
+    if (npos) {
+        wt->has_pos = 1;
+        for (k = 0; k < npos; k++) {
+            if ((st = ndx_buf_put_varint(&wt->pos, pos[k] - prev)))
+                return st;
+            prev = pos[k];
+        }
+    }
+    w->mem_postings += wt->post.len + wt->pos.len - before;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
+             const ndx_termset *ts, uint32_t *ordinal)
+{
+    ndx_status st;
+    uint32_t art;
+    size_t i, j;
+
+    if ((st = article_put(w, a, p->count, &art)))
+        return st;
+    for (i = 0; i < p->count; i++) {
+        const ndx_termset *t = &ts[i];
+        uint32_t pid;
+
+        if ((st = passage_put(w, art, t->length, a->text + p->items[i].off,
+                              p->items[i].len, &pid)))
+            return st;
+        for (j = 0; j < t->term_count; j++) {
+            const ndx_term *tm = &t->terms[j];
+
+            if ((st = ndx_segw_append_posting(
+                     w, tm->term, tm->term_len, pid, tm->wdf,
+                     tm->pos_count ? t->positions + tm->pos_off : NULL,
+                     tm->pos_count)))
+                return st;
+        }
+    }
+    if (ordinal)
+        *ordinal = art;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_add_raw(ndx_segw *w, const ndx_article *a, size_t passages,
+                 const char *const *texts, const uint32_t *text_lens,
+                 const uint32_t *lengths, uint32_t *first_pid)
+{
+    ndx_status st;
+    uint32_t art, pid = 0;
+    size_t i;
+
+    if ((st = article_put(w, a, passages, &art)))
+        return st;
+    for (i = 0; i < passages; i++) {
+        if ((st = passage_put(w, art, lengths[i], texts[i], text_lens[i],
+                              &pid)))
+            return st;
+        if (i == 0 && first_pid)
+            *first_pid = pid;
+    }
     return NDX_OK;
 }
 

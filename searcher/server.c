@@ -19,6 +19,8 @@
  * from then on, while running requests finish on the generation they began
  * with.  When the engine does not allow it, each worker opens its own index
  * and refreshes it between two requests once the probe has seen a commit.
+ * Either way each worker parses queries and makes snippets with its own
+ * analyzer, since an analyzer serves one thread at a time (analyze.h).
  *
  * Left to others: the query language and the search (core), the JSON of
  * hits, articles, stats and errors (render.c), the one-shot command line
@@ -172,6 +174,7 @@ typedef struct server {
     pthread_mutex_t gen_lock;
     gen *cur;                     /* shared: the newest generation */
     ndx_index **own;              /* not shared: one per worker */
+    ndx_analyzer **an;            /* one per worker */
     uint64_t *own_seen;           /* commits each own index has seen */
     ndx_index *probe;             /* the refresher's */
     atomic_uint_fast64_t commits; /* commits the probe has seen */
@@ -858,8 +861,60 @@ get_choice(json_t *req, json_t *id, ndx_buf *out, const char *name,
     return -1;
 }
 
+/*
+ * ndx_index_search with the worker's analyzer: parses, runs the query
+ * without snippets, then makes them here.  *out belongs to the caller.
+ */
+static ndx_status
+worker_search(ndx_index *ix, ndx_analyzer **an, const char *text,
+              ndx_search_opts *o, ndx_results **out)
+{
+    const char *lang = ndx_analyzer_language(ndx_index_analyzer(ix));
+    int snippets = o->snippets;
+    double t0 = ndx_now_ms();
+    ndx_query *q = NULL;
+    ndx_status st;
+    size_t i;
+
+    *out = NULL;
+    if (!*an || strcmp(ndx_analyzer_language(*an), lang)) {
+        ndx_analyzer_free(*an);
+        *an = NULL;
+        if ((st = ndx_analyzer_new(an, lang)))
+            return st;
+    }
+    if ((st = ndx_query_parse(&q, text, *an, NULL)))
+        return st;
+    o->snippets = 0;
+    st = ndx_index_search_query(ix, q, o, out);
+    o->snippets = snippets;
+    for (i = 0; !st && snippets && i < (*out)->count; i++) {
+        ndx_hit *h = &(*out)->hits[i];
+        char *snip;
+
+        if (!h->text)
+            continue;
+        snip = ndx_snippet_make(*an, q, h->text, strlen(h->text),
+                                o->snippet_len ? o->snippet_len : 240);
+        h->snippet = snip ? ndx_results_strdup(*out, snip, strlen(snip))
+                          : NULL;
+        free(snip);
+        if (!h->snippet)
+            st = ndx_error(NDX_ENOMEM, "out of memory (snippet)");
+    }
+    if (st) {
+        ndx_results_free(*out);
+        *out = NULL;
+    } else {
+        (*out)->took_ms = ndx_now_ms() - t0;
+    }
+    ndx_query_free(q);
+    return st;
+}
+
 static void
-op_search(server *s, ndx_index *ix, json_t *req, json_t *id, ndx_buf *out)
+op_search(server *s, size_t w, ndx_index *ix, json_t *req, json_t *id,
+          ndx_buf *out)
 {
     static const char *const sorts[] = {"relevance", "newest", "oldest",
                                         NULL};
@@ -870,7 +925,6 @@ op_search(server *s, ndx_index *ix, json_t *req, json_t *id, ndx_buf *out)
     const char *q = NULL;
     json_t *sn;
     int sort = 0, group = 0;
-    size_t col = 0;
     ndx_status st;
 
     ndx_search_opts_init(&o);
@@ -912,7 +966,7 @@ op_search(server *s, ndx_index *ix, json_t *req, json_t *id, ndx_buf *out)
     o.sort = (ndx_sort)sort;
     o.group = (ndx_group)group;
     ndx_error_clear();
-    st = ndx_index_search(ix, q, &o, &res, &col);
+    st = worker_search(ix, &s->an[w], q, &o, &res);
     if (st) {
         reply_status(s, out, id, st);
         return;
@@ -1074,7 +1128,7 @@ job_run(server *s, size_t w, job *j)
     }
     ix = index_acquire(s, w, &g);
     if (!strcmp(ops, "search"))
-        op_search(s, ix, req, id, &j->out);
+        op_search(s, w, ix, req, id, &j->out);
     else if (!strcmp(ops, "get"))
         op_get(s, ix, req, id, &j->out);
     else
@@ -1875,6 +1929,12 @@ open_indexes(server *s)
                  ndx_errmsg());
         return -1;
     }
+    s->an = calloc(s->o.threads, sizeof *s->an);
+    if (!s->an) {
+        ndx_index_close(first);
+        complain("out of memory");
+        return -1;
+    }
     s->shared = ndx_index_thread_safe(first);
     if (s->shared) {
         s->cur = calloc(1, sizeof *s->cur);
@@ -2041,6 +2101,10 @@ server_free(server *s)
                 ndx_index_close(s->own[i]);
     free(s->own);
     free(s->own_seen);
+    if (s->an)
+        for (i = 0; i < s->o.threads; i++)
+            ndx_analyzer_free(s->an[i]);
+    free(s->an);
     if (s->probe)
         ndx_index_close(s->probe);
     free(s->workers);

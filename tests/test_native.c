@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "native.h"
 #include "segment.h"
+#include "newsdex/newsdex.h"
 #include "support.h"
 
 /* Builds a segment of n one-passage articles: passage i says "alpha"
@@ -299,7 +300,137 @@ test_native_writer_lock_excludes_second_writer(void)
     ndx_lock_release(fd2);
 }
 
+/* Article i of a small synthetic archive: words chosen by i so that
+ * "harbor" is in every third article and "ferry" in every fourth. */
+static void
+synthetic_article(unsigned i, unsigned version, char *text, size_t cap,
+                  ndx_article *a, char *id)
+{
+    snprintf(text, cap,
+             "Report number %u from the coast, edition %u. %s %s The council "
+             "met again on Tuesday to discuss the budget and the schools.",
+             i, version, i % 3 == 0 ? "The harbor was busy all week." : "",
+             i % 4 == 0 ? "A ferry crossed twice, and the ferry was late."
+                        : "");
+    sprintf(id, "syn-%u", i);
+    memset(a, 0, sizeof *a);
+    a->id = id;
+    a->source = i % 2 ? "Coast Daily" : "Harbor News";
+    a->title = "";
+    a->url = "";
+    a->text = text;
+    a->text_len = strlen(text);
+    a->date_days = 19000 + (int32_t)i;
+    a->time_secs = -1;
+}
+
+static void
+search_ids(ndx_index *ix, const char *q, char *out, size_t cap)
+{
+    ndx_results *r;
+    ndx_search_opts o;
+    size_t i;
+
+    ndx_search_opts_init(&o);
+    o.k = 100;
+    out[0] = '\0';
+    CU_ASSERT_FATAL(ndx_index_search(ix, q, &o, &r, NULL) == NDX_OK);
+    for (i = 0; i < r->count; i++) {
+        char one[64];
+
+        snprintf(one, sizeof one, "%s:%.9f ", r->hits[i].article,
+                 r->hits[i].score);
+        strncat(out, one, cap - strlen(out) - 1);
+    }
+    ndx_results_free(r);
+}
+
+static void
+test_native_many_commits_merge_and_rank_like_one_build(void)
+{
+    const char *dir = t_tmpdir();
+    char inc[400], one[400], text[400], id[32];
+    char a_res[4000], b_res[4000];
+    const char *queries[] = {"harbor", "ferry", "council budget", "harbor OR ferry",
+                             "\"the ferry\"", "edition -harbor"};
+    ndx_engine_config cfg;
+    ndx_index *ix;
+    ndx_stats st;
+    ndx_article a;
+    unsigned i;
+    size_t q;
+
+    ndx_engine_config_init(&cfg);
+    cfg.threads = 1;
+    snprintf(inc, sizeof inc, "%s/inc", dir);
+    snprintf(one, sizeof one, "%s/one", dir);
+    /* 14 commits of 2 articles each, then article 5 replaced. */
+    for (i = 0; i < 28; i += 2) {
+        unsigned k;
+
+        CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_WRITE |
+                                       (i ? NDX_OPEN_ADD : 0), "native",
+                                       &cfg) == NDX_OK);
+        for (k = i; k < i + 2; k++) {
+            synthetic_article(k, 1, text, sizeof text, &a, id);
+            CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+        }
+        CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
+        CU_ASSERT(st.segments <= 8);
+        ndx_stats_clear(&st);
+        ndx_index_close(ix);
+    }
+    CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_WRITE | NDX_OPEN_ADD,
+                                   "native", &cfg) == NDX_OK);
+    synthetic_article(5, 2, text, sizeof text, &a, id);
+    CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+
+    /* The same final archive in one build: article 5 last, as version 2. */
+    CU_ASSERT_FATAL(ndx_index_open(&ix, one, NDX_OPEN_WRITE, "native",
+                                   &cfg) == NDX_OK);
+    for (i = 0; i < 28; i++) {
+        if (i == 5)
+            continue;
+        synthetic_article(i, 1, text, sizeof text, &a, id);
+        CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    }
+    synthetic_article(5, 2, text, sizeof text, &a, id);
+    CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+
+    for (q = 0; q < sizeof queries / sizeof *queries; q++) {
+        CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_READ, NULL,
+                                       NULL) == NDX_OK);
+        search_ids(ix, queries[q], a_res, sizeof a_res);
+        CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
+        CU_ASSERT_EQUAL(st.articles, 28);
+        CU_ASSERT(st.segments <= 8);
+        ndx_stats_clear(&st);
+        ndx_index_close(ix);
+        CU_ASSERT_FATAL(ndx_index_open(&ix, one, NDX_OPEN_READ, NULL,
+                                       NULL) == NDX_OK);
+        search_ids(ix, queries[q], b_res, sizeof b_res);
+        ndx_index_close(ix);
+        if (strcmp(a_res, b_res) != 0)
+            fprintf(stderr, "\n%s:\n inc %s\n one %s\n", queries[q], a_res,
+                    b_res);
+        CU_ASSERT_STRING_EQUAL(a_res, b_res);
+    }
+    /* "harbor": articles 0, 3, ..., 27: ten of them. */
+    CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_READ, NULL, NULL) == 0);
+    search_ids(ix, "harbor", a_res, sizeof a_res);
+    CU_ASSERT_EQUAL(t_count(a_res, "syn-"), 10);
+    CU_ASSERT_EQUAL(ndx_index_check(inc), NDX_OK);
+    ndx_index_close(ix);
+}
+
 CU_TestInfo native_tests[] = {
+    {"many commits merge and rank like one build",
+     test_native_many_commits_merge_and_rank_like_one_build},
     {"postings round trip across blocks",
      test_native_postings_round_trip_across_blocks},
     {"seek skips blocks and finds positions",

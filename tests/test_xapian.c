@@ -799,8 +799,8 @@ static void
 test_xapian_threaded_indexing_builds_the_same_index(void)
 {
     const char *dir, *paths[] = {"corpus"};
-    const char *qs[] = {"ukraine", "\"security guarantee\"", "ceasefire OR talks",
-                        "negot*", "title:rubio"};
+    const char *qs[] = {"ukraine", "\"security guarantee\"",
+                        "ceasefire OR talks", "negot*", "title:rubio"};
     char tdir[512];
     ndx_search_opts o;
     ndx_index *one, *many;
