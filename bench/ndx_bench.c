@@ -342,20 +342,27 @@ fts_close(fts_writer *w)
     ndx_passages_clear(&w->ps);
 }
 
+/* Progress on stderr: a line redrawn every second on a terminal, a new
+ * line every 30 seconds in a log. */
 static void
 progress(const build_args *ba, const build_result *r, double t0, int last)
 {
     static double shown;
+    int tty = isatty(2);
     double t = now_s();
 
-    if (ba->quiet || !isatty(2) || (!last && t - shown < 1.0))
+    if (shown == 0)
+        shown = t0;
+    if (ba->quiet || (!last && t - shown < (tty ? 1.0 : 30.0)) ||
+        (last && !tty))
         return;
     shown = t;
-    fprintf(stderr, "\r%s: %llu articles, %llu passages, %.1f MB, "
-            "%.2f MB/s   %s", ba->engine, (unsigned long long)r->articles,
+    fprintf(stderr, "%s%s: %llu articles, %llu passages, %.1f MB, "
+            "%.2f MB/s   %s", tty ? "\r" : "", ba->engine,
+            (unsigned long long)r->articles,
             (unsigned long long)r->passages, r->raw_bytes / 1e6,
             r->raw_bytes / 1e6 / (t - t0 > 1e-9 ? t - t0 : 1e-9),
-            last ? "\n" : "");
+            last || !tty ? "\n" : "");
 }
 
 static int

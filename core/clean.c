@@ -354,8 +354,11 @@ ndx_clean_line_kind(const char *line, size_t len)
 
     if (!line)
         return NDX_LINE_TEXT;
-    n = normalise(line, len, norm, sizeof norm, 1, &has_alnum);
+    /* Every rule is about lines of at most 100 words. */
     words = ndx_clean_word_count(line, len);
+    if (words > 100)
+        return NDX_LINE_TEXT;
+    n = normalise(line, len, norm, sizeof norm, 1, &has_alnum);
     if (!has_alnum) {
         for (i = 0; i < len; i++)
             if (!is_blank((unsigned char)line[i]))
@@ -376,11 +379,11 @@ ndx_clean_line_kind(const char *line, size_t len)
         || strcmp(core, "previous post") == 0
         || strcmp(core, "next post") == 0)
         return NDX_LINE_LINK_NEXT;
-    for (i = 0; i < sizeof exact_lines / sizeof exact_lines[0]; i++)
+    /* The exact lines have at most ten words. */
+    for (i = 0; words <= 10 && i < sizeof exact_lines / sizeof exact_lines[0];
+         i++)
         if (strcmp(core, exact_lines[i]) == 0)
             return NDX_LINE_FURNITURE;
-    if (words > 100)
-        return NDX_LINE_TEXT;
     for (i = 0; i < sizeof prefix_lines / sizeof prefix_lines[0]; i++)
         if (starts_with(norm, prefix_lines[i]))
             return NDX_LINE_FURNITURE;

@@ -93,8 +93,8 @@ ndx_split_opts_init(ndx_split_opts *o)
 }
 
 typedef struct line_info {
-    size_t off;            /* first byte after trimming */
-    size_t end;            /* one past the last byte after trimming */
+    uint32_t off;          /* first byte after trimming */
+    uint32_t end;          /* one past the last byte after trimming */
     unsigned words;        /* words */
     unsigned char blank;   /* nothing but white space */
     unsigned char furn;    /* furniture */
@@ -104,10 +104,10 @@ typedef struct line_info {
 } line_info;
 
 typedef struct para {
-    size_t off;     /* first byte */
-    size_t end;     /* one past the last byte */
+    uint32_t off;   /* first byte */
+    uint32_t end;   /* one past the last byte */
     unsigned words; /* words */
-    size_t seg;     /* furniture lines before it: merges stay in a seg */
+    uint32_t seg;   /* furniture lines before it: merges stay in a seg */
     int headed;     /* starts with a heading */
 } para;
 
@@ -291,10 +291,10 @@ para_push(para_list *l, size_t off, size_t end, unsigned words, size_t seg,
         l->items = p;
         l->cap = cap;
     }
-    l->items[l->count].off = off;
-    l->items[l->count].end = end;
+    l->items[l->count].off = (uint32_t)off;
+    l->items[l->count].end = (uint32_t)end;
     l->items[l->count].words = words;
-    l->items[l->count].seg = seg;
+    l->items[l->count].seg = (uint32_t)seg;
     l->items[l->count].headed = headed;
     l->count++;
     return NDX_OK;
@@ -487,6 +487,10 @@ ndx_passages_split(ndx_passages *into, const char *text, size_t text_len,
             i++;
         e = i;
         i++;
+        trim(text, &s, &e);
+        /* A run of blank lines counts as one. */
+        if (s == e && line_count > 0 && lines[line_count - 1].blank)
+            continue;
         if (line_count == line_cap) {
             size_t cap = line_cap ? line_cap * 2 : 64;
             line_info *n = realloc(lines, cap * sizeof *n);
@@ -499,9 +503,8 @@ ndx_passages_split(ndx_passages *into, const char *text, size_t text_len,
         }
         li = &lines[line_count++];
         memset(li, 0, sizeof *li);
-        trim(text, &s, &e);
-        li->off = s;
-        li->end = e;
+        li->off = (uint32_t)s;
+        li->end = (uint32_t)e;
         li->blank = s == e;
         if (li->blank)
             continue;

@@ -10,6 +10,9 @@
  * directory already read is reported once and not followed, and a file
  * reached twice is read once.
  *
+ * Languages given as ISO 639-1 codes ("en", "fr-FR") become the Snowball
+ * names the analyzer takes ("english", "french").
+ *
  * Duplicates.  An id seen before is yielded again and counted as replaced
  * (the index keeps the later article).  A URL seen before under another id
  * is yielded with the first article's id, so that it replaces that
@@ -340,6 +343,42 @@ seen_add(ndx_reader *r, uint64_t key, uint64_t id_off)
     return NDX_OK;
 }
 
+/* Snowball names for the ISO 639-1 codes that corpora often carry. */
+static const char *const iso_langs[][2] = {
+    {"ar", "arabic"},     {"da", "danish"},     {"de", "german"},
+    {"el", "greek"},      {"en", "english"},    {"es", "spanish"},
+    {"fi", "finnish"},    {"fr", "french"},     {"hu", "hungarian"},
+    {"id", "indonesian"}, {"it", "italian"},    {"nl", "dutch"},
+    {"no", "norwegian"},  {"pt", "portuguese"}, {"ro", "romanian"},
+    {"ru", "russian"},    {"sv", "swedish"},    {"tr", "turkish"},
+};
+
+/* Writes the language field as a lower-case Snowball name when it is a
+ * known ISO code ("en", "EN", "en-US"); other values are lower-cased. */
+static ndx_status
+normalise_lang(ndx_reader *r)
+{
+    const char *lang = field_str(r, NDX_F_LANG);
+    char low[32];
+    size_t n = strlen(lang), i;
+
+    if (n == 0 || n >= sizeof low)
+        return NDX_OK;
+    for (i = 0; i < n; i++)
+        low[i] = (char)((lang[i] >= 'A' && lang[i] <= 'Z') ? lang[i] + 32
+                                                           : lang[i]);
+    low[n] = '\0';
+    if (n >= 2 && (n == 2 || low[2] == '-' || low[2] == '_')) {
+        for (i = 0; i < sizeof iso_langs / sizeof iso_langs[0]; i++)
+            if (strncmp(low, iso_langs[i][0], 2) == 0)
+                return ndx_reader_field(r, NDX_F_LANG, iso_langs[i][1],
+                                        strlen(iso_langs[i][1]));
+    }
+    if (strcmp(low, lang) == 0)
+        return NDX_OK;
+    return ndx_reader_field(r, NDX_F_LANG, low, n);
+}
+
 ndx_status
 ndx_reader_finish(ndx_reader *r, long line, int *keep)
 {
@@ -357,6 +396,9 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
         if (!ndx_reader_has(r, (int)i)
             && (st = ndx_reader_field(r, (int)i, empty, 0)) != NDX_OK)
             return st;
+
+    if ((st = normalise_lang(r)) != NDX_OK)
+        return st;
 
     id_h = hash_bytes(field_str(r, NDX_F_ID), strlen(field_str(r, NDX_F_ID)),
                       SALT_ID);

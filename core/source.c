@@ -63,7 +63,6 @@ static const alias_lit builtin_aliases[] = {
     {"brookings", "brookingsinstitution"},
     {"cbn", "cbnnews"},
     {"csmonitor", "christiansciencemonitor"},
-    {"foxnewsopinion", "foxnews"},
     {"freebeacon", "washingtonfreebeacon"},
     {"ft", "financialtimes"},
     {"huffingtonpost", "huffpost"},

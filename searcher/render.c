@@ -38,8 +38,18 @@ render_results_json(ndx_buf *b, const ndx_results *r)
     ndx_status st;
     size_t i;
 
-    st = ndx_buf_printf(b, "\"total\":%llu,\"took_ms\":%.3f,\"hits\":[",
+    st = ndx_buf_printf(b, "\"total\":%llu,\"took_ms\":%.3f,",
                         (unsigned long long)r->total, r->took_ms);
+    if (!st && r->partial) {
+        /* Some shards did not answer (--allow-partial): say which. */
+        st = ndx_buf_puts(b, "\"partial\":true,");
+        if (!st)
+            st = put_str_member(b, "warning", r->warning ? r->warning : "", 0);
+        if (!st)
+            st = ndx_buf_putc(b, ',');
+    }
+    if (!st)
+        st = ndx_buf_puts(b, "\"hits\":[");
     for (i = 0; !st && i < r->count; i++) {
         const ndx_hit *h = &r->hits[i];
 
@@ -184,4 +194,7 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
     }
     fprintf(out, "%llu match%s, %.2f ms\n", (unsigned long long)r->total,
             r->total == 1 ? "" : "es", r->took_ms);
+    if (r->partial)
+        fprintf(stderr, "newsdex-search: partial results: %s\n",
+                r->warning ? r->warning : "some shards did not answer");
 }

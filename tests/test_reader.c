@@ -161,6 +161,8 @@ test_reader_jsonl_fields_and_defaults(void)
     CU_ASSERT_STRING_EQUAL(g.a[4].title, "");
     CU_ASSERT_STRING_EQUAL(g.a[4].url, "");
     CU_ASSERT_STRING_EQUAL(g.a[4].source, "unknown");
+    /* An ISO code becomes the Snowball name. */
+    CU_ASSERT_STRING_EQUAL(g.a[4].lang, "french");
 }
 
 static void

@@ -834,6 +834,50 @@ test_xapian_threaded_indexing_builds_the_same_index(void)
     ndx_index_close(many);
 }
 
+static void
+test_xapian_title_field_and_time_budget(void)
+{
+    const char *dir;
+    ndx_search_opts o;
+    ndx_index *ix;
+    ndx_results *r = NULL;
+    size_t i;
+    int has003 = 0, has004 = 0;
+
+    if (!(dir = setup()))
+        return;
+    ix = open_read(dir);
+    /* Rubio is in the titles of 003 and 004, not in 002's, though 002's
+     * text names him. */
+    r = search(ix, "title:rubio", NULL);
+    for (i = 0; i < r->count; i++) {
+        has003 |= strcmp(r->hits[i].article, A003) == 0;
+        has004 |= strcmp(r->hits[i].article, A004) == 0;
+        CU_ASSERT_STRING_NOT_EQUAL(r->hits[i].article, A002);
+        CU_ASSERT_EQUAL(r->hits[i].passage, 0); /* titles go to passage 0 */
+    }
+    CU_ASSERT(has003 && has004);
+    ndx_results_free(r);
+    r = search(ix, "rubio", NULL);
+    for (i = 0, has003 = 0; i < r->count; i++)
+        has003 |= strcmp(r->hits[i].article, A002) == 0;
+    CU_ASSERT(has003);
+    ndx_results_free(r);
+
+    /* A budget no search can meet. */
+    ndx_search_opts_init(&o);
+    o.budget_ms = 1e-6;
+    r = NULL;
+    CU_ASSERT_EQUAL(ndx_index_search(ix, "ukraine", &o, &r, NULL),
+                    NDX_ETIMEOUT);
+    CU_ASSERT_PTR_NULL(r);
+    o.budget_ms = 60000;
+    r = search(ix, "ukraine", &o);
+    CU_ASSERT_EQUAL(r->total, 5);
+    ndx_results_free(r);
+    ndx_index_close(ix);
+}
+
 CU_TestInfo xapian_tests[] = {
     {"test_xapian_phrase_nothing_about_ukraine_only_in_000",
      test_xapian_phrase_nothing_about_ukraine_only_in_000},
@@ -865,5 +909,7 @@ CU_TestInfo xapian_tests[] = {
      test_xapian_check_finds_a_damaged_table},
     {"test_xapian_threaded_indexing_builds_the_same_index",
      test_xapian_threaded_indexing_builds_the_same_index},
+    {"test_xapian_title_field_and_time_budget",
+     test_xapian_title_field_and_time_budget},
     CU_TEST_INFO_NULL,
 };
