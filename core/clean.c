@@ -284,6 +284,11 @@ ndx_clean_word_count(const char *line, size_t len)
             in = 0;
             continue;
         }
+        if (c == 0xC2 && i + 1 < len && p[i + 1] == 0xA0) {
+            in = 0; /* no-break space */
+            i++;
+            continue;
+        }
         if (!in) {
             in = 1;
             counted = 0;

@@ -119,7 +119,10 @@ dead_postings(const nview *v, size_t segi, const ndx_seg_term *t)
     while (c.id != NDX_PID_END) {
         uint32_t a;
 
-        if (ndx_seg_passage(s, c.id, &a, NULL) == 0 && nview_dead(v, segi, a))
+        /* The column comes from disk: an article past the table is damage
+         * that the walk reports later, not an index into the bitmap. */
+        if (ndx_seg_passage(s, c.id, &a, NULL) == 0 && a < s->articles &&
+            nview_dead(v, segi, a))
             dead++;
         ndx_pcur_next(&c);
     }

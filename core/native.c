@@ -595,7 +595,8 @@ write_del(native *n, ndx_mseg *ms, const uint32_t *old, size_t old_n,
     all = malloc((old_n + extra->n) * sizeof *all);
     if (!all)
         return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
-    memcpy(all, old, old_n * sizeof *all);
+    if (old_n) /* old is NULL for a segment with no deletions yet */
+        memcpy(all, old, old_n * sizeof *all);
     memcpy(all + old_n, extra->v, extra->n * sizeof *all);
     qsort(all, old_n + extra->n, sizeof *all, cmp_u32);
     for (k = 0; k < old_n + extra->n; k++)

@@ -12,8 +12,8 @@
  *      trailing furniture at the end of an article are teasers ("Top
  *      European leaders will be shuttling ... and its leader" before a
  *      sign-up box); a navigation line of at most three words, without
- *      digits or final punctuation, followed by furniture or by the end of
- *      the text heads nothing and is furniture too.
+ *      digits or final punctuation, followed by furniture (or being the
+ *      last line of the text) heads nothing and is furniture too.
  *   3. Paragraphs.  Each text line is a paragraph (plain text has one
  *      paragraph a line; JSON Lines separates paragraphs by blank lines).
  *      A heading - at most HEADING_MAX_WORDS words, no final sentence
@@ -101,6 +101,7 @@ typedef struct line_info {
     unsigned char final;   /* ends with sentence punctuation */
     unsigned char digit;   /* holds a digit */
     unsigned char kind;    /* NDX_LINE_* from the built-in rules */
+    unsigned char last_nav; /* furniture only as the text's last line */
 } line_info;
 
 typedef struct para {
@@ -300,26 +301,35 @@ para_push(para_list *l, size_t off, size_t end, unsigned words, size_t seg,
     return NDX_OK;
 }
 
+static unsigned
+distance(unsigned a, unsigned b)
+{
+    return a > b ? a - b : b - a;
+}
+
 /*
  * Splits one long paragraph into pieces near target words at sentence
- * ends, appending them to out.  Linear in the paragraph's length.
+ * ends, appending them to out.  Words are counted as clean.c counts them
+ * (a lone dash or bullet is none), so that the counts agree with p->words.
+ * Each word is scanned at most twice: linear in the paragraph's length.
  */
 static ndx_status
 split_long(const char *t, const para *p, const ndx_split_opts *o,
            para_list *out)
 {
     size_t start = p->off, i = p->off;
-    unsigned base = 0, words = 0;
-    size_t best_pos = 0;
-    unsigned best_words = 0;
+    unsigned base = 0, words = 0;      /* words before start, before i */
+    size_t best_pos = 0;               /* best sentence end so far, or 0 */
+    unsigned best_words = 0;           /* words before best_pos */
+    size_t fallback_pos = 0;           /* end of word number target, or 0 */
+    unsigned fallback_words = 0;       /* words before fallback_pos */
     unsigned target = o->target_words ? o->target_words : 1;
     unsigned maxw = o->max_words > target ? o->max_words : target;
-    size_t fallback_pos = 0;
-    unsigned fallback_words = 0;
     ndx_status st;
 
     while (i < p->end) {
-        size_t ws, we, k, punct;
+        size_t ws, we, k, punct, next;
+        unsigned piece;
 
         while (i < p->end && (k = ws_at(t, i, p->end)) != 0)
             i += k;
@@ -329,51 +339,46 @@ split_long(const char *t, const para *p, const ndx_split_opts *o,
         while (i < p->end && !ws_at(t, i, p->end))
             i++;
         we = i;
+        if (ndx_clean_word_count(t + ws, we - ws) == 0)
+            continue;
         words++;
-        if (words - base == target) {
+        piece = words - base;
+        if (piece == target) {
             fallback_pos = we;
             fallback_words = words;
         }
-        /* A candidate cut after this word? */
-        if (we < p->end && p->words - words >= o->min_words
-            && words - base >= o->min_words
-            && ends_sentence(t, ws, we, &punct)) {
-            size_t next = we;
-            while (next < p->end && (k = ws_at(t, next, p->end)) != 0)
-                next += k;
-            if (starts_sentence(t, next, p->end)
-                && !(t[punct] == '.' && is_abbreviation(t, ws, punct))) {
-                unsigned piece = words - base;
-                unsigned best_piece = best_words - base;
-                if (!best_pos
-                    || (piece <= maxw
-                        && (piece > target ? piece - target : target - piece)
-                               < (best_piece > target ? best_piece - target
-                                                      : target - best_piece))) {
-                    best_pos = we;
-                    best_words = words;
-                }
-            }
+        /* A sentence end here that leaves no fragment on either side is a
+         * candidate; the one closest to target wins. */
+        next = we;
+        while (next < p->end && (k = ws_at(t, next, p->end)) != 0)
+            next += k;
+        if (next < p->end && p->words >= words + o->min_words
+            && piece >= o->min_words && ends_sentence(t, ws, we, &punct)
+            && starts_sentence(t, next, p->end)
+            && !(t[punct] == '.' && is_abbreviation(t, ws, punct))
+            && (!best_pos
+                || (piece <= maxw
+                    && distance(piece, target)
+                           < distance(best_words - base, target)))) {
+            best_pos = we;
+            best_words = words;
         }
-        /* Cut once a piece cannot get closer to the target. */
-        if (p->words - base > maxw
-            && (words - base >= maxw
-                || (best_pos && words - base > target
-                    && words - base - target
-                           >= (best_words - base > target
-                                   ? best_words - base - target
-                                   : target - (best_words - base))))) {
-            size_t cut;
-            unsigned cut_words;
+        /* Cut once no later sentence end can be closer to the target, or
+         * the piece reached max words. */
+        if (p->words > base + maxw
+            && (piece >= maxw
+                || (best_pos && piece > target
+                    && piece - target >= distance(best_words - base,
+                                                  target)))) {
+            size_t cut = we;
+            unsigned cut_words = words;
+
             if (best_pos && best_words - base <= maxw) {
                 cut = best_pos;
                 cut_words = best_words;
             } else if (fallback_pos) {
                 cut = fallback_pos;
                 cut_words = fallback_words;
-            } else {
-                cut = we;
-                cut_words = words;
             }
             st = para_push(out, start, cut, cut_words - base, p->seg,
                            start == p->off && p->headed);
@@ -382,18 +387,19 @@ split_long(const char *t, const para *p, const ndx_split_opts *o,
             start = cut;
             while (start < p->end && (k = ws_at(t, start, p->end)) != 0)
                 start += k;
+            /* The words scanned past the cut start the next piece; scan
+             * them again so that its candidates are counted from there. */
             base = cut_words;
+            words = base;
+            i = start;
             best_pos = 0;
             best_words = base;
             fallback_pos = 0;
-            /* Words already scanned past the cut belong to the next
-             * piece; rescan them so candidates stay exact. */
-            i = start;
-            words = base;
         }
     }
     if (start < p->end)
-        return para_push(out, start, p->end, p->words - base, p->seg,
+        return para_push(out, start, p->end,
+                         p->words > base ? p->words - base : 1, p->seg,
                          start == p->off && p->headed);
     return NDX_OK;
 }
@@ -440,13 +446,17 @@ neighbour_rules(line_info *l, size_t count)
             break;
         }
     }
-    /* Navigation lines that head nothing. */
+    /* Navigation lines that head nothing: before furniture (a run of
+     * them, "Home / World / Menu"), or the text's last line (alone, so
+     * that a text of short lines is not dropped from its end up). */
     for (i = count; i-- > 0;) {
         if (l[i].blank || l[i].furn || l[i].final || l[i].digit
             || l[i].words > NAV_MAX_WORDS)
             continue;
         j = next_nonblank(l, count, i);
-        if (j >= count || l[j].furn)
+        if (j >= count)
+            l[i].furn = l[i].last_nav = 1;
+        else if (l[j].furn && !l[j].last_nav)
             l[i].furn = 1;
     }
 }

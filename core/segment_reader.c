@@ -81,6 +81,9 @@ parse_sources(ndx_seg *s, uint64_t count)
         char *str[2];
         int k;
 
+        /* Counted before its strings, so that closing after a failure
+         * half-way frees what was copied. */
+        s->source_count = i + 1;
         for (k = 0; k < 2; k++) {
             if (end - p < 4)
                 return corrupt(s->path, "sources");
@@ -99,7 +102,6 @@ parse_sources(ndx_seg *s, uint64_t count)
             else
                 s->sources[i].key = str[1];
         }
-        s->source_count = i + 1;
     }
     return NDX_OK;
 }

@@ -148,6 +148,7 @@ struct conn {
     job *first, *last;  /* requests in arrival order */
     size_t pending;     /* requests queued or running */
     double active_ms;   /* last read or write progress */
+    double partial_ms;  /* when the unfinished line began, or 0 */
     unsigned events;    /* epoll interest now */
     int tcp;
     int discarding;     /* dropping the rest of an oversized line */
@@ -220,7 +221,7 @@ typedef struct worker_arg {
 
 static int sig_pipe_wr = -1;
 
-/* ---- messages --------------------------------------------------------- */
+/* ---- messages ------------------------------------------------------------ */
 
 static void
 say(const server *s, const char *fmt, ...)
@@ -289,7 +290,7 @@ usage(FILE *f)
             cores > 0 ? cores : 1);
 }
 
-/* ---- options ------------------------------------------------------------ */
+/* ---- options ------------------------------------------------------------- */
 
 static int
 parse_count(const char *opt, const char *v, double min, double max,
@@ -653,7 +654,7 @@ listener_close(listener *l)
     l->unix_path = NULL;
 }
 
-/* ---- responses ---------------------------------------------------------- */
+/* ---- responses ----------------------------------------------------------- */
 
 static ndx_status
 reply_begin(ndx_buf *b, json_t *id, int ok)
@@ -1054,9 +1055,10 @@ index_acquire(server *s, size_t w, gen **g)
     *g = NULL;
     seen = atomic_load(&s->commits);
     if (seen != s->own_seen[w]) {
-        if (ndx_index_refresh(s->own[w]) < 0)
-            say(s, "cannot move to the new commit: %s", ndx_errmsg());
-        s->own_seen[w] = seen;
+        if (ndx_index_refresh(s->own[w]) >= 0)
+            s->own_seen[w] = seen;
+        else
+            say(s, "cannot move to the new commit yet: %s", ndx_errmsg());
     }
     return s->own[w];
 }
@@ -1090,8 +1092,8 @@ job_run(server *s, size_t w, job *j)
     req = json_loadb(j->line, j->line_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
         reply_error(&j->out, NULL, "invalid",
-                    "malformed JSON at column %d (byte %d): %s", jerr.column,
-                    jerr.position, jerr.text);
+                    "malformed JSON at column %d: %s", jerr.column,
+                    jerr.text);
         return;
     }
     if (!json_is_object(req)) {
@@ -1138,7 +1140,7 @@ done:
     json_decref(req);
 }
 
-/* ---- workers and the refresher ------------------------------------------ */
+/* ---- workers and the refresher ------------------------------------------- */
 
 static void *
 worker_main(void *arg)
@@ -1242,6 +1244,9 @@ refresher_main(void *arg)
             atomic_fetch_add(&s->commits, 1);
             if (s->shared)
                 s->reload = 1;
+            else
+                say(s, "a new commit appeared; each worker moves to it "
+                    "before its next request");
         }
         if (s->shared && s->reload)
             open_new_generation(s);
@@ -1251,7 +1256,7 @@ refresher_main(void *arg)
     return NULL;
 }
 
-/* ---- connections ---------------------------------------------------------- */
+/* ---- connections --------------------------------------------------------- */
 
 static void
 job_free(job *j)
@@ -1494,8 +1499,8 @@ conn_take_line(server *s, conn *c, const char *line, size_t len)
         json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
 
         reply_error(&j->out, id, "overloaded",
-                    "%zu requests are already queued or running "
-                    "(--max-inflight); retry shortly", s->o.max_inflight);
+                    "too many requests queued or running (--max-inflight "
+                    "%zu); retry shortly", s->o.max_inflight);
         json_decref(req);
         conn_answer_now(c, j);
         return;
@@ -1541,6 +1546,8 @@ conn_process(server *s, conn *c)
                     c->in.len - c->scan_off);
         if (!nl) {
             c->scan_off = c->in.len;
+            if (!c->partial_ms)
+                c->partial_ms = ndx_now_ms();
             if (c->discarding) {
                 c->in_off = c->in.len;
             } else if (avail > s->o.max_request) {
@@ -1564,6 +1571,7 @@ conn_process(server *s, conn *c)
         len = (size_t)(nl - p);
         c->in_off += len + 1;
         c->scan_off = c->in_off;
+        c->partial_ms = 0;
         if (c->discarding) {
             c->discarding = 0;
             continue;
@@ -1794,8 +1802,12 @@ sweep_idle(server *s, double now)
                 conn_close(s, c);
         } else if (s->stopping && now > s->stop_deadline) {
             conn_close(s, c);
-        } else if (!c->pending && s->o.idle_ms > 0 &&
-                   now - c->active_ms > s->o.idle_ms) {
+        } else if (s->o.idle_ms > 0 &&
+                   ((!c->pending && now - c->active_ms > s->o.idle_ms) ||
+                    (c->partial_ms && now - c->partial_ms > s->o.idle_ms))) {
+            /* Idle, or a line that has been arriving for longer than
+             * the idle time: a client sending a byte now and then does
+             * not hold its place forever. */
             conn_close(s, c);
         }
     }

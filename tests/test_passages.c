@@ -364,6 +364,28 @@ test_passages_fragments_never_merge_across_furniture(void)
 }
 
 static void
+test_passages_navigation_lines_before_furniture_dropped(void)
+{
+    char body[1024] = "", text[2048];
+    ndx_passages p = {NULL, 0, 0};
+
+    sentence(body, sizeof body, 1, 20);
+    sentence(body, sizeof body, 2, 20);
+    /* Short lines leading into "Menu" are navigation. */
+    snprintf(text, sizeof text, "%s\nHome\nWorld News\nMenu\n", body);
+    split(&p, text);
+    CU_ASSERT_EQUAL_FATAL(p.count, 1);
+    CU_ASSERT_EQUAL(p.items[0].off, 0);
+    CU_ASSERT_EQUAL(p.items[0].len, strlen(body));
+    /* A list of short lines at the end loses only its last line. */
+    snprintf(text, sizeof text, "%s\nApples\nPears\nPlums\n", body);
+    split(&p, text);
+    CU_ASSERT_EQUAL_FATAL(p.count, 1);
+    CU_ASSERT_EQUAL(p.items[0].len, strlen(body) + strlen("\nApples\nPears"));
+    ndx_passages_clear(&p);
+}
+
+static void
 test_passages_trimmed_and_empty(void)
 {
     ndx_passages p = {NULL, 0, 0};
@@ -425,6 +447,8 @@ CU_TestInfo passages_tests[] = {
      test_passages_fragments_merge_with_neighbour},
     {"test_passages_fragments_never_merge_across_furniture",
      test_passages_fragments_never_merge_across_furniture},
+    {"test_passages_navigation_lines_before_furniture_dropped",
+     test_passages_navigation_lines_before_furniture_dropped},
     {"test_passages_trimmed_and_empty", test_passages_trimmed_and_empty},
     {"test_passages_push_and_clear", test_passages_push_and_clear},
     CU_TEST_INFO_NULL,

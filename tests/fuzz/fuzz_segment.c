@@ -1,0 +1,477 @@
+/*
+ * fuzz_segment.c - libFuzzer target for the native index reader on
+ * damaged files.  Each input becomes the one segment of an index directory
+ * (with a valid MANIFEST naming it), which is then opened, searched with
+ * every kind of query and filter, read article by article, summarised and
+ * checked.  Any of these may fail with NDX_ECORRUPT or NDX_EVERSION, but
+ * none may crash, leak, hang or read out of bounds, and none may fail with
+ * a code that does not describe damage.
+ *
+ * Input: an input that starts with the segment magic is the segment file
+ * itself.  Any other input edits a real segment (ten articles, 130
+ * passages, a term in every passage so that its postings span two blocks):
+ * its first byte chooses the mode, then come 4-byte operations: byte 0 & 3
+ * the kind (0 set, 1 xor, 2 truncate, 3 insert), bytes 1-2 the offset
+ * (little-endian, modulo the length), byte 3 the value.  Mode bits:
+ *   bit 1  recompute every section checksum and the table of contents'
+ *          checksum after editing, so that the reader's structure checks
+ *          rather than the checksums meet the damage;
+ *   bit 2  the manifest also names a deletion file removing articles 1
+ *          and 3.
+ *
+ * The real segment is tests/fixtures/durability/seg-small.ndx (also a
+ * seed for whole-file inputs) when it is there and of the current format
+ * version, else it is built here with the public API; setting
+ * NDX_FUZZ_SAVE_TEMPLATE=PATH writes the segment used to PATH.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "manifest.h"
+#include "newsdex/newsdex.h"
+#include "segment.h"
+#include "util/buf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char dir[512];           /* the index the inputs become */
+static unsigned char *tmpl;     /* the real segment */
+static size_t tmpl_len;
+static ndx_buf manifest_plain;  /* MANIFEST naming the segment */
+static ndx_buf manifest_del;    /* ... and its deletion file */
+static ndx_buf del_file;        /* the deletion file's bytes */
+
+static const char *const words[] = {
+    "ukraine", "russia", "talks", "peace", "security", "guarantee", "kyiv",
+    "border", "sanctions", "energy", "grain", "city",
+};
+#define WORD_COUNT (sizeof words / sizeof words[0])
+
+static const char *const ids[] = {
+    "art-0", "art-1", "art-2", "art-3", "art-4",
+    "art-5", "art-6", "art-7", "art-8", "art-9",
+};
+
+static void
+rm_entries(const char *d)
+{
+    DIR *dh = opendir(d);
+    struct dirent *e;
+    char p[1024];
+
+    if (!dh)
+        return;
+    while ((e = readdir(dh)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+        unlink(p);
+    }
+    closedir(dh);
+}
+
+static void
+cleanup(void)
+{
+    if (dir[0]) {
+        rm_entries(dir);
+        rmdir(dir);
+    }
+}
+
+static int
+put_file(const char *name, const void *p, size_t len)
+{
+    char path[1024];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    n = len ? fwrite(p, 1, len, f) : 0;
+    return fclose(f) != 0 || n != len ? -1 : 0;
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *p;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = malloc(n > 0 ? (size_t)n : 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+#define FIXTURE "tests/fixtures/durability/seg-small.ndx"
+
+/* Builds the real segment with the public API in build/ and reads it. */
+static void
+build_template(const char *build)
+{
+    char path[1200];
+    ndx_index *ix = NULL;
+    ndx_manifest m;
+    uint32_t seed = 12345;
+    unsigned a, p, k;
+    ndx_buf text;
+
+    if (ndx_index_open(&ix, build, NDX_OPEN_WRITE, "native", NULL))
+        abort();
+    ndx_buf_init(&text);
+    for (a = 0; a < 10; a++) {
+        ndx_article art;
+        static const char *const sources[] = {"Wire", "Newsweek",
+                                              "USA Today"};
+        static const char *const titles[] = {"", "Summit talks",
+                                             "Grain and energy"};
+
+        text.len = 0;
+        for (p = 0; p < 13; p++) {
+            ndx_buf_puts(&text, p ? "\n\nukraine" : "ukraine");
+            if (p < 5)
+                ndx_buf_printf(&text, " unique%u%c", a, 'a' + p);
+            for (k = 0; k < 30; k++) {
+                seed = seed * 1103515245u + 12345u;
+                ndx_buf_printf(&text, " %s", words[(seed >> 16) % WORD_COUNT]);
+            }
+            ndx_buf_puts(&text, ".");
+        }
+        ndx_buf_cstr(&text);
+        memset(&art, 0, sizeof art);
+        art.id = (char *)ids[a];
+        art.source = (char *)sources[a % 3];
+        art.title = (char *)titles[a % 3];
+        art.url = (char *)(a % 2 ? "https://example.org/a" : "");
+        art.lang = (char *)"";
+        art.date_days = a == 7 ? NDX_DATE_NONE : 19723 + (int32_t)a * 40;
+        art.time_secs = a % 2 ? 3600 : -1;
+        art.text = (char *)text.data;
+        art.text_len = text.len;
+        if (ndx_index_add(ix, &art, NULL))
+            abort();
+    }
+    ndx_buf_free(&text);
+    if (ndx_index_commit(ix))
+        abort();
+    ndx_index_close(ix);
+    if (ndx_manifest_read(build, &m) || m.count != 1)
+        abort();
+    snprintf(path, sizeof path, "%s/%s", build, m.segs[0].name);
+    ndx_manifest_clear(&m);
+    tmpl = slurp(path, &tmpl_len);
+    if (!tmpl)
+        abort();
+    rm_entries(build);
+}
+
+/* Loads or builds the real segment; makes the manifests and deletion file
+ * that go with it. */
+static void
+setup(void)
+{
+    char build[600], path[1200];
+    const char *base = getenv("TMPDIR"), *save;
+    ndx_manifest m;
+    uint32_t del[2] = {1, 3};
+    size_t len;
+
+    snprintf(dir, sizeof dir, "%s/ndxfuzzseg.XXXXXX", base ? base : "/tmp");
+    if (!mkdtemp(dir))
+        abort();
+    atexit(cleanup);
+    snprintf(build, sizeof build, "%s/build", dir);
+    if (mkdir(build, 0755) != 0)
+        abort();
+    tmpl = slurp(FIXTURE, &tmpl_len);
+    if (tmpl && (tmpl_len < 16 || memcmp(tmpl, "NDXSEG\r\n", 8) != 0 ||
+                 ndx_get_u32le(tmpl + 8) != NDX_SEG_VERSION)) {
+        free(tmpl);
+        tmpl = NULL;
+    }
+    if (!tmpl)
+        build_template(build);
+    if (tmpl_len > 65535)
+        abort();
+    save = getenv("NDX_FUZZ_SAVE_TEMPLATE");
+    if (save) {
+        FILE *f = fopen(save, "wb");
+
+        if (!f || fwrite(tmpl, 1, tmpl_len, f) != tmpl_len || fclose(f))
+            abort();
+    }
+    /* The manifests and the deletion file, written once the durable way,
+     * kept as bytes. */
+    memset(&m, 0, sizeof m);
+    m.generation = 1;
+    m.next = 2;
+    if (ndx_manifest_push(&m, "seg-000001.ndx", NULL) ||
+        ndx_manifest_write(build, &m))
+        abort();
+    snprintf(path, sizeof path, "%s/MANIFEST", build);
+    ndx_buf_init(&manifest_plain);
+    {
+        unsigned char *b = slurp(path, &len);
+
+        if (!b || ndx_buf_put(&manifest_plain, b, len))
+            abort();
+        free(b);
+    }
+    snprintf(m.segs[0].del, sizeof m.segs[0].del, "seg-000001.ndx.del-2");
+    if (ndx_manifest_write(build, &m))
+        abort();
+    ndx_manifest_clear(&m);
+    ndx_buf_init(&manifest_del);
+    {
+        unsigned char *b = slurp(path, &len);
+
+        if (!b || ndx_buf_put(&manifest_del, b, len))
+            abort();
+        free(b);
+    }
+    snprintf(path, sizeof path, "%s/del", build);
+    if (ndx_del_write(path, del, 2))
+        abort();
+    ndx_buf_init(&del_file);
+    {
+        unsigned char *b = slurp(path, &len);
+
+        if (!b || ndx_buf_put(&del_file, b, len))
+            abort();
+        free(b);
+    }
+    rm_entries(build);
+    rmdir(build);
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void
+put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+/* Recomputes the section checksums and the table of contents' checksum
+ * when the trailer and table of contents can be found. */
+static void
+repair(unsigned char *s, size_t len)
+{
+    uint64_t toc, i, count;
+
+    if (len < 40 || memcmp(s + len - 8, "NDXEND\r\n", 8) != 0)
+        return;
+    count = (uint64_t)s[len - 24] | (uint64_t)s[len - 23] << 8;
+    toc = get_u64(s + len - 16);
+    if (count > 64 || toc > len - 24 || len - 24 - toc != count * 24)
+        return;
+    for (i = 0; i < count; i++) {
+        unsigned char *e = s + toc + i * 24;
+        uint64_t off = get_u64(e + 8), n = get_u64(e + 16);
+
+        if (off <= toc && n <= toc - off)
+            put_u32(e + 4, (uint32_t)crc32(0L, s + off, (uInt)n));
+    }
+    put_u32(s + len - 20, (uint32_t)crc32(0L, s + toc, (uInt)(count * 24)));
+}
+
+/* Whether an input is a whole segment file rather than edits. */
+static int
+is_whole(const uint8_t *data, size_t size)
+{
+    return size >= 8 && memcmp(data, "NDXSEG\r\n", 8) == 0;
+}
+
+/* The segment an input describes (malloc'd). */
+static unsigned char *
+make_segment(const uint8_t *data, size_t size, size_t *len)
+{
+    unsigned char *s;
+    size_t n, i;
+
+    if (is_whole(data, size)) {
+        s = malloc(size);
+        if (!s)
+            abort();
+        memcpy(s, data, size);
+        *len = size;
+        return s;
+    }
+    /* Room for one insertion per operation. */
+    s = malloc(tmpl_len + size);
+    if (!s)
+        abort();
+    memcpy(s, tmpl, tmpl_len);
+    n = tmpl_len;
+    for (i = 1; i + 4 <= size; i += 4) {
+        size_t off = n ? (size_t)(data[i + 1] | data[i + 2] << 8) % n : 0;
+
+        switch (data[i] & 3) {
+        case 0:
+            if (n)
+                s[off] = data[i + 3];
+            break;
+        case 1:
+            if (n)
+                s[off] ^= data[i + 3];
+            break;
+        case 2:
+            n = off;
+            break;
+        case 3:
+            memmove(s + off + 1, s + off, n - off);
+            s[off] = data[i + 3];
+            n++;
+            break;
+        }
+    }
+    if (data[0] & 2)
+        repair(s, n);
+    *len = n;
+    return s;
+}
+
+/* Codes that describe damage (or a record that is absent). */
+static void
+expect_damage(ndx_status st, int allow_not_found)
+{
+    if (st == NDX_OK || st == NDX_ECORRUPT || st == NDX_EVERSION ||
+        st == NDX_ENOMEM || (allow_not_found && st == NDX_ENOTFOUND))
+        return;
+    fprintf(stderr, "unexpected status %s: %s\n", ndx_status_name(st),
+            ndx_errmsg());
+    abort();
+}
+
+static const char *const queries[] = {
+    "ukraine",
+    "\"peace talks\"",
+    "sanc*",
+    "kyiv OR moscow",
+    "ukraine -security",
+    "title:summit OR uniq*",
+    "ukraine source:wire",
+    "talks date:2024-03",
+    "peace after:2024-01-01 before:2024-12-31",
+    "(grain OR energy) \"border city\" -kyiv",
+    "unique3b OR unique7a",
+    "\"ukraine russia talks\" OR ru*",
+    "nowhereword",
+    "source:newsweek date:2024",
+};
+
+static void
+search_all(ndx_index *ix)
+{
+    const char *srcs[] = {"wire", "Newsweek"};
+    ndx_search_opts o;
+    size_t q, i;
+
+    for (q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        ndx_results *r = NULL;
+
+        ndx_search_opts_init(&o);
+        o.k = 12;
+        /* Snippets read the stored text of every hit; a few suffice. */
+        o.snippets = q % 3 == 0;
+        if (q % 2) {
+            o.group = NDX_GROUP_PASSAGE;
+            o.sort = q % 4 == 1 ? NDX_SORT_NEWEST : NDX_SORT_OLDEST;
+            o.sources = srcs;
+            o.source_count = 2;
+            o.from_days = 19700;
+            o.to_days = 20200;
+            o.offset = 2;
+        }
+        expect_damage(ndx_index_search(ix, queries[q], &o, &r, NULL), 0);
+        for (i = 0; r && i < r->count; i++)
+            if (!r->hits[i].article || !r->hits[i].source)
+                abort();
+        ndx_results_free(r);
+    }
+}
+
+static void
+read_all(ndx_index *ix)
+{
+    ndx_stats st;
+    size_t i;
+
+    for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        ndx_doc *d = NULL;
+
+        expect_damage(ndx_index_get(ix, ids[i], &d), 1);
+        ndx_doc_free(d);
+    }
+    expect_damage(ndx_index_stats(ix, &st), 0);
+    ndx_stats_clear(&st);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    unsigned char *seg;
+    size_t len;
+    ndx_index *ix = NULL;
+    ndx_status st;
+    int with_del;
+
+    if (!tmpl)
+        setup();
+    if (size < 1)
+        return 0;
+    with_del = !is_whole(data, size) && (data[0] & 4) != 0;
+    seg = make_segment(data, size, &len);
+    rm_entries(dir);
+    if (put_file("ENGINE", "native\n", 7) ||
+        put_file("seg-000001.ndx", seg, len) ||
+        put_file("MANIFEST", with_del ? manifest_del.data
+                                      : manifest_plain.data,
+                 with_del ? manifest_del.len : manifest_plain.len) ||
+        (with_del &&
+         put_file("seg-000001.ndx.del-2", del_file.data, del_file.len)))
+        abort();
+    free(seg);
+
+    st = ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL, NULL);
+    expect_damage(st, 0);
+    if (st == NDX_OK) {
+        search_all(ix);
+        read_all(ix);
+        ndx_index_refresh(ix);
+        ndx_index_close(ix);
+    }
+    expect_damage(ndx_index_check(dir), 0);
+    return 0;
+}
