@@ -192,6 +192,38 @@ fail:
     return st;
 }
 
+/* Reads the manifest and loads its view.  A writer may commit and remove
+ * the files of the generation just read before they are opened; then the
+ * manifest has moved on, and the newer generation is loaded instead. */
+static ndx_status
+view_load_current(const char *dir, nview **out)
+{
+    ndx_manifest m;
+    ndx_status st = NDX_OK;
+    int tries;
+
+    *out = NULL;
+    for (tries = 0; tries < 20; tries++) {
+        uint64_t gen;
+
+        if ((st = ndx_manifest_read(dir, &m)))
+            return st;
+        gen = m.generation;
+        st = view_load(dir, &m, 0, out);
+        ndx_manifest_clear(&m);
+        if (st == NDX_OK)
+            return NDX_OK;
+        if (ndx_manifest_read(dir, &m) != NDX_OK)
+            return st;
+        if (m.generation == gen) {
+            ndx_manifest_clear(&m);
+            return st;
+        }
+        ndx_manifest_clear(&m);
+    }
+    return st;
+}
+
 static nview *
 view_acquire(native *n)
 {
@@ -338,20 +370,12 @@ native_open(void **out, const char *path, unsigned flags,
             goto fail;
         }
     } else {
-        ndx_manifest m;
-
-        st = ndx_manifest_read(path, &m);
-        if (st == NDX_ENOTFOUND) {
+        st = view_load_current(path, &n->view);
+        if (st == NDX_ENOTFOUND)
             st = ndx_error(NDX_ENOTFOUND,
                            "no newsdex index at %s; build one with "
                            "newsdex-index -o %s FILES",
                            path, path);
-            goto fail;
-        }
-        if (st)
-            goto fail;
-        st = view_load(path, &m, 0, &n->view);
-        ndx_manifest_clear(&m);
         if (st)
             goto fail;
     }
@@ -1165,7 +1189,7 @@ native_refresh(void *eng)
     ndx_manifest m;
     nview *v;
     ndx_status st;
-    uint64_t gen;
+    uint64_t gen, newest;
 
     if (n->w)
         return 0;
@@ -1175,13 +1199,11 @@ native_refresh(void *eng)
     pthread_mutex_lock(&n->mu);
     gen = n->view ? n->view->generation : 0;
     pthread_mutex_unlock(&n->mu);
-    if (m.generation == gen) {
-        ndx_manifest_clear(&m);
-        return 0;
-    }
-    st = view_load(n->dir, &m, 0, &v);
+    newest = m.generation;
     ndx_manifest_clear(&m);
-    if (st)
+    if (newest == gen)
+        return 0;
+    if ((st = view_load_current(n->dir, &v)))
         return st;
     view_swap(n, v);
     return 1;

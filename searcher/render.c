@@ -181,7 +181,7 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
 
         ndx_date_format(h->date_days, d);
         fprintf(out, "%s%zu. %s%s  %.3f  %s  %s  %s#%u", color ? "\033[1m" : "",
-                offset + i + 1, h->title && *h->title ? h->title : h->article,
+                offset + i + 1, h->title && *h->title ? h->title : "(untitled)",
                 color ? "\033[0m" : "", h->score, d[0] ? d : "undated",
                 h->source ? h->source : "unknown", h->article, h->passage);
         if (h->matches > 1)
