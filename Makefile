@@ -137,3 +137,7 @@ $(B)/ndx-bench: $(B)/bench/ndx_bench.o $(LIB)
 
 $(B)/ndx-scale: $(B)/bench/ndx_scale.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lz -lm
+
+# ndx-loadgen drives the query socket: N connections for T seconds.
+$(B)/ndx-loadgen: $(B)/bench/loadgen.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -64,6 +64,10 @@ struct ndx_index {
     ndx_split_opts split;
     ndx_passages pass;
     pipeline *pipe;                    /* analysis threads, or NULL */
+    pthread_mutex_t pool_mu;           /* guards the analyzers below */
+    ndx_analyzer *pool[MAX_WORKERS];   /* idle analyzers for searches */
+    size_t pool_count;
+    char *language;                    /* the default language */
     uint64_t added, added_passages, added_empty; /* handed to the engine */
 };
 
@@ -126,6 +130,13 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
         return ndx_error(NDX_ENOMEM, "out of memory");
     ix->ops = ops;
     ix->flags = flags;
+    pthread_mutex_init(&ix->pool_mu, NULL);
+    ix->language = strdup(cfg->language && *cfg->language ? cfg->language
+                                                          : "english");
+    if (!ix->language) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
     ndx_split_opts_init(&ix->split);
     if ((st = ndx_analyzer_new(&ix->an, cfg->language)))
         goto fail;
@@ -500,11 +511,42 @@ ndx_index_commit(ndx_index *ix)
     return ix->ops->commit(ix->eng);
 }
 
+/* Searches may run in several threads at once, and an analyzer belongs
+ * to one thread: each search borrows one from a small pool. */
+static ndx_analyzer *
+analyzer_take(ndx_index *ix)
+{
+    ndx_analyzer *an = NULL;
+
+    pthread_mutex_lock(&ix->pool_mu);
+    if (ix->pool_count)
+        an = ix->pool[--ix->pool_count];
+    pthread_mutex_unlock(&ix->pool_mu);
+    if (!an && ndx_analyzer_new(&an, ix->language) != NDX_OK)
+        an = NULL;
+    return an;
+}
+
+static void
+analyzer_give(ndx_index *ix, ndx_analyzer *an)
+{
+    if (!an)
+        return;
+    pthread_mutex_lock(&ix->pool_mu);
+    if (ix->pool_count < MAX_WORKERS) {
+        ix->pool[ix->pool_count++] = an;
+        an = NULL;
+    }
+    pthread_mutex_unlock(&ix->pool_mu);
+    ndx_analyzer_free(an);
+}
+
 ndx_status
 ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        const ndx_search_opts *o, ndx_results **out)
 {
     ndx_results *r = calloc(1, sizeof *r);
+    ndx_analyzer *an = NULL;
     ndx_search_opts defo;
     double t0 = ndx_now_ms();
     ndx_status st;
@@ -519,6 +561,10 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
     }
     if ((st = ix->ops->search(ix->eng, q, o, r)))
         goto fail;
+    if (o->snippets && r->count && !(an = analyzer_take(ix))) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (analyzer)");
+        goto fail;
+    }
     if (o->snippets) {
         for (i = 0; i < r->count; i++) {
             ndx_hit *h = &r->hits[i];
@@ -526,7 +572,7 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
 
             if (!h->text)
                 continue;
-            s = ndx_snippet_make(ix->an, q, h->text, strlen(h->text),
+            s = ndx_snippet_make(an, q, h->text, strlen(h->text),
                                  o->snippet_len ? o->snippet_len : 240);
             if (!s) {
                 st = ndx_error(NDX_ENOMEM, "out of memory (snippet)");
@@ -540,10 +586,12 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
             }
         }
     }
+    analyzer_give(ix, an);
     r->took_ms = ndx_now_ms() - t0;
     *out = r;
     return NDX_OK;
 fail:
+    analyzer_give(ix, an);
     ndx_results_free(r);
     return st;
 }
@@ -556,8 +604,14 @@ ndx_index_search(ndx_index *ix, const char *text, const ndx_search_opts *o,
     double t0 = ndx_now_ms();
     ndx_status st;
 
+    ndx_analyzer *an = analyzer_take(ix);
+
     *out = NULL;
-    if ((st = ndx_query_parse(&q, text, ix->an, err_col)))
+    if (!an)
+        return ndx_error(NDX_ENOMEM, "out of memory (analyzer)");
+    st = ndx_query_parse(&q, text, an, err_col);
+    analyzer_give(ix, an);
+    if (st)
         return st;
     st = ndx_index_search_query(ix, q, o, out);
     ndx_query_free(q);
@@ -611,6 +665,10 @@ ndx_index_close(ndx_index *ix)
         ndx_analyzer_free(ix->langs[i].an);
     }
     ndx_analyzer_free(ix->an);
+    for (i = 0; i < ix->pool_count; i++)
+        ndx_analyzer_free(ix->pool[i]);
+    pthread_mutex_destroy(&ix->pool_mu);
+    free(ix->language);
     ndx_passages_clear(&ix->pass);
     free(ix);
 }

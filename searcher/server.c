@@ -727,7 +727,7 @@ reply_status(server *s, ndx_buf *b, json_t *id, ndx_status st)
         reply_error(b, id, "invalid", "%s", *msg ? msg : "invalid request");
         break;
     default:
-        say(s, "internal error: %s: %s", ndx_status_name(st), msg);
+        complain("internal error: %s: %s", ndx_status_name(st), msg);
         reply_error(b, id, "internal", "%s: %s", ndx_status_name(st),
                     *msg ? msg : "unexpected failure");
         break;
@@ -1058,7 +1058,7 @@ index_acquire(server *s, size_t w, gen **g)
         if (ndx_index_refresh(s->own[w]) >= 0)
             s->own_seen[w] = seen;
         else
-            say(s, "cannot move to the new commit yet: %s", ndx_errmsg());
+            complain("cannot move to the new commit yet: %s", ndx_errmsg());
     }
     return s->own[w];
 }
@@ -1190,8 +1190,8 @@ open_new_generation(server *s)
 
     if (ndx_index_open(&ix, s->o.index_path, NDX_OPEN_READ, s->o.engine,
                        &s->cfg)) {
-        say(s, "a new commit appeared in %s but cannot be opened yet: %s",
-            s->o.index_path, ndx_errmsg());
+        complain("a new commit appeared in %s but cannot be opened yet: %s",
+                 s->o.index_path, ndx_errmsg());
         return;
     }
     g = calloc(1, sizeof *g);
@@ -1237,8 +1237,8 @@ refresher_main(void *arg)
         pthread_mutex_unlock(&s->rf_lock);
         r = ndx_index_refresh(s->probe);
         if (r < 0 && !failing)
-            say(s, "cannot look for new commits in %s: %s",
-                s->o.index_path, ndx_errmsg());
+            complain("cannot look for new commits in %s: %s",
+                     s->o.index_path, ndx_errmsg());
         failing = r < 0;
         if (r > 0) {
             atomic_fetch_add(&s->commits, 1);
@@ -1558,6 +1558,7 @@ conn_process(server *s, conn *c)
                     return;
                 }
                 ndx_buf_init(&j->out);
+                j->c = c;
                 reply_too_large(s, j);
                 conn_answer_now(c, j);
                 c->discarding = 1;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -191,6 +192,8 @@ proc_start(proc *p, const char *index, int with_unix,
         int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int nul = open("/dev/null", O_RDONLY);
 
+        /* The server goes with the test program, even if that crashes. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (fd < 0 || nul < 0)
             _exit(127);
         dup2(nul, 0);

@@ -261,7 +261,9 @@ int ndx_index_refresh(ndx_index *ix);
 /* Whether several threads may search this index at once. */
 int ndx_index_thread_safe(const ndx_index *ix);
 
-/* The analyzer of the index's default language (borrowed until _close). */
+/* The analyzer of the index's default language (borrowed until _close).
+ * It belongs to one thread; ndx_index_search and ndx_index_search_query
+ * use analyzers of their own, so searches may run in several threads. */
 ndx_analyzer *ndx_index_analyzer(ndx_index *ix);
 
 /* Closes; an index opened for writing and not committed loses its adds. */
