@@ -2,7 +2,7 @@
 """A small client for the newsdex query socket (`newsdex-search --listen`).
 
 The protocol is newline-delimited JSON: one request a line, one response a
-line, in order (docs/protocol.md).  Python standard library only.
+line, in order (the README, "Query socket").  Python standard library only.
 
 As a module:
 

@@ -1,7 +1,7 @@
 /*
  * server.c - the query socket of `newsdex-search --listen`:
  * newline-delimited JSON over TCP or a Unix socket (DESIGN section 8; the
- * whole protocol is in docs/protocol.md).
+ * whole protocol is in the README, "Query socket").
  *
  * One event-loop thread (epoll) accepts connections, reads request lines,
  * enforces the limits that need no index (line size, connections, requests

@@ -1,6 +1,6 @@
 /*
  * server.h - the query socket of `newsdex-search --listen` (DESIGN
- * section 8; the protocol is in docs/protocol.md).
+ * section 8; the protocol is in the README, "Query socket").
  */
 #ifndef NDX_SEARCHER_SERVER_H
 #define NDX_SEARCHER_SERVER_H

@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1231,6 +1233,29 @@ writer_replaces(void *arg)
     return CHILD_OK;
 }
 
+/* Replaces the whole index with the whole corpus. */
+static int
+writer_restores(void *arg)
+{
+    const char *dir = arg;
+    const char *paths[] = {"corpus"};
+    ndx_reader *r = NULL;
+    ndx_index *ix = NULL;
+    const ndx_article *a;
+
+    if (ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native", NULL) != NDX_OK ||
+        ndx_reader_open(&r, paths, 1, 0, NULL, NULL) != NDX_OK)
+        return CHILD_SETUP;
+    while (ndx_reader_next(r, &a) == NDX_OK && a)
+        if (ndx_index_add(ix, a, NULL) != NDX_OK)
+            return CHILD_SETUP;
+    if (ndx_index_commit(ix) != NDX_OK)
+        return CHILD_SETUP;
+    ndx_index_close(ix);
+    ndx_reader_close(r);
+    return CHILD_OK;
+}
+
 static void
 test_durability_reader_keeps_its_generation_until_refresh(void)
 {
@@ -1280,6 +1305,163 @@ test_durability_reader_keeps_its_generation_until_refresh(void)
     ndx_buf_free(&before);
     ndx_buf_free(&during);
     ndx_buf_free(&after);
+}
+
+typedef struct search_loop {
+    ndx_index *ix;
+    int front;         /* 1: ndx_index_search with snippets */
+    atomic_int *stop;
+    unsigned searches;
+    unsigned saw[2];   /* answers from the whole corpus, from two articles */
+    unsigned bad;      /* failures and answers from neither */
+} search_loop;
+
+/* Searches "Ukraine" until told to stop: through the front, or with an
+ * analyzer of its own as the query server's workers do. */
+static void *
+search_until_stopped(void *arg)
+{
+    search_loop *l = arg;
+    ndx_analyzer *an = NULL;
+    ndx_query *q = NULL;
+    ndx_search_opts o;
+
+    if (ndx_analyzer_new(&an, "english") != NDX_OK ||
+        ndx_query_parse(&q, "Ukraine", an, NULL) != NDX_OK) {
+        l->bad++;
+        ndx_analyzer_free(an);
+        return NULL;
+    }
+    ndx_search_opts_init(&o);
+    o.snippets = l->front;
+    while (!atomic_load(l->stop)) {
+        ndx_results *r = NULL;
+        ndx_status st = l->front
+                            ? ndx_index_search(l->ix, "Ukraine", &o, &r, NULL)
+                            : ndx_index_search_query(l->ix, q, &o, &r);
+        size_t i;
+
+        l->searches++;
+        if (st != NDX_OK || (r->total != 5 && r->total != 2) ||
+            r->count != r->total) {
+            l->bad++;
+        } else {
+            l->saw[r->total == 2]++;
+            for (i = 0; i < r->count; i++)
+                if (!r->hits[i].text || !strstr(r->hits[i].text, "Ukrain") ||
+                    (l->front && (!r->hits[i].snippet ||
+                                  !strstr(r->hits[i].snippet, "<b>"))))
+                    l->bad++;
+        }
+        ndx_results_free(r);
+    }
+    ndx_query_free(q);
+    ndx_analyzer_free(an);
+    return NULL;
+}
+
+static void
+test_durability_searches_go_on_while_refresh_swaps_generations(void)
+{
+    const char *dir = t_tmpdir();
+    char work[500];
+    ndx_index *ix = NULL;
+    search_loop loops[2];
+    pthread_t th[2];
+    atomic_int stop;
+    int round, k;
+
+    snprintf(work, sizeof work, "%s/ix", dir);
+    copy_index(pristine(), work);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, work, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_thread_safe(ix));
+    atomic_init(&stop, 0);
+    for (k = 0; k < 2; k++) {
+        memset(&loops[k], 0, sizeof loops[k]);
+        loops[k].ix = ix;
+        loops[k].front = k;
+        loops[k].stop = &stop;
+        CU_ASSERT_FATAL(pthread_create(&th[k], NULL, search_until_stopped,
+                                       &loops[k]) == 0);
+    }
+    /* Another process alternates two contents; each refresh swaps the
+     * generation under the searching threads, whose searches finish on
+     * the one they started with. */
+    for (round = 0; round < 6; round++) {
+        CU_ASSERT_EQUAL(in_child(round % 2 ? writer_restores
+                                           : writer_replaces,
+                                 work),
+                        CHILD_OK);
+        CU_ASSERT_EQUAL(ndx_index_refresh(ix), 1);
+        usleep(20000);
+    }
+    atomic_store(&stop, 1);
+    for (k = 0; k < 2; k++) {
+        pthread_join(th[k], NULL);
+        CU_ASSERT_EQUAL(loops[k].bad, 0);
+        CU_ASSERT_TRUE(loops[k].searches > 0);
+    }
+    CU_ASSERT_TRUE(loops[0].saw[0] + loops[1].saw[0] > 0);
+    CU_ASSERT_TRUE(loops[0].saw[1] + loops[1].saw[1] > 0);
+    ndx_index_close(ix);
+}
+
+/* Replaces the content again and again until killed. */
+static int
+writer_churns(void *arg)
+{
+    unsigned i;
+
+    for (i = 0;; i++)
+        if ((i % 2 ? writer_restores : writer_replaces)(arg) != CHILD_OK)
+            return CHILD_SETUP;
+}
+
+static void
+test_durability_readers_opening_during_commits_always_open(void)
+{
+    const char *dir = t_tmpdir();
+    char work[500];
+    pid_t pid;
+    int status, opens = 0, failures = 0;
+    double end;
+
+    snprintf(work, sizeof work, "%s/ix", dir);
+    copy_index(pristine(), work);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(CHILD_SECS);
+        _exit(writer_churns(work));
+    }
+    /* Each commit removes the files of the generation before it: an open
+     * that read the old manifest must still end on a whole generation. */
+    end = ndx_now_ms() + 1500;
+    while (ndx_now_ms() < end) {
+        ndx_index *ix = NULL;
+        ndx_status st = ndx_index_open(&ix, work, NDX_OPEN_READ, NULL, NULL);
+        ndx_stats s;
+
+        opens++;
+        if (st == NDX_OK && ndx_index_stats(ix, &s) == NDX_OK) {
+            if (s.articles != 5 && s.articles != 2)
+                failures++;
+            ndx_stats_clear(&s);
+        } else {
+            if (failures++ < 5)
+                fprintf(stderr, "\n  open %d: %s", opens, ndx_errmsg());
+        }
+        ndx_index_close(ix);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    CU_ASSERT_TRUE(WIFSIGNALED(status));
+    CU_ASSERT_TRUE(opens > 10);
+    CU_ASSERT_EQUAL(failures, 0);
+    CU_ASSERT_EQUAL(ndx_index_check(work), NDX_OK);
 }
 
 static int
@@ -1643,6 +1825,10 @@ CU_TestInfo durability_tests[] = {
      test_durability_writer_killed_at_random_points_leaves_a_whole_commit},
     {"reader keeps its generation until refresh",
      test_durability_reader_keeps_its_generation_until_refresh},
+    {"searches go on while refresh swaps generations",
+     test_durability_searches_go_on_while_refresh_swaps_generations},
+    {"readers opening during commits always open",
+     test_durability_readers_opening_during_commits_always_open},
     {"second writer is locked out",
      test_durability_second_writer_is_locked_out},
     {"replaced articles leave the BM25 statistics",
