@@ -30,8 +30,9 @@
  *               varint wdf for each posting
  *   5 POSITIONS per posting of a positional term: wdf varint gaps (first
  *               from 0), blocks in the order of the postings
- *   6 COLUMNS   per passage, 5 x u32: article, length (sum of wdf), text
- *               block, offset in the block's raw bytes, bytes
+ *   6 COLUMNS   per passage, u32: its article
+ *               (COLUMNS, LENGTHS and TEXTLOC are separate arrays so that
+ *               the executor's per-candidate reads stay dense in cache)
  *   7 ARTICLES  per article, 32 bytes: u32 first passage, u32 passages,
  *               i32 date days, u32 source, u64 offset in ASTR, u32 bytes,
  *               i32 seconds into the day (-1 unknown)
@@ -42,6 +43,9 @@
  *  11 TEXTIDX   per text block: u64 offset in TEXT, u32 compressed bytes,
  *               u32 raw bytes
  *  12 TEXT      zlib streams, each holding consecutive passage texts
+ *  13 LENGTHS   per passage, u32: its length (sum of wdf)
+ *  14 TEXTLOC   per passage, 3 x u32: text block, offset in the block's
+ *               raw bytes, bytes
  *
  * A passage id is its ordinal in the segment; articles and sources are
  * numbered the same way.  What leaves the segment (hits) is converted to
@@ -64,7 +68,7 @@
 enum {
     SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,
     SEC_COLUMNS, SEC_ARTICLES, SEC_ASTR, SEC_IDS, SEC_SOURCES, SEC_TEXTIDX,
-    SEC_TEXT, SEC_COUNT_PLUS_ONE
+    SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_COUNT_PLUS_ONE
 };
 
 uint64_t ndx_hash64(const void *p, size_t len);
@@ -173,11 +177,11 @@ ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
 
     if (pid >= s->passages)
         return -1;
-    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
+    c = s->sec[SEC_COLUMNS] + (size_t)pid * 4;
     if (article)
         *article = ndx_get_u32le(c);
     if (length)
-        *length = ndx_get_u32le(c + 4);
+        *length = ndx_get_u32le(s->sec[SEC_LENGTHS] + (size_t)pid * 4);
     return 0;
 }
 int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);

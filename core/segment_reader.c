@@ -214,7 +214,9 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
     /* Counts are bounded first so that the products below cannot wrap. */
     if (s->passages >= UINT32_MAX || s->articles >= UINT32_MAX ||
         s->dict_blocks > s->map_len || s->text_blocks > s->map_len ||
-        s->sec_len[SEC_COLUMNS] != s->passages * 20 ||
+        s->sec_len[SEC_COLUMNS] != s->passages * 4 ||
+        s->sec_len[SEC_LENGTHS] != s->passages * 4 ||
+        s->sec_len[SEC_TEXTLOC] != s->passages * 12 ||
         s->sec_len[SEC_ARTICLES] != s->articles * 32 ||
         s->sec_len[SEC_IDS] != s->articles * 16 ||
         s->sec_len[SEC_DICTIDX] != s->dict_blocks * 16 ||
@@ -527,10 +529,10 @@ ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
 
     if (pid >= s->passages)
         return corrupt(s->path, "passage id");
-    c = s->sec[SEC_COLUMNS] + (size_t)pid * 20;
-    block = ndx_get_u32le(c + 8);
-    off = ndx_get_u32le(c + 12);
-    len = ndx_get_u32le(c + 16);
+    c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
+    block = ndx_get_u32le(c);
+    off = ndx_get_u32le(c + 4);
+    len = ndx_get_u32le(c + 8);
     if (block >= s->text_blocks)
         return corrupt(s->path, "text block number");
     e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
@@ -838,9 +840,10 @@ ndx_seg_check(const ndx_seg *s)
             return corrupt(s->path, "article table");
     }
     for (i = 0; i < s->passages; i++) {
-        const unsigned char *c = s->sec[SEC_COLUMNS] + i * 20;
-        uint32_t art = ndx_get_u32le(c), block = ndx_get_u32le(c + 8);
-        uint64_t end = (uint64_t)ndx_get_u32le(c + 12) + ndx_get_u32le(c + 16);
+        const unsigned char *c = s->sec[SEC_TEXTLOC] + i * 12;
+        uint32_t art = ndx_get_u32le(s->sec[SEC_COLUMNS] + i * 4);
+        uint32_t block = ndx_get_u32le(c);
+        uint64_t end = (uint64_t)ndx_get_u32le(c + 4) + ndx_get_u32le(c + 8);
 
         if (art >= s->articles || block >= s->text_blocks ||
             end > ndx_get_u32le(s->sec[SEC_TEXTIDX] + block * 16 + 12))

@@ -41,7 +41,9 @@ struct ndx_segw {
     size_t slot_cap;
     ndx_arena *strs;         /* term strings */
     size_t strs_bytes;
-    ndx_buf columns;         /* 5 x u32 per passage */
+    ndx_buf columns;         /* u32 article per passage */
+    ndx_buf lengths;         /* u32 length per passage */
+    ndx_buf textloc;         /* 3 x u32 text location per passage */
     ndx_buf articles;        /* 32 bytes per article */
     ndx_buf astr;            /* id NUL title NUL url NUL */
     ndx_buf ids;             /* u64 hash, u32 ordinal, u32 0 per article */
@@ -105,6 +107,8 @@ segw_reset(ndx_segw *w)
     w->strs = ndx_arena_new();
     w->strs_bytes = 0;
     ndx_buf_free(&w->columns);
+    ndx_buf_free(&w->lengths);
+    ndx_buf_free(&w->textloc);
     ndx_buf_free(&w->articles);
     ndx_buf_free(&w->astr);
     ndx_buf_free(&w->ids);
@@ -152,7 +156,7 @@ ndx_segw_memory(const ndx_segw *w)
 
     /* Buffers grow by doubling: on average a third is slack. */
     m += w->mem_postings + w->mem_postings / 3;
-    m += w->columns.cap + w->articles.cap + w->astr.cap + w->ids.cap +
+    m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
          w->text.cap + w->raw.cap + w->textidx.cap;
     return m;
 }
@@ -338,11 +342,11 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
         (st = text_block_close(w)))
         return st;
     if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
-        (st = ndx_buf_put_u32le(&w->columns, length)) ||
-        (st = ndx_buf_put_u32le(&w->columns,
+        (st = ndx_buf_put_u32le(&w->lengths, length)) ||
+        (st = ndx_buf_put_u32le(&w->textloc,
                                 (uint32_t)(w->textidx.len / 16))) ||
-        (st = ndx_buf_put_u32le(&w->columns, (uint32_t)w->raw.len)) ||
-        (st = ndx_buf_put_u32le(&w->columns, len)) ||
+        (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
+        (st = ndx_buf_put_u32le(&w->textloc, len)) ||
         (st = ndx_buf_put(&w->raw, text, len)))
         return st;
     *pid = (uint32_t)w->passages++;
@@ -522,8 +526,8 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             if (wdfs[k] != 1 && (st = ndx_buf_put_varint(scratch, wdfs[k])))
                 return st;
             if (multi) {
-                uint32_t len = ndx_get_u32le(w->columns.data +
-                                             (size_t)ids[k] * 20 + 4);
+                uint32_t len = ndx_get_u32le(w->lengths.data +
+                                             (size_t)ids[k] * 4);
 
                 if (wdfs[k] > max_wdf)
                     max_wdf = wdfs[k];
@@ -781,6 +785,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
             parts[i] = &sec[i];
         parts[SEC_COLUMNS] = &w->columns;
+        parts[SEC_LENGTHS] = &w->lengths;
+        parts[SEC_TEXTLOC] = &w->textloc;
         parts[SEC_ARTICLES] = &w->articles;
         parts[SEC_ASTR] = &w->astr;
         parts[SEC_IDS] = &w->ids;
