@@ -2,7 +2,7 @@
 #
 #   gnuplot -e "data='X.dat'; out='X.png'; mode='bars'; \
 #               engines='native xapian fts5'; kinds='term and ...'; \
-#               ttl='...'" bench/chart.gp
+#               ttl='...'; ymin=0.1" bench/chart.gp
 #
 # mode 'bars' (one corpus size): per query kind, one bar per engine up to
 #   the median latency, with a whisker up to p95.  Data: a header line, then
@@ -15,6 +15,7 @@
 # magnitude on some kinds.
 
 if (!exists("ttl")) ttl = ""
+if (!exists("ymin")) ymin = 0.01
 ne = words(engines)
 nk = words(kinds)
 array colors[3] = ["#1b9e77", "#d95f02", "#7570b3"]
@@ -33,7 +34,7 @@ if (mode eq "bars") {
     set ylabel "latency (ms): bar = p50, whisker = p95"
     set xlabel "query kind"
     set key top left
-    set yrange [*:*]
+    set yrange [ymin:*]
     plot for [i=1:ne] data skip 1 \
         using (column(2*i)):(column(2*i)):(column(2*i+1)):xtic(1) \
         title word(engines, i) lc rgb colors[(i-1)%3+1]
@@ -43,6 +44,7 @@ if (mode eq "bars") {
     set xlabel "index size (million passages)"
     set ylabel "latency (ms): solid p50, dashed p95"
     set key top left
+    set yrange [ymin:*]
     set autoscale xfix
     set offsets graph 0.08, graph 0.08, 0, 0
     do for [k=1:nk] {

@@ -517,6 +517,39 @@ ndx_seg_find(const ndx_seg *s, const char *id)
     return -1;
 }
 
+/* One inflate state per thread, reset for each block: setting one up
+ * costs more than inflating a short passage. */
+static _Thread_local z_stream tl_z;
+static _Thread_local int tl_z_ready;
+
+/* Inflates the first out_len bytes of a raw-deflate block: 0, or -1 when
+ * the bytes are damaged or too short. */
+static int
+inflate_block(const unsigned char *in, uint32_t in_len, unsigned char *out,
+              uLongf out_len)
+{
+    int r;
+
+    if (!tl_z_ready) {
+        memset(&tl_z, 0, sizeof tl_z);
+        if (inflateInit2(&tl_z, -15) != Z_OK)
+            return -1;
+        tl_z_ready = 1;
+    } else if (inflateReset(&tl_z) != Z_OK) {
+        return -1;
+    }
+    if (out_len == 0)
+        return 0;
+    tl_z.next_in = (Bytef *)in;
+    tl_z.avail_in = in_len;
+    tl_z.next_out = out;
+    tl_z.avail_out = (uInt)out_len;
+    r = inflate(&tl_z, Z_SYNC_FLUSH);
+    if ((r != Z_OK && r != Z_STREAM_END) || tl_z.avail_out != 0)
+        return -1;
+    return 0;
+}
+
 ndx_status
 ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
 {
@@ -542,12 +575,13 @@ ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
     if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
         (uint64_t)off + len > rlen || rlen > (64u << 20))
         return corrupt(s->path, "text block bounds");
-    raw = malloc(rlen ? rlen : 1);
+    /* Inflate only as far as the passage ends: the rest of the block is
+     * not needed. */
+    dlen = (uLongf)off + len;
+    raw = malloc(dlen ? dlen : 1);
     if (!raw)
         return ndx_error(NDX_ENOMEM, "out of memory (text block)");
-    dlen = rlen;
-    if (uncompress(raw, &dlen, s->sec[SEC_TEXT] + toff, clen) != Z_OK ||
-        dlen != rlen) {
+    if (inflate_block(s->sec[SEC_TEXT] + toff, clen, raw, dlen) != 0) {
         free(raw);
         return corrupt(s->path, "compressed text");
     }
@@ -867,8 +901,7 @@ ndx_seg_check(const ndx_seg *s)
             ndx_buf_free(&b);
             return st;
         }
-        if (uncompress(b.data, &dlen, s->sec[SEC_TEXT] + toff, clen) != Z_OK ||
-            dlen != rlen) {
+        if (inflate_block(s->sec[SEC_TEXT] + toff, clen, b.data, dlen) != 0) {
             ndx_buf_free(&b);
             return corrupt(s->path, "compressed text");
         }

@@ -268,12 +268,29 @@ text_block_close(ndx_segw *w)
 
     if (w->raw.len == 0)
         return NDX_OK;
-    clen = compressBound((uLong)w->raw.len);
+    clen = compressBound((uLong)w->raw.len) + 64;
     if ((st = ndx_buf_reserve(&w->text, clen)))
         return st;
-    if (compress2(w->text.data + w->text.len, &clen, w->raw.data,
-                  (uLong)w->raw.len, 6) != Z_OK)
-        return ndx_error(NDX_ENOMEM, "zlib could not compress a block");
+    {
+        /* Raw deflate (no zlib header or adler32): the section checksum
+         * already covers these bytes, and readers inflate them often. */
+        z_stream z;
+        int r;
+
+        memset(&z, 0, sizeof z);
+        if (deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
+            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
+        z.next_in = w->raw.data;
+        z.avail_in = (uInt)w->raw.len;
+        z.next_out = w->text.data + w->text.len;
+        z.avail_out = (uInt)clen;
+        r = deflate(&z, Z_FINISH);
+        clen = z.total_out;
+        deflateEnd(&z);
+        if (r != Z_STREAM_END)
+            return ndx_error(NDX_ENOMEM, "zlib could not compress a block");
+    }
     w->text.len += clen;
     if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||

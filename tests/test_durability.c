@@ -811,7 +811,7 @@ static void
 test_durability_other_format_version_says_rebuild(void)
 {
     const char *dir = t_tmpdir();
-    char work[500], cmd[1400], *seg, *out = NULL, *err = NULL;
+    char work[500], cmd[1400], newer[32], *seg, *out = NULL, *err = NULL;
     const char *seg_path;
     size_t len;
     cut c;
@@ -822,15 +822,17 @@ test_durability_other_format_version_says_rebuild(void)
     seg_path = path_in(work, only_segment(work));
     seg = t_slurp(seg_path, &len);
     CU_ASSERT_FATAL(seg != NULL);
-    /* A newer version of an otherwise well-formed segment. */
-    CU_ASSERT_EQUAL((unsigned char)seg[8], 1);
-    seg[8] = 2;
+    /* A newer version of an otherwise well-formed segment (the version
+     * is the u32 after the magic). */
+    CU_ASSERT_EQUAL((unsigned char)seg[8], NDX_SEG_VERSION);
+    seg[8] = NDX_SEG_VERSION + 1;
     CU_ASSERT_FATAL(t_write(seg_path, seg, len) == 0);
     c.dir = work;
     c.want = NDX_EVERSION;
     c.words = "rebuild";
     CU_ASSERT_EQUAL(in_child(probe_unopenable, &c), CHILD_OK);
-    c.words = "version 2";
+    snprintf(newer, sizeof newer, "version %d", NDX_SEG_VERSION + 1);
+    c.words = newer;
     CU_ASSERT_EQUAL(in_child(probe_unopenable, &c), CHILD_OK);
     /* The programs say so too, and fail. */
     snprintf(cmd, sizeof cmd, "%s --check %s", t_prog("newsdex-index"), work);
@@ -1364,6 +1366,29 @@ search_until_stopped(void *arg)
     return NULL;
 }
 
+typedef struct writer_server_job {
+    const char *dir;
+    int cmd, ack;  /* pipes: a byte per commit asked for, its status */
+} writer_server_job;
+
+/* Commits on request: 'r' replaces the content with two articles, any
+ * other byte with the whole corpus; answers each with its status. */
+static int
+writer_server(void *arg)
+{
+    const writer_server_job *j = arg;
+    char c;
+
+    while (read(j->cmd, &c, 1) == 1) {
+        char rc = (char)(c == 'r' ? writer_replaces((void *)j->dir)
+                                  : writer_restores((void *)j->dir));
+
+        if (write(j->ack, &rc, 1) != 1)
+            return CHILD_SETUP;
+    }
+    return CHILD_OK;
+}
+
 static void
 test_durability_searches_go_on_while_refresh_swaps_generations(void)
 {
@@ -1373,10 +1398,29 @@ test_durability_searches_go_on_while_refresh_swaps_generations(void)
     search_loop loops[2];
     pthread_t th[2];
     atomic_int stop;
-    int round, k;
+    int round, k, cmd[2], ack[2], status;
+    writer_server_job j;
+    pid_t pid;
 
     snprintf(work, sizeof work, "%s/ix", dir);
     copy_index(pristine(), work);
+    /* The writer process is forked before any thread starts: a child of
+     * a threaded process may find a lock held forever. */
+    CU_ASSERT_FATAL(pipe(cmd) == 0 && pipe(ack) == 0);
+    j.dir = work;
+    j.cmd = cmd[0];
+    j.ack = ack[1];
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(cmd[1]);
+        close(ack[0]);
+        alarm(CHILD_SECS);
+        _exit(writer_server(&j));
+    }
+    close(cmd[0]);
+    close(ack[1]);
     CU_ASSERT_FATAL(ndx_index_open(&ix, work, NDX_OPEN_READ, NULL, NULL) ==
                     NDX_OK);
     CU_ASSERT_FATAL(ndx_index_thread_safe(ix));
@@ -1389,14 +1433,15 @@ test_durability_searches_go_on_while_refresh_swaps_generations(void)
         CU_ASSERT_FATAL(pthread_create(&th[k], NULL, search_until_stopped,
                                        &loops[k]) == 0);
     }
-    /* Another process alternates two contents; each refresh swaps the
+    /* The writer alternates two contents; each refresh swaps the
      * generation under the searching threads, whose searches finish on
      * the one they started with. */
     for (round = 0; round < 6; round++) {
-        CU_ASSERT_EQUAL(in_child(round % 2 ? writer_restores
-                                           : writer_replaces,
-                                 work),
-                        CHILD_OK);
+        char c = round % 2 ? 'a' : 'r', rc = -1;
+
+        CU_ASSERT_EQUAL(write(cmd[1], &c, 1), 1);
+        CU_ASSERT_EQUAL(read(ack[0], &rc, 1), 1);
+        CU_ASSERT_EQUAL(rc, CHILD_OK);
         CU_ASSERT_EQUAL(ndx_index_refresh(ix), 1);
         usleep(20000);
     }
@@ -1409,6 +1454,11 @@ test_durability_searches_go_on_while_refresh_swaps_generations(void)
     CU_ASSERT_TRUE(loops[0].saw[0] + loops[1].saw[0] > 0);
     CU_ASSERT_TRUE(loops[0].saw[1] + loops[1].saw[1] > 0);
     ndx_index_close(ix);
+    close(cmd[1]);
+    close(ack[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK);
 }
 
 /* Replaces the content again and again until killed. */
@@ -1759,6 +1809,125 @@ test_durability_replaced_articles_leave_the_bm25_statistics(void)
     free_corpus(corpus, n);
 }
 
+/* ---- the fuzz target's seed -------------------------------------------- */
+
+#define FUZZ_SEED "tests/fixtures/durability/seg-small.ndx"
+#define SEED_ARTICLES 30
+#define SEED_PASSAGES 10  /* per article */
+
+/* Not "peace": it stands exactly where the builder puts it. */
+static const char *const seed_words[] = {
+    "ukraine", "russia", "talks", "security", "guarantee", "kyiv",
+    "border", "sanctions", "energy", "grain", "city",
+};
+
+/* Writes the segment that tests/fuzz/fuzz_segment.c edits: 30 articles
+ * (art-0 .. art-29) of ten passages of five or six words, so small that
+ * the whole file is a seed under the fuzzer's input limit; "ukraine" in
+ * every passage (three postings blocks), "peace" in every second one,
+ * unique<N> in the last passage of article N, three sources, titles,
+ * dates from 2024-01-01 thirteen days apart (art-7 undated).  Built with
+ * the segment writer, passage by passage: the splitter would join them. */
+static void
+build_fuzz_seed(const char *path)
+{
+    static const char *const sources[] = {"Wire", "Newsweek", "USA Today"};
+    static const char *const titles[] = {"", "Summit talks",
+                                         "Grain and energy"};
+    ndx_analyzer *an = NULL;
+    ndx_segw *w = NULL;
+    ndx_termset ts[SEED_PASSAGES];
+    uint32_t seed = 12345;
+    unsigned a, p, k;
+    ndx_buf text;
+
+    CU_ASSERT_FATAL(ndx_analyzer_new(&an, "english") == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    for (p = 0; p < SEED_PASSAGES; p++)
+        ndx_termset_init(&ts[p]);
+    ndx_buf_init(&text);
+    for (a = 0; a < SEED_ARTICLES; a++) {
+        ndx_passages ps;
+        ndx_article art;
+        char id[16];
+
+        memset(&ps, 0, sizeof ps);
+        text.len = 0;
+        for (p = 0; p < SEED_PASSAGES; p++) {
+            size_t off = text.len;
+
+            ndx_buf_puts(&text, p % 2 ? "ukraine" : "ukraine peace");
+            for (k = 0; k < 4; k++) {
+                seed = seed * 1103515245u + 12345u;
+                ndx_buf_printf(&text, " %s",
+                               seed_words[(seed >> 16) %
+                                          (sizeof seed_words /
+                                           sizeof seed_words[0])]);
+            }
+            if (p == SEED_PASSAGES - 1)
+                ndx_buf_printf(&text, " unique%u", a);
+            CU_ASSERT_FATAL(ndx_passages_push(&ps, (uint32_t)off,
+                                              (uint32_t)(text.len - off)) ==
+                            NDX_OK);
+            ndx_buf_puts(&text, "\n\n");
+        }
+        ndx_buf_cstr(&text);
+        snprintf(id, sizeof id, "art-%u", a);
+        make_article(&art, id, sources[a % 3], titles[a % 3],
+                     a == 7 ? NDX_DATE_NONE : 19723 + (int32_t)a * 13,
+                     (const char *)text.data);
+        art.url = (char *)(a % 2 ? "https://example.org/a" : "");
+        art.time_secs = a % 2 ? 3600 : -1;
+        for (p = 0; p < SEED_PASSAGES; p++)
+            CU_ASSERT_FATAL(ndx_termset_build(
+                                &ts[p], an, p ? NULL : art.title,
+                                p ? 0 : strlen(art.title),
+                                art.text + ps.items[p].off,
+                                ps.items[p].len) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_segw_add(w, &art, &ps, ts, NULL) == NDX_OK);
+        ndx_passages_clear(&ps);
+    }
+    CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
+    ndx_buf_free(&text);
+    for (p = 0; p < SEED_PASSAGES; p++)
+        ndx_termset_free(&ts[p]);
+    ndx_segw_free(w);
+    ndx_analyzer_free(an);
+}
+
+static void
+test_durability_fuzz_seed_segment_is_current(void)
+{
+    const char *update = getenv("NDX_UPDATE_FIXTURES");
+    ndx_seg *s = NULL;
+    ndx_seg_term t;
+    ndx_status st;
+    struct stat sb;
+
+    if (update && strcmp(update, "1") == 0)
+        build_fuzz_seed(FUZZ_SEED);
+    st = ndx_seg_open(&s, FUZZ_SEED, 1);
+    if (st != NDX_OK)
+        fprintf(stderr, "\n  %s\n  the fuzz seed is out of date: rewrite it "
+                        "with NDX_UPDATE_FIXTURES=1 %s durability",
+                ndx_errmsg(), t_prog("newsdex-tests"));
+    CU_ASSERT_FATAL(st == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
+    CU_ASSERT_EQUAL(s->articles, SEED_ARTICLES);
+    CU_ASSERT_EQUAL(s->passages, SEED_ARTICLES * SEED_PASSAGES);
+    CU_ASSERT_EQUAL(ndx_seg_lookup(s, "ukraine", 7, &t), 1);
+    CU_ASSERT_EQUAL(t.df, 300);
+    CU_ASSERT_EQUAL(ndx_seg_lookup(s, "peace", 5, &t), 1);
+    CU_ASSERT_EQUAL(t.df, 150);
+    CU_ASSERT_EQUAL(ndx_seg_lookup(s, "unique25", 8, &t), 1);
+    CU_ASSERT_EQUAL(t.df, 1);
+    CU_ASSERT_EQUAL(ndx_seg_find(s, "art-29"), 29);
+    ndx_seg_close(s);
+    /* Whole, it must fit the fuzzer's input limit (scripts/fuzz-smoke). */
+    CU_ASSERT_FATAL(stat(FUZZ_SEED, &sb) == 0);
+    CU_ASSERT_TRUE(sb.st_size <= 16384);
+}
+
 /* ---- the programs ------------------------------------------------------ */
 
 static void
@@ -1837,6 +2006,8 @@ CU_TestInfo durability_tests[] = {
      test_durability_second_writer_is_locked_out},
     {"replaced articles leave the BM25 statistics",
      test_durability_replaced_articles_leave_the_bm25_statistics},
+    {"fuzz seed segment is current",
+     test_durability_fuzz_seed_segment_is_current},
     {"programs report damage and exit 1",
      test_durability_programs_report_damage_and_exit_1},
     CU_TEST_INFO_NULL,
