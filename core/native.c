@@ -585,7 +585,7 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
         n->ts_cap = p->count;
     }
     for (i = 0; i < p->count; i++) {
-        const char *title = i == 0 && a->title ? a->title : NULL;
+        const char *title = i == 0 && a->title && *a->title ? a->title : NULL;
 
         if ((st = ndx_termset_build(&n->ts[i], an, title,
                                     title ? strlen(title) : 0,

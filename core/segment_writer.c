@@ -37,7 +37,8 @@ typedef struct wsource {
 struct ndx_segw {
     wterm *terms;            /* term records */
     size_t term_count, term_cap;
-    uint32_t *slots;         /* hash slots: index + 1, 0 = empty */
+    uint64_t *slots;         /* hash slots: high 32 bits of the term's
+                                hash, then its index + 1; 0 = empty */
     size_t slot_cap;
     ndx_arena *strs;         /* term strings */
     size_t strs_bytes;
@@ -152,7 +153,7 @@ ndx_segw_passages(const ndx_segw *w)
 size_t
 ndx_segw_memory(const ndx_segw *w)
 {
-    size_t m = w->term_cap * sizeof(wterm) + w->slot_cap * 4 + w->strs_bytes;
+    size_t m = w->term_cap * sizeof(wterm) + w->slot_cap * 8 + w->strs_bytes;
 
     /* Buffers grow by doubling: on average a third is slack. */
     m += w->mem_postings + w->mem_postings / 3;
@@ -165,7 +166,7 @@ static ndx_status
 grow_slots(ndx_segw *w)
 {
     size_t cap = w->slot_cap ? w->slot_cap * 2 : 4096;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *slots = calloc(cap, sizeof *slots);
     size_t i;
 
     if (!slots)
@@ -176,7 +177,7 @@ grow_slots(ndx_segw *w)
 
         while (slots[j])
             j = (j + 1) & (cap - 1);
-        slots[j] = (uint32_t)(i + 1);
+        slots[j] = (h & 0xFFFFFFFF00000000ULL) | (uint64_t)(i + 1);
     }
     free(w->slots);
     w->slots = slots;
@@ -198,10 +199,14 @@ term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
     h = ndx_hash64(term, len);
     j = h & (w->slot_cap - 1);
     while (w->slots[j]) {
-        t = &w->terms[w->slots[j] - 1];
-        if (t->len == len && memcmp(t->term, term, len) == 0) {
-            *out = t;
-            return NDX_OK;
+        /* The stored hash bits settle most probes without touching the
+         * term record. */
+        if ((w->slots[j] >> 32) == (h >> 32)) {
+            t = &w->terms[(uint32_t)w->slots[j] - 1];
+            if (t->len == len && memcmp(t->term, term, len) == 0) {
+                *out = t;
+                return NDX_OK;
+            }
         }
         j = (j + 1) & (w->slot_cap - 1);
     }
@@ -222,7 +227,7 @@ term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
     w->strs_bytes += len + 16;
     w->mem_postings += 128;
     t->len = len;
-    w->slots[j] = (uint32_t)(++w->term_count);
+    w->slots[j] = (h & 0xFFFFFFFF00000000ULL) | (uint64_t)(++w->term_count);
     *out = t;
     return NDX_OK;
 }

@@ -428,7 +428,54 @@ test_native_many_commits_merge_and_rank_like_one_build(void)
     ndx_index_close(ix);
 }
 
+/* Indexes corpus/ with the given number of threads into dir. */
+static void
+index_corpus(const char *dir, unsigned threads)
+{
+    const char *paths[] = {"corpus"};
+    ndx_engine_config cfg;
+    ndx_reader *r;
+    ndx_index *ix;
+    const ndx_article *a;
+
+    ndx_engine_config_init(&cfg);
+    cfg.threads = threads;
+    CU_ASSERT_FATAL(ndx_reader_open(&r, paths, 1, 0, NULL, NULL) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native",
+                                   &cfg) == NDX_OK);
+    while (ndx_reader_next(r, &a) == NDX_OK && a)
+        CU_ASSERT_FATAL(ndx_index_add(ix, a, NULL) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    ndx_reader_close(r);
+}
+
+static void
+test_native_threaded_indexing_writes_the_same_bytes(void)
+{
+    char one[400], three[400], p1[500], p3[500];
+    char *a, *b;
+    size_t la = 0, lb = 0;
+
+    snprintf(one, sizeof one, "%s/one", t_tmpdir());
+    snprintf(three, sizeof three, "%s/three", t_tmpdir());
+    index_corpus(one, 1);
+    index_corpus(three, 3);
+    snprintf(p1, sizeof p1, "%s/seg-000001.ndx", one);
+    snprintf(p3, sizeof p3, "%s/seg-000001.ndx", three);
+    a = t_slurp(p1, &la);
+    b = t_slurp(p3, &lb);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(la, lb);
+    CU_ASSERT(la == lb && memcmp(a, b, la) == 0);
+    free(a);
+    free(b);
+}
+
 CU_TestInfo native_tests[] = {
+    {"threaded indexing writes the same bytes",
+     test_native_threaded_indexing_writes_the_same_bytes},
     {"many commits merge and rank like one build",
      test_native_many_commits_merge_and_rank_like_one_build},
     {"postings round trip across blocks",

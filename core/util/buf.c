@@ -117,7 +117,7 @@ ndx_buf_put_u64le(ndx_buf *b, uint64_t v)
 }
 
 ndx_status
-ndx_buf_put_varint(ndx_buf *b, uint64_t v)
+ndx_buf_put_varint_slow(ndx_buf *b, uint64_t v)
 {
     unsigned char p[10];
     size_t n = 0;

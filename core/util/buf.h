@@ -32,7 +32,26 @@ ndx_status ndx_buf_printf(ndx_buf *b, const char *fmt, ...)
     ;
 ndx_status ndx_buf_put_u32le(ndx_buf *b, uint32_t v);
 ndx_status ndx_buf_put_u64le(ndx_buf *b, uint64_t v);
-ndx_status ndx_buf_put_varint(ndx_buf *b, uint64_t v);
+ndx_status ndx_buf_put_varint_slow(ndx_buf *b, uint64_t v);
+
+/* Appends v as a varint; inline because postings are written a byte or
+ * two at a time. */
+static inline ndx_status
+ndx_buf_put_varint(ndx_buf *b, uint64_t v)
+{
+    unsigned char *p;
+
+    if (b->cap - b->len < 11)
+        return ndx_buf_put_varint_slow(b, v);
+    p = b->data + b->len;
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    b->len = (size_t)(p - b->data);
+    return NDX_OK;
+}
 /* Appends s as the body of a JSON string (no quotes), escaping as needed;
  * invalid UTF-8 becomes U+FFFD. */
 ndx_status ndx_buf_put_json_str(ndx_buf *b, const char *s, size_t len);
