@@ -7,6 +7,7 @@
  * (reader*.c, passages.c, clean.c), analysis (analyze.c) and the query
  * language (query.c) are their own modules.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,30 @@ static ndx_status pipeline_start(ndx_index *ix, unsigned workers,
                                  const char *language);
 static void pipeline_stop(pipeline *p);
 
+/* 1 when path is a directory holding files but no index (no ENGINE file):
+ * writing an index there would mix it with someone else's files. */
+static int
+foreign_directory(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int foreign = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, "ENGINE") == 0) {
+            /* Ours, from a run that stopped before its first commit. */
+            foreign = 0;
+            break;
+        }
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            foreign = 1;
+    }
+    closedir(d);
+    return foreign;
+}
+
 static const ndx_engine_ops *
 engine_by_name(const char *name)
 {
@@ -125,6 +150,13 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
                          "newsdex-index -o %s FILES",
                          path, path);
     }
+    if ((flags & NDX_OPEN_WRITE) && !cfg->remote_count &&
+        !ndx_native_engine.probe(path) && !(xap && xap->probe(path)) &&
+        foreign_directory(path))
+        return ndx_error(NDX_EINVAL,
+                         "%s is a directory with files but no newsdex index; "
+                         "give -o a new or empty directory",
+                         path);
     ix = calloc(1, sizeof *ix);
     if (!ix)
         return ndx_error(NDX_ENOMEM, "out of memory");

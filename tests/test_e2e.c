@@ -307,6 +307,21 @@ test_e2e_bad_paths_are_named(void)
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "empty"));
     free(err);
+    /* A directory of someone else's files is not turned into an index. */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/mine && echo keep > %s/mine/notes "
+             "&& %s -o %s/mine corpus", dir, dir, t_prog("newsdex-index"), dir);
+    rc = t_run(cmd, NULL, &err);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "no newsdex index"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "ls %s/mine", dir);
+    {
+        char *out = NULL;
+
+        CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+        CU_ASSERT_STRING_EQUAL(out ? out : "", "notes\n");
+        free(out);
+    }
     /* Searching where there is no index. */
     snprintf(cmd, sizeof cmd, "%s -i %s/nothing Rubio",
              t_prog("newsdex-search"), dir);
