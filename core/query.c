@@ -399,7 +399,12 @@ phrase_node(parser *p, uint32_t col, int title, ndx_qnode **out)
     n->term_count = p->tok_count;
     n->title = title;
     *out = n;
-    return highlight_tokens(p);
+    /* A phrase matches unstemmed words: highlight those, not every word
+     * with the same stem. */
+    for (i = 0; i < p->tok_count; i++)
+        if (add_highlight(p, "", p->toks[i].text, ""))
+            return nomem();
+    return NDX_OK;
 }
 
 /* A quoted phrase starting at p->i (on the opening quote). */

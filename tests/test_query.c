@@ -291,9 +291,10 @@ static void
 test_query_highlight_lists_positive_words_once(void)
 {
     ndx_query *q = NULL;
+    /* Phrase words are highlighted by surface form only: a phrase does
+     * not match other words with the same stem. */
     static const char *const want[] = {"security", "Zsecur", "guarantees",
-                                       "Zguarante", "ukr*", "rubio",
-                                       "Zrubio"};
+                                       "ukr*", "rubio", "Zrubio"};
     size_t i;
 
     CU_ASSERT_EQUAL_FATAL(
@@ -301,8 +302,8 @@ test_query_highlight_lists_positive_words_once(void)
                             "NOT (war peace) ukr* title:Rubio",
                         english(), NULL),
         NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(q->highlight_count, 7);
-    for (i = 0; i < 7; i++)
+    CU_ASSERT_EQUAL_FATAL(q->highlight_count, 6);
+    for (i = 0; i < 6; i++)
         CU_ASSERT_STRING_EQUAL(q->highlight[i], want[i]);
     ndx_query_free(q);
 }
