@@ -1021,7 +1021,7 @@ main(int argc, char **argv)
     const char **paths;
     size_t path_count = 0, k = 10, memory_mb = 0;
     unsigned threads = 1;
-    int passes = 3, warmup = 1, quiet = 0, i;
+    int passes = 3, warmup = 1, quiet = 0, rc = 2, i;
 
     if (argc < 2)
         usage();
@@ -1082,19 +1082,19 @@ main(int argc, char **argv)
             ndx_engine_config_init(&cfg);
             ba.memory_mb = cfg.memory_mb ? cfg.memory_mb : 256;
         }
-        return cmd_build(&ba);
-    }
-    if (!strcmp(cmd, "query")) {
+        rc = cmd_build(&ba);
+    } else if (!strcmp(cmd, "query")) {
         if (!in || !queries || path_count || k == 0 || k > 256)
             usage();
-        return cmd_query(engine, in, queries, passes, warmup < 0 ? 0 : warmup,
-                         k, hits);
-    }
-    if (!strcmp(cmd, "dump")) {
+        rc = cmd_query(engine, in, queries, passes, warmup < 0 ? 0 : warmup,
+                       k, hits);
+    } else if (!strcmp(cmd, "dump")) {
         if (path_count == 0)
             usage();
-        return cmd_dump(paths, path_count);
+        rc = cmd_dump(paths, path_count);
+    } else {
+        usage();
     }
-    usage();
-    return 2;
+    free(paths);
+    return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -518,9 +519,50 @@ ndx_seg_find(const ndx_seg *s, const char *id)
 }
 
 /* One inflate state per thread, reset for each block: setting one up
- * costs more than inflating a short passage. */
-static _Thread_local z_stream tl_z;
-static _Thread_local int tl_z_ready;
+ * costs more than inflating a short passage.  It is freed when its thread
+ * ends (a thread-local variable would leak it). */
+static pthread_key_t z_key;
+static pthread_once_t z_once = PTHREAD_ONCE_INIT;
+static int z_key_ok;
+
+static void
+z_free(void *p)
+{
+    inflateEnd(p);
+    free(p);
+}
+
+static void
+z_key_make(void)
+{
+    z_key_ok = pthread_key_create(&z_key, z_free) == 0;
+}
+
+/* This thread's inflate state, reset; NULL when none can be made. */
+static z_stream *
+thread_z(void)
+{
+    z_stream *z;
+
+    pthread_once(&z_once, z_key_make);
+    if (!z_key_ok)
+        return NULL;
+    z = pthread_getspecific(z_key);
+    if (z)
+        return inflateReset(z) == Z_OK ? z : NULL;
+    z = calloc(1, sizeof *z);
+    if (!z)
+        return NULL;
+    if (inflateInit2(z, -15) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    if (pthread_setspecific(z_key, z) != 0) {
+        z_free(z);
+        return NULL;
+    }
+    return z;
+}
 
 /* Inflates the first out_len bytes of a raw-deflate block: 0, or -1 when
  * the bytes are damaged or too short. */
@@ -528,24 +570,19 @@ static int
 inflate_block(const unsigned char *in, uint32_t in_len, unsigned char *out,
               uLongf out_len)
 {
+    z_stream *z = thread_z();
     int r;
 
-    if (!tl_z_ready) {
-        memset(&tl_z, 0, sizeof tl_z);
-        if (inflateInit2(&tl_z, -15) != Z_OK)
-            return -1;
-        tl_z_ready = 1;
-    } else if (inflateReset(&tl_z) != Z_OK) {
+    if (!z)
         return -1;
-    }
     if (out_len == 0)
         return 0;
-    tl_z.next_in = (Bytef *)in;
-    tl_z.avail_in = in_len;
-    tl_z.next_out = out;
-    tl_z.avail_out = (uInt)out_len;
-    r = inflate(&tl_z, Z_SYNC_FLUSH);
-    if ((r != Z_OK && r != Z_STREAM_END) || tl_z.avail_out != 0)
+    z->next_in = (Bytef *)in;
+    z->avail_in = in_len;
+    z->next_out = out;
+    z->avail_out = (uInt)out_len;
+    r = inflate(z, Z_SYNC_FLUSH);
+    if ((r != Z_OK && r != Z_STREAM_END) || z->avail_out != 0)
         return -1;
     return 0;
 }
