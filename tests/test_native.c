@@ -428,6 +428,107 @@ test_native_many_commits_merge_and_rank_like_one_build(void)
     ndx_index_close(ix);
 }
 
+/* The j-th of 40 words that share the prefix "zq": zqaa, zqab, ... */
+static void
+zq_word(unsigned j, char *out)
+{
+    sprintf(out, "zq%c%c", 'a' + j / 26, 'a' + j % 26);
+}
+
+/* Search results as "id:score " pairs after the total, for comparing. */
+static void
+search_total_ids(ndx_index *ix, const char *q, char *out, size_t cap)
+{
+    ndx_results *r;
+    ndx_search_opts o;
+    size_t i, n;
+
+    ndx_search_opts_init(&o);
+    o.k = 50;
+    CU_ASSERT_FATAL(ndx_index_search(ix, q, &o, &r, NULL) == NDX_OK);
+    n = (size_t)snprintf(out, cap, "%llu ", (unsigned long long)r->total);
+    for (i = 0; i < r->count && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s:%.12f ",
+                              r->hits[i].article, r->hits[i].score);
+    ndx_results_free(r);
+}
+
+static void
+test_native_wide_prefix_scores_as_the_or_of_its_words(void)
+{
+    const char *dir = t_tmpdir();
+    char path[400], text[200], id[32], w1[8], w2[8];
+    char ors[800], q[1000], a_res[4000], b_res[4000];
+    ndx_engine_config cfg;
+    ndx_index *ix;
+    ndx_article a;
+    unsigned i, j, commit;
+    size_t n = 0;
+
+    /* 20,000 one-passage articles in two commits, so that one segment
+     * spans two union windows and the other is a second segment.
+     * Article i holds the words zq(i % 40) and zq(i * 7 % 40), and
+     * "ferry" when i is even. */
+    ndx_engine_config_init(&cfg);
+    cfg.threads = 1;
+    snprintf(path, sizeof path, "%s/wide", dir);
+    for (commit = 0; commit < 2; commit++) {
+        unsigned lo = commit ? 18000 : 0, hi = commit ? 20000 : 18000;
+
+        CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_WRITE |
+                                       (commit ? NDX_OPEN_ADD : 0),
+                                       "native", &cfg) == NDX_OK);
+        for (i = lo; i < hi; i++) {
+            zq_word(i % 40, w1);
+            zq_word(i * 7 % 40, w2);
+            snprintf(text, sizeof text, "Item %u says %s and %s%s.", i, w1,
+                     w2, i % 2 ? "" : " by ferry");
+            sprintf(id, "wide-%u", i);
+            memset(&a, 0, sizeof a);
+            a.id = id;
+            a.source = "Wire";
+            a.title = "";
+            a.url = "";
+            a.text = text;
+            a.text_len = strlen(text);
+            a.date_days = 19000;
+            a.time_secs = -1;
+            CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+        }
+        CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+        ndx_index_close(ix);
+    }
+    /* The same words as an OR of one-word phrases (surface forms, as a
+     * prefix matches them), in the prefix's sorted order. */
+    for (j = 0; j < 40; j++) {
+        zq_word(j, w1);
+        n += (size_t)snprintf(ors + n, sizeof ors - n, "%s\"%s\"",
+                              j ? " OR " : "", w1);
+    }
+    CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    search_total_ids(ix, "zq*", a_res, sizeof a_res);
+    snprintf(q, sizeof q, "(%s)", ors);
+    search_total_ids(ix, q, b_res, sizeof b_res);
+    CU_ASSERT_STRING_EQUAL(a_res, b_res);
+    CU_ASSERT(strncmp(a_res, "20000 ", 6) == 0); /* every article */
+
+    search_total_ids(ix, "zq* ferry", a_res, sizeof a_res);
+    snprintf(q, sizeof q, "(%s) ferry", ors);
+    search_total_ids(ix, q, b_res, sizeof b_res);
+    CU_ASSERT_STRING_EQUAL(a_res, b_res);
+    CU_ASSERT(strncmp(a_res, "10000 ", 6) == 0); /* the even ones */
+
+    /* zqab is word 1: i % 40 == 1 or i * 7 % 40 == 1 (i % 40 == 23),
+     * 1,000 articles; the other 19,000 remain. */
+    search_total_ids(ix, "zq* -zqab", a_res, sizeof a_res);
+    snprintf(q, sizeof q, "(%s) -zqab", ors);
+    search_total_ids(ix, q, b_res, sizeof b_res);
+    CU_ASSERT_STRING_EQUAL(a_res, b_res);
+    CU_ASSERT(strncmp(a_res, "19000 ", 6) == 0);
+    ndx_index_close(ix);
+}
+
 /* Indexes corpus/ with the given number of threads into dir. */
 static void
 index_corpus(const char *dir, unsigned threads)
@@ -478,6 +579,8 @@ CU_TestInfo native_tests[] = {
      test_native_threaded_indexing_writes_the_same_bytes},
     {"many commits merge and rank like one build",
      test_native_many_commits_merge_and_rank_like_one_build},
+    {"wide prefix scores as the OR of its words",
+     test_native_wide_prefix_scores_as_the_or_of_its_words},
     {"postings round trip across blocks",
      test_native_postings_round_trip_across_blocks},
     {"seek skips blocks and finds positions",
