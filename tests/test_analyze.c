@@ -502,6 +502,34 @@ test_termset_sorts_bytewise_shorter_first(void)
 }
 
 static void
+test_termset_sorts_terms_sharing_eight_bytes(void)
+{
+    ndx_analyzer *a = english();
+    ndx_termset ts;
+    /* Eighteen terms, more than one insertion run; "Zqqqqqqq" and
+     * "Zqqqqqqqq" agree in their first eight bytes, as do all the
+     * "qqqqqqqq" words, so the order past the eighth byte (digits before
+     * letters, shorter first) must come from the bytes themselves. */
+    static const char *const want[] = {
+        "Za:1",         "Zqqqqqqq:1",   "Zqqqqqqqq:1",   "Zqqqqqqqq0:1",
+        "Zqqqqqqqq1:1", "Zqqqqqqqq10:1", "Zqqqqqqqq9:1", "Zqqqqqqqqq:1",
+        "Zzz:1",        "a:1@8",        "qqqqqqq:1@4",   "qqqqqqqq:1@3",
+        "qqqqqqqq0:1@6", "qqqqqqqq1:1@2", "qqqqqqqq10:1@1", "qqqqqqqq9:1@0",
+        "qqqqqqqqq:1@5", "zz:1@7",
+    };
+    static const char text[] = "qqqqqqqq9 qqqqqqqq10 qqqqqqqq1 qqqqqqqq "
+                               "qqqqqqq qqqqqqqqq qqqqqqqq0 zz a";
+
+    ndx_termset_init(&ts);
+    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, NULL, 0, text,
+                                      sizeof text - 1), NDX_OK);
+    expect_terms(&ts, want, 18);
+    CU_ASSERT_EQUAL(ts.length, 18);
+    ndx_termset_free(&ts);
+    ndx_analyzer_free(a);
+}
+
+static void
 test_termset_empty_title_still_shifts_text(void)
 {
     ndx_analyzer *a = english();
@@ -607,6 +635,8 @@ CU_TestInfo analyze_tests[] = {
     {"termset_text_only", test_termset_text_only},
     {"termset_sorts_bytewise_shorter_first",
      test_termset_sorts_bytewise_shorter_first},
+    {"termset_sorts_terms_sharing_eight_bytes",
+     test_termset_sorts_terms_sharing_eight_bytes},
     {"termset_empty_title_still_shifts_text",
      test_termset_empty_title_still_shifts_text},
     {"termset_rebuild_replaces_content",
