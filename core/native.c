@@ -1080,6 +1080,7 @@ native_stats(void *eng, ndx_stats *out)
     ndx_status st = NDX_OK;
     srcacc *acc = NULL;
     size_t acc_n = 0, i, k;
+    int counted;
 
     memset(out, 0, sizeof *out);
     out->engine = "native";
@@ -1092,12 +1093,25 @@ native_stats(void *eng, ndx_stats *out)
     out->tokens = v->total_len;
     out->segments = v->count;
     out->bytes_other = file_size(n->dir, "MANIFEST");
+    /* A term in several segments counts once: the count walks every
+     * dictionary, once per generation. */
+    pthread_mutex_lock(&n->mu);
+    counted = v->distinct_ok;
+    out->terms = v->distinct_terms;
+    pthread_mutex_unlock(&n->mu);
+    if (!counted && v->count) {
+        if ((st = ndx_seg_distinct_terms(v->segs, v->count, &out->terms)))
+            goto fail;
+        pthread_mutex_lock(&n->mu);
+        v->distinct_terms = out->terms;
+        v->distinct_ok = 1;
+        pthread_mutex_unlock(&n->mu);
+    }
     for (i = 0; i < v->count; i++) {
         const ndx_seg *s = v->segs[i];
         uint32_t *map;
         uint64_t a;
 
-        out->terms += s->terms;
         out->bytes_postings += s->sec_len[SEC_DICT] +
                                s->sec_len[SEC_DICTIDX] +
                                s->sec_len[SEC_POSTINGS] +

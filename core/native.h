@@ -27,6 +27,9 @@ typedef struct nview {
     uint64_t passages;      /* live passages (N) */
     uint64_t articles;      /* live articles */
     uint64_t total_len;     /* sum of live passage lengths */
+    uint64_t distinct_terms; /* terms over all segments, counted once;
+                                valid when distinct_ok (engine's mutex) */
+    int distinct_ok;
 } nview;
 
 static inline int

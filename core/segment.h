@@ -170,6 +170,11 @@ typedef int (*ndx_seg_term_fn)(void *ctx, const char *term, size_t len,
 int ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
                    ndx_seg_term_fn fn, void *ctx);
 
+/* Counts the distinct terms of segs[0..count) (a term in several segments
+ * counts once) into *out.  0, NDX_ENOMEM or NDX_ECORRUPT. */
+int ndx_seg_distinct_terms(ndx_seg *const *segs, size_t count,
+                           uint64_t *out);
+
 /* Columns and the article table.  ndx_seg_passage is inline: the
  * executor calls it for every candidate passage. */
 static inline int

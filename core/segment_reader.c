@@ -419,6 +419,78 @@ ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
     return 0;
 }
 
+/* Walks the sorted dictionaries of all the segments side by side, like
+ * the merge step of a merge sort, counting each term once. */
+int
+ndx_seg_distinct_terms(ndx_seg *const *segs, size_t count, uint64_t *out)
+{
+    dict_iter *it;
+    int *live;
+    size_t i, left = 0;
+    uint64_t n = 0;
+    int r = 0;
+
+    *out = 0;
+    if (count == 1) {
+        *out = segs[0]->terms;
+        return 0;
+    }
+    it = calloc(count ? count : 1, sizeof *it);
+    live = calloc(count ? count : 1, sizeof *live);
+    if (!it || !live) {
+        free(it);
+        free(live);
+        return ndx_error(NDX_ENOMEM, "out of memory (term count)");
+    }
+    for (i = 0; i < count && r >= 0; i++) {
+        ndx_seg_term t;
+
+        it[i].s = segs[i];
+        r = dict_seek_block(&it[i], 0);
+        if (r > 0)
+            r = dict_next(&it[i], &t);
+        if (r < 0)
+            r = corrupt(segs[i]->path, "dictionary");
+        live[i] = r > 0;
+        left += r > 0;
+    }
+    while (r >= 0 && left > 0) {
+        size_t m = count;
+        ndx_seg_term t;
+
+        for (i = 0; i < count; i++)
+            if (live[i] && (m == count || term_cmp(it[i].term, it[i].len,
+                                                   it[m].term,
+                                                   it[m].len) < 0))
+                m = i;
+        n++;
+        /* Step past the smallest term in every dictionary that holds
+         * it; the one at m last, since the others compare with it. */
+        for (i = 0; i <= count && r >= 0; i++) {
+            size_t j = i < count ? i : m;
+
+            if (!live[j] || (i < count && (j == m ||
+                                           term_cmp(it[j].term, it[j].len,
+                                                    it[m].term,
+                                                    it[m].len) != 0)))
+                continue;
+            r = dict_next(&it[j], &t);
+            if (r < 0) {
+                r = corrupt(segs[j]->path, "dictionary");
+            } else if (r == 0) {
+                live[j] = 0;
+                left--;
+            }
+        }
+    }
+    free(it);
+    free(live);
+    if (r < 0)
+        return r;
+    *out = n;
+    return 0;
+}
+
 /* ---- columns and articles ---------------------------------------------- */
 
 int

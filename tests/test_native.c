@@ -420,6 +420,29 @@ test_native_many_commits_merge_and_rank_like_one_build(void)
                     b_res);
         CU_ASSERT_STRING_EQUAL(a_res, b_res);
     }
+    /* Distinct terms count each term once over the segments: the
+     * incremental index (several segments; the words of article 5's first
+     * version all occur in other articles too) has as many as the one
+     * built at once. */
+    {
+        uint64_t inc_terms, inc_segs;
+
+        CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_READ, NULL,
+                                       NULL) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
+        inc_terms = st.terms;
+        inc_segs = st.segments;
+        ndx_stats_clear(&st);
+        ndx_index_close(ix);
+        CU_ASSERT_FATAL(ndx_index_open(&ix, one, NDX_OPEN_READ, NULL,
+                                       NULL) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
+        CU_ASSERT(inc_segs > 1);
+        CU_ASSERT_EQUAL(st.segments, 1);
+        CU_ASSERT_EQUAL(inc_terms, st.terms);
+        ndx_stats_clear(&st);
+        ndx_index_close(ix);
+    }
     /* "harbor": articles 0, 3, ..., 27: ten of them. */
     CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_READ, NULL, NULL) == 0);
     search_ids(ix, "harbor", a_res, sizeof a_res);
