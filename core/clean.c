@@ -49,6 +49,7 @@
  *
  * The module judges lines; splitting text into passages is passages.c's.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,8 +268,11 @@ normalise(const char *line, size_t len, char *out, size_t cap, int lead_strip,
     return n;
 }
 
-unsigned
-ndx_clean_word_count(const char *line, size_t len)
+/* Counts words as ndx_clean_word_count does, but stops once the count
+ * exceeds limit: callers that only ask "more than N words?" of a long
+ * paragraph read its first N words, not all of it. */
+static unsigned
+count_words(const char *line, size_t len, unsigned limit)
 {
     const unsigned char *p = (const unsigned char *)line;
     unsigned words = 0;
@@ -295,11 +299,18 @@ ndx_clean_word_count(const char *line, size_t len)
         }
         if (!counted
             && (is_ascii_alnum(c) || (c >= 0xC2 && c != 0xE2 && c < 0xF5))) {
-            words++;
             counted = 1;
+            if (++words > limit)
+                break;
         }
     }
     return words;
+}
+
+unsigned
+ndx_clean_word_count(const char *line, size_t len)
+{
+    return count_words(line, len, UINT_MAX);
 }
 
 static int
@@ -351,17 +362,21 @@ ndx_clean_is_furniture(const char *line, size_t len)
 int
 ndx_clean_line_kind(const char *line, size_t len)
 {
+    if (!line)
+        return NDX_LINE_TEXT;
+    return ndx_clean_line_kind_words(line, len, count_words(line, len, 100));
+}
+
+int
+ndx_clean_line_kind_words(const char *line, size_t len, unsigned words)
+{
     char norm[NORM_CAP];
     char core[NORM_CAP];
     size_t n, cn, i;
-    unsigned words;
     int has_alnum;
 
-    if (!line)
-        return NDX_LINE_TEXT;
     /* Every rule is about lines of at most 100 words. */
-    words = ndx_clean_word_count(line, len);
-    if (words > 100)
+    if (!line || words > 100)
         return NDX_LINE_TEXT;
     n = normalise(line, len, norm, sizeof norm, 1, &has_alnum);
     if (!has_alnum) {
@@ -455,13 +470,101 @@ fnv1a(const void *p, size_t len)
     return h;
 }
 
+/*
+ * Line hashes.  The normalised bytes are gathered eight at a time into a
+ * word, little end first, and each word is mixed into the hash; the length
+ * is mixed in at the end.  Whole article texts are hashed this way for
+ * duplicate detection, in both passes of the indexer, so the common case
+ * is taken eight bytes at a time: a run of eight printable ASCII bytes
+ * whose only white space is single spaces inside the run normalises to
+ * itself with A-Z folded, which one word operation does.  Anything else
+ * (a blank run, a control byte, UTF-8) goes byte by byte.  The hash is
+ * kept in memory only, never written to an index.
+ */
+#define BYTES_1 0x0101010101010101ULL
+#define BYTES_80 0x8080808080808080ULL
+
+typedef struct line_hasher {
+    uint64_t h;   /* hash so far */
+    uint64_t acc; /* normalised bytes not yet mixed, low byte first */
+    unsigned k;   /* bytes in acc */
+    size_t n;     /* normalised bytes */
+} line_hasher;
+
+static inline void
+hasher_word(line_hasher *s, uint64_t w)
+{
+    uint64_t h = s->h ^ (w * 0x9e3779b97f4a7c15ULL);
+
+    s->h = ((h << 31) | (h >> 33)) * 0xbf58476d1ce4e5b9ULL;
+}
+
+static inline void
+hasher_byte(line_hasher *s, unsigned char c)
+{
+    s->acc |= (uint64_t)c << (8 * s->k);
+    s->n++;
+    if (++s->k == 8) {
+        hasher_word(s, s->acc);
+        s->acc = 0;
+        s->k = 0;
+    }
+}
+
+static inline void
+hasher_word8(line_hasher *s, uint64_t w)
+{
+    if (s->k == 0) {
+        hasher_word(s, w);
+    } else {
+        hasher_word(s, s->acc | w << (8 * s->k));
+        s->acc = w >> (64 - 8 * s->k);
+    }
+    s->n += 8;
+}
+
+static inline uint64_t
+load_u64le(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16
+           | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32
+           | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48
+           | (uint64_t)p[7] << 56;
+}
+
+/* Whether the eight bytes of w normalise to themselves (A-Z aside): all
+ * of them 0x20-0x7F, no space first or last, no two spaces together. */
+static inline int
+plain8(uint64_t w)
+{
+    uint64_t x = w ^ (0x20 * BYTES_1), sp;
+
+    if (w & BYTES_80)
+        return 0;
+    if ((w - 0x20 * BYTES_1) & ~w & BYTES_80)
+        return 0; /* a byte below 0x20 */
+    /* 0x80 in every byte of w that is a space. */
+    sp = ~(((x & ~BYTES_80) + ~BYTES_80) | x | ~BYTES_80);
+    return !(sp & 0x80) && !(sp >> 56) && !(sp & (sp << 8));
+}
+
+/* Folds A-Z in eight ASCII bytes. */
+static inline uint64_t
+fold8(uint64_t w)
+{
+    uint64_t upper = (w + 0x3F * BYTES_1) & ~(w + 0x25 * BYTES_1) & BYTES_80;
+
+    return w | upper >> 2;
+}
+
 uint64_t
 ndx_clean_line_hash(const char *line, size_t len)
 {
     const unsigned char *p = (const unsigned char *)line;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t i = 0, n = 0;
+    line_hasher s = {0xcbf29ce484222325ULL, 0, 0, 0};
+    size_t i = 0;
     int space = 0;
+    uint64_t h;
 
     /* Streams the normalisation of normalise() (without the leading strip)
      * so that long lines hash completely. */
@@ -469,8 +572,21 @@ ndx_clean_line_hash(const char *line, size_t len)
         unsigned char c = p[i], o;
         size_t k = 1;
 
+        if (len - i >= 8) {
+            uint64_t w = load_u64le(p + i);
+
+            if (plain8(w)) {
+                if (space) {
+                    hasher_byte(&s, ' ');
+                    space = 0;
+                }
+                hasher_word8(&s, fold8(w));
+                i += 8;
+                continue;
+            }
+        }
         if (is_blank(c) || (c == 0xC2 && i + 1 < len && p[i + 1] == 0xA0)) {
-            space = n > 0;
+            space = s.n > 0;
             i += c == 0xC2 ? 2 : 1;
             continue;
         }
@@ -482,18 +598,16 @@ ndx_clean_line_hash(const char *line, size_t len)
             o = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
         }
         if (space) {
-            h ^= ' ';
-            h *= 0x100000001b3ULL;
+            hasher_byte(&s, ' ');
             space = 0;
         }
-        h ^= o;
-        h *= 0x100000001b3ULL;
-        n++;
+        hasher_byte(&s, o);
         i += k;
     }
-    if (n == 0)
+    if (s.n == 0)
         return 0;
-    h = mix64(h);
+    hasher_word(&s, s.acc);
+    h = mix64(s.h ^ (uint64_t)s.n);
     return h ? h : 1;
 }
 
@@ -710,13 +824,14 @@ ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
     c->sources[src].articles++;
 
     while (i < text_len) {
+        const char *nl = memchr(text + i, '\n', text_len - i);
         size_t start = i, end;
         uint64_t h;
 
-        while (i < text_len && text[i] != '\n')
-            i++;
+        i = nl ? (size_t)(nl - text) : text_len;
         end = i++;
-        if (ndx_clean_word_count(text + start, end - start) > LEARN_MAX_WORDS)
+        if (count_words(text + start, end - start, LEARN_MAX_WORDS)
+            > LEARN_MAX_WORDS)
             continue;
         h = ndx_clean_line_hash(text + start, end - start);
         if (!h)

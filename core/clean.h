@@ -37,6 +37,10 @@ enum {
 };
 int ndx_clean_line_kind(const char *line, size_t len);
 
+/* The same for a line whose word count (ndx_clean_word_count) the caller
+ * has already taken. */
+int ndx_clean_line_kind_words(const char *line, size_t len, unsigned words);
+
 /* Counts the words of a line: runs of non-blank bytes holding a letter or
  * digit (a bullet or a dash is no word). */
 unsigned ndx_clean_word_count(const char *line, size_t len);

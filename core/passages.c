@@ -523,7 +523,8 @@ ndx_passages_split(ndx_passages *into, const char *text, size_t text_len,
         for (k = s; k < e && !li->digit; k++)
             li->digit = text[k] >= '0' && text[k] <= '9';
         if (o->drop_furniture) {
-            li->kind = (unsigned char)ndx_clean_line_kind(text + s, e - s);
+            li->kind = (unsigned char)ndx_clean_line_kind_words(
+                text + s, e - s, li->words);
             li->furn = li->kind != NDX_LINE_TEXT;
             if (!li->furn && learned)
                 li->furn = (unsigned char)ndx_cleaner_has_line(

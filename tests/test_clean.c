@@ -9,6 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "clean.h"
 #include "newsdex/ingest.h"
 #include "support.h"
 
@@ -252,6 +253,59 @@ test_clean_cleaner_drops_learned_lines_from_passages(void)
     ndx_cleaner_free(c);
 }
 
+static uint64_t
+line_hash(const char *s)
+{
+    return ndx_clean_line_hash(s, strlen(s));
+}
+
+/* Lines hash eight bytes at a time where they can, so the same text is
+ * compared at every alignment, with blank runs, capitals, no-break spaces
+ * and curly apostrophes landing inside and across the eight-byte runs. */
+static void
+test_clean_line_hash_normalises_at_every_alignment(void)
+{
+    static const char messy[] =
+        "  The Quick  Brown\tfox JUMPS over the lazy dog\xc2\xa0" "again, "
+        "DON\xe2\x80\x99T  you   think?\t \n";
+    static const char tidy[] =
+        "the quick brown fox jumps over the lazy dog again, don't you "
+        "think?";
+    size_t k;
+
+    for (k = 0; k < 17; k++) {
+        char a[256], b[256];
+
+        snprintf(a, sizeof a, "%.*s%s", (int)k, "XyZXyZXyZXyZXyZXyZ", messy);
+        snprintf(b, sizeof b, "%.*s%s", (int)k, "xyzxyzxyzxyzxyzxyz", tidy);
+        if (k)
+            /* Without the padding the leading blanks are trimmed; with
+             * it they collapse into the space that now stands there. */
+            snprintf(b, sizeof b, "%.*s %s", (int)k, "xyzxyzxyzxyzxyzxyz",
+                     tidy);
+        CU_ASSERT_EQUAL(line_hash(a), line_hash(b));
+        CU_ASSERT_NOT_EQUAL(line_hash(a), 0);
+    }
+}
+
+static void
+test_clean_line_hash_tells_different_lines_apart(void)
+{
+    CU_ASSERT_EQUAL(line_hash(""), 0);
+    CU_ASSERT_EQUAL(line_hash(" \t \xc2\xa0 "), 0);
+    CU_ASSERT_EQUAL(line_hash("abcdefgh"), line_hash("abcdefgh \t"));
+    CU_ASSERT_NOT_EQUAL(line_hash("the quick brown fox"),
+                        line_hash("the quick brown fax"));
+    CU_ASSERT_NOT_EQUAL(line_hash("abcdefgh"), line_hash("abcdefghi"));
+    CU_ASSERT_NOT_EQUAL(line_hash("abcdefgh"), line_hash("abcdefg"));
+    CU_ASSERT_NOT_EQUAL(line_hash("ab cdefgh"), line_hash("abcdefgh"));
+    CU_ASSERT_NOT_EQUAL(line_hash("abcdefghabcdefgh"),
+                        line_hash("abcdefgh abcdefgh"));
+    /* '@' and '[' sit either side of A-Z and are not folded. */
+    CU_ASSERT_NOT_EQUAL(line_hash("@[@[@[@[@["), line_hash("`{`{`{`{`{"));
+    CU_ASSERT_EQUAL(line_hash("AZAZAZAZAZ"), line_hash("azazazazaz"));
+}
+
 CU_TestInfo clean_tests[] = {
     {"test_clean_seed_furniture_lines_are_furniture",
      test_clean_seed_furniture_lines_are_furniture},
@@ -263,5 +317,9 @@ CU_TestInfo clean_tests[] = {
      test_clean_cleaner_share_threshold},
     {"test_clean_cleaner_drops_learned_lines_from_passages",
      test_clean_cleaner_drops_learned_lines_from_passages},
+    {"test_clean_line_hash_normalises_at_every_alignment",
+     test_clean_line_hash_normalises_at_every_alignment},
+    {"test_clean_line_hash_tells_different_lines_apart",
+     test_clean_line_hash_tells_different_lines_apart},
     CU_TEST_INFO_NULL,
 };
