@@ -84,23 +84,30 @@ on_warn(void *ctx, const char *file, long line, const char *msg)
         fprintf(stderr, "newsdex-index: warning: %s\n", msg);
 }
 
+/* One progress line for a pass that started at t0: the share of the input
+ * files read, the articles, the rate of text read (bytes after
+ * decompression, as in the summary) and the time left at that pace. */
 static void
-progress(ndx_reader *r, double t0, uint64_t articles, int final)
+progress(const char *what, ndx_reader *r, double t0, uint64_t articles,
+         int final)
 {
     uint64_t done = ndx_reader_done_bytes(r), total = ndx_reader_total_bytes(r);
     double secs = (ndx_now_ms() - t0) / 1000.0;
-    double mbs = secs > 0 ? (double)done / 1e6 / secs : 0;
+    double text_mb = (double)ndx_reader_stats(r)->bytes_text / 1e6;
+    double mbs = secs > 0 ? text_mb / secs : 0;
     double frac = total ? (double)done / (double)total : 0;
     int width = 30, fill = (int)(frac * width), i;
     char bar[64];
 
+    if (frac > 1)
+        frac = 1;
     for (i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r\033[K[%s] %3.0f%%  %llu articles  %.1f MB/s", bar,
-            frac * 100, (unsigned long long)articles, mbs);
-    if (!final && frac > 0.01 && mbs > 0)
-        fprintf(stderr, "  ETA %.0fs", (double)(total - done) / 1e6 / mbs);
+    fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %llu articles  %.1f MB/s", what,
+            bar, frac * 100, (unsigned long long)articles, mbs);
+    if (!final && frac > 0.01 && secs > 0)
+        fprintf(stderr, "  ETA %.0fs", secs * (1 - frac) / frac);
     if (final)
         fputc('\n', stderr);
     fflush(stderr);
@@ -236,7 +243,7 @@ main(int argc, char **argv)
     warn_state ws;
     const ndx_article *a;
     uint64_t articles = 0, passages = 0, empty = 0;
-    double t0;
+    double t0, t1;
     int tty, rc = 1;
     ndx_status st;
 
@@ -316,12 +323,19 @@ main(int argc, char **argv)
             (st = ndx_reader_open(&r, (const char *const *)argv + optind,
                                   (size_t)(argc - optind), 0, on_warn, &ws)))
             goto fail;
-        while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
+        while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
             if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
                                         a->text_len)))
                 goto fail;
+            articles++;
+            if (tty && (articles & 255) == 0)
+                progress("learning", r, t0, articles, 0);
+        }
         if (st)
             goto fail;
+        if (tty)
+            progress("learning", r, t0, articles, 1);
+        articles = 0;
         ndx_reader_close(r);
         r = NULL;
         ndx_cleaner_freeze(cleaner, 5, 0.2);
@@ -330,6 +344,7 @@ main(int argc, char **argv)
 
     /* Pass 2: index. */
     ws.enabled = 1;
+    t1 = ndx_now_ms();
     if ((st = ndx_reader_open(&r, (const char *const *)argv + optind,
                               (size_t)(argc - optind),
                               strict ? NDX_INGEST_STRICT : 0, on_warn, &ws)))
@@ -353,12 +368,12 @@ main(int argc, char **argv)
             goto fail;
         articles++;
         if (tty && (articles & 255) == 0)
-            progress(r, t0, articles, 0);
+            progress("indexing", r, t1, articles, 0);
     }
     if (st)
         goto fail;
     if (tty)
-        progress(r, t0, articles, 1);
+        progress("indexing", r, t1, articles, 1);
     if ((st = ndx_index_commit(ix)))
         goto fail;
     ndx_index_counts(ix, &articles, &passages, &empty);
