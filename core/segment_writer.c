@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 typedef struct wterm {
+    uint64_t key;       /* first 8 bytes of term, zero padded */
     char *term;         /* in the writer's term arena */
     uint32_t len;       /* bytes */
     uint32_t df;        /* passages */
@@ -40,6 +41,8 @@ struct ndx_segw {
     uint64_t *slots;         /* hash slots: high 32 bits of the term's
                                 hash, then its index + 1; 0 = empty */
     size_t slot_cap;
+    uint64_t *hashes;        /* hashes of one passage's terms */
+    size_t hash_cap;         /* entries of hashes */
     ndx_arena *strs;         /* term strings */
     size_t strs_bytes;
     ndx_buf columns;         /* u32 article per passage */
@@ -101,8 +104,11 @@ segw_reset(ndx_segw *w)
     }
     free(w->terms);
     free(w->slots);
+    free(w->hashes);
     w->terms = NULL;
     w->slots = NULL;
+    w->hashes = NULL;
+    w->hash_cap = 0;
     w->term_count = w->term_cap = w->slot_cap = 0;
     ndx_arena_free(w->strs);
     w->strs = ndx_arena_new();
@@ -162,6 +168,21 @@ ndx_segw_memory(const ndx_segw *w)
     return m;
 }
 
+/* How far ahead passage_postings prefetches a term's hash slot and its
+ * record (in terms of the passage).  Measured on Reuters-21578 at one
+ * thread by profile samples in the posting loop: 16% of indexing time
+ * without prefetching, 11-12% with 8 and 4; 4 and 2, or 16 and 8, were no
+ * better, and prefetching the ends of the term's lists two terms ahead as
+ * well gained nothing measurable. */
+#define SLOT_AHEAD 8
+#define RECORD_AHEAD 4
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 static ndx_status
 grow_slots(ndx_segw *w)
 {
@@ -185,39 +206,67 @@ grow_slots(ndx_segw *w)
     return NDX_OK;
 }
 
-/* Finds or creates the record of a term. */
+/* Makes room for more new terms: after it, term_get_hashed adds up to
+ * more terms without growing the table or the records, so that slot
+ * positions and records prefetched for a passage stay where they are. */
 static ndx_status
-term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
+terms_reserve(ndx_segw *w, size_t more)
 {
-    uint64_t h;
-    size_t j;
-    wterm *t;
     ndx_status st;
 
-    if ((w->term_count + 1) * 2 > w->slot_cap && (st = grow_slots(w)))
-        return st;
-    h = ndx_hash64(term, len);
-    j = h & (w->slot_cap - 1);
+    while ((w->term_count + more) * 2 > w->slot_cap)
+        if ((st = grow_slots(w)))
+            return st;
+    if (w->term_count + more > w->term_cap) {
+        size_t cap = w->term_cap ? w->term_cap * 2 : 4096;
+        wterm *nt;
+
+        while (cap < w->term_count + more)
+            cap *= 2;
+        nt = realloc(w->terms, cap * sizeof *nt);
+        if (!nt)
+            return ndx_error(NDX_ENOMEM, "out of memory (terms)");
+        w->terms = nt;
+        w->term_cap = cap;
+    }
+    return NDX_OK;
+}
+
+static inline uint64_t
+term_key(const char *term, uint32_t len)
+{
+    uint64_t k = 0;
+    uint32_t i, n = len < 8 ? len : 8;
+
+    for (i = 0; i < n; i++)
+        k |= (uint64_t)(unsigned char)term[i] << (8 * i);
+    return k;
+}
+
+/* Finds or creates the record of a term whose ndx_hash64 is h; room for
+ * a new one was made by terms_reserve. */
+static inline ndx_status
+term_get_hashed(ndx_segw *w, const char *term, uint32_t len, uint64_t h,
+                wterm **out)
+{
+    uint64_t key = term_key(term, len);
+    size_t j = h & (w->slot_cap - 1);
+    wterm *t;
+
     while (w->slots[j]) {
         /* The stored hash bits settle most probes without touching the
-         * term record. */
+         * term record, and the record's first bytes most of the rest
+         * without touching the term's string. */
         if ((w->slots[j] >> 32) == (h >> 32)) {
             t = &w->terms[(uint32_t)w->slots[j] - 1];
-            if (t->len == len && memcmp(t->term, term, len) == 0) {
+            if (t->key == key && t->len == len
+                && (len <= 8
+                    || memcmp(t->term + 8, term + 8, len - 8) == 0)) {
                 *out = t;
                 return NDX_OK;
             }
         }
         j = (j + 1) & (w->slot_cap - 1);
-    }
-    if (w->term_count == w->term_cap) {
-        size_t cap = w->term_cap ? w->term_cap * 2 : 4096;
-        wterm *nt = realloc(w->terms, cap * sizeof *nt);
-
-        if (!nt)
-            return ndx_error(NDX_ENOMEM, "out of memory (terms)");
-        w->terms = nt;
-        w->term_cap = cap;
     }
     t = &w->terms[w->term_count];
     memset(t, 0, sizeof *t);
@@ -226,6 +275,7 @@ term_get(ndx_segw *w, const char *term, uint32_t len, wterm **out)
         return ndx_error(NDX_ENOMEM, "out of memory (term strings)");
     w->strs_bytes += len + 16;
     w->mem_postings += 128;
+    t->key = key;
     t->len = len;
     w->slots[j] = (h & 0xFFFFFFFF00000000ULL) | (uint64_t)(++w->term_count);
     *out = t;
@@ -376,18 +426,15 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
     return NDX_OK;
 }
 
-ndx_status
-ndx_segw_append_posting(ndx_segw *w, const char *term, uint32_t len,
-                        uint32_t pid, uint32_t wdf, const uint32_t *pos,
-                        uint32_t npos)
+/* Appends one posting (and its positions) to a term's lists. */
+static inline ndx_status
+posting_put(ndx_segw *w, wterm *wt, uint32_t pid, uint32_t wdf,
+            const uint32_t *pos, uint32_t npos)
 {
-    wterm *wt = NULL;
     uint32_t k, prev = 0;
     size_t before;
     ndx_status st;
 
-    if ((st = term_get(w, term, len, &wt)))
-        return st;
     if (wt->last > pid)
         return ndx_error(NDX_EINVAL, "postings out of order");
     before = wt->post.len + wt->pos.len;
@@ -409,12 +456,81 @@ ndx_segw_append_posting(ndx_segw *w, const char *term, uint32_t len,
 }
 
 ndx_status
+ndx_segw_append_posting(ndx_segw *w, const char *term, uint32_t len,
+                        uint32_t pid, uint32_t wdf, const uint32_t *pos,
+                        uint32_t npos)
+{
+    wterm *wt = NULL;
+    ndx_status st;
+
+    if ((st = terms_reserve(w, 1)) ||
+        (st = term_get_hashed(w, term, len, ndx_hash64(term, len), &wt)))
+        return st;
+    return posting_put(w, wt, pid, wdf, pos, npos);
+}
+
+/*
+ * Appends one passage's postings.  Each term costs a few cache misses (its
+ * hash slot, its record), and the terms of a passage are scattered over
+ * the whole table; so the hashes are taken first, and the slot of the term
+ * SLOT_AHEAD places on and the record of the one RECORD_AHEAD places on
+ * are prefetched, which lets the misses of several terms overlap.
+ */
+static ndx_status
+passage_postings(ndx_segw *w, const ndx_termset *t, uint32_t pid)
+{
+    size_t n = t->term_count, j, mask;
+    ndx_status st;
+
+    if ((st = terms_reserve(w, n)))
+        return st;
+    if (n > w->hash_cap) {
+        size_t cap = w->hash_cap ? w->hash_cap : 256;
+        uint64_t *nh;
+
+        while (cap < n)
+            cap *= 2;
+        nh = realloc(w->hashes, cap * sizeof *nh);
+        if (!nh)
+            return ndx_error(NDX_ENOMEM, "out of memory (term hashes)");
+        w->hashes = nh;
+        w->hash_cap = cap;
+    }
+    for (j = 0; j < n; j++)
+        w->hashes[j] = ndx_hash64(t->terms[j].term, t->terms[j].term_len);
+    mask = w->slot_cap - 1;
+    for (j = 0; j < n && j < SLOT_AHEAD; j++)
+        PREFETCH(&w->slots[w->hashes[j] & mask]);
+    for (j = 0; j < n; j++) {
+        const ndx_term *tm = &t->terms[j];
+        wterm *wt;
+
+        if (j + SLOT_AHEAD < n)
+            PREFETCH(&w->slots[w->hashes[j + SLOT_AHEAD] & mask]);
+        if (j + RECORD_AHEAD < n) {
+            uint64_t slot = w->slots[w->hashes[j + RECORD_AHEAD] & mask];
+
+            if (slot)
+                PREFETCH(&w->terms[(uint32_t)slot - 1]);
+        }
+        if ((st = term_get_hashed(w, tm->term, tm->term_len, w->hashes[j],
+                                  &wt)) ||
+            (st = posting_put(w, wt, pid, tm->wdf,
+                              tm->pos_count ? t->positions + tm->pos_off
+                                            : NULL,
+                              tm->pos_count)))
+            return st;
+    }
+    return NDX_OK;
+}
+
+ndx_status
 ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
              const ndx_termset *ts, uint32_t *ordinal)
 {
     ndx_status st;
     uint32_t art;
-    size_t i, j;
+    size_t i;
 
     if ((st = article_put(w, a, p->count, &art)))
         return st;
@@ -423,17 +539,9 @@ ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
         uint32_t pid;
 
         if ((st = passage_put(w, art, t->length, a->text + p->items[i].off,
-                              p->items[i].len, &pid)))
+                              p->items[i].len, &pid)) ||
+            (st = passage_postings(w, t, pid)))
             return st;
-        for (j = 0; j < t->term_count; j++) {
-            const ndx_term *tm = &t->terms[j];
-
-            if ((st = ndx_segw_append_posting(
-                     w, tm->term, tm->term_len, pid, tm->wdf,
-                     tm->pos_count ? t->positions + tm->pos_off : NULL,
-                     tm->pos_count)))
-                return st;
-        }
     }
     if (ordinal)
         *ordinal = art;
