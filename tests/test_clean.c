@@ -306,6 +306,30 @@ test_clean_line_hash_tells_different_lines_apart(void)
     CU_ASSERT_EQUAL(line_hash("AZAZAZAZAZ"), line_hash("azazazazaz"));
 }
 
+static unsigned
+words(const char *s)
+{
+    return ndx_clean_word_count(s, strlen(s));
+}
+
+static void
+test_clean_word_count_counts_runs_with_a_letter_or_digit(void)
+{
+    CU_ASSERT_EQUAL(words(""), 0);
+    CU_ASSERT_EQUAL(words(" \t\n "), 0);
+    CU_ASSERT_EQUAL(words("one"), 1);
+    CU_ASSERT_EQUAL(words("  one two\tthree\n"), 3);
+    /* A dash, a bullet, an em dash and an ellipsis are no words. */
+    CU_ASSERT_EQUAL(words("a - b \xe2\x80\xa2 c \xe2\x80\x94 d ..."), 4);
+    /* Punctuation inside or around a word keeps it one word. */
+    CU_ASSERT_EQUAL(words("\"U.S.\" (1,000) don't"), 3);
+    /* A no-break space separates; an accented letter is a letter. */
+    CU_ASSERT_EQUAL(words("caf\xc3\xa9\xc2\xa0" "cr\xc3\xa8me"), 2);
+    CU_ASSERT_EQUAL(words("\xc3\xa9"), 1);
+    /* 0xC2 not followed by 0xA0 is a lead byte like any other. */
+    CU_ASSERT_EQUAL(words("\xc2\xb5m x"), 2);
+}
+
 CU_TestInfo clean_tests[] = {
     {"test_clean_seed_furniture_lines_are_furniture",
      test_clean_seed_furniture_lines_are_furniture},
@@ -321,5 +345,7 @@ CU_TestInfo clean_tests[] = {
      test_clean_line_hash_normalises_at_every_alignment},
     {"test_clean_line_hash_tells_different_lines_apart",
      test_clean_line_hash_tells_different_lines_apart},
+    {"test_clean_word_count_counts_runs_with_a_letter_or_digit",
+     test_clean_word_count_counts_runs_with_a_letter_or_digit},
     CU_TEST_INFO_NULL,
 };
