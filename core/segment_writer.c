@@ -56,6 +56,8 @@ struct ndx_segw {
     ndx_buf textidx;         /* per block: u64 off, u32 clen, u32 rlen */
     ndx_buf text;            /* compressed blocks */
     ndx_buf raw;             /* the block being filled */
+    z_stream z;              /* deflate state, reset for each block */
+    int z_ready;             /* 1 once z is initialised */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
     size_t mem_postings;     /* bytes appended to term buffers, plus
@@ -140,6 +142,8 @@ ndx_segw_free(ndx_segw *w)
     if (!w)
         return;
     segw_reset(w);
+    if (w->z_ready)
+        deflateEnd(&w->z);
     ndx_arena_free(w->strs);
     free(w);
 }
@@ -328,21 +332,28 @@ text_block_close(ndx_segw *w)
         return st;
     {
         /* Raw deflate (no zlib header or adler32): the section checksum
-         * already covers these bytes, and readers inflate them often. */
-        z_stream z;
+         * already covers these bytes, and readers inflate them often.  One
+         * stream serves every block: a reset stream writes the same bytes
+         * as a new one, without allocating and clearing its 256 KiB of
+         * state for each 8 KiB block. */
+        z_stream *z = &w->z;
         int r;
 
-        memset(&z, 0, sizeof z);
-        if (deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
-            Z_OK)
+        if (!w->z_ready) {
+            memset(z, 0, sizeof *z);
+            if (deflateInit2(z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
+                != Z_OK)
+                return ndx_error(NDX_ENOMEM, "zlib could not start a block");
+            w->z_ready = 1;
+        } else if (deflateReset(z) != Z_OK) {
             return ndx_error(NDX_ENOMEM, "zlib could not start a block");
-        z.next_in = w->raw.data;
-        z.avail_in = (uInt)w->raw.len;
-        z.next_out = w->text.data + w->text.len;
-        z.avail_out = (uInt)clen;
-        r = deflate(&z, Z_FINISH);
-        clen = z.total_out;
-        deflateEnd(&z);
+        }
+        z->next_in = w->raw.data;
+        z->avail_in = (uInt)w->raw.len;
+        z->next_out = w->text.data + w->text.len;
+        z->avail_out = (uInt)clen;
+        r = deflate(z, Z_FINISH);
+        clen = z->total_out;
         if (r != Z_STREAM_END)
             return ndx_error(NDX_ENOMEM, "zlib could not compress a block");
     }
