@@ -770,6 +770,7 @@ ndx_reader_open(ndx_reader **out, const char *const *paths,
     r->warn_ctx = warn_ctx;
     ndx_buf_init(&r->line);
     ndx_buf_init(&r->fixed);
+    ndx_buf_init(&r->jdec);
     ndx_buf_init(&r->strs);
     ndx_buf_init(&r->ids);
     ndx_reader_begin(r);
@@ -944,6 +945,7 @@ ndx_reader_close(ndx_reader *r)
     free(r->blk);
     ndx_buf_free(&r->line);
     ndx_buf_free(&r->fixed);
+    ndx_buf_free(&r->jdec);
     ndx_buf_free(&r->strs);
     ndx_buf_free(&r->ids);
     ndx_text_meta_free(r->manifest);

@@ -71,6 +71,7 @@ struct ndx_reader {
 
     ndx_buf line;  /* the current record */
     ndx_buf fixed; /* its repaired copy when needed */
+    ndx_buf jdec;  /* its strings as reader_jsonl.c decoded them */
 
     ndx_buf strs;              /* article strings, NUL-separated */
     size_t field[NDX_F_COUNT]; /* offsets into strs, (size_t)-1 = unset */

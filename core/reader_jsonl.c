@@ -5,13 +5,22 @@
  *
  * Each line is read on its own (never the whole file), repaired (invalid
  * UTF-8 becomes U+FFFD, NUL bytes are dropped; the article is kept and
- * counted as bad_utf8) and parsed with jansson.  A line that is not a JSON
- * object is bad_json; one without a non-blank string "text" is no_text;
+ * counted as bad_utf8) and parsed.  A line that is not a JSON object is
+ * bad_json; one without a non-blank string "text" is no_text;
  * one above NDX_RECORD_MAX bytes is too_large and is discarded in blocks
  * as it streams past.  A missing id becomes "<file name>:<line>"; an
  * unreadable date leaves the article undated (bad_date).  Blank lines are
  * allowed.  Data that ends early (a truncated .gz) is reported with the
  * last line read; the articles before it stand.
+ *
+ * Parsing.  Corpus lines are nearly always flat objects of strings, and
+ * jansson, which builds a tree of every line, was an eighth of indexing
+ * time.  So a line is first read by a small scanner that accepts only
+ * what it can read exactly as jansson would: one object whose keys have
+ * no escapes, whose values are strings (escapes decoded, surrogate pairs
+ * joined), true, false or null, and no key of interest twice.  Anything
+ * else (numbers, nested values, \u0000, a lone surrogate, any syntax
+ * error) goes to jansson, which reads it or reports what is wrong.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,13 +29,270 @@
 
 #include "reader.h"
 
-/* The string value of a field with NUL characters ("\u0000") removed;
- * *len receives its length and *had_nul whether any was removed. */
-static ndx_status
-set_string(ndx_reader *r, int field, json_t *v, int *had_nul)
+/* The keys parse_line reads. */
+enum { K_TEXT, K_ID, K_SOURCE, K_TITLE, K_URL, K_LANG, K_DATE, K_COUNT };
+
+static const char *const key_names[K_COUNT] = {
+    "text", "id", "source", "title", "url", "lang", "date",
+};
+
+/* A value of one of those keys, from either parser. */
+enum { V_ABSENT = 0, V_STRING, V_INTEGER, V_NULL, V_OTHER };
+
+typedef struct jvalue {
+    int kind;         /* V_* */
+    const char *s;    /* V_STRING: the bytes, which may hold NULs */
+    size_t len;       /* V_STRING: bytes */
+    json_int_t num;   /* V_INTEGER */
+} jvalue;
+
+/* ---- the scanner --------------------------------------------------------- */
+
+static const char *
+skip_ws(const char *p, const char *end)
 {
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v), i, n = 0;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int
+hex4(const char *p, const char *end, unsigned *out)
+{
+    unsigned v = 0;
+    int i;
+
+    if (end - p < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        char c = p[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/*
+ * Reads the string whose opening quote is at *pp, decoding it to *out and
+ * a NUL after it (room for as many bytes as the line has was made by the
+ * caller: a string never decodes to more bytes than its quoted form);
+ * moves *pp past the closing quote and *out past the NUL.  -1 for anything
+ * the scanner leaves to jansson.
+ */
+static int
+scan_string(const char **pp, const char *end, char **out)
+{
+    const char *p = *pp + 1;
+    char *o = *out;
+
+    for (;;) {
+        const char *q = p;
+        unsigned cp, lo;
+
+        /* Plain bytes in bulk: the line is valid UTF-8 already. */
+        while (q < end && *q != '"' && *q != '\\'
+               && (unsigned char)*q >= 0x20)
+            q++;
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        p = q;
+        if (p >= end || (unsigned char)*p < 0x20)
+            return -1;
+        if (*p == '"')
+            break;
+        if (++p >= end)
+            return -1;
+        switch (*p++) {
+        case '"': *o++ = '"'; continue;
+        case '\\': *o++ = '\\'; continue;
+        case '/': *o++ = '/'; continue;
+        case 'b': *o++ = '\b'; continue;
+        case 'f': *o++ = '\f'; continue;
+        case 'n': *o++ = '\n'; continue;
+        case 'r': *o++ = '\r'; continue;
+        case 't': *o++ = '\t'; continue;
+        case 'u': break;
+        default: return -1;
+        }
+        if (hex4(p, end, &cp))
+            return -1;
+        p += 4;
+        if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+            return -1;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u'
+                || hex4(p + 2, end, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                return -1;
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (cp < 0x80) {
+            *o++ = (char)cp;
+        } else if (cp < 0x800) {
+            *o++ = (char)(0xC0 | cp >> 6);
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            *o++ = (char)(0xE0 | cp >> 12);
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | cp >> 18);
+            *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *o++ = '\0';
+    *pp = p + 1;
+    *out = o;
+    return 0;
+}
+
+/* Whether the literal word (true, false, null) is at p and ends there. */
+static int
+scan_literal(const char *p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+        return 0;
+    p += n;
+    return p == end || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'
+           || *p == ',' || *p == '}';
+}
+
+/*
+ * Reads a flat object as described in the file comment, filling v (K_COUNT
+ * entries, all V_ABSENT on entry) with the keys of interest; decoded
+ * strings go to r->jdec.  1 when the line was read, 0 to let jansson read
+ * it, -1 out of memory.
+ */
+static int
+scan_object(ndx_reader *r, const char *line, size_t len, jvalue *v)
+{
+    const char *p = line, *end = line + len;
+    char *o;
+
+    if (ndx_buf_reserve(&r->jdec, len + 1) != NDX_OK)
+        return -1;
+    o = (char *)r->jdec.data;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto close;
+    }
+    for (;;) {
+        const char *key, *key_end;
+        int k = -1, i;
+
+        if (p >= end || *p != '"')
+            return 0;
+        key = ++p;
+        while (p < end && *p != '"' && *p != '\\'
+               && (unsigned char)*p >= 0x20)
+            p++;
+        if (p >= end || *p != '"')
+            return 0;
+        key_end = p++;
+        for (i = 0; i < K_COUNT; i++)
+            if (strlen(key_names[i]) == (size_t)(key_end - key)
+                && memcmp(key_names[i], key, (size_t)(key_end - key)) == 0)
+                k = i;
+        if (k >= 0 && v[k].kind != V_ABSENT)
+            return 0; /* jansson keeps the last of repeated keys */
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return 0;
+        if (*p == '"') {
+            char *start = o;
+
+            if (scan_string(&p, end, &o))
+                return 0;
+            if (k >= 0) {
+                v[k].kind = V_STRING;
+                v[k].s = start;
+                v[k].len = (size_t)(o - start) - 1;
+            }
+        } else if (scan_literal(p, end, "null")) {
+            p += 4;
+            if (k >= 0)
+                v[k].kind = V_NULL;
+        } else if (scan_literal(p, end, "true")) {
+            p += 4;
+            if (k >= 0)
+                v[k].kind = V_OTHER;
+        } else if (scan_literal(p, end, "false")) {
+            p += 5;
+            if (k >= 0)
+                v[k].kind = V_OTHER;
+        } else {
+            return 0;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        return 0;
+    }
+close:
+    return skip_ws(p, end) == end;
+}
+
+/* ---- fields -------------------------------------------------------------- */
+
+/* Fills v from a jansson object. */
+static void
+from_jansson(json_t *root, jvalue *v)
+{
+    int i;
+
+    for (i = 0; i < K_COUNT; i++) {
+        json_t *j = json_object_get(root, key_names[i]);
+
+        if (!j) {
+            v[i].kind = V_ABSENT;
+        } else if (json_is_string(j)) {
+            v[i].kind = V_STRING;
+            v[i].s = json_string_value(j);
+            v[i].len = json_string_length(j);
+        } else if (json_is_integer(j)) {
+            v[i].kind = V_INTEGER;
+            v[i].num = json_integer_value(j);
+        } else if (json_is_null(j)) {
+            v[i].kind = V_NULL;
+        } else {
+            v[i].kind = V_OTHER;
+        }
+    }
+}
+
+/* The string value of a field with NUL characters ("\u0000") removed;
+ * *had_nul is set when any was removed. */
+static ndx_status
+set_string(ndx_reader *r, int field, const jvalue *v, int *had_nul)
+{
+    const char *s = v->s;
+    size_t len = v->len, i, n = 0;
     ndx_status st;
 
     if (memchr(s, 0, len) == NULL)
@@ -59,9 +325,10 @@ parse_line(ndx_reader *r, int *keep)
 {
     const char *line;
     size_t len;
-    int repaired = 0, had_nul = 0;
+    int repaired = 0, had_nul = 0, scanned;
     json_error_t jerr;
-    json_t *root = NULL, *v;
+    json_t *root = NULL;
+    jvalue v[K_COUNT];
     long ln = r->line_no;
     ndx_status st;
 
@@ -72,21 +339,28 @@ parse_line(ndx_reader *r, int *keep)
         return st;
     if (blank(line, len))
         return NDX_OK;
-    root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
-    if (!root)
-        return ndx_reader_bad(r, NDX_SKIP_JSON, ln,
-                              "not valid JSON (%s at column %d); skipped; "
-                              "fix or remove the line",
-                              jerr.text, jerr.column);
-    if (!json_is_object(root)) {
-        st = ndx_reader_bad(r, NDX_SKIP_JSON, ln,
-                            "not a JSON object; skipped; each line must be "
-                            "one {\"id\":...,\"text\":...} object");
-        goto done;
+    memset(v, 0, sizeof v);
+    scanned = scan_object(r, line, len, v);
+    if (scanned < 0)
+        return NDX_ENOMEM;
+    if (!scanned) {
+        memset(v, 0, sizeof v);
+        root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+        if (!root)
+            return ndx_reader_bad(r, NDX_SKIP_JSON, ln,
+                                  "not valid JSON (%s at column %d); "
+                                  "skipped; fix or remove the line",
+                                  jerr.text, jerr.column);
+        if (!json_is_object(root)) {
+            st = ndx_reader_bad(r, NDX_SKIP_JSON, ln,
+                                "not a JSON object; skipped; each line "
+                                "must be one {\"id\":...,\"text\":...} "
+                                "object");
+            goto done;
+        }
+        from_jansson(root, v);
     }
-    v = json_object_get(root, "text");
-    if (!json_is_string(v)
-        || blank(json_string_value(v), json_string_length(v))) {
+    if (v[K_TEXT].kind != V_STRING || blank(v[K_TEXT].s, v[K_TEXT].len)) {
         st = ndx_reader_bad(r, NDX_SKIP_NO_TEXT, ln,
                             "no \"text\" or an empty one; skipped; add the "
                             "article body or remove the line");
@@ -94,15 +368,14 @@ parse_line(ndx_reader *r, int *keep)
     }
 
     ndx_reader_begin(r);
-    if ((st = set_string(r, NDX_F_TEXT, v, &had_nul)) != NDX_OK)
+    if ((st = set_string(r, NDX_F_TEXT, &v[K_TEXT], &had_nul)) != NDX_OK)
         goto done;
-    v = json_object_get(root, "id");
-    if (json_is_string(v) && json_string_length(v) > 0) {
-        st = set_string(r, NDX_F_ID, v, &had_nul);
-    } else if (json_is_integer(v)) {
+    if (v[K_ID].kind == V_STRING && v[K_ID].len > 0) {
+        st = set_string(r, NDX_F_ID, &v[K_ID], &had_nul);
+    } else if (v[K_ID].kind == V_INTEGER) {
         char num[32];
         int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-                         json_integer_value(v));
+                         v[K_ID].num);
         st = ndx_reader_field(r, NDX_F_ID, num, (size_t)n);
     } else {
         char id[512];
@@ -115,23 +388,22 @@ parse_line(ndx_reader *r, int *keep)
     }
     if (st)
         goto done;
-    if (json_is_string(v = json_object_get(root, "source"))
-        && (st = set_string(r, NDX_F_SOURCE, v, &had_nul)) != NDX_OK)
+    if (v[K_SOURCE].kind == V_STRING
+        && (st = set_string(r, NDX_F_SOURCE, &v[K_SOURCE], &had_nul)))
         goto done;
-    if (json_is_string(v = json_object_get(root, "title"))
-        && (st = set_string(r, NDX_F_TITLE, v, &had_nul)) != NDX_OK)
+    if (v[K_TITLE].kind == V_STRING
+        && (st = set_string(r, NDX_F_TITLE, &v[K_TITLE], &had_nul)))
         goto done;
-    if (json_is_string(v = json_object_get(root, "url"))
-        && (st = set_string(r, NDX_F_URL, v, &had_nul)) != NDX_OK)
+    if (v[K_URL].kind == V_STRING
+        && (st = set_string(r, NDX_F_URL, &v[K_URL], &had_nul)))
         goto done;
-    if (json_is_string(v = json_object_get(root, "lang"))
-        && (st = set_string(r, NDX_F_LANG, v, &had_nul)) != NDX_OK)
+    if (v[K_LANG].kind == V_STRING
+        && (st = set_string(r, NDX_F_LANG, &v[K_LANG], &had_nul)))
         goto done;
 
-    v = json_object_get(root, "date");
-    if (v && !json_is_null(v)) {
-        const char *ds = json_is_string(v) ? json_string_value(v) : NULL;
-        size_t dl = ds ? json_string_length(v) : 0;
+    if (v[K_DATE].kind != V_ABSENT && v[K_DATE].kind != V_NULL) {
+        const char *ds = v[K_DATE].kind == V_STRING ? v[K_DATE].s : NULL;
+        size_t dl = ds ? v[K_DATE].len : 0;
         int32_t days, secs;
 
         if (ds && blank(ds, dl)) {

@@ -814,9 +814,78 @@ test_reader_corpora_samples_match_independent_reading(void)
     check_sample(dir, "reuters21578-sample-1k.jsonl.gz");
 }
 
+/* Flat lines of strings take the reader's own scanner, everything else
+ * jansson; both must read a line the same way. */
+static void
+test_reader_jsonl_escapes_repeats_and_odd_values(void)
+{
+    static const char lines[] =
+        "{\"id\": \"e1\", \"text\": \"caf\\u00e9 \\ud83d\\ude00 a\\/b "
+        "\\\"q\\\" back\\\\slash\\ttab\"}\n"
+        "{\"id\":\"e2\",\"title\":\"first\",\"title\":\"second\","
+        "\"text\":\"repeated key\"}\n"
+        "{\"id\": 42, \"text\": \"numeric id\"}\n"
+        "{\"id\":\"e4\",\"date\":null,\"text\":\"null date\","
+        "\"extra\":[1,{\"a\":2}]}\n"
+        "{\"id\":\"e5\",\"date\":true,\"text\":\"bool date\"}\n"
+        "{\"id\":\"e6\",\"text\":\"lone \\ud83d surrogate\"}\n"
+        "{\"id\":\"e7\",\"text\":\"trailing\"} x\n"
+        "{\"id\":\"e8\",\"text\":\"nul\\u0000byte\"}\n"
+        " {\"text\" : \"spaced\" , \"id\" : \"e9\" , \"source\":\"S\", "
+        "\"url\":\"u\", \"lang\":\"EN\", \"date\":\"2020-01-02\"} \n"
+        "{\"id\":\"e10\",\"text\":\"   \"}\n"
+        "{\"id\":\"e11\",\"text\":\"fine\",\"flag\":false,\"n\":null}\n";
+    char path[512];
+    const char *paths[1];
+    warns w;
+    got g;
+
+    snprintf(path, sizeof path, "%s/odd.jsonl", t_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(t_write(path, lines, sizeof lines - 1), 0);
+    paths[0] = path;
+    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(g.n, 8);
+    CU_ASSERT_STRING_EQUAL(g.a[0].id, "e1");
+    CU_ASSERT_STRING_EQUAL(g.a[0].text, "caf\xc3\xa9 \xf0\x9f\x98\x80 a/b "
+                                        "\"q\" back\\slash\ttab");
+    CU_ASSERT_STRING_EQUAL(g.a[1].title, "second");
+    CU_ASSERT_STRING_EQUAL(g.a[2].id, "42");
+    CU_ASSERT_STRING_EQUAL(g.a[3].id, "e4");
+    CU_ASSERT_EQUAL(g.a[3].days, NDX_DATE_NONE);
+    CU_ASSERT_STRING_EQUAL(g.a[4].id, "e5");
+    CU_ASSERT_EQUAL(g.a[4].days, NDX_DATE_NONE);
+    CU_ASSERT_STRING_EQUAL(g.a[5].id, "e8");
+    CU_ASSERT_STRING_EQUAL(g.a[5].text, "nulbyte");
+    CU_ASSERT_STRING_EQUAL(g.a[6].id, "e9");
+    CU_ASSERT_STRING_EQUAL(g.a[6].text, "spaced");
+    CU_ASSERT_STRING_EQUAL(g.a[6].source, "S");
+    CU_ASSERT_STRING_EQUAL(g.a[6].url, "u");
+    CU_ASSERT_STRING_EQUAL(g.a[6].lang, "english");
+    CU_ASSERT_EQUAL(g.a[6].days, 18263); /* 2020-01-02 */
+    CU_ASSERT_STRING_EQUAL(g.a[7].id, "e11");
+    CU_ASSERT_EQUAL(g.stats.skipped[NDX_SKIP_JSON], 2);
+    CU_ASSERT_EQUAL(g.stats.skipped[NDX_SKIP_NO_TEXT], 1);
+    CU_ASSERT_EQUAL(g.stats.skipped[NDX_SKIP_BAD_DATE], 1);
+    CU_ASSERT_EQUAL(g.stats.skipped[NDX_SKIP_BAD_UTF8], 1);
+    CU_ASSERT_EQUAL_FATAL(w.count, 5);
+    CU_ASSERT_EQUAL(w.line[0], 5);
+    CU_ASSERT(strstr(w.msg[0], "(not a string)") != NULL);
+    CU_ASSERT_EQUAL(w.line[1], 6);
+    CU_ASSERT(strstr(w.msg[1], "not valid JSON") != NULL);
+    CU_ASSERT_EQUAL(w.line[2], 7);
+    CU_ASSERT(strstr(w.msg[2], "not valid JSON") != NULL);
+    CU_ASSERT_EQUAL(w.line[3], 8);
+    CU_ASSERT(strstr(w.msg[3], "NUL bytes dropped") != NULL);
+    CU_ASSERT_EQUAL(w.line[4], 10);
+    CU_ASSERT(strstr(w.msg[4], "no \"text\"") != NULL);
+}
+
 CU_TestInfo reader_tests[] = {
     {"test_reader_jsonl_fields_and_defaults",
      test_reader_jsonl_fields_and_defaults},
+    {"test_reader_jsonl_escapes_repeats_and_odd_values",
+     test_reader_jsonl_escapes_repeats_and_odd_values},
     {"test_reader_duplicates_last_wins", test_reader_duplicates_last_wins},
     {"test_reader_text_metadata_order", test_reader_text_metadata_order},
     {"test_reader_bad_records_skipped_good_kept",
