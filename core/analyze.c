@@ -64,6 +64,7 @@ typedef struct scratch {
 } scratch;
 
 typedef struct stem_slot {
+    uint32_t stem_hash; /* term_hash of the stem with NDX_PREFIX_STEM */
     uint8_t text_len; /* bytes; 0 for an empty slot */
     uint8_t stem_len; /* bytes */
     char text[NDX_TERM_MAX];
@@ -75,8 +76,20 @@ struct ndx_analyzer {
     char language[32];
     scratch sc;
     char stem[NDX_TERM_MAX + 1];
-    stem_slot *cache; /* STEM_CACHE slots */
+    uint32_t text_hash; /* term_hash of the last word stemmed */
+    uint32_t stem_hash; /* term_hash of its stem with NDX_PREFIX_STEM */
+    stem_slot *cache;   /* STEM_CACHE slots */
 };
+
+/* A token with the term hashes of its surface form and prefixed stem, which
+ * the stem cache has at hand: the term set would otherwise hash both again.
+ * ndx_analyze passes &tok to its callback; termset_token, called only from
+ * there, reads the hashes back. */
+typedef struct token_ex {
+    ndx_token tok;      /* first, so that &tok converts back */
+    uint32_t text_hash; /* term_hash of tok.text */
+    uint32_t stem_hash; /* term_hash of NDX_PREFIX_STEM and tok.stem */
+} token_ex;
 
 /* ---- character classes --------------------------------------------------- */
 
@@ -312,12 +325,18 @@ next_token(const unsigned char *s, size_t len, size_t *i, scratch *sc,
 
 /* ---- stems --------------------------------------------------------------- */
 
+/* FNV-1a (32 bits) of prefix (when not 0) and s[0..len): the hash of the
+ * term prefix+s in the stem cache and in term sets alike. */
 static uint32_t
-hash_bytes(const char *s, size_t len)
+term_hash(char prefix, const char *s, size_t len)
 {
     uint32_t h = 2166136261u;
     size_t i;
 
+    if (prefix) {
+        h ^= (unsigned char)prefix;
+        h *= 16777619u;
+    }
     for (i = 0; i < len; i++) {
         h ^= (unsigned char)s[i];
         h *= 16777619u;
@@ -333,11 +352,13 @@ stem_word(ndx_analyzer *a, const char *text, size_t len)
     const sb_symbol *st;
     size_t st_len;
 
+    a->text_hash = term_hash(0, text, len);
     if (a->cache) {
-        slot = &a->cache[hash_bytes(text, len) & (STEM_CACHE - 1)];
+        slot = &a->cache[a->text_hash & (STEM_CACHE - 1)];
         if (slot->text_len == len && memcmp(slot->text, text, len) == 0) {
             memcpy(a->stem, slot->stem, slot->stem_len);
             a->stem[slot->stem_len] = '\0';
+            a->stem_hash = slot->stem_hash;
             return slot->stem_len;
         }
     }
@@ -353,7 +374,9 @@ stem_word(ndx_analyzer *a, const char *text, size_t len)
     }
     memcpy(a->stem, st, st_len);
     a->stem[st_len] = '\0';
+    a->stem_hash = term_hash(NDX_PREFIX_STEM, a->stem, st_len);
     if (slot) {
+        slot->stem_hash = a->stem_hash;
         slot->text_len = (uint8_t)len;
         slot->stem_len = (uint8_t)st_len;
         memcpy(slot->text, text, len);
@@ -422,7 +445,8 @@ ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     while (next_token(s, len, &i, &a->sc, &off, &end, &text_len)) {
-        ndx_token tok;
+        token_ex ex;
+        ndx_token *tok = &ex.tok;
         int stem_len;
 
         if (text_len == 0)
@@ -432,14 +456,16 @@ ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
             rc = ndx_error(NDX_ENOMEM, "out of memory while stemming");
             break;
         }
-        tok.text = a->sc.text;
-        tok.text_len = (uint32_t)text_len;
-        tok.stem = a->stem;
-        tok.stem_len = (uint32_t)stem_len;
-        tok.pos = pos++;
-        tok.byte_off = (uint32_t)off;
-        tok.byte_len = (uint32_t)(end - off);
-        rc = fn(ctx, &tok);
+        tok->text = a->sc.text;
+        tok->text_len = (uint32_t)text_len;
+        tok->stem = a->stem;
+        tok->stem_len = (uint32_t)stem_len;
+        tok->pos = pos++;
+        tok->byte_off = (uint32_t)off;
+        tok->byte_len = (uint32_t)(end - off);
+        ex.text_hash = a->text_hash;
+        ex.stem_hash = a->stem_hash;
+        rc = fn(ctx, tok);
         if (rc != 0)
             break;
     }
@@ -554,24 +580,15 @@ pool_rehash(tpool *tp, size_t cap)
     return 0;
 }
 
-/* Finds or adds the term prefix+s[0..len) and counts one occurrence;
- * returns its entry index or -1 on ENOMEM. */
+/* Finds or adds the term prefix+s[0..len), whose term_hash is h, and
+ * counts one occurrence; returns its entry index or -1 on ENOMEM. */
 static long
-pool_add(tpool *tp, char prefix, const char *s, size_t len)
+pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
 {
     size_t tlen = len + (prefix ? 1 : 0);
-    uint32_t h = 2166136261u;
     size_t i, slot;
     tentry *e;
 
-    if (prefix) {
-        h ^= (unsigned char)prefix;
-        h *= 16777619u;
-    }
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
     if ((tp->ent_count + 1) * 2 > tp->slot_cap &&
         pool_rehash(tp, tp->slot_cap ? tp->slot_cap * 2 : 256) != 0)
         return -1;
@@ -626,10 +643,11 @@ static int
 termset_token(void *ctx, const ndx_token *tok)
 {
     build_ctx *bc = ctx;
+    const token_ex *ex = (const token_ex *)tok;
     tpool *tp = bc->tp;
     long e;
 
-    e = pool_add(tp, 0, tok->text, tok->text_len);
+    e = pool_add(tp, 0, tok->text, tok->text_len, ex->text_hash);
     if (e < 0)
         return NDX_ENOMEM;
     if (grow((void **)&tp->occs, &tp->occ_cap, tp->occ_count + 1,
@@ -639,10 +657,13 @@ termset_token(void *ctx, const ndx_token *tok)
     tp->occs[tp->occ_count].pos = tok->pos;
     tp->occ_count++;
     tp->ents[e].pos_count++;
-    if (pool_add(tp, NDX_PREFIX_STEM, tok->stem, tok->stem_len) < 0)
+    if (pool_add(tp, NDX_PREFIX_STEM, tok->stem, tok->stem_len,
+                 ex->stem_hash) < 0)
         return NDX_ENOMEM;
-    if (bc->title && pool_add(tp, NDX_PREFIX_TITLE, tok->stem,
-                              tok->stem_len) < 0)
+    if (bc->title
+        && pool_add(tp, NDX_PREFIX_TITLE, tok->stem, tok->stem_len,
+                    term_hash(NDX_PREFIX_TITLE, tok->stem, tok->stem_len))
+               < 0)
         return NDX_ENOMEM;
     return 0;
 }
