@@ -47,16 +47,36 @@
  * counts; afterwards the cleaner is read only and may be shared between
  * threads.
  *
+ * KEPT LINES.  _save writes the learned set into an index directory and
+ * _load adds a saved set to a frozen cleaner, so that a run that adds to
+ * an index (a day's articles, too few for a line to repeat often enough)
+ * still drops the furniture that earlier runs learned.
+ *
+ * FORMAT of INDEX/FURNITURE (binary, version 1): magic "NDXFURN\n",
+ * u32 version, u32 0, u64 count, count x u64 keys (ascending), u32 crc32
+ * of everything before it; integers little-endian.  A key mixes the
+ * source's id and the line's hash (pair_key below), so a change to
+ * ndx_clean_line_hash, ndx_cleaner_source_id or pair_key needs a new
+ * version.  It is replaced atomically (FURNITURE.tmp, fsync, rename).
+ *
  * The module judges lines; splitting text into passages is passages.c's.
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
+#include <zlib.h>
 
 #include "clean.h"
+#include "manifest.h"
 #include "newsdex/ingest.h"
+#include "util/buf.h"
+
+#define FURN_MAGIC "NDXFURN\n"
+#define FURN_VERSION 1
 
 /* Normalised bytes compared by the built-in rules; longer lines are judged
  * by their first NORM_CAP bytes (every rule looks at the start or at short
@@ -970,4 +990,147 @@ size_t
 ndx_cleaner_learned_count(const ndx_cleaner *c)
 {
     return c ? c->learned_count : 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+ndx_status
+ndx_cleaner_save(const ndx_cleaner *c, const char *dir)
+{
+    char path[4096];
+    uint64_t *keys = NULL;
+    size_t i, n = 0;
+    ndx_buf b;
+    ndx_status st;
+
+    ndx_buf_init(&b);
+    if (c && c->learned_count) {
+        keys = malloc(c->learned_count * sizeof *keys);
+        if (!keys)
+            return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
+        for (i = 0; i < c->learned_slots; i++)
+            if (c->learned[i])
+                keys[n++] = c->learned[i];
+        qsort(keys, n, sizeof *keys, cmp_key);
+    }
+    st = ndx_buf_put(&b, FURN_MAGIC, 8);
+    if (!st)
+        st = ndx_buf_put_u32le(&b, FURN_VERSION);
+    if (!st)
+        st = ndx_buf_put_u32le(&b, 0);
+    if (!st)
+        st = ndx_buf_put_u64le(&b, n);
+    for (i = 0; !st && i < n; i++)
+        st = ndx_buf_put_u64le(&b, keys[i]);
+    if (!st)
+        st = ndx_buf_put_u32le(&b, (uint32_t)crc32(crc32(0L, Z_NULL, 0),
+                                                    b.data, (uInt)b.len));
+    if (!st) {
+        snprintf(path, sizeof path, "%s/FURNITURE", dir);
+        st = ndx_write_durable(dir, path, b.data, b.len);
+    }
+    free(keys);
+    ndx_buf_free(&b);
+    return st;
+}
+
+/* Makes room in the learned set for extra more keys. */
+static ndx_status
+learned_grow(ndx_cleaner *c, size_t extra)
+{
+    size_t slots = c->learned_slots ? c->learned_slots : 16, i;
+    uint64_t *old = c->learned, *nl;
+    size_t old_slots = c->learned_slots;
+
+    while (slots < (c->learned_count + extra) * 2 + 2)
+        slots *= 2;
+    if (slots == old_slots)
+        return NDX_OK;
+    nl = calloc(slots, sizeof *nl);
+    if (!nl)
+        return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
+    c->learned = nl;
+    c->learned_slots = slots;
+    c->learned_count = 0;
+    for (i = 0; i < old_slots; i++)
+        if (old[i])
+            learned_insert(c, old[i]);
+    free(old);
+    return NDX_OK;
+}
+
+ndx_status
+ndx_cleaner_load(ndx_cleaner *c, const char *dir)
+{
+    char path[4096];
+    unsigned char head[24], tail[4];
+    unsigned char *raw = NULL;
+    uint64_t n, i;
+    long size;
+    uLong crc;
+    FILE *f;
+    ndx_status st = NDX_OK;
+
+    if (!c || !c->frozen)
+        return ndx_error(NDX_EINVAL, "furniture: the cleaner is not frozen");
+    snprintf(path, sizeof path, "%s/FURNITURE", dir);
+    f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return ndx_error(NDX_ENOTFOUND, "%s: no such file", path);
+        return ndx_error(NDX_EIO, "open %s: %s", path, strerror(errno));
+    }
+    if (fread(head, 1, sizeof head, f) != sizeof head ||
+        memcmp(head, FURN_MAGIC, 8) != 0) {
+        st = ndx_error(NDX_ECORRUPT, "%s: not a furniture file", path);
+        goto done;
+    }
+    if (ndx_get_u32le(head + 8) != FURN_VERSION) {
+        st = ndx_error(NDX_ECORRUPT, "%s: format version %u, expected %u",
+                       path, (unsigned)ndx_get_u32le(head + 8),
+                       FURN_VERSION);
+        goto done;
+    }
+    n = ndx_get_u64le(head + 16);
+    /* The count must match the file's size before it sizes a buffer. */
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        n > ((uint64_t)1 << 32) ||
+        (uint64_t)size != sizeof head + n * 8 + 4 ||
+        fseek(f, (long)sizeof head, SEEK_SET) != 0) {
+        st = ndx_error(NDX_ECORRUPT, "%s: damaged (size)", path);
+        goto done;
+    }
+    raw = malloc(n ? n * 8 : 1);
+    if (!raw) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (furniture)");
+        goto done;
+    }
+    if (fread(raw, 8, n, f) != n || fread(tail, 1, 4, f) != 4) {
+        st = ndx_error(NDX_ECORRUPT, "%s: damaged (truncated)", path);
+        goto done;
+    }
+    crc = crc32(crc32(0L, Z_NULL, 0), head, sizeof head);
+    crc = crc32(crc, raw, (uInt)(n * 8));
+    if ((uint32_t)crc != ndx_get_u32le(tail)) {
+        st = ndx_error(NDX_ECORRUPT, "%s: damaged (checksum)", path);
+        goto done;
+    }
+    if ((st = learned_grow(c, (size_t)n)))
+        goto done;
+    for (i = 0; i < n; i++) {
+        uint64_t key = ndx_get_u64le(raw + i * 8);
+
+        if (key)
+            learned_insert(c, key);
+    }
+done:
+    free(raw);
+    fclose(f);
+    return st;
 }

@@ -156,9 +156,8 @@ ndx_fsync_dir(const char *dir)
     return NDX_OK;
 }
 
-/* Writes data to path durably through path.tmp and a rename. */
-static ndx_status
-write_durable(const char *dir, const char *path, const void *data,
+ndx_status
+ndx_write_durable(const char *dir, const char *path, const void *data,
               size_t len)
 {
     char tmp[4200];
@@ -223,7 +222,7 @@ ndx_manifest_write(const char *dir, const ndx_manifest *m)
                                                  b.data, (uInt)b.len));
     if (!st) {
         snprintf(path, sizeof path, "%s/MANIFEST", dir);
-        st = write_durable(dir, path, b.data, b.len);
+        st = ndx_write_durable(dir, path, b.data, b.len);
     }
     ndx_buf_free(&b);
     return st;
@@ -315,7 +314,7 @@ ndx_del_write(const char *path, const uint32_t *ords, size_t count)
     else
         snprintf(dir, sizeof dir, ".");
     if (!st)
-        st = write_durable(dir, path, b.data, b.len);
+        st = ndx_write_durable(dir, path, b.data, b.len);
     ndx_buf_free(&b);
     return st;
 }

@@ -352,6 +352,20 @@ main(int argc, char **argv)
     if ((st = ndx_index_open(&ix, out, NDX_OPEN_WRITE | (add ? NDX_OPEN_ADD : 0),
                              engine, &cfg)))
         goto fail;
+    /* Lines that earlier runs learned apply to the added articles too. */
+    if (cleaner && add) {
+        st = ndx_cleaner_load(cleaner, out);
+        if (st && st != NDX_ENOTFOUND) {
+            if (st == NDX_ENOMEM)
+                goto fail;
+            if (!quiet)
+                fprintf(stderr, "newsdex-index: warning: %s; the furniture "
+                                "learned by earlier runs is not applied (a "
+                                "run without --add rebuilds it)\n",
+                        ndx_errmsg());
+        }
+        st = NDX_OK;
+    }
     ndx_index_set_split(ix, &split);
     while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
         size_t np;
@@ -376,6 +390,13 @@ main(int argc, char **argv)
         progress("indexing", r, t1, articles, 1);
     if ((st = ndx_index_commit(ix)))
         goto fail;
+    if (cleaner && (st = ndx_cleaner_save(cleaner, out)) != NDX_OK) {
+        if (!quiet)
+            fprintf(stderr, "newsdex-index: warning: %s; the index is "
+                            "committed, but a later --add run will not know "
+                            "the furniture learned now\n", ndx_errmsg());
+        st = NDX_OK;
+    }
     ndx_index_counts(ix, &articles, &passages, &empty);
     if (!quiet) {
         const ndx_ingest_stats *is = ndx_reader_stats(r);

@@ -198,6 +198,62 @@ test_clean_cleaner_learns_repeated_lines_per_source(void)
 }
 
 static void
+test_clean_learned_lines_survive_save_and_load(void)
+{
+    static const char line[] = "Example Daily is a member of the Trust "
+                               "Project";
+    const char *dir = t_tmpdir();
+    ndx_cleaner *c = NULL, *d = NULL;
+    char path[500];
+    char *raw;
+    size_t len = 0;
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (i = 0; i < 10; i++)
+        add_article(c, "Example Daily", i, i < 8, 0);
+    ndx_cleaner_freeze(c, 3, 0.5);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 1);
+    CU_ASSERT_EQUAL(ndx_cleaner_save(c, dir), NDX_OK);
+
+    /* A later run that learns nothing itself (two articles). */
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&d), NDX_OK);
+    add_article(d, "Example Daily", 50, 1, 0);
+    add_article(d, "Other Gazette", 51, 1, 0);
+    ndx_cleaner_freeze(d, 3, 0.5);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(d), 0);
+    CU_ASSERT(!ndx_cleaner_is_furniture(d, "Example Daily", line,
+                                        strlen(line)));
+    CU_ASSERT_EQUAL(ndx_cleaner_load(d, dir), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(d), 1);
+    CU_ASSERT(ndx_cleaner_is_furniture(d, "Example Daily", line,
+                                       strlen(line)));
+    /* Learned for its source only. */
+    CU_ASSERT(!ndx_cleaner_is_furniture(d, "Other Gazette", line,
+                                        strlen(line)));
+    /* Loading twice adds nothing new. */
+    CU_ASSERT_EQUAL(ndx_cleaner_load(d, dir), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(d), 1);
+
+    /* A flipped byte, a short file, no file: refused, cleaner unchanged. */
+    snprintf(path, sizeof path, "%s/FURNITURE", dir);
+    raw = t_slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
+    CU_ASSERT_EQUAL(len, 8 + 4 + 4 + 8 + 8 + 4); /* one key */
+    raw[26] ^= 0x10;
+    t_write(path, raw, len);
+    CU_ASSERT_EQUAL(ndx_cleaner_load(d, dir), NDX_ECORRUPT);
+    t_write(path, raw, len - 3);
+    CU_ASSERT_EQUAL(ndx_cleaner_load(d, dir), NDX_ECORRUPT);
+    remove(path);
+    CU_ASSERT_EQUAL(ndx_cleaner_load(d, dir), NDX_ENOTFOUND);
+    CU_ASSERT_EQUAL(ndx_cleaner_learned_count(d), 1);
+    free(raw);
+    ndx_cleaner_free(c);
+    ndx_cleaner_free(d);
+}
+
+static void
 test_clean_cleaner_share_threshold(void)
 {
     ndx_cleaner *c = NULL;
@@ -337,6 +393,8 @@ CU_TestInfo clean_tests[] = {
      test_clean_headings_and_text_are_not_furniture},
     {"test_clean_cleaner_learns_repeated_lines_per_source",
      test_clean_cleaner_learns_repeated_lines_per_source},
+    {"test_clean_learned_lines_survive_save_and_load",
+     test_clean_learned_lines_survive_save_and_load},
     {"test_clean_cleaner_share_threshold",
      test_clean_cleaner_share_threshold},
     {"test_clean_cleaner_drops_learned_lines_from_passages",

@@ -414,6 +414,66 @@ test_e2e_add_replaces_by_id_and_keeps_the_rest(void)
     CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
 }
 
+/* Articles of one outlet whose pages all end with the same line. */
+static void
+write_outlet(const char *path, int first, int count)
+{
+    char buf[8192];
+    size_t n = 0;
+    int i;
+
+    for (i = first; i < first + count; i++)
+        n += (size_t)snprintf(
+            buf + n, sizeof buf - n,
+            "{\"id\":\"w%d\",\"source\":\"Wire Desk\","
+            "\"date\":\"2024-03-%02d\",\"text\":\"Story %d: the harbour "
+            "board approved plan number %d after a long debate.\\n\\n"
+            "Catch our weekend podcast wherever you listen\"}\n",
+            i, 1 + i % 28, i, i);
+    t_write(path, buf, n);
+}
+
+static void
+test_e2e_added_articles_lose_furniture_learned_before(void)
+{
+    const char *dir = t_tmpdir();
+    char p1[400], p2[400], idx[400], bare[400], cmd[3000], got[200];
+    json_t *r;
+
+    /* Ten articles teach the line; a later --add brings two more, too few
+     * to learn it from. */
+    snprintf(p1, sizeof p1, "%s/first.jsonl", dir);
+    snprintf(p2, sizeof p2, "%s/later.jsonl", dir);
+    snprintf(idx, sizeof idx, "%s/idx", dir);
+    snprintf(bare, sizeof bare, "%s/bare", dir);
+    write_outlet(p1, 0, 10);
+    write_outlet(p2, 10, 2);
+    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s -q --add -o %s %s",
+             t_prog("newsdex-index"), idx, p1, t_prog("newsdex-index"), idx,
+             p2);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
+    r = search_json(idx, NULL, "\"weekend podcast\"", NULL);
+    hit_ids(r, got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "");
+    json_decref(r);
+    r = search_json(idx, NULL, "harbour", NULL);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")), 12);
+    json_decref(r);
+
+    /* The same runs with the kept lines removed in between: the added
+     * articles keep the line. */
+    snprintf(cmd, sizeof cmd,
+             "%s -q -o %s %s && rm %s/FURNITURE && %s -q --add -o %s %s",
+             t_prog("newsdex-index"), bare, p1, bare,
+             t_prog("newsdex-index"), bare, p2);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
+    r = search_json(bare, NULL, "\"weekend podcast\"", NULL);
+    hit_ids(r, got, sizeof got);
+    CU_ASSERT_PTR_NOT_NULL(strstr(got, "w10"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(got, "w11"));
+    json_decref(r);
+}
+
 /* ---- the shared corpora ---------------------------------------------- */
 
 typedef struct sample_facts {
@@ -614,6 +674,8 @@ CU_TestInfo e2e_tests[] = {
      test_e2e_bad_json_line_is_skipped_with_file_and_line},
     {"--add replaces by id and keeps the rest",
      test_e2e_add_replaces_by_id_and_keeps_the_rest},
+    {"added articles lose furniture learned before",
+     test_e2e_added_articles_lose_furniture_learned_before},
     {"reuters sample counts match the file",
      test_e2e_reuters_sample_counts_match_the_file},
     {"allsides sample counts match the file",

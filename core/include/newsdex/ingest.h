@@ -137,6 +137,20 @@ int ndx_cleaner_is_furniture(const ndx_cleaner *c, const char *source,
 /* Number of learned lines after _freeze. */
 size_t ndx_cleaner_learned_count(const ndx_cleaner *c);
 
+/*
+ * Keeps the learned lines of a frozen cleaner in dir (an index directory,
+ * file FURNITURE, replaced atomically), so that a later run adding to that
+ * index can apply them: NDX_OK, NDX_ENOMEM or NDX_EIO.
+ */
+ndx_status ndx_cleaner_save(const ndx_cleaner *c, const char *dir);
+
+/*
+ * Adds the lines kept in dir by ndx_cleaner_save to a frozen cleaner:
+ * NDX_OK, NDX_ENOTFOUND (no file), NDX_ECORRUPT (damaged or another
+ * format version; the cleaner is unchanged), NDX_EIO, NDX_ENOMEM.
+ */
+ndx_status ndx_cleaner_load(ndx_cleaner *c, const char *dir);
+
 #ifdef __cplusplus
 }
 #endif
