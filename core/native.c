@@ -353,6 +353,9 @@ native_open(void **out, const char *path, unsigned flags,
         }
         if ((st = ndx_segw_new(&n->w)))
             goto fail;
+        /* Without a spill file the text stays in memory: slower to reach
+         * the memory budget's end, never wrong. */
+        (void)ndx_segw_spill(n->w, path);
         st = ndx_manifest_read(path, &n->man);
         if (st == NDX_ENOTFOUND) {
             memset(&n->man, 0, sizeof n->man);

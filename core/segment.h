@@ -82,6 +82,12 @@ typedef struct ndx_segw ndx_segw;
 
 ndx_status ndx_segw_new(ndx_segw **out);
 void ndx_segw_free(ndx_segw *w);
+/* Sends the compressed passage text to an unlinked temporary file in dir
+ * instead of memory, from the first article on (the writer must be new):
+ * the text is the largest part of a segment and is not needed again until
+ * the segment is written.  NDX_OK, NDX_EINVAL (text already added) or
+ * NDX_EIO (the writer then keeps the text in memory). */
+ndx_status ndx_segw_spill(ndx_segw *w, const char *dir);
 
 /* Adds an article with its passages' term sets (ts[i] for passage i) and
  * texts.  Returns the article's ordinal through *ordinal. */

@@ -552,6 +552,104 @@ test_native_wide_prefix_scores_as_the_or_of_its_words(void)
     ndx_index_close(ix);
 }
 
+/* Adds articles first..first+n-1 of a text-heavy series to w: article i
+ * says "passage i" in a sentence long enough to fill text blocks. */
+static void
+add_text_articles(ndx_segw *w, ndx_analyzer *an, unsigned first, unsigned n)
+{
+    ndx_termset ts;
+    unsigned i;
+
+    ndx_termset_init(&ts);
+    for (i = first; i < first + n; i++) {
+        char text[300], id[32];
+        ndx_article a;
+        ndx_passages p = {0};
+
+        snprintf(text, sizeof text,
+                 "This is passage %u of the spill series, and its words "
+                 "run on for a while so that blocks of stored text fill "
+                 "up and many of them are written, number %u.", i, i * 7);
+        snprintf(id, sizeof id, "sp-%u", i);
+        memset(&a, 0, sizeof a);
+        a.id = id;
+        a.source = "Spill Wire";
+        a.title = "";
+        a.url = "";
+        a.text = text;
+        a.text_len = strlen(text);
+        a.date_days = 20000;
+        a.time_secs = -1;
+        CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
+                        NDX_OK);
+        CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,
+                                          a.text_len) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_segw_add(w, &a, &p, &ts, NULL) == NDX_OK);
+        ndx_passages_clear(&p);
+    }
+    ndx_termset_free(&ts);
+}
+
+static void
+test_native_spilled_text_writes_the_same_segments(void)
+{
+    const char *dir = t_tmpdir();
+    char mem1[400], mem2[400], sp1[400], sp2[400], want[300];
+    ndx_analyzer *an;
+    ndx_segw *wm, *ws;
+    ndx_seg *s;
+    ndx_buf b;
+    char *x, *y;
+    size_t lx = 0, ly = 0;
+
+    snprintf(mem1, sizeof mem1, "%s/seg-000001.ndx", dir);
+    snprintf(mem2, sizeof mem2, "%s/seg-000002.ndx", dir);
+    snprintf(sp1, sizeof sp1, "%s/seg-000003.ndx", dir);
+    snprintf(sp2, sizeof sp2, "%s/seg-000004.ndx", dir);
+    CU_ASSERT_FATAL(ndx_analyzer_new(&an, "english") == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&wm) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&ws) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_EINVAL); /* only once */
+    /* Two segments from each writer: the second one starts over in the
+     * spill file that the first one emptied. */
+    add_text_articles(wm, an, 0, 3000);
+    add_text_articles(ws, an, 0, 3000);
+    CU_ASSERT_FATAL(ndx_segw_flush(wm, mem1) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_flush(ws, sp1) == NDX_OK);
+    add_text_articles(wm, an, 3000, 500);
+    add_text_articles(ws, an, 3000, 500);
+    CU_ASSERT_FATAL(ndx_segw_flush(wm, mem2) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_flush(ws, sp2) == NDX_OK);
+    x = t_slurp(mem1, &lx);
+    y = t_slurp(sp1, &ly);
+    CU_ASSERT_FATAL(x && y);
+    CU_ASSERT(lx > 100000); /* many 8 KB text blocks */
+    CU_ASSERT(lx == ly && memcmp(x, y, lx) == 0);
+    free(x);
+    free(y);
+    x = t_slurp(mem2, &lx);
+    y = t_slurp(sp2, &ly);
+    CU_ASSERT_FATAL(x && y);
+    CU_ASSERT(lx == ly && memcmp(x, y, lx) == 0);
+    free(x);
+    free(y);
+    /* The last passage of the second segment reads back whole. */
+    CU_ASSERT_FATAL(ndx_seg_open(&s, sp2, 1) == NDX_OK);
+    CU_ASSERT_EQUAL(s->passages, 500);
+    ndx_buf_init(&b);
+    CU_ASSERT_EQUAL_FATAL(ndx_seg_text(s, 499, &b), NDX_OK);
+    snprintf(want, sizeof want, "This is passage 3499 of the spill series, "
+             "and its words run on for a while so that blocks of stored "
+             "text fill up and many of them are written, number 24493.");
+    CU_ASSERT(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+    ndx_buf_free(&b);
+    ndx_seg_close(s);
+    ndx_segw_free(wm);
+    ndx_segw_free(ws);
+    ndx_analyzer_free(an);
+}
+
 /* Indexes corpus/ with the given number of threads into dir. */
 static void
 index_corpus(const char *dir, unsigned threads)
@@ -604,6 +702,8 @@ CU_TestInfo native_tests[] = {
      test_native_many_commits_merge_and_rank_like_one_build},
     {"wide prefix scores as the OR of its words",
      test_native_wide_prefix_scores_as_the_or_of_its_words},
+    {"spilled text writes the same segments",
+     test_native_spilled_text_writes_the_same_segments},
     {"postings round trip across blocks",
      test_native_postings_round_trip_across_blocks},
     {"seek skips blocks and finds positions",
