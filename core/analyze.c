@@ -32,6 +32,7 @@
 #include <utf8proc.h>
 
 #include "newsdex/analyze.h"
+#include "util/buf.h"
 
 /* Code points of one token kept for folding: folding may compose at most
  * three code points into one of at least one byte, so 256 always yield
@@ -543,24 +544,6 @@ typedef struct tpool {
 } tpool;
 
 static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    size_t ncap = *cap ? *cap : 64;
-    void *np;
-
-    if (need <= *cap)
-        return 0;
-    while (ncap < need)
-        ncap *= 2;
-    np = realloc(*p, ncap * size);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
-
-static int
 pool_rehash(tpool *tp, size_t cap)
 {
     uint32_t *slots = calloc(cap, sizeof *slots);
@@ -605,10 +588,10 @@ pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
         }
         slot = (slot + 1) & (tp->slot_cap - 1);
     }
-    if (grow((void **)&tp->ents, &tp->ent_cap, tp->ent_count + 1,
-             sizeof *tp->ents) != 0 ||
-        grow((void **)&tp->strs, &tp->strs_cap, tp->strs_len + tlen + 1, 1)
-            != 0)
+    if (ndx_grow((void **)&tp->ents, &tp->ent_cap, tp->ent_count + 1,
+                 sizeof *tp->ents, 64) != 0 ||
+        ndx_grow((void **)&tp->strs, &tp->strs_cap, tp->strs_len + tlen + 1,
+                 1, 64) != 0)
         return -1;
     e = &tp->ents[tp->ent_count];
     e->key = 0;
@@ -650,8 +633,8 @@ termset_token(void *ctx, const ndx_token *tok)
     e = pool_add(tp, 0, tok->text, tok->text_len, ex->text_hash);
     if (e < 0)
         return NDX_ENOMEM;
-    if (grow((void **)&tp->occs, &tp->occ_cap, tp->occ_count + 1,
-             sizeof *tp->occs) != 0)
+    if (ndx_grow((void **)&tp->occs, &tp->occ_cap, tp->occ_count + 1,
+                 sizeof *tp->occs, 64) != 0)
         return NDX_ENOMEM;
     tp->occs[tp->occ_count].entry = (uint32_t)e;
     tp->occs[tp->occ_count].pos = tok->pos;
@@ -816,14 +799,14 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
     }
 
     rc = NDX_ENOMEM;
-    if (grow((void **)&tp->terms, &tp->terms_cap, tp->ent_count + 1,
-             sizeof *tp->terms) != 0 ||
-        grow((void **)&tp->remap, &tp->remap_cap, tp->ent_count + 1,
-             sizeof *tp->remap) != 0 ||
-        grow((void **)&tp->order, &tp->order_cap, 2 * tp->ent_count + 2,
-             sizeof *tp->order) != 0 ||
-        grow((void **)&tp->positions, &tp->positions_cap, tp->occ_count + 1,
-             sizeof *tp->positions) != 0)
+    if (ndx_grow((void **)&tp->terms, &tp->terms_cap, tp->ent_count + 1,
+                 sizeof *tp->terms, 64) != 0 ||
+        ndx_grow((void **)&tp->remap, &tp->remap_cap, tp->ent_count + 1,
+                 sizeof *tp->remap, 64) != 0 ||
+        ndx_grow((void **)&tp->order, &tp->order_cap, 2 * tp->ent_count + 2,
+                 sizeof *tp->order, 64) != 0 ||
+        ndx_grow((void **)&tp->positions, &tp->positions_cap,
+                 tp->occ_count + 1, sizeof *tp->positions, 64) != 0)
         goto fail;
     for (i = 0; i < tp->ent_count; i++) {
         tp->order[i].key = tp->ents[i].key;

@@ -518,8 +518,9 @@ fnv1a(const void *p, size_t len)
  * is taken eight bytes at a time: a run of eight printable ASCII bytes
  * whose only white space is single spaces inside the run normalises to
  * itself with A-Z folded, which one word operation does.  Anything else
- * (a blank run, a control byte, UTF-8) goes byte by byte.  The hash is
- * kept in memory only, never written to an index.
+ * (a blank run, a control byte, UTF-8) goes byte by byte.  Learned line
+ * hashes are kept in an index's FURNITURE file (see KEPT LINES above), so
+ * a change to this hash needs that file's version bumped.
  */
 #define BYTES_1 0x0101010101010101ULL
 #define BYTES_80 0x8080808080808080ULL
@@ -910,10 +911,35 @@ learned_insert(ndx_cleaner *c, uint64_t key)
     }
 }
 
+/* Makes room in the learned set for extra keys beyond those it holds. */
+static ndx_status
+learned_grow(ndx_cleaner *c, size_t extra)
+{
+    size_t slots = c->learned_slots ? c->learned_slots : 16, i;
+    uint64_t *old = c->learned, *nl;
+    size_t old_slots = c->learned_slots;
+
+    while (slots < (c->learned_count + extra) * 2 + 2)
+        slots *= 2;
+    if (slots == old_slots)
+        return NDX_OK;
+    nl = calloc(slots, sizeof *nl);
+    if (!nl)
+        return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
+    c->learned = nl;
+    c->learned_slots = slots;
+    c->learned_count = 0;
+    for (i = 0; i < old_slots; i++)
+        if (old[i])
+            learned_insert(c, old[i]);
+    free(old);
+    return NDX_OK;
+}
+
 void
 ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
 {
-    size_t i, keep = 0, slots = 16;
+    size_t i, keep = 0;
 
     if (!c || c->frozen)
         return;
@@ -926,11 +952,7 @@ ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
             && (double)e->count >= share * c->sources[e->source].articles)
             keep++;
     }
-    while (slots < keep * 2 + 2)
-        slots *= 2;
-    c->learned = calloc(slots, sizeof *c->learned);
-    if (c->learned) {
-        c->learned_slots = slots;
+    if (learned_grow(c, keep) == NDX_OK) {
         for (i = 0; i < c->count_slots; i++) {
             const count_entry *e = &c->counts[i];
             if (e->key && e->count >= min_articles
@@ -1038,31 +1060,6 @@ ndx_cleaner_save(const ndx_cleaner *c, const char *dir)
     free(keys);
     ndx_buf_free(&b);
     return st;
-}
-
-/* Makes room in the learned set for extra more keys. */
-static ndx_status
-learned_grow(ndx_cleaner *c, size_t extra)
-{
-    size_t slots = c->learned_slots ? c->learned_slots : 16, i;
-    uint64_t *old = c->learned, *nl;
-    size_t old_slots = c->learned_slots;
-
-    while (slots < (c->learned_count + extra) * 2 + 2)
-        slots *= 2;
-    if (slots == old_slots)
-        return NDX_OK;
-    nl = calloc(slots, sizeof *nl);
-    if (!nl)
-        return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
-    c->learned = nl;
-    c->learned_slots = slots;
-    c->learned_count = 0;
-    for (i = 0; i < old_slots; i++)
-        if (old[i])
-            learned_insert(c, old[i]);
-    free(old);
-    return NDX_OK;
 }
 
 ndx_status

@@ -26,8 +26,9 @@
  * 1.5 s as an OR and takes a few tens of ms as a union.  Below it the OR
  * is as fast and reads nothing it does not need. */
 #define UNION_MIN_TERMS 32
-/* Passages per union window (a power of two): the window's scores take
- * 8 bytes each, so 16,384 keep them at 128 KB, in the cache. */
+/* Passages per union window (a power of two): the window's scores and
+ * length terms take 16 bytes a passage, so 16,384 keep them at 256 KB,
+ * in the cache. */
 #define UNION_WINDOW 16384
 
 typedef enum ckind {
@@ -52,6 +53,7 @@ struct cur {
     const ectx *e;
     uint32_t win;      /* first passage of the window; NDX_PID_END: none */
     double *acc;       /* UNION_WINDOW scores */
+    double *kw;        /* UNION_WINDOW passage_k values, where bits says */
     uint64_t *bits;    /* UNION_WINDOW / 64 words */
 };
 
@@ -417,16 +419,20 @@ union_fill(cur *c, uint32_t t)
         if (pc->id < w0)
             ndx_pcur_seek(pc, w0);
         for (; pc->id < w1; ndx_pcur_next(pc)) {
-            uint32_t len = 0, at = pc->id - w0;
-            double wdf = (double)ndx_pcur_wdf(pc), v;
+            uint32_t at = pc->id - w0;
+            double wdf = (double)ndx_pcur_wdf(pc);
 
-            ndx_seg_passage(c->seg, pc->id, NULL, &len);
-            v = tw * (wdf / (passage_k(c->e, len) + wdf));
-            if (c->bits[at >> 6] & (1ULL << (at & 63))) {
-                c->acc[at] += v;
-            } else {
+            /* A passage's length term is worked out by the first word
+             * that matches it and kept for the others. */
+            if (!(c->bits[at >> 6] & (1ULL << (at & 63)))) {
+                uint32_t len = 0;
+
+                ndx_seg_passage(c->seg, pc->id, NULL, &len);
                 c->bits[at >> 6] |= 1ULL << (at & 63);
-                c->acc[at] = v;
+                c->kw[at] = passage_k(c->e, len);
+                c->acc[at] = tw * (wdf / (c->kw[at] + wdf));
+            } else {
+                c->acc[at] += tw * (wdf / (c->kw[at] + wdf));
             }
         }
     }
@@ -750,8 +756,9 @@ build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
             c->win = NDX_PID_END;
             c->acc = ndx_arena_alloc(e->arena,
                                      UNION_WINDOW * sizeof *c->acc);
+            c->kw = ndx_arena_alloc(e->arena, UNION_WINDOW * sizeof *c->kw);
             c->bits = ndx_arena_alloc(e->arena, UNION_WINDOW / 8);
-            if (!c->acc || !c->bits)
+            if (!c->acc || !c->kw || !c->bits)
                 return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
         }
         *out = c;

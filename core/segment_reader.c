@@ -419,6 +419,23 @@ ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
     return 0;
 }
 
+/* Moves a dictionary walk of ndx_seg_distinct_terms to its next term:
+ * 0, or NDX_ECORRUPT; *live goes to 0 (and *left down) at the end. */
+static int
+distinct_step(dict_iter *it, int *live, size_t *left)
+{
+    ndx_seg_term t;
+    int r = dict_next(it, &t);
+
+    if (r < 0)
+        return corrupt(it->s->path, "dictionary");
+    if (r == 0) {
+        *live = 0;
+        (*left)--;
+    }
+    return 0;
+}
+
 /* Walks the sorted dictionaries of all the segments side by side, like
  * the merge step of a merge sort, counting each term once. */
 int
@@ -456,7 +473,6 @@ ndx_seg_distinct_terms(ndx_seg *const *segs, size_t count, uint64_t *out)
     }
     while (r >= 0 && left > 0) {
         size_t m = count;
-        ndx_seg_term t;
 
         for (i = 0; i < count; i++)
             if (live[i] && (m == count || term_cmp(it[i].term, it[i].len,
@@ -466,22 +482,12 @@ ndx_seg_distinct_terms(ndx_seg *const *segs, size_t count, uint64_t *out)
         n++;
         /* Step past the smallest term in every dictionary that holds
          * it; the one at m last, since the others compare with it. */
-        for (i = 0; i <= count && r >= 0; i++) {
-            size_t j = i < count ? i : m;
-
-            if (!live[j] || (i < count && (j == m ||
-                                           term_cmp(it[j].term, it[j].len,
-                                                    it[m].term,
-                                                    it[m].len) != 0)))
-                continue;
-            r = dict_next(&it[j], &t);
-            if (r < 0) {
-                r = corrupt(segs[j]->path, "dictionary");
-            } else if (r == 0) {
-                live[j] = 0;
-                left--;
-            }
-        }
+        for (i = 0; i < count && r >= 0; i++)
+            if (i != m && live[i] &&
+                term_cmp(it[i].term, it[i].len, it[m].term, it[m].len) == 0)
+                r = distinct_step(&it[i], &live[i], &left);
+        if (r >= 0)
+            r = distinct_step(&it[m], &live[m], &left);
     }
     free(it);
     free(live);

@@ -166,11 +166,15 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->raw);
     w->passages = w->article_count = w->total_len = 0;
     w->mem_postings = 0;
-    /* The spilled blocks went into the segment just written.  A file that
-     * cannot be shrunk is reused from its start all the same: spill_len
-     * says how much of it is valid. */
-    if (w->spill_fd >= 0 && w->spill_len && ftruncate(w->spill_fd, 0) != 0)
-        w->spill_len = 0;
+    /* The spilled blocks went into the segment just written; the next ones
+     * are written over them from offset 0, and emptying the file gives its
+     * disk space back meanwhile.  If it cannot be emptied, nothing past
+     * spill_len is ever read. */
+    if (w->spill_fd >= 0 && w->spill_len) {
+        int rc = ftruncate(w->spill_fd, 0);
+
+        (void)rc;
+    }
     w->spill_len = 0;
     w->spill_crc = crc32(0L, Z_NULL, 0);
     w->first_days = w->last_days = NDX_DATE_NONE;
@@ -270,18 +274,9 @@ terms_reserve(ndx_segw *w, size_t more)
     while ((w->term_count + more) * 2 > w->slot_cap)
         if ((st = grow_slots(w)))
             return st;
-    if (w->term_count + more > w->term_cap) {
-        size_t cap = w->term_cap ? w->term_cap * 2 : 4096;
-        wterm *nt;
-
-        while (cap < w->term_count + more)
-            cap *= 2;
-        nt = realloc(w->terms, cap * sizeof *nt);
-        if (!nt)
-            return ndx_error(NDX_ENOMEM, "out of memory (terms)");
-        w->terms = nt;
-        w->term_cap = cap;
-    }
+    if (ndx_grow((void **)&w->terms, &w->term_cap, w->term_count + more,
+                 sizeof *w->terms, 4096) != 0)
+        return ndx_error(NDX_ENOMEM, "out of memory (terms)");
     return NDX_OK;
 }
 
@@ -606,18 +601,9 @@ passage_postings(ndx_segw *w, const ndx_termset *t, uint32_t pid)
 
     if ((st = terms_reserve(w, n)))
         return st;
-    if (n > w->hash_cap) {
-        size_t cap = w->hash_cap ? w->hash_cap : 256;
-        uint64_t *nh;
-
-        while (cap < n)
-            cap *= 2;
-        nh = realloc(w->hashes, cap * sizeof *nh);
-        if (!nh)
-            return ndx_error(NDX_ENOMEM, "out of memory (term hashes)");
-        w->hashes = nh;
-        w->hash_cap = cap;
-    }
+    if (ndx_grow((void **)&w->hashes, &w->hash_cap, n, sizeof *w->hashes,
+                 256) != 0)
+        return ndx_error(NDX_ENOMEM, "out of memory (term hashes)");
     for (j = 0; j < n; j++)
         w->hashes[j] = ndx_hash64(t->terms[j].term, t->terms[j].term_len);
     mask = w->slot_cap - 1;

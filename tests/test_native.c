@@ -16,6 +16,22 @@
 #include "newsdex/newsdex.h"
 #include "support.h"
 
+/* An untitled article without a url, of one passage-worthy text. */
+static void
+set_article(ndx_article *a, char *id, char *source, char *text,
+            int32_t date_days)
+{
+    memset(a, 0, sizeof *a);
+    a->id = id;
+    a->source = source;
+    a->title = "";
+    a->url = "";
+    a->text = text;
+    a->text_len = strlen(text);
+    a->date_days = date_days;
+    a->time_secs = -1;
+}
+
 /* Builds a segment of n one-passage articles: passage i says "alpha"
  * (i % 5 + 1) times, then "beta" when i % 7 == 0, then "gamma". */
 static char *
@@ -42,15 +58,8 @@ build_alpha_segment(unsigned n)
             strcat(text, "beta ");
         strcat(text, "gamma");
         snprintf(id, sizeof id, "art-%u", i);
-        memset(&a, 0, sizeof a);
-        a.id = id;
-        a.source = i % 2 ? "Odd Times" : "Even Post";
-        a.title = "";
-        a.url = "";
-        a.text = text;
-        a.text_len = strlen(text);
-        a.date_days = 20000 + (int32_t)i;
-        a.time_secs = -1;
+        set_article(&a, id, i % 2 ? "Odd Times" : "Even Post", text,
+                    20000 + (int32_t)i);
         CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
                         NDX_OK);
         CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,
@@ -313,15 +322,8 @@ synthetic_article(unsigned i, unsigned version, char *text, size_t cap,
              i % 4 == 0 ? "A ferry crossed twice, and the ferry was late."
                         : "");
     sprintf(id, "syn-%u", i);
-    memset(a, 0, sizeof *a);
-    a->id = id;
-    a->source = i % 2 ? "Coast Daily" : "Harbor News";
-    a->title = "";
-    a->url = "";
-    a->text = text;
-    a->text_len = strlen(text);
-    a->date_days = 19000 + (int32_t)i;
-    a->time_secs = -1;
+    set_article(a, id, i % 2 ? "Coast Daily" : "Harbor News", text,
+                19000 + (int32_t)i);
 }
 
 static void
@@ -507,15 +509,7 @@ test_native_wide_prefix_scores_as_the_or_of_its_words(void)
             snprintf(text, sizeof text, "Item %u says %s and %s%s.", i, w1,
                      w2, i % 2 ? "" : " by ferry");
             sprintf(id, "wide-%u", i);
-            memset(&a, 0, sizeof a);
-            a.id = id;
-            a.source = "Wire";
-            a.title = "";
-            a.url = "";
-            a.text = text;
-            a.text_len = strlen(text);
-            a.date_days = 19000;
-            a.time_secs = -1;
+            set_article(&a, id, "Wire", text, 19000);
             CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
         }
         CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
@@ -571,15 +565,7 @@ add_text_articles(ndx_segw *w, ndx_analyzer *an, unsigned first, unsigned n)
                  "run on for a while so that blocks of stored text fill "
                  "up and many of them are written, number %u.", i, i * 7);
         snprintf(id, sizeof id, "sp-%u", i);
-        memset(&a, 0, sizeof a);
-        a.id = id;
-        a.source = "Spill Wire";
-        a.title = "";
-        a.url = "";
-        a.text = text;
-        a.text_len = strlen(text);
-        a.date_days = 20000;
-        a.time_secs = -1;
+        set_article(&a, id, "Spill Wire", text, 20000);
         CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
                         NDX_OK);
         CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,

@@ -22,6 +22,11 @@ typedef struct ndx_buf {
 void ndx_buf_init(ndx_buf *b);
 void ndx_buf_free(ndx_buf *b);
 ndx_status ndx_buf_reserve(ndx_buf *b, size_t extra);
+
+/* Grows the array *p of *cap elements of size bytes to hold at least need,
+ * doubling from first (or from *cap); *p and *cap change only on success.
+ * 0, or -1 when out of memory (or when the size would overflow). */
+int ndx_grow(void **p, size_t *cap, size_t need, size_t size, size_t first);
 ndx_status ndx_buf_put(ndx_buf *b, const void *p, size_t len);
 ndx_status ndx_buf_putc(ndx_buf *b, int c);
 ndx_status ndx_buf_puts(ndx_buf *b, const char *s);
