@@ -35,7 +35,7 @@ CXXFLAGS += $(SANFL)
 LDFLAGS  += $(SANFL)
 endif
 
-CORE_SRC := $(wildcard core/*.c core/util/*.c)
+CORE_SRC := $(wildcard core/*.c core/*/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 ifeq ($(XAPIAN),1)
 CPPFLAGS += -DNDX_WITH_XAPIAN

@@ -9,7 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "clean.h"
+#include "ingest/clean.h"
 #include "newsdex/ingest.h"
 #include "support.h"
 

@@ -31,9 +31,9 @@
 #include <CUnit/CUnit.h>
 #include <zlib.h>
 
-#include "manifest.h"
+#include "native/manifest.h"
 #include "newsdex/newsdex.h"
-#include "segment.h"
+#include "native/segment.h"
 #include "support.h"
 #include "util/buf.h"
 

@@ -10,9 +10,9 @@
 
 #include <CUnit/CUnit.h>
 
-#include "manifest.h"
-#include "native.h"
-#include "segment.h"
+#include "native/manifest.h"
+#include "native/native.h"
+#include "native/segment.h"
 #include "newsdex/newsdex.h"
 #include "support.h"
 

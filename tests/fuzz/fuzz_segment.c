@@ -35,9 +35,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "manifest.h"
+#include "native/manifest.h"
 #include "newsdex/newsdex.h"
-#include "segment.h"
+#include "native/segment.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -71,7 +71,7 @@
 #include <zlib.h>
 
 #include "clean.h"
-#include "manifest.h"
+#include "native/manifest.h"
 #include "newsdex/ingest.h"
 #include "util/buf.h"
 
