@@ -1343,6 +1343,15 @@ test_server_exits_1_when_it_cannot_listen_and_2_on_usage(void)
     snprintf(args, sizeof args, "-i '%s' --listen tcp:0 ukraine", ix);
     CU_ASSERT_EQUAL(run_status(args, &err), 2);
     free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen tcp:0 --idle-timeout-ms -5",
+             ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    CU_ASSERT(err && strstr(err, "--idle-timeout-ms"));
+    free(err);
+    snprintf(args, sizeof args, "-i '%s' --listen tcp:0 --quiet=yes", ix);
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    CU_ASSERT(err && strstr(err, "--quiet takes no value"));
+    free(err);
     CU_ASSERT(ping_tcp(p->port));
 }
 
