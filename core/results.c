@@ -28,6 +28,7 @@ ndx_search_opts_init(ndx_search_opts *o)
     o->group = NDX_GROUP_ARTICLE;
     o->from_days = NDX_DATE_NONE;
     o->to_days = NDX_DATE_NONE;
+    o->exact_upto = NDX_TOTAL_EXACT_UPTO;
     ndx_bm25_init(&o->bm25);
     o->snippets = 1;
     o->snippet_len = 240;

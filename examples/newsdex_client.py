@@ -255,8 +255,12 @@ def main(argv=None):
             i, h["title"] or h["article"], h["score"], h["date"] or "undated",
             h["source"], h["article"], h["passage"]))
         print("   " + show_snippet(h["snippet"], tty) + "\n")
-    print("%d match%s, %.2f ms" % (r["total"], "" if r["total"] == 1 else "es",
-                                   r["took_ms"]))
+    if r.get("total_exact", True):
+        print("%d match%s, %.2f ms" % (r["total"],
+                                       "" if r["total"] == 1 else "es",
+                                       r["took_ms"]))
+    else:
+        print("{:,}+ matches, {:.2f} ms".format(r["total"], r["took_ms"]))
     return 0
 
 

@@ -49,6 +49,8 @@ static const char usage_text[] =
     "      --passages        every matching passage, not one per article\n"
     "      --json            print JSON (the query socket's response form)\n"
     "      --no-snippets     print whole passages instead of snippets\n"
+    "      --exact-total     count every match (otherwise the count is\n"
+    "                        exact up to 1,000 and a lower bound beyond)\n"
     "      --engine E        native or xapian (default: detect)\n"
     "      --shard tcp:HOST:PORT  xapian: search remote shards (repeatable)\n"
     "      --allow-partial   xapian: answer from the shards that are up\n"
@@ -87,7 +89,7 @@ main(int argc, char **argv)
 {
     enum {
         O_OFFSET = 256, O_SOURCE, O_FROM, O_TO, O_SORT, O_PASSAGES, O_JSON,
-        O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS
+        O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT
     };
     static const struct option longopts[] = {
         {"index", required_argument, NULL, 'i'},
@@ -99,6 +101,7 @@ main(int argc, char **argv)
         {"passages", no_argument, NULL, O_PASSAGES},
         {"json", no_argument, NULL, O_JSON},
         {"no-snippets", no_argument, NULL, O_NOSNIP},
+        {"exact-total", no_argument, NULL, O_EXACT},
         {"engine", required_argument, NULL, O_ENGINE},
         {"shard", required_argument, NULL, O_SHARD},
         {"allow-partial", no_argument, NULL, O_PARTIAL},
@@ -182,6 +185,7 @@ main(int argc, char **argv)
         case O_PASSAGES: o.group = NDX_GROUP_PASSAGE; break;
         case O_JSON: json = 1; break;
         case O_NOSNIP: o.snippets = 0; break;
+        case O_EXACT: o.exact_total = 1; break;
         case O_ENGINE: engine = optarg; break;
         case O_SHARD:
             if (nshards == MAX_SHARDS) {

@@ -38,8 +38,10 @@ render_results_json(ndx_buf *b, const ndx_results *r)
     ndx_status st;
     size_t i;
 
-    st = ndx_buf_printf(b, "\"total\":%llu,\"took_ms\":%.3f,",
-                        (unsigned long long)r->total, r->took_ms);
+    st = ndx_buf_printf(b, "\"total\":%llu,\"total_exact\":%s,"
+                           "\"took_ms\":%.3f,",
+                        (unsigned long long)r->total,
+                        r->total_exact ? "true" : "false", r->took_ms);
     if (!st && r->partial) {
         /* Some shards did not answer (--allow-partial): say which. */
         st = ndx_buf_puts(b, "\"partial\":true,");
@@ -169,11 +171,29 @@ print_snippet(FILE *out, const char *s, int color)
     }
 }
 
+/* n with thousands separators ("1,000"), in buf (32 bytes). */
+static const char *
+thousands(uint64_t n, char *buf)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+    int i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 void
 render_results_text(FILE *out, const ndx_results *r, size_t offset,
                     int color)
 {
     size_t i;
+    char n[32];
 
     for (i = 0; i < r->count; i++) {
         const ndx_hit *h = &r->hits[i];
@@ -192,8 +212,12 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
                       color);
         fputs("\n\n", out);
     }
-    fprintf(out, "%llu match%s, %.2f ms\n", (unsigned long long)r->total,
-            r->total == 1 ? "" : "es", r->took_ms);
+    if (r->total_exact)
+        fprintf(out, "%s match%s, %.2f ms\n", thousands(r->total, n),
+                r->total == 1 ? "" : "es", r->took_ms);
+    else
+        fprintf(out, "%s+ matches, %.2f ms\n", thousands(r->total, n),
+                r->took_ms);
     if (r->partial)
         fprintf(stderr, "newsdex-search: partial results: %s\n",
                 r->warning ? r->warning : "some shards did not answer");

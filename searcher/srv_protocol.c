@@ -295,6 +295,15 @@ op_search(const server *s, ndx_index *ix, json_t *req, json_t *id,
         }
         o.snippets = json_is_true(sn);
     }
+    sn = json_object_get(req, "exact_total");
+    if (sn && !json_is_null(sn)) {
+        if (!json_is_boolean(sn)) {
+            reply_error(out, id, "invalid",
+                        "\"exact_total\" must be true or false");
+            return;
+        }
+        o.exact_total = json_is_true(sn);
+    }
     if (o.from_days != NDX_DATE_NONE && o.to_days != NDX_DATE_NONE &&
         o.from_days > o.to_days) {
         reply_error(out, id, "invalid", "\"from\" is after \"to\"");

@@ -438,6 +438,8 @@ typedef struct tally {
     size_t with_hits; /* runs where the engines found something */
     size_t ties;      /* hits swapped between exactly tied scores */
     size_t bad;       /* runs that differ */
+    size_t pruned_runs; /* pruned runs compared with exhaustive ones */
+    size_t bounded;     /* of those, runs whose total was a bound */
 } tally;
 
 /* Runs q on both indexes with options o and compares the top hits. */
@@ -463,7 +465,11 @@ compare_one(ndx_index *nat, ndx_index *xap, const query *q,
         goto done; /* both refuse alike (e.g. a syntax error) */
     if (rn->count)
         t->with_hits++;
-    if (rn->total != rx->total || rn->count != rx->count) {
+    /* Totals are exact in both, or a bound of at least exact_upto. */
+    if ((rn->total_exact && rx->total_exact && rn->total != rx->total) ||
+        (!rn->total_exact && rn->total < o->exact_upto) ||
+        (!rx->total_exact && rx->total < o->exact_upto) ||
+        rn->count != rx->count) {
         printf("\n  [%s] %s: native total %llu count %zu, xapian total "
                "%llu count %zu", label, q->text,
                (unsigned long long)rn->total, rn->count,
@@ -495,6 +501,67 @@ done:
     ndx_results_free(rx);
 }
 
+/* Runs q on the native index pruned from the first match on (exact_upto
+ * 0) and exhaustively (exact_total): the hits, their scores (to the bit),
+ * their order and their match counts must be the same, and the pruned
+ * total a lower bound of the exhaustive one. */
+static void
+compare_pruned(ndx_index *nat, const query *q, const ndx_search_opts *base,
+               const char *label, tally *t)
+{
+    ndx_search_opts o = *base;
+    ndx_results *rp = NULL, *re = NULL;
+    ndx_status sp, se;
+    size_t i;
+    int bad = 0;
+
+    o.exact_upto = 0;
+    o.exact_total = 0;
+    sp = ndx_index_search(nat, q->text, &o, &rp, NULL);
+    o.exact_total = 1;
+    se = ndx_index_search(nat, q->text, &o, &re, NULL);
+    t->pruned_runs++;
+    if (sp != se) {
+        printf("\n  [%s pruned] %s: %s against %s", label, q->text,
+               ndx_status_name(sp), ndx_status_name(se));
+        t->bad++;
+        goto done;
+    }
+    if (sp != NDX_OK)
+        goto done;
+    if (!re->total_exact || rp->total > re->total ||
+        (rp->total_exact && rp->total != re->total) ||
+        rp->count != re->count) {
+        printf("\n  [%s pruned] %s: total %llu (%s) count %zu, exhaustive "
+               "%llu (%s) count %zu", label, q->text,
+               (unsigned long long)rp->total,
+               rp->total_exact ? "exact" : "bound", rp->count,
+               (unsigned long long)re->total,
+               re->total_exact ? "exact" : "bound", re->count);
+        bad = 1;
+    }
+    if (!rp->total_exact)
+        t->bounded++;
+    for (i = 0; !bad && i < rp->count && i < re->count; i++) {
+        const ndx_hit *a = &rp->hits[i], *b = &re->hits[i];
+
+        if (strcmp(a->article, b->article) == 0 && a->passage == b->passage &&
+            a->score == b->score && a->matches == b->matches &&
+            a->order == b->order)
+            continue;
+        printf("\n  [%s pruned] %s (k %zu, offset %zu, sort %d, group %d): "
+               "hit %zu %s/%u %.17g (%u) exhaustive %s/%u %.17g (%u)",
+               label, q->text, o.k, o.offset, (int)o.sort, (int)o.group, i,
+               a->article, a->passage, a->score, a->matches, b->article,
+               b->passage, b->score, b->matches);
+        bad = 1;
+    }
+    t->bad += bad;
+done:
+    ndx_results_free(rp);
+    ndx_results_free(re);
+}
+
 static void
 compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
             const char *label, tally *t)
@@ -521,6 +588,13 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
             o.source_count = 1;
         }
         compare_one(nat, xap, q, &o, label, t);
+        compare_pruned(nat, q, &o, label, t);
+        o.k = 1 + i % 3;
+        compare_pruned(nat, q, &o, label, t);
+        o.group = NDX_GROUP_PASSAGE;
+        compare_pruned(nat, q, &o, label, t);
+        o.group = NDX_GROUP_ARTICLE;
+        o.k = TOP;
         if (i % 3 == 0) {
             o.sort = NDX_SORT_NEWEST;
             compare_one(nat, xap, q, &o, label, t);
@@ -534,6 +608,7 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
         if (i % 7 == 2) {
             o.offset = 5;
             compare_one(nat, xap, q, &o, label, t);
+            compare_pruned(nat, q, &o, label, t);
             o.offset = 0;
         }
     }
@@ -560,7 +635,7 @@ run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
     qlist l = {NULL, 0, 0};
     char **keep = NULL;
     size_t keep_n = 0, i;
-    tally t = {0, 0, 0, 0};
+    tally t = {0, 0, 0, 0, 0, 0};
     const char *tmp = t_tmpdir();
     ndx_status st;
 
@@ -582,8 +657,10 @@ run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
     CU_ASSERT(l.n >= min_q);
     compare_all(nat, xap, &l, label, &t);
     printf("\n  %s: %zu queries, %zu runs compared, %zu with hits, %zu tie "
-           "swaps, %zu differ\n", label, l.n, t.queries, t.with_hits,
-           t.ties, t.bad);
+           "swaps, %zu pruned runs against exhaustive (%zu with a bounded "
+           "total), %zu differ\n", label, l.n, t.queries, t.with_hits,
+           t.ties, t.pruned_runs, t.bounded, t.bad);
+    CU_ASSERT(t.bounded > 0); /* pruning really ran */
     CU_ASSERT_EQUAL(t.bad, 0);
     CU_ASSERT(t.with_hits * 2 > t.queries); /* most queries find something */
     for (i = 0; i < keep_n; i++)

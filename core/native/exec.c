@@ -55,6 +55,18 @@ struct cur {
     double *acc;       /* UNION_WINDOW scores */
     double *kw;        /* UNION_WINDOW passage_k values, where bits says */
     uint64_t *bits;    /* UNION_WINDOW / 64 words */
+    /* Pruning (see cur_advance). */
+    uint64_t df;       /* C_TERM: postings in this segment */
+    double max;        /* bound on the cursor's score anywhere in the
+                          segment, once max_ok */
+    int max_ok;
+    size_t *ord;       /* C_AND, C_PHRASE: kids rarest first; C_OR: kids
+                          by ascending max (scores still sum in kid
+                          order, as an exhaustive walk sums them) */
+    double *pre;       /* C_OR: pre[i] = sum of the max of ord[0..i] */
+    int unchecked;     /* C_PHRASE: aligned on its words, positions not
+                          yet checked (the caller checks them only when
+                          the score can enter the top k) */
 };
 
 /* Global statistics of one term. */
@@ -317,22 +329,26 @@ cur_new(ectx *e, ckind kind, size_t kids)
 static void cur_seek(cur *c, uint32_t t);
 static void cur_next(cur *c);
 
+/* Aligns a conjunction on its first common passage at or after t; the
+ * rarest kid leads (c->ord), so the others seek to what it proposes. */
 static void
 and_align(cur *c, uint32_t t)
 {
-    size_t i;
+    size_t j;
 
     for (;;) {
         int agreed = 1;
 
-        for (i = 0; i < c->n; i++) {
-            cur_seek(c->kids[i], t);
-            if (c->kids[i]->id == NDX_PID_END) {
+        for (j = 0; j < c->n; j++) {
+            cur *k = c->kids[c->ord ? c->ord[j] : j];
+
+            cur_seek(k, t);
+            if (k->id == NDX_PID_END) {
                 c->id = NDX_PID_END;
                 return;
             }
-            if (c->kids[i]->id > t) {
-                t = c->kids[i]->id;
+            if (k->id > t) {
+                t = k->id;
                 agreed = 0;
                 break;
             }
@@ -664,6 +680,401 @@ cur_corrupt(const cur *c)
     return 0;
 }
 
+
+/* ---- pruning --------------------------------------------------------------
+ *
+ * Once the top k is full (and NDX_TOTAL_EXACT_UPTO matches are counted),
+ * its worst score theta is what a passage must beat: ties lose, since a
+ * later passage ranks after an earlier one of equal score.  Each postings
+ * block records its largest wdf and its shortest passage, which bound
+ * the score of any of its postings; cur_shallow sums such bounds over a
+ * cursor tree without decoding postings, and cur_advance moves a cursor
+ * past every region whose bound cannot beat theta (block-max pruning).
+ * A disjunction is evaluated as block-max MaxScore: its kids sorted by
+ * their list-wide bounds, those whose bounds together cannot beat theta
+ * only supply scores to candidates the others propose.  A phrase at the
+ * root is aligned on its words and scored; its positions are read only
+ * when that score can enter the top k.  Scores are always computed as
+ * the exhaustive walk computes them, so the ranking does not change.
+ */
+
+/* No limit on where a bound holds (cur_shallow). */
+#define UPTO_ANY (NDX_PID_END - 1)
+
+/* A bound sums the same terms as a score, perhaps in another order: the
+ * slack keeps a last-bit difference in rounding from pruning a passage
+ * that ties or beats theta. */
+static int
+cannot_beat(double bound, double theta)
+{
+    return bound * (1 + 1e-9) <= theta;
+}
+
+/* Bound on a term's score over postings with at most max_wdf and
+ * passages of at least min_len terms: BM25 grows with wdf and falls
+ * with length. */
+static double
+tbound(const ectx *e, double tw, uint32_t max_wdf, uint32_t min_len)
+{
+    double w = (double)max_wdf;
+
+    return max_wdf ? tw * (w / (passage_k(e, min_len) + w)) : 0;
+}
+
+typedef struct maxctx {
+    const ectx *e;
+    double tw, max;
+} maxctx;
+
+static void
+max_block(void *ctx, uint32_t max_wdf, uint32_t min_len)
+{
+    maxctx *m = ctx;
+    double b = tbound(m->e, m->tw, max_wdf, min_len);
+
+    if (b > m->max)
+        m->max = b;
+}
+
+/* Bound on the cursor's score anywhere in the segment (computed once). */
+static double
+cur_max(const ectx *e, cur *c)
+{
+    size_t i;
+    double m = 0;
+
+    if (c->max_ok)
+        return c->max;
+    switch (c->kind) {
+    case C_TERM: {
+        maxctx mc = {e, c->tw, 0};
+
+        /* Damage is reported by the walk; here it only stops pruning. */
+        m = ndx_pcur_each_block(&c->pc, max_block, &mc) == 0 ? mc.max
+                                                             : INFINITY;
+        break;
+    }
+    case C_AND:
+    case C_PHRASE:
+    case C_OR:
+        for (i = 0; i < c->n; i++)
+            m += cur_max(e, c->kids[i]);
+        break;
+    case C_NOT:
+        m = cur_max(e, c->kids[0]);
+        break;
+    case C_UNION:
+        m = INFINITY;
+        break;
+    case C_NONE:
+    case C_ALL:
+        m = 0;
+        break;
+    }
+    c->max = m;
+    c->max_ok = 1;
+    return m;
+}
+
+/* Bound *ub on the cursor's score at its first match at or after t, and
+ * the last passage id up to which that bound holds; NDX_PID_END when the
+ * cursor cannot match at or after t.  Moves term cursors past whole
+ * blocks before t, so t may only grow from call to call. */
+static uint32_t
+cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
+{
+    uint32_t upto = UPTO_ANY, u, w, l;
+    size_t i;
+    double b;
+    int any = 0;
+
+    *ub = 0;
+    if (c->id == NDX_PID_END)
+        return NDX_PID_END;
+    switch (c->kind) {
+    case C_TERM:
+        u = ndx_pcur_shallow(&c->pc, t, &w, &l);
+        if (u == NDX_PID_END) {
+            c->id = NDX_PID_END;
+            return NDX_PID_END;
+        }
+        *ub = tbound(e, c->tw, w, l);
+        return u;
+    case C_AND:
+    case C_PHRASE:
+        for (i = 0; i < c->n; i++) {
+            if ((u = cur_shallow(e, c->kids[i], t, &b)) == NDX_PID_END)
+                return NDX_PID_END;
+            *ub += b;
+            if (u < upto)
+                upto = u;
+        }
+        return upto;
+    case C_OR:
+        for (i = 0; i < c->n; i++) {
+            if ((u = cur_shallow(e, c->kids[i], t, &b)) == NDX_PID_END)
+                continue;
+            any = 1;
+            *ub += b;
+            if (u < upto)
+                upto = u;
+        }
+        return any ? upto : NDX_PID_END;
+    case C_NOT:
+        return cur_shallow(e, c->kids[0], t, ub);
+    case C_UNION:
+        *ub = INFINITY;
+        return UPTO_ANY;
+    case C_ALL:
+        return UPTO_ANY;
+    case C_NONE:
+        break;
+    }
+    return NDX_PID_END;
+}
+
+static int
+cmp_max(const void *a, const void *b, void *ctx)
+{
+    cur *const *kids = ctx;
+    double x = kids[*(const size_t *)a]->max, y = kids[*(const size_t *)b]->max;
+
+    return (x > y) - (x < y);
+}
+
+/* Orders a disjunction's kids for MaxScore (once per segment). */
+static int
+or_prepare(ectx *e, cur *c)
+{
+    size_t j;
+
+    if (c->pre)
+        return 0;
+    c->ord = ndx_arena_alloc(e->arena, c->n * sizeof *c->ord);
+    c->pre = ndx_arena_alloc(e->arena, c->n * sizeof *c->pre);
+    if (!c->ord || !c->pre) {
+        c->pre = NULL;
+        return -1;
+    }
+    for (j = 0; j < c->n; j++) {
+        c->ord[j] = j;
+        cur_max(e, c->kids[j]);
+    }
+    qsort_r(c->ord, c->n, sizeof *c->ord, cmp_max, c->kids);
+    for (j = 0; j < c->n; j++)
+        c->pre[j] = (j ? c->pre[j - 1] : 0) + c->kids[c->ord[j]]->max;
+    return 0;
+}
+
+static void cur_advance(ectx *e, cur *c, uint32_t t, double theta,
+                        int defer);
+
+/* MaxScore step of a disjunction: the next passage at or after t that an
+ * essential kid matches and whose bound can beat theta. */
+static void
+or_advance(ectx *e, cur *c, uint32_t t, double theta)
+{
+    size_t j, m = 0;
+    double all;
+
+    if (or_prepare(e, c) != 0) {
+        cur_seek(c, t);
+        return;
+    }
+    while (m < c->n && cannot_beat(c->pre[m], theta))
+        m++;
+    if (m == c->n) {
+        c->id = NDX_PID_END;
+        return;
+    }
+    all = c->pre[c->n - 1];
+    for (;;) {
+        uint32_t cand = NDX_PID_END;
+        double ub = 0, b;
+
+        for (j = m; j < c->n; j++) {
+            cur *k = c->kids[c->ord[j]];
+            /* Whatever the others add, this kid must supply the rest. */
+            double rest = all - k->max;
+
+            cur_advance(e, k, t, theta - rest * (1 + 1e-9), 0);
+            if (k->id < cand)
+                cand = k->id;
+        }
+        if (cand == NDX_PID_END) {
+            c->id = NDX_PID_END;
+            return;
+        }
+        for (j = 0; j < c->n; j++) {
+            cur *k = c->kids[c->ord[j]];
+
+            if (j >= m && k->id != cand)
+                continue;
+            if (cur_shallow(e, k, cand, &b) != NDX_PID_END)
+                ub += b;
+        }
+        if (cannot_beat(ub, theta)) {
+            t = cand + 1;
+            continue;
+        }
+        for (j = 0; j < m; j++)
+            cur_seek(c->kids[c->ord[j]], cand);
+        c->id = cand;
+        return;
+    }
+}
+
+/* Moves c to its first passage at or after t whose score may beat theta
+ * (with theta = -INFINITY: to its first match, as cur_seek).  With defer
+ * a phrase is left unchecked (c->unchecked) for the caller. */
+static void
+cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
+{
+    uint32_t upto;
+    double ub;
+
+    if (theta == -INFINITY || c->id == NDX_PID_END) {
+        cur_seek(c, t);
+        return;
+    }
+    switch (c->kind) {
+    case C_TERM:
+    case C_AND:
+    case C_PHRASE:
+        for (;;) {
+            if (c->id == NDX_PID_END)
+                return;
+            upto = cur_shallow(e, c, t, &ub);
+            if (upto == NDX_PID_END) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            if (cannot_beat(ub, theta)) {
+                if (upto >= UPTO_ANY) {
+                    c->id = NDX_PID_END;
+                    return;
+                }
+                t = upto + 1;
+                continue;
+            }
+            if (c->kind == C_TERM) {
+                ndx_pcur_seek(&c->pc, t);
+                c->id = c->pc.id;
+                return;
+            }
+            if (c->id < t)
+                and_align(c, t);
+            if (c->id == NDX_PID_END)
+                return;
+            if (c->id > upto) {
+                /* Landed past the region bounded: bound it anew. */
+                t = c->id;
+                continue;
+            }
+            if (c->kind == C_PHRASE) {
+                if (defer) {
+                    c->unchecked = 1;
+                } else if (!phrase_ok(c)) {
+                    t = c->id + 1;
+                    continue;
+                }
+            }
+            return;
+        }
+    case C_OR:
+        or_advance(e, c, t, theta);
+        return;
+    case C_ALL:
+        /* Every passage scores 0: once theta is reached none can beat
+         * it. */
+        if (cannot_beat(0, theta))
+            c->id = NDX_PID_END;
+        else
+            cur_seek(c, t);
+        return;
+    case C_NOT:
+        for (;;) {
+            cur_advance(e, c->kids[0], t, theta, 0);
+            if (c->kids[0]->id == NDX_PID_END) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            cur_seek(c->kids[1], c->kids[0]->id);
+            if (c->kids[1]->id != c->kids[0]->id) {
+                c->id = c->kids[0]->id;
+                return;
+            }
+            t = c->kids[0]->id + 1;
+        }
+    default:
+        cur_seek(c, t);
+        return;
+    }
+}
+
+static int
+cmp_df(const void *a, const void *b, void *ctx)
+{
+    cur *const *kids = ctx;
+    uint64_t x = kids[*(const size_t *)a]->df, y = kids[*(const size_t *)b]->df;
+
+    return (x > y) - (x < y);
+}
+
+/* Estimated matches of a cursor in its segment, for ordering a
+ * conjunction rarest first. */
+static uint64_t
+cur_cost(cur *c)
+{
+    uint64_t m = 0;
+    size_t i;
+
+    switch (c->kind) {
+    case C_TERM:
+        return c->df;
+    case C_AND:
+    case C_PHRASE:
+        m = UINT64_MAX;
+        for (i = 0; i < c->n; i++)
+            if (cur_cost(c->kids[i]) < m)
+                m = cur_cost(c->kids[i]);
+        return m;
+    case C_OR:
+    case C_UNION:
+        for (i = 0; i < c->n; i++)
+            m += cur_cost(c->kids[i]);
+        return m;
+    case C_NOT:
+        return cur_cost(c->kids[0]);
+    case C_ALL:
+        return c->all_n;
+    default:
+        return 0;
+    }
+}
+
+/* Orders every conjunction of the tree rarest first. */
+static int
+order_ands(ectx *e, cur *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        if (order_ands(e, c->kids[i]) != 0)
+            return -1;
+    if ((c->kind != C_AND && c->kind != C_PHRASE) || c->n < 2)
+        return 0;
+    c->ord = ndx_arena_alloc(e->arena, c->n * sizeof *c->ord);
+    if (!c->ord)
+        return -1;
+    for (i = 0; i < c->n; i++) {
+        c->ord[i] = i;
+        c->kids[i]->df = cur_cost(c->kids[i]);
+    }
+    qsort_r(c->ord, c->n, sizeof *c->ord, cmp_df, c->kids);
+    return 0;
+}
+
 static ndx_status
 term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
             uint32_t wqf, cur **out)
@@ -680,6 +1091,7 @@ term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
     if (r) {
         ndx_pcur_init(&c->pc, s, &t);
         c->tw = term_weight(e, df, wqf);
+        c->df = t.df;
     }
     *out = c;
     return NDX_OK;
@@ -836,6 +1248,9 @@ typedef struct cand {
     uint32_t seg;
     uint32_t pid;
     uint32_t matches;
+    uint32_t pruned;  /* 1: the article was walked while pruning, so
+                         matches counts only the passages that could
+                         enter the top k (recounted for the hits) */
     uint64_t order;   /* global passage ordinal */
 } cand;
 
@@ -1017,6 +1432,72 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
     return NDX_OK;
 }
 
+
+/* Counts every matching passage of the hits' articles: a walk that
+ * pruned counted only those that could enter the top k.  The hits are
+ * visited in index order so that one cursor tree serves each segment. */
+static int
+cmp_seg_pid(const void *a, const void *b)
+{
+    const cand *const *x = a, *const *y = b;
+
+    if ((*x)->seg != (*y)->seg)
+        return (*x)->seg < (*y)->seg ? -1 : 1;
+    return ((*x)->pid > (*y)->pid) - ((*x)->pid < (*y)->pid);
+}
+
+static ndx_status
+recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
+{
+    cand **by = malloc(n * sizeof *by);
+    cur *root = NULL;
+    size_t i, seg = SIZE_MAX;
+    uint32_t first = 0, end = 0, matches = 0;
+    ndx_status st = NDX_OK;
+
+    if (!by)
+        return ndx_error(NDX_ENOMEM, "out of memory (search)");
+    for (i = 0; i < n; i++)
+        by[i] = &hits[i];
+    qsort(by, n, sizeof *by, cmp_seg_pid);
+    for (i = 0; i < n; i++) {
+        const ndx_seg *s = e->v->segs[by[i]->seg];
+        ndx_seg_article a;
+        uint32_t art;
+
+        if (!by[i]->pruned)
+            continue;
+        /* Passage hits of one article share its count. */
+        if (by[i]->seg == seg && by[i]->pid >= first && by[i]->pid < end) {
+            by[i]->matches = matches;
+            continue;
+        }
+        if (by[i]->seg != seg) {
+            seg = by[i]->seg;
+            if ((st = build(e, seg, q->root, &root)))
+                goto done;
+            cur_start(root);
+        }
+        if (ndx_seg_passage(s, by[i]->pid, &art, NULL) != 0 ||
+            ndx_seg_article_get(s, art, &a) != 0) {
+            st = ndx_error(NDX_ECORRUPT, "%s: damaged article table; "
+                                         "rebuild the index",
+                           s->path);
+            goto done;
+        }
+        first = a.first;
+        end = a.first + a.passages;
+        matches = 0;
+        cur_seek(root, first);
+        for (; root->id < end; cur_next(root))
+            matches++;
+        by[i]->matches = matches;
+    }
+done:
+    free(by);
+    return st;
+}
+
 ndx_status
 ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 ndx_results *into)
@@ -1028,6 +1509,14 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     char **opt_keys = NULL;
     size_t segi, i, want;
     uint64_t total = 0, seen = 0;
+    /* Pruning needs a full top k to beat and, unless every match must be
+     * counted, NDX_TOTAL_EXACT_UPTO matches counted first.  Date orders
+     * rank by date before score, so score bounds do not apply there. */
+    uint64_t exact_upto = o->exact_upto;
+    int can_prune = !o->exact_total && o->sort == NDX_SORT_RELEVANCE &&
+                    o->k > 0;
+    int pruned = 0;
+    double theta = -INFINITY;
     double deadline = o->budget_ms > 0 ? ndx_now_ms() + o->budget_ms : 0;
     uint8_t *allowed = NULL;
     ndx_buf text;
@@ -1121,11 +1610,16 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         }
         if ((st = build(&e, segi, q->root, &root)))
             goto fail;
+        if (order_ands(&e, root) != 0) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+            goto fail;
+        }
         cur_start(root);
         memset(&best, 0, sizeof best);
         while (root->id != NDX_PID_END) {
             uint32_t pid = root->id, a = 0, len = 0;
-            double K, score;
+            double K, score = 0;
+            int scored = 0;
             cand c;
 
             if (deadline && (++seen & 1023) == 0 && ndx_now_ms() > deadline) {
@@ -1134,6 +1628,20 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                                "ms; make it more specific",
                                o->budget_ms);
                 goto fail;
+            }
+            /* While pruning most candidates fail theta: score them before
+             * anything else is read. */
+            if (theta != -INFINITY) {
+                ndx_seg_passage(s, pid, NULL, &len);
+                score = cur_score(root, passage_k(&e, len));
+                if (cannot_beat(score, theta) ||
+                    (root->unchecked && !phrase_ok(root))) {
+                    root->unchecked = 0;
+                    cur_advance(&e, root, pid + 1, theta, 1);
+                    continue;
+                }
+                root->unchecked = 0;
+                scored = 1;
             }
             /* Passages of an article are contiguous: the columns are read
              * only when the walk leaves the current article. */
@@ -1149,6 +1657,12 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 if ((st = flush_article(&top, &best, &abuf, o->group,
                                         &total)))
                     goto fail;
+                /* The top k and the count change only here, between
+                 * articles, so an article is walked in one mode. */
+                if (can_prune && top.n == top.cap && total >= exact_upto) {
+                    theta = top.h[0].score;
+                    pruned = 1;
+                }
                 cur_art = a;
                 if (ndx_seg_article_get(s, a, &art) != 0 || pid < art.first ||
                     pid - art.first >= art.passages) {
@@ -1168,21 +1682,21 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             }
             if (!art_ok) {
                 /* Jump past the article's passages. */
-                cur_seek(root, art.first + art.passages);
+                cur_advance(&e, root, art.first + art.passages, theta, 1);
                 continue;
             }
-            if (root->kind == C_ALL) {
-                len = 0;
-            } else {
-                ndx_seg_passage(s, pid, NULL, &len);
+            if (!scored) {
+                if (root->kind != C_ALL)
+                    ndx_seg_passage(s, pid, NULL, &len);
+                K = passage_k(&e, len);
+                score = cur_score(root, K);
             }
-            K = passage_k(&e, len);
-            score = cur_score(root, K);
             c.score = score;
             c.date = art.date_days;
             c.seg = (uint32_t)segi;
             c.pid = pid;
             c.matches = 1;
+            c.pruned = theta != -INFINITY;
             c.order = v->pass_base[segi] + pid;
             if (best.matches == 0) {
                 best = c;
@@ -1196,7 +1710,10 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             if (o->group == NDX_GROUP_PASSAGE &&
                 (st = abuf_push(&abuf, &c)))
                 goto fail;
-            cur_next(root);
+            if (theta == -INFINITY)
+                cur_next(root);
+            else
+                cur_advance(&e, root, pid + 1, theta, 1);
         }
         if (cur_corrupt(root)) {
             st = ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
@@ -1209,7 +1726,11 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     }
 
     qsort_r(top.h, top.n, sizeof *top.h, cmp_cand, &top);
+    if (pruned && top.n > o->offset &&
+        (st = recount(&e, q, top.h + o->offset, top.n - o->offset)))
+        goto fail;
     into->total = total;
+    into->total_exact = !pruned;
     for (i = o->offset; i < top.n; i++)
         if ((st = fill_hit(v, &top.h[i], into, &text)))
             goto fail;

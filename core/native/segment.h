@@ -239,6 +239,8 @@ typedef struct ndx_pcur {
     uint32_t base;                /* first gap base of the next block */
     uint32_t id;                  /* current passage or NDX_PID_END */
     int corrupt;
+    uint64_t post_off;            /* the list's offset in POSTINGS */
+    const unsigned char *data_start; /* end of the skip entries */
 } ndx_pcur;
 
 /* Starts a cursor on a term's postings; positioned on the first posting. */
@@ -247,6 +249,20 @@ void ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t);
 void ndx_pcur_next(ndx_pcur *c);
 /* Moves to the first posting with id >= target. */
 void ndx_pcur_seek(ndx_pcur *c, uint32_t target);
+/* Block-max access for pruning: finds, without decoding postings, the
+ * block that holds the first posting at or after target, and gives its
+ * largest wdf and smallest passage length (a bound on any score in it).
+ * Returns that block's last passage id, or NDX_PID_END when no posting
+ * is left at or after target (the cursor is then at its end).  Blocks
+ * passed over are skipped, so the cursor may only move forward after. */
+uint32_t ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
+                          uint32_t *min_len);
+/* Calls fn with the maxima of every block of the list, in order (for a
+ * list-wide bound).  0, or -1 on damage.  Does not move the cursor. */
+int ndx_pcur_each_block(const ndx_pcur *c,
+                        void (*fn)(void *ctx, uint32_t max_wdf,
+                                   uint32_t min_len),
+                        void *ctx);
 static inline uint32_t
 ndx_pcur_wdf(const ndx_pcur *c)
 {

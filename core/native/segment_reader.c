@@ -820,6 +820,7 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     c->has_pos = t->has_pos;
     c->blocks_total = (t->df + NDX_SEG_BLOCK - 1) / NDX_SEG_BLOCK;
     c->left_blocks = c->blocks_total;
+    c->post_off = t->post_off;
     c->skip = s->sec[SEC_POSTINGS] + t->post_off;
     c->skip_end = c->skip + t->post_len;
     c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
@@ -835,6 +836,7 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
                 return;
             }
         c->data = p;
+        c->data_start = p;
         c->skip_end = p;
         if (c->blocks_total == 1) {
             /* A single block has no skip entry: its data is the list. */
@@ -847,6 +849,83 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     }
     if (c->left_blocks)
         take_block(c, 1);
+    /* A single block has no skip entry to carry its maxima: work them out
+     * from the decoded postings and the length column. */
+    if (c->blocks_total == 1 && !c->corrupt) {
+        uint32_t k, max_wdf = 0, min_len = UINT32_MAX;
+
+        for (k = 0; k < c->n; k++) {
+            uint32_t len = ndx_get_u32le(s->sec[SEC_LENGTHS] +
+                                         (size_t)c->ids[k] * 4);
+
+            if (c->wdfs[k] > max_wdf)
+                max_wdf = c->wdfs[k];
+            if (len < min_len)
+                min_len = len;
+        }
+        c->block_max_wdf = max_wdf;
+        c->block_min_len = min_len;
+    }
+}
+
+uint32_t
+ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
+                 uint32_t *min_len)
+{
+    if (c->id == NDX_PID_END)
+        return NDX_PID_END;
+    /* The decoded block holds the first posting at or after target. */
+    if (c->id >= target || c->block_last >= target) {
+        *max_wdf = c->block_max_wdf;
+        *min_len = c->block_min_len;
+        return c->block_last;
+    }
+    for (;;) {
+        if (c->left_blocks == 0) {
+            c->id = NDX_PID_END;
+            return NDX_PID_END;
+        }
+        if (!c->has_next && read_skip(c) != 0) {
+            cur_fail(c);
+            return NDX_PID_END;
+        }
+        if (c->next_last >= target) {
+            *max_wdf = c->next_max_wdf;
+            *min_len = c->next_min_len;
+            return c->next_last;
+        }
+        /* Passed over without decoding: the next seek decodes what it
+         * needs. */
+        take_block(c, 0);
+        if (c->corrupt)
+            return NDX_PID_END;
+    }
+}
+
+int
+ndx_pcur_each_block(const ndx_pcur *c,
+                    void (*fn)(void *ctx, uint32_t max_wdf, uint32_t min_len),
+                    void *ctx)
+{
+    const unsigned char *p;
+    uint64_t b, v[5];
+    int k;
+
+    if (c->corrupt)
+        return -1;
+    if (c->blocks_total <= 1) {
+        if (c->blocks_total == 1)
+            fn(ctx, c->block_max_wdf, c->block_min_len);
+        return 0;
+    }
+    p = c->seg->sec[SEC_POSTINGS] + c->post_off;
+    for (b = 0; b < c->blocks_total; b++) {
+        for (k = 0; k < 5; k++)
+            if (ndx_varint_get(&p, c->data_start, &v[k]) || v[k] > UINT32_MAX)
+                return -1;
+        fn(ctx, (uint32_t)v[3], (uint32_t)v[4]);
+    }
+    return 0;
 }
 
 void

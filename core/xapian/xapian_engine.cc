@@ -915,19 +915,24 @@ load_article_fields(engine *e, Xapian::docid did, uint32_t passage,
 /* Runs one search into hits; throws on Xapian errors. */
 void
 run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
-           std::vector<hit_data> &hits, uint64_t &total)
+           std::vector<hit_data> &hits, uint64_t &total, bool &exact)
 {
     Xapian::doccount docs = e->db.get_doccount();
     bool by_article = o->group == NDX_GROUP_ARTICLE;
 
     hits.clear();
     total = 0;
+    exact = true;
     if (docs == 0)
         return;
 
-    /* The spy sees every matching passage (check_at_least below is the
-     * whole database, so the matcher skips none), also on remote shards:
-     * it gives exact per-article counts and totals. */
+    /* With exact_total the spy sees every matching passage (check_at_least
+     * is then the whole database, so the matcher skips none), also on
+     * remote shards: it gives exact per-article counts and totals.
+     * Otherwise the matcher checks at least exact_upto items and may skip
+     * the rest (its own pruning); the total is then Xapian's lower bound
+     * and the hits' articles are counted by a second, filtered match. */
+    bool spying = o->exact_total;
     Xapian::ValueCountMatchSpy spy(SLOT_ARTICLE);
     Xapian::Enquire enq(e->db);
     enq.set_query(query);
@@ -951,14 +956,20 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
      * feeds the match spy again with items a remote shard already spied,
      * and the counts come out too high. */
     enq.set_collapse_key(SLOT_ARTICLE, by_article ? 1 : docs);
-    enq.add_matchspy(&spy);
+    if (spying)
+        enq.add_matchspy(&spy);
     if (o->budget_ms > 0 && e->remotes.empty())
         enq.set_time_limit(o->budget_ms / 1000.0);
 
     Xapian::doccount first =
         o->offset > docs ? docs : (Xapian::doccount)o->offset;
     Xapian::doccount want = o->k > docs ? docs : (Xapian::doccount)o->k;
-    Xapian::MSet mset = enq.get_mset(first, want, docs);
+    Xapian::doccount check = docs;
+    if (!spying) {
+        uint64_t upto = o->exact_upto + (uint64_t)first + want;
+        check = upto < docs ? (Xapian::doccount)upto : docs;
+    }
+    Xapian::MSet mset = enq.get_mset(first, want, check);
 
     std::unordered_map<std::string, uint32_t> counts;
     std::unordered_map<std::string, article_fields> fields;
@@ -1000,17 +1011,46 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
         hits.push_back(h);
     }
 
-    uint64_t articles = 0;
-    for (Xapian::TermIterator v = spy.values_begin(); v != spy.values_end();
-         ++v) {
-        articles++;
+    if (spying) {
+        uint64_t articles = 0;
+        for (Xapian::TermIterator v = spy.values_begin();
+             v != spy.values_end(); ++v) {
+            articles++;
+            auto it = counts.find(*v);
+            if (it != counts.end())
+                it->second = v.get_termfreq();
+        }
+        for (hit_data &h : hits)
+            h.matches = counts[h.article];
+        total = by_article ? articles : spy.get_total();
+        return;
+    }
+    /* The lower and upper bounds meet when every match was checked. */
+    total = mset.get_matches_lower_bound();
+    exact = total == mset.get_matches_upper_bound();
+    if (!exact && total < o->exact_upto)
+        total = o->exact_upto;
+    if (hits.empty())
+        return;
+    std::vector<Xapian::Query> ids;
+    for (auto &c : counts)
+        ids.push_back(Xapian::Query(id_term(c.first.c_str())));
+    Xapian::ValueCountMatchSpy hspy(SLOT_ARTICLE);
+    Xapian::Enquire henq(e->db);
+    henq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query,
+                                 Xapian::Query(Xapian::Query::OP_OR,
+                                               ids.begin(), ids.end())));
+    henq.set_weighting_scheme(Xapian::BoolWeight());
+    henq.add_matchspy(&hspy);
+    henq.get_mset(0, 0, docs);
+    for (Xapian::TermIterator v = hspy.values_begin();
+         v != hspy.values_end(); ++v) {
         auto it = counts.find(*v);
         if (it != counts.end())
             it->second = v.get_termfreq();
     }
     for (hit_data &h : hits)
         h.matches = counts[h.article];
-    total = by_article ? articles : spy.get_total();
 }
 
 /* ---- the engine table --------------------------------------------------- */
@@ -1203,6 +1243,7 @@ x_search(void *ve, const ndx_query *q, const ndx_search_opts *opts,
     const ndx_search_opts *o = opts;
     std::vector<hit_data> hits;
     uint64_t total = 0;
+    bool exact = true;
 
     if (!q || !q->root || !into)
         return ndx_error(NDX_EINVAL, "xapian: search: no query");
@@ -1216,7 +1257,7 @@ x_search(void *ve, const ndx_query *q, const ndx_search_opts *opts,
                 /* Built against the current shards: a prefix expands over
                  * their terms. */
                 Xapian::Query query = build_query(e->db, q, o);
-                run_search(e, query, o, hits, total);
+                run_search(e, query, o, hits, total, exact);
                 break;
             } catch (const Xapian::DatabaseModifiedError &) {
                 /* Writers committed twice since this reader opened: move
@@ -1270,6 +1311,7 @@ x_search(void *ve, const ndx_query *q, const ndx_search_opts *opts,
         out->order = h.order;
     }
     into->total = total;
+    into->total_exact = exact;
     if (!e->down.empty()) {
         into->partial = 1;
         into->warning = ndx_results_strdup(into, e->down.data(),

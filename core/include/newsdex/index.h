@@ -67,7 +67,17 @@ typedef struct ndx_search_opts {
     int snippets;           /* 1: fill ndx_hit.snippet (default 1) */
     size_t snippet_len;     /* bytes of passage text around matches (240) */
     double budget_ms;       /* 0: no limit; else NDX_ETIMEOUT past it */
+    int exact_total;        /* 1: count every match (no pruning); 0: the
+                               total is exact up to exact_upto and a
+                               lower bound beyond (default 0) */
+    uint64_t exact_upto;    /* matches counted exactly before pruning
+                               starts (NDX_TOTAL_EXACT_UPTO) */
 } ndx_search_opts;
+
+/* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
+ * before a search may skip what cannot reach the top k; beyond it the
+ * total is a lower bound (ndx_results.total_exact = 0). */
+#define NDX_TOTAL_EXACT_UPTO 1000
 
 void ndx_search_opts_init(ndx_search_opts *o);
 
@@ -89,6 +99,8 @@ typedef struct ndx_results {
     ndx_hit *hits;       /* count hits, best first */
     size_t count;
     uint64_t total;      /* matching articles (or passages by passage) */
+    int total_exact;     /* 1: total is the exact count; 0: a lower bound
+                            (at least NDX_TOTAL_EXACT_UPTO) */
     double took_ms;      /* wall time of the search */
     void *arena;         /* private: strings of the hits */
     int partial;         /* 1: some shards did not answer (allow_partial) */
