@@ -11,7 +11,6 @@
 #include <CUnit/CUnit.h>
 
 #include "native/manifest.h"
-#include "native/native.h"
 #include "native/segment.h"
 #include "newsdex/newsdex.h"
 #include "support.h"

@@ -71,9 +71,9 @@
 #include <zlib.h>
 
 #include "clean.h"
-#include "native/manifest.h"
 #include "newsdex/ingest.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #define FURN_MAGIC "NDXFURN\n"
 #define FURN_VERSION 1

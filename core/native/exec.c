@@ -12,7 +12,7 @@
  * bounded heap keeps the best offset + k.  Parsing, snippets and the
  * strings of the results' articles are left to other modules.
  */
-#include "native.h"
+#include "exec.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -57,12 +57,4 @@ ndx_status ndx_del_write(const char *path, const uint32_t *ords,
 ndx_status ndx_lock_take(const char *dir, int *fd);
 void ndx_lock_release(int fd);
 
-/* fsyncs a directory so that renames in it are durable. */
-ndx_status ndx_fsync_dir(const char *dir);
-
-/* Writes data to path (in dir) durably: path.tmp, fsync, rename over path,
- * fsync of dir.  NDX_OK or NDX_EIO. */
-ndx_status ndx_write_durable(const char *dir, const char *path,
-                             const void *data, size_t len);
-
 #endif

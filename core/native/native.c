@@ -18,11 +18,11 @@
  * files no manifest names.  A crash at any point leaves the previous
  * manifest and everything it names intact.
  *
- * Reading: a view (native.h) maps the manifest's segments; refresh swaps
+ * Reading: a view (view.h) maps the manifest's segments; refresh swaps
  * in a newer view while searches holding the old one finish.  Query
  * evaluation is exec.c's.
  */
-#include "native.h"
+#include "exec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "util/file.h"
 
 typedef struct idslot {
     uint64_t hash;   /* 0: empty (hashes of 0 are stored as 1) */
@@ -330,7 +331,6 @@ native_open(void **out, const char *path, unsigned flags,
     n->memory_bytes = (cfg && cfg->memory_mb ? cfg->memory_mb : 512) << 20;
     if (flags & NDX_OPEN_WRITE) {
         struct stat sb;
-        FILE *f;
 
         if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
             st = ndx_error(NDX_EINVAL,
@@ -344,13 +344,9 @@ native_open(void **out, const char *path, unsigned flags,
         /* A native index keeps its ENGINE file: rewriting it here would
          * leave it empty if the writer died before its commit. */
         snprintf(p, sizeof p, "%s/ENGINE", path);
-        if (!native_probe(path)) {
-            f = fopen(p, "w");
-            if (!f || fputs("native\n", f) < 0 || fclose(f) != 0) {
-                st = ndx_error(NDX_EIO, "write %s: %s", p, strerror(errno));
-                goto fail;
-            }
-        }
+        if (!native_probe(path) &&
+            (st = ndx_write_durable(path, p, "native\n", 7)))
+            goto fail;
         if ((st = ndx_segw_new(&n->w)))
             goto fail;
         /* Without a spill file the text stays in memory: slower to reach

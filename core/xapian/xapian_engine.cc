@@ -83,6 +83,7 @@
 #include <unistd.h>
 
 #include "newsdex/index.h"
+#include "util/file.h"
 #include "xapian_engine.h"
 
 namespace {
@@ -409,29 +410,11 @@ read_engine_file(const std::string &path, unsigned *shards)
 ndx_status
 write_engine_file(const std::string &path, unsigned shards)
 {
-    std::string f = path + "/ENGINE", tmp = f + ".tmp";
+    std::string f = path + "/ENGINE";
     char body[64];
     int len = snprintf(body, sizeof body, "xapian\nshards %u\n", shards);
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-    if (fd < 0)
-        return ndx_error(NDX_EIO, "xapian: create %s: %s", tmp.c_str(),
-                         strerror(errno));
-    if (write(fd, body, (size_t)len) != len || fsync(fd) != 0) {
-        int err = errno;
-        close(fd);
-        unlink(tmp.c_str());
-        return ndx_error(NDX_EIO, "xapian: write %s: %s", tmp.c_str(),
-                         strerror(err));
-    }
-    close(fd);
-    if (rename(tmp.c_str(), f.c_str()) != 0) {
-        int err = errno;
-        unlink(tmp.c_str());
-        return ndx_error(NDX_EIO, "xapian: rename %s: %s", f.c_str(),
-                         strerror(err));
-    }
-    return NDX_OK;
+    return ndx_write_durable(path.c_str(), f.c_str(), body, (size_t)len);
 }
 
 /* Removes one database directory (glass keeps plain files in it). */

@@ -1,14 +1,15 @@
 /*
- * native.h - the native engine's read view (private to core/native*.c and
- * core/exec.c).
+ * view.h - the native engine's read view (private to core/native/): the
+ * data a search reads.  native.c loads, shares and swaps views; exec.c
+ * searches them.
  *
  * A view is one generation of the index as the manifest named it: its
  * segments mapped read-only, their deletions, and the collection
  * statistics BM25 needs.  Views are reference counted so that a reader can
  * move to a newer generation while searches on the old one finish.
  */
-#ifndef NDX_NATIVE_H
-#define NDX_NATIVE_H
+#ifndef NDX_NATIVE_VIEW_H
+#define NDX_NATIVE_VIEW_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,9 +38,5 @@ nview_dead(const nview *v, size_t seg, uint32_t art)
 {
     return v->dead[seg] && (v->dead[seg][art >> 3] >> (art & 7)) & 1;
 }
-
-/* Runs a parsed query over a view (DESIGN sections 5 and 6). */
-ndx_status ndx_exec_search(const nview *v, const ndx_query *q,
-                           const ndx_search_opts *o, ndx_results *into);
 
 #endif

@@ -1,0 +1,14 @@
+/*
+ * exec.h - query evaluation over a native view (exec.c).
+ */
+#ifndef NDX_NATIVE_EXEC_H
+#define NDX_NATIVE_EXEC_H
+
+#include "view.h"
+
+/* Runs a parsed query over a view (DESIGN sections 5 and 6): fills into
+ * with the hits of the page asked for and the total. */
+ndx_status ndx_exec_search(const nview *v, const ndx_query *q,
+                           const ndx_search_opts *o, ndx_results *into);
+
+#endif

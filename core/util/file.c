@@ -1,0 +1,74 @@
+/*
+ * file.c - durable file writes: a whole small file replaced atomically
+ * (written beside it, fsynced, renamed over it, the directory fsynced),
+ * and the directory fsync that makes a rename durable.  Used for every
+ * small file of an index (manifest, deletion files, FURNITURE, ENGINE);
+ * what goes in them is their modules' business.
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+ndx_status
+ndx_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return ndx_error(NDX_EIO, "open %s: %s", dir, strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int e = errno;
+
+        close(fd);
+        return ndx_error(NDX_EIO, "fsync %s: %s", dir, strerror(e));
+    }
+    close(fd);
+    return NDX_OK;
+}
+
+ndx_status
+ndx_write_durable(const char *dir, const char *path, const void *data,
+                  size_t len)
+{
+    char tmp[4200];
+    int fd;
+    const char *p = data;
+    size_t left = len;
+
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ndx_error(NDX_EIO, "create %s: %s", tmp, strerror(errno));
+    while (left) {
+        ssize_t n = write(fd, p, left);
+
+        if (n < 0) {
+            int e = errno;
+
+            if (e == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            return ndx_error(NDX_EIO, "write %s: %s", tmp, strerror(e));
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+
+        unlink(tmp);
+        return ndx_error(NDX_EIO, "fsync %s: %s", tmp, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+
+        unlink(tmp);
+        return ndx_error(NDX_EIO, "rename %s: %s", tmp, strerror(e));
+    }
+    return ndx_fsync_dir(dir);
+}

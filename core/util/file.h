@@ -1,0 +1,28 @@
+/*
+ * file.h - durable file writes (file.c).
+ */
+#ifndef NDX_UTIL_FILE_H
+#define NDX_UTIL_FILE_H
+
+#include <stddef.h>
+
+#include "newsdex/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* fsyncs a directory so that renames in it are durable.  NDX_OK or
+ * NDX_EIO. */
+ndx_status ndx_fsync_dir(const char *dir);
+
+/* Writes data to path (in dir) durably: path.tmp, fsync, rename over path,
+ * fsync of dir.  A reader sees the old file or the new one, never a part.
+ * NDX_OK or NDX_EIO naming the file. */
+ndx_status ndx_write_durable(const char *dir, const char *path,
+                             const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
