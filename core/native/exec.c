@@ -64,6 +64,8 @@ struct cur {
                           by ascending max (scores still sum in kid
                           order, as an exhaustive walk sums them) */
     double *pre;       /* C_OR: pre[i] = sum of the max of ord[0..i] */
+    double kmin;       /* C_TERM: passage_k of the shortest passage of
+                          the block cur_shallow last bounded */
     int unchecked;     /* C_PHRASE: aligned on its words, positions not
                           yet checked (the caller checks them only when
                           the score can enter the top k) */
@@ -799,6 +801,7 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
             return NDX_PID_END;
         }
         *ub = tbound(e, c->tw, w, l);
+        c->kmin = passage_k(e, l);
         return u;
     case C_AND:
     case C_PHRASE:
@@ -831,6 +834,37 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         break;
     }
     return NDX_PID_END;
+}
+
+/* Bound on the cursor's score at its current passage, from the postings
+ * it stands on (the blocks holding them bounded by cur_shallow last). */
+static double
+here_bound(const ectx *e, const cur *c)
+{
+    double b = 0, w;
+    size_t i;
+
+    switch (c->kind) {
+    case C_TERM:
+        w = (double)ndx_pcur_wdf(&c->pc);
+        return c->tw * (w / (c->kmin + w));
+    case C_AND:
+    case C_PHRASE:
+        for (i = 0; i < c->n; i++)
+            b += here_bound(e, c->kids[i]);
+        return b;
+    case C_OR:
+        for (i = 0; i < c->n; i++)
+            if (c->kids[i]->id == c->id)
+                b += here_bound(e, c->kids[i]);
+        return b;
+    case C_NOT:
+        return here_bound(e, c->kids[0]);
+    case C_ALL:
+        return 0;
+    default:
+        return INFINITY;
+    }
 }
 
 static int
@@ -905,13 +939,27 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
             c->id = NDX_PID_END;
             return;
         }
+        /* The essential kids at cand by their postings, the others by
+         * their blocks; then the others are sought one by one, largest
+         * first, each trading its block's bound for its posting's. */
         for (j = 0; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
 
             if (j >= m && k->id != cand)
                 continue;
-            if (cur_shallow(e, k, cand, &b) != NDX_PID_END)
-                ub += b;
+            if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
+                continue;
+            ub += j >= m ? here_bound(e, k) : b;
+        }
+        for (j = m; j-- > 0 && !cannot_beat(ub, theta);) {
+            cur *k = c->kids[c->ord[j]];
+
+            if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
+                continue;
+            ub -= b;
+            cur_seek(k, cand);
+            if (k->id == cand)
+                ub += here_bound(e, k);
         }
         if (cannot_beat(ub, theta)) {
             t = cand + 1;
@@ -933,7 +981,8 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
     uint32_t upto;
     double ub;
 
-    if (theta == -INFINITY || c->id == NDX_PID_END) {
+    /* Scores are never negative: below 0 nothing can be passed over. */
+    if (theta < 0 || c->id == NDX_PID_END) {
         cur_seek(c, t);
         return;
     }
@@ -958,8 +1007,22 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                 continue;
             }
             if (c->kind == C_TERM) {
+                /* Within the block, a posting's own wdf with the block's
+                 * shortest passage bounds its score: postings that cannot
+                 * beat theta are passed without reading their length. */
                 ndx_pcur_seek(&c->pc, t);
+                while (c->pc.id <= upto) {
+                    double w = (double)ndx_pcur_wdf(&c->pc);
+
+                    if (!cannot_beat(c->tw * (w / (c->kmin + w)), theta))
+                        break;
+                    ndx_pcur_next(&c->pc);
+                }
                 c->id = c->pc.id;
+                if (c->id != NDX_PID_END && c->id > upto) {
+                    t = c->id;
+                    continue;
+                }
                 return;
             }
             if (c->id < t)
@@ -969,6 +1032,10 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
             if (c->id > upto) {
                 /* Landed past the region bounded: bound it anew. */
                 t = c->id;
+                continue;
+            }
+            if (cannot_beat(here_bound(e, c), theta)) {
+                t = c->id + 1;
                 continue;
             }
             if (c->kind == C_PHRASE) {
