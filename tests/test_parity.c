@@ -598,6 +598,9 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
         if (i % 3 == 0) {
             o.sort = NDX_SORT_NEWEST;
             compare_one(nat, xap, q, &o, label, t);
+            compare_pruned(nat, q, &o, label, t);
+            o.sort = NDX_SORT_OLDEST;
+            compare_pruned(nat, q, &o, label, t);
             o.sort = NDX_SORT_RELEVANCE;
         }
         if (i % 4 == 1) {

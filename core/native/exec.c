@@ -13,6 +13,7 @@
  * strings of the results' articles are left to other modules.
  */
 #include "exec.h"
+#include "filter.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 #define UNION_WINDOW 16384
 
 typedef enum ckind {
-    C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL, C_UNION
+    C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL, C_UNION, C_FILTER
 } ckind;
 
 typedef struct ectx ectx;
@@ -66,6 +67,10 @@ struct cur {
     double *pre;       /* C_OR: pre[i] = sum of the max of ord[0..i] */
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
+    const uint32_t *runs; /* C_FILTER: pairs [first, end) of passages
+                             that pass, in order */
+    size_t nruns;      /* C_FILTER: pairs in runs */
+    size_t run;        /* C_FILTER: the run at or after id */
     int unchecked;     /* C_PHRASE: aligned on its words, positions not
                           yet checked (the caller checks them only when
                           the score can enter the top k) */
@@ -487,6 +492,34 @@ union_seek(cur *c, uint32_t t)
     c->id = NDX_PID_END;
 }
 
+/* Moves a filter to its first passing passage at or after t: a gallop
+ * then a binary search over the runs still ahead. */
+static void
+filter_seek(cur *c, uint32_t t)
+{
+    size_t lo = c->run, step = 1, hi;
+
+    while (lo + step < c->nruns && c->runs[2 * (lo + step) + 1] <= t) {
+        lo += step;
+        step *= 2;
+    }
+    hi = lo + step + 1 < c->nruns ? lo + step + 1 : c->nruns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (c->runs[2 * mid + 1] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    c->run = lo;
+    if (lo == c->nruns) {
+        c->id = NDX_PID_END;
+        return;
+    }
+    c->id = t > c->runs[2 * lo] ? t : c->runs[2 * lo];
+}
+
 static void
 or_min(cur *c)
 {
@@ -552,6 +585,9 @@ cur_next(cur *c)
     case C_UNION:
         union_seek(c, c->id + 1);
         break;
+    case C_FILTER:
+        filter_seek(c, c->id + 1);
+        break;
     }
 }
 
@@ -589,6 +625,9 @@ cur_seek(cur *c, uint32_t t)
         break;
     case C_UNION:
         union_seek(c, t);
+        break;
+    case C_FILTER:
+        filter_seek(c, t);
         break;
     }
 }
@@ -632,6 +671,10 @@ cur_start(cur *c)
     case C_UNION:
         c->win = NDX_PID_END;
         union_seek(c, 0);
+        break;
+    case C_FILTER:
+        c->run = 0;
+        filter_seek(c, 0);
         break;
     }
 }
@@ -770,6 +813,7 @@ cur_max(const ectx *e, cur *c)
         break;
     case C_NONE:
     case C_ALL:
+    case C_FILTER:
         m = 0;
         break;
     }
@@ -829,6 +873,7 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         *ub = INFINITY;
         return UPTO_ANY;
     case C_ALL:
+    case C_FILTER:
         return UPTO_ANY;
     case C_NONE:
         break;
@@ -861,6 +906,7 @@ here_bound(const ectx *e, const cur *c)
     case C_NOT:
         return here_bound(e, c->kids[0]);
     case C_ALL:
+    case C_FILTER:
         return 0;
     default:
         return INFINITY;
@@ -1115,6 +1161,10 @@ cur_cost(cur *c)
         return cur_cost(c->kids[0]);
     case C_ALL:
         return c->all_n;
+    case C_FILTER:
+        for (i = 0; i < c->nruns; i++)
+            m += c->runs[2 * i + 1] - c->runs[2 * i];
+        return m;
     default:
         return 0;
     }
@@ -1565,32 +1615,324 @@ done:
     return st;
 }
 
+/* One search's state across the segments and ranges it walks. */
+typedef struct walker {
+    ectx *e;
+    const ndx_query *q;
+    const ndx_search_opts *o;
+    topk top;
+    cbuf abuf;
+    uint64_t total, seen;
+    /* Pruning needs a full top k to beat and, unless every match must be
+     * counted, exact_upto matches counted first.  Date orders rank by
+     * date before score, so score bounds do not apply there. */
+    uint64_t exact_upto;
+    int can_prune;
+    int pruned;        /* theta was in force: total is a lower bound */
+    int stopped;       /* a walk in date order stopped early: likewise */
+    int stopped_any;
+    double theta;      /* what a passage must beat, or -INFINITY */
+    double deadline;   /* ndx_now_ms() past which the search fails, or 0 */
+    int32_t from, to;  /* the date filter (NDX_DATE_NONE: open) */
+    char **opt_keys;   /* the options' source keys */
+    uint8_t *allowed;  /* per source of the current segment, with
+                          filter_src */
+    int filter_src;
+} walker;
+
+static int
+cmp_run(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The passage runs that a segment's source and date filters let through,
+ * for a filter cursor: *runs NULL when no filter can seek (none given, or
+ * a date filter over articles out of date order, which the walk tests
+ * article by article); *empty when nothing passes. */
+static ndx_status
+filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
+            size_t *count, int *empty)
+{
+    const ndx_segfilter *f = s->filter;
+    const uint32_t *src = NULL;
+    uint32_t *buf, dlo = 0, dhi = 0;
+    size_t nsrc = 0, i, n = 0;
+    int have_src = w->filter_src && f, have_date = 0;
+
+    *runs = NULL;
+    *count = 0;
+    *empty = 0;
+    if (have_src) {
+        size_t allowed = 0, only = 0;
+
+        for (i = 0; i < s->source_count; i++)
+            if (w->allowed[i]) {
+                allowed++;
+                only = i;
+                nsrc += f->run_off[i + 1] - f->run_off[i];
+            }
+        if (allowed == 1) {
+            src = f->runs + 2 * f->run_off[only];
+        } else if (nsrc) {
+            /* Runs of different sources never overlap: sorted by their
+             * first passage they are in passage order. */
+            buf = ndx_arena_alloc(w->e->arena, nsrc * 2 * sizeof *buf);
+            if (!buf)
+                return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+            for (i = 0; i < s->source_count; i++)
+                if (w->allowed[i]) {
+                    size_t m = f->run_off[i + 1] - f->run_off[i];
+
+                    memcpy(buf + 2 * n, f->runs + 2 * f->run_off[i],
+                           m * 2 * sizeof *buf);
+                    n += m;
+                }
+            qsort(buf, nsrc, 2 * sizeof *buf, cmp_run);
+            src = buf;
+        }
+    }
+    if ((w->from != NDX_DATE_NONE || w->to != NDX_DATE_NONE) && f &&
+        f->date_sorted) {
+        have_date = 1;
+        ndx_segfilter_dates(s, w->from, w->to, &dlo, &dhi);
+    }
+    if (!have_src && !have_date)
+        return NDX_OK;
+    if (!have_date) {
+        *runs = src;
+        *count = nsrc;
+        *empty = nsrc == 0;
+        return NDX_OK;
+    }
+    buf = ndx_arena_alloc(w->e->arena, (have_src ? nsrc : 1) * 2 *
+                                           sizeof *buf);
+    if (!buf)
+        return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+    n = 0;
+    if (!have_src) {
+        buf[0] = dlo;
+        buf[1] = dhi;
+        n = dlo < dhi;
+    } else {
+        for (i = 0; i < nsrc; i++) {
+            uint32_t lo = src[2 * i] > dlo ? src[2 * i] : dlo;
+            uint32_t hi = src[2 * i + 1] < dhi ? src[2 * i + 1] : dhi;
+
+            if (lo < hi) {
+                buf[2 * n] = lo;
+                buf[2 * n + 1] = hi;
+                n++;
+            }
+        }
+    }
+    *runs = buf;
+    *count = n;
+    *empty = n == 0;
+    return NDX_OK;
+}
+
+/* Walks the passages [lo, hi) of segment segi (both at article starts),
+ * handing each matching article to the top k. */
+static ndx_status
+walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
+     size_t nruns)
+{
+    ectx *e = w->e;
+    const nview *v = e->v;
+    const ndx_seg *s = v->segs[segi];
+    const ndx_search_opts *o = w->o;
+    uint32_t cur_art = UINT32_MAX;
+    ndx_seg_article art;
+    int art_ok = 0;
+    cand best;
+    cur *root;
+    ndx_status st;
+
+    memset(&art, 0, sizeof art);
+    if ((st = build(e, segi, w->q->root, &root)))
+        return st;
+    if (runs && root->kind != C_NONE) {
+        /* Filters seek with the query's cursors: a conjunction with a
+         * cursor over the passing runs, which scores nothing. */
+        cur *f = cur_new(e, C_FILTER, 0), *both = cur_new(e, C_AND, 2);
+
+        if (!f || !both)
+            return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+        f->runs = runs;
+        f->nruns = nruns;
+        both->n = 2;
+        both->kids[0] = root;
+        both->kids[1] = f;
+        root = both;
+    }
+    if (order_ands(e, root) != 0)
+        return ndx_error(NDX_ENOMEM, "out of memory (search)");
+    cur_start(root);
+    if (lo)
+        cur_seek(root, lo);
+    memset(&best, 0, sizeof best);
+    while (root->id < hi) {
+        uint32_t pid = root->id, a = 0, len = 0;
+        double score = 0;
+        int scored = 0;
+        cand c;
+
+        if (w->deadline && (++w->seen & 1023) == 0 &&
+            ndx_now_ms() > w->deadline)
+            return ndx_error(NDX_ETIMEOUT,
+                             "the query ran past its time budget of %.0f "
+                             "ms; make it more specific",
+                             o->budget_ms);
+        /* While pruning most candidates fail theta: score them before
+         * anything else is read. */
+        if (w->theta != -INFINITY) {
+            ndx_seg_passage(s, pid, NULL, &len);
+            score = cur_score(root, passage_k(e, len));
+            if (cannot_beat(score, w->theta) ||
+                (root->unchecked && !phrase_ok(root))) {
+                root->unchecked = 0;
+                cur_advance(e, root, pid + 1, w->theta, 1);
+                continue;
+            }
+            root->unchecked = 0;
+            scored = 1;
+        }
+        /* Passages of an article are contiguous: the columns are read
+         * only when the walk leaves the current article. */
+        if (cur_art == UINT32_MAX || pid < art.first ||
+            pid - art.first >= art.passages) {
+            if (ndx_seg_passage(s, pid, &a, NULL) != 0)
+                return ndx_error(NDX_ECORRUPT,
+                                 "%s: passage id out of range; rebuild "
+                                 "the index",
+                                 s->path);
+            if ((st = flush_article(&w->top, &best, &w->abuf, o->group,
+                                    &w->total)))
+                return st;
+            /* The top k and the count change only here, between
+             * articles, so an article is walked in one mode. */
+            if (w->can_prune && w->top.n == w->top.cap &&
+                w->total >= w->exact_upto) {
+                w->theta = w->top.h[0].score;
+                w->pruned = 1;
+            }
+            cur_art = a;
+            if (ndx_seg_article_get(s, a, &art) != 0 || pid < art.first ||
+                pid - art.first >= art.passages)
+                return ndx_error(NDX_ECORRUPT, "%s: damaged article "
+                                               "table; rebuild the index",
+                                 s->path);
+            /* Oldest first over articles in date order: once the top k
+             * is full and the count past its exact range, an article
+             * dated after the worst kept, and all after it, are out. */
+            if (o->sort == NDX_SORT_OLDEST && !o->exact_total &&
+                s->filter && s->filter->date_sorted &&
+                w->top.n == w->top.cap && w->top.cap &&
+                w->total >= w->exact_upto &&
+                art.date_days > w->top.h[0].date) {
+                w->stopped = 1;
+                return NDX_OK;
+            }
+            art_ok = !nview_dead(v, segi, a) &&
+                     (!w->filter_src || w->allowed[art.source]) &&
+                     (w->from == NDX_DATE_NONE ||
+                      (art.date_days != NDX_DATE_NONE &&
+                       art.date_days >= w->from)) &&
+                     (w->to == NDX_DATE_NONE ||
+                      (art.date_days != NDX_DATE_NONE &&
+                       art.date_days <= w->to));
+        }
+        if (!art_ok) {
+            /* Jump past the article's passages. */
+            cur_advance(e, root, art.first + art.passages, w->theta, 1);
+            continue;
+        }
+        if (!scored) {
+            if (root->kind != C_ALL)
+                ndx_seg_passage(s, pid, NULL, &len);
+            score = cur_score(root, passage_k(e, len));
+        }
+        c.score = score;
+        c.date = art.date_days;
+        c.seg = (uint32_t)segi;
+        c.pid = pid;
+        c.matches = 1;
+        c.pruned = w->theta != -INFINITY;
+        c.order = v->pass_base[segi] + pid;
+        if (best.matches == 0) {
+            best = c;
+        } else {
+            uint32_t m = best.matches + 1;
+
+            if (c.score > best.score)
+                best = c;
+            best.matches = m;
+        }
+        if (o->group == NDX_GROUP_PASSAGE && (st = abuf_push(&w->abuf, &c)))
+            return st;
+        if (w->theta == -INFINITY)
+            cur_next(root);
+        else
+            cur_advance(e, root, pid + 1, w->theta, 1);
+    }
+    if (cur_corrupt(root))
+        return ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
+                                       "index",
+                         s->path);
+    return flush_article(&w->top, &best, &w->abuf, o->group, &w->total);
+}
+
+/* Newest first over articles in date order: the segment is walked from
+ * its end in ranges that double, and the walk stops once the top k is
+ * full, the count past its exact range, and every article left is dated
+ * before the worst kept. */
+static ndx_status
+walk_newest(walker *w, size_t segi, const uint32_t *runs, size_t nruns)
+{
+    const ndx_seg *s = w->e->v->segs[segi];
+    uint32_t hi = (uint32_t)s->passages, span = 4096;
+
+    while (hi > 0) {
+        uint32_t lo = hi > span ? hi - span : 0;
+        uint32_t art = ndx_segfilter_article_at(s, lo);
+        ndx_seg_article a;
+        ndx_status st;
+
+        /* Ranges start at an article: the one that holds lo. */
+        if (art == s->articles || ndx_seg_article_get(s, art, &a) != 0 ||
+            a.first > lo)
+            art = art ? art - 1 : 0;
+        lo = art && ndx_seg_article_get(s, art, &a) == 0 ? a.first : 0;
+        if ((st = walk(w, segi, lo, hi, runs, nruns)))
+            return st;
+        hi = lo;
+        span *= 2;
+        if (hi && w->top.n == w->top.cap && w->top.cap &&
+            w->total >= w->exact_upto && art > 0 &&
+            ndx_seg_article_get(s, art - 1, &a) == 0 &&
+            a.date_days < w->top.h[0].date) {
+            w->stopped = 1;
+            return NDX_OK;
+        }
+    }
+    return NDX_OK;
+}
+
 ndx_status
 ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 ndx_results *into)
 {
     ectx e;
-    topk top;
+    walker w;
     ndx_status st = NDX_OK;
-    int32_t from = NDX_DATE_NONE, to = NDX_DATE_NONE;
-    char **opt_keys = NULL;
     size_t segi, i, want;
-    uint64_t total = 0, seen = 0;
-    /* Pruning needs a full top k to beat and, unless every match must be
-     * counted, NDX_TOTAL_EXACT_UPTO matches counted first.  Date orders
-     * rank by date before score, so score bounds do not apply there. */
-    uint64_t exact_upto = o->exact_upto;
-    int can_prune = !o->exact_total && o->sort == NDX_SORT_RELEVANCE &&
-                    o->k > 0;
-    int pruned = 0;
-    double theta = -INFINITY;
-    double deadline = o->budget_ms > 0 ? ndx_now_ms() + o->budget_ms : 0;
-    uint8_t *allowed = NULL;
     ndx_buf text;
-    cbuf abuf = {NULL, 0, 0};
 
     memset(&e, 0, sizeof e);
-    memset(&top, 0, sizeof top);
+    memset(&w, 0, sizeof w);
     ndx_buf_init(&text);
     e.v = v;
     e.o = o;
@@ -1598,25 +1940,40 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     e.avlen = v->passages ? (double)v->total_len / (double)v->passages : 1;
     if (e.avlen <= 0)
         e.avlen = 1;
+    w.e = &e;
+    w.q = q;
+    w.o = o;
+    w.exact_upto = o->exact_upto;
+    w.can_prune = !o->exact_total && o->sort == NDX_SORT_RELEVANCE &&
+                  o->k > 0;
+    w.theta = -INFINITY;
+    w.deadline = o->budget_ms > 0 ? ndx_now_ms() + o->budget_ms : 0;
+    w.filter_src = q->source_count || o->source_count;
+    if (o->offset > SIZE_MAX / 2 || o->k > SIZE_MAX / 2 - o->offset) {
+        st = ndx_error(NDX_EINVAL, "offset + k is too large");
+        goto fail;
+    }
     want = o->offset + o->k;
-    top.sort = o->sort;
-    top.cap = want;
-    top.h = malloc((want ? want : 1) * sizeof *top.h);
-    if (!e.arena || !top.h) {
+    w.top.sort = o->sort;
+    w.top.cap = want;
+    w.top.h = malloc((want ? want : 1) * sizeof *w.top.h);
+    if (!e.arena || !w.top.h) {
         st = ndx_error(NDX_ENOMEM, "out of memory (search)");
         goto fail;
     }
     /* Date range: the intersection of the query's and the options'. */
-    from = q->from_days;
-    to = q->to_days;
+    w.from = q->from_days;
+    w.to = q->to_days;
     if (o->from_days != NDX_DATE_NONE &&
-        (from == NDX_DATE_NONE || o->from_days > from))
-        from = o->from_days;
-    if (o->to_days != NDX_DATE_NONE && (to == NDX_DATE_NONE || o->to_days < to))
-        to = o->to_days;
+        (w.from == NDX_DATE_NONE || o->from_days > w.from))
+        w.from = o->from_days;
+    if (o->to_days != NDX_DATE_NONE &&
+        (w.to == NDX_DATE_NONE || o->to_days < w.to))
+        w.to = o->to_days;
     if (o->source_count) {
-        opt_keys = ndx_arena_alloc(e.arena, o->source_count * sizeof *opt_keys);
-        if (!opt_keys) {
+        w.opt_keys = ndx_arena_alloc(e.arena,
+                                     o->source_count * sizeof *w.opt_keys);
+        if (!w.opt_keys) {
             st = ndx_error(NDX_ENOMEM, "out of memory (search)");
             goto fail;
         }
@@ -1624,8 +1981,8 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             char key[256];
             size_t n = ndx_source_key(o->sources[i], key, sizeof key);
 
-            opt_keys[i] = ndx_arena_strdup(e.arena, key, n);
-            if (!opt_keys[i]) {
+            w.opt_keys[i] = ndx_arena_strdup(e.arena, key, n);
+            if (!w.opt_keys[i]) {
                 st = ndx_error(NDX_ENOMEM, "out of memory (search)");
                 goto fail;
             }
@@ -1634,177 +1991,71 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
 
     for (segi = 0; segi < v->count; segi++) {
         const ndx_seg *s = v->segs[segi];
-        int filter_src = q->source_count || o->source_count;
-        uint32_t cur_art = UINT32_MAX;
-        cand best;
-        cur *root;
-        ndx_seg_article art;
-        int art_ok = 0;
+        const uint32_t *runs;
+        size_t nruns;
+        int empty;
 
-        memset(&art, 0, sizeof art);
-
-        if (from != NDX_DATE_NONE && to != NDX_DATE_NONE && from > to)
+        if (w.from != NDX_DATE_NONE && w.to != NDX_DATE_NONE &&
+            w.from > w.to)
             break;
         /* Skip segments whose dates cannot pass. */
-        if ((from != NDX_DATE_NONE && s->last_days != NDX_DATE_NONE &&
-             s->last_days < from && s->first_days != NDX_DATE_NONE) ||
-            (to != NDX_DATE_NONE && s->first_days != NDX_DATE_NONE &&
-             s->first_days > to))
+        if ((w.from != NDX_DATE_NONE && s->last_days != NDX_DATE_NONE &&
+             s->last_days < w.from && s->first_days != NDX_DATE_NONE) ||
+            (w.to != NDX_DATE_NONE && s->first_days != NDX_DATE_NONE &&
+             s->first_days > w.to))
             continue;
-        if (filter_src) {
+        if (w.filter_src) {
             int any = 0;
 
-            free(allowed);
-            allowed = calloc(s->source_count ? s->source_count : 1, 1);
-            if (!allowed) {
+            free(w.allowed);
+            w.allowed = calloc(s->source_count ? s->source_count : 1, 1);
+            if (!w.allowed) {
                 st = ndx_error(NDX_ENOMEM, "out of memory (search)");
                 goto fail;
             }
             for (i = 0; i < s->source_count; i++) {
                 const char *k = s->sources[i].key;
 
-                allowed[i] =
+                w.allowed[i] =
                     (!q->source_count ||
                      key_in(k, (const char *const *)q->sources,
                             q->source_count)) &&
                     (!o->source_count ||
-                     key_in(k, (const char *const *)opt_keys,
+                     key_in(k, (const char *const *)w.opt_keys,
                             o->source_count));
-                any |= allowed[i];
+                any |= w.allowed[i];
             }
             if (!any)
                 continue;
         }
-        if ((st = build(&e, segi, q->root, &root)))
+        if ((st = filter_runs(&w, s, &runs, &nruns, &empty)))
             goto fail;
-        if (order_ands(&e, root) != 0) {
-            st = ndx_error(NDX_ENOMEM, "out of memory (search)");
+        if (empty)
+            continue;
+        if (o->sort == NDX_SORT_NEWEST && !o->exact_total && o->k > 0 &&
+            s->filter && s->filter->date_sorted)
+            st = walk_newest(&w, segi, runs, nruns);
+        else
+            st = walk(&w, segi, 0, (uint32_t)s->passages, runs, nruns);
+        if (st)
             goto fail;
-        }
-        cur_start(root);
-        memset(&best, 0, sizeof best);
-        while (root->id != NDX_PID_END) {
-            uint32_t pid = root->id, a = 0, len = 0;
-            double K, score = 0;
-            int scored = 0;
-            cand c;
-
-            if (deadline && (++seen & 1023) == 0 && ndx_now_ms() > deadline) {
-                st = ndx_error(NDX_ETIMEOUT,
-                               "the query ran past its time budget of %.0f "
-                               "ms; make it more specific",
-                               o->budget_ms);
-                goto fail;
-            }
-            /* While pruning most candidates fail theta: score them before
-             * anything else is read. */
-            if (theta != -INFINITY) {
-                ndx_seg_passage(s, pid, NULL, &len);
-                score = cur_score(root, passage_k(&e, len));
-                if (cannot_beat(score, theta) ||
-                    (root->unchecked && !phrase_ok(root))) {
-                    root->unchecked = 0;
-                    cur_advance(&e, root, pid + 1, theta, 1);
-                    continue;
-                }
-                root->unchecked = 0;
-                scored = 1;
-            }
-            /* Passages of an article are contiguous: the columns are read
-             * only when the walk leaves the current article. */
-            if (cur_art == UINT32_MAX || pid < art.first ||
-                pid - art.first >= art.passages) {
-                if (ndx_seg_passage(s, pid, &a, NULL) != 0) {
-                    st = ndx_error(NDX_ECORRUPT,
-                                   "%s: passage id out of range; rebuild "
-                                   "the index",
-                                   s->path);
-                    goto fail;
-                }
-                if ((st = flush_article(&top, &best, &abuf, o->group,
-                                        &total)))
-                    goto fail;
-                /* The top k and the count change only here, between
-                 * articles, so an article is walked in one mode. */
-                if (can_prune && top.n == top.cap && total >= exact_upto) {
-                    theta = top.h[0].score;
-                    pruned = 1;
-                }
-                cur_art = a;
-                if (ndx_seg_article_get(s, a, &art) != 0 || pid < art.first ||
-                    pid - art.first >= art.passages) {
-                    st = ndx_error(NDX_ECORRUPT, "%s: damaged article "
-                                                 "table; rebuild the index",
-                                   s->path);
-                    goto fail;
-                }
-                art_ok = !nview_dead(v, segi, a) &&
-                         (!filter_src || allowed[art.source]) &&
-                         (from == NDX_DATE_NONE ||
-                          (art.date_days != NDX_DATE_NONE &&
-                           art.date_days >= from)) &&
-                         (to == NDX_DATE_NONE ||
-                          (art.date_days != NDX_DATE_NONE &&
-                           art.date_days <= to));
-            }
-            if (!art_ok) {
-                /* Jump past the article's passages. */
-                cur_advance(&e, root, art.first + art.passages, theta, 1);
-                continue;
-            }
-            if (!scored) {
-                if (root->kind != C_ALL)
-                    ndx_seg_passage(s, pid, NULL, &len);
-                K = passage_k(&e, len);
-                score = cur_score(root, K);
-            }
-            c.score = score;
-            c.date = art.date_days;
-            c.seg = (uint32_t)segi;
-            c.pid = pid;
-            c.matches = 1;
-            c.pruned = theta != -INFINITY;
-            c.order = v->pass_base[segi] + pid;
-            if (best.matches == 0) {
-                best = c;
-            } else {
-                uint32_t m = best.matches + 1;
-
-                if (c.score > best.score)
-                    best = c;
-                best.matches = m;
-            }
-            if (o->group == NDX_GROUP_PASSAGE &&
-                (st = abuf_push(&abuf, &c)))
-                goto fail;
-            if (theta == -INFINITY)
-                cur_next(root);
-            else
-                cur_advance(&e, root, pid + 1, theta, 1);
-        }
-        if (cur_corrupt(root)) {
-            st = ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
-                                         "index",
-                           s->path);
-            goto fail;
-        }
-        if ((st = flush_article(&top, &best, &abuf, o->group, &total)))
-            goto fail;
+        w.stopped_any |= w.stopped;
+        w.stopped = 0;
     }
 
-    qsort_r(top.h, top.n, sizeof *top.h, cmp_cand, &top);
-    if (pruned && top.n > o->offset &&
-        (st = recount(&e, q, top.h + o->offset, top.n - o->offset)))
+    qsort_r(w.top.h, w.top.n, sizeof *w.top.h, cmp_cand, &w.top);
+    if (w.pruned && w.top.n > o->offset &&
+        (st = recount(&e, q, w.top.h + o->offset, w.top.n - o->offset)))
         goto fail;
-    into->total = total;
-    into->total_exact = !pruned;
-    for (i = o->offset; i < top.n; i++)
-        if ((st = fill_hit(v, &top.h[i], into, &text)))
+    into->total = w.total;
+    into->total_exact = !w.pruned && !w.stopped_any;
+    for (i = o->offset; i < w.top.n; i++)
+        if ((st = fill_hit(v, &w.top.h[i], into, &text)))
             goto fail;
 fail:
-    free(abuf.v);
-    free(allowed);
-    free(top.h);
+    free(w.abuf.v);
+    free(w.allowed);
+    free(w.top.h);
     for (i = 0; i < e.exp_count; i++)
         free(e.exps[i].terms);
     free(e.exps);

@@ -149,6 +149,7 @@ typedef struct ndx_seg {
     uint64_t dict_blocks, text_blocks;
     ndx_seg_source *sources;
     size_t source_count;
+    struct ndx_segfilter *filter; /* source runs, date order (filter.h) */
 } ndx_seg;
 
 /* Maps and validates a segment file (structure, table of contents, section

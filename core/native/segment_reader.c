@@ -10,6 +10,7 @@
  * asked at open.  The layout is documented in segment.h.
  */
 #include "segment.h"
+#include "filter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,7 @@ ndx_seg_close(ndx_seg *s)
         free((char *)s->sources[i].key);
     }
     free(s->sources);
+    ndx_segfilter_free(s->filter);
     free(s->path);
     free(s);
 }
@@ -225,7 +227,8 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         st = corrupt(path, "section sizes disagree with the meta section");
         goto fail;
     }
-    if ((st = parse_sources(s, ndx_get_u64le(m + 64))))
+    if ((st = parse_sources(s, ndx_get_u64le(m + 64))) ||
+        (st = ndx_segfilter_build(s, &s->filter)))
         goto fail;
     close(fd);
     *out = s;
