@@ -3,6 +3,7 @@
 #   make            build libnewsdex and both programs under build/
 #   make run        install what is missing, build, index corpus/, search it
 #   make test       install what is missing, build, run every test
+#   make check-layers  includes run down the layers of core/
 #   make bench      small benchmark against Xapian and SQLite FTS5
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           AddressSanitizer + UndefinedBehaviorSanitizer
@@ -96,7 +97,13 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all $(TESTBIN)
+	@$(MAKE) --no-print-directory check-layers
 	@scripts/run-tests $(B)
+
+# Includes run down the layers of core/ (scripts/check-layers says how).
+check-layers:
+	@scripts/check-layers --self-test
+	@scripts/check-layers
 
 check: test
 
@@ -113,11 +120,14 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	    $(DESTDIR)$(PREFIX)/include/newsdex $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/newsdex/sys \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(INDEXER) $(SEARCHER) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib
 	install -m 644 core/include/newsdex/*.h $(DESTDIR)$(PREFIX)/include/newsdex
+	install -m 644 core/include/newsdex/sys/*.h \
+	    $(DESTDIR)$(PREFIX)/include/newsdex/sys
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' scripts/newsdex.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/newsdex.pc
@@ -125,7 +135,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test check run bench fuzz install clean
+.PHONY: all deps test check check-layers run bench fuzz install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -3,7 +3,7 @@
  * lives in core/xapian/ and is compiled only with NDX_WITH_XAPIAN; without
  * it, asking for it answers NULL and the front says "not built in".
  */
-#include "newsdex/index.h"
+#include "newsdex/sys/engine.h"
 
 #ifndef NDX_WITH_XAPIAN
 const ndx_engine_ops *

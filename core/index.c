@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
 #include "util/buf.h"
 
 #define MAX_LANGS 32
@@ -577,7 +578,7 @@ ndx_status
 ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        const ndx_search_opts *o, ndx_results **out)
 {
-    ndx_results *r = calloc(1, sizeof *r);
+    ndx_results *r = NULL;
     ndx_analyzer *an = NULL;
     ndx_search_opts defo;
     double t0 = ndx_now_ms();
@@ -585,8 +586,8 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
     size_t i;
 
     *out = NULL;
-    if (!r)
-        return ndx_error(NDX_ENOMEM, "out of memory");
+    if ((st = ndx_results_new(&r)))
+        return st;
     if (!o) {
         ndx_search_opts_init(&defo);
         o = &defo;

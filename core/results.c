@@ -6,8 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "newsdex/index.h"
+#include "newsdex/sys/engine.h"
 #include "util/buf.h"
+
+/* Results as allocated: what users see, then what only this file sees. */
+typedef struct results_impl {
+    ndx_results pub;  /* first: an ndx_results * is a results_impl * */
+    ndx_arena *arena; /* strings of the hits, created on first use */
+} results_impl;
 
 void
 ndx_bm25_init(ndx_bm25 *p)
@@ -44,13 +50,24 @@ ndx_engine_config_init(ndx_engine_config *c)
     c->shards = 1;
 }
 
+ndx_status
+ndx_results_new(ndx_results **out)
+{
+    results_impl *ri = calloc(1, sizeof *ri);
+
+    *out = ri ? &ri->pub : NULL;
+    return ri ? NDX_OK : ndx_error(NDX_ENOMEM, "out of memory (results)");
+}
+
 /* The arena behind a result set, created on first use. */
 static ndx_arena *
 results_arena(ndx_results *r)
 {
-    if (!r->arena)
-        r->arena = ndx_arena_new();
-    return r->arena;
+    results_impl *ri = (results_impl *)r;
+
+    if (!ri->arena)
+        ri->arena = ndx_arena_new();
+    return ri->arena;
 }
 
 char *
@@ -88,7 +105,7 @@ ndx_results_free(ndx_results *r)
     if (!r)
         return;
     free(r->hits);
-    ndx_arena_free(r->arena);
+    ndx_arena_free(((results_impl *)r)->arena);
     free(r);
 }
 

@@ -20,6 +20,7 @@
 #include <CUnit/CUnit.h>
 
 #include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
 #include "support.h"
 
 #define TOP 10

@@ -26,6 +26,7 @@
 #include <CUnit/CUnit.h>
 
 #include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
 #include "support.h"
 
 #define ARTICLES 5

@@ -18,6 +18,7 @@
 #include <CUnit/CUnit.h>
 
 #include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
 #include "support.h"
 
 #define A000 "000_5286196f00fcb6ee"

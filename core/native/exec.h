@@ -4,6 +4,7 @@
 #ifndef NDX_NATIVE_EXEC_H
 #define NDX_NATIVE_EXEC_H
 
+#include "newsdex/sys/engine.h"
 #include "view.h"
 
 /* Runs a parsed query over a view (DESIGN sections 5 and 6): fills into

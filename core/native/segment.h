@@ -57,7 +57,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "newsdex/newsdex.h"
+#include "newsdex/analyze.h"
+#include "newsdex/article.h"
+#include "newsdex/ingest.h"
+#include "newsdex/status.h"
 #include "util/buf.h"
 
 #define NDX_SEG_VERSION 1

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "newsdex/index.h"
+#include "newsdex/query.h"
 #include "util/buf.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"

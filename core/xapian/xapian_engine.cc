@@ -82,7 +82,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "newsdex/index.h"
+#include "newsdex/sys/engine.h"
 #include "util/file.h"
 #include "xapian_engine.h"
 

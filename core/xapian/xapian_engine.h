@@ -2,7 +2,7 @@
  * xapian_engine.h - the Xapian engine behind a plain C interface.
  *
  * The engine table itself is reached through ndx_xapian_engine() (declared
- * in newsdex/index.h).  This header adds what a C caller may want to know
+ * in newsdex/sys/engine.h).  This header adds what a C caller may want to know
  * about the on-disk layout: how articles are spread over shards.  It is
  * plain C; the only C++ in newsdex is xapian_engine.cc behind it.
  */
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "newsdex/index.h"
+#include "newsdex/sys/engine.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,6 +1,7 @@
 /*
  * newsdex/index.h - an index: open, add articles, commit, search, get,
- * stats; and the engine table that native and Xapian implement.
+ * stats.  Engine authors also need newsdex/sys/engine.h (the engine table
+ * and the helpers that fill results).
  *
  * ndx_index is the front: it splits articles into passages, picks the
  * analyzer for the article's language, hands both to the engine, and after
@@ -102,18 +103,12 @@ typedef struct ndx_results {
     int total_exact;     /* 1: total is the exact count; 0: a lower bound
                             (at least NDX_TOTAL_EXACT_UPTO) */
     double took_ms;      /* wall time of the search */
-    void *arena;         /* private: strings of the hits */
     int partial;         /* 1: some shards did not answer (allow_partial) */
     const char *warning; /* which shards, or NULL (in the results' memory) */
 } ndx_results;
 
-/* Frees results; accepts NULL. */
+/* Frees results with the strings of their hits; accepts NULL. */
 void ndx_results_free(ndx_results *r);
-
-/* Copies a string into the results' memory (for engines). NULL on ENOMEM. */
-char *ndx_results_strdup(ndx_results *r, const char *s, size_t len);
-/* Appends one zeroed hit to the results (for engines). NULL on ENOMEM. */
-ndx_hit *ndx_results_push(ndx_results *r);
 
 typedef struct ndx_source_count {
     char *name;      /* display name */
@@ -151,11 +146,10 @@ typedef struct ndx_doc {
 
 void ndx_doc_free(ndx_doc *d);
 
-/* ---- the engine table ---------------------------------------------------- */
+/* ---- open-time configuration --------------------------------------------- */
 
-#define NDX_ENGINE_OPS_VERSION 1
-
-/* Open-time options an engine may use. */
+/* Open-time options of an index (ndx_engine_config_init sets the
+ * defaults); the engine uses what concerns it. */
 typedef struct ndx_engine_config {
     const char *language;   /* default analyzer language */
     size_t memory_mb;       /* writer buffer before flushing a segment */
@@ -167,40 +161,6 @@ typedef struct ndx_engine_config {
 } ndx_engine_config;
 
 void ndx_engine_config_init(ndx_engine_config *c);
-
-typedef struct ndx_engine_ops {
-    unsigned version; /* NDX_ENGINE_OPS_VERSION */
-    const char *name; /* "native" or "xapian" */
-    /* Whether path holds an index of this engine (1) or not (0). */
-    int (*probe)(const char *path);
-    ndx_status (*open)(void **out, const char *path, unsigned flags,
-                       const ndx_engine_config *cfg);
-    /* Adds an article; an article with an id already present replaces it. */
-    ndx_status (*add)(void *eng, const ndx_article *a, const ndx_passages *p,
-                      ndx_analyzer *an);
-    ndx_status (*commit)(void *eng);
-    ndx_status (*search)(void *eng, const ndx_query *q,
-                         const ndx_search_opts *o, ndx_results *into);
-    ndx_status (*get)(void *eng, const char *article_id, ndx_doc **out);
-    ndx_status (*stats)(void *eng, ndx_stats *out);
-    /* Reopens at the newest commit when there is one (readers). 1 if it
-     * moved, 0 if not, or an error. */
-    int (*refresh)(void *eng);
-    int thread_safe;  /* 1: search may run in several threads at once */
-    void (*close)(void *eng);
-    /* Verifies every file of the index at path (may be NULL: then
-     * ndx_index_check answers NDX_ENOTSUP for this engine). */
-    ndx_status (*check)(const char *path);
-    /* Like add, with the passages' term sets already built (ts[i] for
-     * passage i, title terms in ts[0]); lets the front analyze in worker
-     * threads.  May be NULL: then the front calls add. */
-    ndx_status (*add_analyzed)(void *eng, const ndx_article *a,
-                               const ndx_passages *p, const ndx_termset *ts);
-} ndx_engine_ops;
-
-extern const ndx_engine_ops ndx_native_engine;
-/* NULL when built without Xapian (XAPIAN=0). */
-const ndx_engine_ops *ndx_xapian_engine(void);
 
 /* ---- the front -------------------------------------------------------- */
 
@@ -284,19 +244,6 @@ void ndx_index_close(ndx_index *ix);
 /* Verifies every checksum and structure of an index; NDX_ECORRUPT with a
  * message naming the file and what is wrong. */
 ndx_status ndx_index_check(const char *path);
-
-/* ---- snippets (core/snippet.c) --------------------------------------- */
-
-/*
- * Makes a snippet of at most about max_len bytes from passage text: the
- * window with the most query words, cut at word boundaries, "…" where text
- * was cut, every token whose surface form or "Z"stem is in q->highlight
- * wrapped in <b>..</b>.  HTML-significant characters are not escaped (the
- * JSON and terminal layers escape as they need).  Returns a malloc'd
- * string (caller frees) or NULL on ENOMEM.
- */
-char *ndx_snippet_make(ndx_analyzer *a, const ndx_query *q,
-                       const char *text, size_t text_len, size_t max_len);
 
 #ifdef __cplusplus
 }

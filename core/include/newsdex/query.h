@@ -105,6 +105,19 @@ void ndx_query_free(ndx_query *q);
  */
 size_t ndx_query_describe(const ndx_query *q, char *out, size_t out_cap);
 
+/* ---- snippets (core/query/snippet.c) ------------------------------------ */
+
+/*
+ * Makes a snippet of at most about max_len bytes from passage text: the
+ * window with the most query words, cut at word boundaries, "…" where text
+ * was cut, every token whose surface form or "Z"stem is in q->highlight
+ * wrapped in <b>..</b>.  HTML-significant characters are not escaped (the
+ * JSON and terminal layers escape as they need).  Returns a malloc'd
+ * string (caller frees) or NULL on ENOMEM.
+ */
+char *ndx_snippet_make(ndx_analyzer *a, const ndx_query *q,
+                       const char *text, size_t text_len, size_t max_len);
+
 #ifdef __cplusplus
 }
 #endif
