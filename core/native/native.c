@@ -210,7 +210,8 @@ view_load_current(const char *dir, nview **out)
         if ((st = ndx_manifest_read(dir, &m)))
             return st;
         gen = m.generation;
-        st = view_load(dir, &m, 0, out);
+        /* Checksums verified: a damaged segment is refused, not served. */
+        st = view_load(dir, &m, 1, out);
         ndx_manifest_clear(&m);
         if (st == NDX_OK)
             return NDX_OK;
@@ -262,6 +263,21 @@ view_swap(native *n, nview *v)
     n->view = v;
     pthread_mutex_unlock(&n->mu);
     view_release(n, old);
+}
+
+/* NDX_ECORRUPT naming the first segment of v found damaged since it was
+ * opened (util/mapguard.h, ndx_seg_recheck): checked after every read
+ * operation, so that what it read is never answered. */
+static ndx_status
+view_damage(const nview *v)
+{
+    size_t i;
+    ndx_status st;
+
+    for (i = 0; v && i < v->count; i++)
+        if ((st = ndx_seg_damage(v->segs[i])))
+            return st;
+    return NDX_OK;
 }
 
 /* ---- engine table ---------------------------------------------------- */
@@ -361,7 +377,8 @@ native_open(void **out, const char *path, unsigned flags,
         }
         if (!(flags & NDX_OPEN_ADD))
             n->man.count = 0; /* replaced at commit; numbering goes on */
-        if ((st = view_load(path, &n->man, 0, &n->view)))
+        /* Verified, so that --add never carries damage into a merge. */
+        if ((st = view_load(path, &n->man, 1, &n->view)))
             goto fail;
         n->view_del = calloc(n->view->count + 1, sizeof *n->view_del);
         if (!n->view_del) {
@@ -867,6 +884,10 @@ maybe_merge(native *n)
     snprintf(path, sizeof path, "%s/%s", n->dir, name);
     if ((st = merge_run(v, best, run, path)))
         return st;
+    if ((st = view_damage(v))) {
+        unlink(path); /* made from a segment truncated under the merge */
+        return st;
+    }
     memset(&m, 0, sizeof m);
     for (i = 0; i < v->count; i++) {
         if (i == best)
@@ -975,12 +996,14 @@ native_search(void *eng, const ndx_query *q, const ndx_search_opts *o,
 {
     native *n = eng;
     nview *v = view_acquire(n);
-    ndx_status st;
+    ndx_status st, dst;
 
     if (!v)
         return ndx_error(NDX_EINVAL, "index %s has no committed data",
                          n->dir);
     st = ndx_exec_search(v, q, o, into);
+    if ((dst = view_damage(v)))
+        st = dst;
     view_release(n, v);
     return st;
 }
@@ -990,7 +1013,7 @@ native_get(void *eng, const char *id, ndx_doc **out)
 {
     native *n = eng;
     nview *v = view_acquire(n);
-    ndx_status st = NDX_OK;
+    ndx_status st = NDX_OK, dst;
     ndx_doc *d = NULL;
     ndx_buf b;
     size_t i;
@@ -1036,6 +1059,8 @@ native_get(void *eng, const char *id, ndx_doc **out)
     if (!d)
         st = ndx_error(NDX_ENOTFOUND, "no article with id '%s'", id);
 fail:
+    if ((dst = view_damage(v)))
+        st = dst; /* what was read (or not found) came from a damaged map */
     ndx_buf_free(&b);
     view_release(n, v);
     if (st) {
@@ -1076,7 +1101,7 @@ native_stats(void *eng, ndx_stats *out)
 {
     native *n = eng;
     nview *v = view_acquire(n);
-    ndx_status st = NDX_OK;
+    ndx_status st = NDX_OK, dst;
     srcacc *acc = NULL;
     size_t acc_n = 0, i, k;
     int counted;
@@ -1188,6 +1213,8 @@ native_stats(void *eng, ndx_stats *out)
     }
     qsort(out->sources, out->source_count, sizeof *out->sources, cmp_src);
 fail:
+    if ((dst = view_damage(v)))
+        st = dst;
     free(acc);
     view_release(n, v);
     if (st)
@@ -1203,9 +1230,16 @@ native_refresh(void *eng)
     nview *v;
     ndx_status st;
     uint64_t gen, newest;
+    size_t i;
 
     if (n->w)
         return 0;
+    /* The open segments are still the files that were verified (a copy
+     * over a live index is caught here even when no new commit came). */
+    v = view_acquire(n);
+    for (i = 0; v && i < v->count; i++)
+        (void)ndx_seg_recheck(v->segs[i]);
+    view_release(n, v);
     st = ndx_manifest_read(n->dir, &m);
     if (st)
         return st;

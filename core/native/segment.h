@@ -153,6 +153,13 @@ typedef struct ndx_seg {
     ndx_seg_source *sources;
     size_t source_count;
     struct ndx_segfilter *filter; /* source runs, date order (filter.h) */
+    /* The file as it was verified: a change seen by ndx_seg_recheck, or a
+     * read past a truncation (util/mapguard.h), sets damaged, and every
+     * operation that read the segment then fails naming it. */
+    volatile int damaged;
+    int guard_slot;            /* mapguard slot, or -1 */
+    uint64_t file_dev, file_ino;
+    int64_t file_mtime_ns;
 } ndx_seg;
 
 /* Maps and validates a segment file (structure, table of contents, section
@@ -160,6 +167,18 @@ typedef struct ndx_seg {
  * NDX_EVERSION with a message naming the file. */
 ndx_status ndx_seg_open(ndx_seg **out, const char *path, int verify);
 void ndx_seg_close(ndx_seg *s);
+
+/* Looks at the file again (for a reader's refresh): when it is no longer
+ * the file that was verified at open (shorter, or modified in place: its
+ * checksums are then verified again over the map), marks the segment
+ * damaged.  A file replaced by another (rename) leaves the map intact.
+ * Returns NDX_OK, or NDX_ECORRUPT naming the file when damaged. */
+ndx_status ndx_seg_recheck(ndx_seg *s);
+
+/* NDX_ECORRUPT naming the file when the segment was found damaged after
+ * it was opened (ndx_seg_recheck, or a read past a truncation); else
+ * NDX_OK. */
+ndx_status ndx_seg_damage(const ndx_seg *s);
 
 /* Dictionary entry of a term. */
 typedef struct ndx_seg_term {

@@ -6,8 +6,12 @@
  * Every read is bounds-checked against its section, so a damaged file
  * gives NDX_ECORRUPT (or a cursor that stops and says so), never a crash.
  * Opening checks the header, trailer, table of contents and section
- * bounds; full checksums are verified by ndx_seg_check (`--check`) or when
- * asked at open.  The layout is documented in segment.h.
+ * bounds, and when asked every section checksum (readers ask: a damaged
+ * segment is never served; verifying runs crc32 at several GB/s over the
+ * map, which also brings the file into the page cache).  ndx_seg_check
+ * (`--check`) also walks every structure.  A file truncated or modified
+ * after it was opened is caught by the map guard (util/mapguard.h) and by
+ * ndx_seg_recheck.  The layout is documented in segment.h.
  */
 #include "segment.h"
 #include "filter.h"
@@ -21,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "util/mapguard.h"
 
 #define TERM_BYTES_MAX 1024
 
@@ -55,6 +61,7 @@ ndx_seg_close(ndx_seg *s)
 
     if (!s)
         return;
+    ndx_mapguard_remove(s->guard_slot);
     if (s->map && s->map_len)
         munmap((void *)s->map, s->map_len);
     for (i = 0; i < s->source_count; i++) {
@@ -120,6 +127,8 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
     uint64_t toc_off, n, i;
 
     *out = NULL;
+    if (s)
+        s->guard_slot = -1;
     if (!s || !(s->path = strdup(path))) {
         st = ndx_error(NDX_ENOMEM, "out of memory");
         goto fail;
@@ -145,6 +154,11 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         st = ndx_error(NDX_EIO, "mmap %s: %s", path, strerror(errno));
         goto fail;
     }
+    s->file_dev = (uint64_t)sb.st_dev;
+    s->file_ino = (uint64_t)sb.st_ino;
+    s->file_mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+                       sb.st_mtim.tv_nsec;
+    s->guard_slot = ndx_mapguard_add(s->map, s->map_len, &s->damaged);
     m = s->map;
     if (memcmp(m, "NDXSEG\r\n", 8) != 0) {
         st = corrupt(path, "bad magic");
@@ -238,6 +252,62 @@ fail:
         close(fd);
     ndx_seg_close(s);
     return st;
+}
+
+/* Verifies the table of contents and every section checksum over the
+ * map: 0 when they all match. */
+static int
+verify_map(const ndx_seg *s)
+{
+    const unsigned char *tr = s->map + s->map_len - 24;
+    uint64_t toc_off = ndx_get_u64le(tr + 8), n = ndx_get_u32le(tr), i;
+
+    if (memcmp(tr + 16, "NDXEND\r\n", 8) != 0 ||
+        n != SEC_COUNT_PLUS_ONE - 1 || toc_off > s->map_len - 24 ||
+        crc_of(s->map + toc_off, n * 24) != ndx_get_u32le(tr + 4))
+        return -1;
+    for (i = 1; i <= n; i++)
+        if (crc_of(s->sec[i], s->sec_len[i]) != s->sec_crc[i])
+            return -1;
+    return 0;
+}
+
+ndx_status
+ndx_seg_damage(const ndx_seg *s)
+{
+    if (!s->damaged)
+        return NDX_OK;
+    return ndx_error(NDX_ECORRUPT,
+                     "%s: segment changed or truncated while in use; "
+                     "restore the index from a copy or rebuild it (never "
+                     "copy over a live index: copy to a new directory)",
+                     s->path);
+}
+
+ndx_status
+ndx_seg_recheck(ndx_seg *s)
+{
+    struct stat sb;
+    int64_t mtime_ns;
+
+    if (s->damaged)
+        return ndx_seg_damage(s);
+    /* Gone or replaced by another file: the map still holds the old one,
+     * intact (the manifest says whether it is still wanted). */
+    if (stat(s->path, &sb) != 0 || (uint64_t)sb.st_dev != s->file_dev ||
+        (uint64_t)sb.st_ino != s->file_ino)
+        return NDX_OK;
+    mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    if ((uint64_t)sb.st_size == s->map_len && mtime_ns == s->file_mtime_ns)
+        return NDX_OK;
+    if ((uint64_t)sb.st_size < s->map_len || verify_map(s) != 0 ||
+        s->damaged) {
+        s->damaged = 1;
+        return ndx_seg_damage(s);
+    }
+    /* Touched, or grown past what is mapped, with the same bytes. */
+    s->file_mtime_ns = mtime_ns;
+    return NDX_OK;
 }
 
 /* ---- dictionary --------------------------------------------------------- */
