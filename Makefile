@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make check-layers  includes run down the layers of core/
 #   make bench      small benchmark against Xapian and SQLite FTS5
+#   make faults     every allocation failed in turn (make test: a sample)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           AddressSanitizer + UndefinedBehaviorSanitizer
 #   WERROR=1        warnings are errors (CI)
@@ -89,8 +90,12 @@ $(B)/tests/test_main.o: tests/test_main.c $(B)/tests/suites.inc
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(B)/tests $(CFLAGS) -c $< -o $@
 
+# Every allocation of the library goes through tests/support.c's fault
+# counter (test_faults.c makes each fail in turn).
+WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 $(TESTBIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(LDFLAGS) $(WRAP_ALLOC) -o $@ $^ $(LDLIBS) -lcunit
 
 deps:
 	@scripts/install-deps
@@ -118,6 +123,12 @@ bench: deps
 fuzz: 
 	@scripts/fuzz-smoke
 
+# Every allocation of indexing, commit and search failed in turn (make
+# test fails a sample of them); with SAN=1 leaks are reported too.
+faults: deps
+	@$(MAKE) --no-print-directory $(TESTBIN)
+	@NDX_FAULTS=all $(TESTBIN) faults
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	    $(DESTDIR)$(PREFIX)/include/newsdex/sys \
@@ -135,7 +146,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test check check-layers run bench fuzz install clean
+.PHONY: all deps test check check-layers run bench fuzz faults install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -592,6 +592,17 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
         ndx_search_opts_init(&defo);
         o = &defo;
     }
+    /* Checked here, for every engine, before anything is sized from
+     * them. */
+    if (o->k > NDX_SEARCH_K_MAX || o->offset > NDX_SEARCH_OFFSET_MAX ||
+        o->snippet_len > NDX_SNIPPET_LEN_MAX) {
+        st = ndx_error(NDX_EINVAL,
+                       "search: k %zu, offset %zu or snippet_len %zu over "
+                       "the limits (%d, %d, %d)",
+                       o->k, o->offset, o->snippet_len, NDX_SEARCH_K_MAX,
+                       NDX_SEARCH_OFFSET_MAX, NDX_SNIPPET_LEN_MAX);
+        goto fail;
+    }
     if ((st = ix->ops->search(ix->eng, q, o, r)))
         goto fail;
     if (o->snippets && r->count && !(an = analyzer_take(ix))) {

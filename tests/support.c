@@ -3,12 +3,16 @@
  */
 #include "support.h"
 
+#include <execinfo.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <CUnit/CUnit.h>
 
 static char root_dir[256];
 static unsigned tmp_serial;
@@ -191,4 +195,115 @@ t_count(const char *hay, const char *needle)
         p += l;
     }
     return n;
+}
+
+static unsigned skips;
+
+void
+t_skip(const char *why)
+{
+    const char *strict = getenv("NDX_FAIL_ON_SKIP");
+
+    skips++;
+    printf("\n  [skipped: %s] ", why);
+    fflush(stdout);
+    if (strict && strcmp(strict, "1") == 0)
+        CU_FAIL("skipped, and NDX_FAIL_ON_SKIP=1 forbids skips");
+}
+
+unsigned
+t_skipped(void)
+{
+    return skips;
+}
+
+/* ---- allocation faults --------------------------------------------------
+ * The wrappers run in every thread: the state is atomic.  armed: 0 off,
+ * 1 counting; left: allocations to let through before the one that fails
+ * (negative: none fails). */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+
+static atomic_int fault_armed;
+static atomic_long fault_left, fault_calls;
+static atomic_int fault_fired_flag;
+
+static int
+fault_now(void)
+{
+    if (!atomic_load_explicit(&fault_armed, memory_order_relaxed))
+        return 0;
+    atomic_fetch_add(&fault_calls, 1);
+    if (atomic_fetch_sub(&fault_left, 1) == 0) {
+        atomic_store(&fault_fired_flag, 1);
+        if (getenv("NDX_FAULT_TRACE")) {
+            void *frames[16];
+
+            backtrace_symbols_fd(frames, backtrace(frames, 16), 2);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+    return fault_now() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    return fault_now() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+    return fault_now() ? NULL : __real_realloc(p, n);
+}
+
+char *
+__wrap_strdup(const char *s)
+{
+    return fault_now() ? NULL : __real_strdup(s);
+}
+
+char *
+__wrap_strndup(const char *s, size_t n)
+{
+    return fault_now() ? NULL : __real_strndup(s, n);
+}
+
+void
+t_fault_arm(long n)
+{
+    atomic_store(&fault_calls, 0);
+    atomic_store(&fault_fired_flag, 0);
+    /* Counting only: a countdown that never reaches zero. */
+    atomic_store(&fault_left, n < 0 ? (long)1 << 62 : n);
+    atomic_store(&fault_armed, 1);
+}
+
+long
+t_fault_disarm(void)
+{
+    atomic_store(&fault_armed, 0);
+    return atomic_load(&fault_calls);
+}
+
+int
+t_fault_fired(void)
+{
+    return atomic_load(&fault_fired_flag);
 }

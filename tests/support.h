@@ -31,4 +31,23 @@ const char *t_corpora(void);
 /* Counts non-overlapping occurrences of needle in hay. */
 size_t t_count(const char *hay, const char *needle);
 
+/* Says that the running test skips, and why ("no shared corpora at
+ * ../shared/corpora"): prints it and counts it, for the summary that
+ * closes the run.  With NDX_FAIL_ON_SKIP=1 in the environment a skip is
+ * a failure (CI runs that must have every input). */
+void t_skip(const char *why);
+/* Skips so far. */
+unsigned t_skipped(void);
+
+/* Allocation faults.  The test binary is linked with --wrap for malloc,
+ * calloc, realloc, strdup and strndup, so every allocation the library
+ * makes (but not those inside other shared libraries: zlib, jansson,
+ * libc's own) passes through a counter.  t_fault_arm(n) makes the n-th
+ * allocation from now fail (0: the next one), once; t_fault_arm(-1) only
+ * counts.  t_fault_disarm() stops it and returns the allocations counted
+ * since arming; t_fault_fired() says whether the failure happened. */
+void t_fault_arm(long n);
+long t_fault_disarm(void);
+int t_fault_fired(void);
+
 #endif

@@ -560,7 +560,7 @@ check_sample(const char *name, char *idx_out)
     long sum = 0;
 
     if (!dir) {
-        printf("\n  (skipped: ../shared/corpora not present)");
+        t_skip("no shared corpora at ../shared/corpora");
         return;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -631,7 +631,7 @@ test_e2e_lines_repeated_across_a_source_are_gone(void)
     size_t i;
 
     if (!allsides_index[0]) {
-        printf("\n  (skipped: ../shared/corpora not present)");
+        t_skip("no shared corpora at ../shared/corpora");
         return;
     }
     for (i = 0; i < sizeof lines / sizeof *lines; i++) {

@@ -624,7 +624,7 @@ static int
 have_both(void)
 {
     if (!ndx_xapian_engine()) {
-        printf("\n  [skipped: built without Xapian]\n");
+        t_skip("built without Xapian");
         return 0;
     }
     return 1;
@@ -691,7 +691,7 @@ test_parity_reuters_sample_ranks_alike(void)
     if (!have_both())
         return;
     if (!dir) {
-        printf("\n  [skipped: no shared corpora at ../shared/corpora]\n");
+        t_skip("no shared corpora at ../shared/corpora");
         return;
     }
     snprintf(path, sizeof path, "%s/reuters21578-sample-1k.jsonl.gz", dir);
@@ -708,7 +708,7 @@ test_parity_allsides_sample_ranks_alike(void)
     if (!have_both())
         return;
     if (!dir) {
-        printf("\n  [skipped: no shared corpora at ../shared/corpora]\n");
+        t_skip("no shared corpora at ../shared/corpora");
         return;
     }
     snprintf(path, sizeof path, "%s/allsides-sample-1k.jsonl.gz", dir);

@@ -807,7 +807,7 @@ test_reader_corpora_samples_match_independent_reading(void)
     const char *dir = t_corpora();
 
     if (!dir) {
-        printf("\n    skipped: no shared corpora (../shared/corpora) ");
+        t_skip("no shared corpora at ../shared/corpora");
         return;
     }
     check_sample(dir, "allsides-sample-1k.jsonl.gz");

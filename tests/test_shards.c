@@ -76,7 +76,7 @@ static int
 setup(void)
 {
     if (!ndx_xapian_engine()) {
-        printf("\n  [skipped: built without Xapian]\n");
+        t_skip("built without Xapian");
         return 0;
     }
     if (!built) {
@@ -207,8 +207,8 @@ servers_up(void)
             atexit(stop_all);
     }
     if (!have_tcpsrv) {
-        printf("\n  [skipped: xapian-tcpsrv is not installed "
-               "(Debian package xapian-tools)]\n");
+        t_skip("xapian-tcpsrv is not installed (Debian package "
+               "xapian-tools)");
         return 0;
     }
     for (i = 0; i < 2; i++) {

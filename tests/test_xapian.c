@@ -33,7 +33,7 @@ have_xapian(void)
 {
     if (ndx_xapian_engine())
         return 1;
-    printf("\n  [skipped: built without Xapian]\n");
+    t_skip("built without Xapian");
     return 0;
 }
 

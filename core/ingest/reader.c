@@ -529,8 +529,8 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
                 *too_large = 1;
                 r->line.len = 0;
             } else if (ndx_buf_put(&r->line, start, take) != NDX_OK) {
-                /* Without memory for the line it is as good as too big. */
-                *too_large = 1;
+                /* Out of memory: an error, not a line skipped. */
+                *too_large = 2;
                 r->line.len = 0;
             }
         }
@@ -541,8 +541,8 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
     r->line_no++;
     if (r->line.len && r->line.data[r->line.len - 1] == '\r')
         r->line.len--;
-    if (ndx_buf_cstr(&r->line) != NDX_OK) {
-        *too_large = 1;
+    if (!*too_large && ndx_buf_cstr(&r->line) != NDX_OK) {
+        *too_large = 2;
         r->line.len = 0;
     }
     return 1;

@@ -136,8 +136,8 @@ ndx_status ndx_reader_finish(ndx_reader *r, long line, int *keep);
 /*
  * Reads the next line of the current file into r->line (without '\n' or
  * "\r\n").  Returns 1 with a line, 0 at the end of the file, and sets
- * *too_large when the line was above NDX_RECORD_MAX (its bytes were
- * discarded).  A zlib error ends the file like an end of data;
+ * *too_large to 1 when the line was above NDX_RECORD_MAX (its bytes were
+ * discarded), to 2 when there was no memory for it (an error).  A zlib error ends the file like an end of data;
  * ndx_reader_gz_error tells them apart.
  */
 int ndx_reader_getline(ndx_reader *r, int *too_large);

@@ -444,6 +444,9 @@ ndx_jsonl_next(ndx_reader *r, int *got)
 
     *got = 0;
     while (ndx_reader_getline(r, &too_large)) {
+        if (too_large == 2)
+            return ndx_error(NDX_ENOMEM, "%s:%ld: out of memory for the line",
+                             r->cur->path, r->line_no);
         if (too_large) {
             st = ndx_reader_bad(r, NDX_SKIP_TOO_LARGE, r->line_no,
                                 "record of more than %zu MiB; skipped; "

@@ -67,6 +67,8 @@ typedef struct native {
     u32list *view_del;     /* new deletions in view segments */
     idslot *ids;           /* ids added since the last commit */
     size_t id_count, id_cap;
+    ndx_status broken;     /* an add or commit failed half-way: no more
+                              commits from this writer */
 } native;
 
 static ndx_status
@@ -572,14 +574,16 @@ native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
                          n->dir);
     if (p->count == 0)
         return NDX_OK;
-    if ((st = delete_existing(n, a->id)))
-        return st;
-    if ((st = ndx_segw_add(n->w, a, p, ts, &ord)) ||
-        (st = ids_put(n, a->id, UINT32_MAX, ord)))
-        return st;
-    if (ndx_segw_memory(n->w) > n->memory_bytes)
-        return flush_segment(n);
-    return NDX_OK;
+    /* A failure below may leave the article half added (its old copy
+     * deleted, its postings written, its id not yet recorded): the
+     * writer then refuses to commit. */
+    if ((st = delete_existing(n, a->id)) ||
+        (st = ndx_segw_add(n->w, a, p, ts, &ord)) ||
+        (st = ids_put(n, a->id, UINT32_MAX, ord)) ||
+        (ndx_segw_memory(n->w) > n->memory_bytes &&
+         (st = flush_segment(n))))
+        n->broken = st;
+    return st;
 }
 
 static ndx_status
@@ -864,7 +868,8 @@ maybe_merge(native *n)
     ndx_manifest m;
     char name[64], path[4200];
     ndx_status st;
-    nview *nv;
+    nview *nv = NULL;
+    u32list *view_del;
 
     if (v->count <= MERGE_MAX)
         return NDX_OK;
@@ -902,8 +907,15 @@ maybe_merge(native *n)
     }
     m.generation = n->man.generation + 1;
     m.next = n->man.next;
-    if ((st = ndx_manifest_write(n->dir, &m)) ||
-        (st = view_load(n->dir, &m, 0, &nv))) {
+    /* As in commit: nothing may fail after the manifest is written. */
+    view_del = calloc(m.count + 1, sizeof *view_del);
+    if (!view_del || (st = view_load(n->dir, &m, 0, &nv)) ||
+        (st = ndx_manifest_write(n->dir, &m))) {
+        if (!view_del)
+            st = ndx_error(NDX_ENOMEM, "out of memory");
+        else if (nv)
+            view_free(nv);
+        free(view_del);
         ndx_manifest_clear(&m);
         return st;
     }
@@ -911,12 +923,10 @@ maybe_merge(native *n)
     for (i = 0; i < v->count; i++)
         free(n->view_del[i].v);
     free(n->view_del);
-    n->view_del = calloc(m.count + 1, sizeof *n->view_del);
+    n->view_del = view_del;
     view_swap(n, nv);
     ndx_manifest_clear(&n->man);
     n->man = m;
-    if (!n->view_del)
-        return ndx_error(NDX_ENOMEM, "out of memory");
     return NDX_OK;
 }
 
@@ -927,15 +937,23 @@ native_commit(void *eng)
     ndx_manifest m;
     ndx_status st;
     size_t i, old_count;
-    nview *v;
+    nview *v = NULL;
+    u32list *view_del = NULL;
 
     if (!n->w)
         return ndx_error(NDX_EINVAL, "index %s is open for reading only",
                          n->dir);
+    if (n->broken)
+        return ndx_error(n->broken,
+                         "%s: an earlier add or commit failed, so nothing "
+                         "more is committed from this writer; the index is "
+                         "as its last commit left it: open it again and "
+                         "add again",
+                         n->dir);
     memset(&m, 0, sizeof m);
     old_count = n->view->count;
     if ((st = flush_segment(n)))
-        return st;
+        goto fail;
     for (i = 0; i < n->view->count; i++) {
         if ((st = ndx_manifest_push(&m, n->man.segs[i].name,
                                     n->man.segs[i].del)) ||
@@ -951,12 +969,19 @@ native_commit(void *eng)
     }
     m.generation = n->man.generation + 1;
     m.next = n->man.next;
-    if ((st = ndx_manifest_write(n->dir, &m)))
+    /* Everything the new state needs is made before the manifest is
+     * written: after it, nothing may fail, or this writer and the index
+     * on disk would disagree (a next commit reusing the generation). */
+    view_del = calloc(m.count + 1, sizeof *view_del);
+    if (!view_del) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((st = view_load(n->dir, &m, 0, &v)) ||
+        (st = ndx_manifest_write(n->dir, &m)))
         goto fail;
     remove_garbage(n->dir, &m);
     /* The committed state becomes the base for what comes next. */
-    if ((st = view_load(n->dir, &m, 0, &v)))
-        goto fail;
     view_swap(n, v);
     for (i = 0; i < n->fresh_count; i++) {
         ndx_seg_close(n->fresh[i]);
@@ -972,11 +997,7 @@ native_commit(void *eng)
     for (i = 0; i < old_count; i++)
         free(n->view_del[i].v);
     free(n->view_del);
-    n->view_del = calloc(m.count + 1, sizeof *n->view_del);
-    if (!n->view_del) {
-        st = ndx_error(NDX_ENOMEM, "out of memory");
-        goto fail;
-    }
+    n->view_del = view_del;
     free(n->ids);
     n->ids = NULL;
     n->id_cap = n->id_count = 0;
@@ -986,6 +1007,11 @@ native_commit(void *eng)
      * commits again (or leaves the index as it is on failure). */
     return maybe_merge(n);
 fail:
+    /* Segments, deletions and ids may be half moved: this writer commits
+     * no more (the index keeps its last commit). */
+    n->broken = st;
+    view_free(v);
+    free(view_del);
     ndx_manifest_clear(&m);
     return st;
 }

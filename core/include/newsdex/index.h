@@ -55,9 +55,16 @@ typedef struct ndx_bm25 {
 
 void ndx_bm25_init(ndx_bm25 *p);
 
+/* A search keeps the best offset + k candidates in memory: these bound
+ * what one call may ask for (NDX_EINVAL beyond), whatever the program
+ * lets its users ask (newsdex-search: k <= 1000, offset <= 100000). */
+#define NDX_SEARCH_K_MAX 100000
+#define NDX_SEARCH_OFFSET_MAX 1000000
+#define NDX_SNIPPET_LEN_MAX 65536
+
 typedef struct ndx_search_opts {
-    size_t k;               /* hits to return (10) */
-    size_t offset;          /* hits to skip first (0) */
+    size_t k;               /* hits to return (10), <= NDX_SEARCH_K_MAX */
+    size_t offset;          /* hits to skip (0), <= NDX_SEARCH_OFFSET_MAX */
     ndx_sort sort;
     ndx_group group;
     int32_t from_days;      /* extra filter, NDX_DATE_NONE = open */
