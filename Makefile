@@ -6,6 +6,7 @@
 #   make check-layers  includes run down the layers of core/
 #   make bench      small benchmark against Xapian and SQLite FTS5
 #   make faults     every allocation failed in turn (make test: a sample)
+#   make soak       the indexer killed at random, SECONDS=600 by default
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           AddressSanitizer + UndefinedBehaviorSanitizer
 #   WERROR=1        warnings are errors (CI)
@@ -129,6 +130,12 @@ faults: deps
 	@$(MAKE) --no-print-directory $(TESTBIN)
 	@NDX_FAULTS=all $(TESTBIN) faults
 
+# The indexer killed at random moments, both engines, for SECONDS (600);
+# make test runs it for 3 s on the native engine.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@ENGINES="native xapian" tests/kill-check $(or $(SECONDS),600) $(B)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	    $(DESTDIR)$(PREFIX)/include/newsdex/sys \
@@ -146,7 +153,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test check check-layers run bench fuzz faults install clean
+.PHONY: all deps test check check-layers run bench fuzz faults soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -20,6 +20,7 @@
 #define MAX_LANGS 32
 #define RING_SLOTS 64 /* articles in flight between reader and writer */
 #define MAX_WORKERS 64
+#define PIPE_TEXT_MAX (256u << 10) /* longer articles skip the pipeline */
 
 /* One article on its way through the analysis workers.  Its strings are
  * copies; passages and term sets are reused from one article to the next. */
@@ -504,8 +505,13 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (!a->id || !*a->id)
         return ndx_error(NDX_EINVAL, "an article needs an id");
-    if (ix->pipe)
+    /* A long article is analyzed here, a passage at a time, after those
+     * before it: in the pipeline its term sets would all be held at once
+     * (hundreds of MB for a 15 MB record). */
+    if (ix->pipe && a->text_len <= PIPE_TEXT_MAX)
         return pipeline_add(ix, a);
+    if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
+        return st;
     if ((st = ndx_passages_split(&ix->pass, a->text, a->text_len, a->source,
                                  &ix->split)))
         return st;
@@ -717,11 +723,40 @@ ndx_index_close(ndx_index *ix)
     free(ix);
 }
 
+/* The learned furniture lines (FURNITURE, both engines) are read as an
+ * --add run reads them: damage is NDX_ECORRUPT naming the file; no file
+ * is fine (nothing learned yet, or --no-learn). */
+static ndx_status
+check_furniture(const char *path)
+{
+    ndx_cleaner *c = NULL;
+    ndx_status st;
+
+    if ((st = ndx_cleaner_new(&c)))
+        return st;
+    ndx_cleaner_freeze(c, 5, 0.2);
+    st = ndx_cleaner_load(c, path);
+    ndx_cleaner_free(c);
+    if (st == NDX_ENOTFOUND)
+        return NDX_OK;
+    if (st == NDX_ECORRUPT) {
+        char why[512];
+
+        snprintf(why, sizeof why, "%s", ndx_errmsg());
+        return ndx_error(NDX_ECORRUPT,
+                         "%s; restore it from a copy, or remove it (the "
+                         "next runs learn the furniture anew)",
+                         why);
+    }
+    return st;
+}
+
 ndx_status
 ndx_index_check(const char *path)
 {
     const ndx_engine_ops *xap = ndx_xapian_engine();
     const ndx_engine_ops *ops = NULL;
+    ndx_status st;
 
     if (ndx_native_engine.probe(path))
         ops = &ndx_native_engine;
@@ -732,5 +767,7 @@ ndx_index_check(const char *path)
     if (!ops->check)
         return ndx_error(NDX_ENOTSUP, "the %s engine has no check",
                          ops->name);
-    return ops->check(path);
+    if ((st = ops->check(path)))
+        return st;
+    return check_furniture(path);
 }

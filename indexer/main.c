@@ -60,17 +60,28 @@ typedef struct warn_state {
     int quiet;
     int enabled;
     unsigned long shown, total;
+    const ndx_reader *r;   /* the indexing pass's reader, once open */
+    uint64_t unreadable;   /* its unreadable count at the last warning */
 } warn_state;
 
 static void
 on_warn(void *ctx, const char *file, long line, const char *msg)
 {
     warn_state *w = ctx;
+    int whole_file = 0;
 
     if (!w->enabled)
         return;
     w->total++;
-    if (w->quiet || w->shown >= WARN_SHOWN_MAX)
+    /* A file that could not be read (or read to its end) is always
+     * shown: it is not one bad record among many. */
+    if (w->r) {
+        uint64_t u = ndx_reader_stats(w->r)->skipped[NDX_SKIP_UNREADABLE];
+
+        whole_file = u != w->unreadable;
+        w->unreadable = u;
+    }
+    if (w->quiet || (w->shown >= WARN_SHOWN_MAX && !whole_file))
         return;
     w->shown++;
     if (isatty(STDERR_FILENO))
@@ -244,7 +255,7 @@ main(int argc, char **argv)
     const ndx_article *a;
     uint64_t articles = 0, passages = 0, empty = 0;
     double t0, t1;
-    int tty, rc = 1;
+    int tty, rc = 1, unread = 0;
     ndx_status st;
 
     ndx_engine_config_init(&cfg);
@@ -349,6 +360,7 @@ main(int argc, char **argv)
                               (size_t)(argc - optind),
                               strict ? NDX_INGEST_STRICT : 0, on_warn, &ws)))
         goto fail;
+    ws.r = r;
     if ((st = ndx_index_open(&ix, out, NDX_OPEN_WRITE | (add ? NDX_OPEN_ADD : 0),
                              engine, &cfg)))
         goto fail;
@@ -356,13 +368,16 @@ main(int argc, char **argv)
     if (cleaner && add) {
         st = ndx_cleaner_load(cleaner, out);
         if (st && st != NDX_ENOTFOUND) {
-            if (st == NDX_ENOMEM)
-                goto fail;
-            if (!quiet)
-                fprintf(stderr, "newsdex-index: warning: %s; the furniture "
-                                "learned by earlier runs is not applied (a "
-                                "run without --add rebuilds it)\n",
-                        ndx_errmsg());
+            char why[512];
+
+            /* Going on would save over it only what this run learns. */
+            snprintf(why, sizeof why, "%s", ndx_errmsg());
+            st = ndx_error(st, "%s; --add stops rather than replace the "
+                               "furniture learned by earlier runs: restore "
+                               "FURNITURE from a copy, or remove it (later "
+                               "runs learn anew), or rebuild without --add",
+                           why);
+            goto fail;
         }
         st = NDX_OK;
     }
@@ -433,6 +448,15 @@ main(int argc, char **argv)
                     ws.total - ws.shown);
     }
     rc = 0;
+    /* The rest is committed, but a file that gave nothing at all is a
+     * failure of the run (a script must notice it). */
+    if (ndx_reader_stats(r)->files_unread) {
+        fprintf(stderr, "newsdex-index: %llu input file(s) could not be "
+                        "read at all (named in the warnings above); the "
+                        "other files are committed\n",
+                (unsigned long long)ndx_reader_stats(r)->files_unread);
+        unread = 1;
+    }
 fail:
     if (rc) {
         if (tty)
@@ -446,5 +470,5 @@ fail:
     ndx_index_close(ix);
     ndx_reader_close(r);
     ndx_cleaner_free(cleaner);
-    return rc;
+    return rc ? rc : unread;
 }

@@ -43,9 +43,18 @@
 #define SALT_URL 0x5eed5eed5eed5eedULL
 #define SALT_TEXT 0x7e717e717e717e71ULL
 
+/* Binary input: of the first BINARY_SAMPLE bytes, more than BINARY_SHARE
+ * percent are control characters (not tab, newline, carriage return, form
+ * feed, vertical tab or escape) or bytes of invalid UTF-8.  Text in a
+ * legacy 8-bit encoding is mostly ASCII and stays under it; random bytes
+ * (about 60 %), executables, images and archives (NUL bytes and binary
+ * headers) go over it. */
+#define BINARY_SAMPLE 8192
+#define BINARY_SHARE 10
+
 static const char *const reason_names[NDX_SKIP_REASON_COUNT] = {
     "bad_json",  "no_text",  "too_large", "unreadable",
-    "duplicate", "bad_date", "bad_utf8",
+    "duplicate", "bad_date", "bad_utf8",  "binary",
 };
 
 const char *
@@ -126,6 +135,35 @@ utf8_seq(const unsigned char *s, size_t n)
                    && (s[3] & 0xC0) == 0x80 ? 4 : 0;
     }
     return 0;
+}
+
+int
+ndx_reader_binary(const void *data, size_t len)
+{
+    const unsigned char *u = data;
+    size_t n = len < BINARY_SAMPLE ? len : BINARY_SAMPLE, i = 0, odd = 0;
+
+    while (i < n) {
+        unsigned char c = u[i];
+        size_t k;
+
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+            c != '\v' && c != 0x1b) {
+            odd++;
+            i++;
+            continue;
+        }
+        k = utf8_seq(u + i, n - i);
+        if (k == 0) {
+            /* A sequence cut by the end of the sample is not counted. */
+            if (n < len && n - i < 4)
+                break;
+            odd++;
+            k = 1;
+        }
+        i += k;
+    }
+    return n > 0 && odd * 100 > n * BINARY_SHARE;
 }
 
 ndx_status
@@ -900,6 +938,7 @@ ndx_reader_next(ndx_reader *r, const ndx_article **out)
             r->blk_eof = 0;
             r->gz = gzopen(r->cur->path, "rb");
             if (!r->gz) {
+                r->stats.files_unread++;
                 st = ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
                                     "cannot open: %s; skipped (check that "
                                     "the file is readable)",

@@ -116,6 +116,10 @@ ndx_status ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
                              const char **out, size_t *out_len,
                              int *changed);
 
+/* Whether the start of a file (len bytes at data) is binary data rather
+ * than text (the rule is in reader.c): such a file is skipped whole. */
+int ndx_reader_binary(const void *data, size_t len);
+
 /* Starts a new article: all fields unset, date unknown. */
 void ndx_reader_begin(ndx_reader *r);
 

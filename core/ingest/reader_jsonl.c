@@ -447,6 +447,19 @@ ndx_jsonl_next(ndx_reader *r, int *got)
         if (too_large == 2)
             return ndx_error(NDX_ENOMEM, "%s:%ld: out of memory for the line",
                              r->cur->path, r->line_no);
+        if (r->line_no == 1 && !too_large) {
+            /* A byte order mark is not part of the first record. */
+            if (r->line.len >= 3 &&
+                memcmp(r->line.data, "\xef\xbb\xbf", 3) == 0) {
+                memmove(r->line.data, r->line.data + 3, r->line.len - 3 + 1);
+                r->line.len -= 3;
+            }
+            if (ndx_reader_binary(r->line.data, r->line.len))
+                return ndx_reader_bad(r, NDX_SKIP_BINARY, 0,
+                                      "binary data, not JSON Lines text; "
+                                      "the file is skipped; give only "
+                                      "text files");
+        }
         if (too_large) {
             st = ndx_reader_bad(r, NDX_SKIP_TOO_LARGE, r->line_no,
                                 "record of more than %zu MiB; skipped; "
@@ -466,6 +479,14 @@ ndx_jsonl_next(ndx_reader *r, int *got)
     if ((zerr = ndx_reader_gz_error(r)) != NULL) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", zerr);
+        if (r->cur_articles == 0 && r->line_no == 0) {
+            r->stats.files_unread++;
+            return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
+                                  "compressed data damaged from the start "
+                                  "(%s); nothing could be read; re-create "
+                                  "the file",
+                                  msg);
+        }
         return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, r->line_no,
                               "compressed data ends early or is damaged "
                               "after line %ld (%s); the %llu articles "

@@ -388,6 +388,7 @@ ndx_text_next(ndx_reader *r, int *got)
     if (ndx_reader_gz_error(r)) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", ndx_reader_gz_error(r));
+        r->stats.files_unread++;
         return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
                               "compressed data ends early or is damaged "
                               "(%s); skipped; re-create the file",
@@ -395,6 +396,10 @@ ndx_text_next(ndx_reader *r, int *got)
     }
     if ((st = ndx_buf_cstr(&r->line)) != NDX_OK)
         return st;
+    if (ndx_reader_binary(r->line.data, r->line.len))
+        return ndx_reader_bad(r, NDX_SKIP_BINARY, 0,
+                              "binary data, not text; skipped; give only "
+                              "text files");
     if ((st = ndx_reader_repair(r, (const char *)r->line.data, r->line.len,
                                 &text, &len, &repaired)) != NDX_OK)
         return st;

@@ -586,34 +586,53 @@ native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
     return st;
 }
 
+/* Analyzes and adds one passage at a time, with one term set: memory
+ * stays that of a passage however long the article (a 15 MB paragraph
+ * splits into thousands of passages). */
 static ndx_status
 native_add(void *eng, const ndx_article *a, const ndx_passages *p,
            ndx_analyzer *an)
 {
     native *n = eng;
     ndx_status st;
+    uint32_t ord;
     size_t i;
 
-    if (p->count > n->ts_cap) {
-        ndx_termset *nt = realloc(n->ts, p->count * sizeof *nt);
-
-        if (!nt)
+    if (!n->w)
+        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                         n->dir);
+    if (p->count == 0)
+        return NDX_OK;
+    if (n->ts_cap == 0) {
+        if (!(n->ts = malloc(sizeof *n->ts)))
             return ndx_error(NDX_ENOMEM, "out of memory (term sets)");
-        for (i = n->ts_cap; i < p->count; i++)
-            ndx_termset_init(&nt[i]);
-        n->ts = nt;
-        n->ts_cap = p->count;
+        ndx_termset_init(&n->ts[0]);
+        n->ts_cap = 1;
     }
+    /* As in native_add_analyzed: a failure half-way breaks the writer. */
+    if ((st = delete_existing(n, a->id)) ||
+        (st = ndx_segw_add_article(n->w, a, p->count, &ord)))
+        goto fail;
     for (i = 0; i < p->count; i++) {
         const char *title = i == 0 && a->title && *a->title ? a->title : NULL;
 
-        if ((st = ndx_termset_build(&n->ts[i], an, title,
+        if ((st = ndx_termset_build(&n->ts[0], an, title,
                                     title ? strlen(title) : 0,
                                     a->text + p->items[i].off,
-                                    p->items[i].len)))
-            return st;
+                                    p->items[i].len)) ||
+            (st = ndx_segw_add_passage(n->w, ord, &n->ts[0],
+                                       a->text + p->items[i].off,
+                                       p->items[i].len)))
+            goto fail;
     }
-    return native_add_analyzed(eng, a, p, n->ts);
+    if ((st = ids_put(n, a->id, UINT32_MAX, ord)) ||
+        (ndx_segw_memory(n->w) > n->memory_bytes &&
+         (st = flush_segment(n))))
+        goto fail;
+    return NDX_OK;
+fail:
+    n->broken = st;
+    return st;
 }
 
 static int

@@ -98,6 +98,16 @@ ndx_status ndx_segw_add(ndx_segw *w, const ndx_article *a,
                         const ndx_passages *p, const ndx_termset *ts,
                         uint32_t *ordinal);
 
+/* The same, a passage at a time, so that a caller holds one term set at
+ * once however long the article: ndx_segw_add_article, then exactly
+ * `passages` calls of ndx_segw_add_passage (the article's passages in
+ * order) before anything else is added. */
+ndx_status ndx_segw_add_article(ndx_segw *w, const ndx_article *a,
+                                size_t passages, uint32_t *ordinal);
+ndx_status ndx_segw_add_passage(ndx_segw *w, uint32_t art,
+                                const ndx_termset *t, const char *text,
+                                size_t len);
+
 /* For merging: appends an article with already stored passages (texts
  * and lengths), without postings; *first_pid receives its first passage
  * id.  Postings follow with ndx_segw_append_posting, for each term in

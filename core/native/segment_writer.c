@@ -633,6 +633,25 @@ passage_postings(ndx_segw *w, const ndx_termset *t, uint32_t pid)
 }
 
 ndx_status
+ndx_segw_add_article(ndx_segw *w, const ndx_article *a, size_t passages,
+                     uint32_t *ordinal)
+{
+    return article_put(w, a, passages, ordinal);
+}
+
+ndx_status
+ndx_segw_add_passage(ndx_segw *w, uint32_t art, const ndx_termset *t,
+                     const char *text, size_t len)
+{
+    ndx_status st;
+    uint32_t pid;
+
+    if ((st = passage_put(w, art, t->length, text, (uint32_t)len, &pid)))
+        return st;
+    return passage_postings(w, t, pid);
+}
+
+ndx_status
 ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
              const ndx_termset *ts, uint32_t *ordinal)
 {
@@ -640,17 +659,13 @@ ndx_segw_add(ndx_segw *w, const ndx_article *a, const ndx_passages *p,
     uint32_t art;
     size_t i;
 
-    if ((st = article_put(w, a, p->count, &art)))
+    if ((st = ndx_segw_add_article(w, a, p->count, &art)))
         return st;
-    for (i = 0; i < p->count; i++) {
-        const ndx_termset *t = &ts[i];
-        uint32_t pid;
-
-        if ((st = passage_put(w, art, t->length, a->text + p->items[i].off,
-                              p->items[i].len, &pid)) ||
-            (st = passage_postings(w, t, pid)))
+    for (i = 0; i < p->count; i++)
+        if ((st = ndx_segw_add_passage(w, art, &ts[i],
+                                       a->text + p->items[i].off,
+                                       p->items[i].len)))
             return st;
-    }
     if (ordinal)
         *ordinal = art;
     return NDX_OK;

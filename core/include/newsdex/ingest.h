@@ -30,6 +30,7 @@ typedef enum ndx_skip_reason {
     NDX_SKIP_DUPLICATE,    /* same id, url or text as an earlier article */
     NDX_SKIP_BAD_DATE,     /* date present but unparseable (kept, undated) */
     NDX_SKIP_BAD_UTF8,     /* invalid UTF-8 repaired (kept) */
+    NDX_SKIP_BINARY,       /* file of binary data, not text */
     NDX_SKIP_REASON_COUNT
 } ndx_skip_reason;
 
@@ -44,6 +45,8 @@ typedef struct ndx_ingest_stats {
     uint64_t skipped[NDX_SKIP_REASON_COUNT]; /* records per reason */
     uint64_t replaced;    /* articles yielded again under an earlier id
                              (same id or same url): the later one wins */
+    uint64_t files_unread; /* files of which nothing could be read: not
+                              opened, or damaged before the first record */
 } ndx_ingest_stats;
 
 /* Warning callback: file may be NULL, line 0 when not known. */
