@@ -6,7 +6,9 @@
  * This file holds the event loop and the server's start and stop.  One
  * event-loop thread (epoll) waits on the listeners, the connections
  * (srv_conn.c), the workers' wake-up (srv_pool.c) and a self-pipe for
- * SIGTERM and SIGINT; a pool of worker threads runs the requests
+ * SIGTERM and SIGINT (stop) and SIGHUP (look for a new commit now, as
+ * the refresher does every --refresh-ms); a pool of worker threads runs
+ * the requests
  * (srv_protocol.c).  srv.h lists the parts.
  *
  * Left to others: the query language and the search (core), the JSON of
@@ -134,15 +136,20 @@ run_loop(server *s)
                 break;
             case EV_SIGNAL: {
                 char b[16];
+                ssize_t got = read(e->fd, b, sizeof b), k;
 
-                if (read(e->fd, b, sizeof b) <= 0)
-                    break;
-                if (!s->stopping) {
-                    begin_stop(s);
-                } else {
-                    /* A second signal: stop waiting for slow readers. */
-                    s->stop_deadline = 0;
-                    next_tick = 0;
+                for (k = 0; k < got; k++) {
+                    if (b[k] == SIGHUP) {
+                        srv_say(s, "SIGHUP: looking for a new commit");
+                        srv_pool_reload(s);
+                    } else if (!s->stopping) {
+                        begin_stop(s);
+                    } else {
+                        /* A second signal: stop waiting for slow
+                         * readers. */
+                        s->stop_deadline = 0;
+                        next_tick = 0;
+                    }
                 }
                 break;
             }
@@ -164,6 +171,7 @@ run_loop(server *s)
             srv_conn_sweep(s, now);
             next_tick = now + SRV_TICK_MS;
         }
+        srv_conn_resume(s);
         while (s->graveyard) {
             conn *c = s->graveyard;
 
@@ -207,9 +215,16 @@ setup_events(server *s)
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.ptr = &s->wake;
-    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake.fd, &ev);
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake.fd, &ev) != 0) {
+        srv_complain("cannot watch the workers' wake-up: %s",
+                     strerror(errno));
+        return -1;
+    }
     ev.data.ptr = &s->sig;
-    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->sig.fd, &ev);
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->sig.fd, &ev) != 0) {
+        srv_complain("cannot watch for signals: %s", strerror(errno));
+        return -1;
+    }
     for (i = 0; i < s->lis_count; i++) {
         ev.data.ptr = &s->lis[i].ev;
         if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lis[i].ev.fd, &ev)) {
@@ -313,6 +328,7 @@ server_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     if (srv_pool_start(s))
         goto out;
     for (i = 0; i < s->lis_count; i++)
@@ -330,6 +346,7 @@ out:
         srv_pool_stop(s);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     server_free(s);
     return rc;
 }

@@ -36,7 +36,16 @@
 #define SRV_MAX_SNIPPET 4096      /* bytes of snippet */
 #define SRV_PIPELINE 16           /* requests of one connection at once */
 #define SRV_READ_CHUNK 65536      /* bytes per read */
-#define SRV_WBUF_HIGH (1u << 20)  /* unsent bytes that pause reading */
+#define SRV_WBUF_HIGH (1u << 20)  /* answers held for one connection that
+                                     pause its reading and its requests */
+#define SRV_MAX_OUTPUT_DEFAULT ((size_t)256 << 20) /* --max-output */
+#define SRV_MAX_REQUEST_MAX (1u << 20) /* --max-request at most: each
+                                     connection may buffer this much */
+#define SRV_STALL_MS 1000.0       /* a connection that took no byte for
+                                     this long while the server's answer
+                                     budget is spent may be closed */
+#define SRV_EVICT_IDLE_MS 1000.0  /* an idle connection may give its
+                                     place to a new one after this long */
 #define SRV_REJECT_MAX 64         /* refused connections held at once */
 #define SRV_LINGER_MS 2000.0      /* time a closing peer has to read */
 #define SRV_STOP_GRACE_MS 10000.0 /* on stop, time to deliver answers */
@@ -52,6 +61,8 @@ typedef struct srv_opts {
     size_t max_request;                  /* bytes of one line */
     size_t max_connections;
     size_t max_inflight;                 /* requests queued or running */
+    size_t max_output;                   /* bytes of answers held, all
+                                            connections */
     double timeout_ms;                   /* per query; 0 = none */
     double idle_ms;                      /* 0 = never */
     double refresh_ms;                   /* 0 = never */
@@ -107,6 +118,8 @@ struct conn {
     size_t out_off;     /* bytes of out sent */
     job *first, *last;  /* requests in arrival order */
     size_t pending;     /* requests queued or running */
+    size_t held;        /* bytes of answers held: unsent, or finished and
+                           waiting behind an earlier request */
     double active_ms;   /* last read or write progress */
     double partial_ms;  /* when the unfinished line began, or 0 */
     unsigned events;    /* epoll interest now */
@@ -158,6 +171,9 @@ typedef struct server {
     size_t conn_count;            /* open, not refused */
     size_t reject_count;          /* open, refused */
     size_t inflight;              /* jobs given to workers */
+    size_t held;                  /* bytes of answers held, all conns */
+    int held_back;                /* some connection waits for the
+                                     answer budget (--max-output) */
     size_t depth;                 /* requests of one connection at once */
     int spare_fd;                 /* released to refuse at EMFILE */
     int stopping;
@@ -212,6 +228,9 @@ void srv_protocol_overloaded(const server *s, job *j, const char *line,
 int srv_pool_open(server *s);
 /* Starts the workers and the refresher.  0 or -1. */
 int srv_pool_start(server *s);
+/* Looks for a new commit now (SIGHUP): wakes the refresher, or without
+ * one refreshes here. */
+void srv_pool_reload(server *s);
 /* Hands a job to the workers; once run it is queued as done and s->wake
  * is signalled. */
 void srv_pool_submit(server *s, job *j);
@@ -235,6 +254,9 @@ void srv_conn_job_done(server *s, job *j);
 /* Closes connections idle too long, lingering too long, or past the stop
  * deadline. */
 void srv_conn_sweep(server *s, double now);
+/* Starts the requests held back while the answer budget (--max-output)
+ * was spent, once it is no longer. */
+void srv_conn_resume(server *s);
 /* On stop: read no more from c, close it once its answers are sent. */
 void srv_conn_stop(server *s, conn *c);
 /* Frees a connection and its jobs (the socket is closed already). */

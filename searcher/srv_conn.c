@@ -12,6 +12,18 @@
  * on different workers at once.  Limits that need no index (line size,
  * requests in flight, idle time) are enforced here; what a response says
  * is srv_protocol.c's.
+ *
+ * Memory held for answers is bounded twice.  A connection holds its
+ * answers until the peer reads them (unsent bytes, and finished answers
+ * waiting behind an earlier request); while it holds SRV_WBUF_HIGH or
+ * more, nothing more is read from it and none of its requests start, so
+ * a client that does not read costs at most that plus the answers of the
+ * requests already running.  Over all connections, --max-output bounds
+ * what is held: beyond it no request starts anywhere until answers are
+ * read, and the connection holding the most that has taken no byte for
+ * SRV_STALL_MS is closed.  When the connection table is full, the
+ * connection idle the longest (nothing running, nothing to send, idle for
+ * SRV_EVICT_IDLE_MS) gives its place to the newcomer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +37,30 @@
 #include <unistd.h>
 
 #include "srv.h"
+
+/* Bytes an answer takes in c->out, its newline included. */
+static size_t
+answer_bytes(const job *j)
+{
+    return (j->out.len ? j->out.len : strlen(srv_oom_line)) + 1;
+}
+
+/* Counts bytes of answers c takes (taken) or releases. */
+static void
+conn_hold(server *s, conn *c, size_t bytes, int taken)
+{
+    if (taken) {
+        c->held += bytes;
+        s->held += bytes;
+        /* Reading and requests stop everywhere: srv_conn_resume starts
+         * them again once answers are read. */
+        if (s->held >= s->o.max_output)
+            s->held_back = 1;
+    } else {
+        c->held -= bytes;
+        s->held -= bytes;
+    }
+}
 
 static void
 job_free(job *j)
@@ -59,6 +95,7 @@ conn_close(server *s, conn *c)
 {
     if (c->dead)
         return;
+    conn_hold(s, c, c->held, 0);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->ev.fd, NULL);
     close(c->ev.fd);
     c->ev.fd = -1;
@@ -100,7 +137,8 @@ conn_can_read(const server *s, const conn *c)
         return 1;
     if (s->stopping)
         return 0;
-    return c->pending < s->depth && conn_unsent(c) < SRV_WBUF_HIGH;
+    return c->pending < s->depth && c->held < SRV_WBUF_HIGH &&
+           s->held < s->o.max_output;
 }
 
 /* Sends what it can of c->out; 0, or -1 when the connection broke. */
@@ -114,6 +152,7 @@ conn_write(server *s, conn *c)
         if (n > 0) {
             c->out_off += (size_t)n;
             c->active_ms = ndx_now_ms();
+            conn_hold(s, c, (size_t)n, 0);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -216,8 +255,9 @@ conn_settle(server *s, conn *c)
 
 /* Queues a response that needs no worker. */
 static void
-conn_answer_now(conn *c, job *j)
+conn_answer_now(server *s, conn *c, job *j)
 {
+    conn_hold(s, c, answer_bytes(j), 1);
     j->done = 1;
     if (c->last)
         c->last->after = j;
@@ -251,12 +291,12 @@ conn_take_line(server *s, conn *c, const char *line, size_t len)
     j->c = c;
     if (full > s->o.max_request) {
         srv_protocol_too_large(s, j);
-        conn_answer_now(c, j);
+        conn_answer_now(s, c, j);
         return;
     }
     if (s->inflight >= s->o.max_inflight) {
         srv_protocol_overloaded(s, j, line, len);
-        conn_answer_now(c, j);
+        conn_answer_now(s, c, j);
         return;
     }
     j->line = malloc(len);
@@ -283,12 +323,18 @@ static void
 conn_process(server *s, conn *c)
 {
     while (!c->dead && !c->linger && !s->stopping &&
-           c->pending < s->depth) {
+           c->pending < s->depth && c->held < SRV_WBUF_HIGH) {
         size_t avail = c->in.len - c->in_off, len;
         char *p = (char *)c->in.data + c->in_off, *nl;
 
         if (!avail)
             break;
+        /* The answer budget is spent: this line waits, unparsed, until
+         * answers are read (srv_conn_resume). */
+        if (s->held >= s->o.max_output) {
+            s->held_back = 1;
+            break;
+        }
         nl = memchr((char *)c->in.data + c->scan_off, '\n',
                     c->in.len - c->scan_off);
         if (!nl) {
@@ -307,7 +353,7 @@ conn_process(server *s, conn *c)
                 ndx_buf_init(&j->out);
                 j->c = c;
                 srv_protocol_too_large(s, j);
-                conn_answer_now(c, j);
+                conn_answer_now(s, c, j);
                 c->discarding = 1;
                 c->in_off = c->in.len;
             } else if (c->eof) {
@@ -445,8 +491,33 @@ conn_refuse(server *s, int fd, int tcp)
         conn_close(s, c);
         return;
     }
+    conn_hold(s, c, (size_t)n, 1);
     if (conn_write(s, c) == 0)
         conn_settle(s, c);
+}
+
+/* Closes the connection idle the longest (nothing running, nothing to
+ * send, no line begun, idle for SRV_EVICT_IDLE_MS at least) to make room
+ * for a new one: idle connections cannot keep everyone else out.  1 if
+ * one was closed. */
+static int
+conn_evict_idle(server *s)
+{
+    double now = ndx_now_ms();
+    conn *c, *best = NULL;
+
+    for (c = s->conns; c; c = c->next) {
+        if (c->dead || c->reject || c->linger || c->pending || c->first ||
+            conn_unsent(c) || c->partial_ms ||
+            now - c->active_ms < SRV_EVICT_IDLE_MS)
+            continue;
+        if (!best || c->active_ms < best->active_ms)
+            best = c;
+    }
+    if (!best)
+        return 0;
+    conn_close(s, best);
+    return 1;
 }
 
 void
@@ -481,7 +552,7 @@ srv_conn_accept(server *s, listener *l)
             }
             break;
         }
-        if (s->conn_count >= s->o.max_connections) {
+        if (s->conn_count >= s->o.max_connections && !conn_evict_idle(s)) {
             conn_refuse(s, fd, l->tcp);
             continue;
         }
@@ -497,6 +568,8 @@ srv_conn_job_done(server *s, job *j)
     j->done = 1;
     c->pending--;
     s->inflight--;
+    if (!c->dead)
+        conn_hold(s, c, answer_bytes(j), 1);
     if (c->dead) {
         conn_flush_ready(s, c);
         return;
@@ -520,13 +593,57 @@ srv_conn_event(server *s, conn *c, unsigned events)
         return;
     if (events & EPOLLIN)
         conn_read(s, c);
+    /* Answers sent may have made room for lines already read. */
+    if (!c->dead && c->in_off < c->in.len)
+        conn_process(s, c);
     conn_settle(s, c);
+}
+
+void
+srv_conn_resume(server *s)
+{
+    conn *c, *next;
+
+    if (!s->held_back || s->held >= s->o.max_output)
+        return;
+    s->held_back = 0;
+    for (c = s->conns; c; c = next) {
+        next = c->next;
+        if (c->dead)
+            continue;
+        conn_process(s, c);
+        conn_settle(s, c);
+    }
+}
+
+/* While the answer budget is spent, closes the connections holding the
+ * most that have taken no byte for SRV_STALL_MS: they would hold it
+ * until the idle timeout while every other client waits. */
+static void
+conn_evict_stalled(server *s, double now)
+{
+    while (s->held >= s->o.max_output) {
+        conn *c, *worst = NULL;
+
+        for (c = s->conns; c; c = c->next)
+            if (!c->dead && c->held && now - c->active_ms >= SRV_STALL_MS &&
+                (!worst || c->held > worst->held))
+                worst = c;
+        if (!worst)
+            return;
+        srv_say(s, "closing a connection that read none of its %zu bytes "
+                "of answers for %.0f ms while --max-output (%zu) is spent",
+                worst->held, now - worst->active_ms, s->o.max_output);
+        conn_close(s, worst);
+    }
 }
 
 void
 srv_conn_sweep(server *s, double now)
 {
     conn *c, *next;
+
+    conn_evict_stalled(s, now);
 
     for (c = s->conns; c; c = next) {
         next = c->next;

@@ -34,9 +34,13 @@ usage(FILE *f)
             "                         (host 127.0.0.1, port 7878 by "
             "default; port 0 picks one)\n"
             "  --threads N            worker threads (default: cores, %ld)\n"
-            "  --max-request BYTES    longest request line (65536)\n"
+            "  --max-request BYTES    longest request line (65536, at "
+            "most 1048576)\n"
             "  --max-connections N    connections at once (256)\n"
             "  --max-inflight N       requests queued or running (256)\n"
+            "  --max-output BYTES     answers held for clients that read "
+            "slowly,\n"
+            "                         over all connections (268435456)\n"
             "  --timeout-ms MS        time budget of one query, 0 = none "
             "(5000)\n"
             "  --idle-timeout-ms MS   close connections idle this long, "
@@ -52,7 +56,8 @@ usage(FILE *f)
             "  -h, --help             this help\n"
             "\n"
             "Stops on SIGTERM or SIGINT after answering the requests in "
-            "flight.\n"
+            "flight;\n"
+            "SIGHUP looks for a new commit at once.\n"
             "Exit status: 0 after a stop, 1 on failure, 2 on a usage "
             "error.\n",
             cores > 0 ? cores : 1);
@@ -110,7 +115,8 @@ srv_options_parse(srv_opts *o, int argc, char **argv)
 {
     enum {
         O_LISTEN = 256, O_THREADS, O_MAX_REQUEST, O_MAX_CONNECTIONS,
-        O_MAX_INFLIGHT, O_TIMEOUT_MS, O_IDLE_TIMEOUT_MS, O_IDLE_TIMEOUT_S,
+        O_MAX_INFLIGHT, O_MAX_OUTPUT, O_TIMEOUT_MS, O_IDLE_TIMEOUT_MS,
+        O_IDLE_TIMEOUT_S,
         O_REFRESH_MS, O_ENGINE, O_SHARD, O_ALLOW_PARTIAL
     };
     static const struct option longopts[] = {
@@ -120,6 +126,7 @@ srv_options_parse(srv_opts *o, int argc, char **argv)
         {"max-request", required_argument, NULL, O_MAX_REQUEST},
         {"max-connections", required_argument, NULL, O_MAX_CONNECTIONS},
         {"max-inflight", required_argument, NULL, O_MAX_INFLIGHT},
+        {"max-output", required_argument, NULL, O_MAX_OUTPUT},
         {"timeout-ms", required_argument, NULL, O_TIMEOUT_MS},
         {"idle-timeout-ms", required_argument, NULL, O_IDLE_TIMEOUT_MS},
         {"idle-timeout", required_argument, NULL, O_IDLE_TIMEOUT_S},
@@ -139,6 +146,7 @@ srv_options_parse(srv_opts *o, int argc, char **argv)
     o->max_request = 65536;
     o->max_connections = 256;
     o->max_inflight = 256;
+    o->max_output = SRV_MAX_OUTPUT_DEFAULT;
     o->timeout_ms = 5000;
     o->idle_ms = 60000;
     o->refresh_ms = 500;
@@ -172,7 +180,8 @@ srv_options_parse(srv_opts *o, int argc, char **argv)
                 return 2;
             break;
         case O_MAX_REQUEST:
-            if (parse_size(name, optarg, 64, 1 << 30, &o->max_request))
+            if (parse_size(name, optarg, 64, SRV_MAX_REQUEST_MAX,
+                           &o->max_request))
                 return 2;
             break;
         case O_MAX_CONNECTIONS:
@@ -181,6 +190,11 @@ srv_options_parse(srv_opts *o, int argc, char **argv)
             break;
         case O_MAX_INFLIGHT:
             if (parse_size(name, optarg, 1, 1000000, &o->max_inflight))
+                return 2;
+            break;
+        case O_MAX_OUTPUT:
+            if (parse_size(name, optarg, SRV_WBUF_HIGH, 1e15,
+                           &o->max_output))
                 return 2;
             break;
         case O_TIMEOUT_MS:

@@ -208,6 +208,7 @@ srv_pool_start(server *s)
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     for (i = 0; i < s->o.threads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
@@ -235,6 +236,30 @@ srv_pool_start(server *s)
         return -1;
     }
     return 0;
+}
+
+void
+srv_pool_reload(server *s)
+{
+    int r;
+
+    if (s->refresher_started) {
+        pthread_mutex_lock(&s->rf_lock);
+        pthread_cond_signal(&s->rf_cond);
+        pthread_mutex_unlock(&s->rf_lock);
+        return;
+    }
+    /* No refresher (--refresh-ms 0): here, in the event loop. */
+    if (!s->ix) {
+        atomic_fetch_add(&s->commits, 1);
+        return;
+    }
+    r = ndx_index_refresh(s->ix);
+    if (r < 0)
+        srv_complain("cannot look for new commits in %s: %s",
+                     s->o.index_path, ndx_errmsg());
+    else if (r > 0)
+        say_new_commit(s);
 }
 
 void

@@ -1466,6 +1466,312 @@ test_server_stops_on_sigterm_without_losing_answers(void)
     shared_state = 0;
 }
 
+
+/* ---- abuse: clients that do not read, idle crowds, signals ---------------- */
+
+/* An index of n one-passage articles that all say "harbour", each about
+ * 80 words: a k=1000 search without snippets answers about 600 KB. */
+static const char *
+harbour_index(size_t n)
+{
+    static char dir[300];
+    static int state;
+    char path[400];
+    FILE *f;
+    size_t i, w;
+
+    if (state)
+        return state > 0 ? dir : NULL;
+    state = -1;
+    snprintf(path, sizeof path, "%s/harbour.jsonl", t_tmpdir());
+    snprintf(dir, sizeof dir, "%s/harbour-index", t_tmpdir());
+    if (!(f = fopen(path, "w")))
+        return NULL;
+    for (i = 0; i < n; i++) {
+        fprintf(f, "{\"id\":\"h%zu\",\"source\":\"Gazette\",\"text\":\"The "
+                   "harbour", i);
+        for (w = 0; w < 80; w++)
+            fprintf(f, " word%zu", (i * 7 + w * 13) % 5000);
+        fprintf(f, ".\"}\n");
+    }
+    if (fclose(f) != 0 || run_indexer(dir, path, 0))
+        return NULL;
+    state = 1;
+    return dir;
+}
+
+/* Resident memory of a process in KB, from /proc; -1 if unknown. */
+static long
+rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+/* Sends count copies of line without waiting (the peer may stop reading
+ * them); returns how many were sent whole. */
+static size_t
+flood(client *c, const char *line, size_t count, double for_ms)
+{
+    size_t len = strlen(line), sent = 0, off = 0;
+    double end = now_ms() + for_ms;
+
+    while (sent < count && now_ms() < end) {
+        ssize_t n = send(c->fd, line + off, len - off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n > 0) {
+            off += (size_t)n;
+            if (off == len) {
+                off = 0;
+                sent++;
+            }
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            sleep_ms(5);
+        } else if (n < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    return sent;
+}
+
+/* Median of the round trips of count pings on a fresh connection, in ms
+ * (a ping that fails counts as IO_MS). */
+static double
+ping_median_ms(int port, int count)
+{
+    double t[64], x;
+    client c;
+    int i, k;
+
+    if (count > 64)
+        count = 64;
+    if (client_tcp(&c, port))
+        return IO_MS;
+    for (i = 0; i < count; i++) {
+        double t0 = now_ms();
+
+        t[i] = pings(&c) ? now_ms() - t0 : IO_MS;
+    }
+    client_close(&c);
+    for (i = 1; i < count; i++)
+        for (k = i; k > 0 && t[k - 1] > t[k]; k--) {
+            x = t[k];
+            t[k] = t[k - 1];
+            t[k - 1] = x;
+        }
+    return t[count / 2];
+}
+
+static void
+test_server_memory_stays_bounded_when_clients_do_not_read(void)
+{
+    static const char *const extra[] = {"--threads", "2", NULL};
+    static const char req[] =
+        "{\"q\":\"harbour\",\"k\":1000,\"snippets\":false}\n";
+    const char *ix = harbour_index(2000);
+    client c[4];
+    long before, after;
+    double p50;
+    size_t i;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    before = rss_kb(p.pid);
+    /* Four clients send 64 KiB of large searches each and read nothing:
+     * the answers would take about 1.5 GB. */
+    for (i = 0; i < 4; i++) {
+        CU_ASSERT_FATAL(client_tcp(&c[i], p.port) == 0);
+        flood(&c[i], req, 65536 / (sizeof req - 1), 2000);
+    }
+    sleep_ms(3000);
+    after = rss_kb(p.pid);
+    p50 = ping_median_ms(p.port, 20);
+    printf("\n    server RSS %ld KB before, %ld KB under 4 clients that do "
+           "not read; ping p50 %.2f ms ", before, after, p50);
+    CU_ASSERT_TRUE(after > 0 && after - before < 120 * 1024);
+    CU_ASSERT_TRUE(p50 < 200);
+    for (i = 0; i < 4; i++)
+        client_close(&c[i]);
+    CU_ASSERT(ping_tcp(p.port));
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+static void
+test_server_answer_budget_closes_stalled_readers(void)
+{
+    static const char *const extra[] = {"--threads", "2", "--max-output",
+                                        "3000000", NULL};
+    static const char req[] =
+        "{\"q\":\"harbour\",\"k\":1000,\"snippets\":false}\n";
+    const char *ix = harbour_index(2000);
+    client c[6];
+    char *log;
+    int why, closed = 0;
+    size_t i;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    for (i = 0; i < 6; i++) {
+        CU_ASSERT_FATAL(client_tcp(&c[i], p.port) == 0);
+        flood(&c[i], req, 40, 1000);
+    }
+    /* The budget (3 MB) is spent by the answers no one reads; those who
+     * hold it without reading are closed after a second and others are
+     * served. */
+    CU_ASSERT(ping_median_ms(p.port, 5) < 3000);
+    sleep_ms(500);
+    for (i = 0; i < 6; i++) {
+        char *line;
+
+        /* Drain what was sent; a closed connection ends in EOF. */
+        while ((line = client_line(&c[i], 200, &why)) != NULL)
+            free(line);
+        closed += why == LINE_EOF || why == LINE_ERROR || why == LINE_PARTIAL;
+        client_close(&c[i]);
+    }
+    CU_ASSERT_TRUE(closed > 0);
+    log = t_slurp(p.log, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log ? log : "", "--max-output"));
+    free(log);
+    CU_ASSERT(ping_tcp(p.port));
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+static void
+test_server_idle_connections_give_way_to_new_ones(void)
+{
+    static const char *const extra[] = {"--max-connections", "3", NULL};
+    const char *ix = corpus_index();
+    client idle[3], c;
+    int why, evicted = 0;
+    size_t i;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_FATAL(client_tcp(&idle[i], p.port) == 0);
+        CU_ASSERT(pings(&idle[i]));
+    }
+    sleep_ms(1300);
+    /* The table is full of connections idle for over a second: the
+     * newcomer is served, and the one idle longest (the first) closed. */
+    CU_ASSERT_FATAL(client_tcp(&c, p.port) == 0);
+    CU_ASSERT(pings(&c));
+    CU_ASSERT(pings(&c));
+    client_line(&idle[0], 2000, &why);
+    evicted = why == LINE_EOF || why == LINE_ERROR;
+    CU_ASSERT(evicted);
+    CU_ASSERT(pings(&idle[2]));
+    client_close(&c);
+    for (i = 0; i < 3; i++)
+        client_close(&idle[i]);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+static void
+test_server_refused_lines_keep_their_id_unparsed(void)
+{
+    static const char *const extra[] = {"--threads", "1", "--max-inflight",
+                                        "1", NULL};
+    const char *ix = harbour_index(2000);
+    client c, busy;
+    json_t *r;
+    int i, refused = 0, with_id = 0;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 0, extra) == 0);
+    CU_ASSERT_FATAL(client_tcp(&busy, p.port) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c, p.port) == 0);
+    /* Slow searches on one connection, then on another lines that are
+     * not even JSON after their id: refused while a search runs, they
+     * answer with their id all the same (nothing parsed them whole). */
+    for (i = 0; i < 20; i++)
+        CU_ASSERT_FATAL(client_sends(&busy, "{\"q\":\"harbour\",\"k\":1000,"
+                                            "\"snippets\":false}\n") == 0);
+    sleep_ms(20);
+    CU_ASSERT_FATAL(client_sends(&c, "{\"id\":0,\"op\":\"ping\"}\n"
+                                     "{\"id\":1, \"q\":[[[[ not json\n"
+                                     "{\"id\":\"two\",\"q\":{{{\n"
+                                     "{\"id\":3,\"op\":\"ping\"}\n") == 0);
+    for (i = 0; i < 4; i++) {
+        r = client_read(&c);
+        if (r && !strcmp(resp_code(r), "overloaded")) {
+            json_t *id = json_object_get(r, "id");
+
+            refused++;
+            with_id += (json_is_integer(id) && json_integer_value(id) == i) ||
+                       (i == 2 && !strcmp(jstr(r, "id"), "two"));
+        }
+        json_decref(r);
+    }
+    CU_ASSERT_TRUE(refused >= 2);
+    CU_ASSERT_EQUAL(with_id, refused);
+    client_close(&c);
+    client_close(&busy);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+static void
+test_server_sighup_looks_for_a_new_commit_and_does_not_kill(void)
+{
+    static const char *const extra[] = {"--refresh-ms", "0", NULL};
+    char dir[300];
+    const char *ix = new_corpus_index(dir, sizeof dir);
+    struct stat sb;
+    double end;
+    long long n = 0;
+    client c;
+    proc p;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(proc_start(&p, ix, 1, extra) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c, p.port) == 0);
+    CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
+    CU_ASSERT_FATAL(run_indexer(ix, "tests/fixtures/server/extra", 1) == 0);
+    /* Never refreshed by itself (--refresh-ms 0); SIGHUP moves it. */
+    sleep_ms(300);
+    CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
+    CU_ASSERT_FATAL(kill(p.pid, SIGHUP) == 0);
+    for (end = now_ms() + 5000; now_ms() < end; sleep_ms(50))
+        if ((n = total_of(&c, "quokka")) != 0)
+            break;
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT(pings(&c));
+    client_close(&c);
+    /* Still the same process, which then stops cleanly. */
+    CU_ASSERT_EQUAL(waitpid(p.pid, NULL, WNOHANG), 0);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+    CU_ASSERT(stat(p.sock, &sb) != 0);
+}
+
+static void
+test_server_max_request_is_bounded(void)
+{
+    char *err = NULL;
+    char args[400];
+
+    snprintf(args, sizeof args, "-i %s --listen tcp:127.0.0.1:0 "
+             "--max-request 1073741824", corpus_index());
+    CU_ASSERT_EQUAL(run_status(args, &err), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err ? err : "", "--max-request"));
+    free(err);
+}
+
 CU_TestInfo server_tests[] = {
     {"test_server_answers_concurrent_clients_like_the_command_line",
      test_server_answers_concurrent_clients_like_the_command_line},
@@ -1494,5 +1800,17 @@ CU_TestInfo server_tests[] = {
      test_server_exits_1_when_it_cannot_listen_and_2_on_usage},
     {"test_server_stops_on_sigterm_without_losing_answers",
      test_server_stops_on_sigterm_without_losing_answers},
+    {"test_server_memory_stays_bounded_when_clients_do_not_read",
+     test_server_memory_stays_bounded_when_clients_do_not_read},
+    {"test_server_answer_budget_closes_stalled_readers",
+     test_server_answer_budget_closes_stalled_readers},
+    {"test_server_idle_connections_give_way_to_new_ones",
+     test_server_idle_connections_give_way_to_new_ones},
+    {"test_server_refused_lines_keep_their_id_unparsed",
+     test_server_refused_lines_keep_their_id_unparsed},
+    {"test_server_sighup_looks_for_a_new_commit_and_does_not_kill",
+     test_server_sighup_looks_for_a_new_commit_and_does_not_kill},
+    {"test_server_max_request_is_bounded",
+     test_server_max_request_is_bounded},
     CU_TEST_INFO_NULL,
 };
