@@ -149,6 +149,23 @@ int ndx_reader_getline(ndx_reader *r, int *too_large);
 /* zlib's message when the current file ended on an error, else NULL. */
 const char *ndx_reader_gz_error(ndx_reader *r);
 
+/* The fast JSON Lines scanner of reader_jsonl.c alone, for the
+ * differential fuzz target (tests/fuzz/fuzz_jsonl_diff.c): reads one line
+ * of valid UTF-8 as jansson would, or declines.  Returns 1 when it read
+ * the line, filling out[] for each key the reader uses ("text", "id",
+ * "source", "title", "url", "lang", "date"): kind 0 absent, 's' a string
+ * (s, len: decoded bytes, in jdec), 'n' null, 'b' true or false; 0 when
+ * it leaves the line to jansson; -1 out of memory. */
+#define NDX_JSONL_KEYS 7
+typedef struct ndx_jsonl_value {
+    const char *key;
+    int kind;
+    const char *s;
+    size_t len;
+} ndx_jsonl_value;
+int ndx_jsonl_scan(ndx_buf *jdec, const char *line, size_t len,
+                   ndx_jsonl_value out[NDX_JSONL_KEYS]);
+
 /* Format readers: each returns NDX_OK with *got = 1 when r->art holds an
  * article, *got = 0 when the current file is finished. */
 ndx_status ndx_jsonl_next(ndx_reader *r, int *got);

@@ -173,18 +173,18 @@ scan_literal(const char *p, const char *end, const char *word)
 /*
  * Reads a flat object as described in the file comment, filling v (K_COUNT
  * entries, all V_ABSENT on entry) with the keys of interest; decoded
- * strings go to r->jdec.  1 when the line was read, 0 to let jansson read
+ * strings go to jdec.  1 when the line was read, 0 to let jansson read
  * it, -1 out of memory.
  */
 static int
-scan_object(ndx_reader *r, const char *line, size_t len, jvalue *v)
+scan_object(ndx_buf *jdec, const char *line, size_t len, jvalue *v)
 {
     const char *p = line, *end = line + len;
     char *o;
 
-    if (ndx_buf_reserve(&r->jdec, len + 1) != NDX_OK)
+    if (ndx_buf_reserve(jdec, len + 1) != NDX_OK)
         return -1;
-    o = (char *)r->jdec.data;
+    o = (char *)jdec->data;
     p = skip_ws(p, end);
     if (p >= end || *p != '{')
         return 0;
@@ -256,6 +256,27 @@ scan_object(ndx_reader *r, const char *line, size_t len, jvalue *v)
     }
 close:
     return skip_ws(p, end) == end;
+}
+
+int
+ndx_jsonl_scan(ndx_buf *jdec, const char *line, size_t len,
+               ndx_jsonl_value out[NDX_JSONL_KEYS])
+{
+    jvalue v[K_COUNT];
+    int rc, i;
+
+    memset(v, 0, sizeof v);
+    rc = scan_object(jdec, line, len, v);
+    for (i = 0; i < K_COUNT; i++) {
+        out[i].key = key_names[i];
+        out[i].kind = v[i].kind == V_STRING ? 's'
+                      : v[i].kind == V_NULL ? 'n'
+                      : v[i].kind == V_OTHER ? 'b'
+                                             : 0;
+        out[i].s = v[i].s;
+        out[i].len = v[i].len;
+    }
+    return rc;
 }
 
 /* ---- fields -------------------------------------------------------------- */
@@ -340,7 +361,7 @@ parse_line(ndx_reader *r, int *keep)
     if (blank(line, len))
         return NDX_OK;
     memset(v, 0, sizeof v);
-    scanned = scan_object(r, line, len, v);
+    scanned = scan_object(&r->jdec, line, len, v);
     if (scanned < 0)
         return NDX_ENOMEM;
     if (!scanned) {
