@@ -355,8 +355,12 @@ source_get(ndx_segw *w, const char *name, uint32_t *out)
     w->sources[w->source_count].name = strdup(name);
     w->sources[w->source_count].key = strdup(key);
     if (!w->sources[w->source_count].name ||
-        !w->sources[w->source_count].key)
+        !w->sources[w->source_count].key) {
+        /* Not counted yet: freed here, not by the writer's free. */
+        free(w->sources[w->source_count].name);
+        free(w->sources[w->source_count].key);
         return ndx_error(NDX_ENOMEM, "out of memory (sources)");
+    }
     *out = (uint32_t)w->source_count++;
     return NDX_OK;
 }
