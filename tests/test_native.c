@@ -682,6 +682,54 @@ test_native_threaded_indexing_writes_the_same_bytes(void)
     free(b);
 }
 
+/* A phrase whose words stand thousands of times in one passage is found
+ * at its last place: every position is read. */
+static void
+test_native_phrase_reads_every_position(void)
+{
+    const char *dir = t_tmpdir();
+    char path[400], *text;
+    size_t n = 0, i;
+    ndx_index *ix;
+    ndx_results *r;
+    ndx_search_opts o;
+    ndx_article a;
+
+    /* 6,000 times "alpha", then "alpha omega": no sentence ends, so the
+     * paragraph stays one passage of 6,002 words. */
+    text = malloc(6 * 6000 + 32);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (i = 0; i < 6000; i++) {
+        memcpy(text + n, "alpha ", 6);
+        n += 6;
+    }
+    strcpy(text + n, "alpha omega");
+    snprintf(path, sizeof path, "%s/longphrase", dir);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_WRITE, "native",
+                                   NULL) == NDX_OK);
+    set_article(&a, "long-1", "Wire", text, 19000);
+    CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    set_article(&a, "short-1", "Wire", "omega alpha, said once", 19000);
+    CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    ndx_search_opts_init(&o);
+    o.snippets = 0;
+    CU_ASSERT_FATAL(ndx_index_search(ix, "\"alpha omega\"", &o, &r, NULL) ==
+                    NDX_OK);
+    CU_ASSERT_EQUAL(r->total, 1);
+    CU_ASSERT(r->count == 1 && strcmp(r->hits[0].article, "long-1") == 0);
+    ndx_results_free(r);
+    CU_ASSERT_FATAL(ndx_index_search(ix, "\"omega alpha\"", &o, &r, NULL) ==
+                    NDX_OK);
+    CU_ASSERT(r->count == 1 && strcmp(r->hits[0].article, "short-1") == 0);
+    ndx_results_free(r);
+    ndx_index_close(ix);
+    free(text);
+}
+
 CU_TestInfo native_tests[] = {
     {"threaded indexing writes the same bytes",
      test_native_threaded_indexing_writes_the_same_bytes},
@@ -703,5 +751,7 @@ CU_TestInfo native_tests[] = {
      test_native_manifest_round_trip_and_checksum},
     {"writer lock excludes a second writer",
      test_native_writer_lock_excludes_second_writer},
+    {"phrase reads every position",
+     test_native_phrase_reads_every_position},
     CU_TEST_INFO_NULL,
 };

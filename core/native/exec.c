@@ -20,7 +20,9 @@
 #include <string.h>
 
 #define PREFIX_MAX_TERMS 10000 /* expansions of one word* */
-#define PHRASE_POS_MAX 4096   /* positions read per term and passage */
+/* Positions a phrase reads per word and passage at first; a passage
+ * where a word stands more often grows the buffer. */
+#define PHRASE_POS_FIRST 256
 /* A prefix with more expansions than this is scored window by window
  * (C_UNION) rather than as an OR of cursors, whose every step visits each
  * of its kids: "th*" (about 2,000 words on 500,000 news passages) took
@@ -47,11 +49,12 @@ struct cur {
     cur **kids;
     size_t n;
     uint32_t all_n;   /* C_ALL, C_UNION: passages in the segment */
-    uint32_t *posbuf; /* C_PHRASE: n * PHRASE_POS_MAX */
+    uint32_t *posbuf; /* C_PHRASE: n * poscap positions */
+    uint32_t poscap;  /* C_PHRASE: positions per word posbuf holds */
     /* C_UNION: the kids' scores summed per passage of the current window
      * [win, win + UNION_WINDOW), and which passages of it match. */
     const ndx_seg *seg;
-    const ectx *e;
+    ectx *e;          /* C_UNION, C_PHRASE */
     uint32_t win;      /* first passage of the window; NDX_PID_END: none */
     double *acc;       /* UNION_WINDOW scores */
     double *kw;        /* UNION_WINDOW passage_k values, where bits says */
@@ -99,6 +102,7 @@ struct ectx {
     pexp *exps;
     size_t exp_count, exp_cap;
     double avlen;
+    int nomem;        /* a cursor could not grow a buffer */
     int corrupt;
     const char *corrupt_path;
 };
@@ -391,12 +395,29 @@ phrase_ok(cur *c)
 {
     int counts[16];
     size_t i;
+    uint32_t need = 0;
     int k;
 
+    /* Every position of every word is read, however many. */
+    for (i = 0; i < c->n; i++)
+        if (ndx_pcur_wdf(&c->kids[i]->pc) > need)
+            need = ndx_pcur_wdf(&c->kids[i]->pc);
+    if (need > c->poscap) {
+        uint32_t cap = need > 2 * c->poscap ? need : 2 * c->poscap;
+        uint32_t *buf = ndx_arena_alloc(c->e->arena,
+                                        c->n * (size_t)cap * sizeof *buf);
+
+        if (!buf) {
+            c->e->nomem = 1;
+            return 0;
+        }
+        c->posbuf = buf;
+        c->poscap = cap;
+    }
     for (i = 0; i < c->n; i++) {
         counts[i] = ndx_pcur_positions(&c->kids[i]->pc,
-                                       c->posbuf + i * PHRASE_POS_MAX,
-                                       PHRASE_POS_MAX);
+                                       c->posbuf + i * c->poscap,
+                                       c->poscap);
         if (counts[i] <= 0)
             return 0;
     }
@@ -404,7 +425,7 @@ phrase_ok(cur *c)
         uint32_t p = c->posbuf[k];
 
         for (i = 1; i < c->n; i++)
-            if (!has_pos(c->posbuf + i * PHRASE_POS_MAX, counts[i],
+            if (!has_pos(c->posbuf + i * c->poscap, counts[i],
                          p + (uint32_t)i))
                 break;
         if (i == c->n)
@@ -1252,7 +1273,9 @@ build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
                 return NDX_OK;
             }
         }
-        c->posbuf = ndx_arena_alloc(e->arena, c->n * PHRASE_POS_MAX *
+        c->e = e;
+        c->poscap = PHRASE_POS_FIRST;
+        c->posbuf = ndx_arena_alloc(e->arena, c->n * PHRASE_POS_FIRST *
                                                   sizeof(uint32_t));
         if (!c->posbuf)
             return ndx_error(NDX_ENOMEM, "out of memory (phrase)");
@@ -1610,6 +1633,8 @@ recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
             matches++;
         by[i]->matches = matches;
     }
+    if (e->nomem)
+        st = ndx_error(NDX_ENOMEM, "out of memory (phrase positions)");
 done:
     free(by);
     return st;
@@ -1882,6 +1907,8 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
         return ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
                                        "index",
                          s->path);
+    if (e->nomem)
+        return ndx_error(NDX_ENOMEM, "out of memory (phrase positions)");
     return flush_article(&w->top, &best, &w->abuf, o->group, &w->total);
 }
 
