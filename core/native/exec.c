@@ -70,6 +70,9 @@ struct cur {
     double *pre;       /* C_OR: pre[i] = sum of the max of ord[0..i] */
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
+    double ub;         /* C_TERM: that block's bound */
+    uint32_t ub_last;  /* C_TERM: that block's last passage id */
+    int ub_ok;
     const uint32_t *runs; /* C_FILTER: pairs [first, end) of passages
                              that pass, in order */
     size_t nruns;      /* C_FILTER: pairs in runs */
@@ -776,15 +779,23 @@ cannot_beat(double bound, double theta)
     return bound * (1 + 1e-9) <= theta;
 }
 
-/* Bound on a term's score over postings with at most max_wdf and
- * passages of at least min_len terms: BM25 grows with wdf and falls
- * with length. */
+/* Bound on a term's score over a block from its impacts: BM25 grows
+ * with wdf and falls with length, and every posting has a wdf at most and
+ * a length at least those of one impact. */
 static double
-tbound(const ectx *e, double tw, uint32_t max_wdf, uint32_t min_len)
+tbound(const ectx *e, double tw, const uint32_t *imp, uint32_t nimp)
 {
-    double w = (double)max_wdf;
+    double b = 0;
+    uint32_t k;
 
-    return max_wdf ? tw * (w / (passage_k(e, min_len) + w)) : 0;
+    for (k = 0; k < nimp; k++) {
+        double w = (double)imp[2 * k];
+        double x = tw * (w / (passage_k(e, imp[2 * k + 1]) + w));
+
+        if (x > b)
+            b = x;
+    }
+    return b;
 }
 
 typedef struct maxctx {
@@ -793,10 +804,10 @@ typedef struct maxctx {
 } maxctx;
 
 static void
-max_block(void *ctx, uint32_t max_wdf, uint32_t min_len)
+max_block(void *ctx, const uint32_t *imp, uint32_t nimp)
 {
     maxctx *m = ctx;
-    double b = tbound(m->e, m->tw, max_wdf, min_len);
+    double b = tbound(m->e, m->tw, imp, nimp);
 
     if (b > m->max)
         m->max = b;
@@ -850,7 +861,8 @@ cur_max(const ectx *e, cur *c)
 static uint32_t
 cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
 {
-    uint32_t upto = UPTO_ANY, u, w, l;
+    uint32_t upto = UPTO_ANY, u, nimp;
+    const uint32_t *imp;
     size_t i;
     double b;
     int any = 0;
@@ -860,13 +872,20 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         return NDX_PID_END;
     switch (c->kind) {
     case C_TERM:
-        u = ndx_pcur_shallow(&c->pc, t, &w, &l);
+        u = ndx_pcur_shallow(&c->pc, t, &imp, &nimp);
         if (u == NDX_PID_END) {
             c->id = NDX_PID_END;
             return NDX_PID_END;
         }
-        *ub = tbound(e, c->tw, w, l);
-        c->kmin = passage_k(e, l);
+        /* A block is bounded once: its last id names it. */
+        if (u != c->ub_last || !c->ub_ok) {
+            c->ub = tbound(e, c->tw, imp, nimp);
+            /* The first impact has the block's shortest passage. */
+            c->kmin = passage_k(e, nimp ? imp[1] : 0);
+            c->ub_last = u;
+            c->ub_ok = 1;
+        }
+        *ub = c->ub;
         return u;
     case C_AND:
     case C_PHRASE:
@@ -990,8 +1009,25 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
     }
     all = c->pre[c->n - 1];
     for (;;) {
-        uint32_t cand = NDX_PID_END;
+        uint32_t cand = NDX_PID_END, upto;
         double ub = 0, b;
+
+        /* Regions where the blocks of all kids together cannot beat
+         * theta are passed whole. */
+        upto = cur_shallow(e, c, t, &ub);
+        if (upto == NDX_PID_END) {
+            c->id = NDX_PID_END;
+            return;
+        }
+        if (cannot_beat(ub, theta)) {
+            if (upto >= UPTO_ANY) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            t = upto + 1;
+            continue;
+        }
+        ub = 0;
 
         for (j = m; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];

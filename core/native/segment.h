@@ -2,7 +2,7 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 1).  All integers little-endian; "varint" is LEB128.
+ * FORMAT (version 2).  All integers little-endian; "varint" is LEB128.
  *
  *   header   8 bytes magic "NDXSEG\r\n", u32 version, u32 zero
  *   sections in the order below, each recorded in the table of contents
@@ -22,10 +22,17 @@
  *               positions offset (absolute in POSITIONS)
  *   3 DICTIDX   per block: u64 offset of the block in DICT, u32 offset of
  *               its first term's bytes in DICT, u32 their length
- *   4 POSTINGS  per term: for each block of up to 128 postings a skip
- *               entry (varint last passage id, varint data bytes, varint
- *               positions bytes, varint max wdf, varint min passage
- *               length), then the blocks' data: varint gaps (first gap
+ *   4 POSTINGS  per term: with more than one block, varint bytes of
+ *               the skip entries, then for each block of up to 128
+ *               postings a skip entry (varint last passage id, varint data bytes, varint
+ *               positions bytes, varint impact count, then per impact
+ *               varint wdf and varint passage length, each as the
+ *               difference from the previous impact's (the first
+ *               whole): the block's (wdf, length) pairs that no posting
+ *               of it beats with a larger wdf and a shorter passage, by
+ *               increasing wdf, at most 8, the longest merged into one
+ *               pair of their largest wdf and shortest length), then the
+ *               blocks' data: varint gaps (first gap
  *               from the previous block's last id + 1, or from 0), then
  *               varint wdf for each posting
  *   5 POSITIONS per posting of a positional term: wdf varint gaps (first
@@ -63,7 +70,11 @@
 #include "newsdex/status.h"
 #include "util/buf.h"
 
-#define NDX_SEG_VERSION 1
+#define NDX_SEG_VERSION 2
+/* Impacts kept per postings block: the (wdf, passage length) pairs that no
+ * other posting of the block beats on both (see FORMAT).  Past this many,
+ * the longest are merged into one bounding pair. */
+#define NDX_SEG_IMPACTS 8
 #define NDX_SEG_BLOCK 128      /* postings per block */
 #define NDX_SEG_DICT_BLOCK 64  /* terms per dictionary block */
 /* Raw bytes per text block.  Tuned on the AllSides sample: 8 KB blocks
@@ -261,18 +272,22 @@ typedef struct ndx_pcur {
     uint32_t wdfs[NDX_SEG_BLOCK];
     uint32_t n, i;                /* postings in block, current index */
     uint32_t block_last;          /* last id of current block */
-    uint32_t block_max_wdf, block_min_len;
+    uint32_t block_imp[2 * NDX_SEG_IMPACTS]; /* impacts of the current
+                                                  block: wdf, length */
+    uint32_t block_nimp;
     const unsigned char *block_pos;  /* positions of the current block */
     uint32_t pos_decoded_upto;       /* postings whose positions skipped */
     const unsigned char *pos_cursor;
     /* pending skip entry for the next block */
-    uint32_t next_last, next_len, next_pos_len, next_max_wdf, next_min_len;
+    uint32_t next_last, next_len, next_pos_len;
+    uint32_t next_imp[2 * NDX_SEG_IMPACTS], next_nimp;
     int has_next;
     uint64_t blocks_total;        /* blocks in the list */
     uint32_t base;                /* first gap base of the next block */
     uint32_t id;                  /* current passage or NDX_PID_END */
     int corrupt;
     uint64_t post_off;            /* the list's offset in POSTINGS */
+    const unsigned char *skip_start; /* the first skip entry */
     const unsigned char *data_start; /* end of the skip entries */
 } ndx_pcur;
 
@@ -283,19 +298,26 @@ void ndx_pcur_next(ndx_pcur *c);
 /* Moves to the first posting with id >= target. */
 void ndx_pcur_seek(ndx_pcur *c, uint32_t target);
 /* Block-max access for pruning: finds, without decoding postings, the
- * block that holds the first posting at or after target, and gives its
- * largest wdf and smallest passage length (a bound on any score in it).
+ * block that holds the first posting at or after target, and points *imp
+ * at its impacts (*nimp pairs of wdf and passage length, by increasing
+ * wdf and length): every posting of the block has a wdf at most and a
+ * length at least those of one pair, which bounds any score in it.
  * Returns that block's last passage id, or NDX_PID_END when no posting
  * is left at or after target (the cursor is then at its end).  Blocks
- * passed over are skipped, so the cursor may only move forward after. */
-uint32_t ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
-                          uint32_t *min_len);
-/* Calls fn with the maxima of every block of the list, in order (for a
+ * passed over are skipped, so the cursor may only move forward after;
+ * *imp lives until the cursor moves. */
+uint32_t ndx_pcur_shallow(ndx_pcur *c, uint32_t target,
+                          const uint32_t **imp, uint32_t *nimp);
+/* Calls fn with the impacts of every block of the list, in order (for a
  * list-wide bound).  0, or -1 on damage.  Does not move the cursor. */
 int ndx_pcur_each_block(const ndx_pcur *c,
-                        void (*fn)(void *ctx, uint32_t max_wdf,
-                                   uint32_t min_len),
+                        void (*fn)(void *ctx, const uint32_t *imp,
+                                   uint32_t nimp),
                         void *ctx);
+/* The impacts of n postings (wdfs[i] of a passage of lens[i] terms) into
+ * out (2 * NDX_SEG_IMPACTS); returns the pair count. */
+uint32_t ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens,
+                         uint32_t n, uint32_t *out);
 static inline uint32_t
 ndx_pcur_wdf(const ndx_pcur *c)
 {

@@ -783,22 +783,92 @@ ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
 
 /* ---- postings cursor ---------------------------------------------------- */
 
+/* Reads one skip entry's impacts at *p: -1 on damage (a count out of
+ * range, pairs not increasing). */
+static int
+read_impacts(const unsigned char **p, const unsigned char *end,
+             uint32_t *imp, uint32_t *nimp)
+{
+    uint64_t n, w, l, pw = 0, pl = 0;
+    uint32_t k;
+
+    if (ndx_varint_get(p, end, &n) || n == 0 || n > NDX_SEG_IMPACTS)
+        return -1;
+    for (k = 0; k < n; k++) {
+        if (ndx_varint_get(p, end, &w) || ndx_varint_get(p, end, &l) ||
+            (k && (w == 0 || l == 0)) || w > UINT32_MAX - pw ||
+            l > UINT32_MAX - pl)
+            return -1;
+        pw += w;
+        pl += l;
+        imp[2 * k] = (uint32_t)pw;
+        imp[2 * k + 1] = (uint32_t)pl;
+    }
+    *nimp = (uint32_t)n;
+    return 0;
+}
+
 static int
 read_skip(ndx_pcur *c)
 {
-    uint64_t v[5];
+    uint64_t v[3];
     int k;
 
-    for (k = 0; k < 5; k++)
+    for (k = 0; k < 3; k++)
         if (ndx_varint_get(&c->skip, c->skip_end, &v[k]) || v[k] > UINT32_MAX)
             return -1;
+    if (read_impacts(&c->skip, c->skip_end, c->next_imp, &c->next_nimp))
+        return -1;
     c->next_last = (uint32_t)v[0];
     c->next_len = (uint32_t)v[1];
     c->next_pos_len = (uint32_t)v[2];
-    c->next_max_wdf = (uint32_t)v[3];
-    c->next_min_len = (uint32_t)v[4];
     c->has_next = 1;
     return 0;
+}
+
+uint32_t
+ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens, uint32_t n,
+                uint32_t *out)
+{
+    uint32_t w[NDX_SEG_BLOCK], l[NDX_SEG_BLOCK], k, m = 0, best;
+
+    /* The frontier by decreasing wdf: a posting counts when its passage
+     * is shorter than every one of larger wdf (or of equal wdf seen). */
+    for (k = 0; k < n && k < NDX_SEG_BLOCK; k++) {
+        uint32_t j = k;
+
+        /* Insertion by wdf descending, then length ascending. */
+        while (j > 0 && (w[j - 1] < wdfs[k] ||
+                         (w[j - 1] == wdfs[k] && l[j - 1] > lens[k]))) {
+            w[j] = w[j - 1];
+            l[j] = l[j - 1];
+            j--;
+        }
+        w[j] = wdfs[k];
+        l[j] = lens[k];
+    }
+    best = UINT32_MAX;
+    for (k = 0; k < n && k < NDX_SEG_BLOCK; k++) {
+        if (l[k] >= best)
+            continue;
+        best = l[k];
+        w[m] = w[k];
+        l[m] = l[k];
+        m++;
+    }
+    /* Out by increasing wdf (and length); the longest past the limit
+     * merge into one pair that bounds them all. */
+    for (k = 0; k < m; k++) {
+        out[2 * k] = w[m - 1 - k];
+        out[2 * k + 1] = l[m - 1 - k];
+        if (k == NDX_SEG_IMPACTS - 1)
+            break;
+    }
+    if (m > NDX_SEG_IMPACTS) {
+        out[2 * (NDX_SEG_IMPACTS - 1)] = w[0];
+        return NDX_SEG_IMPACTS;
+    }
+    return m;
 }
 
 static void
@@ -875,8 +945,8 @@ take_block(ndx_pcur *c, int decode)
         c->pos_decoded_upto = 0;
     }
     c->block_last = c->next_last;
-    c->block_max_wdf = c->next_max_wdf;
-    c->block_min_len = c->next_min_len;
+    memcpy(c->block_imp, c->next_imp, 2 * c->next_nimp * sizeof *c->block_imp);
+    c->block_nimp = c->next_nimp;
     c->data += c->next_len;
     c->pos_next += c->next_pos_len;
     c->base = c->next_last + 1;
@@ -885,8 +955,6 @@ take_block(ndx_pcur *c, int decode)
 void
 ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
 {
-    uint64_t b;
-
     memset(c, 0, sizeof *c);
     c->seg = s;
     c->df = t->df;
@@ -898,16 +966,22 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     c->skip_end = c->skip + t->post_len;
     c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
     c->id = NDX_PID_END;
-    /* The data starts after every skip entry (none for one block). */
+    /* The data starts after every skip entry (none for one block), whose
+     * length leads the list. */
     {
         const unsigned char *p = c->skip;
         uint64_t v;
 
-        for (b = 0; c->blocks_total > 1 && b < c->blocks_total * 5; b++)
-            if (ndx_varint_get(&p, c->skip_end, &v)) {
+        if (c->blocks_total > 1) {
+            if (ndx_varint_get(&p, c->skip_end, &v) ||
+                v > (uint64_t)(c->skip_end - p)) {
                 cur_fail(c);
                 return;
             }
+            c->skip = p;
+            c->skip_start = p;
+            p += v;
+        }
         c->data = p;
         c->data_start = p;
         c->skip_end = p;
@@ -917,7 +991,7 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
             c->next_len = (uint32_t)t->post_len;
             c->next_pos_len = 0;
             c->next_last = UINT32_MAX;
-            c->next_max_wdf = c->next_min_len = 0;
+            c->next_nimp = 0;
         }
     }
     if (c->left_blocks)
@@ -925,32 +999,25 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     /* A single block has no skip entry to carry its maxima: work them out
      * from the decoded postings and the length column. */
     if (c->blocks_total == 1 && !c->corrupt) {
-        uint32_t k, max_wdf = 0, min_len = UINT32_MAX;
+        uint32_t k, lens[NDX_SEG_BLOCK];
 
-        for (k = 0; k < c->n; k++) {
-            uint32_t len = ndx_get_u32le(s->sec[SEC_LENGTHS] +
-                                         (size_t)c->ids[k] * 4);
-
-            if (c->wdfs[k] > max_wdf)
-                max_wdf = c->wdfs[k];
-            if (len < min_len)
-                min_len = len;
-        }
-        c->block_max_wdf = max_wdf;
-        c->block_min_len = min_len;
+        for (k = 0; k < c->n; k++)
+            lens[k] = ndx_get_u32le(s->sec[SEC_LENGTHS] +
+                                    (size_t)c->ids[k] * 4);
+        c->block_nimp = ndx_seg_impacts(c->wdfs, lens, c->n, c->block_imp);
     }
 }
 
 uint32_t
-ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
-                 uint32_t *min_len)
+ndx_pcur_shallow(ndx_pcur *c, uint32_t target, const uint32_t **imp,
+                 uint32_t *nimp)
 {
     if (c->id == NDX_PID_END)
         return NDX_PID_END;
     /* The decoded block holds the first posting at or after target. */
     if (c->id >= target || c->block_last >= target) {
-        *max_wdf = c->block_max_wdf;
-        *min_len = c->block_min_len;
+        *imp = c->block_imp;
+        *nimp = c->block_nimp;
         return c->block_last;
     }
     for (;;) {
@@ -963,8 +1030,8 @@ ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
             return NDX_PID_END;
         }
         if (c->next_last >= target) {
-            *max_wdf = c->next_max_wdf;
-            *min_len = c->next_min_len;
+            *imp = c->next_imp;
+            *nimp = c->next_nimp;
             return c->next_last;
         }
         /* Passed over without decoding: the next seek decodes what it
@@ -977,26 +1044,30 @@ ndx_pcur_shallow(ndx_pcur *c, uint32_t target, uint32_t *max_wdf,
 
 int
 ndx_pcur_each_block(const ndx_pcur *c,
-                    void (*fn)(void *ctx, uint32_t max_wdf, uint32_t min_len),
+                    void (*fn)(void *ctx, const uint32_t *imp,
+                               uint32_t nimp),
                     void *ctx)
 {
     const unsigned char *p;
-    uint64_t b, v[5];
+    uint32_t imp[2 * NDX_SEG_IMPACTS], nimp;
+    uint64_t b, v;
     int k;
 
     if (c->corrupt)
         return -1;
     if (c->blocks_total <= 1) {
         if (c->blocks_total == 1)
-            fn(ctx, c->block_max_wdf, c->block_min_len);
+            fn(ctx, c->block_imp, c->block_nimp);
         return 0;
     }
-    p = c->seg->sec[SEC_POSTINGS] + c->post_off;
+    p = c->skip_start;
     for (b = 0; b < c->blocks_total; b++) {
-        for (k = 0; k < 5; k++)
-            if (ndx_varint_get(&p, c->data_start, &v[k]) || v[k] > UINT32_MAX)
+        for (k = 0; k < 3; k++)
+            if (ndx_varint_get(&p, c->data_start, &v) || v > UINT32_MAX)
                 return -1;
-        fn(ctx, (uint32_t)v[3], (uint32_t)v[4]);
+        if (read_impacts(&p, c->data_start, imp, &nimp))
+            return -1;
+        fn(ctx, imp, nimp);
     }
     return 0;
 }

@@ -753,14 +753,14 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
 {
     const unsigned char *p = t->post.data, *end = p + t->post.len;
     const unsigned char *pp = t->pos.data, *pend = pp + t->pos.len;
-    uint32_t ids[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK];
-    uint32_t prev = 0, base = 0;
+    uint32_t ids[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK], lens[NDX_SEG_BLOCK];
+    uint32_t imp[2 * NDX_SEG_IMPACTS], nimp, prev = 0, base = 0;
     int multi = t->df > NDX_SEG_BLOCK;
     ndx_status st;
 
     scratch->len = 0;
     while (p < end) {
-        uint32_t n = 0, k, max_wdf = 0, min_len = UINT32_MAX;
+        uint32_t n = 0, k;
         size_t data_start = scratch->len, pos_start = pos->len;
         uint64_t v;
 
@@ -782,15 +782,9 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 return st;
             if (wdfs[k] != 1 && (st = ndx_buf_put_varint(scratch, wdfs[k])))
                 return st;
-            if (multi) {
-                uint32_t len = ndx_get_u32le(w->lengths.data +
-                                             (size_t)ids[k] * 4);
-
-                if (wdfs[k] > max_wdf)
-                    max_wdf = wdfs[k];
-                if (len < min_len)
-                    min_len = len;
-            }
+            if (multi)
+                lens[k] = ndx_get_u32le(w->lengths.data +
+                                        (size_t)ids[k] * 4);
         }
         if (t->has_pos) {
             /* Copy this block's positions: wdf varints per posting. */
@@ -809,10 +803,19 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
         if (multi &&
             ((st = ndx_buf_put_varint(post, ids[n - 1])) ||
              (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
-             (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
-             (st = ndx_buf_put_varint(post, max_wdf)) ||
-             (st = ndx_buf_put_varint(post, min_len))))
+             (st = ndx_buf_put_varint(post, pos->len - pos_start))))
             return st;
+        if (multi) {
+            nimp = ndx_seg_impacts(wdfs, lens, n, imp);
+            if ((st = ndx_buf_put_varint(post, nimp)))
+                return st;
+            for (k = 0; k < nimp; k++)
+                if ((st = ndx_buf_put_varint(
+                         post, imp[2 * k] - (k ? imp[2 * k - 2] : 0))) ||
+                    (st = ndx_buf_put_varint(
+                         post, imp[2 * k + 1] - (k ? imp[2 * k - 1] : 0))))
+                    return st;
+        }
         base = ids[n - 1] + 1;
     }
     return NDX_OK;
@@ -953,8 +956,22 @@ ndx_segw_flush(ndx_segw *w, const char *path)
 
         skips.len = 0;
         if ((st = encode_postings(w, t, &skips, &sec[SEC_POSITIONS],
-                                  &scratch)) ||
-            (st = ndx_buf_put(&skips, scratch.data, scratch.len)))
+                                  &scratch)))
+            goto fail;
+        if (t->df > NDX_SEG_BLOCK) {
+            /* The skip entries' length leads, so that a reader finds the
+             * data without reading every entry. */
+            size_t n = skips.len, vlen;
+            unsigned char vb[10];
+
+            if ((st = ndx_buf_put_varint(&skips, n)))
+                goto fail;
+            vlen = skips.len - n;
+            memcpy(vb, skips.data + n, vlen);
+            memmove(skips.data + vlen, skips.data, n);
+            memcpy(skips.data, vb, vlen);
+        }
+        if ((st = ndx_buf_put(&skips, scratch.data, scratch.len)))
             goto fail;
         post_len = skips.len;
         if ((st = alias_find_or_put(&aliases, &sec[SEC_POSTINGS], skips.data,
