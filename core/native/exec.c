@@ -953,6 +953,28 @@ here_bound(const ectx *e, const cur *c)
     }
 }
 
+/* Passes the regions from *t on whose bound cannot beat theta: returns
+ * the last passage of the first region that can (its bound holds up to
+ * there), or NDX_PID_END with c at its end. */
+static uint32_t
+skip_regions(const ectx *e, cur *c, uint32_t *t, double theta)
+{
+    double ub;
+
+    for (;;) {
+        uint32_t upto = cur_shallow(e, c, *t, &ub);
+
+        if (upto == NDX_PID_END || (cannot_beat(ub, theta) &&
+                                    upto >= UPTO_ANY)) {
+            c->id = NDX_PID_END;
+            return NDX_PID_END;
+        }
+        if (!cannot_beat(ub, theta))
+            return upto;
+        *t = upto + 1;
+    }
+}
+
 static int
 cmp_max(const void *a, const void *b, void *ctx)
 {
@@ -1009,25 +1031,13 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
     }
     all = c->pre[c->n - 1];
     for (;;) {
-        uint32_t cand = NDX_PID_END, upto;
+        uint32_t cand = NDX_PID_END;
         double ub = 0, b;
 
         /* Regions where the blocks of all kids together cannot beat
          * theta are passed whole. */
-        upto = cur_shallow(e, c, t, &ub);
-        if (upto == NDX_PID_END) {
-            c->id = NDX_PID_END;
+        if (skip_regions(e, c, &t, theta) == NDX_PID_END)
             return;
-        }
-        if (cannot_beat(ub, theta)) {
-            if (upto >= UPTO_ANY) {
-                c->id = NDX_PID_END;
-                return;
-            }
-            t = upto + 1;
-            continue;
-        }
-        ub = 0;
 
         for (j = m; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
@@ -1082,7 +1092,6 @@ static void
 cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
 {
     uint32_t upto;
-    double ub;
 
     /* Scores are never negative: below 0 nothing can be passed over. */
     if (theta < 0 || c->id == NDX_PID_END) {
@@ -1096,19 +1105,8 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
         for (;;) {
             if (c->id == NDX_PID_END)
                 return;
-            upto = cur_shallow(e, c, t, &ub);
-            if (upto == NDX_PID_END) {
-                c->id = NDX_PID_END;
+            if ((upto = skip_regions(e, c, &t, theta)) == NDX_PID_END)
                 return;
-            }
-            if (cannot_beat(ub, theta)) {
-                if (upto >= UPTO_ANY) {
-                    c->id = NDX_PID_END;
-                    return;
-                }
-                t = upto + 1;
-                continue;
-            }
             if (c->kind == C_TERM) {
                 /* Within the block, a posting's own wdf with the block's
                  * shortest passage bounds its score: postings that cannot
