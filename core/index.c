@@ -35,9 +35,12 @@ typedef struct slot {
     char err[256];
 } slot;
 
+/* Analyzers by language, made on first use: the index's for articles
+ * analyzed in the caller, one per analysis worker. */
 typedef struct langcache {
+    ndx_analyzer *def;           /* the default language's (not owned) */
     char *lang[MAX_LANGS];
-    ndx_analyzer *an[MAX_LANGS];
+    ndx_analyzer *an[MAX_LANGS]; /* NULL: no stemmer, def serves */
     size_t count;
 } langcache;
 
@@ -59,11 +62,7 @@ struct ndx_index {
     void *eng;
     unsigned flags;
     ndx_analyzer *an;                  /* the default language */
-    struct {
-        char *lang;
-        ndx_analyzer *an;              /* NULL: unknown, use the default */
-    } langs[MAX_LANGS];
-    size_t lang_count;
+    langcache langs;                   /* the others, for _add */
     ndx_split_opts split;
     ndx_passages pass;
     pipeline *pipe;                    /* analysis threads, or NULL */
@@ -174,6 +173,7 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
     ndx_split_opts_init(&ix->split);
     if ((st = ndx_analyzer_new(&ix->an, cfg->language)))
         goto fail;
+    ix->langs.def = ix->an;
     if ((st = ops->open(&ix->eng, path, flags, cfg)))
         goto fail;
     if ((flags & NDX_OPEN_WRITE) && cfg->threads > 1 && ops->add_analyzed &&
@@ -203,67 +203,27 @@ ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o)
     }
 }
 
-/* The analyzer for a language: created on first use; unknown languages
- * fall back to the default (ndx_index_unknown_language tells). */
+/* The analyzer for lang: the default one for none or for the default's
+ * language, else one made on first use; the default one for a language
+ * without a stemmer or when the cache is full (NULL only when there is no
+ * default and lang's cannot be made). */
 static ndx_analyzer *
-analyzer_for(ndx_index *ix, const char *lang)
+cache_get(langcache *c, const char *lang)
 {
     size_t i;
 
     if (!lang || !*lang ||
-        strcmp(lang, ndx_analyzer_language(ix->an)) == 0)
-        return ix->an;
-    for (i = 0; i < ix->lang_count; i++)
-        if (strcmp(ix->langs[i].lang, lang) == 0)
-            return ix->langs[i].an ? ix->langs[i].an : ix->an;
-    if (ix->lang_count == MAX_LANGS)
-        return ix->an;
-    ix->langs[ix->lang_count].lang = strdup(lang);
-    if (!ix->langs[ix->lang_count].lang)
-        return ix->an;
-    if (ndx_analyzer_new(&ix->langs[ix->lang_count].an, lang) != NDX_OK)
-        ix->langs[ix->lang_count].an = NULL;
-    ix->lang_count++;
-    return ix->langs[ix->lang_count - 1].an
-               ? ix->langs[ix->lang_count - 1].an
-               : ix->an;
-}
-
-int
-ndx_index_language_known(ndx_index *ix, const char *lang)
-{
-    size_t i;
-
-    analyzer_for(ix, lang);
-    if (!lang || !*lang || strcmp(lang, ndx_analyzer_language(ix->an)) == 0)
-        return 1;
-    for (i = 0; i < ix->lang_count; i++)
-        if (strcmp(ix->langs[i].lang, lang) == 0)
-            return ix->langs[i].an != NULL;
-    return 0;
-}
-
-/* ---- analysis in worker threads ------------------------------------- */
-
-static ndx_analyzer *
-cache_get(langcache *c, const char *lang, const char *deflang)
-{
-    size_t i;
-
-    if (!lang || !*lang)
-        lang = deflang;
+        (c->def && strcmp(lang, ndx_analyzer_language(c->def)) == 0))
+        return c->def;
     for (i = 0; i < c->count; i++)
         if (strcmp(c->lang[i], lang) == 0)
-            return c->an[i] ? c->an[i] : (i ? c->an[0] : NULL);
-    if (c->count == MAX_LANGS)
-        return c->an[0];
-    c->lang[c->count] = strdup(lang);
-    if (!c->lang[c->count] ||
-        ndx_analyzer_new(&c->an[c->count], lang) != NDX_OK)
+            return c->an[i] ? c->an[i] : c->def;
+    if (c->count == MAX_LANGS || !(c->lang[c->count] = strdup(lang)))
+        return c->def;
+    if (ndx_analyzer_new(&c->an[c->count], lang) != NDX_OK)
         c->an[c->count] = NULL;
     c->count++;
-    return c->an[c->count - 1] ? c->an[c->count - 1]
-                               : (c->count > 1 ? c->an[0] : NULL);
+    return c->an[c->count - 1] ? c->an[c->count - 1] : c->def;
 }
 
 static void
@@ -275,7 +235,19 @@ cache_free(langcache *c)
         free(c->lang[i]);
         ndx_analyzer_free(c->an[i]);
     }
+    c->count = 0;
 }
+
+int
+ndx_index_language_known(ndx_index *ix, const char *lang)
+{
+    ndx_analyzer *an = cache_get(&ix->langs, lang);
+
+    return !lang || !*lang || an != ix->an ||
+           strcmp(lang, ndx_analyzer_language(ix->an)) == 0;
+}
+
+/* ---- analysis in worker threads ------------------------------------- */
 
 /* Splits and analyzes one article in place. */
 static ndx_status
@@ -318,7 +290,8 @@ worker_main(void *arg)
     langcache cache;
 
     memset(&cache, 0, sizeof cache);
-    cache_get(&cache, p->language, p->language);
+    if (ndx_analyzer_new(&cache.def, p->language) != NDX_OK)
+        cache.def = NULL;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         slot *s;
@@ -331,8 +304,7 @@ worker_main(void *arg)
         p->next++;
         s->state = 2;
         pthread_mutex_unlock(&p->mu);
-        s->st = analyze_slot(s, cache_get(&cache, s->a.lang, p->language),
-                             &p->split);
+        s->st = analyze_slot(s, cache_get(&cache, s->a.lang), &p->split);
         if (s->st)
             snprintf(s->err, sizeof s->err, "%s", ndx_errmsg());
         pthread_mutex_lock(&p->mu);
@@ -341,6 +313,7 @@ worker_main(void *arg)
     }
     pthread_mutex_unlock(&p->mu);
     cache_free(&cache);
+    ndx_analyzer_free(cache.def);
     return NULL;
 }
 
@@ -516,7 +489,8 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
                                  &ix->split)))
         return st;
     if (ix->pass.count &&
-        (st = ix->ops->add(ix->eng, a, &ix->pass, analyzer_for(ix, a->lang))))
+        (st = ix->ops->add(ix->eng, a, &ix->pass,
+                                cache_get(&ix->langs, a->lang))))
         return st;
     ix->added++;
     ix->added_passages += ix->pass.count;
@@ -710,10 +684,7 @@ ndx_index_close(ndx_index *ix)
     pipeline_stop(ix->pipe);
     if (ix->eng)
         ix->ops->close(ix->eng);
-    for (i = 0; i < ix->lang_count; i++) {
-        free(ix->langs[i].lang);
-        ndx_analyzer_free(ix->langs[i].an);
-    }
+    cache_free(&ix->langs);
     ndx_analyzer_free(ix->an);
     for (i = 0; i < ix->pool_count; i++)
         ndx_analyzer_free(ix->pool[i]);

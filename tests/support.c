@@ -307,3 +307,43 @@ t_fault_fired(void)
 {
     return atomic_load(&fault_fired_flag);
 }
+
+ndx_status
+t_add_corpus(ndx_index *ix, const char *const *paths, size_t path_count,
+             size_t *count)
+{
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    ndx_status st;
+    size_t n = 0;
+
+    if (count)
+        *count = 0;
+    if ((st = ndx_reader_open(&r, paths, path_count, 0, NULL, NULL)))
+        return st;
+    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
+        if ((st = ndx_index_add(ix, a, NULL)))
+            break;
+        n++;
+    }
+    ndx_reader_close(r);
+    if (count)
+        *count = n;
+    return st;
+}
+
+ndx_status
+t_index_paths(const char *dir, const char *engine,
+              const ndx_engine_config *cfg, unsigned flags,
+              const char *const *paths, size_t path_count)
+{
+    ndx_index *ix = NULL;
+    ndx_status st;
+
+    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, engine, cfg)))
+        return st;
+    if (!(st = t_add_corpus(ix, paths, path_count, NULL)))
+        st = ndx_index_commit(ix);
+    ndx_index_close(ix);
+    return st;
+}

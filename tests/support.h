@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "newsdex/newsdex.h"
+
 /* A fresh empty directory under $TMPDIR (or /tmp); static storage that the
  * next call reuses. Removed at exit. */
 const char *t_tmpdir(void);
@@ -49,5 +51,17 @@ unsigned t_skipped(void);
 void t_fault_arm(long n);
 long t_fault_disarm(void);
 int t_fault_fired(void);
+
+/* Adds every article the corpus reader finds under paths to ix (open for
+ * writing), without committing; *count (may be NULL) receives how many.
+ * The first failure is returned. */
+ndx_status t_add_corpus(ndx_index *ix, const char *const *paths,
+                        size_t path_count, size_t *count);
+
+/* Indexes paths into dir with engine ("native" or "xapian") and cfg (NULL:
+ * the defaults), opened with NDX_OPEN_WRITE | flags, and commits. */
+ndx_status t_index_paths(const char *dir, const char *engine,
+                         const ndx_engine_config *cfg, unsigned flags,
+                         const char *const *paths, size_t path_count);
 
 #endif

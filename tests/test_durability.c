@@ -192,21 +192,14 @@ static void
 index_corpus(const char *dir)
 {
     const char *paths[] = {"corpus"};
-    ndx_reader *r = NULL;
     ndx_index *ix = NULL;
-    const ndx_article *a;
     size_t n = 0;
 
     CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native",
                                    NULL) == NDX_OK);
-    CU_ASSERT_FATAL(ndx_reader_open(&r, paths, 1, 0, NULL, NULL) == NDX_OK);
-    while (ndx_reader_next(r, &a) == NDX_OK && a) {
-        CU_ASSERT_FATAL(ndx_index_add(ix, a, NULL) == NDX_OK);
-        n++;
-    }
+    CU_ASSERT_FATAL(t_add_corpus(ix, paths, 1, &n) == NDX_OK);
     CU_ASSERT_FATAL(n == CORPUS_COUNT);
     CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
-    ndx_reader_close(r);
     ndx_index_close(ix);
 }
 
@@ -1354,21 +1347,10 @@ writer_restores(void *arg)
 {
     const char *dir = arg;
     const char *paths[] = {"corpus"};
-    ndx_reader *r = NULL;
-    ndx_index *ix = NULL;
-    const ndx_article *a;
 
-    if (ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native", NULL) != NDX_OK ||
-        ndx_reader_open(&r, paths, 1, 0, NULL, NULL) != NDX_OK)
-        return CHILD_SETUP;
-    while (ndx_reader_next(r, &a) == NDX_OK && a)
-        if (ndx_index_add(ix, a, NULL) != NDX_OK)
-            return CHILD_SETUP;
-    if (ndx_index_commit(ix) != NDX_OK)
-        return CHILD_SETUP;
-    ndx_index_close(ix);
-    ndx_reader_close(r);
-    return CHILD_OK;
+    return t_index_paths(dir, "native", NULL, 0, paths, 1) == NDX_OK
+               ? CHILD_OK
+               : CHILD_SETUP;
 }
 
 static void

@@ -643,20 +643,11 @@ index_corpus(const char *dir, unsigned threads)
 {
     const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
-    ndx_reader *r;
-    ndx_index *ix;
-    const ndx_article *a;
 
     ndx_engine_config_init(&cfg);
     cfg.threads = threads;
-    CU_ASSERT_FATAL(ndx_reader_open(&r, paths, 1, 0, NULL, NULL) == NDX_OK);
-    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native",
-                                   &cfg) == NDX_OK);
-    while (ndx_reader_next(r, &a) == NDX_OK && a)
-        CU_ASSERT_FATAL(ndx_index_add(ix, a, NULL) == NDX_OK);
-    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
-    ndx_index_close(ix);
-    ndx_reader_close(r);
+    CU_ASSERT_FATAL(t_index_paths(dir, "native", &cfg, 0, paths, 1) ==
+                    NDX_OK);
 }
 
 static void

@@ -405,25 +405,9 @@ static ndx_status
 index_with(const char *engine, const char *dir, const char *path)
 {
     const char *paths[1];
-    ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    ndx_status st;
 
     paths[0] = path;
-    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE, engine, NULL)))
-        return st;
-    if ((st = ndx_reader_open(&r, paths, 1, 0, NULL, NULL)))
-        goto done;
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        if ((st = ndx_index_add(ix, a, NULL)))
-            goto done;
-    if (st == NDX_OK)
-        st = ndx_index_commit(ix);
-done:
-    ndx_reader_close(r);
-    ndx_index_close(ix);
-    return st;
+    return t_index_paths(dir, engine, NULL, 0, paths, 1);
 }
 
 static int

@@ -49,26 +49,10 @@ index_corpus(const char *dir, unsigned shards)
 {
     const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
-    ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    ndx_status st;
 
     ndx_engine_config_init(&cfg);
     cfg.shards = shards;
-    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "xapian", &cfg)))
-        return st;
-    if ((st = ndx_reader_open(&r, paths, 1, 0, NULL, NULL)))
-        goto done;
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        if ((st = ndx_index_add(ix, a, NULL)))
-            goto done;
-    if (st == NDX_OK)
-        st = ndx_index_commit(ix);
-done:
-    ndx_reader_close(r);
-    ndx_index_close(ix);
-    return st;
+    return t_index_paths(dir, "xapian", &cfg, 0, paths, 1);
 }
 
 /* Builds both indexes once; 0 when this build has no Xapian. */

@@ -43,28 +43,11 @@ index_dir_threads(const char *dir, const char *const *paths,
                   unsigned threads)
 {
     ndx_engine_config cfg;
-    ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    ndx_status st;
 
     ndx_engine_config_init(&cfg);
     cfg.shards = shards;
     cfg.threads = threads;
-    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, "xapian",
-                             &cfg)))
-        return st;
-    if ((st = ndx_reader_open(&r, paths, path_count, 0, NULL, NULL)))
-        goto done;
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        if ((st = ndx_index_add(ix, a, NULL)))
-            goto done;
-    if (st == NDX_OK)
-        st = ndx_index_commit(ix);
-done:
-    ndx_reader_close(r);
-    ndx_index_close(ix);
-    return st;
+    return t_index_paths(dir, "xapian", &cfg, flags, paths, path_count);
 }
 
 static ndx_status
@@ -633,8 +616,6 @@ test_xapian_writer_without_add_replaces_content_at_commit(void)
     const char *paths[] = {"corpus"}, *more[1];
     ndx_engine_config cfg;
     ndx_index *reader, *w = NULL;
-    ndx_reader *rd = NULL;
-    const ndx_article *a;
     ndx_results *r;
 
     if (!have_xapian())
@@ -652,11 +633,7 @@ test_xapian_writer_without_add_replaces_content_at_commit(void)
     ndx_engine_config_init(&cfg);
     CU_ASSERT_EQUAL_FATAL(ndx_index_open(&w, dir, NDX_OPEN_WRITE, "xapian",
                                          &cfg), NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(ndx_reader_open(&rd, more, 1, 0, NULL, NULL),
-                          NDX_OK);
-    while (ndx_reader_next(rd, &a) == NDX_OK && a)
-        CU_ASSERT_EQUAL(ndx_index_add(w, a, NULL), NDX_OK);
-    ndx_reader_close(rd);
+    CU_ASSERT_EQUAL(t_add_corpus(w, more, 1, NULL), NDX_OK);
 
     /* Before the commit a reader still sees the five articles. */
     CU_ASSERT_EQUAL(ndx_index_refresh(reader), 0);
@@ -683,8 +660,6 @@ test_xapian_uncommitted_adds_are_lost_on_close(void)
     const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
     ndx_index *w = NULL, *ix;
-    ndx_reader *rd = NULL;
-    const ndx_article *a;
     ndx_results *r;
     const char *more[1];
 
@@ -699,11 +674,7 @@ test_xapian_uncommitted_adds_are_lost_on_close(void)
     CU_ASSERT_EQUAL_FATAL(ndx_index_open(&w, dir, NDX_OPEN_WRITE |
                                          NDX_OPEN_ADD, "xapian", &cfg),
                           NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(ndx_reader_open(&rd, more, 1, 0, NULL, NULL),
-                          NDX_OK);
-    while (ndx_reader_next(rd, &a) == NDX_OK && a)
-        CU_ASSERT_EQUAL(ndx_index_add(w, a, NULL), NDX_OK);
-    ndx_reader_close(rd);
+    CU_ASSERT_EQUAL(t_add_corpus(w, more, 1, NULL), NDX_OK);
     ndx_index_close(w); /* no commit */
     ix = open_read(dir);
     r = search(ix, "zebra", NULL);

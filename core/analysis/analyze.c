@@ -33,6 +33,7 @@
 
 #include "newsdex/analyze.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 /* Code points of one token kept for folding: folding may compose at most
  * three code points into one of at least one byte, so 256 always yield
@@ -326,23 +327,15 @@ next_token(const unsigned char *s, size_t len, size_t *i, scratch *sc,
 
 /* ---- stems --------------------------------------------------------------- */
 
-/* FNV-1a (32 bits) of prefix (when not 0) and s[0..len): the hash of the
- * term prefix+s in the stem cache and in term sets alike. */
+/* FNV-1a 64 of prefix (when not 0) and s[0..len), folded to 32 bits: the
+ * hash of the term prefix+s in the stem cache and in term sets alike. */
 static uint32_t
 term_hash(char prefix, const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    size_t i;
+    uint64_t h = ndx_fnv1a64_more(NDX_FNV1A64_BASIS, &prefix, prefix != 0);
 
-    if (prefix) {
-        h ^= (unsigned char)prefix;
-        h *= 16777619u;
-    }
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    h = ndx_fnv1a64_more(h, s, len);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Stems text into a->stem; returns its length, or -1 on ENOMEM. */

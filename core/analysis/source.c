@@ -37,6 +37,8 @@
 #include <utf8proc.h>
 
 #include "newsdex/article.h"
+#include "util/buf.h"
+#include "util/text.h"
 
 /* Longest key kept, in bytes; longer names are cut (no outlet comes close). */
 #define KEY_MAX 128
@@ -107,12 +109,6 @@ static size_t user_alias_count; /* entries */
 static size_t user_alias_cap;   /* allocated entries */
 
 static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static int
 has_prefix(const char *s, size_t len, const char *pre)
 {
     size_t n = strlen(pre);
@@ -174,11 +170,11 @@ base_key(const char *name, char *out, size_t cap)
     }
     s = (const char *)folded;
     len = (size_t)flen;
-    while (len && is_space((unsigned char)*s)) {
+    while (len && ndx_is_space((unsigned char)*s)) {
         s++;
         len--;
     }
-    while (len && is_space((unsigned char)s[len - 1]))
+    while (len && ndx_is_space((unsigned char)s[len - 1]))
         len--;
 
     if (has_prefix(s, len, "https://") || has_prefix(s, len, "http://")) {
@@ -192,7 +188,7 @@ base_key(const char *name, char *out, size_t cap)
     if (!domain) {
         domain = 1;
         for (i = 0; i < host; i++)
-            if (is_space((unsigned char)s[i]))
+            if (ndx_is_space((unsigned char)s[i]))
                 domain = 0;
         if (domain && !tld_len(s, host))
             domain = 0;
@@ -208,7 +204,7 @@ base_key(const char *name, char *out, size_t cap)
         }
         len -= tld_len(s, len);
     } else if (has_prefix(s, len, "the") && len > 4
-               && is_space((unsigned char)s[3])) {
+               && ndx_is_space((unsigned char)s[3])) {
         s += 4;
         len -= 4;
     }
@@ -329,15 +325,10 @@ ndx_source_alias_add(const char *alias_name, const char *canonical)
         user_aliases[i].to = t;
         goto done;
     }
-    if (user_alias_count == user_alias_cap) {
-        size_t cap = user_alias_cap ? user_alias_cap * 2 : 16;
-        alias *a = realloc(user_aliases, cap * sizeof *a);
-        if (!a) {
-            st = ndx_error(NDX_ENOMEM, "out of memory (source alias)");
-            goto done;
-        }
-        user_aliases = a;
-        user_alias_cap = cap;
+    if (ndx_grow((void **)&user_aliases, &user_alias_cap,
+                 user_alias_count + 1, sizeof *user_aliases, 16)) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (source alias)");
+        goto done;
     }
     f = strdup(from);
     t = strdup(to);

@@ -74,6 +74,7 @@
 #include "newsdex/ingest.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 #define FURN_MAGIC "NDXFURN\n"
 #define FURN_VERSION 1
@@ -485,31 +486,6 @@ ndx_clean_line_kind_words(const char *line, size_t len, unsigned words)
 
 /* ---- hashing ------------------------------------------------------------- */
 
-static uint64_t
-mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-static uint64_t
-fnv1a(const void *p, size_t len)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /*
  * Line hashes.  The normalised bytes are gathered eight at a time into a
  * word, little end first, and each word is mixed into the hash; the length
@@ -602,7 +578,7 @@ uint64_t
 ndx_clean_line_hash(const char *line, size_t len)
 {
     const unsigned char *p = (const unsigned char *)line;
-    line_hasher s = {0xcbf29ce484222325ULL, 0, 0, 0};
+    line_hasher s = {NDX_FNV1A64_BASIS, 0, 0, 0};
     size_t i = 0;
     int space = 0;
     uint64_t h;
@@ -648,7 +624,7 @@ ndx_clean_line_hash(const char *line, size_t len)
     if (s.n == 0)
         return 0;
     hasher_word(&s, s.acc);
-    h = mix64(s.h ^ (uint64_t)s.n);
+    h = ndx_mix64(s.h ^ (uint64_t)s.n);
     return h ? h : 1;
 }
 
@@ -658,13 +634,13 @@ ndx_cleaner_source_id(const char *source)
     char key[256];
     size_t n = ndx_source_key(source ? source : "", key, sizeof key);
 
-    return mix64(fnv1a(key, n) ^ 0x5ca1ab1eULL);
+    return ndx_mix64(ndx_fnv1a64(key, n) ^ 0x5ca1ab1eULL);
 }
 
 static uint64_t
 pair_key(uint64_t source_id, uint64_t line_hash)
 {
-    uint64_t k = mix64(source_id ^ (line_hash * 0x9e3779b97f4a7c15ULL));
+    uint64_t k = ndx_mix64(source_id ^ (line_hash * 0x9e3779b97f4a7c15ULL));
 
     return k ? k : 1;
 }
@@ -676,8 +652,13 @@ typedef struct src_entry {
     uint32_t articles; /* articles learned from this source */
 } src_entry;
 
+typedef struct source_slot {
+    uint64_t id;  /* ndx_cleaner_source_id, the table's key */
+    size_t index; /* into sources */
+} source_slot;
+
 typedef struct count_entry {
-    uint64_t key;    /* pair_key(source, line); 0 = empty slot */
+    uint64_t key;    /* pair_key(source, line), the table's key */
     uint32_t count;  /* articles holding the line */
     uint32_t source; /* index into sources */
 } count_entry;
@@ -686,17 +667,12 @@ struct ndx_cleaner {
     src_entry *sources;   /* learned sources */
     size_t source_count;  /* entries */
     size_t source_cap;    /* allocated entries */
-    uint32_t *source_map; /* open addressing: index+1, 0 = empty */
-    size_t source_slots;  /* power of two */
+    ndx_htab source_map;  /* source_slot entries by source id */
 
     unsigned char *filter; /* first sightings, 1 << FILTER_BITS bits */
-    count_entry *counts;   /* lines seen twice or more */
-    size_t count_used;     /* entries */
-    size_t count_slots;    /* power of two */
+    ndx_htab counts;       /* count_entry: lines seen twice or more */
 
-    uint64_t *learned;    /* furniture keys after freeze; 0 = empty */
-    size_t learned_count; /* entries */
-    size_t learned_slots; /* power of two, 0 before freeze */
+    ndx_htab learned;      /* uint64_t furniture keys after freeze */
 
     uint64_t *scratch;    /* line hashes of one article */
     size_t scratch_cap;   /* allocated entries */
@@ -711,6 +687,9 @@ ndx_cleaner_new(ndx_cleaner **out)
     *out = NULL;
     if (!c)
         return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
+    ndx_htab_init(&c->source_map, sizeof(source_slot), 64, 50);
+    ndx_htab_init(&c->counts, sizeof(count_entry), 4096, 70);
+    ndx_htab_init(&c->learned, sizeof(uint64_t), 16, 50);
     *out = c;
     return NDX_OK;
 }
@@ -721,85 +700,32 @@ ndx_cleaner_free(ndx_cleaner *c)
     if (!c)
         return;
     free(c->sources);
-    free(c->source_map);
+    ndx_htab_free(&c->source_map);
     free(c->filter);
-    free(c->counts);
-    free(c->learned);
+    ndx_htab_free(&c->counts);
+    ndx_htab_free(&c->learned);
     free(c->scratch);
     free(c);
-}
-
-static ndx_status
-source_map_grow(ndx_cleaner *c)
-{
-    size_t slots = c->source_slots ? c->source_slots * 2 : 64, i;
-    uint32_t *map = calloc(slots, sizeof *map);
-
-    if (!map)
-        return ndx_error(NDX_ENOMEM, "out of memory (cleaner sources)");
-    for (i = 0; i < c->source_count; i++) {
-        size_t s = (size_t)c->sources[i].id & (slots - 1);
-        while (map[s])
-            s = (s + 1) & (slots - 1);
-        map[s] = (uint32_t)(i + 1);
-    }
-    free(c->source_map);
-    c->source_map = map;
-    c->source_slots = slots;
-    return NDX_OK;
 }
 
 /* The index of a source, added when new; -1 on allocation failure. */
 static long
 source_index(ndx_cleaner *c, uint64_t id)
 {
-    size_t s;
+    source_slot *e = ndx_htab_get(&c->source_map, id);
 
-    if (c->source_count * 2 >= c->source_slots && source_map_grow(c))
+    if (e)
+        return (long)e->index;
+    if (ndx_grow((void **)&c->sources, &c->source_cap, c->source_count + 1,
+                 sizeof *c->sources, 32) ||
+        !(e = ndx_htab_add(&c->source_map, id))) {
+        ndx_error(NDX_ENOMEM, "out of memory (cleaner sources)");
         return -1;
-    s = (size_t)id & (c->source_slots - 1);
-    while (c->source_map[s]) {
-        if (c->sources[c->source_map[s] - 1].id == id)
-            return (long)c->source_map[s] - 1;
-        s = (s + 1) & (c->source_slots - 1);
     }
-    if (c->source_count == c->source_cap) {
-        size_t cap = c->source_cap ? c->source_cap * 2 : 32;
-        src_entry *e = realloc(c->sources, cap * sizeof *e);
-        if (!e) {
-            ndx_error(NDX_ENOMEM, "out of memory (cleaner sources)");
-            return -1;
-        }
-        c->sources = e;
-        c->source_cap = cap;
-    }
+    e->index = c->source_count;
     c->sources[c->source_count].id = id;
     c->sources[c->source_count].articles = 0;
-    c->source_map[s] = (uint32_t)++c->source_count;
-    return (long)c->source_count - 1;
-}
-
-static ndx_status
-counts_grow(ndx_cleaner *c)
-{
-    size_t slots = c->count_slots ? c->count_slots * 2 : 4096, i;
-    count_entry *t = calloc(slots, sizeof *t);
-
-    if (!t)
-        return ndx_error(NDX_ENOMEM, "out of memory (cleaner counts)");
-    for (i = 0; i < c->count_slots; i++) {
-        size_t s;
-        if (!c->counts[i].key)
-            continue;
-        s = (size_t)c->counts[i].key & (slots - 1);
-        while (t[s].key)
-            s = (s + 1) & (slots - 1);
-        t[s] = c->counts[i];
-    }
-    free(c->counts);
-    c->counts = t;
-    c->count_slots = slots;
-    return NDX_OK;
+    return (long)c->source_count++;
 }
 
 /* Records one sighting of key for source index src. */
@@ -808,8 +734,8 @@ count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
 {
     size_t b1 = (size_t)(key & ((1u << FILTER_BITS) - 1));
     size_t b2 = (size_t)((key >> 32) & ((1u << FILTER_BITS) - 1));
-    size_t s;
-    ndx_status st;
+    count_entry *e;
+    int added;
 
     if (!((c->filter[b1 >> 3] >> (b1 & 7)) & 1)
         || !((c->filter[b2 >> 3] >> (b2 & 7)) & 1)) {
@@ -817,20 +743,15 @@ count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
         c->filter[b2 >> 3] |= (unsigned char)(1u << (b2 & 7));
         return NDX_OK;
     }
-    if ((c->count_used + 1) * 10 >= c->count_slots * 7
-        && (st = counts_grow(c)) != NDX_OK)
-        return st;
-    s = (size_t)key & (c->count_slots - 1);
-    while (c->counts[s].key && c->counts[s].key != key)
-        s = (s + 1) & (c->count_slots - 1);
-    if (!c->counts[s].key) {
-        c->counts[s].key = key;
-        c->counts[s].count = 1; /* the sighting the filter remembered */
-        c->counts[s].source = src;
-        c->count_used++;
+    e = ndx_htab_put(&c->counts, key, &added);
+    if (!e)
+        return ndx_error(NDX_ENOMEM, "out of memory (cleaner counts)");
+    if (added) {
+        e->count = 1; /* the sighting the filter remembered */
+        e->source = src;
     }
-    if (c->counts[s].count < UINT32_MAX)
-        c->counts[s].count++;
+    if (e->count < UINT32_MAX)
+        e->count++;
     return NDX_OK;
 }
 
@@ -877,14 +798,9 @@ ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
         h = ndx_clean_line_hash(text + start, end - start);
         if (!h)
             continue;
-        if (nlines == c->scratch_cap) {
-            size_t cap = c->scratch_cap ? c->scratch_cap * 2 : 64;
-            uint64_t *s = realloc(c->scratch, cap * sizeof *s);
-            if (!s)
-                return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
-            c->scratch = s;
-            c->scratch_cap = cap;
-        }
+        if (ndx_grow((void **)&c->scratch, &c->scratch_cap, nlines + 1,
+                     sizeof *c->scratch, 64))
+            return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
         c->scratch[nlines++] = h;
     }
     qsort(c->scratch, nlines, sizeof *c->scratch, cmp_u64);
@@ -898,102 +814,62 @@ ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
     return NDX_OK;
 }
 
+/* Adds a key to the learned set, sized beforehand by ndx_htab_reserve. */
 static void
 learned_insert(ndx_cleaner *c, uint64_t key)
 {
-    size_t s = (size_t)key & (c->learned_slots - 1);
+    int added;
 
-    while (c->learned[s] && c->learned[s] != key)
-        s = (s + 1) & (c->learned_slots - 1);
-    if (!c->learned[s]) {
-        c->learned[s] = key;
-        c->learned_count++;
-    }
-}
-
-/* Makes room in the learned set for extra keys beyond those it holds. */
-static ndx_status
-learned_grow(ndx_cleaner *c, size_t extra)
-{
-    size_t slots = c->learned_slots ? c->learned_slots : 16, i;
-    uint64_t *old = c->learned, *nl;
-    size_t old_slots = c->learned_slots;
-
-    while (slots < (c->learned_count + extra) * 2 + 2)
-        slots *= 2;
-    if (slots == old_slots)
-        return NDX_OK;
-    nl = calloc(slots, sizeof *nl);
-    if (!nl)
-        return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
-    c->learned = nl;
-    c->learned_slots = slots;
-    c->learned_count = 0;
-    for (i = 0; i < old_slots; i++)
-        if (old[i])
-            learned_insert(c, old[i]);
-    free(old);
-    return NDX_OK;
+    ndx_htab_put(&c->learned, key, &added);
 }
 
 void
 ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
 {
     size_t i, keep = 0;
+    int pass;
 
     if (!c || c->frozen)
         return;
     c->frozen = 1;
     if (min_articles < 2)
         min_articles = 2;
-    for (i = 0; i < c->count_slots; i++) {
-        const count_entry *e = &c->counts[i];
-        if (e->key && e->count >= min_articles
-            && (double)e->count >= share * c->sources[e->source].articles)
-            keep++;
-    }
-    if (learned_grow(c, keep) == NDX_OK) {
-        for (i = 0; i < c->count_slots; i++) {
-            const count_entry *e = &c->counts[i];
-            if (e->key && e->count >= min_articles
-                && (double)e->count >= share * c->sources[e->source].articles)
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < c->counts.cap; i++) {
+            const count_entry *e = ndx_htab_slot(&c->counts, i);
+
+            if (!e || e->count < min_articles
+                || (double)e->count < share * c->sources[e->source].articles)
+                continue;
+            if (pass == 0)
+                keep++;
+            else
                 learned_insert(c, e->key);
         }
+        if (pass == 0 && ndx_htab_reserve(&c->learned, keep) != NDX_OK)
+            break;
     }
     /* Without memory for the set the cleaner falls back to the built-in
      * rules, which is what a cleaner that learned nothing does. */
-    free(c->counts);
+    ndx_htab_free(&c->counts);
     free(c->filter);
     free(c->scratch);
-    free(c->source_map);
+    ndx_htab_free(&c->source_map);
     free(c->sources);
-    c->counts = NULL;
     c->filter = NULL;
     c->scratch = NULL;
-    c->source_map = NULL;
     c->sources = NULL;
-    c->count_slots = c->count_used = 0;
     c->scratch_cap = 0;
-    c->source_count = c->source_cap = c->source_slots = 0;
+    c->source_count = c->source_cap = 0;
 }
 
 int
 ndx_cleaner_has_line(const ndx_cleaner *c, uint64_t source_id,
                      uint64_t line_hash)
 {
-    uint64_t key;
-    size_t s;
-
-    if (!c || !c->learned_slots || !line_hash)
+    if (!c || !c->learned.count || !line_hash)
         return 0;
-    key = pair_key(source_id, line_hash);
-    s = (size_t)key & (c->learned_slots - 1);
-    while (c->learned[s]) {
-        if (c->learned[s] == key)
-            return 1;
-        s = (s + 1) & (c->learned_slots - 1);
-    }
-    return 0;
+    return ndx_htab_get(&c->learned, pair_key(source_id, line_hash)) != NULL;
 }
 
 int
@@ -1002,7 +878,7 @@ ndx_cleaner_is_furniture(const ndx_cleaner *c, const char *source,
 {
     if (ndx_clean_is_furniture(line, len))
         return 1;
-    if (!c || !c->learned_count)
+    if (!c || !c->learned.count)
         return 0;
     return ndx_cleaner_has_line(c, ndx_cleaner_source_id(source),
                                 ndx_clean_line_hash(line, len));
@@ -1011,7 +887,7 @@ ndx_cleaner_is_furniture(const ndx_cleaner *c, const char *source,
 size_t
 ndx_cleaner_learned_count(const ndx_cleaner *c)
 {
-    return c ? c->learned_count : 0;
+    return c ? c->learned.count : 0;
 }
 
 static int
@@ -1032,13 +908,16 @@ ndx_cleaner_save(const ndx_cleaner *c, const char *dir)
     ndx_status st;
 
     ndx_buf_init(&b);
-    if (c && c->learned_count) {
-        keys = malloc(c->learned_count * sizeof *keys);
+    if (c && c->learned.count) {
+        keys = malloc(c->learned.count * sizeof *keys);
         if (!keys)
             return ndx_error(NDX_ENOMEM, "out of memory (furniture)");
-        for (i = 0; i < c->learned_slots; i++)
-            if (c->learned[i])
-                keys[n++] = c->learned[i];
+        for (i = 0; i < c->learned.cap; i++) {
+            const uint64_t *k = ndx_htab_slot(&c->learned, i);
+
+            if (k)
+                keys[n++] = *k;
+        }
         qsort(keys, n, sizeof *keys, cmp_key);
     }
     st = ndx_buf_put(&b, FURN_MAGIC, 8);
@@ -1118,7 +997,7 @@ ndx_cleaner_load(ndx_cleaner *c, const char *dir)
         st = ndx_error(NDX_ECORRUPT, "%s: damaged (checksum)", path);
         goto done;
     }
-    if ((st = learned_grow(c, (size_t)n)))
+    if ((st = ndx_htab_reserve(&c->learned, c->learned.count + (size_t)n)))
         goto done;
     for (i = 0; i < n; i++) {
         uint64_t key = ndx_get_u64le(raw + i * 8);

@@ -39,6 +39,7 @@
 #include "clean.h"
 #include "newsdex/article.h"
 #include "newsdex/ingest.h"
+#include "util/buf.h"
 
 /* A heading has at most this many words (the longest seed heading, a
  * title, has 14; teaser lines have twenty and more). */
@@ -68,14 +69,9 @@ ndx_passages_clear(ndx_passages *p)
 ndx_status
 ndx_passages_push(ndx_passages *p, uint32_t off, uint32_t len)
 {
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        ndx_span *s = realloc(p->items, cap * sizeof *s);
-        if (!s)
-            return ndx_error(NDX_ENOMEM, "out of memory (passages)");
-        p->items = s;
-        p->cap = cap;
-    }
+    if (ndx_grow((void **)&p->items, &p->cap, p->count + 1,
+                 sizeof *p->items, 16))
+        return ndx_error(NDX_ENOMEM, "out of memory (passages)");
     p->items[p->count].off = off;
     p->items[p->count].len = len;
     p->count++;
@@ -284,14 +280,9 @@ static ndx_status
 para_push(para_list *l, size_t off, size_t end, unsigned words, size_t seg,
           int headed)
 {
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        para *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return ndx_error(NDX_ENOMEM, "out of memory (passages)");
-        l->items = p;
-        l->cap = cap;
-    }
+    if (ndx_grow((void **)&l->items, &l->cap, l->count + 1,
+                 sizeof *l->items, 32))
+        return ndx_error(NDX_ENOMEM, "out of memory (passages)");
     l->items[l->count].off = (uint32_t)off;
     l->items[l->count].end = (uint32_t)end;
     l->items[l->count].words = words;
@@ -501,15 +492,10 @@ ndx_passages_split(ndx_passages *into, const char *text, size_t text_len,
         /* A run of blank lines counts as one. */
         if (s == e && line_count > 0 && lines[line_count - 1].blank)
             continue;
-        if (line_count == line_cap) {
-            size_t cap = line_cap ? line_cap * 2 : 64;
-            line_info *n = realloc(lines, cap * sizeof *n);
-            if (!n) {
-                st = ndx_error(NDX_ENOMEM, "out of memory (passages)");
-                goto fail;
-            }
-            lines = n;
-            line_cap = cap;
+        if (ndx_grow((void **)&lines, &line_cap, line_count + 1,
+                     sizeof *lines, 64)) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (passages)");
+            goto fail;
         }
         li = &lines[line_count++];
         memset(li, 0, sizeof *li);

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "clean.h"
+#include "util/text.h"
 
 /* Salts that keep ids, URLs and texts apart in one table. */
 #define SALT_ID 0x1d1d1d1d1d1d1d1dULL
@@ -112,31 +113,6 @@ ndx_reader_bad(ndx_reader *r, ndx_skip_reason why, long line,
 
 /* ---- UTF-8 repair -------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-        unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-        return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
-                   ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-        unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-        return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
-                   && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
 int
 ndx_reader_binary(const void *data, size_t len)
 {
@@ -153,7 +129,7 @@ ndx_reader_binary(const void *data, size_t len)
             i++;
             continue;
         }
-        k = utf8_seq(u + i, n - i);
+        k = ndx_utf8_len(u + i, n - i);
         if (k == 0) {
             /* A sequence cut by the end of the sample is not counted. */
             if (n < len && n - i < 4)
@@ -180,7 +156,7 @@ ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
             i++;
             continue;
         }
-        if (u[i] == 0 || (k = utf8_seq(u + i, len - i)) == 0)
+        if (u[i] == 0 || (k = ndx_utf8_len(u + i, len - i)) == 0)
             break;
         i += k;
     }
@@ -200,7 +176,7 @@ ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
             i++;
             continue;
         }
-        k = utf8_seq(u + i, len - i);
+        k = ndx_utf8_len(u + i, len - i);
         if (k == 0) {
             st = ndx_buf_put(&r->fixed, "\xef\xbf\xbd", 3);
             i++;
@@ -260,27 +236,11 @@ field_str(const ndx_reader *r, int field)
 }
 
 static uint64_t
-mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-static uint64_t
 hash_bytes(const char *s, size_t len, uint64_t salt)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ salt;
-    size_t i;
+    uint64_t h = ndx_mix64(ndx_fnv1a64_more(NDX_FNV1A64_BASIS ^ salt, s, len)
+                           ^ salt);
 
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    h = mix64(h ^ salt);
     return h ? h : 1;
 }
 
@@ -322,62 +282,25 @@ url_hash(const char *url)
     return hash_bytes(buf, len, SALT_URL);
 }
 
-static ndx_status
-seen_grow(ndx_reader *r)
-{
-    size_t slots = r->seen_slots ? r->seen_slots * 2 : 4096, i;
-    ndx_seen *t = calloc(slots, sizeof *t);
-
-    if (!t)
-        return ndx_error(NDX_ENOMEM, "out of memory (duplicate table)");
-    for (i = 0; i < r->seen_slots; i++) {
-        size_t s;
-        if (!r->seen[i].key)
-            continue;
-        s = (size_t)r->seen[i].key & (slots - 1);
-        while (t[s].key)
-            s = (s + 1) & (slots - 1);
-        t[s] = r->seen[i];
-    }
-    free(r->seen);
-    r->seen = t;
-    r->seen_slots = slots;
-    return NDX_OK;
-}
-
-static ndx_seen *
+static const ndx_seen *
 seen_find(ndx_reader *r, uint64_t key)
 {
-    size_t s;
-
-    if (!r->seen_slots || !key)
-        return NULL;
-    s = (size_t)key & (r->seen_slots - 1);
-    while (r->seen[s].key) {
-        if (r->seen[s].key == key)
-            return &r->seen[s];
-        s = (s + 1) & (r->seen_slots - 1);
-    }
-    return NULL;
+    return ndx_htab_get(&r->seen, key);
 }
 
 static ndx_status
 seen_add(ndx_reader *r, uint64_t key, uint64_t id_off)
 {
-    size_t s;
-    ndx_status st;
+    ndx_seen *e;
+    int added;
 
-    if (!key || seen_find(r, key))
+    if (!key)
         return NDX_OK;
-    if ((r->seen_used + 1) * 10 >= r->seen_slots * 7
-        && (st = seen_grow(r)) != NDX_OK)
-        return st;
-    s = (size_t)key & (r->seen_slots - 1);
-    while (r->seen[s].key)
-        s = (s + 1) & (r->seen_slots - 1);
-    r->seen[s].key = key;
-    r->seen[s].id_off = id_off;
-    r->seen_used++;
+    e = ndx_htab_put(&r->seen, key, &added);
+    if (!e)
+        return ndx_error(NDX_ENOMEM, "out of memory (duplicate table)");
+    if (added)
+        e->id_off = id_off;
     return NDX_OK;
 }
 
@@ -443,7 +366,7 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
     url_h = url_hash(field_str(r, NDX_F_URL));
     text_h = ndx_clean_line_hash(field_str(r, NDX_F_TEXT),
                                  strlen(field_str(r, NDX_F_TEXT)));
-    text_h = text_h ? mix64(text_h ^ SALT_TEXT) | 1 : 0;
+    text_h = text_h ? ndx_mix64(text_h ^ SALT_TEXT) | 1 : 0;
 
     if ((hit = seen_find(r, id_h)) != NULL) {
         r->stats.replaced++;
@@ -588,61 +511,31 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
 
 /* ---- the walk ------------------------------------------------------------ */
 
-typedef struct walk {
-    uint64_t *keys;   /* (dev, inode) hashes seen; 0 = empty */
-    dev_t *devs;      /* device of each slot */
-    ino_t *inos;      /* inode of each slot */
-    size_t slots;     /* power of two */
-    size_t used;      /* entries */
-} walk;
+/* A file reached by the walk, by device and inode, so that a link loop
+ * or a file named twice is read once. */
+typedef struct walk_entry {
+    uint64_t key; /* mix of dev and ino, never 0 */
+    dev_t dev;
+    ino_t ino;
+} walk_entry;
 
 /* Adds (dev, ino); returns 1 if new, 0 if seen, -1 out of memory. */
 static int
-walk_mark(walk *w, dev_t dev, ino_t ino)
+walk_mark(ndx_htab *w, dev_t dev, ino_t ino)
 {
-    uint64_t key = mix64((uint64_t)dev * 0x9e3779b97f4a7c15ULL
-                         ^ (uint64_t)ino) | 1;
-    size_t s, i;
+    uint64_t key = ndx_mix64((uint64_t)dev * 0x9e3779b97f4a7c15ULL
+                             ^ (uint64_t)ino) | 1;
+    size_t pos = NDX_HTAB_START;
+    walk_entry *e;
 
-    if ((w->used + 1) * 2 >= w->slots) {
-        size_t slots = w->slots ? w->slots * 2 : 256;
-        uint64_t *k = calloc(slots, sizeof *k);
-        dev_t *d = calloc(slots, sizeof *d);
-        ino_t *n = calloc(slots, sizeof *n);
-        if (!k || !d || !n) {
-            free(k);
-            free(d);
-            free(n);
-            return -1;
-        }
-        for (i = 0; i < w->slots; i++) {
-            if (!w->keys[i])
-                continue;
-            s = (size_t)w->keys[i] & (slots - 1);
-            while (k[s])
-                s = (s + 1) & (slots - 1);
-            k[s] = w->keys[i];
-            d[s] = w->devs[i];
-            n[s] = w->inos[i];
-        }
-        free(w->keys);
-        free(w->devs);
-        free(w->inos);
-        w->keys = k;
-        w->devs = d;
-        w->inos = n;
-        w->slots = slots;
-    }
-    s = (size_t)key & (w->slots - 1);
-    while (w->keys[s]) {
-        if (w->keys[s] == key && w->devs[s] == dev && w->inos[s] == ino)
+    while ((e = ndx_htab_find(w, key, &pos)) != NULL)
+        if (e->dev == dev && e->ino == ino)
             return 0;
-        s = (s + 1) & (w->slots - 1);
-    }
-    w->keys[s] = key;
-    w->devs[s] = dev;
-    w->inos[s] = ino;
-    w->used++;
+    e = ndx_htab_add(w, key);
+    if (!e)
+        return -1;
+    e->dev = dev;
+    e->ino = ino;
     return 1;
 }
 
@@ -671,14 +564,9 @@ add_file(ndx_reader *r, const char *path, const struct stat *sb, int kind)
     ndx_reader_file *f;
     const char *slash;
 
-    if (r->file_count == r->file_cap) {
-        size_t cap = r->file_cap ? r->file_cap * 2 : 64;
-        ndx_reader_file *n = realloc(r->files, cap * sizeof *n);
-        if (!n)
-            return ndx_error(NDX_ENOMEM, "out of memory (file list)");
-        r->files = n;
-        r->file_cap = cap;
-    }
+    if (ndx_grow((void **)&r->files, &r->file_cap, r->file_count + 1,
+                 sizeof *r->files, 64))
+        return ndx_error(NDX_ENOMEM, "out of memory (file list)");
     f = &r->files[r->file_count];
     f->path = strdup(path);
     if (!f->path)
@@ -699,7 +587,7 @@ cmp_names(const void *a, const void *b)
 }
 
 static ndx_status
-walk_dir(ndx_reader *r, walk *w, const char *dir)
+walk_dir(ndx_reader *r, ndx_htab *w, const char *dir)
 {
     DIR *d;
     struct dirent *e;
@@ -716,16 +604,9 @@ walk_dir(ndx_reader *r, walk *w, const char *dir)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **n = realloc(names, ncap * sizeof *n);
-            if (!n) {
-                st = ndx_error(NDX_ENOMEM, "out of memory (directory %s)",
-                               dir);
-                goto fail;
-            }
-            names = n;
-            cap = ncap;
+        if (ndx_grow((void **)&names, &cap, count + 1, sizeof *names, 64)) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (directory %s)", dir);
+            goto fail;
         }
         names[count] = strdup(e->d_name);
         if (!names[count]) {
@@ -795,14 +676,16 @@ ndx_reader_open(ndx_reader **out, const char *const *paths,
                 void *warn_ctx)
 {
     ndx_reader *r;
-    walk w = {NULL, NULL, NULL, 0, 0};
+    ndx_htab w;
     ndx_status st = NDX_OK;
     size_t i;
 
     *out = NULL;
+    ndx_htab_init(&w, sizeof(walk_entry), 256, 50);
     r = calloc(1, sizeof *r);
     if (!r)
         return ndx_error(NDX_ENOMEM, "out of memory (reader)");
+    ndx_htab_init(&r->seen, sizeof(ndx_seen), 4096, 70);
     r->flags = flags;
     r->warn = warn;
     r->warn_ctx = warn_ctx;
@@ -866,15 +749,11 @@ ndx_reader_open(ndx_reader **out, const char *const *paths,
         st = ndx_error(NDX_ENOMEM, "out of memory (read buffer)");
         goto fail;
     }
-    free(w.keys);
-    free(w.devs);
-    free(w.inos);
+    ndx_htab_free(&w);
     *out = r;
     return NDX_OK;
 fail:
-    free(w.keys);
-    free(w.devs);
-    free(w.inos);
+    ndx_htab_free(&w);
     ndx_reader_close(r);
     return st;
 }
@@ -989,6 +868,6 @@ ndx_reader_close(ndx_reader *r)
     ndx_buf_free(&r->ids);
     ndx_text_meta_free(r->manifest);
     free(r->manifest_dir);
-    free(r->seen);
+    ndx_htab_free(&r->seen);
     free(r);
 }

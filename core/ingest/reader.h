@@ -14,6 +14,7 @@
 
 #include "newsdex/ingest.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 /* A record (JSON line or text file) above this many bytes is skipped as
  * too_large without ever being held whole in memory. */
@@ -80,9 +81,7 @@ struct ndx_reader {
     ndx_text_meta *manifest; /* of the current text directory, or NULL */
     char *manifest_dir;     /* directory the manifest belongs to */
 
-    ndx_seen *seen;      /* open addressing, power of two */
-    size_t seen_slots;   /* slots */
-    size_t seen_used;    /* entries */
+    ndx_htab seen;       /* ndx_seen entries by key */
     ndx_buf ids;         /* every distinct id once, NUL-terminated */
 
     ndx_status failed; /* a strict-mode error already returned */

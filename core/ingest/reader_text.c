@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "util/text.h"
 
 /* Manifest columns after "file". */
 enum { M_ID, M_DATE, M_SOURCE, M_TITLE, M_URL, M_COUNT };
@@ -173,15 +174,10 @@ manifest_load(ndx_reader *r, const char *dir, ndx_text_meta **out)
             }
             continue;
         }
-        if (m->count == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            manifest_row *rows = realloc(m->rows, ncap * sizeof *rows);
-            if (!rows) {
-                st = ndx_error(NDX_ENOMEM, "out of memory (manifest)");
-                goto fail;
-            }
-            m->rows = rows;
-            cap = ncap;
+        if (ndx_grow((void **)&m->rows, &cap, m->count + 1,
+                     sizeof *m->rows, 64)) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (manifest)");
+            goto fail;
         }
         {
             manifest_row *row = &m->rows[m->count];
@@ -272,12 +268,6 @@ manifest_for_current(ndx_reader *r)
     return st;
 }
 
-static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* Sets the date from s unless one is set; bad dates are reported. */
 static ndx_status
 take_date(ndx_reader *r, const char *s, size_t len, int *have,
@@ -285,11 +275,11 @@ take_date(ndx_reader *r, const char *s, size_t len, int *have,
 {
     int32_t days, secs;
 
-    while (len && is_space((unsigned char)*s)) {
+    while (len && ndx_is_space((unsigned char)*s)) {
         s++;
         len--;
     }
-    while (len && is_space((unsigned char)s[len - 1]))
+    while (len && ndx_is_space((unsigned char)s[len - 1]))
         len--;
     if (*have || len == 0)
         return NDX_OK;
@@ -308,11 +298,11 @@ take_date(ndx_reader *r, const char *s, size_t len, int *have,
 static ndx_status
 take_field(ndx_reader *r, int field, const char *s, size_t len)
 {
-    while (len && is_space((unsigned char)*s)) {
+    while (len && ndx_is_space((unsigned char)*s)) {
         s++;
         len--;
     }
-    while (len && is_space((unsigned char)s[len - 1]))
+    while (len && ndx_is_space((unsigned char)s[len - 1]))
         len--;
     if (len == 0 || ndx_reader_has(r, field))
         return NDX_OK;
@@ -476,7 +466,7 @@ ndx_text_next(ndx_reader *r, int *got)
             while (tok < end && (*tok == ' ' || *tok == '\t'))
                 tok++;
             te = tok;
-            while (te < end && !is_space((unsigned char)*te))
+            while (te < end && !ndx_is_space((unsigned char)*te))
                 te++;
             if (te > tok
                 && ndx_date_parse(tok, (size_t)(te - tok), &days, &secs)
@@ -497,7 +487,7 @@ ndx_text_next(ndx_reader *r, int *got)
     n = (size_t)(end - p);
     {
         const char *q = p;
-        while (q < end && is_space((unsigned char)*q))
+        while (q < end && ndx_is_space((unsigned char)*q))
             q++;
         if (q == end)
             return ndx_reader_bad(r, NDX_SKIP_NO_TEXT, 0,
@@ -515,18 +505,18 @@ ndx_text_next(ndx_reader *r, int *got)
         while (q < end) {
             const char *nl = memchr(q, '\n', (size_t)(end - q));
             const char *le = nl ? nl : end, *s = q, *e = le;
-            while (s < e && is_space((unsigned char)*s))
+            while (s < e && ndx_is_space((unsigned char)*s))
                 s++;
-            while (e > s && is_space((unsigned char)e[-1]))
+            while (e > s && ndx_is_space((unsigned char)e[-1]))
                 e--;
             if (s < e && !ndx_clean_is_furniture(s, (size_t)(e - s))) {
                 unsigned words = 0;
                 const char *w = s;
                 int in = 0;
                 for (; w < e; w++) {
-                    if (!is_space((unsigned char)*w) && !in)
+                    if (!ndx_is_space((unsigned char)*w) && !in)
                         words++;
-                    in = !is_space((unsigned char)*w);
+                    in = !ndx_is_space((unsigned char)*w);
                 }
                 if (words < TITLE_MAX_WORDS && e[-1] != '.')
                     st = ndx_reader_field(r, NDX_F_TITLE, s, (size_t)(e - s));

@@ -69,6 +69,7 @@
 #include "newsdex/ingest.h"
 #include "newsdex/status.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #define NDX_SEG_VERSION 2
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
@@ -88,7 +89,16 @@ enum {
     SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_COUNT_PLUS_ONE
 };
 
-uint64_t ndx_hash64(const void *p, size_t len);
+/* The segment's hash of ids and terms: FNV-1a 64 from the offset basis
+ * 1469598103934665603 (not FNV's 14695981039346656037: a digit was lost
+ * when the format was made, and the IDS section keeps it). */
+#define NDX_SEG_HASH_BASIS 1469598103934665603ULL
+
+static inline uint64_t
+ndx_hash64(const void *p, size_t len)
+{
+    return ndx_fnv1a64_more(NDX_SEG_HASH_BASIS, p, len);
+}
 
 /* ---- writer ------------------------------------------------------------ */
 

@@ -69,20 +69,6 @@ struct ndx_segw {
                                 go, since summing capacities is slow */
 };
 
-uint64_t
-ndx_hash64(const void *p, size_t len)
-{
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 ndx_status
 ndx_segw_new(ndx_segw **out)
 {

@@ -30,6 +30,7 @@
 #include "newsdex/article.h"
 #include "newsdex/query.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 /* Parentheses nested deeper than this are refused, which bounds the
  * recursion of the parser and of every engine walking the tree. */
@@ -146,13 +147,6 @@ nl_push(parser *p, nlist *l, ndx_qnode *x)
     return 0;
 }
 
-static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v';
-}
-
 /* Bytes of a double quote (straight or curly) at i, or 0. */
 static size_t
 quote_len(const parser *p, size_t i)
@@ -173,7 +167,7 @@ quote_len(const parser *p, size_t i)
 static size_t
 lexeme_end(const parser *p, size_t i)
 {
-    while (i < p->len && !is_space((unsigned char)p->s[i]) &&
+    while (i < p->len && !ndx_is_space((unsigned char)p->s[i]) &&
            p->s[i] != '(' && p->s[i] != ')' && !quote_len(p, i))
         i++;
     return i;
@@ -182,7 +176,7 @@ lexeme_end(const parser *p, size_t i)
 static void
 skip_space(parser *p)
 {
-    while (p->i < p->len && is_space((unsigned char)p->s[p->i]))
+    while (p->i < p->len && ndx_is_space((unsigned char)p->s[p->i]))
         p->i++;
 }
 
@@ -203,7 +197,7 @@ peek(parser *p)
     if (quote_len(p, p->i))
         return K_QUOTE;
     if (c == '-' && p->i + 1 < p->len &&
-        !is_space((unsigned char)p->s[p->i + 1]) && p->s[p->i + 1] != ')')
+        !ndx_is_space((unsigned char)p->s[p->i + 1]) && p->s[p->i + 1] != ')')
         return K_MINUS;
     e = lexeme_end(p, p->i);
     if (e - p->i == 2 && memcmp(p->s + p->i, "OR", 2) == 0)

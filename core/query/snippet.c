@@ -19,6 +19,7 @@
 
 #include "newsdex/query.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"
 /* Punctuation glued to the last word ("talks.", "Kyiv,\"") is kept even
@@ -71,26 +72,13 @@ collect(void *ctx, const ndx_token *tok)
 {
     sctx *c = ctx;
 
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 64;
-        stok *nv = realloc(c->v, ncap * sizeof *nv);
-        if (!nv)
-            return NDX_ENOMEM;
-        c->v = nv;
-        c->cap = ncap;
-    }
+    if (ndx_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, 64))
+        return NDX_ENOMEM;
     c->v[c->n].off = tok->byte_off;
     c->v[c->n].end = tok->byte_off + tok->byte_len;
     c->v[c->n].key = match_key(c->q, tok);
     c->n++;
     return 0;
-}
-
-static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v';
 }
 
 /* Largest cut <= at that does not split a UTF-8 sequence. */
@@ -165,7 +153,7 @@ emit(ndx_buf *b, const char *text, const stok *t, size_t n, size_t k,
             space = 0;
             continue;
         }
-        if (is_space((unsigned char)text[p])) {
+        if (ndx_is_space((unsigned char)text[p])) {
             if (!space)
                 st = ndx_buf_putc(b, ' ');
             space = 1;
@@ -203,7 +191,7 @@ ndx_snippet_make(ndx_analyzer *a, const ndx_query *q, const char *text,
         end = text_len;
         if (end > max_len) {
             end = utf8_back(text, max_len, 0);
-            while (end > 0 && !is_space((unsigned char)text[end - 1]) &&
+            while (end > 0 && !ndx_is_space((unsigned char)text[end - 1]) &&
                    end > max_len / 2)
                 end--;
             if (end <= max_len / 2)
@@ -269,16 +257,16 @@ ndx_snippet_make(ndx_analyzer *a, const ndx_query *q, const char *text,
         /* keep punctuation glued to the last word */
         size_t lim = ei + 1 < c.n ? c.v[ei + 1].off : text_len, e = end;
         while (e < lim && e - end < TAIL_PUNCT &&
-               !is_space((unsigned char)text[e]))
+               !ndx_is_space((unsigned char)text[e]))
             e++;
-        if (e == lim || is_space((unsigned char)text[e]))
+        if (e == lim || ndx_is_space((unsigned char)text[e]))
             end = e;
     }
 
 write:
-    while (start < end && is_space((unsigned char)text[start]))
+    while (start < end && ndx_is_space((unsigned char)text[start]))
         start++;
-    while (end > start && is_space((unsigned char)text[end - 1]))
+    while (end > start && ndx_is_space((unsigned char)text[end - 1]))
         end--;
     if (cut_left && ndx_buf_puts(&b, ELLIPSIS " ") != NDX_OK)
         goto fail;

@@ -2,6 +2,7 @@
  * buf.c - growable buffers, varints, JSON string escaping and an arena.
  */
 #include "buf.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,37 +131,6 @@ ndx_buf_put_varint_slow(ndx_buf *b, uint64_t v)
     return ndx_buf_put(b, p, n);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return n;
-}
-
 ndx_status
 ndx_buf_put_json_str(ndx_buf *b, const char *s, size_t len)
 {
@@ -187,7 +157,7 @@ ndx_buf_put_json_str(ndx_buf *b, const char *s, size_t len)
                 st = ndx_buf_put(b, e, 6);
             }
             p++;
-        } else if ((n = utf8_seq_len(p, (size_t)(end - p))) == 0) {
+        } else if ((n = ndx_utf8_len(p, (size_t)(end - p))) == 0) {
             st = ndx_buf_put(b, "\xEF\xBF\xBD", 3);
             p++;
         } else {

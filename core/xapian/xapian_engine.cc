@@ -84,6 +84,7 @@
 
 #include "newsdex/sys/engine.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "xapian_engine.h"
 
 namespace {
@@ -140,18 +141,6 @@ now_ms()
         steady_clock::now().time_since_epoch()).count();
 }
 
-uint64_t
-fnv1a64(const char *s, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
 std::string
 utf8_cut(const std::string &s, size_t max)
@@ -175,7 +164,7 @@ id_term(const char *id)
         return t;
     }
     char hex[17];
-    snprintf(hex, sizeof hex, "%016" PRIx64, fnv1a64(id, len));
+    snprintf(hex, sizeof hex, "%016" PRIx64, ndx_fnv1a64(id, len));
     t += utf8_cut(std::string(id, len), ID_TERM_KEEP);
     t += '#';
     t += hex;
@@ -1738,7 +1727,7 @@ ndx_xapian_shard_of(const char *id, size_t id_len, unsigned shards)
 {
     if (shards <= 1)
         return 0;
-    return (unsigned)(fnv1a64(id, id_len) % shards);
+    return (unsigned)(ndx_fnv1a64(id, id_len) % shards);
 }
 
 extern "C" const ndx_engine_ops *
