@@ -2,6 +2,11 @@
  * test_main.c - the suite registry: one suite per tests/test_<name>.c,
  * listed by the build in suites.inc.  Run one suite with
  * `build/newsdex-tests SUITE`.
+ *
+ * A suite that needs set-up and tear-down defines
+ * `int NAME_suite_init(void)` and `int NAME_suite_cleanup(void)` (0 on
+ * success, as CUnit wants); the others do not, and their weak references
+ * stay NULL.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +16,10 @@
 
 #include "support.h"
 
-#define SUITE(n) extern CU_TestInfo n##_tests[];
+#define SUITE(n)                                                          \
+    extern CU_TestInfo n##_tests[];                                       \
+    extern int n##_suite_init(void) __attribute__((weak));                \
+    extern int n##_suite_cleanup(void) __attribute__((weak));
 #include "suites.inc"
 #undef SUITE
 
@@ -19,7 +27,8 @@ int
 main(int argc, char **argv)
 {
     CU_SuiteInfo all[] = {
-#define SUITE(n) {#n, NULL, NULL, NULL, NULL, n##_tests},
+#define SUITE(n)                                                          \
+    {#n, n##_suite_init, n##_suite_cleanup, NULL, NULL, n##_tests},
 #include "suites.inc"
 #undef SUITE
         CU_SUITE_INFO_NULL,

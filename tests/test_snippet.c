@@ -11,13 +11,29 @@
 #include "newsdex/index.h"
 #include "support.h"
 
+/* The suite's analyzer, made by its set-up and freed by its tear-down. */
 static ndx_analyzer *an;
+
+int snippet_suite_init(void);
+int snippet_suite_cleanup(void);
+
+int
+snippet_suite_init(void)
+{
+    return ndx_analyzer_new(&an, "english") == NDX_OK ? 0 : -1;
+}
+
+int
+snippet_suite_cleanup(void)
+{
+    ndx_analyzer_free(an);
+    an = NULL;
+    return 0;
+}
 
 static ndx_analyzer *
 english(void)
 {
-    if (!an)
-        CU_ASSERT_EQUAL_FATAL(ndx_analyzer_new(&an, "english"), NDX_OK);
     return an;
 }
 
@@ -191,13 +207,6 @@ test_snippet_never_splits_utf8_at_any_length(void)
     ndx_query_free(q);
 }
 
-static void
-test_snippet_free_analyzer(void)
-{
-    ndx_analyzer_free(an);
-    an = NULL;
-}
-
 CU_TestInfo snippet_tests[] = {
     {"snippet_short_text_is_whole_and_highlighted",
      test_snippet_short_text_is_whole_and_highlighted},
@@ -217,6 +226,5 @@ CU_TestInfo snippet_tests[] = {
     {"snippet_empty_and_odd_input", test_snippet_empty_and_odd_input},
     {"snippet_never_splits_utf8_at_any_length",
      test_snippet_never_splits_utf8_at_any_length},
-    {"snippet_free_analyzer", test_snippet_free_analyzer},
     CU_TEST_INFO_NULL,
 };
