@@ -30,6 +30,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,38 @@
 
 #include "clean.h"
 #include "util/text.h"
+#include "util/hash.h"
+
+typedef struct ndx_seen {
+    uint64_t key;    /* salted hash of an id, url or text; 0 = empty */
+    uint64_t id_off; /* offset of the first article's id in ids */
+} ndx_seen;
+
+struct ndx_reader {
+    ndx_rin in;           /* first: what the format readers see */
+    unsigned flags;       /* NDX_INGEST_* */
+    ndx_warn_fn warn;     /* may be NULL */
+    void *warn_ctx;       /* for warn */
+
+    ndx_reader_file *files; /* sorted walk order */
+    size_t file_count;      /* entries */
+    size_t file_cap;        /* allocated entries */
+    size_t next_file;       /* index of the next file to open */
+    uint64_t total_bytes;   /* sum of file sizes */
+    uint64_t done_closed;   /* bytes of files finished */
+
+    ndx_buf strs;              /* article strings, NUL-separated */
+    size_t field[NDX_F_COUNT]; /* offsets into strs, (size_t)-1 = unset */
+
+    ndx_htab seen;       /* ndx_seen entries by key */
+    ndx_buf ids;         /* every distinct id once, NUL-terminated */
+
+    ndx_status failed; /* a strict-mode error already returned */
+};
+
+/* ndx_reader_in (reader.h) relies on it. */
+_Static_assert(offsetof(struct ndx_reader, in) == 0,
+               "struct ndx_reader must begin with its ndx_rin");
 
 /* Salts that keep ids, URLs and texts apart in one table. */
 #define SALT_ID 0x1d1d1d1d1d1d1d1dULL
@@ -76,7 +109,7 @@ vwarn(ndx_reader *r, long line, const char *fmt, va_list ap)
     if (!r->warn)
         return;
     vsnprintf(msg, sizeof msg, fmt, ap);
-    r->warn(r->warn_ctx, r->cur ? r->cur->path : NULL, line, msg);
+    r->warn(r->warn_ctx, r->in.cur ? r->in.cur->path : NULL, line, msg);
 }
 
 void
@@ -96,18 +129,18 @@ ndx_reader_bad(ndx_reader *r, ndx_skip_reason why, long line,
     va_list ap;
     char msg[1024];
 
-    r->stats.skipped[why]++;
+    r->in.stats.skipped[why]++;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (r->flags & NDX_INGEST_STRICT) {
-        const char *file = r->cur ? r->cur->path : "(input)";
+        const char *file = r->in.cur ? r->in.cur->path : "(input)";
         if (line > 0)
             return ndx_error(NDX_EINVAL, "%s:%ld: %s", file, line, msg);
         return ndx_error(NDX_EINVAL, "%s: %s", file, msg);
     }
     if (r->warn)
-        r->warn(r->warn_ctx, r->cur ? r->cur->path : NULL, line, msg);
+        r->warn(r->warn_ctx, r->in.cur ? r->in.cur->path : NULL, line, msg);
     return NDX_OK;
 }
 
@@ -166,10 +199,10 @@ ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
         *changed = 0;
         return NDX_OK;
     }
-    r->fixed.len = 0;
-    if ((st = ndx_buf_reserve(&r->fixed, len + 16)) != NDX_OK)
+    r->in.fixed.len = 0;
+    if ((st = ndx_buf_reserve(&r->in.fixed, len + 16)) != NDX_OK)
         return st;
-    if ((st = ndx_buf_put(&r->fixed, s, i)) != NDX_OK)
+    if ((st = ndx_buf_put(&r->in.fixed, s, i)) != NDX_OK)
         return st;
     while (i < len) {
         if (u[i] == 0) {
@@ -178,19 +211,19 @@ ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
         }
         k = ndx_utf8_len(u + i, len - i);
         if (k == 0) {
-            st = ndx_buf_put(&r->fixed, "\xef\xbf\xbd", 3);
+            st = ndx_buf_put(&r->in.fixed, "\xef\xbf\xbd", 3);
             i++;
         } else {
-            st = ndx_buf_put(&r->fixed, s + i, k);
+            st = ndx_buf_put(&r->in.fixed, s + i, k);
             i += k;
         }
         if (st)
             return st;
     }
-    if ((st = ndx_buf_cstr(&r->fixed)) != NDX_OK)
+    if ((st = ndx_buf_cstr(&r->in.fixed)) != NDX_OK)
         return st;
-    *out = (const char *)r->fixed.data;
-    *out_len = r->fixed.len;
+    *out = (const char *)r->in.fixed.data;
+    *out_len = r->in.fixed.len;
     *changed = 1;
     return NDX_OK;
 }
@@ -205,9 +238,9 @@ ndx_reader_begin(ndx_reader *r)
     r->strs.len = 0;
     for (i = 0; i < NDX_F_COUNT; i++)
         r->field[i] = (size_t)-1;
-    memset(&r->art, 0, sizeof r->art);
-    r->art.date_days = NDX_DATE_NONE;
-    r->art.time_secs = -1;
+    memset(&r->in.art, 0, sizeof r->in.art);
+    r->in.art.date_days = NDX_DATE_NONE;
+    r->in.art.time_secs = -1;
 }
 
 ndx_status
@@ -369,7 +402,7 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
     text_h = text_h ? ndx_mix64(text_h ^ SALT_TEXT) | 1 : 0;
 
     if ((hit = seen_find(r, id_h)) != NULL) {
-        r->stats.replaced++;
+        r->in.stats.replaced++;
         ndx_reader_note(r, line,
                         "article id \"%s\" was read before; this later "
                         "article replaces it",
@@ -384,7 +417,7 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
                         "\"%s\" replaces it under that id",
                         field_str(r, NDX_F_URL), first,
                         field_str(r, NDX_F_ID));
-        r->stats.replaced++;
+        r->in.stats.replaced++;
         id_off = hit->id_off;
         if ((st = ndx_reader_field(r, NDX_F_ID, first, strlen(first))))
             return st;
@@ -407,17 +440,17 @@ ndx_reader_finish(ndx_reader *r, long line, int *keep)
         || (st = seen_add(r, text_h, id_off)) != NDX_OK)
         return st;
 
-    r->art.id = (char *)field_str(r, NDX_F_ID);
-    r->art.source = (char *)field_str(r, NDX_F_SOURCE);
-    r->art.title = (char *)field_str(r, NDX_F_TITLE);
-    r->art.url = (char *)field_str(r, NDX_F_URL);
-    r->art.lang = (char *)field_str(r, NDX_F_LANG);
-    r->art.text = (char *)field_str(r, NDX_F_TEXT);
-    r->art.text_len = strlen(r->art.text);
-    r->art.file = r->cur ? r->cur->path : NULL;
-    r->art.line = line;
-    r->stats.articles++;
-    r->cur_articles++;
+    r->in.art.id = (char *)field_str(r, NDX_F_ID);
+    r->in.art.source = (char *)field_str(r, NDX_F_SOURCE);
+    r->in.art.title = (char *)field_str(r, NDX_F_TITLE);
+    r->in.art.url = (char *)field_str(r, NDX_F_URL);
+    r->in.art.lang = (char *)field_str(r, NDX_F_LANG);
+    r->in.art.text = (char *)field_str(r, NDX_F_TEXT);
+    r->in.art.text_len = strlen(r->in.art.text);
+    r->in.art.file = r->in.cur ? r->in.cur->path : NULL;
+    r->in.art.line = line;
+    r->in.stats.articles++;
+    r->in.cur_articles++;
     *keep = 1;
     return NDX_OK;
 }
@@ -430,9 +463,9 @@ ndx_reader_gz_error(ndx_reader *r)
     int err = Z_OK;
     const char *msg;
 
-    if (!r->gz)
+    if (!r->in.gz)
         return NULL;
-    msg = gzerror(r->gz, &err);
+    msg = gzerror(r->in.gz, &err);
     if (err == Z_OK || err == Z_STREAM_END)
         return NULL;
     if (err == Z_ERRNO)
@@ -446,17 +479,17 @@ refill(ndx_reader *r)
 {
     int n;
 
-    if (r->blk_eof)
+    if (r->in.blk_eof)
         return 0;
-    n = gzread(r->gz, r->blk, (unsigned)NDX_READ_BLOCK);
+    n = gzread(r->in.gz, r->in.blk, (unsigned)NDX_READ_BLOCK);
     if (n <= 0) {
-        r->blk_eof = 1;
-        r->blk_len = r->blk_pos = 0;
+        r->in.blk_eof = 1;
+        r->in.blk_len = r->in.blk_pos = 0;
         return 0;
     }
-    r->stats.bytes_text += (uint64_t)n;
-    r->blk_len = (size_t)n;
-    r->blk_pos = 0;
+    r->in.stats.bytes_text += (uint64_t)n;
+    r->in.blk_len = (size_t)n;
+    r->in.blk_pos = 0;
     return 1;
 }
 
@@ -466,15 +499,15 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
     int any = 0;
 
     *too_large = 0;
-    r->line.len = 0;
+    r->in.line.len = 0;
     for (;;) {
         const unsigned char *start, *nl;
         size_t take;
 
-        if (r->blk_pos == r->blk_len && !refill(r)) {
+        if (r->in.blk_pos == r->in.blk_len && !refill(r)) {
             if (ndx_reader_gz_error(r)) {
                 /* A line cut by damaged data is not a record. */
-                r->line.len = 0;
+                r->in.line.len = 0;
                 return 0;
             }
             if (!any)
@@ -482,29 +515,29 @@ ndx_reader_getline(ndx_reader *r, int *too_large)
             break;
         }
         any = 1;
-        start = r->blk + r->blk_pos;
-        nl = memchr(start, '\n', r->blk_len - r->blk_pos);
-        take = nl ? (size_t)(nl - start) : r->blk_len - r->blk_pos;
+        start = r->in.blk + r->in.blk_pos;
+        nl = memchr(start, '\n', r->in.blk_len - r->in.blk_pos);
+        take = nl ? (size_t)(nl - start) : r->in.blk_len - r->in.blk_pos;
         if (!*too_large) {
-            if (r->line.len + take > NDX_RECORD_MAX) {
+            if (r->in.line.len + take > NDX_RECORD_MAX) {
                 *too_large = 1;
-                r->line.len = 0;
-            } else if (ndx_buf_put(&r->line, start, take) != NDX_OK) {
+                r->in.line.len = 0;
+            } else if (ndx_buf_put(&r->in.line, start, take) != NDX_OK) {
                 /* Out of memory: an error, not a line skipped. */
                 *too_large = 2;
-                r->line.len = 0;
+                r->in.line.len = 0;
             }
         }
-        r->blk_pos += take + (nl ? 1 : 0);
+        r->in.blk_pos += take + (nl ? 1 : 0);
         if (nl)
             break;
     }
-    r->line_no++;
-    if (r->line.len && r->line.data[r->line.len - 1] == '\r')
-        r->line.len--;
-    if (!*too_large && ndx_buf_cstr(&r->line) != NDX_OK) {
+    r->in.line_no++;
+    if (r->in.line.len && r->in.line.data[r->in.line.len - 1] == '\r')
+        r->in.line.len--;
+    if (!*too_large && ndx_buf_cstr(&r->in.line) != NDX_OK) {
         *too_large = 2;
-        r->line.len = 0;
+        r->in.line.len = 0;
     }
     return 1;
 }
@@ -689,9 +722,9 @@ ndx_reader_open(ndx_reader **out, const char *const *paths,
     r->flags = flags;
     r->warn = warn;
     r->warn_ctx = warn_ctx;
-    ndx_buf_init(&r->line);
-    ndx_buf_init(&r->fixed);
-    ndx_buf_init(&r->jdec);
+    ndx_buf_init(&r->in.line);
+    ndx_buf_init(&r->in.fixed);
+    ndx_buf_init(&r->in.jdec);
     ndx_buf_init(&r->strs);
     ndx_buf_init(&r->ids);
     ndx_reader_begin(r);
@@ -744,8 +777,8 @@ ndx_reader_open(ndx_reader **out, const char *const *paths,
             break;
         }
     }
-    r->blk = malloc(NDX_READ_BLOCK);
-    if (!r->blk) {
+    r->in.blk = malloc(NDX_READ_BLOCK);
+    if (!r->in.blk) {
         st = ndx_error(NDX_ENOMEM, "out of memory (read buffer)");
         goto fail;
     }
@@ -761,10 +794,10 @@ fail:
 static void
 close_current(ndx_reader *r)
 {
-    if (r->gz) {
-        gzclose(r->gz);
-        r->gz = NULL;
-        r->done_closed += r->cur->size;
+    if (r->in.gz) {
+        gzclose(r->in.gz);
+        r->in.gz = NULL;
+        r->done_closed += r->in.cur->size;
     }
 }
 
@@ -779,11 +812,11 @@ ndx_reader_done_bytes(const ndx_reader *r)
 {
     uint64_t done = r->done_closed;
 
-    if (r->gz) {
-        z_off_t off = gzoffset(r->gz);
+    if (r->in.gz) {
+        z_off_t off = gzoffset(r->in.gz);
         if (off > 0)
-            done += (uint64_t)off < r->cur->size ? (uint64_t)off
-                                                 : r->cur->size;
+            done += (uint64_t)off < r->in.cur->size ? (uint64_t)off
+                                                 : r->in.cur->size;
     }
     return done;
 }
@@ -791,7 +824,7 @@ ndx_reader_done_bytes(const ndx_reader *r)
 const ndx_ingest_stats *
 ndx_reader_stats(const ndx_reader *r)
 {
-    return &r->stats;
+    return &r->in.stats;
 }
 
 ndx_status
@@ -804,40 +837,40 @@ ndx_reader_next(ndx_reader *r, const ndx_article **out)
     if (r->failed)
         return r->failed;
     for (;;) {
-        if (!r->gz) {
+        if (!r->in.gz) {
             if (r->next_file >= r->file_count) {
-                r->cur = NULL;
-                r->stats.bytes_in = r->done_closed;
+                r->in.cur = NULL;
+                r->in.stats.bytes_in = r->done_closed;
                 return NDX_OK;
             }
-            r->cur = &r->files[r->next_file++];
-            r->line_no = 0;
-            r->cur_articles = 0;
-            r->blk_len = r->blk_pos = 0;
-            r->blk_eof = 0;
-            r->gz = gzopen(r->cur->path, "rb");
-            if (!r->gz) {
-                r->stats.files_unread++;
+            r->in.cur = &r->files[r->next_file++];
+            r->in.line_no = 0;
+            r->in.cur_articles = 0;
+            r->in.blk_len = r->in.blk_pos = 0;
+            r->in.blk_eof = 0;
+            r->in.gz = gzopen(r->in.cur->path, "rb");
+            if (!r->in.gz) {
+                r->in.stats.files_unread++;
                 st = ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
                                     "cannot open: %s; skipped (check that "
                                     "the file is readable)",
                                     errno ? strerror(errno) : "out of memory");
-                r->done_closed += r->cur->size;
+                r->done_closed += r->in.cur->size;
                 if (st)
                     goto fail;
                 continue;
             }
-            gzbuffer(r->gz, 128u << 10);
-            r->stats.files++;
+            gzbuffer(r->in.gz, 128u << 10);
+            r->in.stats.files++;
         }
         got = 0;
-        st = r->cur->is_text ? ndx_text_next(r, &got)
+        st = r->in.cur->is_text ? ndx_text_next(r, &got)
                              : ndx_jsonl_next(r, &got);
         if (st)
             goto fail;
-        r->stats.bytes_in = ndx_reader_done_bytes(r);
+        r->in.stats.bytes_in = ndx_reader_done_bytes(r);
         if (got) {
-            *out = &r->art;
+            *out = &r->in.art;
             return NDX_OK;
         }
         close_current(r);
@@ -855,19 +888,19 @@ ndx_reader_close(ndx_reader *r)
 
     if (!r)
         return;
-    if (r->gz)
-        gzclose(r->gz);
+    if (r->in.gz)
+        gzclose(r->in.gz);
     for (i = 0; i < r->file_count; i++)
         free(r->files[i].path);
     free(r->files);
-    free(r->blk);
-    ndx_buf_free(&r->line);
-    ndx_buf_free(&r->fixed);
-    ndx_buf_free(&r->jdec);
+    free(r->in.blk);
+    ndx_buf_free(&r->in.line);
+    ndx_buf_free(&r->in.fixed);
+    ndx_buf_free(&r->in.jdec);
     ndx_buf_free(&r->strs);
     ndx_buf_free(&r->ids);
-    ndx_text_meta_free(r->manifest);
-    free(r->manifest_dir);
+    ndx_text_meta_free(r->in.manifest);
+    free(r->in.manifest_dir);
     ndx_htab_free(&r->seen);
     free(r);
 }

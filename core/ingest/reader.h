@@ -1,7 +1,8 @@
 /*
- * reader.h - private parts of the corpus reader shared by reader.c (file
- * walk, duplicates, counters, warnings) and the per-format readers
- * reader_jsonl.c and reader_text.c.
+ * reader.h - what the corpus reader (reader.c: file walk, duplicates,
+ * counters, warnings) gives the per-format readers reader_jsonl.c and
+ * reader_text.c: the current file and record (ndx_rin) and the functions
+ * that report, repair and assemble an article.
  */
 #ifndef NDX_CORE_READER_H
 #define NDX_CORE_READER_H
@@ -14,7 +15,6 @@
 
 #include "newsdex/ingest.h"
 #include "util/buf.h"
-#include "util/hash.h"
 
 /* A record (JSON line or text file) above this many bytes is skipped as
  * too_large without ever being held whole in memory. */
@@ -43,23 +43,15 @@ enum {
 
 typedef struct ndx_text_meta ndx_text_meta;
 
-typedef struct ndx_seen {
-    uint64_t key;    /* salted hash of an id, url or text; 0 = empty */
-    uint64_t id_off; /* offset of the first article's id in ids */
-} ndx_seen;
-
-struct ndx_reader {
-    unsigned flags;       /* NDX_INGEST_* */
-    ndx_warn_fn warn;     /* may be NULL */
-    void *warn_ctx;       /* for warn */
+/*
+ * What a format reader sees of the reader: the file at hand and its bytes,
+ * the record being read, the article being assembled, the counters.
+ * struct ndx_reader (reader.c) begins with it; the walk, the duplicate
+ * table, the warning callback and the assembled fields stay private to
+ * reader.c, reached through the functions below.
+ */
+typedef struct ndx_rin {
     ndx_ingest_stats stats;
-
-    ndx_reader_file *files; /* sorted walk order */
-    size_t file_count;      /* entries */
-    size_t file_cap;        /* allocated entries */
-    size_t next_file;       /* index of the next file to open */
-    uint64_t total_bytes;   /* sum of file sizes */
-    uint64_t done_closed;   /* bytes of files finished */
 
     gzFile gz;                   /* current file or NULL */
     const ndx_reader_file *cur;  /* current file */
@@ -74,18 +66,18 @@ struct ndx_reader {
     ndx_buf fixed; /* its repaired copy when needed */
     ndx_buf jdec;  /* its strings as reader_jsonl.c decoded them */
 
-    ndx_buf strs;              /* article strings, NUL-separated */
-    size_t field[NDX_F_COUNT]; /* offsets into strs, (size_t)-1 = unset */
-    ndx_article art;           /* what next() lends out */
+    ndx_article art; /* what next() lends out */
 
     ndx_text_meta *manifest; /* of the current text directory, or NULL */
-    char *manifest_dir;     /* directory the manifest belongs to */
+    char *manifest_dir;      /* directory the manifest belongs to */
+} ndx_rin;
 
-    ndx_htab seen;       /* ndx_seen entries by key */
-    ndx_buf ids;         /* every distinct id once, NUL-terminated */
-
-    ndx_status failed; /* a strict-mode error already returned */
-};
+/* The part of r a format reader works on. */
+static inline ndx_rin *
+ndx_reader_in(ndx_reader *r)
+{
+    return (ndx_rin *)(void *)r; /* struct ndx_reader begins with it */
+}
 
 /*
  * Reports a bad record: counts it under why, sends msg to the warning
@@ -108,7 +100,7 @@ void ndx_reader_note(ndx_reader *r, long line, const char *fmt, ...)
 
 /*
  * Repairs len bytes of text: invalid UTF-8 becomes U+FFFD, NUL bytes are
- * dropped.  *out points either at s (nothing to repair) or into r->fixed;
+ * dropped.  *out points either at s (nothing to repair) or into in->fixed;
  * *changed says which.
  */
 ndx_status ndx_reader_repair(ndx_reader *r, const char *s, size_t len,
@@ -137,11 +129,12 @@ int ndx_reader_has(const ndx_reader *r, int field);
 ndx_status ndx_reader_finish(ndx_reader *r, long line, int *keep);
 
 /*
- * Reads the next line of the current file into r->line (without '\n' or
- * "\r\n").  Returns 1 with a line, 0 at the end of the file, and sets
+ * Reads the next line of the current file into in->line (without '\n'
+ * or "\r\n").  Returns 1 with a line, 0 at the end of the file, and sets
  * *too_large to 1 when the line was above NDX_RECORD_MAX (its bytes were
- * discarded), to 2 when there was no memory for it (an error).  A zlib error ends the file like an end of data;
- * ndx_reader_gz_error tells them apart.
+ * discarded), to 2 when there was no memory for it (an error).  A zlib
+ * error ends the file like an end of data; ndx_reader_gz_error tells
+ * them apart.
  */
 int ndx_reader_getline(ndx_reader *r, int *too_large);
 
@@ -165,7 +158,7 @@ typedef struct ndx_jsonl_value {
 int ndx_jsonl_scan(ndx_buf *jdec, const char *line, size_t len,
                    ndx_jsonl_value out[NDX_JSONL_KEYS]);
 
-/* Format readers: each returns NDX_OK with *got = 1 when r->art holds an
+/* Format readers: each returns NDX_OK with *got = 1 when in->art holds an
  * article, *got = 0 when the current file is finished. */
 ndx_status ndx_jsonl_next(ndx_reader *r, int *got);
 ndx_status ndx_text_next(ndx_reader *r, int *got);

@@ -312,6 +312,7 @@ from_jansson(json_t *root, jvalue *v)
 static ndx_status
 set_string(ndx_reader *r, int field, const jvalue *v, int *had_nul)
 {
+    ndx_rin *in = ndx_reader_in(r);
     const char *s = v->s;
     size_t len = v->len, i, n = 0;
     ndx_status st;
@@ -319,13 +320,13 @@ set_string(ndx_reader *r, int field, const jvalue *v, int *had_nul)
     if (memchr(s, 0, len) == NULL)
         return ndx_reader_field(r, field, s, len);
     *had_nul = 1;
-    r->fixed.len = 0;
+    in->fixed.len = 0;
     for (i = 0; i < len; i++) {
-        if (s[i] && (st = ndx_buf_putc(&r->fixed, s[i])) != NDX_OK)
+        if (s[i] && (st = ndx_buf_putc(&in->fixed, s[i])) != NDX_OK)
             return st;
         n += s[i] != 0;
     }
-    return ndx_reader_field(r, field, n ? (const char *)r->fixed.data : "",
+    return ndx_reader_field(r, field, n ? (const char *)in->fixed.data : "",
                             n);
 }
 
@@ -340,28 +341,29 @@ blank(const char *s, size_t len)
     return 1;
 }
 
-/* Parses one line into r->art; *keep says whether it is an article. */
+/* Parses one line into in->art; *keep says whether it is an article. */
 static ndx_status
 parse_line(ndx_reader *r, int *keep)
 {
+    ndx_rin *in = ndx_reader_in(r);
     const char *line;
     size_t len;
     int repaired = 0, had_nul = 0, scanned;
     json_error_t jerr;
     json_t *root = NULL;
     jvalue v[K_COUNT];
-    long ln = r->line_no;
+    long ln = in->line_no;
     ndx_status st;
 
     *keep = 0;
-    st = ndx_reader_repair(r, (const char *)r->line.data, r->line.len, &line,
+    st = ndx_reader_repair(r, (const char *)in->line.data, in->line.len, &line,
                            &len, &repaired);
     if (st)
         return st;
     if (blank(line, len))
         return NDX_OK;
     memset(v, 0, sizeof v);
-    scanned = scan_object(&r->jdec, line, len, v);
+    scanned = scan_object(&in->jdec, line, len, v);
     if (scanned < 0)
         return NDX_ENOMEM;
     if (!scanned) {
@@ -400,9 +402,9 @@ parse_line(ndx_reader *r, int *keep)
         st = ndx_reader_field(r, NDX_F_ID, num, (size_t)n);
     } else {
         char id[512];
-        const char *base = strrchr(r->cur->path, '/');
+        const char *base = strrchr(in->cur->path, '/');
         int n = snprintf(id, sizeof id, "%s:%ld",
-                         base ? base + 1 : r->cur->path, ln);
+                         base ? base + 1 : in->cur->path, ln);
         st = ndx_reader_field(r, NDX_F_ID, id,
                               n < (int)sizeof id ? (size_t)n
                                                  : sizeof id - 1);
@@ -430,8 +432,8 @@ parse_line(ndx_reader *r, int *keep)
         if (ds && blank(ds, dl)) {
             /* An empty date is an unknown one. */
         } else if (ds && ndx_date_parse(ds, dl, &days, &secs) == NDX_OK) {
-            r->art.date_days = days;
-            r->art.time_secs = secs;
+            in->art.date_days = days;
+            in->art.time_secs = secs;
         } else {
             st = ndx_reader_bad(r, NDX_SKIP_BAD_DATE, ln,
                                 "cannot read date \"%.40s\"; the article is "
@@ -459,6 +461,7 @@ done:
 ndx_status
 ndx_jsonl_next(ndx_reader *r, int *got)
 {
+    ndx_rin *in = ndx_reader_in(r);
     int too_large, keep;
     ndx_status st;
     const char *zerr;
@@ -467,22 +470,22 @@ ndx_jsonl_next(ndx_reader *r, int *got)
     while (ndx_reader_getline(r, &too_large)) {
         if (too_large == 2)
             return ndx_error(NDX_ENOMEM, "%s:%ld: out of memory for the line",
-                             r->cur->path, r->line_no);
-        if (r->line_no == 1 && !too_large) {
+                             in->cur->path, in->line_no);
+        if (in->line_no == 1 && !too_large) {
             /* A byte order mark is not part of the first record. */
-            if (r->line.len >= 3 &&
-                memcmp(r->line.data, "\xef\xbb\xbf", 3) == 0) {
-                memmove(r->line.data, r->line.data + 3, r->line.len - 3 + 1);
-                r->line.len -= 3;
+            if (in->line.len >= 3 &&
+                memcmp(in->line.data, "\xef\xbb\xbf", 3) == 0) {
+                memmove(in->line.data, in->line.data + 3, in->line.len - 3 + 1);
+                in->line.len -= 3;
             }
-            if (ndx_reader_binary(r->line.data, r->line.len))
+            if (ndx_reader_binary(in->line.data, in->line.len))
                 return ndx_reader_bad(r, NDX_SKIP_BINARY, 0,
                                       "binary data, not JSON Lines text; "
                                       "the file is skipped; give only "
                                       "text files");
         }
         if (too_large) {
-            st = ndx_reader_bad(r, NDX_SKIP_TOO_LARGE, r->line_no,
+            st = ndx_reader_bad(r, NDX_SKIP_TOO_LARGE, in->line_no,
                                 "record of more than %zu MiB; skipped; "
                                 "split the article or remove the line",
                                 NDX_RECORD_MAX >> 20);
@@ -500,22 +503,22 @@ ndx_jsonl_next(ndx_reader *r, int *got)
     if ((zerr = ndx_reader_gz_error(r)) != NULL) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", zerr);
-        if (r->cur_articles == 0 && r->line_no == 0) {
-            r->stats.files_unread++;
+        if (in->cur_articles == 0 && in->line_no == 0) {
+            in->stats.files_unread++;
             return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
                                   "compressed data damaged from the start "
                                   "(%s); nothing could be read; re-create "
                                   "the file",
                                   msg);
         }
-        return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, r->line_no,
+        return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, in->line_no,
                               "compressed data ends early or is damaged "
                               "after line %ld (%s); the %llu articles "
                               "before it were kept; re-create the file",
-                              r->line_no, msg,
-                              (unsigned long long)r->cur_articles);
+                              in->line_no, msg,
+                              (unsigned long long)in->cur_articles);
     }
-    if (r->line_no == 0)
+    if (in->line_no == 0)
         ndx_reader_note(r, 0, "empty file; no articles in it");
     return NDX_OK;
 }

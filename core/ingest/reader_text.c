@@ -242,29 +242,30 @@ manifest_find(const ndx_text_meta *m, const char *name)
     return NULL;
 }
 
-/* Makes sure r->manifest belongs to the current file's directory. */
+/* Makes sure in->manifest belongs to the current file's directory. */
 static ndx_status
 manifest_for_current(ndx_reader *r)
 {
-    const char *path = r->cur->path;
-    size_t dlen = r->cur->dir_len;
+    ndx_rin *in = ndx_reader_in(r);
+    const char *path = in->cur->path;
+    size_t dlen = in->cur->dir_len;
     ndx_status st;
     char *dir;
 
-    if (r->manifest_dir && strlen(r->manifest_dir) == dlen
-        && strncmp(r->manifest_dir, path, dlen) == 0)
+    if (in->manifest_dir && strlen(in->manifest_dir) == dlen
+        && strncmp(in->manifest_dir, path, dlen) == 0)
         return NDX_OK;
-    ndx_text_meta_free(r->manifest);
-    free(r->manifest_dir);
-    r->manifest = NULL;
-    r->manifest_dir = NULL;
+    ndx_text_meta_free(in->manifest);
+    free(in->manifest_dir);
+    in->manifest = NULL;
+    in->manifest_dir = NULL;
     dir = strndup(path, dlen);
     if (!dir)
         return ndx_error(NDX_ENOMEM, "out of memory (manifest)");
-    r->manifest_dir = dir;
+    in->manifest_dir = dir;
     if (dlen == 0 && path[0] == '/')
-        return manifest_load(r, "/", &r->manifest);
-    st = manifest_load(r, dlen ? dir : ".", &r->manifest);
+        return manifest_load(r, "/", &in->manifest);
+    st = manifest_load(r, dlen ? dir : ".", &in->manifest);
     return st;
 }
 
@@ -273,6 +274,7 @@ static ndx_status
 take_date(ndx_reader *r, const char *s, size_t len, int *have,
           const char *where)
 {
+    ndx_rin *in = ndx_reader_in(r);
     int32_t days, secs;
 
     while (len && ndx_is_space((unsigned char)*s)) {
@@ -289,8 +291,8 @@ take_date(ndx_reader *r, const char *s, size_t len, int *have,
                               "is kept without it; write dates as "
                               "YYYY-MM-DD",
                               (int)(len > 40 ? 40 : len), s, where);
-    r->art.date_days = days;
-    r->art.time_secs = secs;
+    in->art.date_days = days;
+    in->art.time_secs = secs;
     *have = 1;
     return NDX_OK;
 }
@@ -340,6 +342,7 @@ header_key(const char *s, size_t len, size_t *val)
 ndx_status
 ndx_text_next(ndx_reader *r, int *got)
 {
+    ndx_rin *in = ndx_reader_in(r);
     const char *text, *name, *p, *end;
     size_t len, n;
     int repaired = 0, have_date = 0, too_large = 0;
@@ -347,29 +350,29 @@ ndx_text_next(ndx_reader *r, int *got)
     ndx_status st;
 
     *got = 0;
-    if (r->line_no > 0)
+    if (in->line_no > 0)
         return NDX_OK; /* one article a file, already read */
 
     /* The whole file, in blocks, up to the record limit. */
-    r->line.len = 0;
+    in->line.len = 0;
     for (;;) {
-        if (r->blk_pos == r->blk_len) {
-            int nread = gzread(r->gz, r->blk, (unsigned)NDX_READ_BLOCK);
+        if (in->blk_pos == in->blk_len) {
+            int nread = gzread(in->gz, in->blk, (unsigned)NDX_READ_BLOCK);
             if (nread <= 0)
                 break;
-            r->stats.bytes_text += (uint64_t)nread;
-            r->blk_len = (size_t)nread;
-            r->blk_pos = 0;
+            in->stats.bytes_text += (uint64_t)nread;
+            in->blk_len = (size_t)nread;
+            in->blk_pos = 0;
         }
-        if (r->line.len + r->blk_len > NDX_RECORD_MAX) {
+        if (in->line.len + in->blk_len > NDX_RECORD_MAX) {
             too_large = 1;
             break;
         }
-        if ((st = ndx_buf_put(&r->line, r->blk, r->blk_len)) != NDX_OK)
+        if ((st = ndx_buf_put(&in->line, in->blk, in->blk_len)) != NDX_OK)
             return st;
-        r->blk_pos = r->blk_len;
+        in->blk_pos = in->blk_len;
     }
-    r->line_no = 1;
+    in->line_no = 1;
     if (too_large)
         return ndx_reader_bad(r, NDX_SKIP_TOO_LARGE, 0,
                               "article file of more than %zu MiB; skipped; "
@@ -378,19 +381,19 @@ ndx_text_next(ndx_reader *r, int *got)
     if (ndx_reader_gz_error(r)) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", ndx_reader_gz_error(r));
-        r->stats.files_unread++;
+        in->stats.files_unread++;
         return ndx_reader_bad(r, NDX_SKIP_UNREADABLE, 0,
                               "compressed data ends early or is damaged "
                               "(%s); skipped; re-create the file",
                               msg);
     }
-    if ((st = ndx_buf_cstr(&r->line)) != NDX_OK)
+    if ((st = ndx_buf_cstr(&in->line)) != NDX_OK)
         return st;
-    if (ndx_reader_binary(r->line.data, r->line.len))
+    if (ndx_reader_binary(in->line.data, in->line.len))
         return ndx_reader_bad(r, NDX_SKIP_BINARY, 0,
                               "binary data, not text; skipped; give only "
                               "text files");
-    if ((st = ndx_reader_repair(r, (const char *)r->line.data, r->line.len,
+    if ((st = ndx_reader_repair(r, (const char *)in->line.data, in->line.len,
                                 &text, &len, &repaired)) != NDX_OK)
         return st;
     p = text;
@@ -403,8 +406,8 @@ ndx_text_next(ndx_reader *r, int *got)
     /* 1. The manifest. */
     if ((st = manifest_for_current(r)) != NDX_OK)
         return st;
-    name = r->cur->path + r->cur->dir_len + (r->cur->dir_len ? 1 : 0);
-    row = manifest_find(r->manifest, name);
+    name = in->cur->path + in->cur->dir_len + (in->cur->dir_len ? 1 : 0);
+    row = manifest_find(in->manifest, name);
     if (row) {
         char where[300];
         snprintf(where, sizeof where, "manifest.tsv line %ld", row->line);
@@ -472,8 +475,8 @@ ndx_text_next(ndx_reader *r, int *got)
                 && ndx_date_parse(tok, (size_t)(te - tok), &days, &secs)
                        == NDX_OK) {
                 if (!have_date) {
-                    r->art.date_days = days;
-                    r->art.time_secs = secs;
+                    in->art.date_days = days;
+                    in->art.time_secs = secs;
                     have_date = 1;
                 }
                 while (te < end && (*te == ' ' || *te == '\t'))
@@ -512,11 +515,11 @@ ndx_text_next(ndx_reader *r, int *got)
             if (s < e && !ndx_clean_is_furniture(s, (size_t)(e - s))) {
                 unsigned words = 0;
                 const char *w = s;
-                int in = 0;
+                int in_word = 0;
                 for (; w < e; w++) {
-                    if (!ndx_is_space((unsigned char)*w) && !in)
+                    if (!ndx_is_space((unsigned char)*w) && !in_word)
                         words++;
-                    in = !ndx_is_space((unsigned char)*w);
+                    in_word = !ndx_is_space((unsigned char)*w);
                 }
                 if (words < TITLE_MAX_WORDS && e[-1] != '.')
                     st = ndx_reader_field(r, NDX_F_TITLE, s, (size_t)(e - s));
@@ -530,7 +533,7 @@ ndx_text_next(ndx_reader *r, int *got)
     if (!have_date) {
         int32_t days;
         if (ndx_date_find(p, n, &days) == NDX_OK)
-            r->art.date_days = days;
+            in->art.date_days = days;
     }
     if (!ndx_reader_has(r, NDX_F_ID)) {
         size_t nl = strlen(name);
