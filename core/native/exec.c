@@ -68,6 +68,9 @@ struct cur {
                           by ascending max (scores still sum in kid
                           order, as an exhaustive walk sums them) */
     double *pre;       /* C_OR: pre[i] = sum of the max of ord[0..i] */
+    uint32_t reg_upto; /* C_OR: the region up to here was found able to
+                          beat reg_theta */
+    double reg_theta;
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
     double ub;         /* C_TERM: that block's bound */
@@ -1035,9 +1038,16 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
         double ub = 0, b;
 
         /* Regions where the blocks of all kids together cannot beat
-         * theta are passed whole. */
-        if (skip_regions(e, c, &t, theta) == NDX_PID_END)
-            return;
+         * theta are passed whole; a region found able to is not bounded
+         * again while theta stands. */
+        if (t > c->reg_upto || theta != c->reg_theta) {
+            uint32_t upto = skip_regions(e, c, &t, theta);
+
+            if (upto == NDX_PID_END)
+                return;
+            c->reg_upto = upto;
+            c->reg_theta = theta;
+        }
 
         for (j = m; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
