@@ -3,7 +3,7 @@
  * named by a manifest, behind the engine table of index.h.
  *
  * Directory layout:
- *   ENGINE            "native"
+ *   ENGINE            the line "native" (written once, durably)
  *   MANIFEST          the live segments and their deletion files
  *                     (manifest.h); replaced atomically on commit
  *   LOCK              flock'ed by the one writer

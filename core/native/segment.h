@@ -2,55 +2,80 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 2).  All integers little-endian; "varint" is LEB128.
+ * FORMAT (version 2), as segment_writer.c writes it; segment_reader.c
+ * reads it and tests/test_format.c decodes a small segment by hand
+ * against this description.  All integers little-endian; "varint" is
+ * LEB128 (7 bits a byte, low first, high bit = more).
  *
  *   header   8 bytes magic "NDXSEG\r\n", u32 version, u32 zero
- *   sections in the order below, each recorded in the table of contents
- *   toc      per section: u32 id, u32 crc32 of its bytes, u64 off, u64 len
- *   trailer  u32 section count, u32 crc32 of the toc, u64 toc offset,
- *            8 bytes magic "NDXEND\r\n"
+ *   sections 1 to 14 below, in that order, back to back from offset 16
+ *   toc      per section, 24 bytes: u32 id, u32 crc32 of its bytes,
+ *            u64 offset in the file, u64 bytes
+ *   trailer  u32 section count (14), u32 crc32 of the toc, u64 offset of
+ *            the toc, 8 bytes magic "NDXEND\r\n"; it ends the file
  *
  * Sections (id: content):
  *   1 META      u64 passages, u64 articles, u64 total length (sum of
- *               passage lengths), u64 terms, i64 first day, i64 last day,
- *               u64 dictionary blocks, u64 text blocks, u64 sources
- *   2 DICT      terms in bytewise order, in blocks of up to 64; an entry:
- *               varint shared prefix bytes (0 for a block's first term),
- *               varint suffix bytes, the suffix, varint df, varint
- *               flags (bit 0: has positions), varint postings offset
- *               (absolute in POSTINGS), varint postings bytes, varint
- *               positions offset (absolute in POSITIONS)
- *   3 DICTIDX   per block: u64 offset of the block in DICT, u32 offset of
- *               its first term's bytes in DICT, u32 their length
- *   4 POSTINGS  per term: with more than one block, varint bytes of
- *               the skip entries, then for each block of up to 128
- *               postings a skip entry (varint last passage id, varint data bytes, varint
- *               positions bytes, varint impact count, then per impact
- *               varint wdf and varint passage length, each as the
- *               difference from the previous impact's (the first
- *               whole): the block's (wdf, length) pairs that no posting
- *               of it beats with a larger wdf and a shorter passage, by
- *               increasing wdf, at most 8, the longest merged into one
- *               pair of their largest wdf and shortest length), then the
- *               blocks' data: varint gaps (first gap
- *               from the previous block's last id + 1, or from 0), then
- *               varint wdf for each posting
- *   5 POSITIONS per posting of a positional term: wdf varint gaps (first
- *               from 0), blocks in the order of the postings
+ *               passage lengths), u64 terms, i64 first day, i64 last day
+ *               (NDX_DATE_NONE when no article is dated), u64 dictionary
+ *               blocks, u64 text blocks, u64 sources
+ *   2 DICT      terms in bytewise order, in blocks of 64
+ *               (NDX_SEG_DICT_BLOCK); an entry: varint bytes shared with
+ *               the previous term (0 for a block's first term), varint
+ *               bytes of the rest, the rest, varint df * 2 + (1 if the
+ *               term has positions), varint zigzag(postings offset -
+ *               expected offset), varint postings bytes, varint positions
+ *               offset - the previous entry's positions offset.  Within a
+ *               block the expected postings offset is the previous
+ *               entry's offset + bytes; at a block's first term both the
+ *               expected postings offset and the previous positions
+ *               offset are 0, so its offsets are absolute.  Offsets are
+ *               in POSTINGS and POSITIONS.
+ *   3 DICTIDX   per dictionary block, 16 bytes: u64 offset of the block
+ *               in DICT, u32 offset in DICT of its first term's bytes,
+ *               u32 their length
+ *   4 POSTINGS  per term, its list; a list byte for byte equal to an
+ *               earlier term's is not written again (the entry points at
+ *               the earlier bytes).  A list: when df > 128
+ *               (NDX_SEG_BLOCK), first varint bytes of the skip entries,
+ *               then the skip entries, one per block of 128 postings:
+ *               varint the block's last passage id, varint its data bytes,
+ *               varint its positions bytes, varint impact count (at most
+ *               NDX_SEG_IMPACTS), then per impact varint wdf and varint
+ *               passage length, each minus the previous impact's (the
+ *               first whole): the block's (wdf, length) pairs that no
+ *               posting of it beats with a larger wdf and a shorter
+ *               passage, by increasing wdf, the longest merged into one
+ *               pair of their largest wdf and shortest length.  Then the
+ *               blocks' data, per posting: varint gap * 2 + (1 if wdf is
+ *               1), then varint wdf when it is not 1; the gap is the
+ *               passage id - (the previous posting's id + 1), and for a
+ *               block's first posting - (the previous block's last id +
+ *               1), or the id itself in the first block.
+ *   5 POSITIONS per posting of a term with positions, in postings order:
+ *               wdf varints, each position - the previous one (the first
+ *               from 0)
  *   6 COLUMNS   per passage, u32: its article
  *               (COLUMNS, LENGTHS and TEXTLOC are separate arrays so that
  *               the executor's per-candidate reads stay dense in cache)
  *   7 ARTICLES  per article, 32 bytes: u32 first passage, u32 passages,
- *               i32 date days, u32 source, u64 offset in ASTR, u32 bytes,
- *               i32 seconds into the day (-1 unknown)
+ *               i32 date days, u32 source, u64 offset in ASTR, u32 bytes
+ *               in ASTR, i32 seconds into the day (-1 unknown)
  *   8 ASTR      per article: id NUL title NUL url NUL
- *   9 IDS       per article, sorted by (hash, article): u64 FNV-1a 64 of
- *               the id, u32 article, u32 zero
+ *   9 IDS       per article, 16 bytes, sorted by (hash, article): u64
+ *               ndx_hash64 of the id (FNV-1a 64 from the offset basis
+ *               NDX_SEG_HASH_BASIS, below), u32 article, u32 zero
  *  10 SOURCES   per source: u32 bytes, display name, u32 bytes, key
- *  11 TEXTIDX   per text block: u64 offset in TEXT, u32 compressed bytes,
- *               u32 raw bytes
- *  12 TEXT      zlib streams, each holding consecutive passage texts
- *  13 LENGTHS   per passage, u32: its length (sum of wdf)
+ *               (ndx_source_key)
+ *  11 TEXTIDX   per text block, 16 bytes: u64 offset in TEXT, u32
+ *               compressed bytes, u32 raw bytes
+ *  12 TEXT      per text block, one raw deflate stream (RFC 1951: no
+ *               zlib header, no adler32) of the texts of consecutive
+ *               passages, back to back; a block is closed before a
+ *               passage would take it past 8 KB (NDX_SEG_TEXT_BLOCK) of
+ *               raw bytes
+ *  13 LENGTHS   per passage, u32: its length (the sum of the wdf of all
+ *               its terms)
  *  14 TEXTLOC   per passage, 3 x u32: text block, offset in the block's
  *               raw bytes, bytes
  *
