@@ -6,6 +6,7 @@
  *   ndx-bench build --engine E -o DIR [--threads N] [--memory MB] CORPUS...
  *   ndx-bench query --engine E -i DIR --queries FILE [--passes P]
  *                   [--warmup W] [-k K] [--hits FILE]
+ *                   [--facets source,month]  (newsdex engines: count facets)
  *   ndx-bench dump CORPUS...
  *
  * Every engine reads the corpus through the same ndx_reader, so it sees the
@@ -603,6 +604,9 @@ load_queries(qset *qs, const char *path, int passes)
         die("%s: no queries", path);
 }
 
+/* Facets every newsdex query counts (--facets), NDX_FACET_*. */
+static unsigned facet_set;
+
 typedef struct searcher {
     int fts;
     ndx_index *ix;
@@ -658,6 +662,7 @@ searcher_open(searcher *s, const char *engine, const char *dir, size_t k)
         s->opts.group = NDX_GROUP_ARTICLE;
         s->opts.sort = NDX_SORT_RELEVANCE;
         s->opts.snippets = 0;
+        s->opts.facets = facet_set;
     }
 }
 
@@ -1007,7 +1012,7 @@ usage(void)
           "                 [--threads N] [--memory MB] [--quiet] CORPUS...\n"
           "       ndx-bench query --engine native|xapian|fts5 -i DIR\n"
           "                 --queries FILE [--passes P] [--warmup W] [-k K]\n"
-          "                 [--hits FILE]\n"
+          "                 [--hits FILE] [--facets source,month]\n"
           "       ndx-bench dump CORPUS...\n",
           stderr);
     exit(2);
@@ -1017,7 +1022,7 @@ int
 main(int argc, char **argv)
 {
     const char *cmd, *engine = "native", *out = NULL, *in = NULL;
-    const char *queries = NULL, *hits = NULL;
+    const char *queries = NULL, *hits = NULL, *facets = NULL;
     const char **paths;
     size_t path_count = 0, k = 10, memory_mb = 0;
     unsigned threads = 1;
@@ -1064,6 +1069,8 @@ main(int argc, char **argv)
             warmup = atoi(v);
         else if (!strcmp(a, "-k"))
             k = (size_t)atol(v);
+        else if (!strcmp(a, "--facets"))
+            facets = v;
         else
             usage();
     }
@@ -1086,6 +1093,14 @@ main(int argc, char **argv)
     } else if (!strcmp(cmd, "query")) {
         if (!in || !queries || path_count || k == 0 || k > 256)
             usage();
+        if (facets) {
+            if (!strcmp(engine, "fts5"))
+                die("--facets: the newsdex engines only");
+            facet_set = (strstr(facets, "source") ? NDX_FACET_SOURCE : 0) |
+                        (strstr(facets, "year") ? NDX_FACET_YEAR : 0) |
+                        (strstr(facets, "month") ? NDX_FACET_MONTH : 0) |
+                        (strstr(facets, "day") ? NDX_FACET_DAY : 0);
+        }
         rc = cmd_query(engine, in, queries, passes, warmup < 0 ? 0 : warmup,
                        k, hits);
     } else if (!strcmp(cmd, "dump")) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "newsdex/newsdex.h"
+#include "facets.h"
 #include "newsdex/sys/engine.h"
 #include "util/buf.h"
 
@@ -583,7 +584,8 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        NDX_SEARCH_OFFSET_MAX, NDX_SNIPPET_LEN_MAX);
         goto fail;
     }
-    if ((st = ix->ops->search(ix->eng, q, o, r)))
+    if ((st = ix->ops->search(ix->eng, q, o, r)) ||
+        (st = ndx_results_facets_finish(r, o)))
         goto fail;
     if (o->snippets && r->count && !(an = analyzer_take(ix))) {
         st = ndx_error(NDX_ENOMEM, "out of memory (analyzer)");

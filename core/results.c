@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "facets.h"
 #include "newsdex/sys/engine.h"
 #include "util/buf.h"
 
@@ -13,6 +14,7 @@
 typedef struct results_impl {
     ndx_results pub;  /* first: an ndx_results * is a results_impl * */
     ndx_arena *arena; /* strings of the hits, created on first use */
+    void *facet_raw;  /* facets.c: counts as the engine gave them */
 } results_impl;
 
 void
@@ -38,6 +40,7 @@ ndx_search_opts_init(ndx_search_opts *o)
     ndx_bm25_init(&o->bm25);
     o->snippets = 1;
     o->snippet_len = 240;
+    o->facet_limit = 20;
 }
 
 void
@@ -78,6 +81,20 @@ ndx_results_strdup(ndx_results *r, const char *s, size_t len)
     return a ? ndx_arena_strdup(a, s ? s : "", s ? len : 0) : NULL;
 }
 
+void **
+ndx_results_facet_raw(ndx_results *r)
+{
+    return &((results_impl *)r)->facet_raw;
+}
+
+void *
+ndx_results_alloc(ndx_results *r, size_t len)
+{
+    ndx_arena *a = results_arena(r);
+
+    return a ? ndx_arena_alloc(a, len) : NULL;
+}
+
 /* Hits live in their own array, grown by doubling; its capacity is not
  * stored: it is the smallest power of two, at least 8, that holds count. */
 ndx_hit *
@@ -105,6 +122,7 @@ ndx_results_free(ndx_results *r)
     if (!r)
         return;
     free(r->hits);
+    ndx_facet_raw_free(((results_impl *)r)->facet_raw);
     ndx_arena_free(((results_impl *)r)->arena);
     free(r);
 }

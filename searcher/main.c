@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "newsdex/newsdex.h"
 #include "render.h"
 #include "server.h"
@@ -51,6 +52,11 @@ static const char usage_text[] =
     "      --no-snippets     print whole passages instead of snippets\n"
     "      --exact-total     count every match (otherwise the count is\n"
     "                        exact up to 1,000 and a lower bound beyond)\n"
+    "      --facets LIST     count the matching articles by source, year,\n"
+    "                        month or day (e.g. source,month)\n"
+    "      --facet-limit N   sources listed at most (default 20, 0: all)\n"
+    "      --csv             every matching article as CSV: id, date,\n"
+    "                        source, title, url (at most 100,000)\n"
     "      --engine E        native or xapian (default: detect)\n"
     "      --shard tcp:HOST:PORT  xapian: search remote shards (repeatable)\n"
     "      --allow-partial   xapian: answer from the shards that are up\n"
@@ -68,6 +74,40 @@ parse_day(const char *s, int last, int32_t *out)
         return -1;
     *out = last ? last_d : first_d;
     return 0;
+}
+
+/* "source,month" into NDX_FACET_* bits; -1 with a message when a name
+ * is unknown. */
+static int
+parse_facets(const char *list, unsigned *out)
+{
+    const char *p = list;
+
+    *out = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        unsigned k = render_facet_kind(p, n);
+
+        if (!k) {
+            fprintf(stderr,
+                    "newsdex-search: --facets: unknown facet '%.*s'; facets "
+                    "are source, year, month, day\n",
+                    (int)n, p);
+            return -1;
+        }
+        *out |= k;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+static ndx_status
+emit_stdout(void *ctx, const ndx_buf *b)
+{
+    (void)ctx;
+    if (fwrite(b->data, 1, b->len, stdout) != b->len)
+        return ndx_error(NDX_EIO, "write to standard output failed");
+    return NDX_OK;
 }
 
 static void
@@ -89,7 +129,9 @@ main(int argc, char **argv)
 {
     enum {
         O_OFFSET = 256, O_SOURCE, O_FROM, O_TO, O_SORT, O_PASSAGES, O_JSON,
-        O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT
+        O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT,
+        O_FACETS,
+        O_FACET_LIMIT, O_CSV
     };
     static const struct option longopts[] = {
         {"index", required_argument, NULL, 'i'},
@@ -107,6 +149,9 @@ main(int argc, char **argv)
         {"allow-partial", no_argument, NULL, O_PARTIAL},
         {"get", required_argument, NULL, O_GET},
         {"stats", no_argument, NULL, O_STATS},
+        {"facets", required_argument, NULL, O_FACETS},
+        {"facet-limit", required_argument, NULL, O_FACET_LIMIT},
+        {"csv", no_argument, NULL, O_CSV},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -114,7 +159,7 @@ main(int argc, char **argv)
     const char *sources[MAX_SOURCES];
     const char *shards[MAX_SHARDS];
     size_t nsources = 0, nshards = 0, err_col = 0, i;
-    int json = 0, stats = 0, c, rc = 1;
+    int json = 0, stats = 0, csv = 0, c, rc = 1;
     ndx_search_opts o;
     ndx_engine_config cfg;
     ndx_index *ix = NULL;
@@ -198,6 +243,19 @@ main(int argc, char **argv)
         case O_PARTIAL: cfg.allow_partial = 1; break;
         case O_GET: get = optarg; break;
         case O_STATS: stats = 1; break;
+        case O_FACETS:
+            if (parse_facets(optarg, &o.facets) != 0)
+                return 2;
+            break;
+        case O_FACET_LIMIT:
+            o.facet_limit = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || o.facet_limit > 100000) {
+                fprintf(stderr, "newsdex-search: --facet-limit takes "
+                                "0..100000\n");
+                return 2;
+            }
+            break;
+        case O_CSV: csv = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -265,7 +323,17 @@ main(int argc, char **argv)
         ndx_buf_puts(&q, argv[i]);
     }
     ndx_buf_cstr(&q);
-    st = ndx_index_search(ix, (const char *)q.data, &o, &res, &err_col);
+    if (csv) {
+        int truncated;
+
+        st = export_csv(ix, (const char *)q.data, &o, emit_stdout, NULL,
+                        &err_col, &truncated);
+        if (!st && truncated)
+            fprintf(stderr, "newsdex-search: --csv stops at %d articles\n",
+                    EXPORT_MAX_ROWS);
+    } else {
+        st = ndx_index_search(ix, (const char *)q.data, &o, &res, &err_col);
+    }
     if (st == NDX_ESYNTAX) {
         if (json) {
             ndx_buf_puts(&b, "{\"ok\":false,");
@@ -281,7 +349,13 @@ main(int argc, char **argv)
         fprintf(stderr, "newsdex-search: %s\n", ndx_errmsg());
         goto done;
     }
-    if (json) {
+    if (csv) {
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "newsdex-search: write to standard output "
+                            "failed\n");
+            goto done;
+        }
+    } else if (json) {
         ndx_buf_puts(&b, "{\"ok\":true,");
         render_results_json(&b, res);
         ndx_buf_puts(&b, "}\n");

@@ -75,7 +75,122 @@ render_results_json(ndx_buf *b, const ndx_results *r)
         if (!st)
             st = ndx_buf_printf(b, ",\"matches\":%u}", h->matches);
     }
-    return st ? st : ndx_buf_putc(b, ']');
+    if (!st)
+        st = ndx_buf_putc(b, ']');
+    return st ? st : render_facets_json(b, r);
+}
+
+ndx_status
+render_facets_json(ndx_buf *b, const ndx_results *r)
+{
+    ndx_status st = NDX_OK;
+    size_t i, j;
+
+    if (!r->facet_count)
+        return NDX_OK;
+    st = ndx_buf_puts(b, ",\"facets\":{");
+    for (i = 0; !st && i < r->facet_count; i++) {
+        const ndx_facet *f = &r->facets[i];
+        int dates = strcmp(f->name, "source") != 0;
+
+        st = ndx_buf_printf(b, "%s\"%s\":{\"buckets\":[", i ? "," : "",
+                            f->name);
+        for (j = 0; !st && j < f->count; j++) {
+            const ndx_facet_bucket *k = &f->buckets[j];
+
+            st = ndx_buf_puts(b, j ? ",{" : "{");
+            if (!st)
+                st = put_str_member(b, "value", k->value, 0);
+            if (!st)
+                st = ndx_buf_printf(b, ",\"count\":%llu",
+                                    (unsigned long long)k->count);
+            if (!st && dates)
+                st = ndx_buf_printf(b, ",\"all\":%llu",
+                                    (unsigned long long)k->all);
+            if (!st)
+                st = ndx_buf_putc(b, '}');
+        }
+        if (!st)
+            st = ndx_buf_printf(b, "],\"%s\":%llu}",
+                                dates ? "undated" : "other",
+                                (unsigned long long)(dates ? f->undated
+                                                           : f->other));
+    }
+    return st ? st : ndx_buf_putc(b, '}');
+}
+
+unsigned
+render_facet_kind(const char *name, size_t len)
+{
+    static const struct {
+        const char *name;
+        unsigned kind;
+    } kinds[] = {{"source", NDX_FACET_SOURCE},
+                 {"year", NDX_FACET_YEAR},
+                 {"month", NDX_FACET_MONTH},
+                 {"day", NDX_FACET_DAY}};
+    size_t i;
+
+    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strlen(kinds[i].name) == len &&
+            memcmp(kinds[i].name, name, len) == 0)
+            return kinds[i].kind;
+    return 0;
+}
+
+/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+ * line break.  Article text is untrusted: a field that a spreadsheet
+ * would run as a formula (=, +, -, @ first) gets a leading '. */
+static ndx_status
+put_csv_field(ndx_buf *b, const char *v, int comma)
+{
+    ndx_status st = comma ? ndx_buf_putc(b, ',') : NDX_OK;
+    int quote;
+    const char *p;
+
+    v = v ? v : "";
+    quote = strpbrk(v, ",\"\r\n") != NULL;
+    if (!st && quote)
+        st = ndx_buf_putc(b, '"');
+    if (!st && v[0] && strchr("=+-@\t", v[0]))
+        st = ndx_buf_putc(b, '\'');
+    for (p = v; !st && *p; p++)
+        st = *p == '"' ? ndx_buf_puts(b, "\"\"") : ndx_buf_putc(b, *p);
+    if (!st && quote)
+        st = ndx_buf_putc(b, '"');
+    return st;
+}
+
+ndx_status
+render_csv_header(ndx_buf *b)
+{
+    return ndx_buf_puts(b, "id,date,source,title,url\r\n");
+}
+
+ndx_status
+render_csv_rows(ndx_buf *b, const ndx_results *r)
+{
+    ndx_status st = NDX_OK;
+    size_t i;
+
+    for (i = 0; !st && i < r->count; i++) {
+        const ndx_hit *h = &r->hits[i];
+        char d[11];
+
+        ndx_date_format(h->date_days, d);
+        st = put_csv_field(b, h->article, 0);
+        if (!st)
+            st = put_csv_field(b, d, 1);
+        if (!st)
+            st = put_csv_field(b, h->source, 1);
+        if (!st)
+            st = put_csv_field(b, h->title, 1);
+        if (!st)
+            st = put_csv_field(b, h->url, 1);
+        if (!st)
+            st = ndx_buf_puts(b, "\r\n");
+    }
+    return st;
 }
 
 ndx_status
@@ -218,6 +333,23 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
     else
         fprintf(out, "%s+ matches, %.2f ms\n", thousands(r->total, n),
                 r->took_ms);
+    for (i = 0; i < r->facet_count; i++) {
+        const ndx_facet *f = &r->facets[i];
+        int dates = strcmp(f->name, "source") != 0;
+        size_t j;
+
+        fprintf(out, "%s:", f->name);
+        for (j = 0; j < f->count; j++) {
+            fprintf(out, "  %s %llu", f->buckets[j].value,
+                    (unsigned long long)f->buckets[j].count);
+            if (dates)
+                fprintf(out, "/%llu", (unsigned long long)f->buckets[j].all);
+        }
+        if (dates ? f->undated : f->other)
+            fprintf(out, "  (%s %llu)", dates ? "undated" : "other sources",
+                    (unsigned long long)(dates ? f->undated : f->other));
+        fputc('\n', out);
+    }
     if (r->partial)
         fprintf(stderr, "newsdex-search: partial results: %s\n",
                 r->warning ? r->warning : "some shards did not answer");

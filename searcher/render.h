@@ -13,9 +13,24 @@
 /*
  * Appends the members `"total":N,"took_ms":T,"hits":[...]` (no braces) of
  * a search response to b: each hit is {"article","passage","score","date",
- * "source","title","url","snippet","matches"} as in DESIGN section 8.
+ * "source","title","url","snippet","matches"} as in DESIGN section 8,
+ * then the facets when there are (render_facets_json).
  */
 ndx_status render_results_json(ndx_buf *b, const ndx_results *r);
+
+/* Appends `,"facets":{NAME:{"buckets":[{"value","count"[,"all"]}],
+ * "other"|"undated":N},...}` when r has facets (else nothing): "all" and
+ * "undated" for dates, "other" for sources. */
+ndx_status render_facets_json(ndx_buf *b, const ndx_results *r);
+
+/* NDX_FACET_* of a facet name ("source", "year", "month", "day") of len
+ * bytes, or 0 when it is none of them. */
+unsigned render_facet_kind(const char *name, size_t len);
+
+/* CSV of matching articles (RFC 4180, CRLF): the header line, then one
+ * line per hit: id, date, source, title, url. */
+ndx_status render_csv_header(ndx_buf *b);
+ndx_status render_csv_rows(ndx_buf *b, const ndx_results *r);
 
 /* Appends the members of a `get` response: `"article":{"id",...,
  * "passages":[...]}`. */

@@ -684,7 +684,117 @@ test_e2e_lines_repeated_across_a_source_are_gone(void)
     }
 }
 
+/* The buckets of one facet of a response as "value count/all ..." (all
+ * only for dates), then "+N" for other or undated when not 0. */
+static void
+facet_text(json_t *resp, const char *name, char *out, size_t cap)
+{
+    json_t *f = json_object_get(json_object_get(resp, "facets"), name);
+    json_t *b = json_object_get(f, "buckets");
+    size_t i;
+    long long rest;
+
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(b); i++) {
+        json_t *k = json_array_get(b, i);
+        char one[200];
+
+        if (json_object_get(k, "all"))
+            snprintf(one, sizeof one, "%s%s %lld/%lld", i ? " " : "",
+                     json_string_value(json_object_get(k, "value")),
+                     json_integer_value(json_object_get(k, "count")),
+                     json_integer_value(json_object_get(k, "all")));
+        else
+            snprintf(one, sizeof one, "%s%s %lld", i ? " " : "",
+                     json_string_value(json_object_get(k, "value")),
+                     json_integer_value(json_object_get(k, "count")));
+        strncat(out, one, cap - strlen(out) - 1);
+    }
+    rest = json_integer_value(json_object_get(f, "other")) +
+           json_integer_value(json_object_get(f, "undated"));
+    if (rest) {
+        char one[40];
+
+        snprintf(one, sizeof one, " +%lld", rest);
+        strncat(out, one, cap - strlen(out) - 1);
+    }
+}
+
+static void
+expect_facet(const char *args, const char *query, const char *name,
+             const char *want)
+{
+    char got[2000];
+    json_t *r = search_json(corpus_idx(), args, query, NULL);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    facet_text(r, name, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "\n%s %s facet %s: got [%s], want [%s]\n", args,
+                query, name, got, want);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    json_decref(r);
+}
+
+static void
+test_e2e_facets_count_matching_articles(void)
+{
+    /* From corpus/manifest.tsv: 000 2025-04-04 Newsweek, 001 2025-11-27
+     * unknown, 002 2025-02-18 USA TODAY, 003 2025-04-18 Newslooks, 004
+     * 2025-04-29 unknown.  "Witkoff" is in 001 and 004 only; "Rubio" in
+     * every article. */
+    expect_facet("--facets source,month", "witkoff", "source", "unknown 2");
+    expect_facet("--facets source,month", "witkoff", "month",
+                 "2025-02 0/1 2025-04 1/3 2025-11 1/1");
+    expect_facet("--facets year", "witkoff", "year", "2025 2/5");
+    expect_facet("--facets day", "witkoff", "day",
+                 "2025-02-18 0/1 2025-04-04 0/1 2025-04-18 0/1 "
+                 "2025-04-29 1/1 2025-11-27 1/1");
+    /* Filters apply to the counts and to the coverage. */
+    expect_facet("--facets source,month --from 2025-04-10", "rubio",
+                 "month", "2025-04 2/2 2025-11 1/1");
+    expect_facet("--facets source,month --source newsweek", "ukraine",
+                 "month", "2025-04 1/1");
+    expect_facet("--facets source,month", "rubio source:unknown", "month",
+                 "2025-04 1/1 2025-11 1/1");
+    /* Sources by count, then name; the rest past --facet-limit. */
+    expect_facet("--facets source", "rubio", "source",
+                 "unknown 2 Newslooks 1 Newsweek 1 USA TODAY 1");
+    expect_facet("--facets source --facet-limit 2", "rubio", "source",
+                 "unknown 2 Newslooks 1 +2");
+}
+
+static void
+test_e2e_csv_lists_every_matching_article(void)
+{
+    char cmd[1000];
+    char *out = NULL;
+
+    snprintf(cmd, sizeof cmd, "%s -i %s --csv --sort oldest witkoff",
+             t_prog("newsdex-search"), corpus_idx());
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_STRING_EQUAL(out,
+                           "id,date,source,title,url\r\n" A004
+                           ",2025-04-29,unknown,US may exit Russia-Ukraine "
+                           "peace talks if progress stalls: Rubio,\r\n" A001
+                           ",2025-11-27,unknown,,\r\n");
+    free(out);
+    /* A title with a comma is quoted. */
+    snprintf(cmd, sizeof cmd, "%s -i %s --csv 'title:disavow'",
+             t_prog("newsdex-search"), corpus_idx());
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, A002 ",2025-02-18,USA TODAY,\"In "
+                                       "meeting with US, Russia said NATO "
+                                       "must disavow promise to Ukraine\","));
+    free(out);
+}
+
 CU_TestInfo e2e_tests[] = {
+    {"facets count matching articles", test_e2e_facets_count_matching_articles},
+    {"csv lists every matching article",
+     test_e2e_csv_lists_every_matching_article},
     {"phrase 'nothing about Ukraine without Ukraine' matches Newsweek only",
      test_e2e_phrase_nothing_about_ukraine_matches_newsweek_only},
     {"phrase is unstemmed but words are stemmed",

@@ -427,7 +427,41 @@ typedef struct tally {
     size_t bounded;     /* of those, runs whose total was a bound */
 } tally;
 
-/* Runs q on both indexes with options o and compares the top hits. */
+/* Whether two facets hold the same buckets in the same order; says how
+ * they differ when not. */
+static int
+same_facet(const ndx_facet *a, const ndx_facet *b, const char *q,
+           const char *label)
+{
+    size_t i;
+
+    if (strcmp(a->name, b->name) || a->count != b->count ||
+        a->other != b->other || a->undated != b->undated) {
+        printf("\n  [%s] %s: facet %s: native %zu buckets (other %llu, "
+               "undated %llu), xapian %s %zu (%llu, %llu)", label, q,
+               a->name, a->count, (unsigned long long)a->other,
+               (unsigned long long)a->undated, b->name, b->count,
+               (unsigned long long)b->other, (unsigned long long)b->undated);
+        return 0;
+    }
+    for (i = 0; i < a->count; i++) {
+        const ndx_facet_bucket *x = &a->buckets[i], *y = &b->buckets[i];
+
+        if (strcmp(x->value, y->value) || x->count != y->count ||
+            x->all != y->all) {
+            printf("\n  [%s] %s: facet %s bucket %zu: native %s %llu/%llu, "
+                   "xapian %s %llu/%llu", label, q, a->name, i, x->value,
+                   (unsigned long long)x->count, (unsigned long long)x->all,
+                   y->value, (unsigned long long)y->count,
+                   (unsigned long long)y->all);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Runs q on both indexes with options o and compares the top hits and
+ * the facets. */
 static void
 compare_one(ndx_index *nat, ndx_index *xap, const query *q,
             const ndx_search_opts *o, const char *label, tally *t)
@@ -480,6 +514,13 @@ compare_one(ndx_index *nat, ndx_index *xap, const query *q,
         bad = 1;
         break;
     }
+    if (rn->facet_count != rx->facet_count) {
+        printf("\n  [%s] %s: native %zu facets, xapian %zu", label,
+               q->text, rn->facet_count, rx->facet_count);
+        bad = 1;
+    }
+    for (i = 0; !bad && i < rn->facet_count; i++)
+        bad = !same_facet(&rn->facets[i], &rx->facets[i], q->text, label);
     t->bad += bad;
 done:
     ndx_results_free(rn);
@@ -598,6 +639,16 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
             compare_one(nat, xap, q, &o, label, t);
             compare_pruned(nat, q, &o, label, t);
             o.offset = 0;
+        }
+        if (i % 5 == 3) {
+            /* Facets: every source (no limit) and each granularity. */
+            o.facets = NDX_FACET_SOURCE |
+                       (i % 3 == 0 ? NDX_FACET_DAY
+                                   : i % 3 == 1 ? NDX_FACET_MONTH
+                                                : NDX_FACET_YEAR);
+            o.facet_limit = i % 2 ? 0 : 3;
+            compare_one(nat, xap, q, &o, label, t);
+            o.facets = 0;
         }
     }
     ndx_index_close(nat);

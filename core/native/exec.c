@@ -13,6 +13,7 @@
  * strings of the results' articles are left to other modules.
  */
 #include "exec.h"
+#include "facets.h"
 #include "filter.h"
 
 #include <math.h>
@@ -1707,6 +1708,7 @@ typedef struct walker {
     uint8_t *allowed;  /* per source of the current segment, with
                           filter_src */
     int filter_src;
+    nfacets *fac;      /* facet counts, or NULL */
 } walker;
 
 static int
@@ -1931,6 +1933,8 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
         c.matches = 1;
         c.pruned = w->theta != -INFINITY;
         c.order = v->pass_base[segi] + pid;
+        if (best.matches == 0)
+            nfacets_count(w->fac, &art);
         if (best.matches == 0) {
             best = c;
         } else {
@@ -2001,7 +2005,15 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     ndx_status st = NDX_OK;
     size_t segi, i, want;
     ndx_buf text;
+    ndx_search_opts all;
 
+    /* Facets count every match: the search is then exhaustive, as with
+     * exact_total. */
+    if (o->facets && !o->exact_total) {
+        all = *o;
+        all.exact_total = 1;
+        o = &all;
+    }
     memset(&e, 0, sizeof e);
     memset(&w, 0, sizeof w);
     ndx_buf_init(&text);
@@ -2032,6 +2044,8 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         st = ndx_error(NDX_ENOMEM, "out of memory (search)");
         goto fail;
     }
+    if ((st = nfacets_new(&w.fac, o)))
+        goto fail;
     /* Date range: the intersection of the query's and the options'. */
     w.from = q->from_days;
     w.to = q->to_days;
@@ -2103,17 +2117,24 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             goto fail;
         if (empty)
             continue;
+        if ((st = nfacets_segment_begin(w.fac, s)))
+            goto fail;
         if (o->sort == NDX_SORT_NEWEST && !o->exact_total && o->k > 0 &&
             s->filter && s->filter->date_sorted)
             st = walk_newest(&w, segi, runs, nruns);
         else
             st = walk(&w, segi, 0, (uint32_t)s->passages, runs, nruns);
-        if (st)
+        if (st || (st = nfacets_segment_end(w.fac, into)))
             goto fail;
         w.stopped_any |= w.stopped;
         w.stopped = 0;
     }
 
+    if ((st = nfacets_finish(w.fac, v, (const char *const *)q->sources,
+                             q->source_count,
+                             (const char *const *)w.opt_keys,
+                             o->source_count, w.from, w.to, into)))
+        goto fail;
     qsort_r(w.top.h, w.top.n, sizeof *w.top.h, cmp_cand, &w.top);
     if (w.pruned && w.top.n > o->offset &&
         (st = recount(&e, q, w.top.h + o->offset, w.top.n - o->offset)))
@@ -2124,6 +2145,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         if ((st = fill_hit(v, &w.top.h[i], into, &text)))
             goto fail;
 fail:
+    nfacets_free(w.fac);
     free(w.abuf.v);
     free(w.allowed);
     free(w.top.h);

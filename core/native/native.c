@@ -23,6 +23,7 @@
  * evaluation is exec.c's.
  */
 #include "exec.h"
+#include "facets.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +107,7 @@ view_free(nview *v)
     free(v->del);
     free(v->del_count);
     free(v->pass_base);
+    nfacets_cov_free(v->facet_cov);
     free(v);
 }
 

@@ -31,6 +31,8 @@ typedef struct nview {
     uint64_t distinct_terms; /* terms over all segments, counted once;
                                 valid when distinct_ok (engine's mutex) */
     int distinct_ok;
+    void *facet_cov;        /* facets.c: articles by source and day, built
+                               at the first search that needs it (atomic) */
 } nview;
 
 static inline int

@@ -126,6 +126,18 @@ struct engine {
     Xapian::docid next_ordinal = 1;
     uint64_t generation = 0;
     ndx_termset ts;
+    /* Facets: each article's source and date by the docid of its first
+     * passage, built from the "XS" and "XD" postings at the first search
+     * that counts facets, and again when the database changed. */
+    bool fac_ok = false;
+    uint64_t fac_gen = 0;
+    Xapian::doccount fac_docs = 0;
+    Xapian::docid fac_last = 0;
+    std::vector<std::string> fac_names;  /* display names ("XS") */
+    std::vector<std::string> fac_keys;   /* their source keys */
+    std::vector<uint32_t> fac_src;       /* by docid; UINT32_MAX: none */
+    std::vector<int32_t> fac_days;       /* by docid */
+    std::vector<Xapian::docid> fac_firsts; /* first passages, ascending */
 };
 
 /* Thrown while translating a query tree that breaks query.h's rules. */
@@ -784,6 +796,22 @@ sources_filter(const char *const *names, size_t count, bool are_keys)
     return Xapian::Query(Xapian::Query::OP_OR, kids.begin(), kids.end());
 }
 
+/* The dates a search keeps: the intersection of the query's range and
+ * the options'. */
+void
+date_range(const ndx_query *q, const ndx_search_opts *o, int32_t *from,
+           int32_t *to)
+{
+    *from = q->from_days;
+    *to = q->to_days;
+    if (o->from_days != NDX_DATE_NONE &&
+        (*from == NDX_DATE_NONE || o->from_days > *from))
+        *from = o->from_days;
+    if (o->to_days != NDX_DATE_NONE &&
+        (*to == NDX_DATE_NONE || o->to_days < *to))
+        *to = o->to_days;
+}
+
 /* The whole query: the tree, filtered by sources and dates (OP_FILTER, so
  * filters never change a score). */
 Xapian::Query
@@ -798,13 +826,8 @@ build_query(const Xapian::Database &db, const ndx_query *q,
     if (o->source_count)
         filters.push_back(sources_filter(o->sources, o->source_count, false));
 
-    int32_t from = q->from_days, to = q->to_days;
-    if (o->from_days != NDX_DATE_NONE &&
-        (from == NDX_DATE_NONE || o->from_days > from))
-        from = o->from_days;
-    if (o->to_days != NDX_DATE_NONE &&
-        (to == NDX_DATE_NONE || o->to_days < to))
-        to = o->to_days;
+    int32_t from, to;
+    date_range(q, o, &from, &to);
     if (from != NDX_DATE_NONE && to != NDX_DATE_NONE) {
         if (from > to)
             return Xapian::Query::MatchNothing;
@@ -825,6 +848,140 @@ build_query(const Xapian::Database &db, const ndx_query *q,
                           : Xapian::Query(Xapian::Query::OP_AND,
                                           filters.begin(), filters.end());
     return Xapian::Query(Xapian::Query::OP_FILTER, main, f);
+}
+
+/* ---- facets ------------------------------------------------------------- */
+
+/* The article table of the facets (see struct engine), built or rebuilt
+ * when the database is not the one it was built from. */
+void
+facet_table(engine *e)
+{
+    Xapian::Database &db = e->db;
+    uint64_t gen = generation_of(db);
+    Xapian::doccount docs = db.get_doccount();
+    Xapian::docid last = db.get_lastdocid();
+
+    if (e->fac_ok && e->fac_gen == gen && e->fac_docs == docs &&
+        e->fac_last == last)
+        return;
+    e->fac_ok = false;
+    e->fac_names.clear();
+    e->fac_keys.clear();
+    e->fac_firsts.clear();
+    e->fac_src.assign((size_t)last + 1, UINT32_MAX);
+    e->fac_days.assign((size_t)last + 1, NDX_DATE_NONE);
+    for (Xapian::TermIterator t = db.allterms_begin("XS");
+         t != db.allterms_end("XS"); ++t) {
+        uint32_t idx = (uint32_t)e->fac_names.size();
+        e->fac_names.push_back((*t).substr(2));
+        e->fac_keys.push_back(source_key(e->fac_names.back().c_str()));
+        for (Xapian::PostingIterator p = db.postlist_begin(*t);
+             p != db.postlist_end(*t); ++p)
+            if (*p <= last) {
+                e->fac_src[*p] = idx;
+                e->fac_firsts.push_back(*p);
+            }
+    }
+    std::sort(e->fac_firsts.begin(), e->fac_firsts.end());
+    for (Xapian::TermIterator t = db.allterms_begin("XD");
+         t != db.allterms_end("XD"); ++t) {
+        int32_t days = value_days((*t).substr(2));
+        for (Xapian::PostingIterator p = db.postlist_begin(*t);
+             p != db.postlist_end(*t); ++p)
+            if (*p <= last)
+                e->fac_days[*p] = days;
+    }
+    e->fac_gen = gen;
+    e->fac_docs = docs;
+    e->fac_last = last;
+    e->fac_ok = true;
+}
+
+/* Sees every matching passage and keeps the first passage of each
+ * article once.  It runs in this process only: a remote shard would need
+ * it registered in xapian-tcpsrv. */
+class facet_spy : public Xapian::MatchSpy {
+  public:
+    explicit facet_spy(const engine *eng)
+        : e(eng), seen(eng->fac_src.size(), 0) {}
+    void operator()(const Xapian::Document &doc, double) override
+    {
+        Xapian::docid did = doc.get_docid();
+        uint64_t back = (uint64_t)value_passage(doc.get_value(SLOT_PASSAGE)) *
+                        e->nsub;
+
+        if (back >= did)
+            return;
+        Xapian::docid first = did - (Xapian::docid)back;
+        if (first < seen.size() && !seen[first]) {
+            seen[first] = 1;
+            firsts.push_back(first);
+        }
+    }
+    const engine *e;
+    std::vector<uint8_t> seen;
+    std::vector<Xapian::docid> firsts;
+};
+
+/* Hands the facet counts to the results: matching articles (the spy's)
+ * by source and day, and every article passing the filters by day. */
+ndx_status
+facet_counts(engine *e, const facet_spy &spy, const ndx_query *q,
+             const ndx_search_opts *o, ndx_results *into)
+{
+    std::vector<uint64_t> src(e->fac_names.size(), 0);
+    std::map<int32_t, std::pair<uint64_t, uint64_t>> days;
+    std::vector<uint8_t> allowed(e->fac_names.size(), 1);
+    bool dates = o->facets & (NDX_FACET_YEAR | NDX_FACET_MONTH |
+                              NDX_FACET_DAY);
+    ndx_status st;
+
+    for (Xapian::docid d : spy.firsts) {
+        if (e->fac_src[d] == UINT32_MAX)
+            continue;
+        src[e->fac_src[d]]++;
+        if (dates)
+            days[e->fac_days[d]].first++;
+    }
+    if (o->facets & NDX_FACET_SOURCE)
+        for (size_t i = 0; i < src.size(); i++)
+            if (src[i] && (st = ndx_results_facet_source(
+                               into, e->fac_names[i].c_str(), src[i])))
+                return st;
+    if (!dates)
+        return NDX_OK;
+
+    /* Coverage: the filters as build_query applies them. */
+    std::vector<std::string> opt_keys;
+    for (size_t i = 0; i < o->source_count; i++)
+        opt_keys.push_back(source_key(o->sources[i]));
+    for (size_t i = 0; i < allowed.size(); i++) {
+        const std::string &k = e->fac_keys[i];
+        bool in_q = !q->source_count, in_o = opt_keys.empty();
+        for (size_t j = 0; j < q->source_count; j++)
+            in_q = in_q || k == q->sources[j];
+        for (const std::string &ok : opt_keys)
+            in_o = in_o || k == ok;
+        allowed[i] = in_q && in_o;
+    }
+    int32_t from, to;
+    date_range(q, o, &from, &to);
+    for (Xapian::docid d : e->fac_firsts) {
+        int32_t day = e->fac_days[d];
+        if (!allowed[e->fac_src[d]])
+            continue;
+        if (day == NDX_DATE_NONE ? from != NDX_DATE_NONE || to != NDX_DATE_NONE
+                                 : (from != NDX_DATE_NONE && day < from) ||
+                                       (to != NDX_DATE_NONE && day > to))
+            continue;
+        days[day].second++;
+    }
+    for (const auto &kv : days)
+        if ((st = ndx_results_facet_day(into, kv.first, kv.second.first,
+                                        kv.second.second)))
+            return st;
+    return NDX_OK;
 }
 
 /* ---- search ------------------------------------------------------------- */
@@ -887,7 +1044,8 @@ load_article_fields(engine *e, Xapian::docid did, uint32_t passage,
 /* Runs one search into hits; throws on Xapian errors. */
 void
 run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
-           std::vector<hit_data> &hits, uint64_t &total, bool &exact)
+           std::vector<hit_data> &hits, uint64_t &total, bool &exact,
+           facet_spy *fspy)
 {
     Xapian::doccount docs = e->db.get_doccount();
     bool by_article = o->group == NDX_GROUP_ARTICLE;
@@ -898,13 +1056,13 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
     if (docs == 0)
         return;
 
-    /* With exact_total the spy sees every matching passage (check_at_least
+    /* With exact_total or facets the spy sees every matching passage (check_at_least
      * is then the whole database, so the matcher skips none), also on
      * remote shards: it gives exact per-article counts and totals.
      * Otherwise the matcher checks at least exact_upto items and may skip
      * the rest (its own pruning); the total is then Xapian's lower bound
      * and the hits' articles are counted by a second, filtered match. */
-    bool spying = o->exact_total;
+    bool spying = o->exact_total || fspy;
     Xapian::ValueCountMatchSpy spy(SLOT_ARTICLE);
     Xapian::Enquire enq(e->db);
     enq.set_query(query);
@@ -930,6 +1088,8 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
     enq.set_collapse_key(SLOT_ARTICLE, by_article ? 1 : docs);
     if (spying)
         enq.add_matchspy(&spy);
+    if (fspy)
+        enq.add_matchspy(fspy);
     if (o->budget_ms > 0 && e->remotes.empty())
         enq.set_time_limit(o->budget_ms / 1000.0);
 
@@ -1229,7 +1389,21 @@ x_search(void *ve, const ndx_query *q, const ndx_search_opts *opts,
                 /* Built against the current shards: a prefix expands over
                  * their terms. */
                 Xapian::Query query = build_query(e->db, q, o);
-                run_search(e, query, o, hits, total, exact);
+                if (!o->facets) {
+                    run_search(e, query, o, hits, total, exact, NULL);
+                    break;
+                }
+                if (!e->remotes.empty())
+                    return ndx_error(NDX_ENOTSUP,
+                                     "xapian: facets are not counted over "
+                                     "remote shards; search the shards' "
+                                     "databases directly");
+                facet_table(e);
+                facet_spy fspy(e);
+                run_search(e, query, o, hits, total, exact, &fspy);
+                ndx_status st = facet_counts(e, fspy, q, o, into);
+                if (st != NDX_OK)
+                    return st;
                 break;
             } catch (const Xapian::DatabaseModifiedError &) {
                 /* Writers committed twice since this reader opened: move

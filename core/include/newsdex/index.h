@@ -62,6 +62,14 @@ void ndx_bm25_init(ndx_bm25 *p);
 #define NDX_SEARCH_OFFSET_MAX 1000000
 #define NDX_SNIPPET_LEN_MAX 65536
 
+/* Facets a search may count (ndx_search_opts.facets, a set of these). */
+enum {
+    NDX_FACET_SOURCE = 1u << 0, /* matching articles by source */
+    NDX_FACET_YEAR = 1u << 1,   /* ... by year of their date */
+    NDX_FACET_MONTH = 1u << 2,  /* ... by month */
+    NDX_FACET_DAY = 1u << 3     /* ... by day */
+};
+
 typedef struct ndx_search_opts {
     size_t k;               /* hits to return (10), <= NDX_SEARCH_K_MAX */
     size_t offset;          /* hits to skip (0), <= NDX_SEARCH_OFFSET_MAX */
@@ -80,6 +88,8 @@ typedef struct ndx_search_opts {
                                lower bound beyond (default 0) */
     uint64_t exact_upto;    /* matches counted exactly before pruning
                                starts (NDX_TOTAL_EXACT_UPTO) */
+    unsigned facets;        /* NDX_FACET_* to count (0: none) */
+    size_t facet_limit;     /* sources listed at most (20); 0: all */
 } ndx_search_opts;
 
 /* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
@@ -103,6 +113,30 @@ typedef struct ndx_hit {
     uint64_t order;       /* engine-wide passage ordinal (tie-break) */
 } ndx_hit;
 
+/* One bucket of a facet. */
+typedef struct ndx_facet_bucket {
+    const char *value;   /* source display name, or "2025", "2025-04",
+                            "2025-04-18" */
+    int32_t first_days;  /* date facets: the bucket's first day */
+    int32_t last_days;   /* date facets: the bucket's last day */
+    uint64_t count;      /* matching articles */
+    uint64_t all;        /* date facets: articles in the bucket that pass
+                            the filters, matching the words or not */
+} ndx_facet_bucket;
+
+/* Counts of the matching articles (every one, not only the hits
+ * returned), by source or by date. */
+typedef struct ndx_facet {
+    const char *name;           /* "source", "year", "month" or "day" */
+    ndx_facet_bucket *buckets;  /* source: by count descending, then name;
+                                   dates: chronological, buckets with
+                                   count or all above 0 */
+    size_t count;
+    uint64_t other;    /* source: matching articles of the sources past
+                          facet_limit */
+    uint64_t undated;  /* dates: matching articles without a date */
+} ndx_facet;
+
 typedef struct ndx_results {
     ndx_hit *hits;       /* count hits, best first */
     size_t count;
@@ -112,6 +146,9 @@ typedef struct ndx_results {
     double took_ms;      /* wall time of the search */
     int partial;         /* 1: some shards did not answer (allow_partial) */
     const char *warning; /* which shards, or NULL (in the results' memory) */
+    ndx_facet *facets;   /* in the order source, year, month, day, those
+                            asked for (in the results' memory) */
+    size_t facet_count;
 } ndx_results;
 
 /* Frees results with the strings of their hits; accepts NULL. */

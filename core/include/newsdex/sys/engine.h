@@ -66,6 +66,19 @@ char *ndx_results_strdup(ndx_results *r, const char *s, size_t len);
 /* Appends one zeroed hit to the results.  NULL on ENOMEM. */
 ndx_hit *ndx_results_push(ndx_results *r);
 
+/*
+ * For engines counting facets (ndx_search_opts.facets): adds count
+ * matching articles of the source called name (borrowed), or, for a day
+ * (NDX_DATE_NONE: undated), count matching articles and all the articles
+ * that pass the search's filters.  The same name or day may be given
+ * several times: the counts add up; sources are grouped by
+ * ndx_source_key.  NDX_ENOMEM.
+ */
+ndx_status ndx_results_facet_source(ndx_results *r, const char *name,
+                                    uint64_t count);
+ndx_status ndx_results_facet_day(ndx_results *r, int32_t days,
+                                 uint64_t count, uint64_t all);
+
 #ifdef __cplusplus
 }
 #endif
