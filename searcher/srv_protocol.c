@@ -11,6 +11,7 @@
  * request order, each a JSON object ended by "\n":
  *   {"id":ID,"ok":true,MEMBERS}
  *       search: "total":N,"took_ms":T,"hits":[...]     (render.c)
+ *               [,"facets":{...}]                      (render.c)
  *       get:    "article":{...}                        (render.c)
  *       stats:  "stats":{...}                          (render.c)
  *       ping:   "pong":true
@@ -250,6 +251,42 @@ get_choice(json_t *req, json_t *id, ndx_buf *out, const char *name,
     return -1;
 }
 
+/* Reads "facets": a facet name or an array of them. */
+static int
+get_facets(json_t *req, json_t *id, ndx_buf *out, unsigned *facets)
+{
+    json_t *v = json_object_get(req, "facets"), *e;
+    size_t i;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_string(v)) {
+        *facets = render_facet_kind(json_string_value(v),
+                                    json_string_length(v));
+        if (*facets)
+            return 0;
+        goto bad;
+    }
+    if (!json_is_array(v))
+        goto bad;
+    json_array_foreach(v, i, e) {
+        unsigned k = json_is_string(e)
+                         ? render_facet_kind(json_string_value(e),
+                                             json_string_length(e))
+                         : 0;
+
+        if (!k)
+            goto bad;
+        *facets |= k;
+    }
+    return 0;
+bad:
+    reply_error(out, id, "invalid",
+                "\"facets\" must be an array of \"source\", \"year\", "
+                "\"month\", \"day\"");
+    return -1;
+}
+
 static void
 op_search(const server *s, ndx_index *ix, json_t *req, json_t *id,
           ndx_buf *out)
@@ -284,7 +321,9 @@ op_search(const server *s, ndx_index *ix, json_t *req, json_t *id,
         get_choice(req, id, out, "sort", sorts, &sort) ||
         get_choice(req, id, out, "group", groups, &group) ||
         get_size(req, id, out, "snippet_len", 1, SRV_MAX_SNIPPET,
-                 &o.snippet_len))
+                 &o.snippet_len) ||
+        get_facets(req, id, out, &o.facets) ||
+        get_size(req, id, out, "facet_limit", 0, SRV_MAX_K, &o.facet_limit))
         return;
     sn = json_object_get(req, "snippets");
     if (sn && !json_is_null(sn)) {

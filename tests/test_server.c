@@ -560,6 +560,10 @@ static const qcase cases[] = {
     {"ceasefire", "--sort newest", "{\"sort\":\"newest\"}"},
     {"peace talk*", "-k 4 --offset 1", "{\"k\":4,\"offset\":1}"},
     {"rubio negotiations", "", "{}"},
+    {"witkoff", "--facets source,month --facet-limit 1",
+     "{\"facets\":[\"source\",\"month\"],\"facet_limit\":1}"},
+    {"rubio", "--facets day --to 2025-04-20",
+     "{\"facets\":\"day\",\"to\":\"2025-04-20\"}"},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -651,6 +655,12 @@ same_results(const json_t *want, const json_t *got, char *why,
                      bs);
             return 0;
         }
+    }
+    if ((json_object_get(want, "facets") || json_object_get(got, "facets")) &&
+        !json_equal(json_object_get(want, "facets"),
+                    json_object_get(got, "facets"))) {
+        snprintf(why, why_len, "facets differ");
+        return 0;
     }
     return 1;
 }
