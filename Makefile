@@ -51,7 +51,10 @@ LIB      := $(B)/libnewsdex.a
 INDEXER  := $(B)/newsdex-index
 SEARCHER := $(B)/newsdex-search
 IDX_OBJ  := $(patsubst %.c,$(B)/%.o,$(wildcard indexer/*.c))
-SRCH_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard searcher/*.c))
+SRCH_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard searcher/*.c)) \
+            $(B)/searcher/web_assets.o
+# The search page's files, embedded in newsdex-search (searcher/web.h).
+WEB_SRC  := $(sort $(wildcard searcher/web/*))
 
 TEST_SRC := $(filter-out tests/test_main.c,$(wildcard tests/test_*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/test_main.o $(B)/tests/support.o
@@ -79,6 +82,13 @@ $(INDEXER): $(IDX_OBJ) $(LIB)
 
 $(SEARCHER): $(SRCH_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/searcher/web_assets.c: $(WEB_SRC) scripts/embed-web
+	@mkdir -p $(@D)
+	scripts/embed-web $@ $(WEB_SRC)
+
+$(B)/searcher/web_assets.o: $(B)/searcher/web_assets.c
+	$(CC) $(CPPFLAGS) -Isearcher $(CFLAGS) -c $< -o $@
 
 # The suite registry lists every tests/test_<name>.c; each defines
 # CU_TestInfo <name>_tests[].

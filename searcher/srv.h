@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include <jansson.h>
+
 #include "newsdex/newsdex.h"
 #include "util/buf.h"
 
@@ -82,14 +84,16 @@ typedef struct ev_src {
 
 typedef struct listener {
     ev_src ev;
-    char name[320];   /* "tcp:127.0.0.1:7878" or "unix:/path" */
+    char name[320];   /* "tcp:127.0.0.1:7878", "http:..." or "unix:/path" */
     char *unix_path;  /* removed at exit; NULL for TCP */
     int tcp;
+    int http;         /* speaks HTTP/1.1 (srv_http.c), not JSON lines */
 } listener;
 
 /* A parsed --listen address. */
 typedef struct srv_addr {
     int tcp;
+    int http;          /* "http:HOST:PORT": TCP speaking HTTP */
     char host[256];
     char port[16];
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -104,8 +108,11 @@ typedef struct job {
     conn *c;           /* touched by the event loop only */
     char *line;        /* the request (not NUL-terminated) */
     size_t line_len;   /* bytes */
-    ndx_buf out;       /* the response without its "\n" */
+    ndx_buf out;       /* the response without its "\n" (HTTP: the
+                          whole response) */
     int done;
+    int http;          /* line is an HTTP request head (srv_http.c) */
+    int close_after;   /* HTTP: close the connection after this response */
 } job;
 
 struct conn {
@@ -124,6 +131,7 @@ struct conn {
     double partial_ms;  /* when the unfinished line began, or 0 */
     unsigned events;    /* epoll interest now */
     int tcp;
+    int http;           /* requests are HTTP/1.1 (srv_http.c) */
     int discarding;     /* dropping the rest of an oversized line */
     int eof;            /* the peer will send nothing more */
     int reject;         /* refused for the connection limit */
@@ -221,6 +229,20 @@ void srv_protocol_too_large(const server *s, job *j);
 /* Fills j->out with the answer to a line refused for --max-inflight. */
 void srv_protocol_overloaded(const server *s, job *j, const char *line,
                              size_t len);
+/* Runs a JSON request already parsed (the HTTP API's); fills out and
+ * returns the error code of the response ("invalid", "not_found"...), or
+ * NULL when it succeeded. */
+const char *srv_protocol_request(const server *s, ndx_index *ix,
+                                 json_t *req, ndx_buf *out);
+
+/* ---- srv_http.c ---------------------------------------------------------- */
+
+/* Runs one HTTP request (j->line holds its head) in a worker; fills j->out
+ * with the whole response and sets j->close_after. */
+void srv_http_run(const server *s, ndx_index *ix, job *j);
+/* Fills j->out with an HTTP error response (the error object as body) and
+ * closes after it. */
+void srv_http_error(job *j, int status, const char *code, const char *msg);
 
 /* ---- srv_pool.c ---------------------------------------------------------- */
 

@@ -36,12 +36,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "srv.h"
 
-/* Bytes an answer takes in c->out, its newline included. */
+/* The answer to an HTTP request whose response could not be built. */
+static const char http_oom[] =
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+    "Connection: close\r\n\r\n";
+
+/* Bytes an answer takes in c->out, its newline included (HTTP answers
+ * have none). */
 static size_t
 answer_bytes(const job *j)
 {
+    if (j->http)
+        return j->out.len ? j->out.len : sizeof http_oom - 1;
     return (j->out.len ? j->out.len : strlen(srv_oom_line)) + 1;
 }
 
@@ -170,6 +179,8 @@ conn_write(server *s, conn *c)
     return 0;
 }
 
+static void conn_linger(conn *c);
+
 /* Moves the finished responses at the head of the queue to c->out. */
 static void
 conn_flush_ready(server *s, conn *c)
@@ -181,14 +192,22 @@ conn_flush_ready(server *s, conn *c)
         if (!c->first)
             c->last = NULL;
         if (!c->dead) {
-            ndx_status st = j->out.len
-                                ? ndx_buf_put(&c->out, j->out.data, j->out.len)
-                                : ndx_buf_puts(&c->out, srv_oom_line);
+            ndx_status st;
 
-            if (!st)
+            if (j->out.len)
+                st = ndx_buf_put(&c->out, j->out.data, j->out.len);
+            else if (j->http)
+                st = ndx_buf_puts(&c->out, http_oom);
+            else
+                st = ndx_buf_puts(&c->out, srv_oom_line);
+            if (!st && !j->http)
                 st = ndx_buf_putc(&c->out, '\n');
+            if (j->http && !j->out.len)
+                j->close_after = 1;
             if (st)
                 conn_close(s, c);
+            else if (j->close_after)
+                conn_linger(c);
             s->requests++;
         }
         job_free(j);
@@ -266,6 +285,30 @@ conn_answer_now(server *s, conn *c, job *j)
     c->last = j;
 }
 
+/* Queues j with a copy of its request for the workers; -1 when out of
+ * memory (then c is closed and j freed). */
+static int
+conn_submit(server *s, conn *c, job *j, const char *req, size_t len)
+{
+    j->line = malloc(len ? len : 1);
+    if (!j->line) {
+        job_free(j);
+        conn_close(s, c);
+        return -1;
+    }
+    memcpy(j->line, req, len);
+    j->line_len = len;
+    if (c->last)
+        c->last->after = j;
+    else
+        c->first = j;
+    c->last = j;
+    c->pending++;
+    s->inflight++;
+    srv_pool_submit(s, j);
+    return 0;
+}
+
 /* Takes one complete request line (without its "\n"). */
 static void
 conn_take_line(server *s, conn *c, const char *line, size_t len)
@@ -299,22 +342,78 @@ conn_take_line(server *s, conn *c, const char *line, size_t len)
         conn_answer_now(s, c, j);
         return;
     }
-    j->line = malloc(len);
-    if (!j->line) {
-        job_free(j);
-        conn_close(s, c);
-        return;
+    conn_submit(s, c, j, line, len);
+}
+
+/* Drops what was read and not yet taken. */
+static void
+conn_drop_input(conn *c)
+{
+    c->in_off = c->scan_off = c->in.len;
+}
+
+/*
+ * Takes one HTTP request from what c has read, when it is all there (the
+ * head, and the body that Content-Length announces, which no route reads
+ * and which is skipped).  1: taken, look for the next; 0: wait for more
+ * bytes, or stop (after a response that closes the connection).
+ */
+static int
+conn_take_http(server *s, conn *c)
+{
+    const char *p = (const char *)c->in.data + c->in_off, *why = NULL;
+    size_t avail = c->in.len - c->in_off;
+    http_req r;
+    int status = 0, rc;
+    job *j;
+
+    if (c->last && c->last->close_after) {
+        conn_drop_input(c);
+        return 0;
     }
-    memcpy(j->line, line, len);
-    j->line_len = len;
-    if (c->last)
-        c->last->after = j;
-    else
-        c->first = j;
-    c->last = j;
-    c->pending++;
-    s->inflight++;
-    srv_pool_submit(s, j);
+    rc = http_parse(p, avail, s->o.max_request, &r, &status, &why);
+    if (rc == HTTP_MORE || (rc == HTTP_DONE && r.content_length <=
+                                                   s->o.max_request &&
+                            avail < r.head_len + r.content_length)) {
+        if (!c->partial_ms)
+            c->partial_ms = ndx_now_ms();
+        if (c->eof)
+            conn_drop_input(c); /* a request cut short by the peer */
+        return 0;
+    }
+    j = calloc(1, sizeof *j);
+    if (!j) {
+        conn_close(s, c);
+        return 0;
+    }
+    ndx_buf_init(&j->out);
+    j->c = c;
+    j->http = 1;
+    c->partial_ms = 0;
+    if (rc == HTTP_BAD || r.content_length > s->o.max_request) {
+        if (rc == HTTP_BAD)
+            srv_http_error(j, status,
+                           status == 414 || status == 431 ? "too_large"
+                                                          : "invalid",
+                           why);
+        else
+            srv_http_error(j, 413, "too_large",
+                           "request body longer than --max-request");
+        conn_answer_now(s, c, j);
+        conn_drop_input(c);
+        return 0;
+    }
+    c->in_off += r.head_len + (size_t)r.content_length;
+    c->scan_off = c->in_off;
+    if (s->inflight >= s->o.max_inflight) {
+        srv_http_error(j, 503, "overloaded",
+                       "too many requests queued or running "
+                       "(--max-inflight); retry shortly");
+        conn_answer_now(s, c, j);
+        return 1;
+    }
+    j->close_after = !r.keep_alive;
+    return conn_submit(s, c, j, p, r.head_len) == 0;
 }
 
 /* Cuts what was read into request lines while the connection may have
@@ -333,6 +432,11 @@ conn_process(server *s, conn *c)
          * answers are read (srv_conn_resume). */
         if (s->held >= s->o.max_output) {
             s->held_back = 1;
+            break;
+        }
+        if (c->http) {
+            if (conn_take_http(s, c))
+                continue;
             break;
         }
         nl = memchr((char *)c->in.data + c->scan_off, '\n',
@@ -465,19 +569,28 @@ conn_new(server *s, int fd, int tcp, int reject)
     return c;
 }
 
-/* Answers a connection over the limit with one overloaded line. */
+/* Answers a connection over the limit with one overloaded line (over
+ * HTTP, a 503 response with it as the body). */
 static void
-conn_refuse(server *s, int fd, int tcp)
+conn_refuse(server *s, int fd, int tcp, int http)
 {
-    char line[256];
+    char line[512], body[256];
     conn *c;
     int n;
 
-    n = snprintf(line, sizeof line,
+    n = snprintf(body, sizeof body,
                  "{\"id\":null,\"ok\":false,\"error\":{\"code\":"
                  "\"overloaded\",\"message\":\"too many connections (%zu, "
-                 "--max-connections); retry shortly\"}}\n",
+                 "--max-connections); retry shortly\"}}",
                  s->o.max_connections);
+    if (http)
+        n = snprintf(line, sizeof line,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %d\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     n, body);
+    else
+        n = snprintf(line, sizeof line, "%s\n", body);
     if (s->reject_count >= SRV_REJECT_MAX) {
         if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
             errno = 0;
@@ -523,6 +636,7 @@ conn_evict_idle(server *s)
 void
 srv_conn_accept(server *s, listener *l)
 {
+    conn *c;
     int i;
 
     for (i = 0; i < 64; i++) {
@@ -553,10 +667,11 @@ srv_conn_accept(server *s, listener *l)
             break;
         }
         if (s->conn_count >= s->o.max_connections && !conn_evict_idle(s)) {
-            conn_refuse(s, fd, l->tcp);
+            conn_refuse(s, fd, l->tcp, l->http);
             continue;
         }
-        conn_new(s, fd, l->tcp, 0);
+        if ((c = conn_new(s, fd, l->tcp, 0)) != NULL)
+            c->http = l->http;
     }
 }
 

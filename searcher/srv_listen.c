@@ -1,6 +1,6 @@
 /*
  * srv_listen.c - the server's listening sockets: reads a --listen address
- * (tcp:HOST:PORT, tcp:PORT, unix:/PATH), binds it non-blocking, names it
+ * (tcp:HOST:PORT, tcp:PORT, http:HOST:PORT, http:PORT, unix:/PATH), binds it non-blocking, names it
  * as bound (port 0 becomes the port the system gave), and closes it,
  * removing a Unix socket's file.  Accepting is srv_conn.c's.
  */
@@ -47,10 +47,15 @@ srv_addr_parse(const char *spec, srv_addr *a)
         return 0;
     }
     a->tcp = 1;
-    if (strncmp(s, "tcp:", 4) == 0)
-        s += 4;
-    strcpy(a->host, "127.0.0.1");
     strcpy(a->port, "7878");
+    if (strncmp(s, "tcp:", 4) == 0) {
+        s += 4;
+    } else if (strncmp(s, "http:", 5) == 0) {
+        s += 5;
+        a->http = 1;
+        strcpy(a->port, "8080");
+    }
+    strcpy(a->host, "127.0.0.1");
     if (!*s)
         return 0;
     if (all_digits(s)) {
@@ -83,8 +88,8 @@ srv_addr_parse(const char *spec, srv_addr *a)
     }
     return 0;
 bad:
-    srv_complain("bad --listen %s: use tcp:HOST:PORT, tcp:PORT or "
-                 "unix:/PATH", spec);
+    srv_complain("bad --listen %s: use tcp:HOST:PORT, tcp:PORT, "
+                 "http:HOST:PORT, http:PORT or unix:/PATH", spec);
     return -1;
 }
 
@@ -141,13 +146,15 @@ listen_tcp(listener *l, const srv_addr *a)
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port,
                     sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
         snprintf(l->name, sizeof l->name,
-                 ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
-                 host, port);
+                 ss.ss_family == AF_INET6 ? "%s:[%s]:%s" : "%s:%s:%s",
+                 a->http ? "http" : "tcp", host, port);
     else
-        snprintf(l->name, sizeof l->name, "tcp:%s:%s", a->host, a->port);
+        snprintf(l->name, sizeof l->name, "%s:%s:%s",
+                 a->http ? "http" : "tcp", a->host, a->port);
     l->ev.kind = EV_LISTEN;
     l->ev.fd = fd;
     l->tcp = 1;
+    l->http = a->http;
     return 0;
 }
 

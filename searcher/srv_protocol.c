@@ -32,6 +32,10 @@
 #include "render.h"
 #include "srv.h"
 
+/* The code of the last error response this thread wrote (for the HTTP
+ * status), or NULL. */
+static _Thread_local const char *last_code;
+
 const char srv_oom_line[] =
     "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"internal\","
     "\"message\":\"out of memory\"}}";
@@ -84,6 +88,7 @@ reply_error(ndx_buf *b, json_t *id, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    last_code = code;
     b->len = 0;
     st = reply_begin(b, id, 0);
     if (!st)
@@ -421,9 +426,12 @@ void
 srv_protocol_run(const server *s, ndx_index *ix, job *j)
 {
     json_error_t jerr;
-    json_t *req, *id = NULL, *op;
-    const char *ops = NULL;
+    json_t *req;
 
+    if (j->http) {
+        srv_http_run(s, ix, j);
+        return;
+    }
     req = json_loadb(j->line, j->line_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
         reply_error(&j->out, NULL, "invalid",
@@ -431,46 +439,58 @@ srv_protocol_run(const server *s, ndx_index *ix, job *j)
                     jerr.text);
         return;
     }
+    srv_protocol_request(s, ix, req, &j->out);
+    json_decref(req);
+}
+
+const char *
+srv_protocol_request(const server *s, ndx_index *ix, json_t *req,
+                     ndx_buf *out)
+{
+    json_t *id = NULL, *op;
+    const char *ops = NULL;
+
+    last_code = NULL;
     if (!json_is_object(req)) {
-        reply_error(&j->out, NULL, "invalid",
+        reply_error(out, NULL, "invalid",
                     "a request must be a JSON object");
         goto done;
     }
     id = json_object_get(req, "id");
     op = json_object_get(req, "op");
     if (op && !json_is_string(op)) {
-        reply_error(&j->out, id, "invalid", "\"op\" must be a string");
+        reply_error(out, id, "invalid", "\"op\" must be a string");
         goto done;
     }
     ops = op ? json_string_value(op)
              : (json_object_get(req, "q") ? "search" : NULL);
     if (!ops) {
-        reply_error(&j->out, id, "invalid",
+        reply_error(out, id, "invalid",
                     "missing \"op\": search, get, stats or ping");
         goto done;
     }
     if (!strcmp(ops, "ping")) {
-        ndx_status st = reply_ok(&j->out, id);
+        ndx_status st = reply_ok(out, id);
 
         if (!st)
-            st = ndx_buf_puts(&j->out, "\"pong\":true");
-        reply_end(&j->out, st);
+            st = ndx_buf_puts(out, "\"pong\":true");
+        reply_end(out, st);
         goto done;
     }
     if (strcmp(ops, "search") && strcmp(ops, "get") && strcmp(ops, "stats")) {
-        reply_error(&j->out, id, "invalid",
+        reply_error(out, id, "invalid",
                     "unknown op \"%.64s\": use search, get, stats or ping",
                     ops);
         goto done;
     }
     if (!strcmp(ops, "search"))
-        op_search(s, ix, req, id, &j->out);
+        op_search(s, ix, req, id, out);
     else if (!strcmp(ops, "get"))
-        op_get(s, ix, req, id, &j->out);
+        op_get(s, ix, req, id, out);
     else
-        op_stats(s, ix, id, &j->out);
+        op_stats(s, ix, id, out);
 done:
-    json_decref(req);
+    return last_code;
 }
 
 void

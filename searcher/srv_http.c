@@ -1,0 +1,441 @@
+/*
+ * srv_http.c - the server's HTTP side, run in the worker threads: routes
+ * one request (its head parsed by http.c) to the search page, the API or
+ * an error, and writes the whole response.
+ *
+ * The API is the query socket's protocol over GET: a request's query
+ * parameters become the members of a socket request, srv_protocol.c runs
+ * it, and the body is exactly the socket's response line; the status
+ * follows the error code (syntax and invalid 400, not_found 404,
+ * too_large 413, overloaded 503, timeout 504, internal 500).
+ *
+ *   GET /                   the search page (searcher/web/, embedded)
+ *   GET /api/search?q=&k=&offset=&source=&from=&to=&sort=&group=
+ *                  &facets=&facet_limit=&snippets=&snippet_len=
+ *   GET /api/article/ID     the article (the socket's get)
+ *   GET /api/stats          the index statistics
+ *   GET /api/export?q=&source=&from=&to=&sort=   every match as CSV
+ *   GET /healthz            the socket's ping
+ * HEAD is answered like GET without the body; other methods get 405.
+ * Cutting requests out of a connection is srv_conn.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "http.h"
+#include "render.h"
+#include "srv.h"
+#include "web.h"
+
+/* Page and API responses may not be framed by other sites, and the page
+ * runs only its own script: article text that slipped through escaping
+ * still could not run. */
+static const char page_headers[] =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; "
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Cache-Control: no-cache\r\n";
+static const char api_headers[] =
+    "Cache-Control: no-store\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
+
+typedef struct hreq {
+    const server *s;
+    ndx_index *ix;
+    job *j;
+    http_req r;
+    int head_only;   /* HEAD: no body */
+    const char *path, *query; /* in j->line; query NULL when none */
+    size_t path_len, query_len;
+} hreq;
+
+/* Writes a whole response: head and body (not for HEAD). */
+static void
+respond(hreq *h, int status, const char *ctype, const void *body,
+        size_t len, const char *extra)
+{
+    ndx_buf *b = &h->j->out;
+    ndx_status st;
+
+    b->len = 0;
+    st = http_head(b, status, ctype, len, h->r.keep_alive, extra);
+    if (!st && !h->head_only && len)
+        st = ndx_buf_put(b, body, len);
+    if (st)
+        b->len = 0; /* srv_conn.c sends its own answer to out of memory */
+}
+
+static int
+status_of(const char *code)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } map[] = {{"syntax", 400},    {"invalid", 400},   {"not_found", 404},
+               {"too_large", 413}, {"overloaded", 503}, {"timeout", 504}};
+    size_t i;
+
+    if (!code)
+        return 200;
+    for (i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].code, code) == 0)
+            return map[i].status;
+    return 500;
+}
+
+/* The error object of the socket as a response body. */
+static void
+respond_error(hreq *h, int status, const char *code, const char *msg,
+              const char *extra)
+{
+    ndx_buf body;
+
+    ndx_buf_init(&body);
+    if (ndx_buf_puts(&body, "{\"id\":null,\"ok\":false,") ||
+        render_error_json(&body, code, msg) || ndx_buf_putc(&body, '}'))
+        body.len = 0;
+    respond(h, status, "application/json", body.data, body.len, extra);
+    ndx_buf_free(&body);
+}
+
+void
+srv_http_error(job *j, int status, const char *code, const char *msg)
+{
+    hreq h;
+
+    memset(&h, 0, sizeof h);
+    h.j = j;
+    h.r.keep_alive = 0;
+    j->close_after = 1;
+    respond_error(&h, status, code, msg, api_headers);
+}
+
+/* Runs a socket request and answers with its response line. */
+static void
+run_json(hreq *h, json_t *req)
+{
+    ndx_buf body;
+    const char *code;
+
+    ndx_buf_init(&body);
+    code = srv_protocol_request(h->s, h->ix, req, &body);
+    if (!body.len) {
+        respond_error(h, 500, "internal", "out of memory", api_headers);
+    } else {
+        respond(h, status_of(code), "application/json", body.data,
+                body.len, api_headers);
+    }
+    ndx_buf_free(&body);
+}
+
+/* Sets member name of req to the decoded value: a whole number when the
+ * parameter is one (else the string, which the protocol refuses with its
+ * message), a boolean for true/false, else a string.  -1 when the value
+ * is not UTF-8. */
+static int
+set_param(json_t *req, const char *name, const ndx_buf *v, int numeric,
+          int boolean)
+{
+    const char *s = (const char *)v->data;
+    json_t *val = NULL;
+
+    if (numeric && v->len > 0 && v->len <= 9 &&
+        strspn(s, "0123456789") == v->len)
+        val = json_integer(atol(s));
+    else if (boolean && (!strcmp(s, "true") || !strcmp(s, "1")))
+        val = json_true();
+    else if (boolean && (!strcmp(s, "false") || !strcmp(s, "0")))
+        val = json_false();
+    else
+        val = json_stringn(s, v->len);
+    if (!val)
+        return -1;
+    json_object_set_new(req, name, val);
+    return 0;
+}
+
+/* Appends the comma-separated parts of v to array member name. */
+static int
+add_list(json_t *req, const char *name, const ndx_buf *v, int split)
+{
+    json_t *arr = json_object_get(req, name);
+    const char *s = (const char *)v->data, *end = s + v->len;
+
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(req, name, arr);
+    }
+    while (s <= end) {
+        const char *c = split ? memchr(s, ',', (size_t)(end - s)) : NULL;
+        const char *e = c ? c : end;
+        json_t *str;
+
+        if (e > s || !split) {
+            if (!(str = json_stringn(s, (size_t)(e - s))))
+                return -1;
+            json_array_append_new(arr, str);
+        }
+        s = e + 1;
+    }
+    return 0;
+}
+
+/* The socket request of /api/search's parameters; NULL after answering
+ * a parameter that cannot be read. */
+static json_t *
+search_request(hreq *h)
+{
+    static const char *const numbers[] = {"k", "offset", "snippet_len",
+                                          "facet_limit", NULL};
+    static const char *const strings[] = {"q", "from", "to", "sort", "group",
+                                          NULL};
+    static const char *const booleans[] = {"snippets", "exact_total", NULL};
+    json_t *req = json_object();
+    const char *p = h->query, *end = h->query + h->query_len;
+    ndx_buf name, val;
+    int rc = 0, i;
+
+    ndx_buf_init(&name);
+    ndx_buf_init(&val);
+    json_object_set_new(req, "op", json_string("search"));
+    while (h->query && (rc = http_query_next(&p, end, &name, &val)) == 1) {
+        const char *n = (const char *)name.data;
+
+        for (i = 0; numbers[i] && strcmp(n, numbers[i]); i++)
+            ;
+        if (numbers[i]) {
+            rc = set_param(req, n, &val, 1, 0);
+            goto next;
+        }
+        for (i = 0; strings[i] && strcmp(n, strings[i]); i++)
+            ;
+        if (strings[i]) {
+            rc = set_param(req, n, &val, 0, 0);
+            goto next;
+        }
+        for (i = 0; booleans[i] && strcmp(n, booleans[i]); i++)
+            ;
+        if (booleans[i])
+            rc = set_param(req, n, &val, 0, 1);
+        else if (!strcmp(n, "source"))
+            rc = add_list(req, "sources", &val, 0);
+        else if (!strcmp(n, "facets"))
+            rc = add_list(req, "facets", &val, 1);
+        /* Other parameters are ignored, as unknown members are. */
+    next:
+        if (rc < 0)
+            break;
+    }
+    ndx_buf_free(&name);
+    ndx_buf_free(&val);
+    if (rc < 0) {
+        respond_error(h, 400, "invalid",
+                      "a query parameter is not percent-encoded UTF-8",
+                      api_headers);
+        json_decref(req);
+        return NULL;
+    }
+    return req;
+}
+
+/* ---- export ------------------------------------------------------------- */
+
+typedef struct xport {
+    hreq *h;
+    int started; /* the head is written */
+} xport;
+
+static ndx_status
+export_emit(void *ctx, const ndx_buf *b)
+{
+    xport *x = ctx;
+    ndx_buf *out = &x->h->j->out;
+    ndx_status st = NDX_OK;
+
+    if (!x->started) {
+        out->len = 0;
+        st = http_head(out, 200, "text/csv; charset=utf-8", HTTP_CHUNKED,
+                       x->h->r.keep_alive,
+                       "Content-Disposition: attachment; "
+                       "filename=\"newsdex-export.csv\"\r\n"
+                       "Cache-Control: no-store\r\n");
+        x->started = 1;
+    }
+    if (!st && b->len && !x->h->head_only)
+        st = http_chunk(out, b->data, b->len);
+    return st;
+}
+
+static void
+do_export(hreq *h)
+{
+    static const char *const sorts[] = {"relevance", "newest", "oldest",
+                                        NULL};
+    const char *srcs[NDX_QUERY_MAX_SOURCES];
+    char *q = NULL;
+    ndx_search_opts o;
+    const char *p = h->query, *end = h->query + h->query_len;
+    ndx_buf name, val;
+    xport x = {h, 0};
+    int rc = 0, truncated = 0, i;
+    char *kept[NDX_QUERY_MAX_SOURCES];
+    size_t nkept = 0;
+    const char *bad = NULL;
+    ndx_status st;
+
+    ndx_search_opts_init(&o);
+    o.budget_ms = h->s->o.timeout_ms;
+    ndx_buf_init(&name);
+    ndx_buf_init(&val);
+    while (h->query && !bad && (rc = http_query_next(&p, end, &name, &val)) == 1) {
+        const char *n = (const char *)name.data, *v = (const char *)val.data;
+        int32_t first, last;
+
+        if (!strcmp(n, "q")) {
+            free(q);
+            q = strdup(v);
+        } else if (!strcmp(n, "source")) {
+            if (nkept == NDX_QUERY_MAX_SOURCES)
+                bad = "at most 64 sources in one request";
+            else if ((kept[nkept] = strdup(v)) != NULL) {
+                srcs[nkept] = kept[nkept];
+                nkept++;
+            }
+        } else if (!strcmp(n, "from") || !strcmp(n, "to")) {
+            if (ndx_date_parse_range(v, val.len, &first, &last))
+                bad = "\"from\" or \"to\" is not a date; use YYYY-MM-DD, "
+                      "YYYY-MM or YYYY";
+            else if (n[0] == 'f')
+                o.from_days = first;
+            else
+                o.to_days = last;
+        } else if (!strcmp(n, "sort")) {
+            for (i = 0; sorts[i] && strcmp(v, sorts[i]); i++)
+                ;
+            if (!sorts[i])
+                bad = "\"sort\" must be one of \"relevance\", \"newest\", "
+                      "\"oldest\"";
+            else
+                o.sort = (ndx_sort)i;
+        }
+    }
+    if (rc < 0)
+        bad = "a query parameter is not percent-encoded";
+    if (!bad && !q)
+        bad = "an export needs \"q\", the query text";
+    if (bad) {
+        respond_error(h, 400, "invalid", bad, api_headers);
+        goto done;
+    }
+    o.sources = nkept ? srcs : NULL;
+    o.source_count = nkept;
+    ndx_error_clear();
+    st = export_csv(h->ix, q, &o, export_emit, &x, NULL, &truncated);
+    if (st && !x.started) {
+        respond_error(h, st == NDX_ESYNTAX ? 400
+                         : st == NDX_ETIMEOUT ? 504
+                         : st == NDX_EINVAL || st == NDX_ELIMIT ? 400
+                                                                : 500,
+                      st == NDX_ESYNTAX ? "syntax"
+                      : st == NDX_ETIMEOUT ? "timeout"
+                      : st == NDX_EINVAL || st == NDX_ELIMIT ? "invalid"
+                                                             : "internal",
+                      ndx_errmsg(), api_headers);
+    } else if (st) {
+        /* Cut short after the head went: no last chunk, and the
+         * connection closes, so the client sees the body is incomplete. */
+        h->j->close_after = 1;
+    } else if (!h->head_only && http_chunk(&h->j->out, NULL, 0)) {
+        h->j->out.len = 0;
+    }
+done:
+    free(q);
+    for (i = 0; i < (int)nkept; i++)
+        free(kept[i]);
+    ndx_buf_free(&name);
+    ndx_buf_free(&val);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static int
+path_is(const hreq *h, const char *p)
+{
+    return h->path_len == strlen(p) && memcmp(h->path, p, h->path_len) == 0;
+}
+
+void
+srv_http_run(const server *s, ndx_index *ix, job *j)
+{
+    hreq h;
+    int status = 0;
+    const char *why = NULL, *qm;
+    const web_asset *asset;
+    json_t *req = NULL;
+
+    memset(&h, 0, sizeof h);
+    h.s = s;
+    h.ix = ix;
+    h.j = j;
+    if (http_parse(j->line, j->line_len, j->line_len, &h.r, &status,
+                   &why) != HTTP_DONE) {
+        srv_http_error(j, status ? status : 400, "invalid",
+                       why ? why : "malformed request");
+        return;
+    }
+    j->close_after = !h.r.keep_alive;
+    h.head_only = !strcmp(h.r.method, "HEAD");
+    if (strcmp(h.r.method, "GET") && !h.head_only) {
+        respond_error(&h, 405, "invalid",
+                      "only GET and HEAD are served: the API reads the "
+                      "index and never changes it",
+                      "Allow: GET, HEAD\r\nCache-Control: no-store\r\n");
+        return;
+    }
+    h.path = h.r.target;
+    qm = memchr(h.r.target, '?', h.r.target_len);
+    h.path_len = qm ? (size_t)(qm - h.r.target) : h.r.target_len;
+    if (qm) {
+        h.query = qm + 1;
+        h.query_len = h.r.target_len - h.path_len - 1;
+    }
+    if ((asset = web_asset_find(h.path, h.path_len))) {
+        respond(&h, 200, asset->ctype, asset->data, asset->len,
+                page_headers);
+        return;
+    }
+    if (path_is(&h, "/api/search")) {
+        if ((req = search_request(&h)))
+            run_json(&h, req);
+    } else if (path_is(&h, "/api/stats")) {
+        req = json_pack("{s:s}", "op", "stats");
+        run_json(&h, req);
+    } else if (path_is(&h, "/healthz")) {
+        req = json_pack("{s:s}", "op", "ping");
+        run_json(&h, req);
+    } else if (path_is(&h, "/api/export")) {
+        do_export(&h);
+    } else if (h.path_len > 13 && !memcmp(h.path, "/api/article/", 13)) {
+        ndx_buf id;
+
+        ndx_buf_init(&id);
+        if (http_unescape(h.path + 13, h.path_len - 13, 0, &id) ||
+            !(req = json_pack("{s:s,s:s%}", "op", "get", "article",
+                              (const char *)id.data, id.len)))
+            respond_error(&h, 400, "invalid",
+                          "the article id is not percent-encoded UTF-8",
+                          api_headers);
+        else
+            run_json(&h, req);
+        ndx_buf_free(&id);
+    } else {
+        respond_error(&h, 404, "not_found",
+                      "no such page; the API is /api/search, "
+                      "/api/article/ID, /api/stats, /api/export, /healthz",
+                      api_headers);
+    }
+    json_decref(req);
+}
