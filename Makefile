@@ -2,6 +2,7 @@
 #
 #   make            build libnewsdex and both programs under build/
 #   make run        install what is missing, build, index corpus/, search it
+#   make serve      the same, then serve the search page (PORT=8080)
 #   make test       install what is missing, build, run every test
 #   make check-layers  includes run down the layers of core/
 #   make bench      small benchmark against Xapian and SQLite FTS5
@@ -127,6 +128,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-example $(B)
 
+PORT ?= 8080
+serve: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/serve $(B) $(PORT)
+
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/ndx-bench $(B)/ndx-scale
 	@bench/run --small --build $(B)
@@ -163,7 +169,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test check check-layers run bench fuzz faults soak install clean
+.PHONY: all deps test check check-layers run serve bench fuzz faults soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

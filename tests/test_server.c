@@ -1782,6 +1782,380 @@ test_server_max_request_is_bounded(void)
     free(err);
 }
 
+/* ---- HTTP ---------------------------------------------------------------- */
+
+/* Starts a server with an HTTP listener too; its port in *http_port. */
+static int
+http_start(proc *p, const char *const *extra_in, int *http_port)
+{
+    const char *extra[24];
+    size_t n = 0;
+    char *log;
+    const char *t;
+
+    extra[n++] = "--listen";
+    extra[n++] = "http:127.0.0.1:0";
+    while (extra_in && *extra_in && n < 22)
+        extra[n++] = *extra_in++;
+    extra[n] = NULL;
+    if (!corpus_index() || proc_start(p, corpus_index(), 0, extra))
+        return -1;
+    log = t_slurp(p->log, NULL);
+    t = log ? strstr(log, "listening on http:127.0.0.1:") : NULL;
+    *http_port = t ? atoi(t + strlen("listening on http:127.0.0.1:")) : 0;
+    free(log);
+    return *http_port > 0 ? 0 : -1;
+}
+
+typedef struct hresp {
+    int status;
+    char head[4096];  /* status line and headers, NUL-terminated */
+    char *body;       /* malloc'd, NUL-terminated (chunks joined) */
+    size_t body_len;
+} hresp;
+
+/* Receives more bytes into c->buf; 1, 0 at EOF, -1 on error or timeout. */
+static int
+client_more(client *c)
+{
+    struct pollfd pf;
+    ssize_t n;
+
+    pf.fd = c->fd;
+    pf.events = POLLIN;
+    pf.revents = 0;
+    if (poll(&pf, 1, IO_MS) <= 0)
+        return -1;
+    if (c->cap - c->len < 65536) {
+        char *b = realloc(c->buf, c->cap + 131072);
+
+        if (!b)
+            return -1;
+        c->buf = b;
+        c->cap += 131072;
+    }
+    n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+    if (n > 0)
+        c->len += (size_t)n;
+    return n > 0 ? 1 : n == 0 ? 0 : -1;
+}
+
+/* Drops the first n bytes of c->buf. */
+static void
+client_eat(client *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+/* Reads one response (Content-Length or chunked); 0, or -1. */
+static int
+http_read(client *c, hresp *r, int head_only)
+{
+    char *end, *cl, *te;
+    size_t hl, want;
+
+    memset(r, 0, sizeof *r);
+    while (!(c->len && (end = memmem(c->buf, c->len, "\r\n\r\n", 4))))
+        if (client_more(c) != 1)
+            return -1;
+    hl = (size_t)(end - c->buf) + 4;
+    if (hl >= sizeof r->head)
+        return -1;
+    memcpy(r->head, c->buf, hl);
+    r->head[hl] = '\0';
+    client_eat(c, hl);
+    r->status = atoi(r->head + 9);
+    r->body = calloc(1, 1);
+    cl = strcasestr(r->head, "\r\nContent-Length:");
+    te = strcasestr(r->head, "\r\nTransfer-Encoding: chunked");
+    if (head_only)
+        return 0;
+    if (te) {
+        for (;;) {
+            char *crlf;
+            size_t n;
+
+            while (!(c->len && (crlf = memmem(c->buf, c->len, "\r\n", 2))))
+                if (client_more(c) != 1)
+                    return -1;
+            n = strtoul(c->buf, NULL, 16);
+            hl = (size_t)(crlf - c->buf) + 2;
+            while (c->len < hl + n + 2)
+                if (client_more(c) != 1)
+                    return -1;
+            r->body = realloc(r->body, r->body_len + n + 1);
+            memcpy(r->body + r->body_len, c->buf + hl, n);
+            r->body_len += n;
+            r->body[r->body_len] = '\0';
+            client_eat(c, hl + n + 2);
+            if (n == 0)
+                return 0;
+        }
+    }
+    want = cl ? strtoul(cl + 17, NULL, 10) : 0;
+    while (c->len < want)
+        if (client_more(c) != 1)
+            return -1;
+    r->body = realloc(r->body, want + 1);
+    memcpy(r->body, c->buf, want);
+    r->body[want] = '\0';
+    r->body_len = want;
+    client_eat(c, want);
+    return 0;
+}
+
+/* One request on a new connection; the response in *r (free r->body). */
+static int
+http_once(int port, const char *req, hresp *r)
+{
+    client c;
+    int rc;
+
+    if (client_tcp(&c, port))
+        return -1;
+    rc = client_sends(&c, req) ? -1 : http_read(&c, r, 0);
+    client_close(&c);
+    return rc;
+}
+
+static json_t *
+http_json(int port, const char *target, int *status)
+{
+    char req[4096];
+    hresp r;
+    json_t *j = NULL;
+
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target);
+    *status = 0;
+    if (http_once(port, req, &r) == 0) {
+        *status = r.status;
+        if (!strstr(r.head, "Content-Type: application/json"))
+            fprintf(stderr, "\n%s: not JSON:\n%s", target, r.head);
+        j = json_loads(r.body, 0, NULL);
+    }
+    free(r.body);
+    return j;
+}
+
+static void
+test_http_api_answers_like_the_command_line(void)
+{
+    /* The same searches as cases[] (the command line's answers), as GET
+     * parameters. */
+    static const struct {
+        size_t c;
+        const char *target;
+    } gets[] = {
+        {0, "/api/search?q=ukraine"},
+        {1, "/api/search?q=ukraine&k=3"},
+        {2, "/api/search?q=%22red+lines%22"},
+        {3, "/api/search?q=kallas%20OR%20putin&group=passage"},
+        {4, "/api/search?q=ukraine&from=2025-04-01&to=2025-04-30"},
+        {5, "/api/search?q=ukraine&source=Newsweek"},
+        {6, "/api/search?q=ceasefire&sort=newest"},
+        {7, "/api/search?q=peace+talk*&k=4&offset=1"},
+        {9, "/api/search?q=witkoff&facets=source,month&facet_limit=1"},
+        {10, "/api/search?q=rubio&facets=day&to=2025-04-20"},
+    };
+    proc p;
+    int port, status;
+    size_t i;
+
+    CU_ASSERT_FATAL(cli_expectations() == 0);
+    CU_ASSERT_FATAL(http_start(&p, NULL, &port) == 0);
+    for (i = 0; i < sizeof gets / sizeof gets[0]; i++) {
+        json_t *r = http_json(port, gets[i].target, &status);
+        char why[300] = "";
+
+        CU_ASSERT_EQUAL(status, 200);
+        CU_ASSERT_PTR_NOT_NULL(r);
+        CU_ASSERT(json_is_true(json_object_get(r, "ok")));
+        if (!same_results(expected[gets[i].c], r, why, sizeof why)) {
+            fprintf(stderr, "\n%s: %s", gets[i].target, why);
+            CU_FAIL("HTTP answer differs from the command line's");
+        }
+        json_decref(r);
+    }
+    proc_stop(&p);
+}
+
+static void
+test_http_answers_errors_with_fitting_status(void)
+{
+    static const char *const extra[] = {"--max-request", "2048", NULL};
+    static const struct {
+        const char *req;
+        int status;
+        const char *code;
+    } bad[] = {
+        {"GET /api/search?q=%22open HTTP/1.1\r\n\r\n", 400, "syntax"},
+        {"GET /api/search?q=x&k=lots HTTP/1.1\r\n\r\n", 400, "invalid"},
+        {"GET /api/search?q=x&from=2025-05&to=2025-04 HTTP/1.1\r\n\r\n", 400,
+         "invalid"},
+        {"GET /api/search?q=%ZZ HTTP/1.1\r\n\r\n", 400, "invalid"},
+        {"GET /api/search HTTP/1.1\r\n\r\n", 400, "invalid"},
+        {"GET /api/article/no-such-article HTTP/1.1\r\n\r\n", 404,
+         "not_found"},
+        {"GET /nowhere HTTP/1.1\r\n\r\n", 404, "not_found"},
+        {"POST /api/search HTTP/1.1\r\nContent-Length: 3\r\n\r\nq=x", 405,
+         "invalid"},
+        {"GET / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413,
+         "too_large"},
+        {"GET / HTTP/2.0\r\n\r\n", 505, "invalid"},
+        {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501,
+         "invalid"},
+        {"GET /\r\n\r\n", 400, "invalid"},
+    };
+    char *longreq;
+    hresp r;
+    proc p;
+    int port;
+    size_t i;
+
+    CU_ASSERT_FATAL(http_start(&p, extra, &port) == 0);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j;
+
+        CU_ASSERT_FATAL(http_once(port, bad[i].req, &r) == 0);
+        j = json_loads(r.body, 0, NULL);
+        if (r.status != bad[i].status || strcmp(resp_code(j), bad[i].code))
+            fprintf(stderr, "\n%.40s: %d %s, want %d %s", bad[i].req,
+                    r.status, resp_code(j), bad[i].status, bad[i].code);
+        CU_ASSERT_EQUAL(r.status, bad[i].status);
+        CU_ASSERT_STRING_EQUAL(resp_code(j), bad[i].code);
+        CU_ASSERT(json_is_false(json_object_get(j, "ok")));
+        json_decref(j);
+        free(r.body);
+    }
+    /* A target longer than --max-request: 414. */
+    longreq = malloc(5000);
+    CU_ASSERT_FATAL(longreq != NULL);
+    memcpy(longreq, "GET /api/search?q=", 18);
+    memset(longreq + 18, 'a', 3000);
+    strcpy(longreq + 3018, " HTTP/1.1\r\n\r\n");
+    CU_ASSERT_FATAL(http_once(port, longreq, &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 414);
+    free(r.body);
+    free(longreq);
+    proc_stop(&p);
+}
+
+static void
+test_http_keeps_connections_alive_and_in_order(void)
+{
+    static const char *const extra[] = {"--max-connections", "1", NULL};
+    client c, c2;
+    hresp r;
+    proc p;
+    int port;
+    json_t *j;
+
+    CU_ASSERT_FATAL(http_start(&p, extra, &port) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+    /* Three requests in one write: three answers in their order. */
+    CU_ASSERT_FATAL(client_sends(&c,
+                                 "GET /api/search?q=witkoff&k=0 HTTP/1.1\r\n"
+                                 "Host: t\r\n\r\n"
+                                 "GET /api/article/" ART3 " HTTP/1.1\r\n\r\n"
+                                 "GET /healthz HTTP/1.1\r\n\r\n") == 0);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    j = json_loads(r.body, 0, NULL);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "total")), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Connection: keep-alive"));
+    json_decref(j);
+    free(r.body);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    j = json_loads(r.body, 0, NULL);
+    CU_ASSERT_STRING_EQUAL(
+        jstr(json_object_get(j, "article"), "source"), "Newslooks");
+    json_decref(j);
+    free(r.body);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"pong\":true"));
+    free(r.body);
+    /* The one place is taken: another connection gets 503 and the
+     * socket's overloaded object. */
+    CU_ASSERT_FATAL(client_tcp(&c2, port) == 0);
+    CU_ASSERT_FATAL(http_read(&c2, &r, 0) == 0);
+    CU_ASSERT_EQUAL(r.status, 503);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"overloaded\""));
+    free(r.body);
+    client_close(&c2);
+    /* Connection: close is honoured after the answer. */
+    CU_ASSERT_FATAL(client_sends(&c, "GET /healthz HTTP/1.1\r\n"
+                                     "Connection: close\r\n\r\n") == 0);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Connection: close"));
+    free(r.body);
+    CU_ASSERT_EQUAL(client_more(&c), 0);
+    client_close(&c);
+    proc_stop(&p);
+}
+
+static void
+test_http_serves_the_page_and_csv(void)
+{
+    char *js;
+    hresp r;
+    proc p;
+    int port;
+
+    CU_ASSERT_FATAL(http_start(&p, NULL, &port) == 0);
+    CU_ASSERT_FATAL(http_once(port, "GET / HTTP/1.1\r\n\r\n", &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Content-Type: text/html"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "script-src 'self'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<script src=\"/app.js\""));
+    free(r.body);
+    /* The page is the one in searcher/web/, byte for byte. */
+    js = t_slurp("searcher/web/app.js", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT_FATAL(http_once(port, "GET /app.js HTTP/1.1\r\n\r\n", &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_STRING_EQUAL(r.body, js);
+    /* Article text reaches the page only as text. */
+    CU_ASSERT_PTR_NULL(strstr(js, "innerHTML"));
+    CU_ASSERT_PTR_NULL(strstr(js, "outerHTML"));
+    CU_ASSERT_PTR_NULL(strstr(js, "insertAdjacentHTML"));
+    CU_ASSERT_PTR_NULL(strstr(js, "document.write"));
+    free(js);
+    free(r.body);
+    /* HEAD: the head alone (the next answer on the connection follows
+     * it directly). */
+    {
+        client c;
+
+        CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+        CU_ASSERT_FATAL(client_sends(&c, "HEAD / HTTP/1.1\r\n\r\n"
+                                         "GET /healthz HTTP/1.1\r\n\r\n") ==
+                        0);
+        CU_ASSERT_FATAL(http_read(&c, &r, 1) == 0);
+        CU_ASSERT_EQUAL(r.status, 200);
+        free(r.body);
+        CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+        CU_ASSERT_EQUAL(r.status, 200);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"pong\":true"));
+        free(r.body);
+        client_close(&c);
+    }
+    /* Every match as CSV, in chunks (from corpus/manifest.tsv). */
+    CU_ASSERT_FATAL(http_once(port,
+                              "GET /api/export?q=witkoff&sort=oldest "
+                              "HTTP/1.1\r\n\r\n",
+                              &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Content-Type: text/csv"));
+    CU_ASSERT_STRING_EQUAL(r.body,
+                           "id,date,source,title,url\r\n" ART4
+                           ",2025-04-29,unknown,US may exit Russia-Ukraine "
+                           "peace talks if progress stalls: Rubio,\r\n" ART1
+                           ",2025-11-27,unknown,,\r\n");
+    free(r.body);
+    proc_stop(&p);
+}
+
 CU_TestInfo server_tests[] = {
     {"test_server_answers_concurrent_clients_like_the_command_line",
      test_server_answers_concurrent_clients_like_the_command_line},
@@ -1822,5 +2196,12 @@ CU_TestInfo server_tests[] = {
      test_server_sighup_looks_for_a_new_commit_and_does_not_kill},
     {"test_server_max_request_is_bounded",
      test_server_max_request_is_bounded},
+    {"test_http_api_answers_like_the_command_line",
+     test_http_api_answers_like_the_command_line},
+    {"test_http_answers_errors_with_fitting_status",
+     test_http_answers_errors_with_fitting_status},
+    {"test_http_keeps_connections_alive_and_in_order",
+     test_http_keeps_connections_alive_and_in_order},
+    {"test_http_serves_the_page_and_csv", test_http_serves_the_page_and_csv},
     CU_TEST_INFO_NULL,
 };
