@@ -95,7 +95,7 @@
       p.set('k', '0');
     }
     if (opts.facets) p.set('facets', opts.facets);
-    if (opts.facets === 'source') p.set('facet_limit', String(SOURCE_LIMIT));
+    if (/source/.test(opts.facets || '')) p.set('facet_limit', String(SOURCE_LIMIT));
     return p;
   }
 
@@ -383,13 +383,20 @@
     const my = ++seq;
     const t0 = performance.now();
     setStatus('Searching…');
-    const [hits, sources, time] = await Promise.all([
-      api('/api/search', searchParams(state, { hits: true, sources: true, dates: true })),
+    let hits, sources, time;
+    if (!state.sources.length && !state.from && !state.to) {
+      // Nothing filtered: one request brings the hits and both facets.
+      hits = sources = time = await api('/api/search', searchParams(state,
+        { hits: true, facets: 'source,' + state.by }));
+    } else {
       // Each facet is counted without its own filter, so that the other
       // sources and dates stay in view and can be added.
-      api('/api/search', searchParams(state, { dates: true, facets: 'source' })),
-      api('/api/search', searchParams(state, { sources: true, facets: state.by })),
-    ]);
+      [hits, sources, time] = await Promise.all([
+        api('/api/search', searchParams(state, { hits: true, sources: true, dates: true })),
+        api('/api/search', searchParams(state, { dates: true, facets: 'source' })),
+        api('/api/search', searchParams(state, { sources: true, facets: state.by })),
+      ]);
+    }
     if (my !== seq) return;
     if (!hits.ok) {
       clear($('results'));

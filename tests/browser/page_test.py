@@ -175,7 +175,7 @@ def scenario(p):
     render_ms = float(drv.execute_script(
         "return document.body.dataset.renderMs"))
     print("browser test: first search rendered in %.1f ms "
-          "(3 requests and the DOM; target 200 ms)" % render_ms)
+          "(the request and the DOM; target 200 ms)" % render_ms)
     check(total_in(p.status()) == len(harbor),
           "status %r, want %d articles" % (p.status(), len(harbor)))
     check(len(p.texts("#results li")) == 10, "a page holds 10 hits")
