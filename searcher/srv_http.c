@@ -194,14 +194,14 @@ search_request(hreq *h)
                                           NULL};
     static const char *const booleans[] = {"snippets", "exact_total", NULL};
     json_t *req = json_object();
-    const char *p = h->query, *end = h->query + h->query_len;
+    const char *p = h->query ? h->query : "", *end = p + h->query_len;
     ndx_buf name, val;
     int rc = 0, i;
 
     ndx_buf_init(&name);
     ndx_buf_init(&val);
     json_object_set_new(req, "op", json_string("search"));
-    while (h->query && (rc = http_query_next(&p, end, &name, &val)) == 1) {
+    while ((rc = http_query_next(&p, end, &name, &val)) == 1) {
         const char *n = (const char *)name.data;
 
         for (i = 0; numbers[i] && strcmp(n, numbers[i]); i++)
@@ -277,7 +277,7 @@ do_export(hreq *h)
     const char *srcs[NDX_QUERY_MAX_SOURCES];
     char *q = NULL;
     ndx_search_opts o;
-    const char *p = h->query, *end = h->query + h->query_len;
+    const char *p = h->query ? h->query : "", *end = p + h->query_len;
     ndx_buf name, val;
     xport x = {h, 0};
     int rc = 0, truncated = 0, i;
@@ -290,7 +290,7 @@ do_export(hreq *h)
     o.budget_ms = h->s->o.timeout_ms;
     ndx_buf_init(&name);
     ndx_buf_init(&val);
-    while (h->query && !bad && (rc = http_query_next(&p, end, &name, &val)) == 1) {
+    while (!bad && (rc = http_query_next(&p, end, &name, &val)) == 1) {
         const char *n = (const char *)name.data, *v = (const char *)val.data;
         int32_t first, last;
 

@@ -1,8 +1,9 @@
 /*
  * srv_listen.c - the server's listening sockets: reads a --listen address
- * (tcp:HOST:PORT, tcp:PORT, http:HOST:PORT, http:PORT, unix:/PATH), binds it non-blocking, names it
- * as bound (port 0 becomes the port the system gave), and closes it,
- * removing a Unix socket's file.  Accepting is srv_conn.c's.
+ * (tcp:HOST:PORT, tcp:PORT, http:HOST:PORT, http:PORT, unix:/PATH), binds
+ * it non-blocking, names it as bound (port 0 becomes the port the system
+ * gave), and closes it, removing a Unix socket's file.  Accepting is
+ * srv_conn.c's.
  */
 #include <errno.h>
 #include <netdb.h>
