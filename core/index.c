@@ -525,6 +525,37 @@ ndx_index_commit(ndx_index *ix)
     return ix->ops->commit(ix->eng);
 }
 
+ndx_status
+ndx_index_delete(ndx_index *ix, const char *article_id)
+{
+    ndx_status st;
+
+    if (!(ix->flags & NDX_OPEN_WRITE))
+        return ndx_error(NDX_EINVAL, "the index is open for reading only");
+    if (!article_id || !*article_id)
+        return ndx_error(NDX_EINVAL, "delete: an empty article id");
+    if (!ix->ops->remove)
+        return ndx_error(NDX_ENOTSUP, "the %s engine cannot delete articles",
+                         ix->ops->name);
+    /* Articles added before the call are the engine's before it deletes:
+     * an add then a delete of one id leaves nothing. */
+    if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
+        return st;
+    return ix->ops->remove(ix->eng, article_id);
+}
+
+ndx_status
+ndx_index_optimize(ndx_index *ix)
+{
+    if (!(ix->flags & NDX_OPEN_WRITE))
+        return ndx_error(NDX_EINVAL, "the index is open for reading only");
+    if (!ix->ops->optimize)
+        return ndx_error(NDX_ENOTSUP,
+                         "the %s engine has no segments to merge",
+                         ix->ops->name);
+    return ix->ops->optimize(ix->eng);
+}
+
 /* Searches may run in several threads at once, and an analyzer belongs
  * to one thread: each search borrows one from a small pool. */
 static ndx_analyzer *

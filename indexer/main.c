@@ -2,6 +2,7 @@
  * newsdex-index - builds, extends, inspects and verifies an index.
  *
  *   newsdex-index -o INDEX [options] PATH...     index files and directories
+ *   newsdex-index -o INDEX --delete ID...        delete articles by id
  *   newsdex-index --info INDEX [--json]          what the index holds
  *   newsdex-index --check INDEX                  verify every checksum
  *
@@ -12,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +26,27 @@
 
 static const char usage_text[] =
     "usage: newsdex-index -o INDEX [options] PATH...\n"
+    "       newsdex-index -o INDEX --delete ID...\n"
+    "       newsdex-index -o INDEX --delete-from FILE [--add PATH...]\n"
+    "       newsdex-index -o INDEX --optimize\n"
     "       newsdex-index --info INDEX [--json]\n"
     "       newsdex-index --check INDEX\n"
     "\n"
     "Indexes news articles: JSON Lines (.jsonl, .jsonl.gz; one article a\n"
     "line with id, source, date, title, url, text) and plain text (.txt,\n"
     ".txt.gz; one article a file, metadata from a manifest.tsv beside it).\n"
-    "Directories are read recursively.\n"
+    "Directories are read recursively; - reads JSON Lines from standard\n"
+    "input.\n"
     "\n"
     "options:\n"
     "  -o, --output INDEX     the index directory to build (replaced on\n"
     "                         success unless --add)\n"
     "      --add              add to the index; an article whose id is\n"
     "                         already there replaces it\n"
+    "      --delete           the arguments are ids of articles to delete\n"
+    "      --delete-from FILE delete the ids in FILE, one a line (- for\n"
+    "                         standard input), before adding any PATH\n"
+    "      --optimize         merge the index into one segment at commit\n"
     "      --engine E         native (default) or xapian\n"
     "      --shards N         xapian: split into N databases by article id\n"
     "      --language L       Snowball stemmer for articles without \"lang\"\n"
@@ -62,7 +72,120 @@ typedef struct warn_state {
     unsigned long shown, total;
     const ndx_reader *r;   /* the indexing pass's reader, once open */
     uint64_t unreadable;   /* its unreadable count at the last warning */
+    const char *stdin_path; /* the copy of standard input, or NULL */
 } warn_state;
+
+/* Where a copy of standard input is kept while it is read (twice: the
+ * furniture pass, then the indexing pass); removed at exit. */
+static char stdin_copy[4200];
+
+static void
+remove_stdin_copy(void)
+{
+    if (stdin_copy[0])
+        unlink(stdin_copy);
+}
+
+static void
+on_fatal_signal(int sig)
+{
+    remove_stdin_copy();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Copies standard input to a file in $TMPDIR (default /tmp) that the
+ * reader can read twice; gzip-compressed input stays compressed (the
+ * reader inflates either).  NDX_OK or NDX_EIO with a message. */
+static ndx_status
+copy_stdin(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char buf[1 << 16];
+    size_t n;
+    FILE *f;
+    int fd;
+
+    if (isatty(STDIN_FILENO))
+        return ndx_error(NDX_EINVAL, "standard input is a terminal; pipe "
+                                     "JSON Lines into newsdex-index");
+    snprintf(stdin_copy, sizeof stdin_copy, "%s/newsdex-stdin-XXXXXX.jsonl",
+             tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemps(stdin_copy, 6);
+    if (fd < 0) {
+        int e = errno;
+
+        stdin_copy[0] = '\0';
+        return ndx_error(NDX_EIO, "cannot create a copy of standard input "
+                                  "in %s: %s; set TMPDIR to a writable "
+                                  "directory", tmp && *tmp ? tmp : "/tmp",
+                         strerror(e));
+    }
+    atexit(remove_stdin_copy);
+    signal(SIGINT, on_fatal_signal);
+    signal(SIGTERM, on_fatal_signal);
+    f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        return ndx_error(NDX_EIO, "%s: %s", stdin_copy, strerror(errno));
+    }
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+        if (fwrite(buf, 1, n, f) != n)
+            break;
+    if (ferror(stdin) || ferror(f) || fclose(f) != 0)
+        return ndx_error(NDX_EIO, "copying standard input to %s: %s",
+                         stdin_copy, strerror(errno));
+    return NDX_OK;
+}
+
+/* Deletes the ids of a file, one a line ("-": standard input); an empty
+ * line is skipped.  Unknown ids are warned about and counted. */
+static ndx_status
+delete_from_file(ndx_index *ix, const char *path, void (*warn)(void *,
+                 const char *, long, const char *), void *ws,
+                 uint64_t *deleted, uint64_t *unknown)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    const char *name = f == stdin ? "standard input" : path;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    ndx_status st = NDX_OK;
+
+    if (!f)
+        return ndx_error(NDX_ENOTFOUND, "--delete-from %s: %s", path,
+                         strerror(errno));
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (strlen(line) != (size_t)len) {
+            warn(ws, name, lineno, "a NUL byte in the id; line skipped");
+            (*unknown)++;
+            continue;
+        }
+        st = ndx_index_delete(ix, line);
+        if (st == NDX_ENOTFOUND) {
+            warn(ws, name, lineno, ndx_errmsg());
+            (*unknown)++;
+            st = NDX_OK;
+            continue;
+        }
+        if (st)
+            break;
+        (*deleted)++;
+    }
+    if (!st && ferror(f))
+        st = ndx_error(NDX_EIO, "--delete-from %s: read error: %s", name,
+                       strerror(errno));
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return st;
+}
 
 static void
 on_warn(void *ctx, const char *file, long line, const char *msg)
@@ -72,6 +195,8 @@ on_warn(void *ctx, const char *file, long line, const char *msg)
 
     if (!w->enabled)
         return;
+    if (file && w->stdin_path && strcmp(file, w->stdin_path) == 0)
+        file = "standard input";
     w->total++;
     /* A file that could not be read (or read to its end) is always
      * shown: it is not one bad record among many. */
@@ -222,7 +347,8 @@ main(int argc, char **argv)
 {
     enum {
         O_ADD = 256, O_ENGINE, O_SHARDS, O_LANG, O_MEM, O_THREADS, O_ALIASES,
-        O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK
+        O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK, O_DELETE,
+        O_DELETE_FROM, O_OPTIMIZE
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -240,12 +366,19 @@ main(int argc, char **argv)
         {"info", required_argument, NULL, O_INFO},
         {"json", no_argument, NULL, O_JSON},
         {"check", required_argument, NULL, O_CHECK},
+        {"delete", no_argument, NULL, O_DELETE},
+        {"delete-from", required_argument, NULL, O_DELETE_FROM},
+        {"optimize", no_argument, NULL, O_OPTIMIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *engine = NULL, *info = NULL, *check = NULL;
-    const char *aliases = NULL;
+    const char *aliases = NULL, *delete_from = NULL;
+    const char **paths = NULL;
+    size_t path_count = 0, i;
     int add = 0, quiet = 0, strict = 0, json = 0, keep = 0, learn = 1, c;
+    int delete_args = 0, optimize = 0, stdin_paths = 0;
+    uint64_t deleted = 0, unknown = 0;
     ndx_engine_config cfg;
     ndx_split_opts split;
     ndx_cleaner *cleaner = NULL;
@@ -304,6 +437,9 @@ main(int argc, char **argv)
         case O_INFO: info = optarg; break;
         case O_JSON: json = 1; break;
         case O_CHECK: check = optarg; break;
+        case O_DELETE: delete_args = 1; break;
+        case O_DELETE_FROM: delete_from = optarg; break;
+        case O_OPTIMIZE: optimize = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -316,23 +452,67 @@ main(int argc, char **argv)
         return do_check(check);
     if (info)
         return do_info(info, json);
-    if (!out || optind >= argc) {
+    if (!out || (optind >= argc && !delete_from && !optimize)) {
         fprintf(stderr, "newsdex-index: %s\n%s",
-                !out ? "missing -o INDEX" : "missing PATH to index",
+                !out ? "missing -o INDEX"
+                     : delete_args ? "missing ID to delete"
+                                   : "missing PATH to index",
                 usage_text);
         return 2;
+    }
+    if (delete_args && delete_from) {
+        fprintf(stderr, "newsdex-index: --delete takes the ids as "
+                        "arguments, --delete-from from a file: use one\n");
+        return 2;
+    }
+    if (!delete_args) {
+        paths = (const char **)argv + optind;
+        path_count = (size_t)(argc - optind);
+    }
+    for (i = 0; i < path_count; i++)
+        stdin_paths += strcmp(paths[i], "-") == 0;
+    if (stdin_paths > 1 ||
+        (stdin_paths && delete_from && strcmp(delete_from, "-") == 0)) {
+        fprintf(stderr, "newsdex-index: standard input (-) can be read "
+                        "only once\n");
+        return 2;
+    }
+    /* Deleting and merging work on an index that exists. */
+    if (delete_args || delete_from || optimize) {
+        if (!add && path_count) {
+            fprintf(stderr, "newsdex-index: --delete-from and --optimize "
+                            "with PATHs need --add (a run without --add "
+                            "replaces the whole index)\n");
+            return 2;
+        }
+        if ((st = ndx_index_open(&ix, out, NDX_OPEN_READ, NULL, NULL))) {
+            fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+            return 1;
+        }
+        if (!engine)
+            engine = ndx_index_engine(ix);
+        ndx_index_close(ix);
+        ix = NULL;
+        add = 1;
     }
     ws.quiet = quiet;
     tty = !quiet && isatty(STDERR_FILENO);
     t0 = ndx_now_ms();
+    if (stdin_paths) {
+        if ((st = copy_stdin()))
+            goto fail;
+        for (i = 0; i < path_count; i++)
+            if (strcmp(paths[i], "-") == 0)
+                paths[i] = stdin_copy;
+        ws.stdin_path = stdin_copy;
+    }
 
     /* Pass 1: learn lines that repeat across one source's articles. */
     ndx_split_opts_init(&split);
     split.drop_furniture = !keep;
-    if (learn && !keep) {
+    if (learn && !keep && path_count) {
         if ((st = ndx_cleaner_new(&cleaner)) ||
-            (st = ndx_reader_open(&r, (const char *const *)argv + optind,
-                                  (size_t)(argc - optind), 0, on_warn, &ws)))
+            (st = ndx_reader_open(&r, paths, path_count, 0, on_warn, &ws)))
             goto fail;
         while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
             if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
@@ -356,13 +536,32 @@ main(int argc, char **argv)
     /* Pass 2: index. */
     ws.enabled = 1;
     t1 = ndx_now_ms();
-    if ((st = ndx_reader_open(&r, (const char *const *)argv + optind,
-                              (size_t)(argc - optind),
+    if (path_count &&
+        (st = ndx_reader_open(&r, paths, path_count,
                               strict ? NDX_INGEST_STRICT : 0, on_warn, &ws)))
         goto fail;
     ws.r = r;
     if ((st = ndx_index_open(&ix, out, NDX_OPEN_WRITE | (add ? NDX_OPEN_ADD : 0),
                              engine, &cfg)))
+        goto fail;
+    /* Deletions first, then additions, all in one commit. */
+    for (i = 0; delete_args && (int)i < argc - optind; i++) {
+        st = ndx_index_delete(ix, argv[optind + (int)i]);
+        if (st == NDX_ENOTFOUND) {
+            on_warn(&ws, NULL, 0, ndx_errmsg());
+            unknown++;
+            st = NDX_OK;
+            continue;
+        }
+        if (st)
+            goto fail;
+        deleted++;
+    }
+    if (delete_from &&
+        (st = delete_from_file(ix, delete_from, on_warn, &ws, &deleted,
+                               &unknown)))
+        goto fail;
+    if (optimize && (st = ndx_index_optimize(ix)))
         goto fail;
     /* Lines that earlier runs learned apply to the added articles too. */
     if (cleaner && add) {
@@ -382,7 +581,7 @@ main(int argc, char **argv)
         st = NDX_OK;
     }
     ndx_index_set_split(ix, &split);
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
+    while (r && (st = ndx_reader_next(r, &a)) == NDX_OK && a) {
         size_t np;
 
         if (a->lang && *a->lang && !ndx_index_language_known(ix, a->lang)) {
@@ -401,7 +600,7 @@ main(int argc, char **argv)
     }
     if (st)
         goto fail;
-    if (tty)
+    if (tty && r)
         progress("indexing", r, t1, articles, 1);
     if ((st = ndx_index_commit(ix)))
         goto fail;
@@ -413,10 +612,22 @@ main(int argc, char **argv)
         st = NDX_OK;
     }
     ndx_index_counts(ix, &articles, &passages, &empty);
-    if (!quiet) {
+    if (!quiet && (delete_args || delete_from))
+        fprintf(stderr, "newsdex-index: deleted %llu articles from %s (%llu "
+                        "ids not in the index)\n",
+                (unsigned long long)deleted, out, (unsigned long long)unknown);
+    if (!quiet && !r) {
+        if (optimize)
+            fprintf(stderr, "newsdex-index: %s merged into one segment in "
+                            "%.2f s\n",
+                    out, (ndx_now_ms() - t0) / 1000.0);
+        if (ws.total > ws.shown)
+            fprintf(stderr, "newsdex-index: %lu more warnings not shown\n",
+                    ws.total - ws.shown);
+    } else if (!quiet) {
         const ndx_ingest_stats *is = ndx_reader_stats(r);
         double secs = (ndx_now_ms() - t0) / 1000.0;
-        int i, any = 0;
+        int k, any = 0;
 
         fprintf(stderr,
                 "newsdex-index: %llu articles, %llu passages from %llu "
@@ -425,12 +636,12 @@ main(int argc, char **argv)
                 (unsigned long long)is->files, (double)is->bytes_text / 1e6,
                 secs, secs > 0 ? (double)is->bytes_text / 1e6 / secs : 0,
                 out);
-        for (i = 0; i < NDX_SKIP_REASON_COUNT; i++) {
-            if (!is->skipped[i])
+        for (k = 0; k < NDX_SKIP_REASON_COUNT; k++) {
+            if (!is->skipped[k])
                 continue;
             fprintf(stderr, "%s%s %llu", any ? ", " : "; ",
-                    ndx_skip_reason_name((ndx_skip_reason)i),
-                    (unsigned long long)is->skipped[i]);
+                    ndx_skip_reason_name((ndx_skip_reason)k),
+                    (unsigned long long)is->skipped[k]);
             any = 1;
         }
         if (is->replaced)

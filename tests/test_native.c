@@ -363,6 +363,9 @@ test_native_many_commits_merge_and_rank_like_one_build(void)
 
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
+    /* Four segments of one tier merge: the 15 commits below leave three
+     * (merges at commits 4, 7, 10 and 13). */
+    cfg.merge_factor = 4;
     snprintf(inc, sizeof inc, "%s/inc", dir);
     snprintf(one, sizeof one, "%s/one", dir);
     /* 14 commits of 2 articles each, then article 5 replaced. */

@@ -37,6 +37,18 @@
 #include "manifest.h"
 #include "util/file.h"
 
+/* The merge policy's defaults (see "merging" below; ndx_engine_config
+ * may set the first two). */
+/* Segments of one tier merged at once.  8: at a million passages with
+ * daily additions of 1%, up to 16 segments, and each passage rewritten
+ * about three times over its life. */
+#define MERGE_FACTOR 8
+/* Live passages below which a segment is in tier 0 (about a day of a
+ * small news feed). */
+#define MERGE_FLOOR 4096
+#define MERGE_DEAD_SEGMENT 0.5
+#define MERGE_DEAD_INDEX 0.2
+
 typedef struct idslot {
     uint64_t hash;   /* 0: empty (hashes of 0 are stored as 1) */
     uint32_t where;  /* new segment index, or UINT32_MAX: the writer */
@@ -66,6 +78,10 @@ typedef struct native {
     u32list *fresh_del;    /* deletions in fresh segments */
     u32list w_del;         /* deletions in the writer's segment */
     u32list *view_del;     /* new deletions in view segments */
+    uint8_t **view_pend;   /* the same as bitmaps (NULL: none yet) */
+    int optimize;          /* merge into one segment at commit */
+    unsigned merge_factor; /* segments of one tier merged at once */
+    uint64_t merge_floor;  /* passages: smaller segments are tier 0 */
     idslot *ids;           /* ids added since the last commit */
     size_t id_count, id_cap;
     ndx_status broken;     /* an add or commit failed half-way: no more
@@ -310,6 +326,9 @@ native_probe(const char *path)
 }
 
 static void native_close(void *eng);
+static ndx_status pend_alloc(size_t count, u32list **del, uint8_t ***pend);
+static void pend_install(native *n, size_t old_count, u32list *del,
+                         uint8_t **pend);
 
 static ndx_status
 mkdir_p(const char *path)
@@ -349,6 +368,9 @@ native_open(void **out, const char *path, unsigned flags,
     n->flags = flags;
     pthread_mutex_init(&n->mu, NULL);
     n->memory_bytes = (cfg && cfg->memory_mb ? cfg->memory_mb : 512) << 20;
+    n->merge_factor = cfg && cfg->merge_factor > 1 ? cfg->merge_factor
+                                                   : MERGE_FACTOR;
+    n->merge_floor = cfg && cfg->merge_floor ? cfg->merge_floor : MERGE_FLOOR;
     if (flags & NDX_OPEN_WRITE) {
         struct stat sb;
 
@@ -382,13 +404,9 @@ native_open(void **out, const char *path, unsigned flags,
         if (!(flags & NDX_OPEN_ADD))
             n->man.count = 0; /* replaced at commit; numbering goes on */
         /* Verified, so that --add never carries damage into a merge. */
-        if ((st = view_load(path, &n->man, 1, &n->view)))
+        if ((st = view_load(path, &n->man, 1, &n->view)) ||
+            (st = pend_alloc(n->view->count, &n->view_del, &n->view_pend)))
             goto fail;
-        n->view_del = calloc(n->view->count + 1, sizeof *n->view_del);
-        if (!n->view_del) {
-            st = ndx_error(NDX_ENOMEM, "out of memory");
-            goto fail;
-        }
     } else {
         st = view_load_current(path, &n->view);
         if (st == NDX_ENOTFOUND)
@@ -429,14 +447,67 @@ ids_grow(native *n)
     return NDX_OK;
 }
 
-/* Marks any earlier copy of id as deleted. */
+/* Marks a view segment's article deleted at the next commit; *found is 0
+ * when it already was. */
 static ndx_status
-delete_existing(native *n, const char *id)
+view_mark(native *n, size_t seg, uint32_t art, int *found)
+{
+    uint8_t **pend = &n->view_pend[seg];
+
+    if (!*pend &&
+        !(*pend = calloc(n->view->segs[seg]->articles / 8 + 1, 1)))
+        return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
+    if ((*pend)[art >> 3] & (1u << (art & 7)))
+        return NDX_OK;
+    (*pend)[art >> 3] |= (uint8_t)(1u << (art & 7));
+    *found = 1;
+    return u32list_add(&n->view_del[seg], art);
+}
+
+/* New, empty lists of pending deletions for a view of count segments. */
+static ndx_status
+pend_alloc(size_t count, u32list **del, uint8_t ***pend)
+{
+    *del = calloc(count + 1, sizeof **del);
+    *pend = calloc(count + 1, sizeof **pend);
+    if (!*del || !*pend) {
+        free(*del);
+        free(*pend);
+        *del = NULL;
+        *pend = NULL;
+        return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
+    }
+    return NDX_OK;
+}
+
+/* Frees the pending deletions kept for the old_count segments of the
+ * view just replaced, and installs new ones (from pend_alloc, so that
+ * nothing fails once a manifest is written). */
+static void
+pend_install(native *n, size_t old_count, u32list *del, uint8_t **pend)
+{
+    size_t i;
+
+    for (i = 0; n->view_del && i < old_count; i++) {
+        free(n->view_del[i].v);
+        free(n->view_pend[i]);
+    }
+    free(n->view_del);
+    free(n->view_pend);
+    n->view_del = del;
+    n->view_pend = pend;
+}
+
+/* Marks the live copy of id, if any, as deleted; *found says whether
+ * there was one. */
+static ndx_status
+delete_existing(native *n, const char *id, int *found)
 {
     uint64_t h = ndx_hash64(id, strlen(id));
     ndx_status st;
     size_t i;
 
+    *found = 0;
     if (!h)
         h = 1;
     if (n->id_cap) {
@@ -482,6 +553,7 @@ delete_existing(native *n, const char *id)
                         }
                     }
                     n->id_count--;
+                    *found = 1;
                     return st;
                 }
             }
@@ -491,14 +563,8 @@ delete_existing(native *n, const char *id)
     for (i = n->view->count; i-- > 0;) {
         long a = ndx_seg_find(n->view->segs[i], id);
 
-        if (a >= 0 && !nview_dead(n->view, i, (uint32_t)a)) {
-            size_t k;
-
-            for (k = 0; k < n->view_del[i].n; k++)
-                if (n->view_del[i].v[k] == (uint32_t)a)
-                    return NDX_OK;
-            return u32list_add(&n->view_del[i], (uint32_t)a);
-        }
+        if (a >= 0 && !nview_dead(n->view, i, (uint32_t)a))
+            return view_mark(n, i, (uint32_t)a, found);
     }
     return NDX_OK;
 }
@@ -570,6 +636,7 @@ native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
     native *n = eng;
     ndx_status st;
     uint32_t ord;
+    int found;
 
     if (!n->w)
         return ndx_error(NDX_EINVAL, "index %s is open for reading only",
@@ -579,7 +646,7 @@ native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
     /* A failure below may leave the article half added (its old copy
      * deleted, its postings written, its id not yet recorded): the
      * writer then refuses to commit. */
-    if ((st = delete_existing(n, a->id)) ||
+    if ((st = delete_existing(n, a->id, &found)) ||
         (st = ndx_segw_add(n->w, a, p, ts, &ord)) ||
         (st = ids_put(n, a->id, UINT32_MAX, ord)) ||
         (ndx_segw_memory(n->w) > n->memory_bytes &&
@@ -599,6 +666,7 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
     ndx_status st;
     uint32_t ord;
     size_t i;
+    int found;
 
     if (!n->w)
         return ndx_error(NDX_EINVAL, "index %s is open for reading only",
@@ -612,7 +680,7 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
         n->ts_cap = 1;
     }
     /* As in native_add_analyzed: a failure half-way breaks the writer. */
-    if ((st = delete_existing(n, a->id)) ||
+    if ((st = delete_existing(n, a->id, &found)) ||
         (st = ndx_segw_add_article(n->w, a, p->count, &ord)))
         goto fail;
     for (i = 0; i < p->count; i++) {
@@ -702,11 +770,36 @@ remove_garbage(const char *dir, const ndx_manifest *m)
     closedir(d);
 }
 
-/* ---- merging ------------------------------------------------------------ */
+/* ---- merging ------------------------------------------------------------ *
+ *
+ * The merge policy is tiered, as Lucene's and tantivy's log merge policies
+ * are, with one difference: only adjacent segments merge, and a merge
+ * writes their live articles in order, so that the index keeps its passage
+ * order (ties between equal scores follow it) and equals, passage for
+ * passage, an index built at once from the surviving articles in the
+ * order they were last added.
+ *
+ * A segment's tier comes from its live passages: tier 0 below MERGE_FLOOR,
+ * then one tier per factor MERGE_FACTOR (tier t holds MERGE_FLOOR *
+ * MERGE_FACTOR^(t-1) to MERGE_FLOOR * MERGE_FACTOR^t - 1 passages).  When
+ * MERGE_FACTOR adjacent segments share a tier, the oldest MERGE_FACTOR of
+ * them merge into one of the next tier.  New segments arrive at the end, so
+ * tiers fall from the oldest segment to the newest and at most
+ * MERGE_FACTOR - 1 segments of each tier remain: the segment count grows
+ * with the logarithm of the index size, and a passage is rewritten about
+ * once per tier.  Dead passages (deleted or replaced articles) are
+ * reclaimed by rewriting: a segment with no live article is dropped, one
+ * with more than MERGE_DEAD_SEGMENT of its passages dead is rewritten,
+ * and while more than MERGE_DEAD_INDEX of all passages are dead the
+ * segment with the most dead passages is rewritten; so at most a fifth of
+ * the index is dead space.  `--optimize` merges everything into one
+ * segment.
+ *
+ * Each merge is a commit of its own, after the commit that added: the new
+ * segment is written and fsynced, then the manifest is replaced.  Readers
+ * keep the generation they mapped; a crash leaves the previous manifest.
+ */
 
-/* Segments above this count are merged at commit, down to MERGE_KEEP. */
-#define MERGE_MAX 8
-#define MERGE_KEEP 4
 
 typedef struct merge_ctx {
     ndx_segw *w;
@@ -762,7 +855,8 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
 /* Writes the live articles of segments first..first+count-1 of v, in
  * order, into one new segment at path. */
 static ndx_status
-merge_run(const nview *v, size_t first, size_t count, const char *path)
+merge_run(const nview *v, size_t first, size_t count, const char *dir,
+          const char *path)
 {
     merge_ctx m;
     uint32_t **maps = calloc(count, sizeof *maps);
@@ -777,6 +871,8 @@ merge_run(const nview *v, size_t first, size_t count, const char *path)
         st = st ? st : ndx_error(NDX_ENOMEM, "out of memory (merge)");
         goto fail;
     }
+    /* As for a build: without the spill file the text stays in memory. */
+    (void)ndx_segw_spill(m.w, dir);
     for (k = 0; k < count && !st; k++) {
         size_t si = first + k;
         const ndx_seg *s = v->segs[si];
@@ -877,78 +973,165 @@ fail:
     return st;
 }
 
-/* After a commit: when there are too many segments, merges the run of
- * adjacent segments with the fewest passages (adjacent, so that passages
- * keep their relative order) into one and commits again. */
-static ndx_status
-maybe_merge(native *n)
+/* Passages of segment i of v whose articles are deleted. */
+static uint64_t
+view_dead_passages(const nview *v, size_t i)
 {
-    nview *v = n->view;
-    size_t run, best = 0, i, k;
-    uint64_t best_sum = UINT64_MAX;
-    ndx_manifest m;
-    char name[64], path[4200];
-    ndx_status st;
-    nview *nv = NULL;
-    u32list *view_del;
+    uint64_t dead = 0;
+    size_t k;
 
-    if (v->count <= MERGE_MAX)
+    for (k = 0; k < v->del_count[i]; k++) {
+        ndx_seg_article art;
+
+        if (ndx_seg_article_get(v->segs[i], v->del[i][k], &art) == 0)
+            dead += art.passages;
+    }
+    return dead;
+}
+
+static unsigned
+merge_tier(const native *n, uint64_t live)
+{
+    unsigned t = 0;
+    uint64_t bound = n->merge_floor;
+
+    while (live >= bound && t < 60) {
+        t++;
+        bound *= n->merge_factor;
+    }
+    return t;
+}
+
+/* Picks the next merge for view v: segments [*first, *first + *count)
+ * to be replaced by one holding their live articles (*count of 0: none).
+ * See the policy above. */
+static ndx_status
+merge_plan(const native *n, const nview *v, size_t *first, size_t *count)
+{
+    uint64_t *live, *dead, dead_all = 0, all = 0, worst = 0;
+    size_t i, k;
+
+    *first = *count = 0;
+    if (v->count == 0)
         return NDX_OK;
-    run = v->count - MERGE_KEEP + 1;
-    for (i = 0; i + run <= v->count; i++) {
-        uint64_t sum = 0;
-
-        for (k = 0; k < run; k++)
-            sum += v->segs[i + k]->passages;
-        if (sum < best_sum) {
-            best_sum = sum;
-            best = i;
+    live = calloc(v->count, sizeof *live);
+    dead = calloc(v->count, sizeof *dead);
+    if (!live || !dead) {
+        free(live);
+        free(dead);
+        return ndx_error(NDX_ENOMEM, "out of memory (merge)");
+    }
+    for (i = 0; i < v->count; i++) {
+        dead[i] = view_dead_passages(v, i);
+        live[i] = v->segs[i]->passages - dead[i];
+        dead_all += dead[i];
+        all += v->segs[i]->passages;
+    }
+    if (n->optimize) {
+        if (v->count > 1 || dead_all)
+            *count = v->count;
+        goto done;
+    }
+    for (i = 0; i < v->count; i++) {
+        if (live[i] == 0 ||
+            (double)dead[i] > MERGE_DEAD_SEGMENT * (double)(live[i] + dead[i])) {
+            *first = i;
+            *count = 1;
+            goto done;
         }
     }
-    snprintf(name, sizeof name, "seg-%06llu.ndx",
-             (unsigned long long)++n->man.next);
-    snprintf(path, sizeof path, "%s/%s", n->dir, name);
-    if ((st = merge_run(v, best, run, path)))
-        return st;
-    if ((st = view_damage(v))) {
-        unlink(path); /* made from a segment truncated under the merge */
-        return st;
+    /* Dead space below a tier-0 segment's worth is not worth a rewrite. */
+    if (dead_all >= n->merge_floor &&
+        (double)dead_all > MERGE_DEAD_INDEX * (double)all) {
+        for (i = 0; i < v->count; i++)
+            if (dead[i] > worst) {
+                worst = dead[i];
+                *first = i;
+                *count = 1;
+            }
+        goto done;
     }
-    memset(&m, 0, sizeof m);
-    for (i = 0; i < v->count; i++) {
-        if (i == best)
-            st = ndx_manifest_push(&m, name, NULL);
-        else if (i < best || i >= best + run)
-            st = ndx_manifest_push(&m, n->man.segs[i].name,
-                                   n->man.segs[i].del);
-        if (st) {
+    for (i = 0; i < v->count; i = k) {
+        unsigned t = merge_tier(n, live[i]);
+
+        for (k = i + 1; k < v->count && merge_tier(n, live[k]) == t; k++)
+            ;
+        if (k - i >= n->merge_factor) {
+            *first = i;
+            *count = n->merge_factor;
+            goto done;
+        }
+    }
+done:
+    free(live);
+    free(dead);
+    return NDX_OK;
+}
+
+/* After a commit: merges as the policy (or --optimize) asks, each merge a
+ * commit of its own.  As in commit, everything the new state needs is
+ * made before the manifest is written.  On failure the index is as the
+ * last commit left it. */
+static ndx_status
+merge_all(native *n)
+{
+    ndx_status st = NDX_OK;
+    int rounds;
+
+    for (rounds = 0; rounds < 1000; rounds++) {
+        nview *v = n->view, *nv = NULL;
+        size_t first, count, i, old_count = v->count;
+        char name[64] = "", path[4200];
+        uint64_t live = 0;
+        ndx_manifest m;
+        u32list *del = NULL;
+        uint8_t **pend = NULL;
+
+        if ((st = merge_plan(n, v, &first, &count)))
+            return st;
+        if (count == 0)
+            break;
+        for (i = first; i < first + count; i++)
+            live += v->segs[i]->passages - view_dead_passages(v, i);
+        /* A run with nothing live is dropped without writing anything. */
+        if (live) {
+            snprintf(name, sizeof name, "seg-%06llu.ndx",
+                     (unsigned long long)++n->man.next);
+            snprintf(path, sizeof path, "%s/%s", n->dir, name);
+            if ((st = merge_run(v, first, count, n->dir, path)))
+                return st;
+            if ((st = view_damage(v))) {
+                unlink(path); /* made from a segment truncated under it */
+                return st;
+            }
+        }
+        memset(&m, 0, sizeof m);
+        for (i = 0; i < v->count && !st; i++) {
+            if (i == first && live)
+                st = ndx_manifest_push(&m, name, NULL);
+            else if (i < first || i >= first + count)
+                st = ndx_manifest_push(&m, n->man.segs[i].name,
+                                       n->man.segs[i].del);
+        }
+        m.generation = n->man.generation + 1;
+        m.next = n->man.next;
+        if (st || (st = pend_alloc(m.count, &del, &pend)) ||
+            (st = view_load(n->dir, &m, 0, &nv)) ||
+            (st = ndx_manifest_write(n->dir, &m))) {
+            view_free(nv);
+            free(del);
+            free(pend);
             ndx_manifest_clear(&m);
             return st;
         }
+        remove_garbage(n->dir, &m);
+        view_swap(n, nv);
+        pend_install(n, old_count, del, pend);
+        ndx_manifest_clear(&n->man);
+        n->man = m;
+        n->optimize = 0;
     }
-    m.generation = n->man.generation + 1;
-    m.next = n->man.next;
-    /* As in commit: nothing may fail after the manifest is written. */
-    view_del = calloc(m.count + 1, sizeof *view_del);
-    if (!view_del || (st = view_load(n->dir, &m, 0, &nv)) ||
-        (st = ndx_manifest_write(n->dir, &m))) {
-        if (!view_del)
-            st = ndx_error(NDX_ENOMEM, "out of memory");
-        else if (nv)
-            view_free(nv);
-        free(view_del);
-        ndx_manifest_clear(&m);
-        return st;
-    }
-    remove_garbage(n->dir, &m);
-    for (i = 0; i < v->count; i++)
-        free(n->view_del[i].v);
-    free(n->view_del);
-    n->view_del = view_del;
-    view_swap(n, nv);
-    ndx_manifest_clear(&n->man);
-    n->man = m;
-    return NDX_OK;
+    return st;
 }
 
 static ndx_status
@@ -960,6 +1143,7 @@ native_commit(void *eng)
     size_t i, old_count;
     nview *v = NULL;
     u32list *view_del = NULL;
+    uint8_t **view_pend = NULL;
 
     if (!n->w)
         return ndx_error(NDX_EINVAL, "index %s is open for reading only",
@@ -993,12 +1177,8 @@ native_commit(void *eng)
     /* Everything the new state needs is made before the manifest is
      * written: after it, nothing may fail, or this writer and the index
      * on disk would disagree (a next commit reusing the generation). */
-    view_del = calloc(m.count + 1, sizeof *view_del);
-    if (!view_del) {
-        st = ndx_error(NDX_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if ((st = view_load(n->dir, &m, 0, &v)) ||
+    if ((st = pend_alloc(m.count, &view_del, &view_pend)) ||
+        (st = view_load(n->dir, &m, 0, &v)) ||
         (st = ndx_manifest_write(n->dir, &m)))
         goto fail;
     remove_garbage(n->dir, &m);
@@ -1015,27 +1195,60 @@ native_commit(void *eng)
     n->fresh_names = NULL;
     n->fresh_del = NULL;
     n->fresh_count = 0;
-    for (i = 0; i < old_count; i++)
-        free(n->view_del[i].v);
-    free(n->view_del);
-    n->view_del = view_del;
+    pend_install(n, old_count, view_del, view_pend);
     free(n->ids);
     n->ids = NULL;
     n->id_cap = n->id_count = 0;
     ndx_manifest_clear(&n->man);
     n->man = m;
-    /* The commit above is durable; merging is an optimisation that
-     * commits again (or leaves the index as it is on failure). */
-    return maybe_merge(n);
+    /* The commit above is durable; merging commits again (or leaves the
+     * index as it is on failure). */
+    return merge_all(n);
 fail:
     /* Segments, deletions and ids may be half moved: this writer commits
      * no more (the index keeps its last commit). */
     n->broken = st;
     view_free(v);
     free(view_del);
+    free(view_pend);
     ndx_manifest_clear(&m);
     return st;
 }
+
+static ndx_status
+native_remove(void *eng, const char *id)
+{
+    native *n = eng;
+    ndx_status st;
+    int found;
+
+    if (!n->w)
+        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                         n->dir);
+    /* A failure half-way may leave the deletion half recorded: the
+     * writer then refuses to commit, as for an add. */
+    if ((st = delete_existing(n, id, &found))) {
+        n->broken = st;
+        return st;
+    }
+    if (!found)
+        return ndx_error(NDX_ENOTFOUND, "no article with id '%s'", id);
+    return NDX_OK;
+}
+
+static ndx_status
+native_optimize(void *eng)
+{
+    native *n = eng;
+
+    if (!n->w)
+        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                         n->dir);
+    n->optimize = 1;
+    return NDX_OK;
+}
+
+
 
 static ndx_status
 native_search(void *eng, const ndx_query *q, const ndx_search_opts *o,
@@ -1311,11 +1524,14 @@ native_close(void *eng)
 
     if (!n)
         return;
-    if (n->view_del) {
-        for (i = 0; n->view && i < n->view->count; i++)
+    if (n->view_del && n->view_pend) {
+        for (i = 0; n->view && i < n->view->count; i++) {
             free(n->view_del[i].v);
-        free(n->view_del);
+            free(n->view_pend[i]);
+        }
     }
+    free(n->view_del);
+    free(n->view_pend);
     view_release(n, n->view);
     ndx_segw_free(n->w);
     for (i = 0; i < n->ts_cap; i++)
@@ -1372,4 +1588,6 @@ const ndx_engine_ops ndx_native_engine = {
     .close = native_close,
     .check = native_check,
     .add_analyzed = native_add_analyzed,
+    .remove = native_remove,
+    .optimize = native_optimize,
 };

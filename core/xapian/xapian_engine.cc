@@ -1339,6 +1339,33 @@ x_add_analyzed(void *ve, const ndx_article *a, const ndx_passages *p,
     return add_article(static_cast<engine *>(ve), a, p, NULL, ts);
 }
 
+/* Deletes an article's documents (in its shard); NDX_ENOTFOUND when the
+ * shard holds none, counting what this writer added and deleted since
+ * its last commit. */
+ndx_status
+x_remove(void *ve, const char *article_id)
+{
+    engine *e = static_cast<engine *>(ve);
+
+    if (!e->writing)
+        return ndx_error(NDX_EINVAL,
+                         "xapian: delete: index opened for reading");
+    try {
+        unsigned shard = ndx_xapian_shard_of(
+            article_id, strlen(article_id), (unsigned)e->writers.size());
+        std::string qterm = id_term(article_id);
+        Xapian::WritableDatabase &w = e->writers[shard];
+
+        if (!w.term_exists(qterm))
+            return ndx_error(NDX_ENOTFOUND, "no article with id '%s'",
+                             article_id);
+        w.delete_document(qterm);
+    } catch (...) {
+        return fail("delete", article_id);
+    }
+    return NDX_OK;
+}
+
 ndx_status
 x_commit(void *ve)
 {
@@ -1892,6 +1919,8 @@ const ndx_engine_ops xapian_ops = {
     x_close,
     x_check,
     x_add_analyzed,
+    x_remove,
+    NULL, /* optimize: Xapian manages its own B-trees */
 };
 
 } // namespace

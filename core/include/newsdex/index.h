@@ -202,6 +202,10 @@ typedef struct ndx_engine_config {
     const char *const *remotes; /* xapian: "tcp:HOST:PORT" shards to search */
     size_t remote_count;
     int allow_partial;      /* xapian: answer when some shards are down */
+    unsigned merge_factor;  /* native: segments of one tier merged at once
+                               (0: 8; see the README's merge policy) */
+    uint64_t merge_floor;   /* native: live passages below which a segment
+                               is in the first tier (0: 4096) */
 } ndx_engine_config;
 
 void ndx_engine_config_init(ndx_engine_config *c);
@@ -249,6 +253,19 @@ void ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o);
 
 /* Makes everything added so far durable and visible to new readers. */
 ndx_status ndx_index_commit(ndx_index *ix);
+
+/*
+ * Deletes an article by id (after every article added before the call):
+ * at the next commit it leaves results, snippets, get and statistics.
+ * NDX_ENOTFOUND (a message naming the id) when the index holds no such
+ * article, which leaves the index unchanged: a caller deleting many may
+ * count these and go on.  NDX_ENOTSUP for an engine without deletion.
+ */
+ndx_status ndx_index_delete(ndx_index *ix, const char *article_id);
+
+/* Makes the next commit merge the index into one segment (native engine;
+ * NDX_ENOTSUP for the others). */
+ndx_status ndx_index_optimize(ndx_index *ix);
 
 /*
  * Parses and runs a query.  Filters in opts are combined (AND) with those

@@ -49,6 +49,14 @@ typedef struct ndx_engine_ops {
      * threads.  May be NULL: then the front calls add. */
     ndx_status (*add_analyzed)(void *eng, const ndx_article *a,
                                const ndx_passages *p, const ndx_termset *ts);
+    /* Deletes the article with this id, committed or added since open: at
+     * commit it leaves results, get and statistics.  NDX_ENOTFOUND when
+     * the index holds no such article.  May be NULL: then
+     * ndx_index_delete answers NDX_ENOTSUP. */
+    ndx_status (*remove)(void *eng, const char *article_id);
+    /* Makes the next commit merge the whole index into one segment.  May
+     * be NULL: then ndx_index_optimize answers NDX_ENOTSUP. */
+    ndx_status (*optimize)(void *eng);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
