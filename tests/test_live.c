@@ -438,7 +438,7 @@ static void
 test_live_xapian_batches_equal_one_build(void)
 {
     if (!ndx_xapian_engine()) {
-        printf("\n  [skipped: built without Xapian]\n");
+        t_skip("built without Xapian");
         return;
     }
     batches_equal_one_build("xapian");

@@ -11,6 +11,8 @@
  * linear congruential sequence picks passages and words) and, when the
  * shared corpora are present, also taken from reuters21578-queries.tsv
  * over the Reuters sample; without them only corpus/ is compared (noted).
+ * The Reuters sample is compared a second time built in several --add
+ * steps with replacements and deletions.
  */
 #include <math.h>
 #include <stdio.h>
@@ -410,6 +412,94 @@ index_with(const char *engine, const char *dir, const char *path)
     return t_index_paths(dir, engine, NULL, 0, paths, 1);
 }
 
+/* The articles of path, copied (ndx_reader lends each until the next). */
+static size_t
+read_articles(const char *path, ndx_article **out)
+{
+    const char *paths[1];
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    ndx_article *v = NULL;
+    size_t n = 0, cap = 0;
+
+    paths[0] = path;
+    *out = NULL;
+    if (ndx_reader_open(&r, paths, 1, 0, NULL, NULL))
+        return 0;
+    while (ndx_reader_next(r, &a) == NDX_OK && a) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            v = realloc(v, cap * sizeof *v);
+        }
+        v[n] = *a;
+        v[n].id = strdup(a->id);
+        v[n].source = strdup(a->source);
+        v[n].title = strdup(a->title);
+        v[n].url = strdup(a->url);
+        v[n].lang = strdup(a->lang ? a->lang : "");
+        v[n].text = strdup(a->text);
+        v[n].file = NULL;
+        n++;
+    }
+    ndx_reader_close(r);
+    *out = v;
+    return n;
+}
+
+#define STEPS 6
+
+/*
+ * Builds dir with engine from path in STEPS commits: each adds the next
+ * slice of the articles, replaces (adds again, unchanged) every tenth
+ * article of the slice before and deletes every seventh of it, and
+ * deletes an id the index never held.  Both engines get the same steps,
+ * so they must end with the same articles in the same order.
+ */
+static ndx_status
+index_in_steps(const char *engine, const char *dir, const char *path)
+{
+    ndx_article *v = NULL;
+    size_t n = read_articles(path, &v), s, i;
+    ndx_status st = n ? NDX_OK : NDX_ENOTFOUND;
+
+    for (s = 0; s < STEPS && !st; s++) {
+        size_t lo = n * s / STEPS, hi = n * (s + 1) / STEPS;
+        size_t plo = s ? n * (s - 1) / STEPS : lo;
+        ndx_index *ix = NULL;
+
+        if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE |
+                                 (s ? NDX_OPEN_ADD : 0), engine, NULL)))
+            break;
+        for (i = lo; i < hi && !st; i++)
+            st = ndx_index_add(ix, &v[i], NULL);
+        for (i = plo; s && i < lo && !st; i++)
+            if (i % 10 == 5)
+                st = ndx_index_add(ix, &v[i], NULL);
+        for (i = plo; s && i < lo && !st; i++) {
+            if (i % 7 != 3)
+                continue;
+            st = ndx_index_delete(ix, v[i].id);
+            if (st == NDX_ENOTFOUND) /* an article without text */
+                st = NDX_OK;
+        }
+        if (!st && ndx_index_delete(ix, "no-such-article") != NDX_ENOTFOUND)
+            st = ndx_error(NDX_EINVAL, "deleting an unknown id succeeded");
+        if (!st)
+            st = ndx_index_commit(ix);
+        ndx_index_close(ix);
+    }
+    for (i = 0; i < n; i++) {
+        free(v[i].id);
+        free(v[i].source);
+        free(v[i].title);
+        free(v[i].url);
+        free(v[i].lang);
+        free(v[i].text);
+    }
+    free(v);
+    return st;
+}
+
 static int
 close_enough(double x, double y, double rel)
 {
@@ -667,7 +757,7 @@ have_both(void)
 
 static void
 run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
-           size_t min_q, const char *label)
+           size_t min_q, const char *label, int steps)
 {
     char nat[512], xap[512];
     corpus_words cw;
@@ -680,11 +770,11 @@ run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
 
     snprintf(nat, sizeof nat, "%s/native", tmp);
     snprintf(xap, sizeof xap, "%s/xapian", tmp);
-    st = index_with("native", nat, path);
+    st = (steps ? index_in_steps : index_with)("native", nat, path);
     if (st != NDX_OK)
         printf("\n  native indexing %s: %s", path, ndx_errmsg());
     CU_ASSERT_EQUAL_FATAL(st, NDX_OK);
-    st = index_with("xapian", xap, path);
+    st = (steps ? index_in_steps : index_with)("xapian", xap, path);
     if (st != NDX_OK)
         printf("\n  xapian indexing %s: %s", path, ndx_errmsg());
     CU_ASSERT_EQUAL_FATAL(st, NDX_OK);
@@ -714,41 +804,47 @@ test_parity_seed_corpus_ranks_alike(void)
 {
     if (!have_both())
         return;
-    run_parity("corpus", NULL, 20250404, 6, 200, "corpus");
+    run_parity("corpus", NULL, 20250404, 6, 200, "corpus", 0);
+}
+
+/* A sample of the shared corpora (NAME-sample-1k.jsonl.gz with its
+ * NAME-queries.tsv), built at once or in steps; skipped, saying so, when
+ * the corpora are absent. */
+static void
+sample_parity(const char *name, uint64_t seed, const char *label, int steps)
+{
+    char path[600], tsv[600];
+    const char *dir = t_corpora();
+
+    if (!have_both())
+        return;
+    if (!dir) {
+        t_skip("no shared corpora at ../shared/corpora");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s-sample-1k.jsonl.gz", dir, name);
+    snprintf(tsv, sizeof tsv, "%s/%s-queries.tsv", dir, name);
+    run_parity(path, tsv, seed, 5, 600, label, steps);
 }
 
 static void
 test_parity_reuters_sample_ranks_alike(void)
 {
-    char path[600], tsv[600];
-    const char *dir = t_corpora();
-
-    if (!have_both())
-        return;
-    if (!dir) {
-        t_skip("no shared corpora at ../shared/corpora");
-        return;
-    }
-    snprintf(path, sizeof path, "%s/reuters21578-sample-1k.jsonl.gz", dir);
-    snprintf(tsv, sizeof tsv, "%s/reuters21578-queries.tsv", dir);
-    run_parity(path, tsv, 19870226, 5, 600, "reuters sample");
+    sample_parity("reuters21578", 19870226, "reuters sample", 0);
 }
 
 static void
 test_parity_allsides_sample_ranks_alike(void)
 {
-    char path[600], tsv[600];
-    const char *dir = t_corpora();
+    sample_parity("allsides", 20120601, "allsides sample", 0);
+}
 
-    if (!have_both())
-        return;
-    if (!dir) {
-        t_skip("no shared corpora at ../shared/corpora");
-        return;
-    }
-    snprintf(path, sizeof path, "%s/allsides-sample-1k.jsonl.gz", dir);
-    snprintf(tsv, sizeof tsv, "%s/allsides-queries.tsv", dir);
-    run_parity(path, tsv, 20120601, 5, 600, "allsides sample");
+/* The Reuters sample indexed in six --add steps with replacements and
+ * deletions: the engines still answer alike. */
+static void
+test_parity_steps_with_deletions_rank_alike(void)
+{
+    sample_parity("reuters21578", 19870227, "reuters sample in steps", 1);
 }
 
 CU_TestInfo parity_tests[] = {
@@ -758,5 +854,7 @@ CU_TestInfo parity_tests[] = {
      test_parity_reuters_sample_ranks_alike},
     {"test_parity_allsides_sample_ranks_alike",
      test_parity_allsides_sample_ranks_alike},
+    {"test_parity_steps_with_deletions_rank_alike",
+     test_parity_steps_with_deletions_rank_alike},
     CU_TEST_INFO_NULL,
 };

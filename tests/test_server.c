@@ -1302,6 +1302,47 @@ test_server_sees_a_new_commit_without_restart(void)
     }
     CU_ASSERT_EQUAL(n, 0);
     CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
+    /* One article deleted, then the index merged into one segment: the
+     * server follows both. */
+    {
+        char cmd[1200], *out = NULL, *g;
+        long long gen = -1;
+
+        snprintf(cmd, sizeof cmd, "%s -o '%s' -q --delete "
+                 "000_5286196f00fcb6ee", t_prog("newsdex-index"), ix);
+        CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
+        for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+            n = total_of(&c, "ukraine");
+            if (n != 5)
+                break;
+        }
+        CU_ASSERT_EQUAL(n, 4);
+        snprintf(cmd, sizeof cmd, "%s -o '%s' -q --optimize",
+                 t_prog("newsdex-index"), ix);
+        CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
+        snprintf(cmd, sizeof cmd, "%s -i '%s' --stats",
+                 t_prog("newsdex-search"), ix);
+        CU_ASSERT_FATAL(t_run(cmd, &out, NULL) == 0);
+        g = out ? strstr(out, "\"generation\":") : NULL;
+        CU_ASSERT_FATAL(g != NULL);
+        gen = atoll(g + 13);
+        free(out);
+        for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+            r = client_call(&c, "{\"op\":\"stats\"}");
+            n = json_integer_value(json_object_get(
+                json_object_get(r, "stats"), "generation"));
+            json_decref(r);
+            if (n == gen)
+                break;
+        }
+        CU_ASSERT_EQUAL(n, gen);
+        r = client_call(&c, "{\"op\":\"stats\"}");
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                            json_object_get(r, "stats"), "articles")),
+                        4);
+        json_decref(r);
+        CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 4);
+    }
     client_close(&c);
     CU_ASSERT_EQUAL(proc_stop(&p), 0);
 }
