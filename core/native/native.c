@@ -860,13 +860,17 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
 {
     merge_ctx m;
     uint32_t **maps = calloc(count, sizeof *maps);
-    ndx_buf *texts = NULL;
+    ndx_seg_textcache tc;
+    ndx_buf texts;          /* one article's passage texts, end to end */
+    size_t *toff = NULL;
     const char **tp = NULL;
     uint32_t *tl = NULL, *lens = NULL;
     size_t cap = 0, k;
     ndx_status st = NDX_OK;
 
     memset(&m, 0, sizeof m);
+    memset(&tc, 0, sizeof tc);
+    ndx_buf_init(&texts);
     if (!maps || (st = ndx_segw_new(&m.w))) {
         st = st ? st : ndx_error(NDX_ENOMEM, "out of memory (merge)");
         goto fail;
@@ -899,35 +903,40 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
                 goto fail;
             }
             if (sa.passages > cap) {
-                size_t nc = sa.passages, i;
-                ndx_buf *nt = realloc(texts, nc * sizeof *nt);
+                size_t nc = sa.passages;
 
-                if (!nt) {
-                    st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
-                    goto fail;
-                }
-                texts = nt;
-                for (i = cap; i < nc; i++)
-                    ndx_buf_init(&texts[i]);
                 cap = nc;
                 free(tp);
                 free(tl);
                 free(lens);
+                free(toff);
                 tp = malloc(nc * sizeof *tp);
                 tl = malloc(nc * sizeof *tl);
                 lens = malloc(nc * sizeof *lens);
-                if (!tp || !tl || !lens) {
+                toff = malloc(nc * sizeof *toff);
+                if (!tp || !tl || !lens || !toff) {
                     st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
                     goto fail;
                 }
             }
+            /* Passages are read in order, so each text block is inflated
+             * once; an article's texts are copied out, as its passages may
+             * span two blocks. */
+            texts.len = 0;
             for (p = 0; p < sa.passages; p++) {
-                if ((st = ndx_seg_text(s, sa.first + p, &texts[p])))
+                const char *t;
+
+                if ((st = ndx_seg_text_cached(s, sa.first + p, &tc, &t,
+                                              &tl[p])))
                     goto fail;
-                tp[p] = (const char *)texts[p].data;
-                tl[p] = (uint32_t)texts[p].len;
+                toff[p] = texts.len;
+                if ((st = ndx_buf_put(&texts, t, tl[p])) ||
+                    (st = ndx_buf_putc(&texts, '\0')))
+                    goto fail;
                 ndx_seg_passage(s, sa.first + p, NULL, &lens[p]);
             }
+            for (p = 0; p < sa.passages; p++)
+                tp[p] = (const char *)texts.data + toff[p];
             memset(&a, 0, sizeof a);
             a.id = (char *)id;
             a.title = (char *)title;
@@ -962,9 +971,9 @@ fail:
     for (k = 0; maps && k < count; k++)
         free(maps[k]);
     free(maps);
-    for (k = 0; k < cap; k++)
-        ndx_buf_free(&texts[k]);
-    free(texts);
+    ndx_buf_free(&texts);
+    ndx_buf_free(&tc.raw);
+    free(toff);
     free(tp);
     free(tl);
     free(lens);

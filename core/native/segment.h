@@ -288,6 +288,22 @@ long ndx_seg_find(const ndx_seg *s, const char *id);
 /* Decompresses a passage's text into b (replacing its contents). */
 ndx_status ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b);
 
+/* For reading many passages in order (merging): a text block inflated
+ * whole and kept until a passage of another block is asked for.  Zero it
+ * to start; free raw with ndx_buf_free. */
+typedef struct ndx_seg_textcache {
+    ndx_buf raw;          /* the block's raw bytes */
+    const ndx_seg *seg;   /* whose block */
+    uint32_t block;
+    int valid;
+} ndx_seg_textcache;
+
+/* A passage's text (not NUL-terminated) in the cache's memory, valid
+ * until the next call with c. */
+ndx_status ndx_seg_text_cached(const ndx_seg *s, uint32_t pid,
+                               ndx_seg_textcache *c, const char **text,
+                               uint32_t *text_len);
+
 /* Verifies every section checksum and walks every postings list. */
 ndx_status ndx_seg_check(const ndx_seg *s);
 

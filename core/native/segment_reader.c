@@ -738,38 +738,53 @@ inflate_block(const unsigned char *in, uint32_t in_len, unsigned char *out,
     return 0;
 }
 
-ndx_status
-ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
+/* Where passage pid's text lies: its block, the block's compressed bytes
+ * and raw size, and the passage's offset and length in the raw bytes. */
+static ndx_status
+text_locate(const ndx_seg *s, uint32_t pid, uint32_t *block,
+            const unsigned char **comp, uint32_t *clen, uint32_t *rlen,
+            uint32_t *off, uint32_t *len)
 {
     const unsigned char *c, *e;
-    uint32_t block, off, len, clen, rlen;
     uint64_t toff;
-    uLongf dlen;
-    unsigned char *raw;
-    ndx_status st;
 
     if (pid >= s->passages)
         return corrupt(s->path, "passage id");
     c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
-    block = ndx_get_u32le(c);
-    off = ndx_get_u32le(c + 4);
-    len = ndx_get_u32le(c + 8);
-    if (block >= s->text_blocks)
+    *block = ndx_get_u32le(c);
+    *off = ndx_get_u32le(c + 4);
+    *len = ndx_get_u32le(c + 8);
+    if (*block >= s->text_blocks)
         return corrupt(s->path, "text block number");
-    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
+    e = s->sec[SEC_TEXTIDX] + (size_t)*block * 16;
     toff = ndx_get_u64le(e);
-    clen = ndx_get_u32le(e + 8);
-    rlen = ndx_get_u32le(e + 12);
-    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
-        (uint64_t)off + len > rlen || rlen > (64u << 20))
+    *clen = ndx_get_u32le(e + 8);
+    *rlen = ndx_get_u32le(e + 12);
+    if (toff > s->sec_len[SEC_TEXT] || *clen > s->sec_len[SEC_TEXT] - toff ||
+        (uint64_t)*off + *len > *rlen || *rlen > (64u << 20))
         return corrupt(s->path, "text block bounds");
+    *comp = s->sec[SEC_TEXT] + toff;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
+{
+    const unsigned char *comp;
+    uint32_t block, off, len, clen, rlen;
+    uLongf dlen;
+    unsigned char *raw;
+    ndx_status st;
+
+    if ((st = text_locate(s, pid, &block, &comp, &clen, &rlen, &off, &len)))
+        return st;
     /* Inflate only as far as the passage ends: the rest of the block is
      * not needed. */
     dlen = (uLongf)off + len;
     raw = malloc(dlen ? dlen : 1);
     if (!raw)
         return ndx_error(NDX_ENOMEM, "out of memory (text block)");
-    if (inflate_block(s->sec[SEC_TEXT] + toff, clen, raw, dlen) != 0) {
+    if (inflate_block(comp, clen, raw, dlen) != 0) {
         free(raw);
         return corrupt(s->path, "compressed text");
     }
@@ -779,6 +794,33 @@ ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
         st = ndx_buf_cstr(b);
     free(raw);
     return st;
+}
+
+ndx_status
+ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
+                    const char **text, uint32_t *text_len)
+{
+    const unsigned char *comp;
+    uint32_t block, off, len, clen, rlen;
+    ndx_status st;
+
+    if ((st = text_locate(s, pid, &block, &comp, &clen, &rlen, &off, &len)))
+        return st;
+    if (!c->valid || c->seg != s || c->block != block) {
+        c->valid = 0;
+        c->raw.len = 0;
+        if ((st = ndx_buf_reserve(&c->raw, (size_t)rlen + 1)))
+            return st;
+        if (inflate_block(comp, clen, c->raw.data, rlen) != 0)
+            return corrupt(s->path, "compressed text");
+        c->raw.len = rlen;
+        c->seg = s;
+        c->block = block;
+        c->valid = 1;
+    }
+    *text = (const char *)c->raw.data + off;
+    *text_len = len;
+    return NDX_OK;
 }
 
 /* ---- postings cursor ---------------------------------------------------- */
