@@ -661,7 +661,7 @@ main(int argc, char **argv)
     rc = 0;
     /* The rest is committed, but a file that gave nothing at all is a
      * failure of the run (a script must notice it). */
-    if (ndx_reader_stats(r)->files_unread) {
+    if (r && ndx_reader_stats(r)->files_unread) {
         fprintf(stderr, "newsdex-index: %llu input file(s) could not be "
                         "read at all (named in the warnings above); the "
                         "other files are committed\n",
