@@ -23,6 +23,7 @@
 #include "newsdex/newsdex.h"
 #include "newsdex/sys/engine.h"
 #include "support.h"
+#include "util/hash.h"
 
 /* ---- a synthetic archive ------------------------------------------------ */
 
@@ -49,12 +50,7 @@ typedef struct art {
 static uint32_t
 mix(uint32_t x)
 {
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
+    return (uint32_t)ndx_mix64(x);
 }
 
 /* The marker word of version v of article k: "zz", k in letters a-j
