@@ -176,7 +176,13 @@ clean:
 # benchmark
 # ndx-bench builds and queries one engine in process (bench/run drives it);
 # ndx-scale grows a corpus for runs at millions of passages.
-$(B)/ndx-bench: $(B)/bench/ndx_bench.o $(LIB)
+# With Xapian it also drives libxapian directly (the xapian-plain peer,
+# bench/xapian_plain.cc): benchmark code, never part of libnewsdex.
+BENCH_OBJ := $(B)/bench/ndx_bench.o
+ifeq ($(XAPIAN),1)
+BENCH_OBJ += $(B)/bench/xapian_plain.o
+endif
+$(B)/ndx-bench: $(BENCH_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3
 
 $(B)/ndx-scale: $(B)/bench/ndx_scale.o

@@ -1,23 +1,28 @@
 /*
  * ndx_bench.c - the in-process half of the benchmark: builds an index with
- * one engine (newsdex native, newsdex on Xapian, or SQLite FTS5) and times
- * a query set against it, all three the same way.
+ * one engine and times a query set against it, every engine the same way.
+ * The engines: newsdex native, newsdex on Xapian (both through
+ * ndx_index_*), SQLite FTS5 in two set-ups, and libxapian used directly
+ * ("xapian-plain", xapian_plain.cc; only in a build with Xapian).
  *
- *   ndx-bench build --engine E -o DIR [--threads N] [--memory MB] CORPUS...
+ *   ndx-bench build --engine E -o DIR [--threads N] [--memory MB]
+ *                   [--dates terms|values] CORPUS...
  *   ndx-bench query --engine E -i DIR --queries FILE [--passes P]
- *                   [--warmup W] [-k K] [--hits FILE]
+ *                   [--warmup W] [-k K] [--dates terms|values] [--hits FILE]
  *                   [--facets source,month]  (newsdex engines: count facets)
  *   ndx-bench dump CORPUS...
  *
  * Every engine reads the corpus through the same ndx_reader, so it sees the
  * same articles; the newsdex engines split them into passages inside
- * ndx_index_add, and FTS5 gets the passages of ndx_passages_split with the
- * same default options, one row per passage.  One process builds one
- * index, so that its peak resident memory is that engine's (the driver
- * reads it from wait4 as well; this program prints its own getrusage).
+ * ndx_index_add, and the peers get the passages of ndx_passages_split with
+ * the same default options, one row or document per passage.  One process
+ * builds one index, so that its peak resident memory is that engine's (the
+ * driver reads it from wait4 as well; this program prints its own
+ * getrusage).  Queries run on one thread, k hits grouped by article, with
+ * snippets off for the newsdex engines (the peers make none).
  *
- * FTS5 layout: a table p(title, body, source UNINDEXED, date UNINDEXED)
- * with tokenize='porter unicode61'; a passage's rowid is
+ * FTS5 layout ("fts5"): a table p(title, body, source UNINDEXED,
+ * date UNINDEXED) with tokenize='porter unicode61'; a passage's rowid is
  * (article number << 16) | passage number, so that grouping by article
  * needs no column read; the article's title goes with its first passage,
  * as newsdex counts title words towards the first passage; a plain table
@@ -29,12 +34,24 @@
  *       [AND date BETWEEN ?3 AND ?4] LIMIT -1)
  *   GROUP BY a ORDER BY ms LIMIT ?5
  *
- * then reads the passage text and article of each of the k hits, as the
- * newsdex engines do (with snippets off for all engines).
+ * "fts5-match" is FTS5 as its documentation suggests for filters: the
+ * source is an indexed column, filtered inside MATCH with a column filter
+ * ({title body} : (QUERY) AND source : "NAME"), and the date is in a
+ * plain table meta(rowid, date) with an index on date, joined on rowid:
+ *
+ *   SELECT a, r, min(s) AS ms FROM (SELECT p.rowid >> 16 AS a,
+ *       p.rowid AS r, bm25(p) AS s FROM p [JOIN meta m ON m.rowid =
+ *       p.rowid] WHERE p MATCH ?1 [AND m.date BETWEEN ?3 AND ?4] LIMIT -1)
+ *   GROUP BY a ORDER BY ms LIMIT ?5
+ *
+ * Both then read the passage text and article of each of the k hits, as
+ * the newsdex engines do.
  *
  * The query file is tab-separated, one query a line, made by bench/run:
  *   kind  newsdex-query  fts5-match  source  from-days  to-days  label
- * (empty cells: no filter).  Output is one JSON object on stdout.
+ *   [xapian-query]
+ * (empty cells: no filter; the last, in QueryParser syntax, is needed by
+ * xapian-plain only).  Output is one JSON object on stdout.
  *
  * This program prints and exits as programs do; it reads no environment.
  */
@@ -55,11 +72,35 @@
 
 #include "newsdex/newsdex.h"
 #include "util/buf.h"
+#include "xapian_plain.h"
 
 #define MAX_PASSAGES_PER_ARTICLE 65535u
 #define MAX_KINDS 16
 
+/* The engines: the two of newsdex go through ndx_index_*, the peers are
+ * driven here. */
+typedef enum engine_kind {
+    ENGINE_NDX,         /* "native" or "xapian" */
+    ENGINE_FTS5,        /* FTS5, filters in WHERE on UNINDEXED columns */
+    ENGINE_FTS5_MATCH,  /* FTS5, source in MATCH, date in an indexed table */
+    ENGINE_XAPIAN_PLAIN /* libxapian directly */
+} engine_kind;
+
+#define ENGINE_NAMES "native|xapian|fts5|fts5-match|xapian-plain"
+
+/* xapian-plain's dates unless --dates says otherwise: the faster of the
+ * two on allsides (docs/bench.md). */
+#define DATES_DEFAULT XP_DATES_TERMS
+
 /* ---- small helpers ------------------------------------------------------ */
+
+static const char *
+dates_name(int dates)
+{
+    return dates == XP_DATES_VALUES ? "values"
+           : dates == XP_DATES_BOTH ? "both"
+                                    : "terms";
+}
 
 static void
 die(const char *fmt, ...)
@@ -179,6 +220,8 @@ typedef struct build_args {
     unsigned threads;
     size_t memory_mb;
     int quiet;
+    engine_kind kind;
+    int dates; /* xapian-plain: XP_DATES_TERMS or XP_DATES_VALUES */
     const char *const *paths;
     size_t path_count;
 } build_args;
@@ -190,12 +233,18 @@ typedef struct build_result {
     uint64_t terms;
 } build_result;
 
-typedef struct fts_writer {
+/* The writer of a peer: FTS5 (either set-up) or xapian-plain. */
+typedef struct peer_writer {
+    engine_kind kind;
     sqlite3 *db;
-    sqlite3_stmt *ins_p, *ins_a;
+    sqlite3_stmt *ins_p, *ins_a, *ins_meta;
+#ifdef NDX_WITH_XAPIAN
+    xp_writer *xp;
+#endif
     ndx_passages ps;
     ndx_split_opts so;
-} fts_writer;
+    double compact_seconds; /* xapian-plain: the compaction alone */
+} peer_writer;
 
 static void
 sql_exec(sqlite3 *db, const char *sql)
@@ -226,9 +275,10 @@ sql_step_done(sqlite3 *db, sqlite3_stmt *st)
 }
 
 static void
-fts_create(fts_writer *w, const char *dir, size_t memory_mb)
+fts_create(peer_writer *w, const char *dir, size_t memory_mb)
 {
     char path[4096], sql[256];
+    int match = w->kind == ENGINE_FTS5_MATCH;
 
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         die("mkdir %s: %s", dir, strerror(errno));
@@ -237,12 +287,19 @@ fts_create(fts_writer *w, const char *dir, size_t memory_mb)
     if (sqlite3_open(path, &w->db) != SQLITE_OK)
         die("sqlite open %s: %s", path, sqlite3_errmsg(w->db));
     sql_exec(w->db, "PRAGMA cache_size = -65536");
-    sql_exec(w->db,
-             "CREATE TABLE articles(art INTEGER PRIMARY KEY, id TEXT, "
-             "title TEXT, url TEXT);"
-             "CREATE VIRTUAL TABLE p USING fts5(title, body, "
-             "source UNINDEXED, date UNINDEXED, "
-             "tokenize = 'porter unicode61');");
+    sql_exec(w->db, "CREATE TABLE articles(art INTEGER PRIMARY KEY, id TEXT,"
+                    " title TEXT, url TEXT)");
+    if (match)
+        sql_exec(w->db,
+                 "CREATE TABLE meta(rowid INTEGER PRIMARY KEY, date INTEGER);"
+                 "CREATE INDEX meta_date ON meta(date);"
+                 "CREATE VIRTUAL TABLE p USING fts5(title, body, source, "
+                 "tokenize = 'porter unicode61');");
+    else
+        sql_exec(w->db,
+                 "CREATE VIRTUAL TABLE p USING fts5(title, body, "
+                 "source UNINDEXED, date UNINDEXED, "
+                 "tokenize = 'porter unicode61');");
     /* The same in-memory buffer before a segment is written as the
      * newsdex writers get. */
     snprintf(sql, sizeof sql,
@@ -250,15 +307,94 @@ fts_create(fts_writer *w, const char *dir, size_t memory_mb)
              memory_mb << 20);
     sql_exec(w->db, sql);
     sql_exec(w->db, "BEGIN");
-    w->ins_p = sql_prepare(w->db, "INSERT INTO p(rowid, title, body, "
-                                  "source, date) VALUES(?, ?, ?, ?, ?)");
+    if (match) {
+        w->ins_p = sql_prepare(w->db, "INSERT INTO p(rowid, title, body, "
+                                      "source) VALUES(?, ?, ?, ?)");
+        w->ins_meta = sql_prepare(w->db, "INSERT INTO meta(rowid, date) "
+                                         "VALUES(?, ?)");
+    } else {
+        w->ins_p = sql_prepare(w->db, "INSERT INTO p(rowid, title, body, "
+                                      "source, date) VALUES(?, ?, ?, ?, ?)");
+    }
     w->ins_a = sql_prepare(w->db, "INSERT INTO articles(art, id, title, url)"
                                   " VALUES(?, ?, ?, ?)");
-    ndx_split_opts_init(&w->so);
 }
 
+static void
+fts_add_passage(peer_writer *w, const ndx_article *a, size_t i,
+                sqlite3_int64 rowid)
+{
+    const ndx_span *sp = &w->ps.items[i];
+
+    sqlite3_bind_int64(w->ins_p, 1, rowid);
+    if (i == 0 && a->title[0])
+        sqlite3_bind_text(w->ins_p, 2, a->title, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(w->ins_p, 2);
+    sqlite3_bind_text(w->ins_p, 3, a->text + sp->off, (int)sp->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(w->ins_p, 4, a->source, -1, SQLITE_STATIC);
+    if (w->kind == ENGINE_FTS5) {
+        if (a->date_days == NDX_DATE_NONE)
+            sqlite3_bind_null(w->ins_p, 5);
+        else
+            sqlite3_bind_int(w->ins_p, 5, a->date_days);
+    }
+    sql_step_done(w->db, w->ins_p);
+    if (w->kind == ENGINE_FTS5_MATCH) {
+        sqlite3_bind_int64(w->ins_meta, 1, rowid);
+        if (a->date_days == NDX_DATE_NONE)
+            sqlite3_bind_null(w->ins_meta, 2);
+        else
+            sqlite3_bind_int(w->ins_meta, 2, a->date_days);
+        sql_step_done(w->db, w->ins_meta);
+    }
+}
+
+#ifdef NDX_WITH_XAPIAN
+static void
+xp_add(peer_writer *w, const ndx_article *a, size_t count)
+{
+    char err[512];
+    size_t i;
+
+    if (xp_add_article(w->xp, a->id, a->title, a->url, err, sizeof err) != 0)
+        die("%s", err);
+    for (i = 0; i < count; i++) {
+        const ndx_span *sp = &w->ps.items[i];
+
+        if (xp_add_passage(w->xp, a->id, i == 0 ? a->title : NULL,
+                           a->text + sp->off, sp->len, a->source,
+                           a->date_days != NDX_DATE_NONE, a->date_days, err,
+                           sizeof err) != 0)
+            die("%s", err);
+    }
+}
+#endif
+
+static void
+peer_create(peer_writer *w, engine_kind kind, const char *dir,
+            size_t memory_mb, int dates)
+{
+    w->kind = kind;
+    ndx_split_opts_init(&w->so);
+    if (kind == ENGINE_XAPIAN_PLAIN) {
+#ifdef NDX_WITH_XAPIAN
+        char err[512];
+
+        if (xp_writer_open(&w->xp, dir, dates, err, sizeof err) != 0)
+            die("%s", err);
+#else
+        (void)dates;
+#endif
+        return;
+    }
+    fts_create(w, dir, memory_mb);
+}
+
+/* Gives the passages of one article to a peer; returns how many. */
 static size_t
-fts_add(fts_writer *w, const ndx_article *a, uint64_t art)
+peer_add(peer_writer *w, const ndx_article *a, uint64_t art)
 {
     size_t i, count;
     ndx_status st;
@@ -271,37 +407,49 @@ fts_add(fts_writer *w, const ndx_article *a, uint64_t art)
         return 0;
     if (count > MAX_PASSAGES_PER_ARTICLE)
         count = MAX_PASSAGES_PER_ARTICLE;
+#ifdef NDX_WITH_XAPIAN
+    if (w->kind == ENGINE_XAPIAN_PLAIN) {
+        xp_add(w, a, count);
+        return count;
+    }
+#endif
     sqlite3_bind_int64(w->ins_a, 1, (sqlite3_int64)art);
     sqlite3_bind_text(w->ins_a, 2, a->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(w->ins_a, 3, a->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(w->ins_a, 4, a->url, -1, SQLITE_STATIC);
     sql_step_done(w->db, w->ins_a);
-    for (i = 0; i < count; i++) {
-        const ndx_span *sp = &w->ps.items[i];
-
-        sqlite3_bind_int64(w->ins_p, 1, (sqlite3_int64)((art << 16) | i));
-        if (i == 0 && a->title[0])
-            sqlite3_bind_text(w->ins_p, 2, a->title, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(w->ins_p, 2);
-        sqlite3_bind_text(w->ins_p, 3, a->text + sp->off, (int)sp->len,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(w->ins_p, 4, a->source, -1, SQLITE_STATIC);
-        if (a->date_days == NDX_DATE_NONE)
-            sqlite3_bind_null(w->ins_p, 5);
-        else
-            sqlite3_bind_int(w->ins_p, 5, a->date_days);
-        sql_step_done(w->db, w->ins_p);
-    }
+    for (i = 0; i < count; i++)
+        fts_add_passage(w, a, i, (sqlite3_int64)((art << 16) | i));
     return count;
 }
 
-/* Commits and merges the segments into one, as a bulk load should end. */
+/* Commits and ends the bulk load as each peer's documentation advises:
+ * FTS5 merges its segments into one, Xapian compacts the database.  Closes
+ * the writer. */
 static void
-fts_commit(fts_writer *w)
+peer_finish(peer_writer *w)
 {
+    if (w->kind == ENGINE_XAPIAN_PLAIN) {
+#ifdef NDX_WITH_XAPIAN
+        char err[512];
+        double compact_s;
+
+        if (xp_writer_finish(w->xp, &compact_s, err, sizeof err) != 0)
+            die("%s", err);
+        w->xp = NULL;
+        w->compact_seconds = compact_s;
+#endif
+        ndx_passages_clear(&w->ps);
+        return;
+    }
     sql_exec(w->db, "COMMIT");
     sql_exec(w->db, "INSERT INTO p(p) VALUES('optimize')");
+    sqlite3_finalize(w->ins_p);
+    sqlite3_finalize(w->ins_a);
+    sqlite3_finalize(w->ins_meta);
+    if (sqlite3_close(w->db) != SQLITE_OK)
+        die("sqlite close: %s", sqlite3_errmsg(w->db));
+    ndx_passages_clear(&w->ps);
 }
 
 static void
@@ -333,16 +481,6 @@ fts_sizes(const char *dir, build_result *r)
                          r->bytes_text;
 }
 
-static void
-fts_close(fts_writer *w)
-{
-    sqlite3_finalize(w->ins_p);
-    sqlite3_finalize(w->ins_a);
-    if (sqlite3_close(w->db) != SQLITE_OK)
-        die("sqlite close: %s", sqlite3_errmsg(w->db));
-    ndx_passages_clear(&w->ps);
-}
-
 /* Progress on stderr: a line redrawn every second on a terminal, a new
  * line every 30 seconds in a log. */
 static void
@@ -371,10 +509,10 @@ cmd_build(const build_args *ba)
 {
     ndx_reader *rd = NULL;
     ndx_index *ix = NULL;
-    fts_writer fw = {0};
+    peer_writer pw = {0};
     build_result r = {0};
     unsigned long warnings = 0;
-    int fts = !strcmp(ba->engine, "fts5");
+    int peer = ba->kind != ENGINE_NDX;
     double t0, t;
     ndx_status st;
     size_t i;
@@ -384,8 +522,8 @@ cmd_build(const build_args *ba)
                          &warnings);
     if (st != NDX_OK)
         die("%s", ndx_errmsg());
-    if (fts) {
-        fts_create(&fw, ba->out, ba->memory_mb);
+    if (peer) {
+        peer_create(&pw, ba->kind, ba->out, ba->memory_mb, ba->dates);
     } else {
         ndx_engine_config cfg;
 
@@ -409,8 +547,8 @@ cmd_build(const build_args *ba)
             die("read: %s", ndx_errmsg());
         if (!a)
             break;
-        if (fts) {
-            np = fts_add(&fw, a, r.articles);
+        if (peer) {
+            np = peer_add(&pw, a, r.articles);
         } else {
             st = ndx_index_add(ix, a, &np);
             if (st != NDX_OK)
@@ -422,9 +560,8 @@ cmd_build(const build_args *ba)
         progress(ba, &r, t0, 0);
     }
     t = now_s();
-    if (fts) {
-        fts_commit(&fw);
-        fts_close(&fw);
+    if (peer) {
+        peer_finish(&pw);
     } else {
         st = ndx_index_commit(ix);
         if (st != NDX_OK)
@@ -448,7 +585,15 @@ cmd_build(const build_args *ba)
     warn_summary(warnings);
 
     /* Sizes are read after the clock stopped, from a fresh reader. */
-    if (fts) {
+    if (ba->kind == ENGINE_XAPIAN_PLAIN) {
+#ifdef NDX_WITH_XAPIAN
+        char err[512];
+
+        if (xp_sizes(ba->out, &r.bytes_postings, &r.bytes_text,
+                     &r.bytes_other, err, sizeof err) != 0)
+            die("%s", err);
+#endif
+    } else if (peer) {
         fts_sizes(ba->out, &r);
     } else {
         ndx_stats s;
@@ -474,19 +619,22 @@ cmd_build(const build_args *ba)
     printf(", \"articles\": %llu, \"passages\": %llu, \"raw_bytes\": %llu, "
            "\"input_bytes\": %llu, \"skipped\": %llu, \"seconds\": %.4f, "
            "\"read_seconds\": %.4f, \"commit_seconds\": %.4f, "
-           "\"cpu_seconds\": %.4f, "
+           "\"cpu_seconds\": %.4f, \"compact_seconds\": %.4f, "
            "\"bytes_postings\": %llu, \"bytes_text\": %llu, "
            "\"bytes_other\": %llu, \"disk_bytes\": %llu, \"terms\": %llu, "
-           "\"threads\": %u, \"maxrss_kb\": %ld}\n",
+           "\"threads\": %u, \"maxrss_kb\": %ld",
            (unsigned long long)r.articles, (unsigned long long)r.passages,
            (unsigned long long)r.raw_bytes,
            (unsigned long long)r.input_bytes,
            (unsigned long long)r.skipped, r.seconds, r.read_seconds,
-           r.commit_seconds, r.cpu_seconds,
+           r.commit_seconds, r.cpu_seconds, pw.compact_seconds,
            (unsigned long long)r.bytes_postings,
            (unsigned long long)r.bytes_text,
            (unsigned long long)r.bytes_other, (unsigned long long)r.disk,
            (unsigned long long)r.terms, ba->threads, maxrss_kb());
+    if (ba->kind == ENGINE_XAPIAN_PLAIN)
+        printf(", \"dates\": \"%s\"", dates_name(ba->dates));
+    printf("}\n");
     return 0;
 }
 
@@ -496,6 +644,7 @@ typedef struct bq {
     char *kind;
     char *ndx;
     char *fts;
+    char *xq;     /* QueryParser syntax; NULL when the file has none */
     char *source; /* NULL: no filter */
     int has_from, has_to;
     int32_t from_days, to_days;
@@ -552,7 +701,7 @@ load_queries(qset *qs, const char *path, int passes)
     if (!f)
         die("open %s: %s", path, strerror(errno));
     while ((n = getline(&line, &cap, f)) >= 0) {
-        char *cells[7] = {0};
+        char *cells[8] = {0};
         char *p = line;
         int c = 0;
         bq *q;
@@ -562,7 +711,7 @@ load_queries(qset *qs, const char *path, int passes)
             line[--n] = '\0';
         if (n == 0 || line[0] == '#')
             continue;
-        for (c = 0; c < 7; c++) {
+        for (c = 0; c < 8; c++) {
             char *tab = strchr(p, '\t');
 
             cells[c] = p;
@@ -574,7 +723,7 @@ load_queries(qset *qs, const char *path, int passes)
             p = tab + 1;
         }
         if (c < 7)
-            die("%s:%ld: need 7 tab-separated cells", path, line_no);
+            die("%s:%ld: need 7 or 8 tab-separated cells", path, line_no);
         if (qs->count == qs->cap) {
             qs->cap = qs->cap ? qs->cap * 2 : 512;
             qs->q = realloc(qs->q, qs->cap * sizeof *qs->q);
@@ -587,6 +736,7 @@ load_queries(qset *qs, const char *path, int passes)
         q->kind_no = kind_number(qs, cells[0]);
         q->ndx = xstrdup(cells[1]);
         q->fts = xstrdup(cells[2]);
+        q->xq = c > 7 ? xstrdup(cells[7]) : NULL;
         q->source = cells[3][0] ? xstrdup(cells[3]) : NULL;
         q->has_from = cells[4][0] != '\0';
         q->from_days = (int32_t)atol(cells[4]);
@@ -608,55 +758,90 @@ load_queries(qset *qs, const char *path, int passes)
 static unsigned facet_set;
 
 typedef struct searcher {
-    int fts;
+    engine_kind kind;
     ndx_index *ix;
     ndx_search_opts opts;
     sqlite3 *db;
     sqlite3_stmt *by_filter[4]; /* bit 0: source, bit 1: dates */
     sqlite3_stmt *get_passage, *get_article;
+#ifdef NDX_WITH_XAPIAN
+    xp_searcher *xp;
+#endif
+    ndx_buf match; /* fts5-match: the MATCH expression with its filter */
     size_t k;
     ndx_buf top;
 } searcher;
 
 static void
-searcher_open(searcher *s, const char *engine, const char *dir, size_t k)
+fts_open(searcher *s, const char *dir)
+{
+    char path[4096];
+    int i, match = s->kind == ENGINE_FTS5_MATCH;
+
+    snprintf(path, sizeof path, "%s/fts5.db", dir);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) !=
+        SQLITE_OK)
+        die("sqlite open %s: %s", path, sqlite3_errmsg(s->db));
+    /* Map the file as the newsdex engines map theirs. */
+    sql_exec(s->db, "PRAGMA mmap_size = 1099511627776");
+    sql_exec(s->db, "PRAGMA cache_size = -65536");
+    for (i = 0; i < 4; i++) {
+        char sql[512];
+
+        /* fts5: both filters in WHERE; fts5-match: the source is in the
+         * MATCH expression, the date in the joined table. */
+        const char *join = match && (i & 2) ? " JOIN meta m ON m.rowid = "
+                                              "p.rowid"
+                                            : "";
+        const char *by_source = !match && (i & 1) ? " AND source = ?2" : "";
+        const char *by_date = !(i & 2) ? ""
+                              : match  ? " AND m.date BETWEEN ?3 AND ?4"
+                                       : " AND date BETWEEN ?3 AND ?4";
+
+        snprintf(sql, sizeof sql,
+                 "SELECT a, r, min(s) AS ms FROM (SELECT p.rowid >> 16 AS a, "
+                 "p.rowid AS r, bm25(p) AS s FROM p%s WHERE p MATCH ?1%s%s "
+                 "LIMIT -1) GROUP BY a ORDER BY ms LIMIT ?5",
+                 join, by_source, by_date);
+        s->by_filter[i] = sql_prepare(s->db, sql);
+    }
+    s->get_passage = sql_prepare(s->db,
+                                 match ? "SELECT body, source FROM p "
+                                         "WHERE rowid = ?"
+                                       : "SELECT body, source, date FROM p "
+                                         "WHERE rowid = ?");
+    s->get_article = sql_prepare(s->db, "SELECT id, title, url FROM "
+                                        "articles WHERE art = ?");
+}
+
+static void
+searcher_open(searcher *s, engine_kind kind, const char *engine,
+              const char *dir, size_t k, int dates)
 {
     memset(s, 0, sizeof *s);
+    s->kind = kind;
     s->k = k;
     ndx_buf_init(&s->top);
-    if (!strcmp(engine, "fts5")) {
-        char path[4096];
-        int i;
+    ndx_buf_init(&s->match);
+    (void)dates;
+    if (kind == ENGINE_FTS5 || kind == ENGINE_FTS5_MATCH) {
+        fts_open(s, dir);
+    } else if (kind == ENGINE_XAPIAN_PLAIN) {
+#ifdef NDX_WITH_XAPIAN
+        char err[512];
 
-        s->fts = 1;
-        snprintf(path, sizeof path, "%s/fts5.db", dir);
-        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) !=
-            SQLITE_OK)
-            die("sqlite open %s: %s", path, sqlite3_errmsg(s->db));
-        /* Map the file as the newsdex engines map theirs. */
-        sql_exec(s->db, "PRAGMA mmap_size = 1099511627776");
-        sql_exec(s->db, "PRAGMA cache_size = -65536");
-        for (i = 0; i < 4; i++) {
-            char sql[512];
-
-            snprintf(sql, sizeof sql,
-                     "SELECT a, r, min(s) AS ms FROM (SELECT rowid >> 16 AS a,"
-                     " rowid AS r, bm25(p) AS s FROM p WHERE p MATCH ?1%s%s "
-                     "LIMIT -1) GROUP BY a ORDER BY ms LIMIT ?5",
-                     i & 1 ? " AND source = ?2" : "",
-                     i & 2 ? " AND date BETWEEN ?3 AND ?4" : "");
-            s->by_filter[i] = sql_prepare(s->db, sql);
-        }
-        s->get_passage = sql_prepare(s->db, "SELECT body, source, date "
-                                            "FROM p WHERE rowid = ?");
-        s->get_article = sql_prepare(s->db, "SELECT id, title, url FROM "
-                                            "articles WHERE art = ?");
+        if (xp_searcher_open(&s->xp, dir, dates, k, err, sizeof err) != 0)
+            die("%s", err);
+#endif
     } else {
         ndx_status st = ndx_index_open(&s->ix, dir, NDX_OPEN_READ, engine,
                                        NULL);
 
         if (st != NDX_OK)
             die("open %s (%s): %s", dir, engine, ndx_errmsg());
+        /* The settings of every run: k hits grouped by article, by
+         * relevance, no snippets (the peers make none); the search itself
+         * runs on the calling thread. */
         ndx_search_opts_init(&s->opts);
         s->opts.k = k;
         s->opts.group = NDX_GROUP_ARTICLE;
@@ -671,16 +856,21 @@ searcher_close(searcher *s)
 {
     int i;
 
-    if (s->fts) {
+    if (s->kind == ENGINE_FTS5 || s->kind == ENGINE_FTS5_MATCH) {
         for (i = 0; i < 4; i++)
             sqlite3_finalize(s->by_filter[i]);
         sqlite3_finalize(s->get_passage);
         sqlite3_finalize(s->get_article);
         sqlite3_close(s->db);
+    } else if (s->kind == ENGINE_XAPIAN_PLAIN) {
+#ifdef NDX_WITH_XAPIAN
+        xp_searcher_close(s->xp);
+#endif
     } else {
         ndx_index_close(s->ix);
     }
     ndx_buf_free(&s->top);
+    ndx_buf_free(&s->match);
 }
 
 static void
@@ -689,6 +879,31 @@ top_add(searcher *s, const char *id)
     if (s->top.len)
         ndx_buf_putc(&s->top, ' ');
     ndx_buf_puts(&s->top, id ? id : "?");
+}
+
+/* The MATCH expression of fts5-match: the query restricted to the text
+ * columns, and the source as a phrase in its own column. */
+static const char *
+fts_match_expr(searcher *s, const bq *q)
+{
+    const char *c;
+
+    s->match.len = 0;
+    ndx_buf_puts(&s->match, "{title body} : (");
+    ndx_buf_puts(&s->match, q->fts);
+    ndx_buf_puts(&s->match, ")");
+    if (q->source) {
+        ndx_buf_puts(&s->match, " AND source : \"");
+        for (c = q->source; *c; c++) {
+            if (*c == '"')
+                ndx_buf_putc(&s->match, '"');
+            ndx_buf_putc(&s->match, *c);
+        }
+        ndx_buf_putc(&s->match, '"');
+    }
+    if (ndx_buf_cstr(&s->match) != NDX_OK)
+        die("out of memory");
+    return (const char *)s->match.data;
 }
 
 /* Runs one query; returns 0, or -1 with a message when the engine refused
@@ -704,9 +919,13 @@ run_fts(searcher *s, const bq *q, size_t *count, uint64_t *total,
     size_t n = 0, i;
     int rc;
 
-    sqlite3_bind_text(st, 1, q->fts, -1, SQLITE_STATIC);
-    if (which & 1)
-        sqlite3_bind_text(st, 2, q->source, -1, SQLITE_STATIC);
+    if (s->kind == ENGINE_FTS5_MATCH) {
+        sqlite3_bind_text(st, 1, fts_match_expr(s, q), -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_text(st, 1, q->fts, -1, SQLITE_STATIC);
+        if (which & 1)
+            sqlite3_bind_text(st, 2, q->source, -1, SQLITE_STATIC);
+    }
     if (which & 2) {
         sqlite3_bind_int(st, 3, q->has_from ? q->from_days : INT32_MIN);
         sqlite3_bind_int(st, 4, q->has_to ? q->to_days : INT32_MAX);
@@ -741,6 +960,29 @@ run_fts(searcher *s, const bq *q, size_t *count, uint64_t *total,
     *total = 0;
     return 0;
 }
+
+#ifdef NDX_WITH_XAPIAN
+static void
+xp_on_hit(void *ctx, const char *article_id)
+{
+    top_add(ctx, article_id);
+}
+
+static int
+run_xp(searcher *s, const bq *q, size_t *count, uint64_t *total, char *err,
+       size_t err_cap)
+{
+    s->top.len = 0;
+    if (!q->xq) {
+        snprintf(err, err_cap, "the query file has no Xapian query column; "
+                               "make it again with bench/run");
+        return -1;
+    }
+    return xp_search(s->xp, q->xq, q->source, q->has_from, q->from_days,
+                     q->has_to, q->to_days, xp_on_hit, s, count, total, err,
+                     err_cap);
+}
+#endif
 
 static int
 run_ndx(searcher *s, const bq *q, size_t *count, uint64_t *total,
@@ -803,17 +1045,51 @@ print_kind(const char *name, double *v, double *cpu, size_t n, size_t failed,
     printf("%s\"%s\": {\"samples\": %zu, \"failed\": %zu, \"zero_hits\": %zu,"
            " \"p50_ms\": %.4f, \"p95_ms\": %.4f, \"p99_ms\": %.4f, "
            "\"mean_ms\": %.4f, \"max_ms\": %.4f, \"qps\": %.2f, "
-           "\"cpu_p50_ms\": %.4f, \"cpu_mean_ms\": %.4f}",
+           "\"cpu_p50_ms\": %.4f, \"cpu_p99_ms\": %.4f, "
+           "\"cpu_mean_ms\": %.4f}",
            first ? "" : ", ", name, n, failed, zero,
            percentile(v, n, 50) * 1e3, percentile(v, n, 95) * 1e3,
            percentile(v, n, 99) * 1e3, n ? sum / n * 1e3 : 0,
            n ? v[n - 1] * 1e3 : 0, sum > 0 ? n / sum : 0,
-           percentile(cpu, n, 50) * 1e3, n ? cpu_sum / n * 1e3 : 0);
+           percentile(cpu, n, 50) * 1e3, percentile(cpu, n, 99) * 1e3,
+           n ? cpu_sum / n * 1e3 : 0);
 }
 
 static int
-cmd_query(const char *engine, const char *dir, const char *qpath,
-          int passes, int warmup, size_t k, const char *hits_path)
+run_query(searcher *s, const bq *q, size_t *count, uint64_t *total,
+          char *err, size_t err_cap)
+{
+    switch (s->kind) {
+    case ENGINE_FTS5:
+    case ENGINE_FTS5_MATCH:
+        return run_fts(s, q, count, total, err, err_cap);
+    case ENGINE_XAPIAN_PLAIN:
+#ifdef NDX_WITH_XAPIAN
+        return run_xp(s, q, count, total, err, err_cap);
+#else
+        break;
+#endif
+    case ENGINE_NDX:
+        return run_ndx(s, q, count, total, err, err_cap);
+    }
+    snprintf(err, err_cap, "engine not built in");
+    return -1;
+}
+
+static const char *
+query_text(const searcher *s, const bq *q)
+{
+    if (s->kind == ENGINE_FTS5 || s->kind == ENGINE_FTS5_MATCH)
+        return q->fts;
+    if (s->kind == ENGINE_XAPIAN_PLAIN)
+        return q->xq ? q->xq : "";
+    return q->ndx;
+}
+
+static int
+cmd_query(const char *engine, engine_kind kind, int dates, const char *dir,
+          const char *qpath, int passes, int warmup, size_t k,
+          const char *hits_path)
 {
     qset qs = {0};
     searcher s;
@@ -825,7 +1101,7 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
     if (passes < 1)
         passes = 1;
     load_queries(&qs, qpath, passes);
-    searcher_open(&s, engine, dir, k);
+    searcher_open(&s, kind, engine, dir, k, dates);
     t_all0 = now_s();
     for (pass = -warmup; pass < passes; pass++) {
         for (i = 0; i < qs.count; i++) {
@@ -839,13 +1115,12 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
                 continue;
             c0 = thread_cpu_s();
             t0 = now_s();
-            rc = s.fts ? run_fts(&s, q, &count, &total, err, sizeof err)
-                       : run_ndx(&s, q, &count, &total, err, sizeof err);
+            rc = run_query(&s, q, &count, &total, err, sizeof err);
             t1 = now_s();
             c1 = thread_cpu_s();
             if (rc != 0) {
                 fprintf(stderr, "ndx-bench: %s: query %s [%s]: %s\n", engine,
-                        q->label, s.fts ? q->fts : q->ndx, err);
+                        q->label, query_text(&s, q), err);
                 q->failed = 1;
                 continue;
             }
@@ -867,8 +1142,12 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
     printf("{\"engine\": ");
     json_str(stdout, engine);
     printf(", \"queries\": %zu, \"passes\": %d, \"warmup\": %d, \"k\": %zu, "
-           "\"wall_seconds\": %.3f, \"maxrss_kb\": %ld, \"kinds\": {",
+           "\"threads\": 1, \"group\": \"article\", \"snippets\": false, "
+           "\"wall_seconds\": %.3f, \"maxrss_kb\": %ld, ",
            qs.count, passes, warmup, k, t_all, maxrss_kb());
+    if (kind == ENGINE_XAPIAN_PLAIN)
+        printf("\"dates\": \"%s\", ", dates_name(dates));
+    printf("\"kinds\": {");
     for (kno = 0; kno <= qs.kind_count; kno++) {
         double *v = calloc(qs.count * (size_t)passes + 1, sizeof *v);
         double *cpu = calloc(qs.count * (size_t)passes + 1, sizeof *cpu);
@@ -918,6 +1197,7 @@ cmd_query(const char *engine, const char *dir, const char *qpath,
         free(qs.q[i].kind);
         free(qs.q[i].ndx);
         free(qs.q[i].fts);
+        free(qs.q[i].xq);
         free(qs.q[i].source);
         free(qs.q[i].label);
         free(qs.q[i].times);
@@ -1008,12 +1288,17 @@ cmd_dump(const char *const *paths, size_t count)
 static void
 usage(void)
 {
-    fputs("usage: ndx-bench build --engine native|xapian|fts5 -o DIR\n"
-          "                 [--threads N] [--memory MB] [--quiet] CORPUS...\n"
-          "       ndx-bench query --engine native|xapian|fts5 -i DIR\n"
-          "                 --queries FILE [--passes P] [--warmup W] [-k K]\n"
-          "                 [--hits FILE] [--facets source,month]\n"
-          "       ndx-bench dump CORPUS...\n",
+    fputs("usage: ndx-bench build --engine ENGINE -o DIR [--threads N]\n"
+          "                 [--memory MB] [--dates terms|values] [--quiet]\n"
+          "                 CORPUS...\n"
+          "       ndx-bench query --engine ENGINE -i DIR --queries FILE\n"
+          "                 [--passes P] [--warmup W] [-k K]\n"
+          "                 [--dates terms|values] [--hits FILE]\n"
+          "                 [--facets source,month]\n"
+          "       ndx-bench dump CORPUS...\n"
+          "ENGINE: " ENGINE_NAMES "; --dates: how xapian-plain indexes\n"
+          "and filters dates (give the same to build and query; build\n"
+          "--dates both indexes both, to compare them on one index)\n",
           stderr);
     exit(2);
 }
@@ -1027,6 +1312,8 @@ main(int argc, char **argv)
     size_t path_count = 0, k = 10, memory_mb = 0;
     unsigned threads = 1;
     int passes = 3, warmup = 1, quiet = 0, rc = 2, i;
+    int dates = DATES_DEFAULT;
+    engine_kind kind = ENGINE_NDX;
 
     if (argc < 2)
         usage();
@@ -1071,15 +1358,32 @@ main(int argc, char **argv)
             k = (size_t)atol(v);
         else if (!strcmp(a, "--facets"))
             facets = v;
+        else if (!strcmp(a, "--dates") && !strcmp(v, "terms"))
+            dates = XP_DATES_TERMS;
+        else if (!strcmp(a, "--dates") && !strcmp(v, "values"))
+            dates = XP_DATES_VALUES;
+        else if (!strcmp(a, "--dates") && !strcmp(v, "both") &&
+                 !strcmp(cmd, "build"))
+            dates = XP_DATES_BOTH;
         else
             usage();
     }
-    if (strcmp(engine, "native") && strcmp(engine, "xapian") &&
-        strcmp(engine, "fts5"))
+    if (!strcmp(engine, "fts5"))
+        kind = ENGINE_FTS5;
+    else if (!strcmp(engine, "fts5-match"))
+        kind = ENGINE_FTS5_MATCH;
+    else if (!strcmp(engine, "xapian-plain"))
+        kind = ENGINE_XAPIAN_PLAIN;
+    else if (strcmp(engine, "native") && strcmp(engine, "xapian"))
         usage();
+#ifndef NDX_WITH_XAPIAN
+    if (kind == ENGINE_XAPIAN_PLAIN)
+        die("xapian-plain: this ndx-bench was built without Xapian "
+            "(XAPIAN=0); build it with XAPIAN=1");
+#endif
     if (!strcmp(cmd, "build")) {
-        build_args ba = {engine, out, threads, memory_mb, quiet, paths,
-                         path_count};
+        build_args ba = {engine, out, threads, memory_mb, quiet, kind, dates,
+                         paths, path_count};
 
         if (!out || path_count == 0)
             usage();
@@ -1094,15 +1398,15 @@ main(int argc, char **argv)
         if (!in || !queries || path_count || k == 0 || k > 256)
             usage();
         if (facets) {
-            if (!strcmp(engine, "fts5"))
+            if (kind != ENGINE_NDX)
                 die("--facets: the newsdex engines only");
             facet_set = (strstr(facets, "source") ? NDX_FACET_SOURCE : 0) |
                         (strstr(facets, "year") ? NDX_FACET_YEAR : 0) |
                         (strstr(facets, "month") ? NDX_FACET_MONTH : 0) |
                         (strstr(facets, "day") ? NDX_FACET_DAY : 0);
         }
-        rc = cmd_query(engine, in, queries, passes, warmup < 0 ? 0 : warmup,
-                       k, hits);
+        rc = cmd_query(engine, kind, dates, in, queries, passes,
+                       warmup < 0 ? 0 : warmup, k, hits);
     } else if (!strcmp(cmd, "dump")) {
         if (path_count == 0)
             usage();

@@ -25,11 +25,14 @@ fewer queries where a band is empty.
 
 translate() turns each query into the line bench/ndx-bench reads:
   kind, newsdex query, FTS5 MATCH expression, source, from-days, to-days,
-  label
+  label, Xapian QueryParser query
 newsdex: and -> words, or -> a OR b, phrase -> "a b", filtered -> words plus
 source:"..." date:FROM..TO.  FTS5: every word quoted (so that no word is
 read as an operator), implicit AND, OR, "a b" for phrases; filters go to
-the SQL WHERE clause as the source name and days since 1970-01-01.
+the SQL (or, for fts5-match, into MATCH) as the source name and days since
+1970-01-01.  Xapian: the words as newsdex has them without the filters
+(QueryParser's default operator is set to AND; the filters become
+OP_FILTER queries).
 
 Usage: bench/queries.py CORPUS.jsonl[.gz] [--seed S] > queries.tsv
 """
@@ -271,7 +274,8 @@ def days(s):
 
 
 def translate(queries):
-    """Lines for ndx-bench: kind, newsdex, fts5, source, from, to, label."""
+    """Lines for ndx-bench: kind, newsdex, fts5, source, from, to, label,
+    xapian."""
     lines = []
     for i, (kind, query, source, dfrom, dto) in enumerate(queries):
         ws = query.split(" ")
@@ -282,6 +286,7 @@ def translate(queries):
             ndx, fts = '"%s"' % query, '"%s"' % query
         else:
             ndx, fts = query, " ".join(quoted)
+        xq = ndx
         if source:
             ndx += ' source:"%s"' % source
         if dfrom or dto:
@@ -289,7 +294,7 @@ def translate(queries):
                                      dto or "9999-12-31")
         label = "%s:%d:%s" % (kind, i, query)
         lines.append("\t".join((kind, ndx, fts, source, days(dfrom),
-                                days(dto), label)))
+                                days(dto), label, xq)))
     return lines
 
 
