@@ -51,7 +51,11 @@
  *   kind  newsdex-query  fts5-match  source  from-days  to-days  label
  *   [xapian-query]
  * (empty cells: no filter; the last, in QueryParser syntax, is needed by
- * xapian-plain only).  Output is one JSON object on stdout.
+ * xapian-plain only).  Output is one JSON object on stdout; --hits writes
+ * one line per query, tab-separated: label, ok|failed, hits, total,
+ * article ids of the hits (space-separated), and what the total is: exact,
+ * bound (a lower bound: newsdex stopped counting), estimate (Xapian's) or
+ * none (FTS5 counts nothing).
  *
  * This program prints and exits as programs do; it reads no environment.
  */
@@ -655,6 +659,7 @@ typedef struct bq {
     int failed;
     size_t count;     /* hits returned in the last pass */
     uint64_t total;   /* matching articles reported by the engine */
+    const char *total_kind; /* "exact", "bound", "estimate" or "none" */
     char *top;        /* article ids of the last pass, space separated */
 } bq;
 
@@ -768,6 +773,7 @@ typedef struct searcher {
     xp_searcher *xp;
 #endif
     ndx_buf match; /* fts5-match: the MATCH expression with its filter */
+    const char *total_kind; /* what the last query's total is */
     size_t k;
     ndx_buf top;
 } searcher;
@@ -958,6 +964,7 @@ run_fts(searcher *s, const bq *q, size_t *count, uint64_t *total,
     }
     *count = n;
     *total = 0;
+    s->total_kind = "none";
     return 0;
 }
 
@@ -978,6 +985,7 @@ run_xp(searcher *s, const bq *q, size_t *count, uint64_t *total, char *err,
                                "make it again with bench/run");
         return -1;
     }
+    s->total_kind = "estimate";
     return xp_search(s->xp, q->xq, q->source, q->has_from, q->from_days,
                      q->has_to, q->to_days, xp_on_hit, s, count, total, err,
                      err_cap);
@@ -1003,6 +1011,7 @@ run_ndx(searcher *s, const bq *q, size_t *count, uint64_t *total,
         top_add(s, res->hits[i].article);
     *count = res->count;
     *total = res->total;
+    s->total_kind = res->total_exact ? "exact" : "bound";
     ndx_results_free(res);
     return 0;
 }
@@ -1131,6 +1140,7 @@ cmd_query(const char *engine, engine_kind kind, int dates, const char *dir,
             if (pass == passes - 1) {
                 q->count = count;
                 q->total = total;
+                q->total_kind = s.total_kind;
                 ndx_buf_cstr(&s.top);
                 free(q->top);
                 q->top = xstrdup(s.top.len ? (char *)s.top.data : "");
@@ -1185,9 +1195,10 @@ cmd_query(const char *engine, engine_kind kind, int dates, const char *dir,
         for (i = 0; i < qs.count; i++) {
             bq *q = &qs.q[i];
 
-            fprintf(f, "%s\t%s\t%zu\t%llu\t%s\n", q->label,
+            fprintf(f, "%s\t%s\t%zu\t%llu\t%s\t%s\n", q->label,
                     q->failed ? "failed" : "ok", q->count,
-                    (unsigned long long)q->total, q->top ? q->top : "");
+                    (unsigned long long)q->total, q->top ? q->top : "",
+                    q->total_kind ? q->total_kind : "none");
         }
         if (fclose(f) != 0)
             die("write %s: %s", hits_path, strerror(errno));
