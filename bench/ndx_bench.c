@@ -93,7 +93,7 @@ typedef enum engine_kind {
 #define ENGINE_NAMES "native|xapian|fts5|fts5-match|xapian-plain"
 
 /* xapian-plain's dates unless --dates says otherwise: the faster of the
- * two on allsides (docs/bench.md). */
+ * two on Reuters (docs/bench.md, bench/results/small-xapian-values.md). */
 #define DATES_DEFAULT XP_DATES_TERMS
 
 /* ---- small helpers ------------------------------------------------------ */
