@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "newsdex/newsdex.h"
@@ -56,10 +57,12 @@ typedef struct lg_opts {
     unsigned pipeline;
     size_t k;
     size_t max_queries;
+    int no_snippets;
 } lg_opts;
 
 typedef struct lg_sample {
     float ms;          /* latency */
+    float cpu_ms;      /* thread CPU time (in process only) */
     unsigned char kind;
 } lg_sample;
 
@@ -202,8 +205,10 @@ load_queries(void)
         }
         if (ndx_buf_cstr(&q))
             die("out of memory%s%s", "", "");
-        ndx_buf_printf(&r, "{\"id\":%zu,\"op\":\"search\",\"k\":%zu,\"q\":\"",
-                       q_count, opt.k);
+        ndx_buf_printf(&r, "{\"id\":%zu,\"op\":\"search\",\"k\":%zu,%s"
+                           "\"q\":\"",
+                       q_count, opt.k,
+                       opt.no_snippets ? "\"snippets\":false," : "");
         ndx_buf_put_json_str(&r, (char *)q.data, q.len);
         ndx_buf_puts(&r, "\"}\n");
         if (q_count == cap) {
@@ -499,6 +504,38 @@ report_server(lg_thread *th)
     free(v);
 }
 
+/* Prints the samples' latency (or CPU time), overall and by kind; v is
+ * scratch room for n values. */
+static void
+print_samples(const char *title, const lg_sample *s, size_t n, float *v,
+              int cpu)
+{
+    size_t i;
+    int k;
+
+    printf("  %s   queries\n", title);
+    for (k = -1; k < kind_count; k++) {
+        size_t m = 0;
+
+        for (i = 0; i < n; i++)
+            if (k < 0 || s[i].kind == k)
+                v[m++] = cpu ? s[i].cpu_ms : s[i].ms;
+        if (k >= 0 && kind_count == 1)
+            break;
+        print_latency(k < 0 ? "all" : kinds[k], v, m);
+    }
+}
+
+/* This thread's CPU time in milliseconds. */
+static double
+cpu_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* The same queries in process, one thread: a warm-up pass, then passes
  * until about opt.seconds have gone (at least one). */
 static void
@@ -510,7 +547,6 @@ report_in_process(void)
     lg_sample *s;
     float *v;
     double t0, stop;
-    int k;
 
     if (ndx_index_open(&ix, opt.index, NDX_OPEN_READ, NULL, NULL)) {
         fprintf(stderr, "ndx-loadgen: cannot open %s: %s\n", opt.index,
@@ -519,6 +555,7 @@ report_in_process(void)
     }
     ndx_search_opts_init(&o);
     o.k = opt.k;
+    o.snippets = !opt.no_snippets;
     cap = q_count * 4 > 1000000 ? q_count * 4 : 1000000;
     s = malloc(cap * sizeof *s);
     v = malloc(cap * sizeof *v);
@@ -540,10 +577,11 @@ report_in_process(void)
     while (n + q_count <= cap && (passes == 0 || ndx_now_ms() < stop)) {
         for (i = 0; i < q_count; i++) {
             ndx_results *r = NULL;
-            double a = ndx_now_ms();
+            double a = ndx_now_ms(), c = cpu_ms();
 
             ndx_index_search(ix, qs[i].text, &o, &r, NULL);
             s[n].ms = (float)(ndx_now_ms() - a);
+            s[n].cpu_ms = (float)(cpu_ms() - c);
             s[n].kind = (unsigned char)qs[i].kind;
             n++;
             ndx_results_free(r);
@@ -554,17 +592,10 @@ report_in_process(void)
            "same queries (%zu failed to parse or run): %.0f queries/s\n",
            passes, passes == 1 ? "" : "es", errors,
            (double)n / ((ndx_now_ms() - t0) / 1000));
-    printf("  latency ms   queries\n");
-    for (k = -1; k < kind_count; k++) {
-        size_t m = 0;
-
-        for (i = 0; i < n; i++)
-            if (k < 0 || s[i].kind == k)
-                v[m++] = s[i].ms;
-        if (k >= 0 && kind_count == 1)
-            break;
-        print_latency(k < 0 ? "all" : kinds[k], v, m);
-    }
+    print_samples("latency ms", s, n, v, 0);
+    /* CPU time leaves out the waits for a core, which dominate wall time
+     * on a shared machine. */
+    print_samples("CPU ms    ", s, n, v, 1);
     free(s);
     free(v);
     ndx_index_close(ix);
@@ -576,7 +607,8 @@ usage(FILE *f)
     fprintf(f,
             "usage: ndx-loadgen --queries FILE [--addr ADDR] [-c N] [-t S]\n"
             "                   [--warmup S] [--pipeline P] [-k K] "
-            "[--max-queries N] [-i INDEX]\n"
+            "[--no-snippets]\n"
+            "                   [--max-queries N] [-i INDEX]\n"
             "\n"
             "Loads a newsdex-search --listen on this machine and reports "
             "requests/s and\n"
@@ -590,6 +622,7 @@ usage(FILE *f)
             "  --pipeline P      requests in flight per connection (1; "
             "at most 64)\n"
             "  -k K              hits per query (10)\n"
+            "  --no-snippets     hits without snippets (text only)\n"
             "  --queries FILE    one query a line, or a *-queries.tsv set\n"
             "  --max-queries N   use the first N queries\n"
             "  -i INDEX          also time the queries in process\n",
@@ -650,6 +683,8 @@ main(int argc, char **argv)
             opt.pipeline = (unsigned)num_arg(argc, argv, &a, 1, 64);
         } else if (!strcmp(s, "-k")) {
             opt.k = (size_t)num_arg(argc, argv, &a, 0, 1000);
+        } else if (!strcmp(s, "--no-snippets")) {
+            opt.no_snippets = 1;
         } else if (!strcmp(s, "--max-queries")) {
             opt.max_queries = (size_t)num_arg(argc, argv, &a, 1, 1e9);
         } else {

@@ -176,7 +176,7 @@ typedef struct sec {
 
 enum {
     META = 1, DICT, DICTIDX, POSTINGS, POSITIONS, COLUMNS, ARTICLES, ASTR,
-    IDS, SOURCES, TEXTIDX, TEXTS, LENGTHS, TEXTLOC, NSEC = TEXTLOC
+    IDS, SOURCES, TEXTIDX, TEXTS, LENGTHS, TEXTLOC, TEXTDICT, NSEC = TEXTDICT
 };
 
 static void
@@ -210,7 +210,7 @@ test_format_segment_decodes_as_described(void)
     toc = f + toc_off;
     CU_ASSERT_EQUAL(u32(f + len - 20),
                     crc32(0L, toc, (uInt)(NSEC * 24)));
-    /* toc: sections 1..14 in order, back to back from 16 */
+    /* toc: sections 1..15 in order, back to back from 16 */
     for (i = 1; i <= NSEC; i++) {
         const unsigned char *e = toc + (i - 1) * 24;
         uint64_t off = u64(e + 8);
@@ -330,7 +330,9 @@ test_format_segment_decodes_as_described(void)
     CU_ASSERT_EQUAL(u32(s[TEXTLOC].p + 4), 0);
     CU_ASSERT_EQUAL(u32(s[TEXTLOC].p + 8), strlen(TEXT));
 
-    /* TEXTIDX and TEXT: one raw deflate stream holding the text */
+    /* TEXTDICT: empty, so little text has no preset dictionary; TEXTIDX
+     * and TEXT: one raw deflate stream holding the text */
+    CU_ASSERT_EQUAL(s[TEXTDICT].len, 0);
     CU_ASSERT_EQUAL_FATAL(s[TEXTIDX].len, 16);
     CU_ASSERT_EQUAL(u64(s[TEXTIDX].p), 0);
     CU_ASSERT_EQUAL(u32(s[TEXTIDX].p + 8), s[TEXTS].len);

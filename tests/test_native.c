@@ -550,6 +550,15 @@ test_native_wide_prefix_scores_as_the_or_of_its_words(void)
     ndx_index_close(ix);
 }
 
+/* The text add_text_articles gives passage i. */
+static void
+text_article_want(char *out, size_t cap, unsigned i)
+{
+    snprintf(out, cap, "This is passage %u of the spill series, and its "
+             "words run on for a while so that blocks of stored text fill "
+             "up and many of them are written, number %u.", i, i * 7);
+}
+
 /* Adds articles first..first+n-1 of a text-heavy series to w: article i
  * says "passage i" in a sentence long enough to fill text blocks. */
 static void
@@ -564,10 +573,7 @@ add_text_articles(ndx_segw *w, ndx_analyzer *an, unsigned first, unsigned n)
         ndx_article a;
         ndx_passages p = {0};
 
-        snprintf(text, sizeof text,
-                 "This is passage %u of the spill series, and its words "
-                 "run on for a while so that blocks of stored text fill "
-                 "up and many of them are written, number %u.", i, i * 7);
+        text_article_want(text, sizeof text, i);
         snprintf(id, sizeof id, "sp-%u", i);
         set_article(&a, id, "Spill Wire", text, 20000);
         CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
@@ -614,7 +620,7 @@ test_native_spilled_text_writes_the_same_segments(void)
     x = t_slurp(mem1, &lx);
     y = t_slurp(sp1, &ly);
     CU_ASSERT_FATAL(x && y);
-    CU_ASSERT(lx > 100000); /* many 8 KB text blocks */
+    CU_ASSERT(lx > 100000); /* many text blocks */
     CU_ASSERT(lx == ly && memcmp(x, y, lx) == 0);
     free(x);
     free(y);
@@ -629,14 +635,70 @@ test_native_spilled_text_writes_the_same_segments(void)
     CU_ASSERT_EQUAL(s->passages, 500);
     ndx_buf_init(&b);
     CU_ASSERT_EQUAL_FATAL(ndx_seg_text(s, 499, &b), NDX_OK);
-    snprintf(want, sizeof want, "This is passage 3499 of the spill series, "
-             "and its words run on for a while so that blocks of stored "
-             "text fill up and many of them are written, number 24493.");
+    text_article_want(want, sizeof want, 3499);
     CU_ASSERT(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
     ndx_buf_free(&b);
     ndx_seg_close(s);
     ndx_segw_free(wm);
     ndx_segw_free(ws);
+    ndx_analyzer_free(an);
+}
+
+static void
+test_native_stored_text_reads_back_through_the_dictionary(void)
+{
+    const char *dir = t_tmpdir();
+    char big[400], small[400], want[300];
+    ndx_analyzer *an;
+    ndx_segw *w;
+    ndx_seg *a, *b;
+    ndx_buf t;
+    uint64_t raw = 0, i;
+
+    snprintf(big, sizeof big, "%s/seg-000001.ndx", dir);
+    snprintf(small, sizeof small, "%s/seg-000002.ndx", dir);
+    CU_ASSERT_FATAL(ndx_analyzer_new(&an, "english") == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    /* 8,000 passages of about 150 bytes: more than the sample the
+     * dictionary is chosen from, so that blocks are compressed both when
+     * it is chosen and after. */
+    add_text_articles(w, an, 0, 8000);
+    CU_ASSERT_FATAL(ndx_segw_flush(w, big) == NDX_OK);
+    add_text_articles(w, an, 100000, 300);
+    CU_ASSERT_FATAL(ndx_segw_flush(w, small) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_seg_open(&a, big, 1) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_seg_open(&b, small, 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(a), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(b), NDX_OK);
+    /* A full dictionary in the large segment, none in the small one. */
+    CU_ASSERT_EQUAL(a->sec_len[SEC_TEXTDICT], NDX_SEG_TEXT_DICT);
+    CU_ASSERT_EQUAL(b->sec_len[SEC_TEXTDICT], 0);
+    for (i = 0; i < a->text_blocks; i++) {
+        uint32_t rlen = ndx_get_u32le(a->sec[SEC_TEXTIDX] + i * 16 + 12);
+
+        CU_ASSERT(rlen > 0 && rlen <= NDX_SEG_TEXT_BLOCK);
+        raw += rlen;
+    }
+    CU_ASSERT(a->text_blocks >= raw / NDX_SEG_TEXT_BLOCK);
+    /* The sentences differ only in their numbers: against the dictionary
+     * they shrink to well under a quarter. */
+    CU_ASSERT(a->sec_len[SEC_TEXT] * 4 < raw);
+    /* Reads alternate between the segments, so that the block kept from
+     * one read is never the next one's. */
+    ndx_buf_init(&t);
+    for (i = 0; i < 8000; i += 7) {
+        text_article_want(want, sizeof want, (unsigned)i);
+        CU_ASSERT_EQUAL_FATAL(ndx_seg_text(a, (uint32_t)i, &t), NDX_OK);
+        CU_ASSERT(t.len == strlen(want) && memcmp(t.data, want, t.len) == 0);
+        text_article_want(want, sizeof want, 100000 + (unsigned)(i % 300));
+        CU_ASSERT_EQUAL_FATAL(ndx_seg_text(b, (uint32_t)(i % 300), &t),
+                              NDX_OK);
+        CU_ASSERT(t.len == strlen(want) && memcmp(t.data, want, t.len) == 0);
+    }
+    ndx_buf_free(&t);
+    ndx_seg_close(a);
+    ndx_seg_close(b);
+    ndx_segw_free(w);
     ndx_analyzer_free(an);
 }
 
@@ -733,6 +795,8 @@ CU_TestInfo native_tests[] = {
      test_native_wide_prefix_scores_as_the_or_of_its_words},
     {"spilled text writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
+    {"stored text reads back through the dictionary",
+     test_native_stored_text_reads_back_through_the_dictionary},
     {"postings round trip across blocks",
      test_native_postings_round_trip_across_blocks},
     {"seek skips blocks and finds positions",

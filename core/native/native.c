@@ -1409,12 +1409,14 @@ native_stats(void *eng, ndx_stats *out)
                                s->sec_len[SEC_DICTIDX] +
                                s->sec_len[SEC_POSTINGS] +
                                s->sec_len[SEC_POSITIONS];
-        out->bytes_text += s->sec_len[SEC_TEXT] + s->sec_len[SEC_TEXTIDX];
+        out->bytes_text += s->sec_len[SEC_TEXT] + s->sec_len[SEC_TEXTIDX] +
+                           s->sec_len[SEC_TEXTDICT];
         out->bytes_other += s->map_len - s->sec_len[SEC_DICT] -
                             s->sec_len[SEC_DICTIDX] -
                             s->sec_len[SEC_POSTINGS] -
                             s->sec_len[SEC_POSITIONS] -
-                            s->sec_len[SEC_TEXT] - s->sec_len[SEC_TEXTIDX];
+                            s->sec_len[SEC_TEXT] - s->sec_len[SEC_TEXTIDX] -
+                            s->sec_len[SEC_TEXTDICT];
         if (n->man.count > i && n->man.segs[i].del[0])
             out->bytes_other += file_size(n->dir, n->man.segs[i].del);
         map = calloc(s->source_count + 1, sizeof *map);

@@ -2,16 +2,16 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 2), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 3), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
  *
  *   header   8 bytes magic "NDXSEG\r\n", u32 version, u32 zero
- *   sections 1 to 14 below, in that order, back to back from offset 16
+ *   sections 1 to 15 below, in that order, back to back from offset 16
  *   toc      per section, 24 bytes: u32 id, u32 crc32 of its bytes,
  *            u64 offset in the file, u64 bytes
- *   trailer  u32 section count (14), u32 crc32 of the toc, u64 offset of
+ *   trailer  u32 section count (15), u32 crc32 of the toc, u64 offset of
  *            the toc, 8 bytes magic "NDXEND\r\n"; it ends the file
  *
  * Sections (id: content):
@@ -71,13 +71,22 @@
  *               compressed bytes, u32 raw bytes
  *  12 TEXT      per text block, one raw deflate stream (RFC 1951: no
  *               zlib header, no adler32) of the texts of consecutive
- *               passages, back to back; a block is closed before a
- *               passage would take it past 8 KB (NDX_SEG_TEXT_BLOCK) of
- *               raw bytes
+ *               passages, back to back, compressed against TEXTDICT as
+ *               the preset dictionary when that is not empty; a block is
+ *               closed before a passage would take it past 2 KB
+ *               (NDX_SEG_TEXT_BLOCK) of raw bytes
  *  13 LENGTHS   per passage, u32: its length (the sum of the wdf of all
  *               its terms)
  *  14 TEXTLOC   per passage, 3 x u32: text block, offset in the block's
  *               raw bytes, bytes
+ *  15 TEXTDICT  the preset dictionary of the text blocks: up to
+ *               NDX_SEG_TEXT_DICT bytes of passages sampled from the
+ *               segment's first NDX_SEG_TEXT_SAMPLE bytes of text (empty
+ *               in a segment with little text)
+ *
+ * Older versions are refused with a message to rebuild the index: version
+ * 2 had 8 KB text blocks and no TEXTDICT, version 1 neither and a skip
+ * entry of one maximum wdf and one minimum length instead of impacts.
  *
  * A passage id is its ordinal in the segment; articles and sources are
  * numbered the same way.  What leaves the segment (hits) is converted to
@@ -96,22 +105,31 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 2
+#define NDX_SEG_VERSION 3
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
 #define NDX_SEG_IMPACTS 8
 #define NDX_SEG_BLOCK 128      /* postings per block */
 #define NDX_SEG_DICT_BLOCK 64  /* terms per dictionary block */
-/* Raw bytes per text block.  Tuned on the AllSides sample: 8 KB blocks
- * compress to 0.45 of the raw text (32 KB: 0.41) and inflate in a tenth
- * of the time, which is what a page of ten snippets waits for. */
-#define NDX_SEG_TEXT_BLOCK (8 * 1024)
+/* Stored text.  A hit inflates the block holding its passage, so blocks
+ * are small; the preset dictionary gives back what small blocks lose.
+ * Measured on the AllSides passages (CPU time per random hit, level 6):
+ * 8 KB blocks without a dictionary store 0.448 of the raw text and cost
+ * 25 us a hit; one passage per stream against a 32 KB dictionary 0.469
+ * and 4 us, but setting the dictionary for every passage made writing
+ * 7x slower; 2 KB blocks against a 16 KB dictionary 0.421 and 8-11 us
+ * (32 KB: 0.406, writing a third slower again; level 3: 0.440, writing
+ * 1.5x faster). */
+#define NDX_SEG_TEXT_BLOCK (2 * 1024)
+#define NDX_SEG_TEXT_DICT (16 * 1024)
+#define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
+#define NDX_SEG_TEXT_LEVEL 6
 
 enum {
     SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,
     SEC_COLUMNS, SEC_ARTICLES, SEC_ASTR, SEC_IDS, SEC_SOURCES, SEC_TEXTIDX,
-    SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_COUNT_PLUS_ONE
+    SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_TEXTDICT, SEC_COUNT_PLUS_ONE
 };
 
 /* The segment's hash of ids and terms: FNV-1a 64 from the offset basis
@@ -206,6 +224,8 @@ typedef struct ndx_seg {
     uint64_t passages, articles, total_len, terms;
     int32_t first_days, last_days;
     uint64_t dict_blocks, text_blocks;
+    uint64_t uid;              /* unique among the segments opened by this
+                                  process (keys the inflated-block cache) */
     ndx_seg_source *sources;
     size_t source_count;
     struct ndx_segfilter *filter; /* source runs, date order (filter.h) */
@@ -285,7 +305,9 @@ int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
 /* Article ordinal of an id, or -1. */
 long ndx_seg_find(const ndx_seg *s, const char *id);
 
-/* Decompresses a passage's text into b (replacing its contents). */
+/* Decompresses a passage's text into b (replacing its contents).  The
+ * last block inflated is kept per thread, so that the passages of one
+ * article are read with one inflate. */
 ndx_status ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b);
 
 /* For reading many passages in order (merging): a text block inflated

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -115,6 +116,10 @@ parse_sources(ndx_seg *s, uint64_t count)
     }
     return NDX_OK;
 }
+
+/* Numbers the segments opened, for the inflated-block cache: a segment
+ * closed and another opened at the same address must not share entries. */
+static atomic_uint_fast64_t seg_uids;
 
 ndx_status
 ndx_seg_open(ndx_seg **out, const char *path, int verify)
@@ -237,13 +242,15 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         s->sec_len[SEC_ARTICLES] != s->articles * 32 ||
         s->sec_len[SEC_IDS] != s->articles * 16 ||
         s->sec_len[SEC_DICTIDX] != s->dict_blocks * 16 ||
-        s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16) {
+        s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16 ||
+        s->sec_len[SEC_TEXTDICT] > NDX_SEG_TEXT_DICT) {
         st = corrupt(path, "section sizes disagree with the meta section");
         goto fail;
     }
     if ((st = parse_sources(s, ndx_get_u64le(m + 64))) ||
         (st = ndx_segfilter_build(s, &s->filter)))
         goto fail;
+    s->uid = atomic_fetch_add(&seg_uids, 1) + 1;
     close(fd);
     *out = s;
     return NDX_OK;
@@ -670,8 +677,18 @@ ndx_seg_find(const ndx_seg *s, const char *id)
 }
 
 /* One inflate state per thread, reset for each block: setting one up
- * costs more than inflating a short passage.  It is freed when its thread
- * ends (a thread-local variable would leak it). */
+ * costs more than inflating a short passage.  Beside it, the last block
+ * this thread inflated, whole: the passages of an article lie in one or
+ * two blocks, and a page of hits or an article's passages often come
+ * back to the block just read.  Both are freed when the thread ends (a
+ * thread-local variable would leak them). */
+typedef struct tstate {
+    z_stream z;
+    uint64_t uid;       /* segment of the cached block; 0: none */
+    uint64_t block;     /* its number */
+    ndx_buf raw;        /* its raw bytes */
+} tstate;
+
 static pthread_key_t z_key;
 static pthread_once_t z_once = PTHREAD_ONCE_INIT;
 static int z_key_ok;
@@ -679,8 +696,11 @@ static int z_key_ok;
 static void
 z_free(void *p)
 {
-    inflateEnd(p);
-    free(p);
+    tstate *t = p;
+
+    inflateEnd(&t->z);
+    ndx_buf_free(&t->raw);
+    free(t);
 }
 
 static void
@@ -689,42 +709,47 @@ z_key_make(void)
     z_key_ok = pthread_key_create(&z_key, z_free) == 0;
 }
 
-/* This thread's inflate state, reset; NULL when none can be made. */
-static z_stream *
-thread_z(void)
+/* This thread's state; NULL when none can be made. */
+static tstate *
+thread_state(void)
 {
-    z_stream *z;
+    tstate *t;
 
     pthread_once(&z_once, z_key_make);
     if (!z_key_ok)
         return NULL;
-    z = pthread_getspecific(z_key);
-    if (z)
-        return inflateReset(z) == Z_OK ? z : NULL;
-    z = calloc(1, sizeof *z);
-    if (!z)
+    t = pthread_getspecific(z_key);
+    if (t)
+        return t;
+    t = calloc(1, sizeof *t);
+    if (!t)
         return NULL;
-    if (inflateInit2(z, -15) != Z_OK) {
-        free(z);
-        return NULL;
-    }
-    if (pthread_setspecific(z_key, z) != 0) {
-        z_free(z);
+    if (inflateInit2(&t->z, -15) != Z_OK) {
+        free(t);
         return NULL;
     }
-    return z;
+    ndx_buf_init(&t->raw);
+    if (pthread_setspecific(z_key, t) != 0) {
+        z_free(t);
+        return NULL;
+    }
+    return t;
 }
 
-/* Inflates the first out_len bytes of a raw-deflate block: 0, or -1 when
- * the bytes are damaged or too short. */
+/* Inflates a raw-deflate block of exactly out_len bytes, compressed
+ * against the segment's preset dictionary: 0, or -1 when the bytes are
+ * damaged (or the dictionary is not theirs). */
 static int
-inflate_block(const unsigned char *in, uint32_t in_len, unsigned char *out,
-              uLongf out_len)
+inflate_block(const ndx_seg *s, z_stream *z, const unsigned char *in,
+              uint32_t in_len, unsigned char *out, uLongf out_len)
 {
-    z_stream *z = thread_z();
     int r;
 
-    if (!z)
+    if (inflateReset(z) != Z_OK)
+        return -1;
+    if (s->sec_len[SEC_TEXTDICT] &&
+        inflateSetDictionary(z, s->sec[SEC_TEXTDICT],
+                             (uInt)s->sec_len[SEC_TEXTDICT]) != Z_OK)
         return -1;
     if (out_len == 0)
         return 0;
@@ -732,67 +757,71 @@ inflate_block(const unsigned char *in, uint32_t in_len, unsigned char *out,
     z->avail_in = in_len;
     z->next_out = out;
     z->avail_out = (uInt)out_len;
-    r = inflate(z, Z_SYNC_FLUSH);
-    if ((r != Z_OK && r != Z_STREAM_END) || z->avail_out != 0)
+    r = inflate(z, Z_FINISH);
+    if (r != Z_STREAM_END || z->avail_out != 0)
         return -1;
     return 0;
 }
 
-/* Where passage pid's text lies: its block, the block's compressed bytes
- * and raw size, and the passage's offset and length in the raw bytes. */
+/* The raw bytes of a text block, from this thread's cache or inflated
+ * into it; *raw is valid until the thread's next call. */
 static ndx_status
-text_locate(const ndx_seg *s, uint32_t pid, uint32_t *block,
-            const unsigned char **comp, uint32_t *clen, uint32_t *rlen,
-            uint32_t *off, uint32_t *len)
+text_block(const ndx_seg *s, uint64_t block, const unsigned char **raw,
+           uint32_t *raw_len)
 {
-    const unsigned char *c, *e;
+    tstate *t = thread_state();
+    const unsigned char *e;
     uint64_t toff;
+    uint32_t clen, rlen;
+    ndx_status st;
 
-    if (pid >= s->passages)
-        return corrupt(s->path, "passage id");
-    c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
-    *block = ndx_get_u32le(c);
-    *off = ndx_get_u32le(c + 4);
-    *len = ndx_get_u32le(c + 8);
-    if (*block >= s->text_blocks)
+    if (!t)
+        return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
+    if (block >= s->text_blocks)
         return corrupt(s->path, "text block number");
-    e = s->sec[SEC_TEXTIDX] + (size_t)*block * 16;
+    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
     toff = ndx_get_u64le(e);
-    *clen = ndx_get_u32le(e + 8);
-    *rlen = ndx_get_u32le(e + 12);
-    if (toff > s->sec_len[SEC_TEXT] || *clen > s->sec_len[SEC_TEXT] - toff ||
-        (uint64_t)*off + *len > *rlen || *rlen > (64u << 20))
+    clen = ndx_get_u32le(e + 8);
+    rlen = ndx_get_u32le(e + 12);
+    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+        rlen > (64u << 20))
         return corrupt(s->path, "text block bounds");
-    *comp = s->sec[SEC_TEXT] + toff;
+    *raw_len = rlen;
+    if (t->uid != s->uid || t->block != block) {
+        t->uid = 0;
+        t->raw.len = 0;
+        if ((st = ndx_buf_reserve(&t->raw, rlen ? rlen : 1)))
+            return st;
+        if (inflate_block(s, &t->z, s->sec[SEC_TEXT] + toff, clen,
+                          t->raw.data, rlen) != 0)
+            return corrupt(s->path, "compressed text");
+        t->uid = s->uid;
+        t->block = block;
+    }
+    *raw = t->raw.data;
     return NDX_OK;
 }
 
 ndx_status
 ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
 {
-    const unsigned char *comp;
-    uint32_t block, off, len, clen, rlen;
-    uLongf dlen;
-    unsigned char *raw;
+    const unsigned char *c, *raw;
+    uint32_t off, len, rlen;
     ndx_status st;
 
-    if ((st = text_locate(s, pid, &block, &comp, &clen, &rlen, &off, &len)))
+    if (pid >= s->passages)
+        return corrupt(s->path, "passage id");
+    c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
+    off = ndx_get_u32le(c + 4);
+    len = ndx_get_u32le(c + 8);
+    if ((st = text_block(s, ndx_get_u32le(c), &raw, &rlen)))
         return st;
-    /* Inflate only as far as the passage ends: the rest of the block is
-     * not needed. */
-    dlen = (uLongf)off + len;
-    raw = malloc(dlen ? dlen : 1);
-    if (!raw)
-        return ndx_error(NDX_ENOMEM, "out of memory (text block)");
-    if (inflate_block(comp, clen, raw, dlen) != 0) {
-        free(raw);
-        return corrupt(s->path, "compressed text");
-    }
+    if ((uint64_t)off + len > rlen)
+        return corrupt(s->path, "text block bounds");
     b->len = 0;
     st = ndx_buf_put(b, raw + off, len);
     if (!st)
         st = ndx_buf_cstr(b);
-    free(raw);
     return st;
 }
 
@@ -800,18 +829,36 @@ ndx_status
 ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
                     const char **text, uint32_t *text_len)
 {
-    const unsigned char *comp;
+    const unsigned char *p, *e;
+    tstate *t = thread_state();
     uint32_t block, off, len, clen, rlen;
+    uint64_t toff;
     ndx_status st;
 
-    if ((st = text_locate(s, pid, &block, &comp, &clen, &rlen, &off, &len)))
-        return st;
+    if (!t)
+        return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
+    if (pid >= s->passages)
+        return corrupt(s->path, "passage id");
+    p = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
+    block = ndx_get_u32le(p);
+    off = ndx_get_u32le(p + 4);
+    len = ndx_get_u32le(p + 8);
+    if (block >= s->text_blocks)
+        return corrupt(s->path, "text block number");
+    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
+    toff = ndx_get_u64le(e);
+    clen = ndx_get_u32le(e + 8);
+    rlen = ndx_get_u32le(e + 12);
+    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+        (uint64_t)off + len > rlen || rlen > (64u << 20))
+        return corrupt(s->path, "text block bounds");
     if (!c->valid || c->seg != s || c->block != block) {
         c->valid = 0;
         c->raw.len = 0;
         if ((st = ndx_buf_reserve(&c->raw, (size_t)rlen + 1)))
             return st;
-        if (inflate_block(comp, clen, c->raw.data, rlen) != 0)
+        if (inflate_block(s, &t->z, s->sec[SEC_TEXT] + toff, clen,
+                          c->raw.data, rlen) != 0)
             return corrupt(s->path, "compressed text");
         c->raw.len = rlen;
         c->seg = s;
@@ -1208,7 +1255,6 @@ ndx_seg_check(const ndx_seg *s)
     int r;
     char prev[TERM_BYTES_MAX];
     size_t prev_len = 0;
-    ndx_buf b;
 
     for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
         if (crc_of(s->sec[i], s->sec_len[i]) != s->sec_crc[i])
@@ -1263,29 +1309,13 @@ ndx_seg_check(const ndx_seg *s)
             end > ndx_get_u32le(s->sec[SEC_TEXTIDX] + block * 16 + 12))
             return corrupt(s->path, "passage columns");
     }
-    ndx_buf_init(&b);
     for (i = 0; i < s->text_blocks; i++) {
-        const unsigned char *e = s->sec[SEC_TEXTIDX] + i * 16;
-        uint64_t toff = ndx_get_u64le(e);
-        uint32_t clen = ndx_get_u32le(e + 8), rlen = ndx_get_u32le(e + 12);
-        uLongf dlen = rlen;
+        const unsigned char *raw;
+        uint32_t rlen;
         ndx_status st;
 
-        if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
-            rlen > (64u << 20)) {
-            ndx_buf_free(&b);
-            return corrupt(s->path, "text block bounds");
-        }
-        b.len = 0;
-        if ((st = ndx_buf_reserve(&b, rlen))) {
-            ndx_buf_free(&b);
+        if ((st = text_block(s, i, &raw, &rlen)))
             return st;
-        }
-        if (inflate_block(s->sec[SEC_TEXT] + toff, clen, b.data, dlen) != 0) {
-            ndx_buf_free(&b);
-            return corrupt(s->path, "compressed text");
-        }
     }
-    ndx_buf_free(&b);
     return NDX_OK;
 }

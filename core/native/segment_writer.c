@@ -4,7 +4,9 @@
  * Terms are gathered in an open-addressing hash table; each term keeps its
  * postings as varint (gap, wdf) pairs and its positions as varint gaps in
  * growable buffers, so memory grows with the compressed size of the data.
- * Passage texts are compressed into zlib blocks as soon as a block is full.
+ * Passage texts are compressed into small zlib blocks against a preset
+ * dictionary: the first megabyte of text is held until the dictionary is
+ * sampled from it, every later block is compressed as soon as it is full.
  * At flush the terms are sorted, the postings re-cut into blocks with skip
  * entries, and the file is written as segment.h describes, then fsynced
  * and renamed into place.  Analysis, deletion and the manifest are other
@@ -56,6 +58,11 @@ struct ndx_segw {
     ndx_buf textidx;         /* per block: u64 off, u32 clen, u32 rlen */
     ndx_buf text;            /* compressed blocks */
     ndx_buf raw;             /* the block being filled */
+    uint32_t blocks;         /* text blocks closed so far */
+    ndx_buf dict;            /* the preset dictionary, once chosen */
+    int dict_done;           /* 1 once dict is chosen (it may be empty) */
+    ndx_buf pend;            /* closed blocks waiting for the dictionary */
+    ndx_buf pend_lens;       /* u32 raw bytes of each block in pend */
     z_stream z;              /* deflate state, reset for each block */
     int z_ready;             /* 1 once z is initialised */
     int spill_fd;            /* unlinked file taking the compressed text
@@ -93,7 +100,7 @@ ndx_segw_spill(ndx_segw *w, const char *dir)
     char *tmpl;
     int fd;
 
-    if (w->spill_fd >= 0 || w->text.len || w->textidx.len)
+    if (w->spill_fd >= 0 || w->text.len || w->textidx.len || w->blocks)
         return ndx_error(NDX_EINVAL, "spill: the writer holds text already");
     tmpl = malloc(strlen(dir) + 32);
     if (!tmpl)
@@ -150,6 +157,11 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->textidx);
     ndx_buf_free(&w->text);
     ndx_buf_free(&w->raw);
+    ndx_buf_free(&w->dict);
+    ndx_buf_free(&w->pend);
+    ndx_buf_free(&w->pend_lens);
+    w->blocks = 0;
+    w->dict_done = 0;
     w->passages = w->article_count = w->total_len = 0;
     w->mem_postings = 0;
     /* The spilled blocks went into the segment just written; the next ones
@@ -200,7 +212,8 @@ ndx_segw_memory(const ndx_segw *w)
     /* Buffers grow by doubling: on average a third is slack. */
     m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
-         w->text.cap + w->raw.cap + w->textidx.cap;
+         w->text.cap + w->raw.cap + w->textidx.cap + w->dict.cap +
+         w->pend.cap + w->pend_lens.cap;
     /* Spilled text counts as if it were held: segments end where they
      * would without the spill file, and the budget's share of the text is
      * memory the writer does not use.  Counting the postings alone would
@@ -405,17 +418,16 @@ copy_spill(ndx_segw *w, int fd, const char *path)
     return st;
 }
 
-/* Compresses the raw text block into the text section. */
+/* Compresses one block of passage text (raw deflate against the preset
+ * dictionary) into the text section, or the spill file. */
 static ndx_status
-text_block_close(ndx_segw *w)
+block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len)
 {
     uLongf clen;
     ndx_status st;
     uint64_t off = w->spill_fd >= 0 ? w->spill_len : w->text.len;
 
-    if (w->raw.len == 0)
-        return NDX_OK;
-    clen = compressBound((uLong)w->raw.len) + 64;
+    clen = compressBound((uLong)raw_len) + 64;
     if ((st = ndx_buf_reserve(&w->text, clen)))
         return st;
     {
@@ -423,21 +435,24 @@ text_block_close(ndx_segw *w)
          * already covers these bytes, and readers inflate them often.  One
          * stream serves every block: a reset stream writes the same bytes
          * as a new one, without allocating and clearing its 256 KiB of
-         * state for each 8 KiB block. */
+         * state for each block. */
         z_stream *z = &w->z;
         int r;
 
         if (!w->z_ready) {
             memset(z, 0, sizeof *z);
-            if (deflateInit2(z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-                != Z_OK)
+            if (deflateInit2(z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
+                             Z_DEFAULT_STRATEGY) != Z_OK)
                 return ndx_error(NDX_ENOMEM, "zlib could not start a block");
             w->z_ready = 1;
         } else if (deflateReset(z) != Z_OK) {
             return ndx_error(NDX_ENOMEM, "zlib could not start a block");
         }
-        z->next_in = w->raw.data;
-        z->avail_in = (uInt)w->raw.len;
+        if (w->dict.len &&
+            deflateSetDictionary(z, w->dict.data, (uInt)w->dict.len) != Z_OK)
+            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
+        z->next_in = (Bytef *)raw;
+        z->avail_in = (uInt)raw_len;
         z->next_out = w->text.data + w->text.len;
         z->avail_out = (uInt)clen;
         r = deflate(z, Z_FINISH);
@@ -456,8 +471,92 @@ text_block_close(ndx_segw *w)
     }
     if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
-        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)w->raw.len)))
+        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
         return st;
+    return NDX_OK;
+}
+
+/*
+ * Chooses the preset dictionary from the text held in pend (every passage
+ * so far lies in it), then compresses the held blocks.  The dictionary is
+ * whole passages taken at an even stride through that text, up to
+ * NDX_SEG_TEXT_DICT bytes: news repeats its phrases, names and boilerplate
+ * across articles, and a sample of real passages carried them as well as a
+ * dictionary of the most frequent word n-grams did (measured on AllSides).
+ * A segment with less text than NDX_SEG_TEXT_SAMPLE / 8 has none: the
+ * dictionary is stored in the segment and would cost more than it saves.
+ */
+static ndx_status
+dict_choose(ndx_segw *w)
+{
+    ndx_buf starts;             /* u64 offset in pend of each block */
+    uint64_t at = 0, stride;
+    size_t i, nblocks = w->pend_lens.len / 4;
+    ndx_status st = NDX_OK;
+
+    w->dict_done = 1;
+    w->dict.len = 0;
+    ndx_buf_init(&starts);
+    if (w->pend.len >= NDX_SEG_TEXT_SAMPLE / 8) {
+        for (i = 0; i < nblocks; i++) {
+            if ((st = ndx_buf_put_u64le(&starts, at)))
+                goto done;
+            at += ndx_get_u32le(w->pend_lens.data + i * 4);
+        }
+        stride = w->pend.len / NDX_SEG_TEXT_DICT;
+        if (stride == 0)
+            stride = 1;
+        for (i = 0; i < w->passages && w->dict.len < NDX_SEG_TEXT_DICT;
+             i += stride) {
+            const unsigned char *c = w->textloc.data + i * 12;
+            uint32_t block = ndx_get_u32le(c), len = ndx_get_u32le(c + 8);
+            uint64_t off;
+
+            if (block >= nblocks)
+                break;
+            off = ndx_get_u64le(starts.data + (size_t)block * 8) +
+                  ndx_get_u32le(c + 4);
+            if (len > NDX_SEG_TEXT_DICT - w->dict.len)
+                len = (uint32_t)(NDX_SEG_TEXT_DICT - w->dict.len);
+            if ((st = ndx_buf_put(&w->dict, w->pend.data + off, len)))
+                goto done;
+        }
+    }
+    at = 0;
+    for (i = 0; i < nblocks; i++) {
+        uint32_t len = ndx_get_u32le(w->pend_lens.data + i * 4);
+
+        if ((st = block_compress(w, w->pend.data + at, len)))
+            goto done;
+        at += len;
+    }
+    ndx_buf_free(&w->pend);
+    ndx_buf_free(&w->pend_lens);
+done:
+    ndx_buf_free(&starts);
+    return st;
+}
+
+/* Closes the block being filled: compresses it, or holds it until the
+ * dictionary is chosen. */
+static ndx_status
+text_block_close(ndx_segw *w)
+{
+    ndx_status st;
+
+    if (w->raw.len == 0)
+        return NDX_OK;
+    if (w->dict_done) {
+        if ((st = block_compress(w, w->raw.data, w->raw.len)))
+            return st;
+    } else {
+        if ((st = ndx_buf_put(&w->pend, w->raw.data, w->raw.len)) ||
+            (st = ndx_buf_put_u32le(&w->pend_lens, (uint32_t)w->raw.len)))
+            return st;
+        if (w->pend.len >= NDX_SEG_TEXT_SAMPLE && (st = dict_choose(w)))
+            return st;
+    }
+    w->blocks++;
     w->raw.len = 0;
     return NDX_OK;
 }
@@ -523,7 +622,7 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
     if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
         (st = ndx_buf_put_u32le(&w->lengths, length)) ||
         (st = ndx_buf_put_u32le(&w->textloc,
-                                (uint32_t)(w->textidx.len / 16))) ||
+                                w->blocks)) ||
         (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
         (st = ndx_buf_put_u32le(&w->textloc, len)) ||
         (st = ndx_buf_put(&w->raw, text, len)))
@@ -921,7 +1020,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     ndx_buf_init(&skips);
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
-    if ((st = text_block_close(w)))
+    if ((st = text_block_close(w)) ||
+        (!w->dict_done && (st = dict_choose(w))))
         goto fail;
     sorted = malloc((w->term_count + 1) * sizeof *sorted);
     if (!sorted) {
@@ -1052,6 +1152,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         parts[SEC_IDS] = &w->ids;
         parts[SEC_TEXTIDX] = &w->textidx;
         parts[SEC_TEXT] = &w->text;
+        parts[SEC_TEXTDICT] = &w->dict;
 
         tmp = malloc(strlen(path) + 8);
         if (!tmp) {
