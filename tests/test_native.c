@@ -607,6 +607,8 @@ test_native_spilled_text_writes_the_same_segments(void)
     CU_ASSERT_FATAL(ndx_segw_new(&ws) == NDX_OK);
     CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_OK);
     CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_EINVAL); /* only once */
+    /* The spilling writer compresses in its own thread as well. */
+    CU_ASSERT_EQUAL(ndx_segw_background(ws), NDX_OK);
     /* Two segments from each writer: the second one starts over in the
      * spill file that the first one emptied. */
     add_text_articles(wm, an, 0, 3000);
@@ -793,7 +795,7 @@ CU_TestInfo native_tests[] = {
      test_native_many_commits_merge_and_rank_like_one_build},
     {"wide prefix scores as the OR of its words",
      test_native_wide_prefix_scores_as_the_or_of_its_words},
-    {"spilled text writes the same segments",
+    {"spilled text compressed in a thread writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
     {"stored text reads back through the dictionary",
      test_native_stored_text_reads_back_through_the_dictionary},

@@ -394,6 +394,10 @@ native_open(void **out, const char *path, unsigned flags,
         /* Without a spill file the text stays in memory: slower to reach
          * the memory budget's end, never wrong. */
         (void)ndx_segw_spill(n->w, path);
+        /* With more than one thread, text compression leaves the thread
+         * that reads and inverts. */
+        if (cfg && cfg->threads > 1)
+            (void)ndx_segw_background(n->w);
         st = ndx_manifest_read(path, &n->man);
         if (st == NDX_ENOTFOUND) {
             memset(&n->man, 0, sizeof n->man);

@@ -156,6 +156,11 @@ void ndx_segw_free(ndx_segw *w);
  * NDX_EIO (the writer then keeps the text in memory). */
 ndx_status ndx_segw_spill(ndx_segw *w, const char *dir);
 
+/* Compresses the passage text in a thread of the writer's own from now
+ * on, while the caller goes on adding: the same bytes are written.
+ * NDX_OK or NDX_ENOMEM (the writer then compresses in the caller). */
+ndx_status ndx_segw_background(ndx_segw *w);
+
 /* Adds an article with its passages' term sets (ts[i] for passage i) and
  * texts.  Returns the article's ordinal through *ordinal. */
 ndx_status ndx_segw_add(ndx_segw *w, const ndx_article *a,

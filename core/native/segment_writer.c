@@ -6,7 +6,8 @@
  * growable buffers, so memory grows with the compressed size of the data.
  * Passage texts are compressed into small zlib blocks against a preset
  * dictionary: the first megabyte of text is held until the dictionary is
- * sampled from it, every later block is compressed as soon as it is full.
+ * sampled from it, every later block is compressed as soon as it is full
+ * (in a thread of the writer's own after ndx_segw_background).
  * At flush the terms are sorted, the postings re-cut into blocks with skip
  * entries, and the file is written as segment.h describes, then fsynced
  * and renamed into place.  Analysis, deletion and the manifest are other
@@ -16,6 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,21 @@ typedef struct wterm {
 typedef struct wsource {
     char *name, *key;
 } wsource;
+
+/* Raw text blocks on their way to the compressing thread. */
+#define TQ_SLOTS 64
+
+typedef struct textq {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* a block was queued, or stop */
+    pthread_cond_t room;     /* a block was compressed */
+    ndx_buf slot[TQ_SLOTS];  /* raw blocks */
+    size_t head, tail;       /* queued: [tail, head) */
+    int stop;
+    ndx_status st;           /* first failure of the thread */
+    char err[256];           /* its message */
+} textq;
 
 struct ndx_segw {
     wterm *terms;            /* term records */
@@ -69,6 +87,11 @@ struct ndx_segw {
                                 blocks, or -1: they stay in text */
     uint64_t spill_len;      /* bytes written to spill_fd */
     uLong spill_crc;         /* crc32 of those bytes */
+    textq *tq;               /* compressing thread, or NULL: text blocks
+                                are compressed by the caller.  While it
+                                runs, z, text, textidx and the spill
+                                fields are the thread's */
+    atomic_size_t text_mem;  /* bytes of text, textidx and spill */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
     size_t mem_postings;     /* bytes appended to term buffers, plus
@@ -174,15 +197,19 @@ segw_reset(ndx_segw *w)
         (void)rc;
     }
     w->spill_len = 0;
+    atomic_store(&w->text_mem, 0);
     w->spill_crc = crc32(0L, Z_NULL, 0);
     w->first_days = w->last_days = NDX_DATE_NONE;
 }
+
+static void textq_stop(ndx_segw *w);
 
 void
 ndx_segw_free(ndx_segw *w)
 {
     if (!w)
         return;
+    textq_stop(w);
     segw_reset(w);
     if (w->z_ready)
         deflateEnd(&w->z);
@@ -212,15 +239,16 @@ ndx_segw_memory(const ndx_segw *w)
     /* Buffers grow by doubling: on average a third is slack. */
     m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
-         w->text.cap + w->raw.cap + w->textidx.cap + w->dict.cap +
-         w->pend.cap + w->pend_lens.cap;
+         w->raw.cap + w->dict.cap + w->pend.cap + w->pend_lens.cap;
+    if (w->tq)
+        m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 64);
     /* Spilled text counts as if it were held: segments end where they
      * would without the spill file, and the budget's share of the text is
      * memory the writer does not use.  Counting the postings alone would
      * let them grow into the whole budget, and writing a segment holds
      * them twice (as built and as encoded): 1 million passages of news
      * then peaked at 695 MB against 632 MB with the text in memory. */
-    m += (size_t)w->spill_len;
+    m += atomic_load(&w->text_mem);
     return m;
 }
 
@@ -473,6 +501,142 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len)
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
         return st;
+    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap +
+                                   (size_t)w->spill_len);
+    return NDX_OK;
+}
+
+/* The compressing thread: takes the queued blocks in order.  After a
+ * failure it only empties the queue; the writer reports the failure. */
+static void *
+textq_main(void *arg)
+{
+    ndx_segw *w = arg;
+    textq *q = w->tq;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        ndx_buf *b;
+        ndx_status st = NDX_OK;
+
+        while (!q->stop && q->tail == q->head)
+            pthread_cond_wait(&q->work, &q->mu);
+        if (q->tail == q->head)
+            break;
+        b = &q->slot[q->tail % TQ_SLOTS];
+        if (!q->st) {
+            pthread_mutex_unlock(&q->mu);
+            st = block_compress(w, b->data, b->len);
+            pthread_mutex_lock(&q->mu);
+            if (st) {
+                q->st = st;
+                snprintf(q->err, sizeof q->err, "%s", ndx_errmsg());
+            }
+        }
+        q->tail++;
+        pthread_cond_broadcast(&q->room);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* The thread's failure, as an error of this thread. */
+static ndx_status
+textq_failed(textq *q)
+{
+    return ndx_error(q->st, "%s", q->err);
+}
+
+/* Compresses a block, or queues a copy of it for the compressing thread
+ * (waiting while the queue is full). */
+static ndx_status
+block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len)
+{
+    textq *q = w->tq;
+    ndx_status st = NDX_OK;
+
+    if (!q)
+        return block_compress(w, raw, raw_len);
+    pthread_mutex_lock(&q->mu);
+    while (!q->st && q->head - q->tail == TQ_SLOTS)
+        pthread_cond_wait(&q->room, &q->mu);
+    if (q->st) {
+        st = textq_failed(q);
+    } else {
+        ndx_buf *b = &q->slot[q->head % TQ_SLOTS];
+
+        b->len = 0;
+        if (!(st = ndx_buf_put(b, raw, raw_len))) {
+            q->head++;
+            pthread_cond_signal(&q->work);
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return st;
+}
+
+/* Waits until every queued block is compressed. */
+static ndx_status
+textq_drain(ndx_segw *w)
+{
+    textq *q = w->tq;
+    ndx_status st = NDX_OK;
+
+    if (!q)
+        return NDX_OK;
+    pthread_mutex_lock(&q->mu);
+    while (q->tail != q->head)
+        pthread_cond_wait(&q->room, &q->mu);
+    if (q->st)
+        st = textq_failed(q);
+    pthread_mutex_unlock(&q->mu);
+    return st;
+}
+
+static void
+textq_stop(ndx_segw *w)
+{
+    textq *q = w->tq;
+    size_t i;
+
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->th, NULL);
+    for (i = 0; i < TQ_SLOTS; i++)
+        ndx_buf_free(&q->slot[i]);
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->room);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+    w->tq = NULL;
+}
+
+ndx_status
+ndx_segw_background(ndx_segw *w)
+{
+    textq *q;
+
+    if (w->tq)
+        return NDX_OK;
+    q = calloc(1, sizeof *q);
+    if (!q)
+        return ndx_error(NDX_ENOMEM, "out of memory (text thread)");
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->room, NULL);
+    w->tq = q;
+    if (pthread_create(&q->th, NULL, textq_main, w) != 0) {
+        pthread_cond_destroy(&q->work);
+        pthread_cond_destroy(&q->room);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        w->tq = NULL;
+        return ndx_error(NDX_ENOMEM, "cannot start the text thread");
+    }
     return NDX_OK;
 }
 
@@ -526,7 +690,7 @@ dict_choose(ndx_segw *w)
     for (i = 0; i < nblocks; i++) {
         uint32_t len = ndx_get_u32le(w->pend_lens.data + i * 4);
 
-        if ((st = block_compress(w, w->pend.data + at, len)))
+        if ((st = block_submit(w, w->pend.data + at, len)))
             goto done;
         at += len;
     }
@@ -547,7 +711,7 @@ text_block_close(ndx_segw *w)
     if (w->raw.len == 0)
         return NDX_OK;
     if (w->dict_done) {
-        if ((st = block_compress(w, w->raw.data, w->raw.len)))
+        if ((st = block_submit(w, w->raw.data, w->raw.len)))
             return st;
     } else {
         if ((st = ndx_buf_put(&w->pend, w->raw.data, w->raw.len)) ||
@@ -1021,7 +1185,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
     if ((st = text_block_close(w)) ||
-        (!w->dict_done && (st = dict_choose(w))))
+        (!w->dict_done && (st = dict_choose(w))) ||
+        (st = textq_drain(w)))
         goto fail;
     sorted = malloc((w->term_count + 1) * sizeof *sorted);
     if (!sorted) {
