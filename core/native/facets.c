@@ -24,6 +24,7 @@ typedef struct dslot {
 
 struct nfacets {
     unsigned want;           /* NDX_FACET_* */
+    unsigned gran;           /* the finest date facet asked for */
     const ndx_seg *seg;      /* segment being walked */
     uint64_t *src;           /* per source ordinal of seg */
     size_t src_cap;
@@ -47,6 +48,9 @@ nfacets_new(nfacets **out, const ndx_search_opts *o)
     if (!f)
         return ndx_error(NDX_ENOMEM, "out of memory (facets)");
     f->want = o->facets;
+    f->gran = f->want & NDX_FACET_DAY     ? NDX_FACET_DAY
+              : f->want & NDX_FACET_MONTH ? NDX_FACET_MONTH
+                                          : NDX_FACET_YEAR;
     if (f->want & DATE_FACETS) {
         f->tab_cap = 1024;
         f->tab = malloc(f->tab_cap * sizeof *f->tab);
@@ -119,6 +123,20 @@ tab_grow(nfacets *f)
     return 0;
 }
 
+/* The first day of the bucket that holds days at the finest granularity
+ * asked for: the table then holds months (or years), not every day of
+ * the archive, and the front rolls up fewer entries. */
+static int32_t
+bucket_start(const nfacets *f, int32_t days)
+{
+    int y, m, d;
+
+    if (f->gran == NDX_FACET_DAY)
+        return days;
+    ndx_date_to_ymd(days, &y, &m, &d);
+    return ndx_date_from_ymd(y, f->gran == NDX_FACET_MONTH ? m : 1, 1);
+}
+
 /* The slot of a day, made when absent; NULL when out of memory. */
 static dslot *
 day_slot(nfacets *f, int32_t days)
@@ -154,7 +172,7 @@ nfacets_count(nfacets *f, const ndx_seg_article *a)
 
         if (a->date_days == NDX_DATE_NONE)
             f->undated++;
-        else if ((d = day_slot(f, a->date_days)))
+        else if ((d = day_slot(f, bucket_start(f, a->date_days))))
             d->count++;
         else
             f->tab_n = SIZE_MAX / 4; /* remembered as a failure */
@@ -380,12 +398,21 @@ cov_add(nfacets *f, const cov_list *l, int32_t from, int32_t to)
             else
                 hi = mid;
         }
-    for (i = lo; i < l->n && (to == NDX_DATE_NONE || l->days[i] <= to); i++) {
-        dslot *d = day_slot(f, l->days[i]);
+    /* Days come in order: a bucket's days are summed before its slot
+     * is looked up. */
+    for (i = lo; i < l->n && (to == NDX_DATE_NONE || l->days[i] <= to);) {
+        int32_t b = bucket_start(f, l->days[i]);
+        uint64_t sum = 0;
+        dslot *d;
 
-        if (!d)
+        for (; i < l->n && (to == NDX_DATE_NONE || l->days[i] <= to) &&
+               (f->gran == NDX_FACET_DAY ? l->days[i] == b
+                                         : bucket_start(f, l->days[i]) == b);
+             i++)
+            sum += l->counts[i];
+        if (!(d = day_slot(f, b)))
             return ndx_error(NDX_ENOMEM, "out of memory (facets)");
-        d->all += l->counts[i];
+        d->all += sum;
     }
     if (from == NDX_DATE_NONE && to == NDX_DATE_NONE)
         f->undated_all += l->undated;
