@@ -1210,6 +1210,37 @@ ndx_pcur_seek(ndx_pcur *c, uint32_t target)
     c->id = c->i < c->n ? c->ids[c->i] : NDX_PID_END;
 }
 
+/* Moves *p past n varints without decoding them: a varint ends at a
+ * byte under 0x80, and eight bytes at a time are counted with one
+ * popcount (a phrase reads the positions of a word's posting far into its
+ * block, past thousands of others).  -1 when the section ends first. */
+static int
+skip_varints(const unsigned char **p, const unsigned char *end, uint64_t n)
+{
+    const unsigned char *q = *p;
+
+    while (n >= 8 && end - q >= 8) {
+        uint64_t w, stops;
+        unsigned ends;
+
+        memcpy(&w, q, 8);
+        stops = ~w & 0x8080808080808080ULL;
+        ends = (unsigned)__builtin_popcountll(stops);
+        if (ends > n)
+            break;
+        n -= ends;
+        q += 8;
+    }
+    while (n > 0) {
+        if (q >= end)
+            return -1;
+        if (!(*q++ & 0x80))
+            n--;
+    }
+    *p = q;
+    return 0;
+}
+
 int
 ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 {
@@ -1224,10 +1255,14 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
         c->pos_cursor = c->block_pos;
         c->pos_decoded_upto = 0;
     }
-    for (k = c->pos_decoded_upto; k < c->i; k++)
-        for (m = 0; m < c->wdfs[k]; m++)
-            if (ndx_varint_get(&c->pos_cursor, end, &v))
-                return -1;
+    {
+        uint64_t skip = 0;
+
+        for (k = c->pos_decoded_upto; k < c->i; k++)
+            skip += c->wdfs[k];
+        if (skip_varints(&c->pos_cursor, end, skip) != 0)
+            return -1;
+    }
     c->pos_decoded_upto = c->i;
     n = c->wdfs[c->i];
     {
