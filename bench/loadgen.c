@@ -35,6 +35,9 @@
 #include "newsdex/newsdex.h"
 #include "util/buf.h"
 
+#define BENCH_PROG "ndx-loadgen"
+#include "common.h"
+
 #define LG_MAX_CONNS 1024
 #define LG_MAX_SECONDS 600
 #define LG_MAX_RECORDS 50000000u
@@ -88,15 +91,6 @@ static double t_start, t_record, t_end;
 static struct addrinfo *tcp_addr;
 static struct sockaddr_un unix_addr;
 static int use_unix;
-
-static void
-die(const char *fmt, const char *a, const char *b)
-{
-    fprintf(stderr, "ndx-loadgen: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-    exit(1);
-}
 
 static int
 kind_of(const char *name)
@@ -204,7 +198,7 @@ load_queries(void)
             ndx_buf_puts(&q, line);
         }
         if (ndx_buf_cstr(&q))
-            die("out of memory%s%s", "", "");
+            die("out of memory");
         ndx_buf_printf(&r, "{\"id\":%zu,\"op\":\"search\",\"k\":%zu,%s"
                            "\"q\":\"",
                        q_count, opt.k,
@@ -215,7 +209,7 @@ load_queries(void)
             cap = cap ? cap * 2 : 256;
             qs = realloc(qs, cap * sizeof *qs);
             if (!qs)
-                die("out of memory%s%s", "", "");
+                die("out of memory");
         }
         qs[q_count].text = (char *)q.data;
         qs[q_count].line = (char *)r.data;
@@ -225,7 +219,7 @@ load_queries(void)
     }
     fclose(f);
     if (!q_count)
-        die("no queries in %s%s", opt.queries, "");
+        die("no queries in %s", opt.queries);
 }
 
 static int
@@ -259,7 +253,7 @@ resolve(void)
         const char *path = a[0] == '/' ? a : a + 5;
 
         if (strlen(path) >= sizeof unix_addr.sun_path)
-            die("socket path too long: %s%s", path, "");
+            die("socket path too long: %s", path);
         unix_addr.sun_family = AF_UNIX;
         memcpy(unix_addr.sun_path, path, strlen(path) + 1);
         use_unix = 1;
@@ -285,7 +279,7 @@ resolve(void)
         die("cannot resolve %s: %s", opt.addr, gai_strerror(rc));
     if (!is_loopback(tcp_addr->ai_addr))
         die("%s is not a loopback address; this tool only loads a server "
-            "on this machine%s", opt.addr, "");
+            "on this machine", opt.addr);
 }
 
 static int
@@ -702,7 +696,7 @@ main(int argc, char **argv)
     resolve();
     th = calloc(opt.conns, sizeof *th);
     if (!th)
-        die("out of memory%s%s", "", "");
+        die("out of memory");
     t_start = ndx_now_ms();
     t_record = t_start + opt.warmup * 1000;
     t_end = t_record + opt.seconds * 1000;
@@ -711,7 +705,7 @@ main(int argc, char **argv)
         th[i].fd = -1;
         th[i].next = (size_t)i * q_count / opt.conns;
         if (pthread_create(&th[i].th, NULL, client_main, &th[i]) != 0)
-            die("cannot start threads%s%s", "", "");
+            die("cannot start threads");
     }
     for (i = 0; i < opt.conns; i++)
         pthread_join(th[i].th, NULL);

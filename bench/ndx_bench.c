@@ -78,6 +78,9 @@
 #include "util/buf.h"
 #include "xapian_plain.h"
 
+#define BENCH_PROG "ndx-bench"
+#include "common.h"
+
 #define MAX_PASSAGES_PER_ARTICLE 65535u
 #define MAX_KINDS 16
 
@@ -104,28 +107,6 @@ dates_name(int dates)
     return dates == XP_DATES_VALUES ? "values"
            : dates == XP_DATES_BOTH ? "both"
                                     : "terms";
-}
-
-static void
-die(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fputs("ndx-bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* CPU seconds this thread has used. */

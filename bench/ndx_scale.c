@@ -50,6 +50,9 @@
 
 #include <zlib.h>
 
+#define BENCH_PROG "ndx-scale"
+#include "common.h"
+
 #define RESERVOIR_COUNT 32768u  /* sentences; about 4 MB of text */
 #define LINE_MAX_LEN (64u << 20) /* bytes; longer input lines are skipped */
 #define HEAPS_POINTS 64
@@ -62,19 +65,6 @@ typedef struct sbuf {
     size_t len;
     size_t cap;
 } sbuf;
-
-static void
-die(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fputs("ndx-scale: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 static void
 sb_reserve(sbuf *b, size_t extra)
@@ -145,15 +135,6 @@ sb_put_json(sbuf *b, const char *s, size_t len)
         }
     }
     sb_put(b, s + run, len - run);
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* splitmix64: a fast, well mixed 64-bit generator. */
