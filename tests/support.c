@@ -347,3 +347,27 @@ t_index_paths(const char *dir, const char *engine,
     ndx_index_close(ix);
     return st;
 }
+
+static ndx_analyzer *english_an;
+
+int
+t_english_open(void)
+{
+    return english_an || ndx_analyzer_new(&english_an, "english") == NDX_OK
+               ? 0
+               : -1;
+}
+
+ndx_analyzer *
+t_english(void)
+{
+    return english_an;
+}
+
+int
+t_english_close(void)
+{
+    ndx_analyzer_free(english_an);
+    english_an = NULL;
+    return 0;
+}

@@ -52,6 +52,13 @@ void t_fault_arm(long n);
 long t_fault_disarm(void);
 int t_fault_fired(void);
 
+/* An English analyzer for the suites that need one: t_english_open makes
+ * it (0, or -1 on failure, as a CUnit suite set-up returns), t_english
+ * lends it, t_english_close frees it (returns 0). */
+int t_english_open(void);
+ndx_analyzer *t_english(void);
+int t_english_close(void);
+
 /* Adds every article the corpus reader finds under paths to ix (open for
  * writing), without committing; *count (may be NULL) receives how many.
  * The first failure is returned. */

@@ -10,32 +10,25 @@
 
 #include "newsdex/article.h"
 #include "newsdex/query.h"
+#include "support.h"
 
-/* The suite's analyzer, made by its set-up and freed by its tear-down. */
-static ndx_analyzer *an;
-
+/* The suite's English analyzer (support.h), made by its set-up and freed
+ * by its tear-down. */
 int query_suite_init(void);
 int query_suite_cleanup(void);
 
 int
 query_suite_init(void)
 {
-    return ndx_analyzer_new(&an, "english") == NDX_OK ? 0 : -1;
+    return t_english_open();
 }
 
 int
 query_suite_cleanup(void)
 {
-    ndx_analyzer_free(an);
-    an = NULL;
-    return 0;
+    return t_english_close();
 }
 
-static ndx_analyzer *
-english(void)
-{
-    return an;
-}
 
 /* Parses text and checks its description. */
 static void
@@ -44,7 +37,7 @@ expect(const char *text, const char *want)
     ndx_query *q = NULL;
     size_t col = 99;
     char got[512];
-    ndx_status rc = ndx_query_parse(&q, text, english(), &col);
+    ndx_status rc = ndx_query_parse(&q, text, t_english(), &col);
 
     if (rc != NDX_OK)
         fprintf(stderr, "\n  %s: %s\n", text, ndx_errmsg());
@@ -64,7 +57,7 @@ expect_err(const char *text, size_t col, const char *msg)
 {
     ndx_query *q = (ndx_query *)&q;
     size_t got_col = 0;
-    ndx_status rc = ndx_query_parse(&q, text, english(), &got_col);
+    ndx_status rc = ndx_query_parse(&q, text, t_english(), &got_col);
 
     CU_ASSERT_EQUAL(rc, NDX_ESYNTAX);
     CU_ASSERT_PTR_NULL(q);
@@ -100,7 +93,7 @@ test_query_one_word_phrase_is_unstemmed(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "\"Talks\"", english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "\"Talks\"", t_english(), NULL),
                           NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PHRASE);
     CU_ASSERT_EQUAL_FATAL(q->root->term_count, 1);
@@ -140,7 +133,7 @@ test_query_identical_terms_merge_with_wqf(void)
     expect("a OR b OR a", "(OR Za^2 Zb)");
     /* a term in an AND and the same term inside an OR stay apart */
     expect("a (a OR b)", "(AND Za (OR Za Zb))");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x y x", english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x y x", t_english(), NULL),
                           NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_AND);
     CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
@@ -176,7 +169,7 @@ test_query_not_node_shape_and_columns(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a -b", english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a -b", t_english(), NULL),
                           NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_NOT);
     CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
@@ -208,7 +201,7 @@ test_query_prefix(void)
     expect("\xC3\x89" "co*", "(PREFIX eco)");
     expect("ab**", "(PREFIX ab)");
     expect("a ukr*", "(AND Za (PREFIX ukr))");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "ukr*", english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "ukr*", t_english(), NULL),
                           NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PREFIX);
     CU_ASSERT_EQUAL(q->root->term_count, 1);
@@ -226,7 +219,7 @@ test_query_title_field(void)
     expect("title:ukr*", "(TPREFIX ukr)");
     expect("title:Russia-Ukraine", "(TPHRASE russia ukraine)");
     expect("talks title:talks", "(AND Ztalk Ttalk)");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "title:Rubio", english(),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "title:Rubio", t_english(),
                                           NULL), NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
     CU_ASSERT_EQUAL(q->root->title, 1);
@@ -254,7 +247,7 @@ test_query_source_filters(void)
     snprintf(want, sizeof want, "Zaid source=%s", key);
     expect("aid source:\"USA Today\"", want);
     CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "source:\"USA Today\" x",
-                                          english(), NULL), NDX_OK);
+                                          t_english(), NULL), NDX_OK);
     CU_ASSERT_EQUAL_FATAL(q->source_count, 1);
     CU_ASSERT_STRING_EQUAL(q->sources[0], key);
     CU_ASSERT_EQUAL(q->from_days, NDX_DATE_NONE);
@@ -284,7 +277,7 @@ test_query_date_filters(void)
     expect("date:2025 after:2025-03-15 before:2025-05",
            "ALL from=2025-03-15 to=2025-04-30");
     expect("after:2025-04-10 after:2025-04-05", "ALL from=2025-04-10");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x date:2025-04", english(),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x date:2025-04", t_english(),
                                           NULL), NDX_OK);
     CU_ASSERT_EQUAL(q->from_days, ndx_date_from_ymd(2025, 4, 1));
     CU_ASSERT_EQUAL(q->to_days, ndx_date_from_ymd(2025, 4, 30));
@@ -296,7 +289,7 @@ test_query_filters_only_match_all(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "date:2025 !!", english(),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "date:2025 !!", t_english(),
                                           NULL), NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_ALL);
     CU_ASSERT_EQUAL(q->highlight_count, 0);
@@ -316,7 +309,7 @@ test_query_highlight_lists_positive_words_once(void)
     CU_ASSERT_EQUAL_FATAL(
         ndx_query_parse(&q, "security \"security guarantees\" -russia "
                             "NOT (war peace) ukr* title:Rubio",
-                        english(), NULL),
+                        t_english(), NULL),
         NDX_OK);
     CU_ASSERT_EQUAL_FATAL(q->highlight_count, 6);
     for (i = 0; i < 6; i++)
@@ -443,14 +436,14 @@ test_query_survives_odd_bytes(void)
     expect("a\xFF b", "(AND Za Zb)");
     memset(longword, 'x', sizeof longword - 1);
     longword[sizeof longword - 1] = '\0';
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, longword, english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, longword, t_english(), NULL),
                           NDX_OK);
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
     CU_ASSERT_EQUAL(strlen(q->root->terms[0]), 1 + NDX_TERM_MAX);
     ndx_query_free(q);
-    CU_ASSERT_EQUAL(ndx_query_parse(&q, "\"\xE2\x80", english(), NULL),
+    CU_ASSERT_EQUAL(ndx_query_parse(&q, "\"\xE2\x80", t_english(), NULL),
                     NDX_ESYNTAX);
-    CU_ASSERT_EQUAL(ndx_query_parse(&q, NULL, english(), NULL),
+    CU_ASSERT_EQUAL(ndx_query_parse(&q, NULL, t_english(), NULL),
                     NDX_ESYNTAX);
     ndx_query_free(NULL);
 }
@@ -461,7 +454,7 @@ test_query_describe_reports_needed_length(void)
     ndx_query *q = NULL;
     char out[16];
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a OR b", english(), NULL),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a OR b", t_english(), NULL),
                           NDX_OK);
     /* "(OR Za Zb)" is 10 bytes */
     CU_ASSERT_EQUAL(ndx_query_describe(q, NULL, 0), 10);

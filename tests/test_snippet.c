@@ -11,31 +11,23 @@
 #include "newsdex/index.h"
 #include "support.h"
 
-/* The suite's analyzer, made by its set-up and freed by its tear-down. */
-static ndx_analyzer *an;
-
+/* The suite's English analyzer (support.h), made by its set-up and freed
+ * by its tear-down. */
 int snippet_suite_init(void);
 int snippet_suite_cleanup(void);
 
 int
 snippet_suite_init(void)
 {
-    return ndx_analyzer_new(&an, "english") == NDX_OK ? 0 : -1;
+    return t_english_open();
 }
 
 int
 snippet_suite_cleanup(void)
 {
-    ndx_analyzer_free(an);
-    an = NULL;
-    return 0;
+    return t_english_close();
 }
 
-static ndx_analyzer *
-english(void)
-{
-    return an;
-}
 
 /* Snippet of text for query qtext (NULL: no query) within max_len. */
 static void
@@ -46,9 +38,9 @@ expect(const char *qtext, const char *text, size_t max_len,
     char *got;
 
     if (qtext)
-        CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, qtext, english(), NULL),
+        CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, qtext, t_english(), NULL),
                               NDX_OK);
-    got = ndx_snippet_make(english(), q, text, text ? strlen(text) : 0,
+    got = ndx_snippet_make(t_english(), q, text, text ? strlen(text) : 0,
                            max_len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     if (strcmp(got, want) != 0)
@@ -194,10 +186,10 @@ test_snippet_never_splits_utf8_at_any_length(void)
     ndx_query *q = NULL;
     size_t max;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "securite kyiv", english(),
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "securite kyiv", t_english(),
                                           NULL), NDX_OK);
     for (max = 1; max < sizeof text + 4; max++) {
-        char *s = ndx_snippet_make(english(), q, text, sizeof text - 1,
+        char *s = ndx_snippet_make(t_english(), q, text, sizeof text - 1,
                                    max);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT(valid_utf8((const unsigned char *)s));
