@@ -41,6 +41,14 @@ void t_skip(const char *why);
 /* Skips so far. */
 unsigned t_skipped(void);
 
+/* 1 in a build with AddressSanitizer (make SAN=1), whose shadow memory
+ * and quarantine make resident sizes meaningless for memory bounds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_UNDER_ASAN 1
+#else
+#define T_UNDER_ASAN 0
+#endif
+
 /* Allocation faults.  The test binary is linked with --wrap for malloc,
  * calloc, realloc, strdup and strndup, so every allocation the library
  * makes (but not those inside other shared libraries: zlib, jansson,

@@ -1651,7 +1651,10 @@ test_server_memory_stays_bounded_when_clients_do_not_read(void)
     p50 = ping_median_ms(p.port, 20);
     printf("\n    server RSS %ld KB before, %ld KB under 4 clients that do "
            "not read; ping p50 %.2f ms ", before, after, p50);
-    CU_ASSERT_TRUE(after > 0 && after - before < 120 * 1024);
+    if (T_UNDER_ASAN)
+        t_skip("the memory bound is not checked under AddressSanitizer");
+    else
+        CU_ASSERT_TRUE(after > 0 && after - before < 120 * 1024);
     CU_ASSERT_TRUE(p50 < 200);
     for (i = 0; i < 4; i++)
         client_close(&c[i]);

@@ -803,7 +803,8 @@ ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
             return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
         c->scratch[nlines++] = h;
     }
-    qsort(c->scratch, nlines, sizeof *c->scratch, cmp_u64);
+    if (nlines) /* else scratch may still be NULL */
+        qsort(c->scratch, nlines, sizeof *c->scratch, cmp_u64);
     for (k = 0; k < nlines; k++) {
         if (k > 0 && c->scratch[k] == c->scratch[k - 1])
             continue;
