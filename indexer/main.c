@@ -249,6 +249,23 @@ progress(const char *what, ndx_reader *r, double t0, uint64_t articles,
     fflush(stderr);
 }
 
+/* The learned furniture lines that stand in the most articles, so that a
+ * person can see what the cleaner removed. */
+static void
+print_top_furniture(const ndx_cleaner *c)
+{
+    const char *source, *line;
+    size_t i, n;
+
+    for (i = 0; i < 10 && (n = ndx_cleaner_top_line(c, i, &source, &line));
+         i++) {
+        if (i == 0)
+            fprintf(stderr, "newsdex-index: most repeated furniture lines "
+                            "removed (articles, source, line):\n");
+        fprintf(stderr, "  %6zu  %s  \"%.100s\"\n", n, source, line);
+    }
+}
+
 static int
 do_check(const char *path)
 {
@@ -654,6 +671,8 @@ main(int argc, char **argv)
             fprintf(stderr, "%slearned furniture lines %zu",
                     any ? ", " : "; ", ndx_cleaner_learned_count(cleaner));
         fputc('\n', stderr);
+        if (cleaner)
+            print_top_furniture(cleaner);
         if (ws.total > ws.shown)
             fprintf(stderr, "newsdex-index: %lu more warnings not shown\n",
                     ws.total - ws.shown);

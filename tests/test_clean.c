@@ -275,6 +275,50 @@ test_clean_cleaner_share_threshold(void)
     ndx_cleaner_free(c);
 }
 
+/* A large source's promotion: in 12 of 200 articles (6%, far below the
+ * share), 14 words long; a short line in as many articles stays. */
+static void
+test_clean_cleaner_repeat_rule_catches_a_large_sources_promotion(void)
+{
+    static const char promo[] = "Check out the Example Electoral Map and "
+                                "calculator and game out your own strategy";
+    static const char shortl[] = "Record April 15";
+    const char *source = NULL, *line = NULL;
+    ndx_cleaner *c = NULL;
+    char text[512];
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (i = 0; i < 200; i++) {
+        snprintf(text, sizeof text,
+                 "Story %d about the vote.\n\n%s\n\n%s\n\nThe end %d.\n", i,
+                 i < 12 ? promo : "", i < 12 ? shortl : "", i);
+        CU_ASSERT_EQUAL(ndx_cleaner_learn(c, "Big Network", text,
+                                          strlen(text)), NDX_OK);
+    }
+    /* The same promotion in 9 of 100 articles of another source: too
+     * few. */
+    for (i = 0; i < 100; i++) {
+        snprintf(text, sizeof text, "Note %d.\n\n%s\n\nEnd %d.\n", i,
+                 i < 9 ? promo : "", i);
+        CU_ASSERT_EQUAL(ndx_cleaner_learn(c, "Other Network", text,
+                                          strlen(text)), NDX_OK);
+    }
+    ndx_cleaner_freeze(c, 5, 0.2);
+    CU_ASSERT(ndx_cleaner_is_furniture(c, "Big Network", promo,
+                                       strlen(promo)));
+    CU_ASSERT(!ndx_cleaner_is_furniture(c, "Big Network", shortl,
+                                        strlen(shortl)));
+    CU_ASSERT(!ndx_cleaner_is_furniture(c, "Other Network", promo,
+                                        strlen(promo)));
+    /* The summary lists it with its count, source and text. */
+    CU_ASSERT_EQUAL(ndx_cleaner_top_line(c, 0, &source, &line), 12);
+    CU_ASSERT_STRING_EQUAL(source, "Big Network");
+    CU_ASSERT_STRING_EQUAL(line, promo);
+    CU_ASSERT_EQUAL(ndx_cleaner_top_line(c, 1, &source, &line), 0);
+    ndx_cleaner_free(c);
+}
+
 static void
 test_clean_cleaner_drops_learned_lines_from_passages(void)
 {
@@ -397,6 +441,8 @@ CU_TestInfo clean_tests[] = {
      test_clean_learned_lines_survive_save_and_load},
     {"test_clean_cleaner_share_threshold",
      test_clean_cleaner_share_threshold},
+    {"test_clean_cleaner_repeat_rule_catches_a_large_sources_promotion",
+     test_clean_cleaner_repeat_rule_catches_a_large_sources_promotion},
     {"test_clean_cleaner_drops_learned_lines_from_passages",
      test_clean_cleaner_drops_learned_lines_from_passages},
     {"test_clean_line_hash_normalises_at_every_alignment",

@@ -41,11 +41,14 @@
  * are never furniture and are not counted).  To keep memory modest on big
  * corpora, a line enters the counting table only on its second sighting: a
  * 2 MiB bit filter remembers first sightings, so the millions of lines
- * that occur once cost no memory of their own.  Only 64-bit hashes are kept,
- * never the text.  _freeze keeps the lines seen in at least min_articles
- * articles and in at least share of the source's articles, and frees the
- * counts; afterwards the cleaner is read only and may be shared between
- * threads.
+ * that occur once cost no memory of their own.  Only 64-bit hashes are kept
+ * for the counting; a line that reaches NOTE_AT articles of its source is
+ * noted with its word count and (for the first few thousand) its text.
+ * _freeze keeps the lines seen in at least min_articles articles and
+ * either in at least share of the source's articles or, when they have at
+ * least REPEAT_WORDS words, in at least REPEAT_ARTICLES articles (the
+ * repeat rule, see is_learned), and frees the counts; afterwards the
+ * cleaner is read only and may be shared between threads.
  *
  * KEPT LINES.  _save writes the learned set into an index directory and
  * _load adds a saved set to a frozen cleaner, so that a run that adds to
@@ -86,6 +89,19 @@
 
 /* Lines above this many words are article text, never learned furniture. */
 #define LEARN_MAX_WORDS 64
+
+/* The repeat rule (is_learned): lines of at least REPEAT_WORDS words in at
+ * least REPEAT_ARTICLES articles of one source. */
+#define REPEAT_WORDS 6
+#define REPEAT_ARTICLES 10
+
+/* A line is noted (its word count, and for the first NOTE_TEXT_MAX lines
+ * up to NOTE_TEXT_LEN bytes of its text) when it reaches NOTE_AT articles
+ * of its source: the repeat rule needs the word count and the summary
+ * shows the text of the most frequent learned lines. */
+#define NOTE_AT 5
+#define NOTE_TEXT_MAX 8192
+#define NOTE_TEXT_LEN 200
 
 /* First-sighting filter: 2^24 bits (2 MiB), two probes per line. */
 #define FILTER_BITS 24
@@ -657,6 +673,16 @@ typedef struct source_slot {
     size_t index; /* into sources */
 } source_slot;
 
+/* A line that reached NOTE_AT articles of its source: its word count
+ * (for the repeat rule) and, for the first NOTE_TEXT_MAX such lines, its
+ * text and source (for the summary). */
+typedef struct noted_line {
+    uint64_t key;     /* pair_key(source, line) */
+    uint32_t words;   /* ndx_clean_word_count of the line */
+    uint32_t count;   /* articles holding it, filled by _freeze */
+    char *text;       /* "source\0line" or NULL */
+} noted_line;
+
 typedef struct count_entry {
     uint64_t key;    /* pair_key(source, line), the table's key */
     uint32_t count;  /* articles holding the line */
@@ -674,10 +700,27 @@ struct ndx_cleaner {
 
     ndx_htab learned;      /* uint64_t furniture keys after freeze */
 
+    noted_line *noted;    /* lines seen in NOTE_AT articles; sorted by
+                             count after _freeze, only the learned ones */
+    size_t noted_count;   /* entries */
+    size_t noted_cap;     /* allocated entries */
+
     uint64_t *scratch;    /* line hashes of one article */
     size_t scratch_cap;   /* allocated entries */
     int frozen;           /* 1 after _freeze */
 };
+
+static void
+noted_free(ndx_cleaner *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->noted_count; i++)
+        free(c->noted[i].text);
+    free(c->noted);
+    c->noted = NULL;
+    c->noted_count = c->noted_cap = 0;
+}
 
 ndx_status
 ndx_cleaner_new(ndx_cleaner **out)
@@ -705,6 +748,7 @@ ndx_cleaner_free(ndx_cleaner *c)
     ndx_htab_free(&c->counts);
     ndx_htab_free(&c->learned);
     free(c->scratch);
+    noted_free(c);
     free(c);
 }
 
@@ -728,9 +772,10 @@ source_index(ndx_cleaner *c, uint64_t id)
     return (long)c->source_count++;
 }
 
-/* Records one sighting of key for source index src. */
+/* Records one sighting of key for source index src; *count receives the
+ * articles that hold it now (1 on a first sighting). */
 static ndx_status
-count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
+count_line(ndx_cleaner *c, uint64_t key, uint32_t src, uint32_t *count)
 {
     size_t b1 = (size_t)(key & ((1u << FILTER_BITS) - 1));
     size_t b2 = (size_t)((key >> 32) & ((1u << FILTER_BITS) - 1));
@@ -741,6 +786,7 @@ count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
         || !((c->filter[b2 >> 3] >> (b2 & 7)) & 1)) {
         c->filter[b1 >> 3] |= (unsigned char)(1u << (b1 & 7));
         c->filter[b2 >> 3] |= (unsigned char)(1u << (b2 & 7));
+        *count = 1;
         return NDX_OK;
     }
     e = ndx_htab_put(&c->counts, key, &added);
@@ -752,6 +798,48 @@ count_line(ndx_cleaner *c, uint64_t key, uint32_t src)
     }
     if (e->count < UINT32_MAX)
         e->count++;
+    *count = e->count;
+    return NDX_OK;
+}
+
+/* Notes the line of text whose hash is h (it just reached NOTE_AT articles
+ * of its source): its word count, and its text while there is room. */
+static ndx_status
+note_line(ndx_cleaner *c, uint64_t key, uint64_t h, const char *source,
+          const char *text, size_t text_len)
+{
+    size_t i = 0;
+    noted_line *n;
+
+    if (ndx_grow((void **)&c->noted, &c->noted_cap, c->noted_count + 1,
+                 sizeof *c->noted, 256))
+        return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
+    n = &c->noted[c->noted_count];
+    memset(n, 0, sizeof *n);
+    n->key = key;
+    while (i < text_len) {
+        const char *nl = memchr(text + i, '\n', text_len - i);
+        size_t start = i, end = nl ? (size_t)(nl - text) : text_len;
+
+        i = end + 1;
+        if (ndx_clean_line_hash(text + start, end - start) != h)
+            continue;
+        n->words = ndx_clean_word_count(text + start, end - start);
+        if (c->noted_count < NOTE_TEXT_MAX) {
+            size_t sl = strlen(source), ll = end - start;
+
+            if (ll > NOTE_TEXT_LEN)
+                ll = NOTE_TEXT_LEN;
+            n->text = malloc(sl + ll + 2);
+            if (!n->text)
+                return ndx_error(NDX_ENOMEM, "out of memory (cleaner)");
+            memcpy(n->text, source, sl + 1);
+            memcpy(n->text + sl + 1, text + start, ll);
+            n->text[sl + 1 + ll] = '\0';
+        }
+        break;
+    }
+    c->noted_count++;
     return NDX_OK;
 }
 
@@ -808,7 +896,13 @@ ndx_cleaner_learn(ndx_cleaner *c, const char *source, const char *text,
     for (k = 0; k < nlines; k++) {
         if (k > 0 && c->scratch[k] == c->scratch[k - 1])
             continue;
-        st = count_line(c, pair_key(sid, c->scratch[k]), (uint32_t)src);
+        uint64_t key = pair_key(sid, c->scratch[k]);
+        uint32_t n = 0;
+
+        st = count_line(c, key, (uint32_t)src, &n);
+        if (st == NDX_OK && n == NOTE_AT)
+            st = note_line(c, key, c->scratch[k], source ? source : "",
+                           text, text_len);
         if (st)
             return st;
     }
@@ -824,10 +918,64 @@ learned_insert(ndx_cleaner *c, uint64_t key)
     ndx_htab_put(&c->learned, key, &added);
 }
 
+static int
+cmp_noted_key(const void *a, const void *b)
+{
+    uint64_t x = ((const noted_line *)a)->key, y = ((const noted_line *)b)->key;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+cmp_noted_count(const void *a, const void *b)
+{
+    const noted_line *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return cmp_noted_key(a, b);
+}
+
+/* The noted line of key, or NULL (noted sorted by key). */
+static noted_line *
+noted_find(ndx_cleaner *c, uint64_t key)
+{
+    noted_line probe;
+
+    probe.key = key;
+    return bsearch(&probe, c->noted, c->noted_count, sizeof *c->noted,
+                   cmp_noted_key);
+}
+
+/*
+ * Whether a line counted in count of its source's articles is furniture.
+ * The share rule catches the lines of a small source; the repeat rule
+ * catches a large source's promotions, bios and credit lines, which stand
+ * in only a few percent of its articles (CNN's "Check out the CNN
+ * Electoral Map and calculator..." in 82 of 3,113).  The repeat rule was
+ * chosen on the shared corpora (docs/furniture.md): lines of at least
+ * REPEAT_WORDS words in at least REPEAT_ARTICLES articles of one source
+ * are, on allsides, 157 lines, all promotions, sign-up boxes, photo
+ * credits, bios and "contributed to this report" lines; on Reuters 3
+ * table headers.  Shorter lines are left to the share rule, because a
+ * newswire repeats short table rows ("record april 15", "nine mths") that
+ * are data.
+ */
+static int
+is_learned(uint32_t count, uint32_t source_articles, uint32_t words,
+           unsigned min_articles, double share)
+{
+    if (count < min_articles)
+        return 0;
+    if ((double)count >= share * source_articles)
+        return 1;
+    return words >= REPEAT_WORDS && count >= REPEAT_ARTICLES;
+}
+
 void
 ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
 {
-    size_t i, keep = 0;
+    size_t i, keep = 0, kept_noted = 0;
     int pass;
 
     if (!c || c->frozen)
@@ -835,21 +983,39 @@ ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
     c->frozen = 1;
     if (min_articles < 2)
         min_articles = 2;
+    qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_key);
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < c->counts.cap; i++) {
             const count_entry *e = ndx_htab_slot(&c->counts, i);
+            noted_line *n;
 
-            if (!e || e->count < min_articles
-                || (double)e->count < share * c->sources[e->source].articles)
+            if (!e)
                 continue;
-            if (pass == 0)
-                keep++;
-            else
+            n = e->count >= NOTE_AT ? noted_find(c, e->key) : NULL;
+            if (!is_learned(e->count, c->sources[e->source].articles,
+                            n ? n->words : 0, min_articles, share))
+                continue;
+            if (pass == 1) {
                 learned_insert(c, e->key);
+                continue;
+            }
+            keep++;
+            if (n)
+                n->count = e->count;
         }
         if (pass == 0 && ndx_htab_reserve(&c->learned, keep) != NDX_OK)
             break;
     }
+    /* The noted lines that were learned, most frequent first, for the
+     * summary; the others go. */
+    for (i = 0; i < c->noted_count; i++) {
+        if (c->noted[i].count && c->noted[i].text)
+            c->noted[kept_noted++] = c->noted[i];
+        else
+            free(c->noted[i].text);
+    }
+    c->noted_count = kept_noted;
+    qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_count);
     /* Without memory for the set the cleaner falls back to the built-in
      * rules, which is what a cleaner that learned nothing does. */
     ndx_htab_free(&c->counts);
@@ -862,6 +1028,17 @@ ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
     c->sources = NULL;
     c->scratch_cap = 0;
     c->source_count = c->source_cap = 0;
+}
+
+size_t
+ndx_cleaner_top_line(const ndx_cleaner *c, size_t i, const char **source,
+                     const char **line)
+{
+    if (!c || !c->frozen || i >= c->noted_count)
+        return 0;
+    *source = c->noted[i].text;
+    *line = c->noted[i].text + strlen(c->noted[i].text) + 1;
+    return c->noted[i].count;
 }
 
 int

@@ -133,8 +133,20 @@ void ndx_cleaner_free(ndx_cleaner *c);
 ndx_status ndx_cleaner_learn(ndx_cleaner *c, const char *source,
                              const char *text, size_t text_len);
 /* Lines seen in at least min_articles articles of a source, and in at least
- * share (0..1) of that source's articles, become furniture. */
+ * share (0..1) of that source's articles, become furniture; so do lines of
+ * at least 6 words seen in at least 10 articles of one source, whatever
+ * its size (a large source's promotions and credit lines). */
 void ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share);
+
+/*
+ * The i-th most frequent learned line (from 0) after _freeze: returns the
+ * number of articles of its source that hold it and sets *source and *line
+ * (borrowed until _free), or returns 0 past the last one.  Only lines
+ * learned by this cleaner are listed (not those added by _load), and only
+ * while their text was kept (the first few thousand frequent lines).
+ */
+size_t ndx_cleaner_top_line(const ndx_cleaner *c, size_t i,
+                            const char **source, const char **line);
 int ndx_cleaner_is_furniture(const ndx_cleaner *c, const char *source,
                              const char *line, size_t len);
 /* Number of learned lines after _freeze. */
