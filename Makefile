@@ -188,6 +188,11 @@ $(B)/ndx-bench: $(BENCH_OBJ) $(LIB)
 $(B)/ndx-scale: $(B)/bench/ndx_scale.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lz -lm
 
+# ndx-neardup-pairs lists the article pairs near the near-duplicate
+# threshold (docs/neardup.md).
+$(B)/ndx-neardup-pairs: $(B)/bench/neardup_pairs.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ndx-loadgen drives the query socket: N connections for T seconds.
 $(B)/ndx-loadgen: $(B)/bench/loadgen.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/neardup.h"
 #include "newsdex/newsdex.h"
 #include "facets.h"
 #include "newsdex/sys/engine.h"
@@ -72,6 +73,9 @@ struct ndx_index {
     size_t pool_count;
     char *language;                    /* the default language */
     uint64_t added, added_passages, added_empty; /* handed to the engine */
+    char *path;                        /* the index directory */
+    ndx_neardup *nd;                   /* near-duplicates, or NULL */
+    char nd_warning[512];              /* NEARDUP not written, or "" */
 };
 
 static ndx_status pipeline_start(ndx_index *ix, unsigned workers,
@@ -110,6 +114,45 @@ engine_by_name(const char *name)
     if (strcmp(name, "xapian") == 0)
         return ndx_xapian_engine();
     return NULL;
+}
+
+/*
+ * Near-duplicates: a writer judges every article against those indexed
+ * before (the NEARDUP file of an index it adds to, then this run's); a
+ * reader loads the clusters to fold them at search time.  A reader that
+ * cannot read the file searches without folding rather than failing.
+ */
+static ndx_status
+neardup_open(ndx_index *ix, const char *path, unsigned flags,
+             const ndx_engine_config *cfg)
+{
+    ndx_status st;
+
+    if ((flags & NDX_OPEN_WRITE) && cfg->keep_duplicates)
+        return NDX_OK;
+    if (cfg->remote_count)
+        return NDX_OK; /* remote shards: no directory of ours */
+    if (!(ix->path = strdup(path)))
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    if ((st = ndx_neardup_new(&ix->nd)))
+        return st;
+    if ((flags & NDX_OPEN_WRITE) && !(flags & NDX_OPEN_ADD))
+        return NDX_OK;
+    st = ndx_neardup_load(ix->nd, path);
+    if (st == NDX_OK && !(flags & NDX_OPEN_WRITE))
+        st = ndx_neardup_prepare(ix->nd);
+    if (st == NDX_ENOMEM || (st && st != NDX_ENOTFOUND
+                             && (flags & NDX_OPEN_WRITE)))
+        return st;
+    if (st) {
+        /* No file (an index built with --keep-duplicates, or before
+         * clusters existed), or a damaged one: no folding. */
+        ndx_neardup_free(ix->nd);
+        ix->nd = NULL;
+        if (flags & NDX_OPEN_WRITE)
+            return ndx_neardup_new(&ix->nd);
+    }
+    return NDX_OK;
 }
 
 ndx_status
@@ -176,6 +219,8 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
         goto fail;
     ix->langs.def = ix->an;
     if ((st = ops->open(&ix->eng, path, flags, cfg)))
+        goto fail;
+    if ((st = neardup_open(ix, path, flags, cfg)))
         goto fail;
     if ((flags & NDX_OPEN_WRITE) && cfg->threads > 1 && ops->add_analyzed &&
         (st = pipeline_start(ix, cfg->threads - 1, cfg->language)))
@@ -468,6 +513,9 @@ pipeline_add(ndx_index *ix, const ndx_article *a)
     return NDX_OK;
 }
 
+static ndx_status index_add(ndx_index *ix, const ndx_article *a,
+                            size_t *passages);
+
 ndx_status
 ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
 {
@@ -479,6 +527,30 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (!a->id || !*a->id)
         return ndx_error(NDX_EINVAL, "an article needs an id");
+    if (ix->nd) {
+        int verdict;
+        const char *earlier;
+
+        if ((st = ndx_neardup_add(ix->nd, a->id, a->source, a->date_days,
+                                  a->text, a->text_len, &verdict,
+                                  &earlier)))
+            return st;
+        if (verdict == NDX_ND_SAME_SOURCE) {
+            /* The later copy replaces the earlier under its id. */
+            ndx_article copy = *a;
+
+            copy.id = (char *)earlier;
+            return index_add(ix, &copy, passages);
+        }
+    }
+    return index_add(ix, a, passages);
+}
+
+static ndx_status
+index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
+{
+    ndx_status st;
+
     /* A long article is analyzed here, a passage at a time, after those
      * before it: in the pipeline its term sets would all be held at once
      * (hundreds of MB for a 15 MB record). */
@@ -522,7 +594,24 @@ ndx_index_commit(ndx_index *ix)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
         return st;
-    return ix->ops->commit(ix->eng);
+    if ((st = ix->ops->commit(ix->eng)))
+        return st;
+    /* Written after the commit: a failure leaves a good index whose
+     * newest articles are not folded at search time. */
+    if (ix->nd && (st = ndx_neardup_save(ix->nd, ix->path)) != NDX_OK)
+        snprintf(ix->nd_warning, sizeof ix->nd_warning,
+                 "%s; the index is committed, but searches show its new "
+                 "near-identical articles separately",
+                 ndx_errmsg());
+    return NDX_OK;
+}
+
+const char *
+ndx_index_neardup_counts(const ndx_index *ix, uint64_t *folded,
+                         uint64_t *clustered)
+{
+    ndx_neardup_counts(ix->nd, folded, clustered);
+    return ix->nd_warning[0] ? ix->nd_warning : NULL;
 }
 
 ndx_status
@@ -586,6 +675,110 @@ analyzer_give(ndx_index *ix, ndx_analyzer *an)
     ndx_analyzer_free(an);
 }
 
+/* Sources listed in a hit's also_in at most. */
+#define ALSO_IN_MAX 64
+
+/*
+ * Shows each cluster of near-identical articles once: the first hit of a
+ * cluster stays and lists the sources of the cluster's other members in
+ * also_in; later hits of the cluster go.  *removed receives how many hits
+ * went.
+ */
+static ndx_status
+fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
+{
+    uint32_t seen[1024];
+    size_t seen_count = 0, i, kept = 0, j;
+
+    *removed = 0;
+    for (i = 0; i < r->count; i++) {
+        ndx_hit h = r->hits[i];
+        uint32_t c = ndx_neardup_cluster(ix->nd, h.article);
+        int dup = 0;
+
+        for (j = 0; c && j < seen_count; j++)
+            dup = dup || seen[j] == c;
+        if (dup) {
+            (*removed)++;
+            continue;
+        }
+        if (c) {
+            const char *names[ALSO_IN_MAX];
+            size_t n = ndx_neardup_sources(ix->nd, c, h.source, names,
+                                           ALSO_IN_MAX);
+            const char **copy;
+
+            if (n > ALSO_IN_MAX)
+                n = ALSO_IN_MAX;
+            if (seen_count < sizeof seen / sizeof seen[0])
+                seen[seen_count++] = c;
+            if (n) {
+                copy = ndx_results_alloc(r, n * sizeof *copy);
+                if (!copy)
+                    return ndx_error(NDX_ENOMEM, "out of memory");
+                for (j = 0; j < n; j++)
+                    if (!(copy[j] = ndx_results_strdup(r, names[j],
+                                                      strlen(names[j]))))
+                        return ndx_error(NDX_ENOMEM, "out of memory");
+                h.also_in = copy;
+                h.also_in_count = n;
+            }
+        }
+        r->hits[kept++] = h;
+    }
+    r->count = kept;
+    return NDX_OK;
+}
+
+/*
+ * The engine's search, clusters folded: grouped by article, the engine is
+ * asked for more hits than the page needs (clusters hold a few articles),
+ * and again for twice as many while folding leaves the page short and the
+ * engine had more.  total counts every matching article, folded or not.
+ */
+static ndx_status
+search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
+              ndx_results **rp)
+{
+    ndx_search_opts wide = *o;
+    size_t want = o->offset + o->k, removed, i;
+    ndx_status st;
+
+    if (!ix->nd || o->group != NDX_GROUP_ARTICLE || o->k == 0)
+        return ix->ops->search(ix->eng, q, o, *rp);
+    wide.offset = 0;
+    wide.k = want + want / 2 + 8;
+    for (;;) {
+        ndx_results *r = *rp;
+        size_t got;
+
+        if ((st = ix->ops->search(ix->eng, q, &wide, r)))
+            return st;
+        got = r->count;
+        if ((st = fold_clusters(ix, r, &removed)))
+            return st;
+        if (r->count >= want || got < wide.k || wide.k >= 100000)
+            break;
+        /* Short after folding: ask again for more. */
+        ndx_results_free(r);
+        *rp = NULL;
+        if ((st = ndx_results_new(rp)))
+            return st;
+        wide.k *= 2;
+    }
+    /* The page: drop the offset, keep k. */
+    {
+        ndx_results *r = *rp;
+        size_t start = o->offset < r->count ? o->offset : r->count;
+        size_t n = r->count - start < o->k ? r->count - start : o->k;
+
+        for (i = 0; i < n; i++)
+            r->hits[i] = r->hits[start + i];
+        r->count = n;
+    }
+    return NDX_OK;
+}
+
 ndx_status
 ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        const ndx_search_opts *o, ndx_results **out)
@@ -615,7 +808,7 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        NDX_SEARCH_OFFSET_MAX, NDX_SNIPPET_LEN_MAX);
         goto fail;
     }
-    if ((st = ix->ops->search(ix->eng, q, o, r)) ||
+    if ((st = search_folded(ix, q, o, &r)) ||
         (st = ndx_results_facets_finish(r, o)))
         goto fail;
     if (o->snippets && r->count && !(an = analyzer_take(ix))) {
@@ -723,6 +916,8 @@ ndx_index_close(ndx_index *ix)
         ndx_analyzer_free(ix->pool[i]);
     pthread_mutex_destroy(&ix->pool_mu);
     free(ix->language);
+    free(ix->path);
+    ndx_neardup_free(ix->nd);
     ndx_passages_clear(&ix->pass);
     free(ix);
 }

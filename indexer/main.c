@@ -58,6 +58,9 @@ static const char usage_text[] =
     "      --aliases FILE     source aliases: lines \"alias<TAB>canonical\"\n"
     "      --keep-furniture   index page furniture lines too\n"
     "      --no-learn         do not learn lines repeated across a source\n"
+    "      --keep-duplicates  index near-identical copies as they are: no\n"
+    "                         folding of a source's re-crawled copies, no\n"
+    "                         clusters across sources\n"
     "      --strict           stop at the first bad record\n"
     "  -q, --quiet            no progress bar, no warnings, no summary\n"
     "      --info INDEX       print articles, passages, terms, sources,\n"
@@ -365,7 +368,7 @@ main(int argc, char **argv)
     enum {
         O_ADD = 256, O_ENGINE, O_SHARDS, O_LANG, O_MEM, O_THREADS, O_ALIASES,
         O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK, O_DELETE,
-        O_DELETE_FROM, O_OPTIMIZE
+        O_DELETE_FROM, O_OPTIMIZE, O_KEEPDUP
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -378,6 +381,7 @@ main(int argc, char **argv)
         {"aliases", required_argument, NULL, O_ALIASES},
         {"keep-furniture", no_argument, NULL, O_KEEP},
         {"no-learn", no_argument, NULL, O_NOLEARN},
+        {"keep-duplicates", no_argument, NULL, O_KEEPDUP},
         {"strict", no_argument, NULL, O_STRICT},
         {"quiet", no_argument, NULL, 'q'},
         {"info", required_argument, NULL, O_INFO},
@@ -403,7 +407,8 @@ main(int argc, char **argv)
     ndx_index *ix = NULL;
     warn_state ws;
     const ndx_article *a;
-    uint64_t articles = 0, passages = 0, empty = 0;
+    uint64_t articles = 0, passages = 0, empty = 0, folded = 0, clustered = 0;
+    const char *nd_warning;
     double t0, t1;
     int tty, rc = 1, unread = 0;
     ndx_status st;
@@ -449,6 +454,7 @@ main(int argc, char **argv)
         case O_ALIASES: aliases = optarg; break;
         case O_KEEP: keep = 1; break;
         case O_NOLEARN: learn = 0; break;
+        case O_KEEPDUP: cfg.keep_duplicates = 1; break;
         case O_STRICT: strict = 1; break;
         case 'q': quiet = 1; break;
         case O_INFO: info = optarg; break;
@@ -629,6 +635,11 @@ main(int argc, char **argv)
         st = NDX_OK;
     }
     ndx_index_counts(ix, &articles, &passages, &empty);
+    if (ix) {
+        nd_warning = ndx_index_neardup_counts(ix, &folded, &clustered);
+        if (nd_warning && !quiet)
+            fprintf(stderr, "newsdex-index: warning: %s\n", nd_warning);
+    }
     if (!quiet && (delete_args || delete_from))
         fprintf(stderr, "newsdex-index: deleted %llu articles from %s (%llu "
                         "ids not in the index)\n",
@@ -664,6 +675,12 @@ main(int argc, char **argv)
         if (is->replaced)
             fprintf(stderr, "%sreplaced %llu", any ? ", " : "; ",
                     (unsigned long long)is->replaced), any = 1;
+        if (folded)
+            fprintf(stderr, "%snear-duplicates folded %llu",
+                    any ? ", " : "; ", (unsigned long long)folded), any = 1;
+        if (clustered)
+            fprintf(stderr, "%sclustered with another source %llu",
+                    any ? ", " : "; ", (unsigned long long)clustered), any = 1;
         if (empty)
             fprintf(stderr, "%sno text after cleaning %llu",
                     any ? ", " : "; ", (unsigned long long)empty), any = 1;

@@ -73,7 +73,24 @@ render_results_json(ndx_buf *b, const ndx_results *r)
             st = put_str_member(b, "snippet",
                                 h->snippet ? h->snippet : h->text, 1);
         if (!st)
-            st = ndx_buf_printf(b, ",\"matches\":%u}", h->matches);
+            st = ndx_buf_printf(b, ",\"matches\":%u", h->matches);
+        if (!st && h->also_in_count) {
+            size_t j;
+
+            st = ndx_buf_puts(b, ",\"also_in\":[");
+            for (j = 0; !st && j < h->also_in_count; j++) {
+                st = ndx_buf_puts(b, j ? ",\"" : "\"");
+                if (!st)
+                    st = ndx_buf_put_json_str(b, h->also_in[j],
+                                              strlen(h->also_in[j]));
+                if (!st)
+                    st = ndx_buf_putc(b, '"');
+            }
+            if (!st)
+                st = ndx_buf_putc(b, ']');
+        }
+        if (!st)
+            st = ndx_buf_putc(b, '}');
     }
     if (!st)
         st = ndx_buf_putc(b, ']');
@@ -321,6 +338,10 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
                 h->source ? h->source : "unknown", h->article, h->passage);
         if (h->matches > 1)
             fprintf(out, "  (%u passages match)", h->matches);
+        if (h->also_in_count == 1)
+            fprintf(out, "  also in %s", h->also_in[0]);
+        else if (h->also_in_count > 1)
+            fprintf(out, "  also in %zu sources", h->also_in_count);
         fputc('\n', out);
         fputs("   ", out);
         print_snippet(out, h->snippet ? h->snippet : (h->text ? h->text : ""),

@@ -111,6 +111,10 @@ typedef struct ndx_hit {
     const char *snippet;  /* highlighted with <b>..</b>, or NULL */
     uint32_t matches;     /* matching passages of the article */
     uint64_t order;       /* engine-wide passage ordinal (tie-break) */
+    const char *const *also_in; /* sources of the near-identical articles
+                                   of other sources folded into this hit
+                                   (grouping by article), or NULL */
+    size_t also_in_count;
 } ndx_hit;
 
 /* One bucket of a facet. */
@@ -206,6 +210,8 @@ typedef struct ndx_engine_config {
                                (0: 8; see the README's merge policy) */
     uint64_t merge_floor;   /* native: live passages below which a segment
                                is in the first tier (0: 4096) */
+    int keep_duplicates;    /* writers: 1 turns near-duplicate folding and
+                               clustering off (see ndx_index_add) */
 } ndx_engine_config;
 
 void ndx_engine_config_init(ndx_engine_config *c);
@@ -228,7 +234,12 @@ const char *ndx_index_engine(const ndx_index *ix);
 
 /*
  * Splits, analyzes and adds one article (an article whose id is already in
- * the index replaces it).  The article is copied where needed: it may be
+ * the index replaces it).  Unless cfg->keep_duplicates, an article nearly
+ * identical to an earlier article of its source (core/ingest/neardup.c)
+ * is added under that article's id and so replaces it (the later copy is
+ * kept), and one nearly identical to another source's article joins its
+ * cluster: searches grouped by article show a cluster once, the other
+ * sources in ndx_hit.also_in.  The article is copied where needed: it may be
  * freed after the call.  With cfg->threads > 1 the analysis runs in worker
  * threads and the article reaches the engine a little later (commit waits
  * for all); then *passages is 0.  Otherwise *passages (may be NULL)
@@ -238,6 +249,13 @@ const char *ndx_index_engine(const ndx_index *ix);
  */
 ndx_status ndx_index_add(ndx_index *ix, const ndx_article *a,
                          size_t *passages);
+
+/* Near-duplicates since open: articles folded into an earlier copy of
+ * their source, and articles joined to another source's cluster.  Returns
+ * NULL, or a warning (borrowed until _close) when the index committed but
+ * its clusters could not be written. */
+const char *ndx_index_neardup_counts(const ndx_index *ix, uint64_t *folded,
+                                     uint64_t *clustered);
 
 /* Articles handed to the engine since open, their passages, and those that
  * had no text left after cleaning. */

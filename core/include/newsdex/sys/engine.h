@@ -87,6 +87,10 @@ ndx_status ndx_results_facet_source(ndx_results *r, const char *name,
 ndx_status ndx_results_facet_day(ndx_results *r, int32_t days,
                                  uint64_t count, uint64_t all);
 
+/* Zeroed memory in the results' arena (len bytes), freed with them.
+ * NULL on ENOMEM. */
+void *ndx_results_alloc(ndx_results *r, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,236 @@
+/*
+ * test_neardup.c - near-duplicate articles: sketches, folding of one
+ * source's re-crawled copies, clusters across sources shown once with
+ * also_in, --add joining an earlier cluster, and keep_duplicates.
+ *
+ * Fixtures (tests/fixtures/neardup/): recrawl.jsonl holds two crawls of
+ * one Riverton Post article (rc-1; rc-2 adds a breadcrumb line and comes
+ * through a redirect URL) and a different article on the ferry (rc-3,
+ * which mentions neither girders nor corrosion).  syndicated-1.jsonl is
+ * the same story from Wire Service (sy-1); syndicated-2.jsonl prints it in
+ * Northern Echo (sy-2, with a dateline line) and Coast Daily (sy-3, with a
+ * credit line).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "ingest/neardup.h"
+#include "newsdex/newsdex.h"
+#include "support.h"
+
+#define FIX "tests/fixtures/neardup/"
+
+static ndx_status
+index_files(const char *dir, const char *engine, const char *const *paths,
+            size_t n, unsigned flags, int keep)
+{
+    ndx_engine_config cfg;
+    ndx_index *ix = NULL;
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    ndx_status st;
+
+    ndx_engine_config_init(&cfg);
+    cfg.threads = 1;
+    cfg.keep_duplicates = keep;
+    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, engine, &cfg)))
+        return st;
+    if ((st = ndx_reader_open(&r, paths, n, 0, NULL, NULL)))
+        goto done;
+    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
+        if ((st = ndx_index_add(ix, a, NULL)))
+            goto done;
+    if (st == NDX_OK)
+        st = ndx_index_commit(ix);
+done:
+    ndx_reader_close(r);
+    ndx_index_close(ix);
+    return st;
+}
+
+static ndx_results *
+search(const char *dir, const char *q)
+{
+    ndx_index *ix = NULL;
+    ndx_results *res = NULL;
+
+    if (ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL, NULL))
+        return NULL;
+    if (ndx_index_search(ix, q, NULL, &res, NULL))
+        res = NULL;
+    ndx_index_close(ix);
+    return res;
+}
+
+static void
+test_neardup_sketch_sees_a_breadcrumb_copy_as_near(void)
+{
+    static const char a[] =
+        "The city council voted on Tuesday to close the old harbour bridge "
+        "to lorries after engineers found that two of its steel girders had "
+        "lost a third of their strength to corrosion, and the mayor said "
+        "the bridge would stay open to cars, bicycles and buses while the "
+        "council looks for money to replace the girders.";
+    static const char other[] =
+        "A ferry will carry lorries across the harbour from next month, the "
+        "council said on Wednesday, while the old bridge is closed to heavy "
+        "traffic; the boat can take six lorries at a time and will run "
+        "every half hour from six in the morning until ten at night.";
+    unsigned char s1[NDX_ND_HASHES], s2[NDX_ND_HASHES], s3[NDX_ND_HASHES];
+    char b[600];
+
+    snprintf(b, sizeof b, "Home > News > Local\n\n%s", a);
+    CU_ASSERT(ndx_neardup_sketch(a, strlen(a), s1) >= NDX_ND_MIN_WORDS);
+    ndx_neardup_sketch(b, strlen(b), s2);
+    ndx_neardup_sketch(other, strlen(other), s3);
+    CU_ASSERT_DOUBLE_EQUAL(ndx_neardup_similarity(s1, s1), 1.0, 1e-9);
+    CU_ASSERT(ndx_neardup_similarity(s1, s2) >= NDX_ND_MIN_SIMILARITY);
+    CU_ASSERT(ndx_neardup_similarity(s1, s3) < 0.3);
+}
+
+static void
+test_neardup_recrawled_copy_indexes_to_one_article(void)
+{
+    const char *paths[] = {FIX "recrawl.jsonl"};
+    const char *engines[] = {"native", "xapian"};
+    size_t e;
+
+    for (e = 0; e < 2; e++) {
+        const char *dir;
+        ndx_results *res;
+
+        if (e == 1 && !ndx_xapian_engine()) {
+            printf("\n    skipped for xapian: built without it ");
+            continue;
+        }
+        dir = t_tmpdir();
+        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], paths, 1, 0, 0),
+                              NDX_OK);
+        /* The story is indexed once, under the first crawl's id, with the
+         * later crawl's text (its breadcrumb line). */
+        res = search(dir, "girders corrosion");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+        CU_ASSERT_EQUAL(res->count, 1);
+        CU_ASSERT_EQUAL(res->total, 1);
+        if (res->count)
+            CU_ASSERT_STRING_EQUAL(res->hits[0].article, "rc-1");
+        ndx_results_free(res);
+        /* The ferry article is another article: both show. */
+        res = search(dir, "ferry");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+        CU_ASSERT_EQUAL(res->count, 2);
+        ndx_results_free(res);
+
+        /* keep_duplicates indexes both crawls. */
+        dir = t_tmpdir();
+        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], paths, 1, 0, 1),
+                              NDX_OK);
+        res = search(dir, "girders corrosion");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+        CU_ASSERT_EQUAL(res->count, 2);
+        ndx_results_free(res);
+    }
+}
+
+/* Whether the hit's also_in holds exactly the two sources other than its
+ * own among the three that printed the story. */
+static int
+also_in_the_other_two(const ndx_hit *h)
+{
+    static const char *const all[] = {"Wire Service", "Northern Echo",
+                                      "Coast Daily"};
+    size_t i, j, found = 0;
+
+    if (h->also_in_count != 2)
+        return 0;
+    for (i = 0; i < 3; i++) {
+        if (strcmp(all[i], h->source) == 0)
+            continue;
+        for (j = 0; j < h->also_in_count; j++)
+            found += strcmp(all[i], h->also_in[j]) == 0;
+    }
+    return found == 2;
+}
+
+static void
+test_neardup_syndicated_story_shows_once_with_also_in(void)
+{
+    const char *first[] = {FIX "syndicated-1.jsonl"};
+    const char *rest[] = {FIX "syndicated-2.jsonl"};
+    const char *engines[] = {"native", "xapian"};
+    size_t e;
+
+    for (e = 0; e < 2; e++) {
+        const char *dir;
+        ndx_results *res;
+        ndx_search_opts o;
+        ndx_index *ix = NULL;
+
+        if (e == 1 && !ndx_xapian_engine()) {
+            printf("\n    skipped for xapian: built without it ");
+            continue;
+        }
+        dir = t_tmpdir();
+        /* The wire's copy first, the two outlets in a later --add run:
+         * they join the earlier cluster. */
+        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], first, 1, 0, 0),
+                              NDX_OK);
+        CU_ASSERT_EQUAL_FATAL(
+            index_files(dir, engines[e], rest, 1, NDX_OPEN_ADD, 0), NDX_OK);
+        res = search(dir, "girders corrosion");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+        CU_ASSERT_EQUAL(res->count, 1);
+        if (res->count)
+            CU_ASSERT(also_in_the_other_two(&res->hits[0]));
+        ndx_results_free(res);
+
+        /* Grouped by passage, every copy shows. */
+        CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL,
+                                             NULL), NDX_OK);
+        ndx_search_opts_init(&o);
+        o.group = NDX_GROUP_PASSAGE;
+        CU_ASSERT_EQUAL(ndx_index_search(ix, "girders corrosion", &o, &res,
+                                         NULL), NDX_OK);
+        if (res)
+            CU_ASSERT_EQUAL(res->count, 3);
+        ndx_results_free(res);
+        ndx_index_close(ix);
+    }
+}
+
+static void
+test_neardup_search_json_lists_also_in(void)
+{
+    const char *dir = t_tmpdir();
+    char cmd[2048], *out = NULL;
+
+    snprintf(cmd, sizeof cmd,
+             "%s -q -o %s " FIX "syndicated-1.jsonl " FIX "syndicated-2.jsonl"
+             " && %s -i %s --json girders",
+             t_prog("newsdex-index"), dir, t_prog("newsdex-search"), dir);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_count(out, "\"article\":"), 1);
+    CU_ASSERT_EQUAL(t_count(out, "\"also_in\":["), 1);
+    free(out);
+    out = NULL;
+    snprintf(cmd, sizeof cmd, "%s -i %s girders", t_prog("newsdex-search"),
+             dir);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_count(out, "also in 2 sources"), 1);
+    free(out);
+}
+
+CU_TestInfo neardup_tests[] = {
+    {"test_neardup_sketch_sees_a_breadcrumb_copy_as_near",
+     test_neardup_sketch_sees_a_breadcrumb_copy_as_near},
+    {"test_neardup_recrawled_copy_indexes_to_one_article",
+     test_neardup_recrawled_copy_indexes_to_one_article},
+    {"test_neardup_syndicated_story_shows_once_with_also_in",
+     test_neardup_syndicated_story_shows_once_with_also_in},
+    {"test_neardup_search_json_lists_also_in",
+     test_neardup_search_json_lists_also_in},
+    CU_TEST_INFO_NULL,
+};
