@@ -8,12 +8,15 @@
  * language (query.c) are their own modules.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/variants.h"
 #include "ingest/neardup.h"
+#include "native/manifest.h"
 #include "newsdex/newsdex.h"
 #include "facets.h"
 #include "newsdex/sys/engine.h"
@@ -132,8 +135,6 @@ neardup_open(ndx_index *ix, const char *path, unsigned flags,
         return NDX_OK;
     if (cfg->remote_count)
         return NDX_OK; /* remote shards: no directory of ours */
-    if (!(ix->path = strdup(path)))
-        return ndx_error(NDX_ENOMEM, "out of memory");
     if ((st = ndx_neardup_new(&ix->nd)))
         return st;
     if ((flags & NDX_OPEN_WRITE) && !(flags & NDX_OPEN_ADD))
@@ -153,6 +154,53 @@ neardup_open(ndx_index *ix, const char *path, unsigned flags,
             return ndx_neardup_new(&ix->nd);
     }
     return NDX_OK;
+}
+
+/*
+ * The variant groups an index keeps (INDEX/VARIANTS, written by a run with
+ * --variants FILE) join the process's table, so that searches of the
+ * index, and runs adding to it, use them.  A file of another version is
+ * left alone: searches then use the built-in table only.
+ */
+static ndx_status
+variants_open(const char *path)
+{
+    char file[4096], first[64];
+    FILE *f;
+    ndx_status st;
+
+    snprintf(file, sizeof file, "%s/VARIANTS", path);
+    if (!(f = fopen(file, "r")))
+        return NDX_OK;
+    if (!fgets(first, sizeof first, f) ||
+        strcmp(first, NDX_VARIANTS_HEADER) != 0) {
+        fclose(f);
+        return NDX_OK;
+    }
+    fclose(f);
+    st = ndx_variants_load(file);
+    return st == NDX_ENOMEM ? st : NDX_OK;
+}
+
+/* Keeps the variant groups loaded from files in the index (or removes a
+ * rebuilt index's old ones). */
+static ndx_status
+variants_save(const char *path)
+{
+    char file[4096];
+    ndx_buf b;
+    ndx_status st;
+
+    ndx_buf_init(&b);
+    snprintf(file, sizeof file, "%s/VARIANTS", path);
+    if ((st = ndx_variants_added(&b)) == NDX_OK) {
+        if (b.len)
+            st = ndx_write_durable(path, file, b.data, b.len);
+        else if (remove(file) != 0 && errno != ENOENT)
+            st = ndx_error(NDX_EIO, "remove %s: %s", file, strerror(errno));
+    }
+    ndx_buf_free(&b);
+    return st;
 }
 
 ndx_status
@@ -210,7 +258,8 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
     pthread_mutex_init(&ix->pool_mu, NULL);
     ix->language = strdup(cfg->language && *cfg->language ? cfg->language
                                                           : "english");
-    if (!ix->language) {
+    ix->path = cfg->remote_count ? NULL : strdup(path);
+    if (!ix->language || (!cfg->remote_count && !ix->path)) {
         st = ndx_error(NDX_ENOMEM, "out of memory");
         goto fail;
     }
@@ -221,6 +270,9 @@ ndx_index_open(ndx_index **out, const char *path, unsigned flags,
     if ((st = ops->open(&ix->eng, path, flags, cfg)))
         goto fail;
     if ((st = neardup_open(ix, path, flags, cfg)))
+        goto fail;
+    if ((!(flags & NDX_OPEN_WRITE) || (flags & NDX_OPEN_ADD)) &&
+        !cfg->remote_count && (st = variants_open(path)))
         goto fail;
     if ((flags & NDX_OPEN_WRITE) && cfg->threads > 1 && ops->add_analyzed &&
         (st = pipeline_start(ix, cfg->threads - 1, cfg->language)))
@@ -602,6 +654,11 @@ ndx_index_commit(ndx_index *ix)
         snprintf(ix->nd_warning, sizeof ix->nd_warning,
                  "%s; the index is committed, but searches show its new "
                  "near-identical articles separately",
+                 ndx_errmsg());
+    if (ix->path && (st = variants_save(ix->path)) != NDX_OK)
+        snprintf(ix->nd_warning, sizeof ix->nd_warning,
+                 "%s; the index is committed, but its searches will not "
+                 "know the variants of --variants",
                  ndx_errmsg());
     return NDX_OK;
 }

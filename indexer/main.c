@@ -56,6 +56,9 @@ static const char usage_text[] =
     "      --threads N        threads (default: the number of cores); the\n"
     "                         others analyze while one reads and writes\n"
     "      --aliases FILE     source aliases: lines \"alias<TAB>canonical\"\n"
+    "      --variants FILE    more name variants (lines of spellings of one\n"
+    "                         name, e.g. \"Kyiv Kiev\"), kept in the index\n"
+    "                         for its searches\n"
     "      --keep-furniture   index page furniture lines too\n"
     "      --no-learn         do not learn lines repeated across a source\n"
     "      --keep-duplicates  index near-identical copies as they are: no\n"
@@ -368,7 +371,8 @@ main(int argc, char **argv)
     enum {
         O_ADD = 256, O_ENGINE, O_SHARDS, O_LANG, O_MEM, O_THREADS, O_ALIASES,
         O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK, O_DELETE,
-        O_DELETE_FROM, O_OPTIMIZE, O_KEEPDUP
+        O_DELETE_FROM, O_OPTIMIZE, O_KEEPDUP,
+        O_VARIANTS
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -382,6 +386,7 @@ main(int argc, char **argv)
         {"keep-furniture", no_argument, NULL, O_KEEP},
         {"no-learn", no_argument, NULL, O_NOLEARN},
         {"keep-duplicates", no_argument, NULL, O_KEEPDUP},
+        {"variants", required_argument, NULL, O_VARIANTS},
         {"strict", no_argument, NULL, O_STRICT},
         {"quiet", no_argument, NULL, 'q'},
         {"info", required_argument, NULL, O_INFO},
@@ -394,7 +399,7 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *engine = NULL, *info = NULL, *check = NULL;
-    const char *aliases = NULL, *delete_from = NULL;
+    const char *aliases = NULL, *delete_from = NULL, *variants = NULL;
     const char **paths = NULL;
     size_t path_count = 0, i;
     int add = 0, quiet = 0, strict = 0, json = 0, keep = 0, learn = 1, c;
@@ -452,6 +457,7 @@ main(int argc, char **argv)
             }
             break;
         case O_ALIASES: aliases = optarg; break;
+        case O_VARIANTS: variants = optarg; break;
         case O_KEEP: keep = 1; break;
         case O_NOLEARN: learn = 0; break;
         case O_KEEPDUP: cfg.keep_duplicates = 1; break;
@@ -468,6 +474,10 @@ main(int argc, char **argv)
         }
     }
     if (aliases && ndx_source_alias_load(aliases)) {
+        fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
+        return 1;
+    }
+    if (variants && ndx_variants_load(variants)) {
         fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
         return 1;
     }

@@ -57,6 +57,8 @@ static const char usage_text[] =
     "      --facet-limit N   sources listed at most (default 20, 0: all)\n"
     "      --csv             every matching article as CSV: id, date,\n"
     "                        source, title, url (at most 100,000)\n"
+    "      --variants FILE   more name variants for this search (lines of\n"
+    "                        spellings of one name, e.g. \"Kyiv Kiev\")\n"
     "      --engine E        native or xapian (default: detect)\n"
     "      --shard tcp:HOST:PORT  xapian: search remote shards (repeatable)\n"
     "      --allow-partial   xapian: answer from the shards that are up\n"
@@ -131,7 +133,7 @@ main(int argc, char **argv)
         O_OFFSET = 256, O_SOURCE, O_FROM, O_TO, O_SORT, O_PASSAGES, O_JSON,
         O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT,
         O_FACETS,
-        O_FACET_LIMIT, O_CSV
+        O_FACET_LIMIT, O_CSV, O_VARIANTS
     };
     static const struct option longopts[] = {
         {"index", required_argument, NULL, 'i'},
@@ -152,6 +154,7 @@ main(int argc, char **argv)
         {"facets", required_argument, NULL, O_FACETS},
         {"facet-limit", required_argument, NULL, O_FACET_LIMIT},
         {"csv", no_argument, NULL, O_CSV},
+        {"variants", required_argument, NULL, O_VARIANTS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -256,6 +259,12 @@ main(int argc, char **argv)
             }
             break;
         case O_CSV: csv = 1; break;
+        case O_VARIANTS:
+            if (ndx_variants_load(optarg)) {
+                fprintf(stderr, "newsdex-search: %s\n", ndx_errmsg());
+                return 1;
+            }
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }

@@ -36,7 +36,8 @@
 #define UNION_WINDOW 16384
 
 typedef enum ckind {
-    C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL, C_UNION, C_FILTER
+    C_NONE, C_TERM, C_AND, C_OR, C_NOT, C_PHRASE, C_ALL, C_UNION, C_FILTER,
+    C_SYN /* name variants: an OR of term cursors scored as one term */
 } ckind;
 
 typedef struct ectx ectx;
@@ -46,7 +47,7 @@ struct cur {
     ckind kind;
     uint32_t id;   /* current passage or NDX_PID_END */
     ndx_pcur pc;   /* C_TERM */
-    double tw;     /* C_TERM: BM25 term weight */
+    double tw;     /* C_TERM, C_SYN: BM25 term weight */
     cur **kids;
     size_t n;
     uint32_t all_n;   /* C_ALL, C_UNION: passages in the segment */
@@ -594,7 +595,8 @@ cur_next(cur *c)
     case C_PHRASE:
         phrase_align(c, c->id + 1);
         break;
-    case C_OR: {
+    case C_OR:
+    case C_SYN: {
         uint32_t cur_id = c->id;
 
         for (i = 0; i < c->n; i++)
@@ -640,6 +642,7 @@ cur_seek(cur *c, uint32_t t)
         phrase_align(c, t);
         break;
     case C_OR:
+    case C_SYN:
         for (i = 0; i < c->n; i++)
             cur_seek(c->kids[i], t);
         or_min(c);
@@ -684,6 +687,7 @@ cur_start(cur *c)
             phrase_align(c, 0);
         break;
     case C_OR:
+    case C_SYN:
         for (i = 0; i < c->n; i++)
             cur_start(c->kids[i]);
         or_min(c);
@@ -731,6 +735,17 @@ cur_score(const cur *c, double K)
             if (c->kids[i]->id == c->id)
                 s += cur_score(c->kids[i], K);
         return s;
+    case C_SYN: {
+        /* Xapian's SynonymPostList: the wdfs add up, one BM25 term (the
+         * sum never exceeds the passage length, which Xapian clamps to:
+         * the stems are distinct terms of the passage). */
+        double wdf = 0;
+
+        for (i = 0; i < c->n; i++)
+            if (c->kids[i]->id == c->id)
+                wdf += (double)ndx_pcur_wdf(&c->kids[i]->pc);
+        return c->tw * (wdf / (K + wdf));
+    }
     case C_NOT:
         return cur_score(c->kids[0], K);
     case C_UNION:
@@ -847,6 +862,9 @@ cur_max(const ectx *e, cur *c)
     case C_UNION:
         m = INFINITY;
         break;
+    case C_SYN:
+        m = c->tw; /* wdf / (K + wdf) < 1 */
+        break;
     case C_NONE:
     case C_ALL:
     case C_FILTER:
@@ -913,6 +931,9 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         return any ? upto : NDX_PID_END;
     case C_NOT:
         return cur_shallow(e, c->kids[0], t, ub);
+    case C_SYN:
+        *ub = c->tw;
+        return UPTO_ANY;
     case C_UNION:
         *ub = INFINITY;
         return UPTO_ANY;
@@ -949,6 +970,8 @@ here_bound(const ectx *e, const cur *c)
         return b;
     case C_NOT:
         return here_bound(e, c->kids[0]);
+    case C_SYN:
+        return c->tw; /* wdf / (K + wdf) < 1 */
     case C_ALL:
     case C_FILTER:
         return 0;
@@ -1220,6 +1243,7 @@ cur_cost(cur *c)
         return m;
     case C_OR:
     case C_UNION:
+    case C_SYN:
         for (i = 0; i < c->n; i++)
             m += cur_cost(c->kids[i]);
         return m;
@@ -1276,6 +1300,73 @@ term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
         c->tw = term_weight(e, df, wqf);
         c->df = t.df;
     }
+    *out = c;
+    return NDX_OK;
+}
+
+/*
+ * The term frequency Xapian 1.4 gives an OP_SYNONYM: its OR tree is built
+ * as a Huffman tree (the two rarest subterms first, then the result with
+ * the next rarest...), and each OR estimates its frequency from its two
+ * sides assuming independence, rounded to a whole count:
+ * n = (unsigned)(l + r - l * r / N + 0.5)  (OrPostList::
+ * get_termfreq_est_using_stats).  df holds the subterms' frequencies and
+ * is used up.
+ */
+static uint64_t
+synonym_df(const ectx *e, uint64_t *df, size_t n)
+{
+    double N = (double)e->v->passages;
+
+    while (n > 1) {
+        size_t i, a = 0, b = 1, lo, hi;
+        double l, r;
+
+        /* The two smallest: df[a] <= df[b]. */
+        if (df[b] < df[a])
+            a = 1, b = 0;
+        for (i = 2; i < n; i++) {
+            if (df[i] < df[a]) {
+                b = a;
+                a = i;
+            } else if (df[i] < df[b]) {
+                b = i;
+            }
+        }
+        r = (double)df[a];
+        l = (double)df[b];
+        lo = a < b ? a : b;
+        hi = a < b ? b : a;
+        df[lo] = N == 0 ? 0 : (uint64_t)(l + r - (l * r / N) + 0.5);
+        df[hi] = df[--n];
+    }
+    return n ? df[0] : 0;
+}
+
+/* A SYN node: an OR of its terms' cursors, weighted as one term. */
+static ndx_status
+synonym_cursor(ectx *e, const ndx_seg *s, const ndx_qnode *q, cur **out)
+{
+    uint64_t *dfs = ndx_arena_alloc(e->arena, q->term_count * sizeof *dfs);
+    cur *c = cur_new(e, C_SYN, q->term_count);
+    ndx_status st;
+    size_t i;
+
+    if (!dfs || !c)
+        return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
+    for (i = 0; i < q->term_count; i++) {
+        cur *k;
+
+        if ((st = term_df(e, q->terms[i], strlen(q->terms[i]), &dfs[i])) ||
+            (st = term_cursor(e, s, q->terms[i], dfs[i], 1, &k)))
+            return st;
+        if (k->kind != C_NONE)
+            c->kids[c->n++] = k;
+    }
+    if (c->n == 0)
+        c->kind = C_NONE;
+    /* Conceptually one term: wqf 1, as Xapian's synonym weight. */
+    c->tw = term_weight(e, synonym_df(e, dfs, q->term_count), 1);
     *out = c;
     return NDX_OK;
 }
@@ -1421,6 +1512,8 @@ build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
         c->all_n = (uint32_t)s->passages;
         *out = c;
         return NDX_OK;
+    case NDX_Q_SYN:
+        return synonym_cursor(e, s, q, out);
     }
     return ndx_error(NDX_EINVAL, "unknown query node");
 }

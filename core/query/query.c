@@ -432,6 +432,84 @@ utf8_chars(const char *s)
     return n;
 }
 
+static char *
+prefixed(parser *p, char prefix, const char *s)
+{
+    char *t = ndx_arena_alloc(p->ar, strlen(s) + 2);
+
+    if (t) {
+        t[0] = prefix;
+        strcpy(t + 1, s);
+    }
+    return t;
+}
+
+typedef struct stem_out {
+    parser *p;
+    char *stem; /* the first token's stem, in the arena */
+} stem_out;
+
+static int
+first_stem(void *ctx, const ndx_token *tok)
+{
+    stem_out *o = ctx;
+
+    if (!o->stem &&
+        !(o->stem = ndx_arena_strdup(o->p->ar, tok->stem, tok->stem_len)))
+        return NDX_ENOMEM;
+    return 0;
+}
+
+/*
+ * The one token just read as a word: a TERM of its stem, or, when the
+ * word has name variants, a SYN of the stems of every spelling (the
+ * word's own first, no stem twice), all of them highlighted.
+ */
+static ndx_status
+variant_node(parser *p, uint32_t col, ndx_qnode **out)
+{
+    const char *const *members = NULL;
+    size_t count = ndx_variants_lookup(p->toks[0].text, &members), i, j;
+    ndx_qnode *n;
+    ndx_status st;
+
+    n = new_node(p, NDX_Q_TERM, col);
+    if (!n || !(n->terms = ndx_arena_alloc(p->ar, (count ? count : 1) *
+                                                      sizeof *n->terms)))
+        return nomem();
+    if (!(n->terms[0] = prefixed(p, NDX_PREFIX_STEM, p->toks[0].stem)))
+        return nomem();
+    n->term_count = 1;
+    *out = n;
+    if ((st = highlight_tokens(p)))
+        return st;
+    for (i = 0; i < count; i++) {
+        stem_out so = {p, NULL};
+        char *z;
+        int seen = 0;
+
+        if (strcmp(members[i], p->toks[0].text) == 0)
+            continue;
+        if (ndx_analyze(p->an, members[i], strlen(members[i]), 0, first_stem,
+                        &so, NULL) != 0)
+            return nomem();
+        if (!so.stem)
+            continue;
+        if (!(z = prefixed(p, NDX_PREFIX_STEM, so.stem)))
+            return nomem();
+        if (add_highlight(p, "", members[i], "") ||
+            add_highlight(p, "", z, ""))
+            return nomem();
+        for (j = 0; j < n->term_count; j++)
+            seen |= strcmp(n->terms[j], z) == 0;
+        if (!seen)
+            n->terms[n->term_count++] = z;
+    }
+    if (n->term_count > 1)
+        n->kind = NDX_Q_SYN;
+    return NDX_OK;
+}
+
 /* A plain word s[b, e) (possibly ending in '*'). */
 static ndx_status
 read_word(parser *p, size_t b, size_t e, uint32_t col, int title,
@@ -469,14 +547,13 @@ read_word(parser *p, size_t b, size_t e, uint32_t col, int title,
         return NDX_OK;
     if (p->tok_count > 1)
         return phrase_node(p, col, title, out);
+    if (!title)
+        return variant_node(p, col, out);
     n = new_node(p, NDX_Q_TERM, col);
     if (!n || !(n->terms = ndx_arena_alloc(p->ar, sizeof *n->terms)))
         return nomem();
-    n->terms[0] = ndx_arena_alloc(p->ar, strlen(p->toks[0].stem) + 2);
-    if (!n->terms[0])
+    if (!(n->terms[0] = prefixed(p, NDX_PREFIX_TITLE, p->toks[0].stem)))
         return nomem();
-    n->terms[0][0] = title ? NDX_PREFIX_TITLE : NDX_PREFIX_STEM;
-    strcpy(n->terms[0] + 1, p->toks[0].stem);
     n->term_count = 1;
     n->title = title;
     *out = n;
@@ -997,7 +1074,7 @@ static void
 describe_node(sink *k, const ndx_qnode *n)
 {
     static const char *const names[] = {
-        "TERM", "PHRASE", "PREFIX", "AND", "OR", "NOT", "ALL"};
+        "TERM", "PHRASE", "PREFIX", "AND", "OR", "NOT", "ALL", "SYN"};
     char num[24];
     size_t i;
 
@@ -1014,6 +1091,7 @@ describe_node(sink *k, const ndx_qnode *n)
         return;
     case NDX_Q_PHRASE:
     case NDX_Q_PREFIX:
+    case NDX_Q_SYN:
         put(k, n->title ? "(T" : "(");
         put(k, names[n->kind]);
         for (i = 0; i < n->term_count; i++) {

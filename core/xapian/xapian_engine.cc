@@ -779,6 +779,16 @@ translate(const Xapian::Database &db, const ndx_qnode *n)
     case NDX_Q_ALL:
         return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
                              Xapian::Query::MatchAll, 0.0);
+    case NDX_Q_SYN: {
+        /* Name variants: one term whose wdf is the sum of theirs. */
+        if (n->term_count < 1)
+            throw bad_query{"synonym node without terms"};
+        std::vector<Xapian::Query> kids;
+        for (size_t i = 0; i < n->term_count; i++)
+            kids.emplace_back(n->terms[i]);
+        return Xapian::Query(Xapian::Query::OP_SYNONYM, kids.begin(),
+                             kids.end());
+    }
     }
     throw bad_query{"unknown query node kind"};
 }

@@ -83,6 +83,30 @@ int ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
  */
 size_t ndx_fold(const char *word, size_t len, char *out, size_t out_cap);
 
+/* ---- name variants (core/analysis/variants.c) --------------------------- */
+
+/*
+ * The variants of a folded word (e.g. "kiev": "kyiv", "kiev"): returns the
+ * number of words in its group, the word itself included, and sets
+ * *members (borrowed for the life of the process), or returns 0 when the
+ * word has no variants.  The built-in table holds a few hundred groups of
+ * places and people that news spells several ways.
+ */
+size_t ndx_variants_lookup(const char *word, const char *const **members);
+
+/* Groups in the built-in table. */
+size_t ndx_variants_builtin_count(void);
+
+/*
+ * Adds the groups of a file: lines of words (spaces or commas between
+ * them), optionally a TAB and the reason; '#' starts a comment.  A group
+ * sharing a word with a known group joins it.  Process-wide: load before
+ * searching from several threads.  NDX_ENOTFOUND, NDX_EIO, NDX_ENOMEM,
+ * or NDX_EINVAL naming file and line (a hyphenated "word", a group of one,
+ * a word already in another group).
+ */
+ndx_status ndx_variants_load(const char *path);
+
 /* ---- the term set of one passage ---------------------------------------- */
 
 typedef struct ndx_term {

@@ -16,7 +16,11 @@
  * only are skipped.  Identical terms in one AND or OR are merged into one
  * leaf with wqf = occurrences.  A quoted single word is a PHRASE of one
  * term: it matches that surface form only (unstemmed), which engines look
- * up as the surface term.  title: marks a TERM ("T"stem), or a PHRASE or
+ * up as the surface term.  A bare word that has name variants
+ * (ndx_variants_lookup: "Kiev", "Kyiv") becomes a SYN of the stems of all
+ * its spellings, scored as one term whose wdf is the sum of theirs;
+ * quoted, it stays exact ("\"Kiev\"" finds Kiev only); with title: it
+ * stays a TERM.  SYN nodes are never merged with one another.  title: marks a TERM ("T"stem), or a PHRASE or
  * PREFIX to be matched in the title's positions only.
  *
  * Exclusions.  The words of a sequence and its exclusions ("-word",
@@ -31,6 +35,7 @@
  *   AND OR   (AND k1 k2 ...), (OR Za Zb)
  *   NOT      (NOT positive excluded), e.g. (NOT Za (OR Zb Zc))
  *   ALL      ALL
+ *   SYN      (SYN Zkyiv Zkiev): the word first, then its variants
  * followed by the filters that are set, in this order:
  *   " source=KEY" for each source, " from=YYYY-MM-DD", " to=YYYY-MM-DD".
  * Columns in error messages and in ndx_qnode.col count characters from 1.
@@ -55,7 +60,9 @@ typedef enum ndx_qkind {
     NDX_Q_AND,    /* all kids */
     NDX_Q_OR,     /* any kid */
     NDX_Q_NOT,    /* kids[0] and not kids[1] (exactly two kids) */
-    NDX_Q_ALL     /* every passage (a filter-only query) */
+    NDX_Q_ALL,    /* every passage (a filter-only query) */
+    NDX_Q_SYN     /* one word with name variants: "Z"stems terms[0..n),
+                     scored as one term (Xapian's OP_SYNONYM) */
 } ndx_qkind;
 
 typedef struct ndx_qnode ndx_qnode;
