@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/neardup.h"
 #include "newsdex/newsdex.h"
 
 typedef struct art {

@@ -16,11 +16,11 @@
 
 #include "analysis/variants.h"
 #include "ingest/neardup.h"
-#include "native/manifest.h"
 #include "newsdex/newsdex.h"
 #include "facets.h"
 #include "newsdex/sys/engine.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #define MAX_LANGS 32
 #define RING_SLOTS 64 /* articles in flight between reader and writer */

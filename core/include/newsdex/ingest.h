@@ -166,6 +166,29 @@ ndx_status ndx_cleaner_save(const ndx_cleaner *c, const char *dir);
  */
 ndx_status ndx_cleaner_load(ndx_cleaner *c, const char *dir);
 
+/* ---- near-duplicate sketches (core/ingest/neardup.c) ------------------- */
+
+/* Bytes of a MinHash sketch. */
+#define NDX_ND_HASHES 64
+/* Estimated Jaccard similarity of the word 3-shingles at or above which
+ * two articles are near-identical (docs/neardup.md). */
+#define NDX_ND_MIN_SIMILARITY 0.8
+/* Articles dated further apart are never near-duplicates (a weekly
+ * notice repeats its text with new figures). */
+#define NDX_ND_MAX_DAYS 3
+/* Articles with fewer words are never judged near-duplicates. */
+#define NDX_ND_MIN_WORDS 40
+
+/*
+ * The MinHash sketch of a text's word 3-shingles into sketch; returns the
+ * number of words (a text of fewer than 3 words has an empty sketch).
+ */
+uint32_t ndx_neardup_sketch(const char *text, size_t len,
+                            unsigned char sketch[NDX_ND_HASHES]);
+
+/* The Jaccard similarity (0..1) two sketches estimate. */
+double ndx_neardup_similarity(const unsigned char *a, const unsigned char *b);
+
 #ifdef __cplusplus
 }
 #endif
