@@ -57,6 +57,8 @@ static const char usage_text[] =
     "      --facet-limit N   sources listed at most (default 20, 0: all)\n"
     "      --csv             every matching article as CSV: id, date,\n"
     "                        source, title, url (at most 100,000)\n"
+    "      --k1 X, --b X     BM25 parameters for this search (default 1.2\n"
+    "                        and 0.75; see docs/ranking.md)\n"
     "      --variants FILE   more name variants for this search (lines of\n"
     "                        spellings of one name, e.g. \"Kyiv Kiev\")\n"
     "      --engine E        native or xapian (default: detect)\n"
@@ -133,7 +135,7 @@ main(int argc, char **argv)
         O_OFFSET = 256, O_SOURCE, O_FROM, O_TO, O_SORT, O_PASSAGES, O_JSON,
         O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT,
         O_FACETS,
-        O_FACET_LIMIT, O_CSV, O_VARIANTS
+        O_FACET_LIMIT, O_CSV, O_VARIANTS, O_K1, O_B
     };
     static const struct option longopts[] = {
         {"index", required_argument, NULL, 'i'},
@@ -155,6 +157,8 @@ main(int argc, char **argv)
         {"facet-limit", required_argument, NULL, O_FACET_LIMIT},
         {"csv", no_argument, NULL, O_CSV},
         {"variants", required_argument, NULL, O_VARIANTS},
+        {"k1", required_argument, NULL, O_K1},
+        {"b", required_argument, NULL, O_B},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -259,6 +263,22 @@ main(int argc, char **argv)
             }
             break;
         case O_CSV: csv = 1; break;
+        case O_K1:
+        case O_B: {
+            double v = strtod(optarg, &end);
+
+            if (*end || v < 0 || v > (c == O_B ? 1.0 : 100.0)) {
+                fprintf(stderr, "newsdex-search: --%s takes a number in "
+                                "%s\n", c == O_B ? "b" : "k1",
+                        c == O_B ? "0..1" : "0..100");
+                return 2;
+            }
+            if (c == O_B)
+                o.bm25.b = v;
+            else
+                o.bm25.k1 = v;
+            break;
+        }
         case O_VARIANTS:
             if (ndx_variants_load(optarg)) {
                 fprintf(stderr, "newsdex-search: %s\n", ndx_errmsg());

@@ -19,6 +19,7 @@
 
 #include "ingest/neardup.h"
 #include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
 #include "support.h"
 
 #define FIX "tests/fixtures/neardup/"
