@@ -34,6 +34,7 @@
 #include "newsdex/analyze.h"
 #include "newsdex/status.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #define GROUP_MAX 16 /* words in one group */
 
 typedef struct builtin {
@@ -562,13 +563,7 @@ static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t
 word_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h ^ (h >> 29);
+    return ndx_mix64(ndx_fnv1a64(s, strlen(s)));
 }
 
 /* A map entry packs the group (high bits) and the word's index in it. */
