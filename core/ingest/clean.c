@@ -943,6 +943,8 @@ noted_find(ndx_cleaner *c, uint64_t key)
     noted_line probe;
 
     probe.key = key;
+    if (!c->noted_count)
+        return NULL;
     return bsearch(&probe, c->noted, c->noted_count, sizeof *c->noted,
                    cmp_noted_key);
 }
@@ -983,7 +985,8 @@ ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
     c->frozen = 1;
     if (min_articles < 2)
         min_articles = 2;
-    qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_key);
+    if (c->noted_count)
+        qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_key);
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < c->counts.cap; i++) {
             const count_entry *e = ndx_htab_slot(&c->counts, i);
@@ -1015,7 +1018,8 @@ ndx_cleaner_freeze(ndx_cleaner *c, unsigned min_articles, double share)
             free(c->noted[i].text);
     }
     c->noted_count = kept_noted;
-    qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_count);
+    if (c->noted_count)
+        qsort(c->noted, c->noted_count, sizeof *c->noted, cmp_noted_count);
     /* Without memory for the set the cleaner falls back to the built-in
      * rules, which is what a cleaner that learned nothing does. */
     ndx_htab_free(&c->counts);
