@@ -92,6 +92,50 @@ test_neardup_sketch_sees_a_breadcrumb_copy_as_near(void)
     CU_ASSERT(ndx_neardup_similarity(s1, s3) < 0.3);
 }
 
+/* An id added again moves to the chains of its new text: re-adding ids,
+ * as --add runs do, neither loops nor leaves the old text findable. */
+static void
+test_neardup_readded_id_is_judged_by_its_new_text(void)
+{
+    char a[600], b[600], c[700];
+    ndx_neardup *d = NULL;
+    const char *earlier;
+    int verdict, round;
+
+    snprintf(a, sizeof a, "%s", "The city council voted on Tuesday to close "
+             "the old harbour bridge to lorries after engineers found that "
+             "two of its steel girders had lost a third of their strength "
+             "to corrosion, and the mayor said the bridge would stay open "
+             "to cars, bicycles and buses while the council looks for money "
+             "to replace the girders.");
+    snprintf(b, sizeof b, "%s", "A ferry will carry lorries across the "
+             "harbour from next month, the council said on Wednesday, while "
+             "the old bridge is closed to heavy traffic; the boat can take "
+             "six lorries at a time and will run every half hour from six in "
+             "the morning until ten at night, and haulage firms asked who "
+             "would pay the fares.");
+    snprintf(c, sizeof c, "Home > News\n\n%s", a);
+    CU_ASSERT_EQUAL_FATAL(ndx_neardup_new(&d), NDX_OK);
+    for (round = 0; round < 5; round++) {
+        CU_ASSERT_EQUAL(ndx_neardup_add(d, "x-1", "Post", NDX_DATE_NONE,
+                                        round % 2 ? b : a,
+                                        strlen(round % 2 ? b : a), &verdict,
+                                        &earlier), NDX_OK);
+        CU_ASSERT_EQUAL(verdict, NDX_ND_NEW);
+    }
+    /* x-1 holds text a now: a copy of a folds into it, under its id. */
+    CU_ASSERT_EQUAL(ndx_neardup_add(d, "x-2", "Post", NDX_DATE_NONE, c,
+                                    strlen(c), &verdict, &earlier), NDX_OK);
+    CU_ASSERT_EQUAL(verdict, NDX_ND_SAME_SOURCE);
+    if (verdict == NDX_ND_SAME_SOURCE)
+        CU_ASSERT_STRING_EQUAL(earlier, "x-1");
+    /* Text b is x-1's no more: it is new under another id. */
+    CU_ASSERT_EQUAL(ndx_neardup_add(d, "x-3", "Post", NDX_DATE_NONE, b,
+                                    strlen(b), &verdict, &earlier), NDX_OK);
+    CU_ASSERT_EQUAL(verdict, NDX_ND_NEW);
+    ndx_neardup_free(d);
+}
+
 static void
 test_neardup_recrawled_copy_indexes_to_one_article(void)
 {
@@ -227,6 +271,8 @@ test_neardup_search_json_lists_also_in(void)
 CU_TestInfo neardup_tests[] = {
     {"test_neardup_sketch_sees_a_breadcrumb_copy_as_near",
      test_neardup_sketch_sees_a_breadcrumb_copy_as_near},
+    {"test_neardup_readded_id_is_judged_by_its_new_text",
+     test_neardup_readded_id_is_judged_by_its_new_text},
     {"test_neardup_recrawled_copy_indexes_to_one_article",
      test_neardup_recrawled_copy_indexes_to_one_article},
     {"test_neardup_syndicated_story_shows_once_with_also_in",

@@ -62,7 +62,8 @@
 #define ND_VERSION 1
 #define ND_BANDS 16
 #define ND_ROWS 4 /* ND_BANDS * ND_ROWS == NDX_ND_HASHES */
-#define ND_BUCKET_BITS 18
+#define ND_BUCKET_BITS_MIN 10 /* chain heads per band, as a power of two, */
+#define ND_BUCKET_BITS_MAX 20 /* grown with the records (one per record) */
 
 typedef struct nd_record {
     unsigned char sketch[NDX_ND_HASHES]; /* MinHash bytes */
@@ -82,8 +83,9 @@ struct ndx_neardup {
     nd_record *recs;
     size_t rec_count, rec_cap;
     uint32_t *next;          /* ND_BANDS per record: chain links, idx+1 */
-    uint32_t *heads;         /* ND_BANDS x 2^ND_BUCKET_BITS chain heads,
+    uint32_t *heads;         /* ND_BANDS x 2^bucket_bits chain heads,
                                 idx+1; NULL until the first _add */
+    unsigned bucket_bits;    /* log2 of the heads per band */
     uint32_t *id_map;        /* open addressing on id hash: idx+1 */
     size_t id_slots;         /* power of two */
     ndx_buf ids;             /* NUL-terminated ids */
@@ -297,15 +299,15 @@ source_index(ndx_neardup *d, const char *name)
 }
 
 static size_t
-band_bucket(const unsigned char *sketch, unsigned band)
+band_bucket(const ndx_neardup *d, const unsigned char *sketch, unsigned band)
 {
     const unsigned char *q = sketch + band * ND_ROWS;
     uint64_t v = (uint64_t)q[0] | (uint64_t)q[1] << 8 | (uint64_t)q[2] << 16
                  | (uint64_t)q[3] << 24;
 
-    return ((size_t)band << ND_BUCKET_BITS)
+    return ((size_t)band << d->bucket_bits)
            | (size_t)(ndx_mix64(v ^ (uint64_t)band << 40)
-                      & ((1u << ND_BUCKET_BITS) - 1));
+                      & ((1u << d->bucket_bits) - 1));
 }
 
 static void
@@ -314,30 +316,57 @@ chain_insert(ndx_neardup *d, uint32_t idx)
     unsigned b;
 
     for (b = 0; b < ND_BANDS; b++) {
-        uint32_t *head = &d->heads[band_bucket(d->recs[idx].sketch, b)];
+        uint32_t *head = &d->heads[band_bucket(d, d->recs[idx].sketch, b)];
 
         d->next[(size_t)idx * ND_BANDS + b] = *head;
         *head = idx + 1;
     }
 }
 
-/* Builds the chains (for _add) the first time they are needed. */
+/* Takes a record out of its chains (before its sketch changes). */
+static void
+chain_remove(ndx_neardup *d, uint32_t idx)
+{
+    unsigned b;
+
+    for (b = 0; b < ND_BANDS; b++) {
+        uint32_t *link = &d->heads[band_bucket(d, d->recs[idx].sketch, b)];
+
+        while (*link && *link != idx + 1)
+            link = &d->next[(size_t)(*link - 1) * ND_BANDS + b];
+        if (*link)
+            *link = d->next[(size_t)idx * ND_BANDS + b];
+    }
+}
+
+/* Builds the chains (for _add) the first time they are needed, and again
+ * with more heads each time the records outnumber the heads of a band, so
+ * that a small index does not pay for a large table and chains stay
+ * short. */
 static ndx_status
 chains_build(ndx_neardup *d)
 {
+    unsigned bits = ND_BUCKET_BITS_MIN;
+    uint32_t *heads, *next;
     size_t i;
 
-    if (d->heads)
+    while (bits < ND_BUCKET_BITS_MAX && ((size_t)1 << bits) < d->rec_count + 1)
+        bits++;
+    if (d->heads && bits <= d->bucket_bits)
         return NDX_OK;
-    d->heads = calloc((size_t)ND_BANDS << ND_BUCKET_BITS, sizeof *d->heads);
-    d->next = malloc((d->rec_cap ? d->rec_cap : 1) * ND_BANDS
-                     * sizeof *d->next);
-    if (!d->heads || !d->next) {
-        free(d->heads);
-        free(d->next);
-        d->heads = d->next = NULL;
+    heads = calloc((size_t)ND_BANDS << bits, sizeof *heads);
+    next = realloc(d->next, (d->rec_cap ? d->rec_cap : 1) * ND_BANDS
+                                * sizeof *next);
+    if (!heads || !next) {
+        free(heads);
+        if (next)
+            d->next = next;
         return ndx_error(NDX_ENOMEM, "out of memory (near-duplicates)");
     }
+    free(d->heads);
+    d->heads = heads;
+    d->next = next;
+    d->bucket_bits = bits;
     for (i = 0; i < d->rec_count; i++)
         chain_insert(d, (uint32_t)i);
     return NDX_OK;
@@ -393,7 +422,7 @@ nearest(const ndx_neardup *d, const unsigned char *sketch, uint32_t words,
     unsigned b;
 
     for (b = 0; b < ND_BANDS; b++) {
-        uint32_t at = d->heads[band_bucket(sketch, b)];
+        uint32_t at = d->heads[band_bucket(d, sketch, b)];
 
         while (at) {
             const nd_record *r = &d->recs[at - 1];
@@ -459,9 +488,11 @@ ndx_neardup_add(ndx_neardup *d, const char *id, const char *source,
         d->clustered++;
     }
     if (self >= 0) {
-        /* The same id again: re-judged with its new text.  The old
-         * sketch stays in the chains; it only finds this record. */
+        /* The same id again: re-judged with its new text, and moved to
+         * the chains of its new sketch. */
         nd_record *r = &d->recs[self];
+
+        chain_remove(d, (uint32_t)self);
         memcpy(r->sketch, sketch, NDX_ND_HASHES);
         r->words = words;
         r->date_days = date_days;
@@ -475,6 +506,14 @@ ndx_neardup_add(ndx_neardup *d, const char *id, const char *source,
                             *verdict == NDX_ND_CLUSTER
                                 ? d->recs[near].cluster : 0)) < 0)
         return NDX_ENOMEM;
+    if (d->rec_count > ((size_t)1 << d->bucket_bits)
+        && d->bucket_bits < ND_BUCKET_BITS_MAX) {
+        d->rec_count--; /* rebuilt without it, then inserted below */
+        st = chains_build(d);
+        d->rec_count++;
+        if (st)
+            return st;
+    }
     chain_insert(d, (uint32_t)self);
     if (d->rec_count * 2 > d->id_slots)
         return id_map_rebuild(d); /* inserts every record, this one too */
