@@ -157,6 +157,14 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
     return NDX_OK;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
 /* Postings of a term that belong to deleted articles: statistics count
  * live passages only, as Xapian's do. */
 static uint64_t
@@ -168,6 +176,32 @@ dead_postings(const nview *v, size_t segi, const ndx_seg_term *t)
 
     if (!v->dead[segi])
         return 0;
+    /* Few deleted articles against a long list (near-duplicate folding
+     * leaves a few in most indexes): seek to each of their passages
+     * instead of reading the article of every posting. */
+    if (v->del_count[segi] && v->del_count[segi] * 16 < t->df) {
+        size_t n = v->del_count[segi], k;
+        uint32_t *arts = malloc(n * sizeof *arts);
+
+        if (arts) {
+            memcpy(arts, v->del[segi], n * sizeof *arts);
+            qsort(arts, n, sizeof *arts, cmp_u32);
+            ndx_pcur_init(&c, s, t);
+            for (k = 0; k < n && c.id != NDX_PID_END; k++) {
+                ndx_seg_article a;
+
+                if ((k && arts[k] == arts[k - 1]) ||
+                    ndx_seg_article_get(s, arts[k], &a) != 0)
+                    continue;
+                ndx_pcur_seek(&c, a.first);
+                for (; c.id != NDX_PID_END && c.id - a.first < a.passages;
+                     ndx_pcur_next(&c))
+                    dead++;
+            }
+            free(arts);
+            return dead;
+        }
+    }
     ndx_pcur_init(&c, s, t);
     while (c.id != NDX_PID_END) {
         uint32_t a;
