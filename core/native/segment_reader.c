@@ -766,6 +766,25 @@ inflate_block(const ndx_seg *s, z_stream *z, const unsigned char *in,
     return 0;
 }
 
+/* A text block's entry in TEXTIDX, checked against the TEXT section. */
+static ndx_status
+text_entry(const ndx_seg *s, uint64_t block, uint64_t *toff, uint32_t *clen,
+           uint32_t *rlen)
+{
+    const unsigned char *e;
+
+    if (block >= s->text_blocks)
+        return corrupt(s->path, "text block number");
+    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
+    *toff = ndx_get_u64le(e);
+    *clen = ndx_get_u32le(e + 8);
+    *rlen = ndx_get_u32le(e + 12);
+    if (*toff > s->sec_len[SEC_TEXT] ||
+        *clen > s->sec_len[SEC_TEXT] - *toff || *rlen > (64u << 20))
+        return corrupt(s->path, "text block bounds");
+    return NDX_OK;
+}
+
 /* The raw bytes of a text block, from this thread's cache or inflated
  * into it; *raw is valid until the thread's next call. */
 static ndx_status
@@ -773,22 +792,14 @@ text_block(const ndx_seg *s, uint64_t block, const unsigned char **raw,
            uint32_t *raw_len)
 {
     tstate *t = thread_state();
-    const unsigned char *e;
     uint64_t toff;
     uint32_t clen, rlen;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
-    if (block >= s->text_blocks)
-        return corrupt(s->path, "text block number");
-    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
-    toff = ndx_get_u64le(e);
-    clen = ndx_get_u32le(e + 8);
-    rlen = ndx_get_u32le(e + 12);
-    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
-        rlen > (64u << 20))
-        return corrupt(s->path, "text block bounds");
+    if ((st = text_entry(s, block, &toff, &clen, &rlen)))
+        return st;
     *raw_len = rlen;
     if (t->uid != s->uid || t->block != block) {
         t->uid = 0;
@@ -832,7 +843,7 @@ ndx_status
 ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
                     const char **text, uint32_t *text_len)
 {
-    const unsigned char *p, *e;
+    const unsigned char *p;
     tstate *t = thread_state();
     uint32_t block, off, len, clen, rlen;
     uint64_t toff;
@@ -846,14 +857,9 @@ ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
     block = ndx_get_u32le(p);
     off = ndx_get_u32le(p + 4);
     len = ndx_get_u32le(p + 8);
-    if (block >= s->text_blocks)
-        return corrupt(s->path, "text block number");
-    e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
-    toff = ndx_get_u64le(e);
-    clen = ndx_get_u32le(e + 8);
-    rlen = ndx_get_u32le(e + 12);
-    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
-        (uint64_t)off + len > rlen || rlen > (64u << 20))
+    if ((st = text_entry(s, block, &toff, &clen, &rlen)))
+        return st;
+    if ((uint64_t)off + len > rlen)
         return corrupt(s->path, "text block bounds");
     if (!c->valid || c->seg != s || c->block != block) {
         c->valid = 0;
