@@ -17,8 +17,11 @@
 #include "filter.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/hash.h"
 
 #define PREFIX_MAX_TERMS 10000 /* expansions of one word* */
 /* Positions a phrase reads per word and passage at first; a passage
@@ -165,17 +168,87 @@ cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A view's count of deleted articles' postings per term list: counting
+ * them costs a seek per deleted article (or a read of the whole list), and
+ * the same words come back query after query.  Keyed by the list's offset
+ * in its segment and the segment's place in the view (lists shared by
+ * several terms have one count). */
+typedef struct dead_cache {
+    pthread_mutex_t mu;
+    ndx_htab t;             /* entries: u64 key, u64 count */
+} dead_cache;
+
+#define DEAD_CACHE_MAX (1u << 20) /* entries; past it, counted each time */
+
+void *
+ndx_exec_dead_cache_new(void)
+{
+    dead_cache *c = calloc(1, sizeof *c);
+
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->mu, NULL);
+    ndx_htab_init(&c->t, 16, 256, 50);
+    return c;
+}
+
+void
+ndx_exec_dead_cache_free(void *p)
+{
+    dead_cache *c = p;
+
+    if (!c)
+        return;
+    ndx_htab_free(&c->t);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static uint64_t count_dead(const nview *v, size_t segi,
+                           const ndx_seg_term *t);
+
 /* Postings of a term that belong to deleted articles: statistics count
  * live passages only, as Xapian's do. */
 static uint64_t
 dead_postings(const nview *v, size_t segi, const ndx_seg_term *t)
 {
+    dead_cache *c = v->dead_cache;
+    uint64_t key, dead;
+    unsigned char *e;
+
+    if (!v->dead[segi])
+        return 0;
+    if (!c || segi >= 0xFFFF || t->post_off >= (1ULL << 47))
+        return count_dead(v, segi, t);
+    key = (t->post_off + 1) << 16 | segi;
+    pthread_mutex_lock(&c->mu);
+    e = ndx_htab_get(&c->t, key);
+    if (e) {
+        memcpy(&dead, e + 8, 8);
+        pthread_mutex_unlock(&c->mu);
+        return dead;
+    }
+    pthread_mutex_unlock(&c->mu);
+    dead = count_dead(v, segi, t);
+    pthread_mutex_lock(&c->mu);
+    if (c->t.count < DEAD_CACHE_MAX) {
+        int added;
+
+        e = ndx_htab_put(&c->t, key, &added);
+        if (e)
+            memcpy(e + 8, &dead, 8);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return dead;
+}
+
+static uint64_t
+count_dead(const nview *v, size_t segi, const ndx_seg_term *t)
+{
     const ndx_seg *s = v->segs[segi];
     ndx_pcur c;
     uint64_t dead = 0;
 
-    if (!v->dead[segi])
-        return 0;
     /* Few deleted articles against a long list (near-duplicate folding
      * leaves a few in most indexes): seek to each of their passages
      * instead of reading the article of every posting. */

@@ -12,4 +12,9 @@
 ndx_status ndx_exec_search(const nview *v, const ndx_query *q,
                            const ndx_search_opts *o, ndx_results *into);
 
+/* The cache of a view's postings of deleted articles (nview.dead_cache):
+ * NULL when out of memory, which only makes searches count them again. */
+void *ndx_exec_dead_cache_new(void);
+void ndx_exec_dead_cache_free(void *c);
+
 #endif

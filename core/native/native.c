@@ -124,6 +124,7 @@ view_free(nview *v)
     free(v->del_count);
     free(v->pass_base);
     nfacets_cov_free(v->facet_cov);
+    ndx_exec_dead_cache_free(v->dead_cache);
     free(v);
 }
 
@@ -204,6 +205,8 @@ view_load(const char *dir, const ndx_manifest *m, int verify, nview **out)
                     v->total_len -= len;
                 }
             }
+            if (!v->dead_cache)
+                v->dead_cache = ndx_exec_dead_cache_new();
         }
     }
     *out = v;

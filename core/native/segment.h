@@ -2,7 +2,7 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 3), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 4), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
@@ -69,24 +69,27 @@
  *               (ndx_source_key)
  *  11 TEXTIDX   per text block, 16 bytes: u64 offset in TEXT, u32
  *               compressed bytes, u32 raw bytes
- *  12 TEXT      per text block, one raw deflate stream (RFC 1951: no
- *               zlib header, no adler32) of the texts of consecutive
- *               passages, back to back, compressed against TEXTDICT as
- *               the preset dictionary when that is not empty; a block is
- *               closed before a passage would take it past 2 KB
+ *  12 TEXT      per text block, the texts of consecutive passages, each
+ *               one raw deflate stream (RFC 1951: no zlib header, no
+ *               adler32) compressed alone against TEXTDICT as the preset
+ *               dictionary when that is not empty, back to back; a block
+ *               is closed before a passage would take it past 2 KB
  *               (NDX_SEG_TEXT_BLOCK) of raw bytes
  *  13 LENGTHS   per passage, u32: its length (the sum of the wdf of all
  *               its terms)
- *  14 TEXTLOC   per passage, 3 x u32: text block, offset in the block's
- *               raw bytes, bytes
+ *  14 TEXTLOC   per passage, 3 x u32: text block, offset of its stream
+ *               in the block's compressed bytes, raw bytes (a block's
+ *               passages in order hold its raw bytes)
  *  15 TEXTDICT  the preset dictionary of the text blocks: up to
  *               NDX_SEG_TEXT_DICT bytes of passages sampled from the
  *               segment's first NDX_SEG_TEXT_SAMPLE bytes of text (empty
  *               in a segment with little text)
  *
  * Older versions are refused with a message to rebuild the index: version
- * 2 had 8 KB text blocks and no TEXTDICT, version 1 neither and a skip
- * entry of one maximum wdf and one minimum length instead of impacts.
+ * 3 compressed a text block as one stream (a hit inflated the passages
+ * before its own), version 2 had 8 KB text blocks and no TEXTDICT,
+ * version 1 neither and a skip entry of one maximum wdf and one minimum
+ * length instead of impacts.
  *
  * A passage id is its ordinal in the segment; articles and sources are
  * numbered the same way.  What leaves the segment (hits) is converted to
@@ -105,24 +108,29 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 3
+#define NDX_SEG_VERSION 4
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
 #define NDX_SEG_IMPACTS 8
 #define NDX_SEG_BLOCK 128      /* postings per block */
 #define NDX_SEG_DICT_BLOCK 64  /* terms per dictionary block */
-/* Stored text.  A hit inflates the block holding its passage, so blocks
- * are small; the preset dictionary gives back what small blocks lose.
- * Measured on the AllSides passages (CPU time per random hit, level 6):
- * 8 KB blocks without a dictionary store 0.448 of the raw text and cost
- * 25 us a hit; one passage per stream against a 32 KB dictionary 0.469
- * and 4 us, but setting the dictionary for every passage made writing
- * 7x slower; 2 KB blocks against a 16 KB dictionary 0.421 and 8-11 us
- * (32 KB: 0.406, writing a third slower again; level 3: 0.440, writing
- * 1.5x faster). */
+/* Stored text.  A hit inflates its passage alone: each passage is its
+ * own stream, and the preset dictionary gives back much of what short
+ * streams lose.  Blocks only group the streams so that TEXTIDX stays
+ * small.  Measured on the AllSides passages (CPU time per random hit,
+ * level 6): 8 KB blocks as one stream without a dictionary store 0.448 of
+ * the raw text and cost 25 us a hit; 2 KB blocks as one stream against a
+ * 16 KB dictionary 0.421 and 8-11 us (32 KB: 0.406).  On the Reuters
+ * passages (341 bytes on average), 2 KB one-stream blocks against 16 KB
+ * cost 12.7 us a hit (10.3 inflating only up to the passage), one stream
+ * per passage 3.6 us against 16 KB (0.487 of the raw text) and 3.5 us
+ * against 32 KB (0.456).  Loading the dictionary into a deflate stream for
+ * every passage made writing 7x slower; the writer loads it once and
+ * copies the loaded stream (deflateCopy) for each passage, which costs
+ * what 2 KB blocks cost. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
-#define NDX_SEG_TEXT_DICT (16 * 1024)
+#define NDX_SEG_TEXT_DICT (32 * 1024)
 #define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
 #define NDX_SEG_TEXT_LEVEL 6
 
@@ -311,17 +319,15 @@ int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
 long ndx_seg_find(const ndx_seg *s, const char *id);
 
 /* Decompresses a passage's text into b (replacing its contents).  The
- * last block inflated is kept per thread, so that the passages of one
- * article are read with one inflate. */
+ * last passage inflated is kept per thread. */
 ndx_status ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b);
 
-/* For reading many passages in order (merging): a text block inflated
- * whole and kept until a passage of another block is asked for.  Zero it
- * to start; free raw with ndx_buf_free. */
+/* For reading many passages (merging): the last passage inflated, in
+ * memory of the caller's.  Zero it to start; free raw with ndx_buf_free. */
 typedef struct ndx_seg_textcache {
-    ndx_buf raw;          /* the block's raw bytes */
-    const ndx_seg *seg;   /* whose block */
-    uint32_t block;
+    ndx_buf raw;          /* the passage's raw bytes */
+    const ndx_seg *seg;   /* whose passage */
+    uint32_t pid;
     int valid;
 } ndx_seg_textcache;
 

@@ -679,16 +679,15 @@ ndx_seg_find(const ndx_seg *s, const char *id)
     return -1;
 }
 
-/* One inflate state per thread, reset for each block: setting one up
- * costs more than inflating a short passage.  Beside it, the last block
- * this thread inflated, whole: the passages of an article lie in one or
- * two blocks, and a page of hits or an article's passages often come
- * back to the block just read.  Both are freed when the thread ends (a
- * thread-local variable would leak them). */
+/* One inflate state per thread, reset for each passage: setting one up
+ * costs more than inflating a short passage.  Beside it, the last passage
+ * this thread inflated: a hit's snippet and its text, or an article's
+ * passages shown again, come back to it.  Both are freed when the thread
+ * ends (a thread-local variable would leak them). */
 typedef struct tstate {
     z_stream z;
-    uint64_t uid;       /* segment of the cached block; 0: none */
-    uint64_t block;     /* its number */
+    uint64_t uid;       /* segment of the cached passage; 0: none */
+    uint32_t pid;       /* its id */
     ndx_buf raw;        /* its raw bytes */
 } tstate;
 
@@ -739,101 +738,106 @@ thread_state(void)
     return t;
 }
 
-/* Inflates a raw-deflate block of exactly out_len bytes, compressed
- * against the segment's preset dictionary: 0, or -1 when the bytes are
- * damaged (or the dictionary is not theirs). */
-static int
-inflate_block(const ndx_seg *s, z_stream *z, const unsigned char *in,
-              uint32_t in_len, unsigned char *out, uLongf out_len)
-{
-    int r;
-
-    if (inflateReset(z) != Z_OK)
-        return -1;
-    if (s->sec_len[SEC_TEXTDICT] &&
-        inflateSetDictionary(z, s->sec[SEC_TEXTDICT],
-                             (uInt)s->sec_len[SEC_TEXTDICT]) != Z_OK)
-        return -1;
-    if (out_len == 0)
-        return 0;
-    z->next_in = (Bytef *)in;
-    z->avail_in = in_len;
-    z->next_out = out;
-    z->avail_out = (uInt)out_len;
-    r = inflate(z, Z_FINISH);
-    if (r != Z_STREAM_END || z->avail_out != 0)
-        return -1;
-    return 0;
-}
-
-/* A text block's entry in TEXTIDX, checked against the TEXT section. */
+/* Where a passage's text lies: its stream's first byte in TEXT, the bytes
+ * left in its block from there, and its raw bytes; checked against the
+ * TEXTIDX and TEXT sections. */
 static ndx_status
-text_entry(const ndx_seg *s, uint64_t block, uint64_t *toff, uint32_t *clen,
-           uint32_t *rlen)
+text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
+           uint32_t *in_len, uint32_t *raw_len)
 {
-    const unsigned char *e;
+    const unsigned char *c, *e;
+    uint64_t toff;
+    uint32_t block, coff, clen;
 
+    if (pid >= s->passages)
+        return corrupt(s->path, "passage id");
+    c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
+    block = ndx_get_u32le(c);
+    coff = ndx_get_u32le(c + 4);
+    *raw_len = ndx_get_u32le(c + 8);
     if (block >= s->text_blocks)
         return corrupt(s->path, "text block number");
     e = s->sec[SEC_TEXTIDX] + (size_t)block * 16;
-    *toff = ndx_get_u64le(e);
-    *clen = ndx_get_u32le(e + 8);
-    *rlen = ndx_get_u32le(e + 12);
-    if (*toff > s->sec_len[SEC_TEXT] ||
-        *clen > s->sec_len[SEC_TEXT] - *toff || *rlen > (64u << 20))
+    toff = ndx_get_u64le(e);
+    clen = ndx_get_u32le(e + 8);
+    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+        coff > clen || *raw_len > ndx_get_u32le(e + 12))
         return corrupt(s->path, "text block bounds");
+    *in = s->sec[SEC_TEXT] + toff + coff;
+    *in_len = clen - coff;
     return NDX_OK;
 }
 
-/* The raw bytes of a text block, from this thread's cache or inflated
+/* Inflates the raw-deflate stream of a passage of exactly out_len bytes,
+ * compressed against the segment's preset dictionary into out. */
+static ndx_status
+inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid,
+                unsigned char *out, uint32_t *out_len)
+{
+    const unsigned char *in;
+    uint32_t in_len;
+    ndx_status st;
+    int r;
+
+    if ((st = text_where(s, pid, &in, &in_len, out_len)))
+        return st;
+    if (inflateReset(z) != Z_OK ||
+        (s->sec_len[SEC_TEXTDICT] &&
+         inflateSetDictionary(z, s->sec[SEC_TEXTDICT],
+                              (uInt)s->sec_len[SEC_TEXTDICT]) != Z_OK))
+        return corrupt(s->path, "compressed text");
+    z->next_in = (Bytef *)in;
+    z->avail_in = in_len;
+    z->next_out = out;
+    z->avail_out = (uInt)*out_len;
+    /* The stream ends where the passage does: output stops at its
+     * length, and damage shows as a stream that does not end there. */
+    r = inflate(z, Z_FINISH);
+    if (r != Z_STREAM_END || z->avail_out != 0)
+        return corrupt(s->path, "compressed text");
+    return NDX_OK;
+}
+
+/* The raw bytes of a passage's text, from this thread's cache or inflated
  * into it; *raw is valid until the thread's next call. */
 static ndx_status
-text_block(const ndx_seg *s, uint64_t block, const unsigned char **raw,
-           uint32_t *raw_len)
+text_passage(const ndx_seg *s, uint32_t pid, const unsigned char **raw,
+             uint32_t *raw_len)
 {
     tstate *t = thread_state();
-    uint64_t toff;
-    uint32_t clen, rlen;
+    const unsigned char *in;
+    uint32_t in_len;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
-    if ((st = text_entry(s, block, &toff, &clen, &rlen)))
-        return st;
-    *raw_len = rlen;
-    if (t->uid != s->uid || t->block != block) {
+    if (t->uid != s->uid || t->pid != pid) {
         t->uid = 0;
         t->raw.len = 0;
-        if ((st = ndx_buf_reserve(&t->raw, rlen ? rlen : 1)))
+        if ((st = text_where(s, pid, &in, &in_len, raw_len)) ||
+            (st = ndx_buf_reserve(&t->raw, *raw_len + 1)) ||
+            (st = inflate_passage(s, &t->z, pid, t->raw.data, raw_len)))
             return st;
-        if (inflate_block(s, &t->z, s->sec[SEC_TEXT] + toff, clen,
-                          t->raw.data, rlen) != 0)
-            return corrupt(s->path, "compressed text");
+        t->raw.len = *raw_len;
         t->uid = s->uid;
-        t->block = block;
+        t->pid = pid;
     }
     *raw = t->raw.data;
+    *raw_len = (uint32_t)t->raw.len;
     return NDX_OK;
 }
 
 ndx_status
 ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b)
 {
-    const unsigned char *c, *raw;
-    uint32_t off, len, rlen;
+    const unsigned char *raw;
+    uint32_t len;
     ndx_status st;
 
-    if (pid >= s->passages)
-        return corrupt(s->path, "passage id");
-    c = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
-    off = ndx_get_u32le(c + 4);
-    len = ndx_get_u32le(c + 8);
-    if ((st = text_block(s, ndx_get_u32le(c), &raw, &rlen)))
+    if ((st = text_passage(s, pid, &raw, &len)))
         return st;
-    if ((uint64_t)off + len > rlen)
-        return corrupt(s->path, "text block bounds");
     b->len = 0;
-    st = ndx_buf_put(b, raw + off, len);
+    st = ndx_buf_put(b, raw, len);
     if (!st)
         st = ndx_buf_cstr(b);
     return st;
@@ -843,39 +847,27 @@ ndx_status
 ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
                     const char **text, uint32_t *text_len)
 {
-    const unsigned char *p;
     tstate *t = thread_state();
-    uint32_t block, off, len, clen, rlen;
-    uint64_t toff;
+    const unsigned char *in;
+    uint32_t in_len, len;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
-    if (pid >= s->passages)
-        return corrupt(s->path, "passage id");
-    p = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
-    block = ndx_get_u32le(p);
-    off = ndx_get_u32le(p + 4);
-    len = ndx_get_u32le(p + 8);
-    if ((st = text_entry(s, block, &toff, &clen, &rlen)))
-        return st;
-    if ((uint64_t)off + len > rlen)
-        return corrupt(s->path, "text block bounds");
-    if (!c->valid || c->seg != s || c->block != block) {
+    if (!c->valid || c->seg != s || c->pid != pid) {
         c->valid = 0;
         c->raw.len = 0;
-        if ((st = ndx_buf_reserve(&c->raw, (size_t)rlen + 1)))
+        if ((st = text_where(s, pid, &in, &in_len, &len)) ||
+            (st = ndx_buf_reserve(&c->raw, (size_t)len + 1)) ||
+            (st = inflate_passage(s, &t->z, pid, c->raw.data, &len)))
             return st;
-        if (inflate_block(s, &t->z, s->sec[SEC_TEXT] + toff, clen,
-                          c->raw.data, rlen) != 0)
-            return corrupt(s->path, "compressed text");
-        c->raw.len = rlen;
+        c->raw.len = len;
         c->seg = s;
-        c->block = block;
+        c->pid = pid;
         c->valid = 1;
     }
-    *text = (const char *)c->raw.data + off;
-    *text_len = len;
+    *text = (const char *)c->raw.data;
+    *text_len = (uint32_t)c->raw.len;
     return NDX_OK;
 }
 
@@ -1343,23 +1335,35 @@ ndx_seg_check(const ndx_seg *s)
             ndx_seg_article_strings(s, &a, &id, NULL, NULL) != 0)
             return corrupt(s->path, "article table");
     }
-    for (i = 0; i < s->passages; i++) {
-        const unsigned char *c = s->sec[SEC_TEXTLOC] + i * 12;
-        uint32_t art = ndx_get_u32le(s->sec[SEC_COLUMNS] + i * 4);
-        uint32_t block = ndx_get_u32le(c);
-        uint64_t end = (uint64_t)ndx_get_u32le(c + 4) + ndx_get_u32le(c + 8);
+    /* Every passage's text inflates, and a block's passages, in order,
+     * hold its raw bytes. */
+    {
+        uint64_t block = 0, raw = 0;
 
-        if (art >= s->articles || block >= s->text_blocks ||
-            end > ndx_get_u32le(s->sec[SEC_TEXTIDX] + block * 16 + 12))
-            return corrupt(s->path, "passage columns");
-    }
-    for (i = 0; i < s->text_blocks; i++) {
-        const unsigned char *raw;
-        uint32_t rlen;
-        ndx_status st;
+        for (i = 0; i < s->passages; i++) {
+            const unsigned char *c = s->sec[SEC_TEXTLOC] + i * 12, *tx;
+            uint32_t art = ndx_get_u32le(s->sec[SEC_COLUMNS] + i * 4);
+            uint32_t len;
+            ndx_status st;
 
-        if ((st = text_block(s, i, &raw, &rlen)))
-            return st;
+            if (art >= s->articles)
+                return corrupt(s->path, "passage columns");
+            if (ndx_get_u32le(c) != block) {
+                if (ndx_get_u32le(c) != block + 1 ||
+                    raw != ndx_get_u32le(s->sec[SEC_TEXTIDX] + block * 16 +
+                                         12))
+                    return corrupt(s->path, "text locations");
+                block++;
+                raw = 0;
+            }
+            if ((st = text_passage(s, (uint32_t)i, &tx, &len)))
+                return st;
+            raw += len;
+        }
+        if (s->passages && (block + 1 != s->text_blocks ||
+                            raw != ndx_get_u32le(s->sec[SEC_TEXTIDX] +
+                                                 block * 16 + 12)))
+            return corrupt(s->path, "text locations");
     }
     return NDX_OK;
 }

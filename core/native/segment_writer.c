@@ -4,7 +4,8 @@
  * Terms are gathered in an open-addressing hash table; each term keeps its
  * postings as varint (gap, wdf) pairs and its positions as varint gaps in
  * growable buffers, so memory grows with the compressed size of the data.
- * Passage texts are compressed into small zlib blocks against a preset
+ * Passage texts are gathered into small blocks and each passage of a
+ * block is compressed alone, as one zlib stream against a preset
  * dictionary: the first megabyte of text is held until the dictionary is
  * sampled from it, every later block is compressed as soon as it is full
  * (in a thread of the writer's own after ndx_segw_background).
@@ -49,6 +50,7 @@ typedef struct textq {
     pthread_cond_t work;     /* a block was queued, or stop */
     pthread_cond_t room;     /* a block was compressed */
     ndx_buf slot[TQ_SLOTS];  /* raw blocks */
+    ndx_buf lens[TQ_SLOTS];  /* u32 raw bytes of each of their passages */
     size_t head, tail;       /* queued: [tail, head) */
     int stop;
     ndx_status st;           /* first failure of the thread */
@@ -67,7 +69,11 @@ struct ndx_segw {
     size_t strs_bytes;
     ndx_buf columns;         /* u32 article per passage */
     ndx_buf lengths;         /* u32 length per passage */
-    ndx_buf textloc;         /* 3 x u32 text location per passage */
+    ndx_buf textloc;         /* 3 x u32 text location per passage; the
+                                second is the offset in the block's raw
+                                bytes until flush makes it the offset of
+                                the passage's stream in the block's
+                                compressed bytes */
     ndx_buf articles;        /* 32 bytes per article */
     ndx_buf astr;            /* id NUL title NUL url NUL */
     ndx_buf ids;             /* u64 hash, u32 ordinal, u32 0 per article */
@@ -76,13 +82,18 @@ struct ndx_segw {
     ndx_buf textidx;         /* per block: u64 off, u32 clen, u32 rlen */
     ndx_buf text;            /* compressed blocks */
     ndx_buf raw;             /* the block being filled */
+    ndx_buf raw_lens;        /* u32 raw bytes of each of its passages */
+    ndx_buf clens;           /* u32 compressed bytes of each passage
+                                compressed so far, in passage order */
     uint32_t blocks;         /* text blocks closed so far */
     ndx_buf dict;            /* the preset dictionary, once chosen */
     int dict_done;           /* 1 once dict is chosen (it may be empty) */
     ndx_buf pend;            /* closed blocks waiting for the dictionary */
     ndx_buf pend_lens;       /* u32 raw bytes of each block in pend */
-    z_stream z;              /* deflate state, reset for each block */
+    z_stream z;              /* deflate state holding the dictionary,
+                                copied for each passage */
     int z_ready;             /* 1 once z is initialised */
+    int z_dict;              /* 1 once z holds this segment's dict */
     int spill_fd;            /* unlinked file taking the compressed text
                                 blocks, or -1: they stay in text */
     uint64_t spill_len;      /* bytes written to spill_fd */
@@ -180,11 +191,14 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->textidx);
     ndx_buf_free(&w->text);
     ndx_buf_free(&w->raw);
+    ndx_buf_free(&w->raw_lens);
+    ndx_buf_free(&w->clens);
     ndx_buf_free(&w->dict);
     ndx_buf_free(&w->pend);
     ndx_buf_free(&w->pend_lens);
     w->blocks = 0;
     w->dict_done = 0;
+    w->z_dict = 0;
     w->passages = w->article_count = w->total_len = 0;
     w->mem_postings = 0;
     /* The spilled blocks went into the segment just written; the next ones
@@ -239,9 +253,10 @@ ndx_segw_memory(const ndx_segw *w)
     /* Buffers grow by doubling: on average a third is slack. */
     m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
-         w->raw.cap + w->dict.cap + w->pend.cap + w->pend_lens.cap;
+         w->raw.cap + w->raw_lens.cap + w->clens.cap + w->dict.cap +
+         w->pend.cap + w->pend_lens.cap;
     if (w->tq)
-        m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 64);
+        m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 256);
     /* Spilled text counts as if it were held: segments end where they
      * would without the spill file, and the budget's share of the text is
      * memory the writer does not use.  Counting the postings alone would
@@ -446,48 +461,72 @@ copy_spill(ndx_segw *w, int fd, const char *path)
     return st;
 }
 
-/* Compresses one block of passage text (raw deflate against the preset
- * dictionary) into the text section, or the spill file. */
+/* Compresses the passages of one block of text, each alone (raw deflate
+ * against the preset dictionary), into the text section or the spill
+ * file; lens holds the raw bytes of each of its n passages. */
 static ndx_status
-block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len)
+block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
+               const unsigned char *lens, size_t n)
 {
-    uLongf clen;
+    uLongf cap;
     ndx_status st;
     uint64_t off = w->spill_fd >= 0 ? w->spill_len : w->text.len;
+    size_t clen = 0, at = 0, i;
 
-    clen = compressBound((uLong)raw_len) + 64;
-    if ((st = ndx_buf_reserve(&w->text, clen)))
+    /* Each stream adds a few bytes to deflateBound's margin. */
+    cap = compressBound((uLong)raw_len) + 16 * (uLong)n + 64;
+    if ((st = ndx_buf_reserve(&w->text, cap)) ||
+        (st = ndx_buf_reserve(&w->clens, 4 * n)))
         return st;
-    {
-        /* Raw deflate (no zlib header or adler32): the section checksum
-         * already covers these bytes, and readers inflate them often.  One
-         * stream serves every block: a reset stream writes the same bytes
-         * as a new one, without allocating and clearing its 256 KiB of
-         * state for each block. */
-        z_stream *z = &w->z;
+    /* Raw deflate (no zlib header or adler32): the section checksum
+     * already covers these bytes, and readers inflate them often.  Loading
+     * the dictionary into a stream costs more than compressing a short
+     * passage, so it is loaded once per segment into w->z, and each
+     * passage is compressed by a copy of that stream. */
+    if (!w->z_ready) {
+        memset(&w->z, 0, sizeof w->z);
+        if (deflateInit2(&w->z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
+        w->z_ready = 1;
+        w->z_dict = 0;
+    }
+    if (!w->z_dict) {
+        if (deflateReset(&w->z) != Z_OK ||
+            (w->dict.len &&
+             deflateSetDictionary(&w->z, w->dict.data, (uInt)w->dict.len) !=
+                 Z_OK))
+            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
+        w->z_dict = 1;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t len = ndx_get_u32le(lens + 4 * i);
+        z_stream c;
         int r;
 
-        if (!w->z_ready) {
-            memset(z, 0, sizeof *z);
-            if (deflateInit2(z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
-                             Z_DEFAULT_STRATEGY) != Z_OK)
-                return ndx_error(NDX_ENOMEM, "zlib could not start a block");
-            w->z_ready = 1;
-        } else if (deflateReset(z) != Z_OK) {
-            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
+        if (len > raw_len - at)
+            return ndx_error(NDX_EINVAL, "text block shorter than its "
+                                         "passages");
+        if (deflateCopy(&c, &w->z) != Z_OK)
+            return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
+        c.next_in = (Bytef *)raw + at;
+        c.avail_in = len;
+        c.next_out = w->text.data + w->text.len + clen;
+        c.avail_out = (uInt)(cap - clen);
+        r = deflate(&c, Z_FINISH);
+        if (r == Z_STREAM_END) {
+            if ((st = ndx_buf_put_u32le(&w->clens, (uint32_t)c.total_out)))
+                r = Z_MEM_ERROR;
+            clen += c.total_out;
         }
-        if (w->dict.len &&
-            deflateSetDictionary(z, w->dict.data, (uInt)w->dict.len) != Z_OK)
-            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
-        z->next_in = (Bytef *)raw;
-        z->avail_in = (uInt)raw_len;
-        z->next_out = w->text.data + w->text.len;
-        z->avail_out = (uInt)clen;
-        r = deflate(z, Z_FINISH);
-        clen = z->total_out;
+        deflateEnd(&c);
         if (r != Z_STREAM_END)
-            return ndx_error(NDX_ENOMEM, "zlib could not compress a block");
+            return ndx_error(NDX_ENOMEM, "zlib could not compress a "
+                                         "passage");
+        at += len;
     }
+    if (at != raw_len)
+        return ndx_error(NDX_EINVAL, "text block longer than its passages");
     w->text.len += clen;
     if (w->spill_fd >= 0) {
         /* text holds just this block: it goes to the spill file. */
@@ -501,7 +540,7 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len)
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
         (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
         return st;
-    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap +
+    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap + w->clens.cap +
                                    (size_t)w->spill_len);
     return NDX_OK;
 }
@@ -525,8 +564,10 @@ textq_main(void *arg)
             break;
         b = &q->slot[q->tail % TQ_SLOTS];
         if (!q->st) {
+            ndx_buf *l = &q->lens[q->tail % TQ_SLOTS];
+
             pthread_mutex_unlock(&q->mu);
-            st = block_compress(w, b->data, b->len);
+            st = block_compress(w, b->data, b->len, l->data, l->len / 4);
             pthread_mutex_lock(&q->mu);
             if (st) {
                 q->st = st;
@@ -550,13 +591,14 @@ textq_failed(textq *q)
 /* Compresses a block, or queues a copy of it for the compressing thread
  * (waiting while the queue is full). */
 static ndx_status
-block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len)
+block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len,
+             const unsigned char *lens, size_t n)
 {
     textq *q = w->tq;
     ndx_status st = NDX_OK;
 
     if (!q)
-        return block_compress(w, raw, raw_len);
+        return block_compress(w, raw, raw_len, lens, n);
     pthread_mutex_lock(&q->mu);
     while (!q->st && q->head - q->tail == TQ_SLOTS)
         pthread_cond_wait(&q->room, &q->mu);
@@ -564,9 +606,12 @@ block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len)
         st = textq_failed(q);
     } else {
         ndx_buf *b = &q->slot[q->head % TQ_SLOTS];
+        ndx_buf *l = &q->lens[q->head % TQ_SLOTS];
 
         b->len = 0;
-        if (!(st = ndx_buf_put(b, raw, raw_len))) {
+        l->len = 0;
+        if (!(st = ndx_buf_put(b, raw, raw_len)) &&
+            !(st = ndx_buf_put(l, lens, 4 * n))) {
             q->head++;
             pthread_cond_signal(&q->work);
         }
@@ -606,8 +651,10 @@ textq_stop(ndx_segw *w)
     pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->th, NULL);
-    for (i = 0; i < TQ_SLOTS; i++)
+    for (i = 0; i < TQ_SLOTS; i++) {
         ndx_buf_free(&q->slot[i]);
+        ndx_buf_free(&q->lens[i]);
+    }
     pthread_cond_destroy(&q->work);
     pthread_cond_destroy(&q->room);
     pthread_mutex_destroy(&q->mu);
@@ -686,13 +733,28 @@ dict_choose(ndx_segw *w)
                 goto done;
         }
     }
+    /* The held blocks are the first ones, their passages the first
+     * passages: each block's passage lengths come from textloc. */
     at = 0;
-    for (i = 0; i < nblocks; i++) {
-        uint32_t len = ndx_get_u32le(w->pend_lens.data + i * 4);
+    {
+        size_t p = 0;
 
-        if ((st = block_submit(w, w->pend.data + at, len)))
-            goto done;
-        at += len;
+        for (i = 0; i < nblocks; i++) {
+            uint32_t len = ndx_get_u32le(w->pend_lens.data + i * 4);
+
+            starts.len = 0;
+            for (; p < w->passages &&
+                   ndx_get_u32le(w->textloc.data + p * 12) == i;
+                 p++)
+                if ((st = ndx_buf_put_u32le(
+                         &starts, ndx_get_u32le(w->textloc.data + p * 12 +
+                                                8))))
+                    goto done;
+            if ((st = block_submit(w, w->pend.data + at, len, starts.data,
+                                   starts.len / 4)))
+                goto done;
+            at += len;
+        }
     }
     ndx_buf_free(&w->pend);
     ndx_buf_free(&w->pend_lens);
@@ -711,7 +773,8 @@ text_block_close(ndx_segw *w)
     if (w->raw.len == 0)
         return NDX_OK;
     if (w->dict_done) {
-        if ((st = block_submit(w, w->raw.data, w->raw.len)))
+        if ((st = block_submit(w, w->raw.data, w->raw.len, w->raw_lens.data,
+                               w->raw_lens.len / 4)))
             return st;
     } else {
         if ((st = ndx_buf_put(&w->pend, w->raw.data, w->raw.len)) ||
@@ -722,6 +785,7 @@ text_block_close(ndx_segw *w)
     }
     w->blocks++;
     w->raw.len = 0;
+    w->raw_lens.len = 0;
     return NDX_OK;
 }
 
@@ -789,6 +853,7 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
                                 w->blocks)) ||
         (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
         (st = ndx_buf_put_u32le(&w->textloc, len)) ||
+        (st = ndx_buf_put_u32le(&w->raw_lens, len)) ||
         (st = ndx_buf_put(&w->raw, text, len)))
         return st;
     *pid = (uint32_t)w->passages++;
@@ -1165,6 +1230,33 @@ write_all(int fd, const void *p, size_t len, const char *path)
     return NDX_OK;
 }
 
+/* Once every block is compressed: the second field of each passage's
+ * TEXTLOC entry becomes the offset of its stream in its block's compressed
+ * bytes. */
+static ndx_status
+textloc_streams(ndx_segw *w)
+{
+    uint64_t p;
+    uint32_t block = UINT32_MAX, at = 0;
+
+    if (w->clens.len / 4 != w->passages)
+        return ndx_error(NDX_EINVAL, "text of %llu passages compressed for "
+                                     "%llu",
+                         (unsigned long long)(w->clens.len / 4),
+                         (unsigned long long)w->passages);
+    for (p = 0; p < w->passages; p++) {
+        unsigned char *c = w->textloc.data + p * 12;
+
+        if (ndx_get_u32le(c) != block) {
+            block = ndx_get_u32le(c);
+            at = 0;
+        }
+        ndx_set_u32le(c + 4, at);
+        at += ndx_get_u32le(w->clens.data + p * 4);
+    }
+    return NDX_OK;
+}
+
 ndx_status
 ndx_segw_flush(ndx_segw *w, const char *path)
 {
@@ -1186,7 +1278,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     ndx_buf_init(&head);
     if ((st = text_block_close(w)) ||
         (!w->dict_done && (st = dict_choose(w))) ||
-        (st = textq_drain(w)))
+        (st = textq_drain(w)) || (st = textloc_streams(w)))
         goto fail;
     sorted = malloc((w->term_count + 1) * sizeof *sorted);
     if (!sorted) {

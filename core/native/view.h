@@ -33,6 +33,9 @@ typedef struct nview {
     int distinct_ok;
     void *facet_cov;        /* facets.c: articles by source and day, built
                                at the first search that needs it (atomic) */
+    void *dead_cache;       /* exec.c: postings of deleted articles per
+                               term list, filled by the searches; NULL
+                               when no segment has deletions */
 } nview;
 
 static inline int

@@ -110,6 +110,16 @@ ndx_get_u64le(const unsigned char *p)
     return (uint64_t)ndx_get_u32le(p) | (uint64_t)ndx_get_u32le(p + 4) << 32;
 }
 
+/* Overwrites 4 bytes at p with v, little-endian. */
+static inline void
+ndx_set_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
 /* A bump allocator: many small allocations freed in one call. */
 typedef struct ndx_arena ndx_arena;
 ndx_arena *ndx_arena_new(void);
