@@ -113,6 +113,9 @@ struct ectx {
     pexp *exps;
     size_t exp_count, exp_cap;
     double avlen;
+    uint32_t lim;     /* cur_advance passes nothing at or after lim: from
+                         there it returns true matches (UINT32_MAX: no
+                         limit) */
     int nomem;        /* a cursor could not grow a buffer */
     int corrupt;
     const char *corrupt_path;
@@ -1096,16 +1099,24 @@ skip_regions(const ectx *e, cur *c, uint32_t *t, double theta)
     double ub;
 
     for (;;) {
-        uint32_t upto = cur_shallow(e, c, *t, &ub);
+        uint32_t upto;
 
-        if (upto == NDX_PID_END || (cannot_beat(ub, theta) &&
-                                    upto >= UPTO_ANY)) {
+        /* At the limit nothing more is passed: the caller finds its
+         * region "ends" before *t and seeks a true match. */
+        if (*t >= e->lim)
+            return *t - 1;
+        upto = cur_shallow(e, c, *t, &ub);
+        if (upto == NDX_PID_END) {
             c->id = NDX_PID_END;
             return NDX_PID_END;
         }
         if (!cannot_beat(ub, theta))
             return upto;
-        *t = upto + 1;
+        if (upto >= UPTO_ANY && e->lim == UINT32_MAX) {
+            c->id = NDX_PID_END;
+            return NDX_PID_END;
+        }
+        *t = upto >= e->lim ? e->lim : upto + 1;
     }
 }
 
@@ -1160,7 +1171,10 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
     while (m < c->n && cannot_beat(c->pre[m], theta))
         m++;
     if (m == c->n) {
-        c->id = NDX_PID_END;
+        if (e->lim == UINT32_MAX)
+            c->id = NDX_PID_END;
+        else
+            cur_seek(c, t > e->lim ? t : e->lim);
         return;
     }
     all = c->pre[c->n - 1];
@@ -1188,6 +1202,12 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
             cur_advance(e, k, t, theta - rest * (1 + 1e-9), 0);
             if (k->id < cand)
                 cand = k->id;
+        }
+        if (cand >= e->lim) {
+            /* Past the limit every kid counts, essential or not: the
+             * essential ones stand at their first match from there. */
+            cur_seek(c, t > e->lim ? t : e->lim);
+            return;
         }
         if (cand == NDX_PID_END) {
             c->id = NDX_PID_END;
@@ -1235,7 +1255,7 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
     uint32_t upto;
 
     /* Scores are never negative: below 0 nothing can be passed over. */
-    if (theta < 0 || c->id == NDX_PID_END) {
+    if (theta < 0 || c->id == NDX_PID_END || t >= e->lim) {
         cur_seek(c, t);
         return;
     }
@@ -1246,6 +1266,15 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
         for (;;) {
             if (c->id == NDX_PID_END)
                 return;
+            if (t >= e->lim) {
+                /* A phrase may stand on a passage aligned but not yet
+                 * checked: from the limit on only true matches count. */
+                if (c->kind == C_PHRASE && c->id >= t)
+                    phrase_align(c, c->id);
+                else
+                    cur_seek(c, t);
+                return;
+            }
             if ((upto = skip_regions(e, c, &t, theta)) == NDX_PID_END)
                 return;
             if (c->kind == C_TERM) {
@@ -1253,7 +1282,7 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                  * shortest passage bounds its score: postings that cannot
                  * beat theta are passed without reading their length. */
                 ndx_pcur_seek(&c->pc, t);
-                while (c->pc.id <= upto) {
+                while (c->pc.id <= upto && c->pc.id < e->lim) {
                     double w = (double)ndx_pcur_wdf(&c->pc);
 
                     if (!cannot_beat(c->tw * (w / (c->kmin + w)), theta))
@@ -1271,8 +1300,9 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                 and_align(c, t);
             if (c->id == NDX_PID_END)
                 return;
-            if (c->id > upto) {
-                /* Landed past the region bounded: bound it anew. */
+            if (c->id >= e->lim || c->id > upto) {
+                /* Past the limit a match is taken whatever its bound;
+                 * past the region bounded, it is bounded anew. */
                 t = c->id;
                 continue;
             }
@@ -1296,10 +1326,12 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
     case C_ALL:
         /* Every passage scores 0: once theta is reached none can beat
          * it. */
-        if (cannot_beat(0, theta))
+        if (!cannot_beat(0, theta))
+            cur_seek(c, t);
+        else if (e->lim == UINT32_MAX)
             c->id = NDX_PID_END;
         else
-            cur_seek(c, t);
+            cur_seek(c, e->lim);
         return;
     case C_NOT:
         for (;;) {
@@ -1899,6 +1931,8 @@ typedef struct walker {
     uint64_t exact_upto;
     int can_prune;
     int pruned;        /* theta was in force: total is a lower bound */
+    int within;        /* passages were passed within counted articles:
+                          the hits' matches are recounted */
     int stopped;       /* a walk in date order stopped early: likewise */
     int stopped_any;
     double theta;      /* what a passage must beat, or -INFINITY */
@@ -2140,16 +2174,35 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
         } else {
             uint32_t m = best.matches + 1;
 
-            if (c.score > best.score)
+            if (c.score > best.score) {
+                uint32_t pr = best.pruned;
+
                 best = c;
+                best.pruned |= pr;
+            }
             best.matches = m;
         }
         if (o->group == NDX_GROUP_PASSAGE && (st = abuf_push(&w->abuf, &c)))
             return st;
-        if (w->theta == -INFINITY)
-            cur_next(root);
-        else
+        if (w->theta != -INFINITY) {
             cur_advance(e, root, pid + 1, w->theta, 1);
+        } else if (w->can_prune && o->group == NDX_GROUP_ARTICLE &&
+                   w->top.n == w->top.cap) {
+            /* Still counting, with the top k full: the article is
+             * counted, and the rest of its passages matter only if one
+             * beats both the top k's last and the article's best; from
+             * the next article on, every match counts again. */
+            double th = w->top.h[0].score > best.score ? w->top.h[0].score
+                                                       : best.score;
+
+            e->lim = art.first + art.passages;
+            cur_advance(e, root, pid + 1, th, 0);
+            e->lim = UINT32_MAX;
+            best.pruned = 1;
+            w->within = 1;
+        } else {
+            cur_next(root);
+        }
     }
     if (cur_corrupt(root))
         return ndx_error(NDX_ECORRUPT, "%s: damaged postings; rebuild the "
@@ -2215,6 +2268,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         o = &all;
     }
     memset(&e, 0, sizeof e);
+    e.lim = UINT32_MAX;
     memset(&w, 0, sizeof w);
     ndx_buf_init(&text);
     e.v = v;
@@ -2336,7 +2390,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                              o->source_count, w.from, w.to, into)))
         goto fail;
     qsort_r(w.top.h, w.top.n, sizeof *w.top.h, cmp_cand, &w.top);
-    if (w.pruned && w.top.n > o->offset &&
+    if ((w.pruned || w.within) && w.top.n > o->offset &&
         (st = recount(&e, q, w.top.h + o->offset, w.top.n - o->offset)))
         goto fail;
     into->total = w.total;
