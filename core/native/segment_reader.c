@@ -1000,9 +1000,75 @@ take_block(ndx_pcur *c, int decode)
     if (decode) {
         const unsigned char *p = c->data, *end = c->data + c->next_len;
         uint64_t v;
-        uint32_t k, prev = c->base;
+        uint32_t k = 0, prev = c->base;
 
-        for (k = 0; k < n; k++) {
+        /* Most blocks lie far enough from the section's end that no
+         * varint can run past it: they are read without a bounds check
+         * per byte (a varint of more than 5 bytes, or a gap past the
+         * ids, is damage), and must end exactly at the block's end. */
+        if ((size_t)(post_end - p) >= (size_t)n * 10) {
+            for (; k < n; k++) {
+                uint32_t x = *p++, gap, wdf;
+
+                if (x & 0x80) {
+                    uint32_t b1 = *p++, b2, b3, b4;
+
+                    x = (x & 0x7F) | (b1 & 0x7F) << 7;
+                    if (b1 & 0x80) {
+                        b2 = *p++;
+                        x |= (b2 & 0x7F) << 14;
+                        if (b2 & 0x80) {
+                            b3 = *p++;
+                            x |= (b3 & 0x7F) << 21;
+                            if (b3 & 0x80) {
+                                b4 = *p++;
+                                if (b4 > 0x0F)
+                                    break;
+                                x |= b4 << 28;
+                            }
+                        }
+                    }
+                }
+                gap = x >> 1;
+                if (gap >= UINT32_MAX - prev)
+                    break;
+                c->ids[k] = prev + gap;
+                prev = c->ids[k] + 1;
+                if (x & 1) {
+                    wdf = 1;
+                } else {
+                    wdf = *p++;
+                    if (wdf & 0x80) {
+                        uint32_t b1 = *p++;
+
+                        wdf = (wdf & 0x7F) | (b1 & 0x7F) << 7;
+                        if (b1 & 0x80) {
+                            uint32_t b2 = *p++;
+
+                            wdf |= (b2 & 0x7F) << 14;
+                            if (b2 & 0x80)
+                                break; /* a wdf past 2^21: the slow
+                                          path reads it */
+                        }
+                    }
+                    if (wdf < 2) {
+                        cur_fail(c);
+                        return;
+                    }
+                }
+                c->wdfs[k] = wdf;
+            }
+            if (k < n) {
+                /* Start the posting again on the checked path. */
+                p = c->data;
+                prev = c->base;
+                k = 0;
+            } else if (p != end) {
+                cur_fail(c);
+                return;
+            }
+        }
+        for (; k < n; k++) {
             uint64_t gap;
 
             if (ndx_varint_get(&p, end, &v) || (gap = v >> 1) >= UINT32_MAX - prev) {
