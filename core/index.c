@@ -805,15 +805,36 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         return ix->ops->search(ix->eng, q, o, *rp);
     wide.offset = 0;
     wide.k = want + want / 2 + 8;
+    /* The hits past the page are asked for only in case folding takes
+     * some out: they need no text unless it does. */
+    wide.text_hits = o->text_hits && o->text_hits < o->k ? o->offset +
+                                                               o->text_hits
+                                                         : want;
     for (;;) {
         ndx_results *r = *rp;
-        size_t got;
+        size_t got, page_end;
+        int short_of_text = 0;
 
         if ((st = ix->ops->search(ix->eng, q, &wide, r)))
             return st;
         got = r->count;
         if ((st = fold_clusters(ix, r, &removed)))
             return st;
+        page_end = r->count < want ? r->count : want;
+        for (i = o->offset; i < page_end && wide.text_hits; i++)
+            if (!r->hits[i].text &&
+                (!o->text_hits || i - o->offset < o->text_hits))
+                short_of_text = 1;
+        if (short_of_text) {
+            /* Folding moved hits without text into the page: again,
+             * with the text of every hit. */
+            ndx_results_free(r);
+            *rp = NULL;
+            if ((st = ndx_results_new(rp)))
+                return st;
+            wide.text_hits = 0;
+            continue;
+        }
         if (r->count >= want || got < wide.k || wide.k >= 100000)
             break;
         /* Short after folding: ask again for more. */

@@ -246,6 +246,69 @@ test_neardup_syndicated_story_shows_once_with_also_in(void)
     }
 }
 
+/* Only the page's hits carry text when clusters are folded (the extra
+ * hits asked of the engine have none), so a fold inside the page must
+ * fetch the text of the hits it moves up: every page, whatever k and
+ * offset, has the text of every hit, the same as that hit's text in a
+ * search of all hits at once. */
+static void
+test_neardup_folded_pages_carry_every_hit_text(void)
+{
+    const char *files[] = {FIX "syndicated-1.jsonl", FIX "syndicated-2.jsonl",
+                           FIX "recrawl.jsonl"};
+    const char *queries[] = {"lorries", "bridge council", "girders OR ferry",
+                             "harbour"};
+    const char *dir = t_tmpdir();
+    ndx_index *ix = NULL;
+    size_t q, k, off, i, j;
+
+    CU_ASSERT_EQUAL_FATAL(index_files(dir, "native", files, 3, 0, 0),
+                          NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL,
+                                         NULL), NDX_OK);
+    for (q = 0; q < sizeof queries / sizeof *queries; q++) {
+        ndx_search_opts o;
+        ndx_results *all = NULL;
+
+        ndx_search_opts_init(&o);
+        o.k = 50;
+        o.snippets = 0;
+        CU_ASSERT_EQUAL_FATAL(ndx_index_search(ix, queries[q], &o, &all,
+                                               NULL), NDX_OK);
+        /* The fixture's clusters leave two or three articles: the rc-3
+         * ferry story and the bridge story once (more when a query
+         * misses some copies). */
+        CU_ASSERT(all->count >= 1);
+        for (k = 1; k <= 3; k++) {
+            for (off = 0; off < 3; off++) {
+                ndx_results *page = NULL;
+
+                o.k = k;
+                o.offset = off;
+                CU_ASSERT_EQUAL_FATAL(ndx_index_search(ix, queries[q], &o,
+                                                       &page, NULL),
+                                      NDX_OK);
+                for (i = 0; i < page->count; i++) {
+                    const ndx_hit *h = &page->hits[i];
+
+                    CU_ASSERT_PTR_NOT_NULL_FATAL(h->text);
+                    CU_ASSERT(off + i < all->count);
+                    if (off + i >= all->count)
+                        continue;
+                    j = off + i;
+                    CU_ASSERT_STRING_EQUAL(h->article, all->hits[j].article);
+                    CU_ASSERT_STRING_EQUAL(h->text, all->hits[j].text);
+                }
+                ndx_results_free(page);
+            }
+        }
+        o.k = 50;
+        o.offset = 0;
+        ndx_results_free(all);
+    }
+    ndx_index_close(ix);
+}
+
 static void
 test_neardup_search_json_lists_also_in(void)
 {
@@ -279,5 +342,7 @@ CU_TestInfo neardup_tests[] = {
      test_neardup_syndicated_story_shows_once_with_also_in},
     {"test_neardup_search_json_lists_also_in",
      test_neardup_search_json_lists_also_in},
+    {"test_neardup_folded_pages_carry_every_hit_text",
+     test_neardup_folded_pages_carry_every_hit_text},
     CU_TEST_INFO_NULL,
 };

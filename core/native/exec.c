@@ -1812,6 +1812,8 @@ key_in(const char *key, const char *const *keys, size_t n)
     return 0;
 }
 
+/* Adds the hit of c to into, with its passage text when text is not
+ * NULL. */
 static ndx_status
 fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
 {
@@ -1828,7 +1830,7 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
         return ndx_error(NDX_ECORRUPT, "%s: damaged article table; rebuild "
                                        "the index",
                          s->path);
-    if ((st = ndx_seg_text(s, c->pid, text)))
+    if (text && (st = ndx_seg_text(s, c->pid, text)))
         return st;
     h = ndx_results_push(into);
     if (!h)
@@ -1838,8 +1840,11 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
     h->url = ndx_results_strdup(into, url, strlen(url));
     h->source = ndx_results_strdup(into, s->sources[a.source].name,
                                    strlen(s->sources[a.source].name));
-    h->text = ndx_results_strdup(into, (const char *)text->data, text->len);
-    if (!h->article || !h->title || !h->url || !h->source || !h->text)
+    h->text = text ? ndx_results_strdup(into, (const char *)text->data,
+                                        text->len)
+                   : NULL;
+    if (!h->article || !h->title || !h->url || !h->source ||
+        (text && !h->text))
         return ndx_error(NDX_ENOMEM, "out of memory (results)");
     h->passage = c->pid - a.first;
     h->score = c->score;
@@ -2396,7 +2401,10 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     into->total = w.total;
     into->total_exact = !w.pruned && !w.stopped_any;
     for (i = o->offset; i < w.top.n; i++)
-        if ((st = fill_hit(v, &w.top.h[i], into, &text)))
+        if ((st = fill_hit(v, &w.top.h[i], into,
+                           !o->text_hits || i - o->offset < o->text_hits
+                               ? &text
+                               : NULL)))
             goto fail;
 fail:
     nfacets_free(w.fac);

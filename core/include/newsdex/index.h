@@ -90,6 +90,10 @@ typedef struct ndx_search_opts {
                                starts (NDX_TOTAL_EXACT_UPTO) */
     unsigned facets;        /* NDX_FACET_* to count (0: none) */
     size_t facet_limit;     /* sources listed at most (20); 0: all */
+    size_t text_hits;       /* 0: every hit carries its passage text (and
+                               snippet); else only the first text_hits
+                               hits of the page need to, and an engine
+                               may leave the text of the others NULL */
 } ndx_search_opts;
 
 /* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
