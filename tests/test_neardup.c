@@ -246,11 +246,11 @@ test_neardup_syndicated_story_shows_once_with_also_in(void)
     }
 }
 
-/* Only the page's hits carry text when clusters are folded (the extra
- * hits asked of the engine have none), so a fold inside the page must
- * fetch the text of the hits it moves up: every page, whatever k and
- * offset, has the text of every hit, the same as that hit's text in a
- * search of all hits at once. */
+/* Only the page's hits carry text (and recounted matches) when clusters
+ * are folded (the extra hits asked of the engine have neither), so a fold
+ * inside the page must fetch the hits it moves up again: every page,
+ * whatever k and offset, has the text and match count of every hit, the
+ * same as in a search of all hits at once. */
 static void
 test_neardup_folded_pages_carry_every_hit_text(void)
 {
@@ -298,6 +298,7 @@ test_neardup_folded_pages_carry_every_hit_text(void)
                     j = off + i;
                     CU_ASSERT_STRING_EQUAL(h->article, all->hits[j].article);
                     CU_ASSERT_STRING_EQUAL(h->text, all->hits[j].text);
+                    CU_ASSERT_EQUAL(h->matches, all->hits[j].matches);
                 }
                 ndx_results_free(page);
             }

@@ -2395,9 +2395,16 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                              o->source_count, w.from, w.to, into)))
         goto fail;
     qsort_r(w.top.h, w.top.n, sizeof *w.top.h, cmp_cand, &w.top);
-    if ((w.pruned || w.within) && w.top.n > o->offset &&
-        (st = recount(&e, q, w.top.h + o->offset, w.top.n - o->offset)))
-        goto fail;
+    if ((w.pruned || w.within) && w.top.n > o->offset) {
+        /* Hits past text_hits come without text, and without their
+         * matches recounted. */
+        size_t n = w.top.n - o->offset;
+
+        if (o->text_hits && o->text_hits < n)
+            n = o->text_hits;
+        if ((st = recount(&e, q, w.top.h + o->offset, n)))
+            goto fail;
+    }
     into->total = w.total;
     into->total_exact = !w.pruned && !w.stopped_any;
     for (i = o->offset; i < w.top.n; i++)

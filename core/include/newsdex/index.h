@@ -93,7 +93,8 @@ typedef struct ndx_search_opts {
     size_t text_hits;       /* 0: every hit carries its passage text (and
                                snippet); else only the first text_hits
                                hits of the page need to, and an engine
-                               may leave the text of the others NULL */
+                               may leave the text of the others NULL and
+                               count fewer than all of their matches */
 } ndx_search_opts;
 
 /* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
