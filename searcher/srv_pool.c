@@ -32,6 +32,9 @@ typedef struct worker_arg {
 static void
 queue_push(job **head, job **tail, job *j)
 {
+    /* A streamed response's job goes back to the workers while the event
+     * loop walks the done list through ->next: cut it from that list. */
+    j->next = NULL;
     if (*tail)
         (*tail)->next = j;
     else
