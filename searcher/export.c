@@ -1,62 +1,165 @@
 /*
  * export.c - CSV of every matching article of a query.
  *
- * The rows come from ordinary searches, a page of EXPORT_PAGE articles at
- * a time in the order asked for (relevance, newest, oldest), so that the
- * memory used stays that of one page however many articles match.  The
- * columns and quoting are render.c's.
+ * The rows come from ordinary searches through the index API, a page of
+ * EXPORT_PAGE articles at a time in the order asked for (relevance,
+ * newest, oldest): page n is the search with offset n * EXPORT_PAGE.  The
+ * rows, their strings and passage text are those of one page, so the
+ * memory an export holds is one page's whatever the number of matches;
+ * what grows is the engine's top list for a page far in (offset + k
+ * candidates, an article number and a score each, not text), and the
+ * EXPORT_MAX_ROWS cap bounds it.  The first page's search counts every
+ * match exactly (export_matches), which the server sends as a header.
+ * A commit that lands between two pages of a shared index may move rows
+ * across the page boundary (a row twice or not at all); an export that
+ * must be one snapshot is taken from the command line.
+ *
+ * The columns and quoting are render.c's.  How the pages reach a client
+ * (stdout, or a job per page in the server) is the caller's.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "export.h"
 
 #include "render.h"
 
-/* Articles a page.  Each page repeats the walk over the matches, so
- * bigger pages cost fewer walks and more memory: 2,000 keeps a page near
- * a megabyte of passage text. */
-#define EXPORT_PAGE 2000
+struct export_cursor {
+    ndx_search_opts o;   /* the caller's, with sources pointing below */
+    char *text;          /* the query */
+    char **sources;      /* copies of o.sources */
+    size_t done;         /* rows given */
+    uint64_t matches;    /* exact count from the first page */
+    int started;         /* the header line is out */
+    int finished;
+    int truncated;
+};
+
+void
+export_free(export_cursor *x)
+{
+    size_t i;
+
+    if (!x)
+        return;
+    for (i = 0; x->sources && i < x->o.source_count; i++)
+        free(x->sources[i]);
+    free(x->sources);
+    free(x->text);
+    free(x);
+}
+
+ndx_status
+export_open(export_cursor **out, const char *text, const ndx_search_opts *o)
+{
+    export_cursor *x = calloc(1, sizeof *x);
+    size_t i;
+
+    *out = NULL;
+    if (!x)
+        return ndx_error(NDX_ENOMEM, "out of memory starting an export");
+    x->o = *o;
+    x->o.group = NDX_GROUP_ARTICLE;
+    x->o.snippets = 0;
+    x->o.facets = 0;
+    x->text = strdup(text);
+    if (!x->text)
+        goto fail;
+    if (o->source_count) {
+        x->sources = calloc(o->source_count, sizeof *x->sources);
+        if (!x->sources)
+            goto fail;
+        for (i = 0; i < o->source_count; i++)
+            if (!(x->sources[i] = strdup(o->sources[i])))
+                goto fail;
+        x->o.sources = (const char *const *)x->sources;
+    }
+    *out = x;
+    return NDX_OK;
+fail:
+    export_free(x);
+    return ndx_error(NDX_ENOMEM, "out of memory starting an export");
+}
+
+ndx_status
+export_next(export_cursor *x, ndx_index *ix, ndx_buf *b, size_t *err_col,
+            int *finished)
+{
+    ndx_search_opts po = x->o;
+    ndx_results *r = NULL;
+    size_t before = b->len, col = 0;
+    ndx_status st;
+
+    *finished = x->finished;
+    if (x->finished)
+        return NDX_OK;
+    po.offset = x->done;
+    po.k = EXPORT_PAGE;
+    if (x->done + po.k > EXPORT_MAX_ROWS)
+        po.k = EXPORT_MAX_ROWS - x->done;
+    /* The first page counts every match, so that the count can be told
+     * before the rows; the later ones may prune. */
+    po.exact_total = !x->started;
+    if ((st = ndx_index_search(ix, x->text, &po, &r, err_col ? err_col
+                                                             : &col)))
+        goto fail;
+    if ((!x->started && (st = render_csv_header(b))) ||
+        (st = render_csv_rows(b, r)))
+        goto fail;
+    if (!x->started)
+        x->matches = r->total;
+    x->started = 1;
+    x->done += r->count;
+    if (r->count < po.k || (r->total_exact && x->done >= r->total)) {
+        x->finished = 1;
+    } else if (x->done >= EXPORT_MAX_ROWS) {
+        x->finished = 1;
+        x->truncated = 1;
+    }
+    *finished = x->finished;
+    ndx_results_free(r);
+    return NDX_OK;
+fail:
+    b->len = before;
+    ndx_results_free(r);
+    return st;
+}
+
+uint64_t
+export_matches(const export_cursor *x)
+{
+    return x->matches;
+}
+
+int
+export_truncated(const export_cursor *x)
+{
+    return x->truncated;
+}
 
 ndx_status
 export_csv(ndx_index *ix, const char *text, const ndx_search_opts *o,
            ndx_status (*emit)(void *ctx, const ndx_buf *b), void *ctx,
            size_t *err_col, int *truncated)
 {
-    ndx_search_opts po = *o;
-    ndx_results *r = NULL;
+    export_cursor *x = NULL;
     ndx_buf b;
     ndx_status st;
-    size_t done = 0;
+    int finished = 0;
 
     *truncated = 0;
     ndx_buf_init(&b);
-    po.group = NDX_GROUP_ARTICLE;
-    po.snippets = 0;
-    po.facets = 0;
-    if ((st = render_csv_header(&b)))
+    if ((st = export_open(&x, text, o)))
         goto fail;
-    for (;;) {
-        po.offset = done;
-        po.k = EXPORT_PAGE;
-        if (done + po.k > EXPORT_MAX_ROWS)
-            po.k = EXPORT_MAX_ROWS - done;
-        if ((st = ndx_index_search(ix, text, &po, &r, err_col)) ||
-            (st = render_csv_rows(&b, r)) || (st = emit(ctx, &b)))
-            goto fail;
+    while (!finished) {
         b.len = 0;
-        done += r->count;
-        if (r->count < po.k || done >= r->total) {
-            ndx_results_free(r);
-            r = NULL;
-            break;
-        }
-        ndx_results_free(r);
-        r = NULL;
-        if (done >= EXPORT_MAX_ROWS) {
-            *truncated = 1;
-            break;
-        }
+        if ((st = export_next(x, ix, &b, err_col, &finished)) ||
+            (b.len && (st = emit(ctx, &b))))
+            goto fail;
     }
+    *truncated = export_truncated(x);
 fail:
-    ndx_results_free(r);
+    export_free(x);
     ndx_buf_free(&b);
     return st;
 }

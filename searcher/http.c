@@ -285,10 +285,10 @@ http_head(ndx_buf *b, int status, const char *ctype, size_t body_len,
 
     if (!st && ctype)
         st = ndx_buf_printf(b, "Content-Type: %s\r\n", ctype);
-    if (!st)
-        st = body_len == HTTP_CHUNKED
-                 ? ndx_buf_puts(b, "Transfer-Encoding: chunked\r\n")
-                 : ndx_buf_printf(b, "Content-Length: %zu\r\n", body_len);
+    if (!st && body_len == HTTP_CHUNKED)
+        st = ndx_buf_puts(b, "Transfer-Encoding: chunked\r\n");
+    else if (!st && body_len != HTTP_UNTIL_CLOSE)
+        st = ndx_buf_printf(b, "Content-Length: %zu\r\n", body_len);
     if (!st)
         st = ndx_buf_puts(b, keep_alive ? "Connection: keep-alive\r\n"
                                         : "Connection: close\r\n");

@@ -60,10 +60,12 @@ const char *http_reason(int status);
 /*
  * Appends a response head: status line, Content-Type (when ctype is not
  * NULL), Content-Length (or chunked transfer when body_len is
- * HTTP_CHUNKED), Connection, the extra header lines (each ending in
- * "\r\n"; may be NULL), the blank line.
+ * HTTP_CHUNKED, or neither when it is HTTP_UNTIL_CLOSE: the body ends
+ * when the connection closes, for HTTP/1.0), Connection, the extra
+ * header lines (each ending in "\r\n"; may be NULL), the blank line.
  */
 #define HTTP_CHUNKED SIZE_MAX
+#define HTTP_UNTIL_CLOSE (SIZE_MAX - 1)
 ndx_status http_head(ndx_buf *b, int status, const char *ctype,
                      size_t body_len, int keep_alive, const char *extra);
 

@@ -40,6 +40,9 @@
 #define SRV_READ_CHUNK 65536      /* bytes per read */
 #define SRV_WBUF_HIGH (1u << 20)  /* answers held for one connection that
                                      pause its reading and its requests */
+#define SRV_STREAM_LOW (256u << 10) /* a streamed response's next piece
+                                     is made once fewer of its bytes than
+                                     this wait to be sent */
 #define SRV_MAX_OUTPUT_DEFAULT ((size_t)256 << 20) /* --max-output */
 #define SRV_MAX_REQUEST_MAX (1u << 20) /* --max-request at most: each
                                      connection may buffer this much */
@@ -113,6 +116,16 @@ typedef struct job {
     int done;
     int http;          /* line is an HTTP request head (srv_http.c) */
     int close_after;   /* HTTP: close the connection after this response */
+    /* A streamed response (HTTP /api/export) is made a piece at a time:
+     * the worker leaves more set and out holding a piece; the event loop
+     * sends it and, once the peer has read most of it, hands the job to
+     * the workers again for the next piece.  done is set after the last. */
+    void *stream;      /* what the next piece needs (srv_http.c), or NULL */
+    int more;          /* set by the worker: pieces are left to make */
+    int parked;        /* event loop's: back from the worker with more,
+                          waiting to be sent and run again */
+    int streamed;      /* a piece went out: an empty out at the end means
+                          cut short, not out of memory */
 } job;
 
 struct conn {
@@ -238,11 +251,17 @@ const char *srv_protocol_request(const server *s, ndx_index *ix,
 /* ---- srv_http.c ---------------------------------------------------------- */
 
 /* Runs one HTTP request (j->line holds its head) in a worker; fills j->out
- * with the whole response and sets j->close_after. */
+ * with the whole response and sets j->close_after, or, for a streamed
+ * response, with its first piece and sets j->more; run again on such a
+ * job, makes its next piece. */
 void srv_http_run(const server *s, ndx_index *ix, job *j);
 /* Fills j->out with an HTTP error response (the error object as body) and
  * closes after it. */
 void srv_http_error(job *j, int status, const char *code, const char *msg);
+/* Ends a streamed response that will get no more pieces (the peer left,
+ * or the server stops): frees j->stream, clears more, sets done and
+ * close_after.  The event loop's, for a job no worker holds. */
+void srv_http_stream_abort(job *j);
 
 /* ---- srv_pool.c ---------------------------------------------------------- */
 

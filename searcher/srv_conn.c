@@ -50,7 +50,8 @@ static size_t
 answer_bytes(const job *j)
 {
     if (j->http)
-        return j->out.len ? j->out.len : sizeof http_oom - 1;
+        return j->out.len ? j->out.len
+                          : j->streamed ? 0 : sizeof http_oom - 1;
     return (j->out.len ? j->out.len : strlen(srv_oom_line)) + 1;
 }
 
@@ -76,6 +77,8 @@ job_free(job *j)
 {
     if (!j)
         return;
+    if (j->stream)
+        srv_http_stream_abort(j);
     free(j->line);
     ndx_buf_free(&j->out);
     free(j);
@@ -98,12 +101,30 @@ conn_bury(server *s, conn *c)
     s->graveyard = c;
 }
 
+/* 1 when a worker holds one of c's jobs. */
+static int
+conn_running(const conn *c)
+{
+    const job *j;
+
+    for (j = c->first; j; j = j->after)
+        if (!j->done && !j->parked)
+            return 1;
+    return 0;
+}
+
 /* Closes the socket; the memory goes when no job refers to it. */
 static void
 conn_close(server *s, conn *c)
 {
+    job *j;
+
     if (c->dead)
         return;
+    /* A streamed response waiting for its next piece gets none. */
+    for (j = c->first; j; j = j->after)
+        if (j->parked)
+            srv_http_stream_abort(j);
     conn_hold(s, c, c->held, 0);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->ev.fd, NULL);
     close(c->ev.fd);
@@ -113,7 +134,7 @@ conn_close(server *s, conn *c)
         s->reject_count--;
     else
         s->conn_count--;
-    if (!c->first)
+    if (!conn_running(c))
         conn_bury(s, c);
 }
 
@@ -181,13 +202,25 @@ conn_write(server *s, conn *c)
 
 static void conn_linger(conn *c);
 
-/* Moves the finished responses at the head of the queue to c->out. */
+/* Moves the finished responses at the head of the queue to c->out, and
+ * the piece made of a streamed response there. */
 static void
 conn_flush_ready(server *s, conn *c)
 {
-    while (c->first && c->first->done) {
+    while (c->first && (c->first->done || c->first->parked)) {
         job *j = c->first;
 
+        if (!j->done) {
+            if (c->dead || !j->out.len)
+                break;
+            if (ndx_buf_put(&c->out, j->out.data, j->out.len)) {
+                conn_close(s, c); /* which ends j */
+                continue;
+            }
+            j->out.len = 0;
+            j->streamed = 1;
+            break;
+        }
         c->first = j->after;
         if (!c->first)
             c->last = NULL;
@@ -196,6 +229,8 @@ conn_flush_ready(server *s, conn *c)
 
             if (j->out.len)
                 st = ndx_buf_put(&c->out, j->out.data, j->out.len);
+            else if (j->http && j->streamed)
+                st = NDX_OK; /* cut short: the close tells the peer */
             else if (j->http)
                 st = ndx_buf_puts(&c->out, http_oom);
             else
@@ -213,7 +248,7 @@ conn_flush_ready(server *s, conn *c)
         job_free(j);
     }
     if (c->dead) {
-        if (!c->first)
+        if (!conn_running(c))
             conn_bury(s, c);
         return;
     }
@@ -236,6 +271,33 @@ conn_linger(conn *c)
     c->in_off = c->in.len;
 }
 
+/*
+ * Hands a streamed response at the head of c's queue to the workers for
+ * its next piece once the peer has read most of the last one: a client
+ * that reads slowly gets the pieces as slowly, and no more than about
+ * SRV_STREAM_LOW plus a piece waits for it.  On stop, the response is cut
+ * short instead.
+ */
+static void
+conn_stream_on(server *s, conn *c)
+{
+    job *j = c->first;
+
+    if (c->dead || !j || !j->parked || j->out.len)
+        return;
+    if (s->stopping) {
+        srv_http_stream_abort(j);
+        conn_flush_ready(s, c);
+        return;
+    }
+    if (conn_unsent(c) >= SRV_STREAM_LOW || s->held >= s->o.max_output)
+        return; /* conn_write's progress or srv_conn_resume come back */
+    j->parked = 0;
+    c->pending++;
+    s->inflight++;
+    srv_pool_submit(s, j);
+}
+
 /* Closes when nothing is left to do, else sets the epoll interest. */
 static void
 conn_settle(server *s, conn *c)
@@ -243,6 +305,7 @@ conn_settle(server *s, conn *c)
     struct epoll_event ev;
     unsigned want = 0;
 
+    conn_stream_on(s, c);
     if (c->dead)
         return;
     if (!c->first && !conn_unsent(c)) {
@@ -680,7 +743,12 @@ srv_conn_job_done(server *s, job *j)
 {
     conn *c = j->c;
 
-    j->done = 1;
+    if (!j->more)
+        j->done = 1;
+    else if (c->dead)
+        srv_http_stream_abort(j);
+    else
+        j->parked = 1;
     c->pending--;
     s->inflight--;
     if (!c->dead)

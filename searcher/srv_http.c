@@ -1,7 +1,8 @@
 /*
  * srv_http.c - the server's HTTP side, run in the worker threads: routes
  * one request (its head parsed by http.c) to the search page, the API or
- * an error, and writes the whole response.
+ * an error, and writes the whole response, or for /api/export its pieces
+ * one at a time (see "export" below).
  *
  * The API is the query socket's protocol over GET: a request's query
  * parameters become the members of a socket request, srv_protocol.c runs
@@ -14,7 +15,8 @@
  *                  &facets=&facet_limit=&snippets=&snippet_len=
  *   GET /api/article/ID     the article (the socket's get)
  *   GET /api/stats          the index statistics
- *   GET /api/export?q=&source=&from=&to=&sort=   every match as CSV
+ *   GET /api/export?q=&source=&from=&to=&sort=   every match as CSV,
+ *                           streamed
  *   GET /healthz            the socket's ping
  * HEAD is answered like GET without the body; other methods get 405.
  * Cutting requests out of a connection is srv_conn.c's.
@@ -243,51 +245,110 @@ search_request(hreq *h)
 
 /* ---- export ------------------------------------------------------------- */
 
-typedef struct xport {
-    hreq *h;
-    int started; /* the head is written */
-} xport;
+/*
+ * /api/export streams: each page of rows (export.c, EXPORT_PAGE articles,
+ * one search) is one piece of the response, made by a job of its own
+ * when the client has read most of the one before (srv_conn.c), so that
+ * the server holds about one page per export however many rows match,
+ * and a long export takes a worker for one page at a time.
+ *
+ * HTTP/1.1 gets chunked transfer: each page one chunk, the end the last
+ * chunk "0\r\n\r\n", and the connection stays open for the next request
+ * (keep-alive and pipelining go on as for every other answer; a body
+ * running until the close would end them).  HTTP/1.0 knows no chunks:
+ * its body runs until the close.  The status comes from the first page:
+ * a query that cannot be read is a 400, a first page over the time budget
+ * a 504, both with the error object.  A later page that fails (its own
+ * --timeout-ms budget spent, say) cannot change the status any more: the
+ * server closes the connection without the last chunk, which a client
+ * reading chunks sees as an incomplete body (curl: "transfer closed with
+ * outstanding read data remaining", exit 18).  The headers say how many
+ * articles match (X-Newsdex-Matches, counted exactly by the first page's
+ * search) and, when that is more than EXPORT_MAX_ROWS, that the rows stop
+ * there (X-Newsdex-Export-Limit).
+ */
+typedef struct hstream {
+    export_cursor *x;
+    int chunked;     /* HTTP/1.1: chunks; 1.0: the body ends at the close */
+} hstream;
 
-static ndx_status
-export_emit(void *ctx, const ndx_buf *b)
+/* Frees what the next piece would have needed. */
+static void
+stream_release(job *j)
 {
-    xport *x = ctx;
-    ndx_buf *out = &x->h->j->out;
-    ndx_status st = NDX_OK;
+    hstream *hs = j->stream;
 
-    if (!x->started) {
-        out->len = 0;
-        st = http_head(out, 200, "text/csv; charset=utf-8", HTTP_CHUNKED,
-                       x->h->r.keep_alive,
-                       "Content-Disposition: attachment; "
-                       "filename=\"newsdex-export.csv\"\r\n"
-                       "Cache-Control: no-store\r\n");
-        x->started = 1;
-    }
-    if (!st && b->len && !x->h->head_only)
-        st = http_chunk(out, b->data, b->len);
-    return st;
+    if (hs)
+        export_free(hs->x);
+    free(hs);
+    j->stream = NULL;
+    j->more = 0;
 }
 
+void
+srv_http_stream_abort(job *j)
+{
+    stream_release(j);
+    j->parked = 0;
+    j->done = 1;
+    j->close_after = 1;
+}
+
+/* Appends a page of rows to out as the response's body. */
+static ndx_status
+put_piece(ndx_buf *out, const ndx_buf *rows, int chunked)
+{
+    if (!rows->len)
+        return NDX_OK;
+    return chunked ? http_chunk(out, rows->data, rows->len)
+                   : ndx_buf_put(out, rows->data, rows->len);
+}
+
+/* Makes the next piece of a streamed export into j->out (emptied by the
+ * event loop); on its end the last chunk, on failure nothing and the
+ * connection closes. */
 static void
-do_export(hreq *h)
+export_more(const server *s, ndx_index *ix, job *j)
+{
+    hstream *hs = j->stream;
+    ndx_buf rows;
+    ndx_status st;
+    int finished = 0;
+
+    ndx_buf_init(&rows);
+    j->more = 0;
+    ndx_error_clear();
+    st = export_next(hs->x, ix, &rows, NULL, &finished);
+    if (!st)
+        st = put_piece(&j->out, &rows, hs->chunked);
+    if (!st && finished && hs->chunked)
+        st = http_chunk(&j->out, NULL, 0);
+    ndx_buf_free(&rows);
+    if (st) {
+        srv_say(s, "an export was cut short: %s", ndx_errmsg());
+        j->out.len = 0;
+        stream_release(j);
+        j->close_after = 1;
+    } else if (finished) {
+        stream_release(j);
+    } else {
+        j->more = 1;
+    }
+}
+
+/* Reads /api/export's parameters into o (sources copied into kept, the
+ * query into *q); a message for the client when one is wrong. */
+static const char *
+export_params(hreq *h, ndx_search_opts *o, char **q, char **kept,
+              size_t *nkept)
 {
     static const char *const sorts[] = {"relevance", "newest", "oldest",
                                         NULL};
-    const char *srcs[NDX_QUERY_MAX_SOURCES];
-    char *q = NULL;
-    ndx_search_opts o;
     const char *p = h->query ? h->query : "", *end = p + h->query_len;
-    ndx_buf name, val;
-    xport x = {h, 0};
-    int rc = 0, truncated = 0, i;
-    char *kept[NDX_QUERY_MAX_SOURCES];
-    size_t nkept = 0;
     const char *bad = NULL;
-    ndx_status st;
+    ndx_buf name, val;
+    int rc = 0, i;
 
-    ndx_search_opts_init(&o);
-    o.budget_ms = h->s->o.timeout_ms;
     ndx_buf_init(&name);
     ndx_buf_init(&val);
     while (!bad && (rc = http_query_next(&p, end, &name, &val)) == 1) {
@@ -295,23 +356,24 @@ do_export(hreq *h)
         int32_t first, last;
 
         if (!strcmp(n, "q")) {
-            free(q);
-            q = strdup(v);
+            free(*q);
+            if (!(*q = strdup(v)))
+                bad = "out of memory";
         } else if (!strcmp(n, "source")) {
-            if (nkept == NDX_QUERY_MAX_SOURCES)
+            if (*nkept == NDX_QUERY_MAX_SOURCES)
                 bad = "at most 64 sources in one request";
-            else if ((kept[nkept] = strdup(v)) != NULL) {
-                srcs[nkept] = kept[nkept];
-                nkept++;
-            }
+            else if (!(kept[*nkept] = strdup(v)))
+                bad = "out of memory";
+            else
+                (*nkept)++;
         } else if (!strcmp(n, "from") || !strcmp(n, "to")) {
             if (ndx_date_parse_range(v, val.len, &first, &last))
                 bad = "\"from\" or \"to\" is not a date; use YYYY-MM-DD, "
                       "YYYY-MM or YYYY";
             else if (n[0] == 'f')
-                o.from_days = first;
+                o->from_days = first;
             else
-                o.to_days = last;
+                o->to_days = last;
         } else if (!strcmp(n, "sort")) {
             for (i = 0; sorts[i] && strcmp(v, sorts[i]); i++)
                 ;
@@ -319,22 +381,50 @@ do_export(hreq *h)
                 bad = "\"sort\" must be one of \"relevance\", \"newest\", "
                       "\"oldest\"";
             else
-                o.sort = (ndx_sort)i;
+                o->sort = (ndx_sort)i;
         }
     }
     if (rc < 0)
         bad = "a query parameter is not percent-encoded";
-    if (!bad && !q)
+    if (!bad && !*q)
         bad = "an export needs \"q\", the query text";
-    if (bad) {
+    ndx_buf_free(&name);
+    ndx_buf_free(&val);
+    return bad;
+}
+
+static void
+do_export(hreq *h)
+{
+    char *q = NULL, *kept[NDX_QUERY_MAX_SOURCES];
+    ndx_search_opts o;
+    ndx_buf rows;
+    hstream *hs = NULL;
+    export_cursor *x = NULL;
+    size_t nkept = 0, i;
+    const char *bad;
+    char extra[512];
+    int finished = 0;
+    ndx_status st;
+
+    ndx_search_opts_init(&o);
+    ndx_buf_init(&rows);
+    o.budget_ms = h->s->o.timeout_ms;
+    if ((bad = export_params(h, &o, &q, kept, &nkept))) {
         respond_error(h, 400, "invalid", bad, api_headers);
         goto done;
     }
-    o.sources = nkept ? srcs : NULL;
+    o.sources = nkept ? (const char *const *)kept : NULL;
     o.source_count = nkept;
     ndx_error_clear();
-    st = export_csv(h->ix, q, &o, export_emit, &x, NULL, &truncated);
-    if (st && !x.started) {
+    if ((st = export_open(&x, q, &o)) ||
+        (st = export_next(x, h->ix, &rows, NULL, &finished))) {
+        char msg[160];
+
+        /* The words of the search's answer to the same timeout. */
+        if (st == NDX_ETIMEOUT)
+            snprintf(msg, sizeof msg, "the query ran past the server's "
+                     "limit of %g ms; make it narrower", o.budget_ms);
         respond_error(h, st == NDX_ESYNTAX ? 400
                          : st == NDX_ETIMEOUT ? 504
                          : st == NDX_EINVAL || st == NDX_ELIMIT ? 400
@@ -343,20 +433,48 @@ do_export(hreq *h)
                       : st == NDX_ETIMEOUT ? "timeout"
                       : st == NDX_EINVAL || st == NDX_ELIMIT ? "invalid"
                                                              : "internal",
-                      ndx_errmsg(), api_headers);
-    } else if (st) {
-        /* Cut short after the head went: no last chunk, and the
-         * connection closes, so the client sees the body is incomplete. */
+                      st == NDX_ETIMEOUT ? msg : ndx_errmsg(), api_headers);
+        goto done;
+    }
+    snprintf(extra, sizeof extra,
+             "Content-Disposition: attachment; "
+             "filename=\"newsdex-export.csv\"\r\n"
+             "Cache-Control: no-store\r\n"
+             "X-Newsdex-Matches: %llu\r\n",
+             (unsigned long long)export_matches(x));
+    if (export_matches(x) > EXPORT_MAX_ROWS)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+                 "X-Newsdex-Export-Limit: %d\r\n", EXPORT_MAX_ROWS);
+    hs = calloc(1, sizeof *hs);
+    h->j->out.len = 0;
+    if (hs)
+        hs->chunked = h->r.minor == 1;
+    if (!hs ||
+        http_head(&h->j->out, 200, "text/csv; charset=utf-8",
+                  hs->chunked ? HTTP_CHUNKED : HTTP_UNTIL_CLOSE,
+                  h->r.keep_alive && hs->chunked, extra) ||
+        (!h->head_only && put_piece(&h->j->out, &rows, hs->chunked)) ||
+        (!h->head_only && finished && hs->chunked &&
+         http_chunk(&h->j->out, NULL, 0))) {
+        h->j->out.len = 0; /* srv_conn.c answers out of memory */
+        goto done;
+    }
+    if (!hs->chunked)
         h->j->close_after = 1;
-    } else if (!h->head_only && http_chunk(&h->j->out, NULL, 0)) {
-        h->j->out.len = 0;
+    if (!finished && !h->head_only) {
+        hs->x = x;
+        x = NULL;
+        h->j->stream = hs;
+        hs = NULL;
+        h->j->more = 1;
     }
 done:
+    export_free(x);
+    free(hs);
     free(q);
-    for (i = 0; i < (int)nkept; i++)
+    for (i = 0; i < nkept; i++)
         free(kept[i]);
-    ndx_buf_free(&name);
-    ndx_buf_free(&val);
+    ndx_buf_free(&rows);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -376,6 +494,10 @@ srv_http_run(const server *s, ndx_index *ix, job *j)
     const web_asset *asset;
     json_t *req = NULL;
 
+    if (j->stream) {
+        export_more(s, ix, j);
+        return;
+    }
     memset(&h, 0, sizeof h);
     h.s = s;
     h.ix = ix;

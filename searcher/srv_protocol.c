@@ -110,7 +110,7 @@ reply_status(const server *s, ndx_buf *b, json_t *id, ndx_status st)
         break;
     case NDX_ETIMEOUT:
         reply_error(b, id, "timeout",
-                    "the query ran past the server's limit of %.0f ms; "
+                    "the query ran past the server's limit of %g ms; "
                     "make it narrower", s->o.timeout_ms);
         break;
     case NDX_ENOTFOUND:

@@ -241,6 +241,10 @@ typedef struct client {
 
 enum { LINE_OK, LINE_EOF, LINE_TIMEOUT, LINE_ERROR, LINE_PARTIAL };
 
+/* When set, the receive buffer of the next TCP client (bytes): a small
+ * one makes the server's answers wait on its side. */
+static int client_rcvbuf;
+
 static int
 client_tcp(client *c, int port)
 {
@@ -255,6 +259,10 @@ client_tcp(client *c, int port)
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return -1;
+    if (client_rcvbuf)
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &client_rcvbuf,
+                   sizeof client_rcvbuf);
+    client_rcvbuf = 0;
     if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(c->fd);
         c->fd = -1;
@@ -1828,9 +1836,11 @@ test_server_max_request_is_bounded(void)
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-/* Starts a server with an HTTP listener too; its port in *http_port. */
+/* Starts a server on index with an HTTP listener too; its port in
+ * *http_port. */
 static int
-http_start(proc *p, const char *const *extra_in, int *http_port)
+http_start_on(proc *p, const char *index, const char *const *extra_in,
+              int *http_port)
 {
     const char *extra[24];
     size_t n = 0;
@@ -1842,7 +1852,7 @@ http_start(proc *p, const char *const *extra_in, int *http_port)
     while (extra_in && *extra_in && n < 22)
         extra[n++] = *extra_in++;
     extra[n] = NULL;
-    if (!corpus_index() || proc_start(p, corpus_index(), 0, extra))
+    if (!index || proc_start(p, index, 0, extra))
         return -1;
     log = t_slurp(p->log, NULL);
     t = log ? strstr(log, "listening on http:127.0.0.1:") : NULL;
@@ -1851,11 +1861,20 @@ http_start(proc *p, const char *const *extra_in, int *http_port)
     return *http_port > 0 ? 0 : -1;
 }
 
+/* The same on the index of corpus/. */
+static int
+http_start(proc *p, const char *const *extra_in, int *http_port)
+{
+    return http_start_on(p, corpus_index(), extra_in, http_port);
+}
+
 typedef struct hresp {
     int status;
     char head[4096];  /* status line and headers, NUL-terminated */
     char *body;       /* malloc'd, NUL-terminated (chunks joined) */
     size_t body_len;
+    size_t chunks;    /* chunks of a chunked body, the last one too */
+    size_t max_chunk; /* bytes of the longest */
 } hresp;
 
 /* Receives more bytes into c->buf; 1, 0 at EOF, -1 on error or timeout. */
@@ -1892,7 +1911,8 @@ client_eat(client *c, size_t n)
     c->len -= n;
 }
 
-/* Reads one response (Content-Length or chunked); 0, or -1. */
+/* Reads one response (Content-Length, chunked, or a body up to the close
+ * when it has neither); 0, or -1 (a chunked body cut short too). */
 static int
 http_read(client *c, hresp *r, int head_only)
 {
@@ -1933,11 +1953,22 @@ http_read(client *c, hresp *r, int head_only)
             r->body_len += n;
             r->body[r->body_len] = '\0';
             client_eat(c, hl + n + 2);
+            r->chunks++;
+            if (n > r->max_chunk)
+                r->max_chunk = n;
             if (n == 0)
                 return 0;
         }
     }
-    want = cl ? strtoul(cl + 17, NULL, 10) : 0;
+    if (!cl) {
+        int rc;
+
+        while ((rc = client_more(c)) == 1)
+            ;
+        if (rc)
+            return -1;
+    }
+    want = cl ? strtoul(cl + 17, NULL, 10) : c->len;
     while (c->len < want)
         if (client_more(c) != 1)
             return -1;
@@ -1980,6 +2011,30 @@ http_json(int port, const char *target, int *status)
     }
     free(r.body);
     return j;
+}
+
+/* Reads one response on c: the error object with status and code, a JSON
+ * body, and "Connection: <connection>"; its message is copied to msg. */
+static void
+expect_error(client *c, int status, const char *code, const char *connection,
+             char *msg, size_t msg_len)
+{
+    char want[64];
+    hresp r;
+    json_t *j;
+
+    *msg = '\0';
+    CU_ASSERT_FATAL(http_read(c, &r, 0) == 0);
+    CU_ASSERT_EQUAL(r.status, status);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Content-Type: application/json"));
+    snprintf(want, sizeof want, "Connection: %s\r\n", connection);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, want));
+    j = json_loads(r.body, 0, NULL);
+    CU_ASSERT(json_is_false(json_object_get(j, "ok")));
+    CU_ASSERT_STRING_EQUAL(resp_code(j), code);
+    snprintf(msg, msg_len, "%s", resp_message(j));
+    json_decref(j);
+    free(r.body);
 }
 
 static void
@@ -2081,7 +2136,31 @@ test_http_answers_errors_with_fitting_status(void)
     CU_ASSERT_FATAL(http_once(port, longreq, &r) == 0);
     CU_ASSERT_EQUAL(r.status, 414);
     free(r.body);
+    /* A short target with header lines longer than --max-request: 431,
+     * with the error object, and the connection closes after it. */
+    {
+        client c;
+        char msg[200];
+        size_t n;
+
+        strcpy(longreq, "GET /healthz HTTP/1.1\r\nX-Filler: ");
+        n = strlen(longreq);
+        memset(longreq + n, 'b', 3000);
+        strcpy(longreq + n + 3000, "\r\n\r\n");
+        CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+        CU_ASSERT_FATAL(client_sends(&c, longreq) == 0);
+        expect_error(&c, 431, "too_large", "close", msg, sizeof msg);
+        CU_ASSERT(*msg != '\0');
+        CU_ASSERT_EQUAL(client_more(&c), 0);
+        client_close(&c);
+    }
     free(longreq);
+    /* And the server goes on. */
+    CU_ASSERT_FATAL(http_once(port, "GET /healthz HTTP/1.1\r\n\r\n",
+                              &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"pong\":true"));
+    free(r.body);
     proc_stop(&p);
 }
 
@@ -2200,6 +2279,381 @@ test_http_serves_the_page_and_csv(void)
     proc_stop(&p);
 }
 
+/* ---- HTTP export ------------------------------------------------------- */
+
+/* The export corpus: EXP_MATCH articles that say "harbour" (two and a
+ * half pages of 2,000 rows, EXPORT_PAGE in searcher/export.h) and
+ * EXP_OTHER that do not, with dates (some missing), three sources, titles
+ * that need CSV quoting and URLs. */
+#define EXP_MATCH 5000
+#define EXP_OTHER 300
+#define EXP_PAGE 2000
+
+static char exp_jsonl[400];
+
+static const char *
+export_index(void)
+{
+    static const char *const sources[] = {"Gazette", "Dock Post",
+                                          "Coast Herald"};
+    static char dir[400];
+    static int state;
+    FILE *f;
+    size_t i;
+
+    if (state)
+        return state > 0 ? dir : NULL;
+    state = -1;
+    snprintf(exp_jsonl, sizeof exp_jsonl, "%s/export.jsonl", t_tmpdir());
+    snprintf(dir, sizeof dir, "%s/export-index", t_tmpdir());
+    if (!(f = fopen(exp_jsonl, "w")))
+        return NULL;
+    for (i = 0; i < EXP_MATCH + EXP_OTHER; i++) {
+        int match = i < EXP_MATCH;
+
+        fprintf(f, "{\"id\":\"x%05zu\",\"source\":\"%s\",", i, sources[i % 3]);
+        if (i % 50 != 7)
+            fprintf(f, "\"date\":\"%04zu-%02zu-%02zu\",", 2000 + i % 25,
+                    1 + i % 12, 1 + (i * 7) % 28);
+        if (!match)
+            fprintf(f, "\"title\":\"Airport note %zu\",", i);
+        else if (i % 2)
+            fprintf(f, "\"title\":\"Harbour, \\\"report\\\" %zu\",", i);
+        else
+            fprintf(f, "\"title\":\"Harbour report %zu\",", i);
+        fprintf(f, "\"url\":\"https://example.org/x/%zu\",\"text\":\"%s "
+                   "%zu moved along.\"}\n",
+                i, match ? "The harbour crane" : "The airport tower", i);
+    }
+    if (fclose(f) != 0 || run_indexer(dir, exp_jsonl, 0))
+        return NULL;
+    state = 1;
+    return dir;
+}
+
+/* The rows an export of "harbour" must give, read from the corpus file:
+ * id -> [date, source, title, url], only of the source when not NULL. */
+static json_t *
+export_expected(const char *source)
+{
+    json_t *want = json_object();
+    char *text = t_slurp(exp_jsonl, NULL), *line, *save = NULL;
+
+    for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *a = json_loads(line, 0, NULL);
+        const char *src = jstr(a, "source");
+        const char *date = json_string_value(json_object_get(a, "date"));
+
+        if (strstr(jstr(a, "text"), "harbour") &&
+            (!source || !strcmp(src, source)))
+            json_object_set_new(want, jstr(a, "id"),
+                                json_pack("[s,s,s,s]", date ? date : "", src,
+                                          jstr(a, "title"), jstr(a, "url")));
+        json_decref(a);
+    }
+    free(text);
+    return want;
+}
+
+/* Splits CSV (RFC 4180, CRLF) into an array of rows, each an array of
+ * fields; NULL when it is malformed. */
+static json_t *
+csv_parse(const char *p, size_t len)
+{
+    const char *end = p + len;
+    json_t *rows = json_array(), *row = json_array();
+    char *field = malloc(len + 1);
+    size_t n = 0;
+
+    while (p < end) {
+        if (*p == '"') {
+            for (p++; p < end; p++) {
+                if (*p == '"' && p + 1 < end && p[1] == '"')
+                    field[n++] = *p++;
+                else if (*p == '"')
+                    break;
+                else
+                    field[n++] = *p;
+            }
+            if (p++ >= end)
+                goto bad;
+        }
+        while (p < end && *p != ',' && *p != '\r')
+            field[n++] = *p++;
+        json_array_append_new(row, json_stringn(field, n));
+        n = 0;
+        if (p < end && *p == ',') {
+            p++;
+        } else if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+            json_array_append_new(rows, row);
+            row = json_array();
+            p += 2;
+        } else {
+            goto bad;
+        }
+    }
+    json_decref(row);
+    free(field);
+    return rows;
+bad:
+    json_decref(row);
+    json_decref(rows);
+    free(field);
+    return NULL;
+}
+
+/* Checks the CSV of an export against want (emptied): the header, every
+ * row once with the corpus's fields, dated rows in date order when
+ * oldest.  The number of rows, or -1 after saying why. */
+static long
+check_export(const char *csv, size_t len, json_t *want, int oldest)
+{
+    json_t *rows = csv_parse(csv, len), *row;
+    const char *last = "";
+    long count = 0;
+    size_t i, f;
+
+    if (!rows || json_array_size(rows) < 1) {
+        fprintf(stderr, "\nexport: not CSV\n");
+        json_decref(rows);
+        return -1;
+    }
+    row = json_array_get(rows, 0);
+    if (json_array_size(row) != 5 ||
+        strcmp(json_string_value(json_array_get(row, 0)), "id") ||
+        strcmp(json_string_value(json_array_get(row, 4)), "url")) {
+        fprintf(stderr, "\nexport: no header line\n");
+        count = -1;
+    }
+    json_array_foreach(rows, i, row) {
+        const char *id = json_string_value(json_array_get(row, 0));
+        const char *date = json_string_value(json_array_get(row, 1));
+        json_t *w = id && i ? json_object_get(want, id) : NULL;
+
+        if (!i || count < 0)
+            continue;
+        if (!w || json_array_size(row) != 5) {
+            fprintf(stderr, "\nexport: row %zu (%s) unexpected or twice\n",
+                    i, id ? id : "?");
+            count = -1;
+            continue;
+        }
+        for (f = 0; f < 4; f++)
+            if (strcmp(json_string_value(json_array_get(row, f + 1)),
+                       json_string_value(json_array_get(w, f)))) {
+                fprintf(stderr, "\nexport: %s column %zu is '%s', not '%s'\n",
+                        id, f + 1,
+                        json_string_value(json_array_get(row, f + 1)),
+                        json_string_value(json_array_get(w, f)));
+                count = -1;
+            }
+        if (oldest && *date) {
+            if (strcmp(date, last) < 0) {
+                fprintf(stderr, "\nexport: %s (%s) after %s\n", id, date,
+                        last);
+                count = -1;
+            }
+            last = date;
+        }
+        json_object_del(want, id);
+        if (count >= 0)
+            count++;
+    }
+    if (count >= 0 && json_object_size(want)) {
+        fprintf(stderr, "\nexport: %zu articles missing\n",
+                json_object_size(want));
+        count = -1;
+    }
+    json_decref(rows);
+    return count;
+}
+
+static void
+test_http_export_streams_every_match_in_pages(void)
+{
+    const char *ix = export_index();
+    json_t *want;
+    char cmd[1200], *out = NULL, matches[64];
+    hresp r, r10;
+    client c;
+    proc p;
+    int port;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(http_start_on(&p, ix, NULL, &port) == 0);
+    /* The export and a request behind it on the same connection. */
+    CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+    CU_ASSERT_FATAL(client_sends(&c, "GET /api/export?q=harbour&sort=oldest "
+                                     "HTTP/1.1\r\nHost: t\r\n\r\n"
+                                     "GET /healthz HTTP/1.1\r\n\r\n") == 0);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Transfer-Encoding: chunked"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "Connection: keep-alive"));
+    snprintf(matches, sizeof matches, "X-Newsdex-Matches: %d\r\n",
+             EXP_MATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.head, matches));
+    CU_ASSERT_PTR_NULL(strstr(r.head, "X-Newsdex-Export-Limit"));
+    /* A chunk a page: three pages of rows and the last chunk, none
+     * longer than a page of the corpus's longest rows (under 100 bytes:
+     * id, date, source, a 25-byte title, a 27-byte URL). */
+    CU_ASSERT(r.chunks >= (EXP_MATCH + EXP_PAGE - 1) / EXP_PAGE + 1);
+    CU_ASSERT(r.max_chunk <= (size_t)EXP_PAGE * 100 + 64);
+    want = export_expected(NULL);
+    CU_ASSERT_EQUAL(json_object_size(want), EXP_MATCH);
+    CU_ASSERT_EQUAL(check_export(r.body, r.body_len, want, 1), EXP_MATCH);
+    json_decref(want);
+    {
+        hresp pong;
+
+        CU_ASSERT_FATAL(http_read(&c, &pong, 0) == 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(pong.body, "\"pong\":true"));
+        free(pong.body);
+    }
+    client_close(&c);
+    /* HTTP/1.0 has no chunks: the same bytes, up to the close. */
+    CU_ASSERT_FATAL(http_once(port, "GET /api/export?q=harbour&sort=oldest "
+                                    "HTTP/1.0\r\n\r\n", &r10) == 0);
+    CU_ASSERT_EQUAL(r10.status, 200);
+    CU_ASSERT_PTR_NULL(strstr(r10.head, "Transfer-Encoding"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r10.head, "Connection: close"));
+    CU_ASSERT(r10.body_len == r.body_len &&
+              memcmp(r10.body, r.body, r.body_len) == 0);
+    free(r10.body);
+    /* The command line's --csv gives the same bytes. */
+    snprintf(cmd, sizeof cmd, "%s -i '%s' --csv --sort oldest harbour",
+             t_prog("newsdex-search"), ix);
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT(out && strlen(out) == r.body_len &&
+              memcmp(out, r.body, r.body_len) == 0);
+    free(out);
+    free(r.body);
+    /* Filters apply: one source, newest first. */
+    CU_ASSERT_FATAL(http_once(port, "GET /api/export?q=harbour&sort=newest"
+                                    "&source=Dock+Post HTTP/1.1\r\n\r\n",
+                              &r) == 0);
+    want = export_expected("Dock Post");
+    CU_ASSERT_EQUAL(json_object_size(want), (EXP_MATCH + 1) / 3);
+    CU_ASSERT_EQUAL(check_export(r.body, r.body_len, want, 0),
+                    (EXP_MATCH + 1) / 3);
+    json_decref(want);
+    free(r.body);
+    proc_stop(&p);
+}
+
+/* Sends an export request on a new connection and leaves it: after
+ * reading some of the answer when read_some, with a reset when reset. */
+static void
+export_and_leave(int port, int read_some, int reset)
+{
+    client c;
+
+    if (client_tcp(&c, port))
+        return;
+    client_sends(&c, "GET /api/export?q=harbour HTTP/1.1\r\n\r\n");
+    if (read_some)
+        client_more(&c);
+    if (reset) {
+        struct linger lg = {1, 0};
+
+        setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    client_close(&c);
+}
+
+static void
+test_http_export_survives_clients_that_leave_or_stall(void)
+{
+    const char *ix = export_index();
+    client stalled;
+    json_t *want;
+    hresp r;
+    proc p;
+    int port, i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(http_start_on(&p, ix, NULL, &port) == 0);
+    /* One client asks for an export and does not read for a while: with
+     * a small receive buffer, most of it waits on the server's side. */
+    client_rcvbuf = 4096;
+    CU_ASSERT_FATAL(client_tcp(&stalled, port) == 0);
+    CU_ASSERT_FATAL(client_sends(&stalled, "GET /api/export?q=harbour"
+                                           "&sort=oldest HTTP/1.1\r\n\r\n") ==
+                    0);
+    /* Others leave in the middle of theirs, some with a reset. */
+    for (i = 0; i < 12; i++)
+        export_and_leave(port, i % 2, i % 3 == 2);
+    /* Everyone else is served meanwhile, exports too. */
+    CU_ASSERT_FATAL(http_once(port, "GET /healthz HTTP/1.1\r\n\r\n", &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    free(r.body);
+    CU_ASSERT_FATAL(http_once(port, "GET /api/export?q=harbour "
+                                    "HTTP/1.1\r\n\r\n", &r) == 0);
+    want = export_expected(NULL);
+    CU_ASSERT_EQUAL(check_export(r.body, r.body_len, want, 0), EXP_MATCH);
+    json_decref(want);
+    free(r.body);
+    /* The stalled client gets all of its export once it reads. */
+    sleep_ms(300);
+    CU_ASSERT_FATAL(http_read(&stalled, &r, 0) == 0);
+    want = export_expected(NULL);
+    CU_ASSERT_EQUAL(check_export(r.body, r.body_len, want, 1), EXP_MATCH);
+    json_decref(want);
+    free(r.body);
+    client_close(&stalled);
+    CU_ASSERT_EQUAL(kill(p.pid, 0), 0);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
+static void
+test_http_answers_504_past_the_time_budget_and_goes_on(void)
+{
+    /* A budget of a tenth of a microsecond: a search walks 1,024
+     * candidates before it looks at the clock, so the 5,000 articles
+     * that say "harbour" run past it and the 300 that say "airport" do
+     * not. */
+    static const char *const extra[] = {"--timeout-ms", "0.0001", NULL};
+    static const char *const slow[] = {
+        "GET /api/search?q=harbour&exact_total=true HTTP/1.1\r\n\r\n",
+        "GET /api/search?q=harbour&facets=source HTTP/1.1\r\n\r\n",
+        "GET /api/export?q=harbour HTTP/1.1\r\n\r\n",
+    };
+    const char *ix = export_index();
+    char msg[200];
+    client c;
+    hresp r;
+    proc p;
+    json_t *j;
+    int port;
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(http_start_on(&p, ix, extra, &port) == 0);
+    CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+    for (i = 0; i < sizeof slow / sizeof slow[0]; i++) {
+        CU_ASSERT_FATAL(client_sends(&c, slow[i]) == 0);
+        expect_error(&c, 504, "timeout", "keep-alive", msg, sizeof msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, "limit of 0.0001 ms"));
+    }
+    /* The same connection goes on: a narrow search is answered. */
+    CU_ASSERT_FATAL(client_sends(&c, "GET /api/search?q=airport&k=1 "
+                                     "HTTP/1.1\r\n\r\n") == 0);
+    CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    CU_ASSERT(json_is_true(json_object_get(j, "ok")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "total")),
+                    EXP_OTHER);
+    json_decref(j);
+    free(r.body);
+    client_close(&c);
+    CU_ASSERT_FATAL(http_once(port, "GET /healthz HTTP/1.1\r\n\r\n", &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    free(r.body);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
 CU_TestInfo server_tests[] = {
     {"test_server_answers_concurrent_clients_like_the_command_line",
      test_server_answers_concurrent_clients_like_the_command_line},
@@ -2247,5 +2701,11 @@ CU_TestInfo server_tests[] = {
     {"test_http_keeps_connections_alive_and_in_order",
      test_http_keeps_connections_alive_and_in_order},
     {"test_http_serves_the_page_and_csv", test_http_serves_the_page_and_csv},
+    {"test_http_export_streams_every_match_in_pages",
+     test_http_export_streams_every_match_in_pages},
+    {"test_http_export_survives_clients_that_leave_or_stall",
+     test_http_export_survives_clients_that_leave_or_stall},
+    {"test_http_answers_504_past_the_time_budget_and_goes_on",
+     test_http_answers_504_past_the_time_budget_and_goes_on},
     CU_TEST_INFO_NULL,
 };
