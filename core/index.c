@@ -961,6 +961,15 @@ ndx_index_stats(ndx_index *ix, ndx_stats *out)
 }
 
 int
+ndx_index_each_passage(ndx_index *ix, ndx_passage_fn fn, void *ctx)
+{
+    if (!ix->ops->each_passage)
+        return ndx_error(NDX_ENOTSUP, "the %s engine cannot list its "
+                         "passages", ix->ops->name);
+    return ix->ops->each_passage(ix->eng, fn, ctx);
+}
+
+int
 ndx_index_refresh(ndx_index *ix)
 {
     return ix->ops->refresh ? ix->ops->refresh(ix->eng) : 0;

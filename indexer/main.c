@@ -5,6 +5,7 @@
  *   newsdex-index -o INDEX --delete ID...        delete articles by id
  *   newsdex-index --info INDEX [--json]          what the index holds
  *   newsdex-index --check INDEX                  verify every checksum
+ *   newsdex-index --suggest-variants INDEX       candidate name variants
  *
  * Reading, cleaning, splitting and storing are libnewsdex's; this program
  * parses options, runs the two passes (learn repeated page furniture, then
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "suggest.h"
 #include "newsdex/newsdex.h"
 #include "util/buf.h"
 
@@ -31,6 +33,8 @@ static const char usage_text[] =
     "       newsdex-index -o INDEX --optimize\n"
     "       newsdex-index --info INDEX [--json]\n"
     "       newsdex-index --check INDEX\n"
+    "       newsdex-index --suggest-variants INDEX [--min-count N] "
+    "[--limit N]\n"
     "\n"
     "Indexes news articles: JSON Lines (.jsonl, .jsonl.gz; one article a\n"
     "line with id, source, date, title, url, text) and plain text (.txt,\n"
@@ -70,6 +74,14 @@ static const char usage_text[] =
     "                         dates and sizes\n"
     "      --json             with --info: print JSON\n"
     "      --check INDEX      verify every checksum and structure\n"
+    "      --suggest-variants INDEX\n"
+    "                         list candidate name variants learned from\n"
+    "                         the index (close spellings of names used\n"
+    "                         alike), for review: nothing is applied\n"
+    "      --min-count N      with --suggest-variants: names written at\n"
+    "                         least N times (default 3)\n"
+    "      --limit N          with --suggest-variants: pairs shown\n"
+    "                         (default 50)\n"
     "  -h, --help             this text\n";
 
 typedef struct warn_state {
@@ -372,7 +384,7 @@ main(int argc, char **argv)
         O_ADD = 256, O_ENGINE, O_SHARDS, O_LANG, O_MEM, O_THREADS, O_ALIASES,
         O_KEEP, O_NOLEARN, O_STRICT, O_INFO, O_JSON, O_CHECK, O_DELETE,
         O_DELETE_FROM, O_OPTIMIZE, O_KEEPDUP,
-        O_VARIANTS
+        O_VARIANTS, O_SUGGEST, O_MIN_COUNT, O_LIMIT
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -395,11 +407,16 @@ main(int argc, char **argv)
         {"delete", no_argument, NULL, O_DELETE},
         {"delete-from", required_argument, NULL, O_DELETE_FROM},
         {"optimize", no_argument, NULL, O_OPTIMIZE},
+        {"suggest-variants", required_argument, NULL, O_SUGGEST},
+        {"min-count", required_argument, NULL, O_MIN_COUNT},
+        {"limit", required_argument, NULL, O_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *engine = NULL, *info = NULL, *check = NULL;
     const char *aliases = NULL, *delete_from = NULL, *variants = NULL;
+    const char *suggest = NULL;
+    unsigned long min_count = 3, limit = 50;
     const char **paths = NULL;
     size_t path_count = 0, i;
     int add = 0, quiet = 0, strict = 0, json = 0, keep = 0, learn = 1, c;
@@ -469,6 +486,20 @@ main(int argc, char **argv)
         case O_DELETE: delete_args = 1; break;
         case O_DELETE_FROM: delete_from = optarg; break;
         case O_OPTIMIZE: optimize = 1; break;
+        case O_SUGGEST: suggest = optarg; break;
+        case O_MIN_COUNT:
+        case O_LIMIT: {
+            unsigned long v = strtoul(optarg, &end, 10);
+
+            if (*end || !*optarg || v < 1 || v > 1000000) {
+                fprintf(stderr, "newsdex-index: --%s takes a number "
+                                "1..1000000\n",
+                        c == O_LIMIT ? "limit" : "min-count");
+                return 2;
+            }
+            *(c == O_LIMIT ? &limit : &min_count) = v;
+            break;
+        }
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -485,6 +516,9 @@ main(int argc, char **argv)
         return do_check(check);
     if (info)
         return do_info(info, json);
+    if (suggest)
+        return suggest_variants(suggest, (unsigned)min_count,
+                                (size_t)limit);
     if (!out || (optind >= argc && !delete_from && !optimize)) {
         fprintf(stderr, "newsdex-index: %s\n%s",
                 !out ? "missing -o INDEX"

@@ -1347,6 +1347,52 @@ fail:
     return NDX_OK;
 }
 
+static int
+native_each_passage(void *eng, ndx_passage_fn fn, void *ctx)
+{
+    native *n = eng;
+    nview *v = view_acquire(n);
+    ndx_seg_textcache tc;
+    int rc = 0;
+    size_t i;
+
+    memset(&tc, 0, sizeof tc);
+    for (i = 0; v && i < v->count && !rc; i++) {
+        const ndx_seg *s = v->segs[i];
+        uint32_t a, p;
+
+        for (a = 0; a < s->articles && !rc; a++) {
+            ndx_seg_article art;
+            const char *aid, *title, *url, *text;
+            uint32_t len;
+
+            if (nview_dead(v, i, a))
+                continue;
+            if (ndx_seg_article_get(s, a, &art) != 0 ||
+                ndx_seg_article_strings(s, &art, &aid, &title, &url) != 0) {
+                rc = ndx_error(NDX_ECORRUPT, "%s: damaged article table",
+                               s->path);
+                break;
+            }
+            for (p = 0; p < art.passages && !rc; p++) {
+                if ((rc = ndx_seg_text_cached(s, art.first + p, &tc, &text,
+                                              &len)))
+                    break;
+                rc = fn(ctx, aid, text, len);
+            }
+        }
+    }
+    if (rc >= 0) {
+        ndx_status dst = view_damage(v);
+
+        if (dst)
+            rc = dst;
+    }
+    ndx_buf_free(&tc.raw);
+    view_release(n, v);
+    return rc;
+}
+
 typedef struct srcacc {
     char *key, *name;
     uint64_t count;
@@ -1608,4 +1654,5 @@ const ndx_engine_ops ndx_native_engine = {
     .add_analyzed = native_add_analyzed,
     .remove = native_remove,
     .optimize = native_optimize,
+    .each_passage = native_each_passage,
 };

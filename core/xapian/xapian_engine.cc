@@ -1535,6 +1535,34 @@ x_get(void *ve, const char *article_id, ndx_doc **out)
     }
 }
 
+/* Every passage's stored text, in docid order (an article's passages are
+ * added together, so they come together). */
+int
+x_each_passage(void *ve, ndx_passage_fn fn, void *ctx)
+{
+    engine *e = static_cast<engine *>(ve);
+
+    try {
+        for (Xapian::PostingIterator p = e->db.postlist_begin("");
+             p != e->db.postlist_end(""); ++p) {
+            Xapian::Document doc = e->db.get_document(*p);
+            passage_data pd;
+            if (!decode_data(doc.get_data(), pd))
+                return ndx_error(NDX_ECORRUPT,
+                                 "xapian: document %u: stored data is "
+                                 "damaged", (unsigned)*p);
+            std::string article = doc.get_value(SLOT_ARTICLE);
+            int rc = fn(ctx, article.c_str(), pd.text.data(),
+                        pd.text.size());
+            if (rc)
+                return rc;
+        }
+    } catch (...) {
+        return fail("list passages", "");
+    }
+    return 0;
+}
+
 /* One attempt at get; lets DatabaseModifiedError through to x_get. */
 ndx_status
 x_get_once(engine *e, const char *article_id, ndx_doc **out)
@@ -1931,6 +1959,7 @@ const ndx_engine_ops xapian_ops = {
     x_add_analyzed,
     x_remove,
     NULL, /* optimize: Xapian manages its own B-trees */
+    x_each_passage,
 };
 
 } // namespace

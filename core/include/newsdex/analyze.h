@@ -107,6 +107,53 @@ size_t ndx_variants_builtin_count(void);
  */
 ndx_status ndx_variants_load(const char *path);
 
+/* ---- variant suggestions (core/analysis/suggest.c) ---------------------- */
+
+/*
+ * Candidate name variants learned from texts, for a person to review
+ * (newsdex-index --suggest-variants): pairs of capitalised names at most
+ * two edits apart whose neighbouring words are alike.  Feed every text
+ * with ndx_suggester_text, then call ndx_suggester_end_pass; while it
+ * returns 1, feed the same texts again and call it again.  Nothing is
+ * added to the variant table.
+ */
+typedef struct ndx_suggester ndx_suggester;
+
+typedef struct ndx_variant_suggestion {
+    const char *a, *b;       /* spellings as first written capitalised; a
+                                is the more frequent */
+    uint64_t a_count, b_count; /* capitalised, not at a sentence start */
+    uint64_t a_lower, b_lower; /* written in lower case */
+    unsigned edits;          /* insertions, deletions, substitutions,
+                                swaps between the folded words (1 or 2) */
+    double similarity;       /* cosine of the neighbour profiles, 0..1 */
+    size_t shared_count;     /* neighbours (word and side) in common */
+    const char *shared;      /* the most telling of them: "president _,
+                                _ said" (_ is the name) */
+    int known;               /* 1: already one group of the variant table */
+} ndx_variant_suggestion;
+
+/* A suggester counting names written at least min_count times (0: 1).
+ * NDX_ENOMEM. */
+ndx_status ndx_suggester_new(ndx_suggester **out, unsigned min_count);
+void ndx_suggester_free(ndx_suggester *s);
+
+/* Reads one text (a passage) in the current pass.  NDX_ENOMEM. */
+ndx_status ndx_suggester_text(ndx_suggester *s, const char *text,
+                              size_t len);
+
+/* Ends a pass: 1 when the same texts must be given once more, 0 when the
+ * suggestions are ready, or NDX_ENOMEM. */
+int ndx_suggester_end_pass(ndx_suggester *s);
+
+/* The suggestions, most alike first (borrowed until _free); *names
+ * receives the names counted and *pairs the pairs of close spellings
+ * compared (either may be NULL). */
+const ndx_variant_suggestion *ndx_suggester_results(const ndx_suggester *s,
+                                                    size_t *count,
+                                                    uint64_t *names,
+                                                    uint64_t *pairs);
+
 /* ---- the term set of one passage ---------------------------------------- */
 
 typedef struct ndx_term {

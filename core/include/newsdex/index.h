@@ -311,6 +311,21 @@ ndx_status ndx_index_get(ndx_index *ix, const char *article_id,
 
 ndx_status ndx_index_stats(ndx_index *ix, ndx_stats *out);
 
+/* Called with the stored text of one passage (not NUL-terminated) and the
+ * id of its article; a non-zero return stops the walk (return a positive
+ * value: errors are the negative ndx_status values). */
+typedef int (*ndx_passage_fn)(void *ctx, const char *article_id,
+                              const char *text, size_t len);
+
+/*
+ * Calls fn with the stored text of every live passage of the index (an
+ * article's passages one after another, in no promised order of
+ * articles); returns 0 when every passage was given, fn's first non-zero
+ * return, or an error (NDX_ENOTSUP for an engine that cannot list its
+ * passages, NDX_ECORRUPT naming the damaged file).
+ */
+int ndx_index_each_passage(ndx_index *ix, ndx_passage_fn fn, void *ctx);
+
 /* For readers: move to the newest commit if there is one (1), else 0. */
 int ndx_index_refresh(ndx_index *ix);
 

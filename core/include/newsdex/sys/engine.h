@@ -57,6 +57,11 @@ typedef struct ndx_engine_ops {
     /* Makes the next commit merge the whole index into one segment.  May
      * be NULL: then ndx_index_optimize answers NDX_ENOTSUP. */
     ndx_status (*optimize)(void *eng);
+    /* Calls fn with the stored text of every live passage, an article's
+     * passages together; stops at fn's first non-zero return (which it
+     * then returns).  May be NULL: then ndx_index_each_passage answers
+     * NDX_ENOTSUP. */
+    int (*each_passage)(void *eng, ndx_passage_fn fn, void *ctx);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
