@@ -134,7 +134,8 @@ serve: deps
 	@scripts/serve $(B) $(PORT)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/ndx-bench $(B)/ndx-scale
+	@$(MAKE) --no-print-directory all $(B)/ndx-bench $(B)/ndx-scale \
+		$(B)/ndx-dupes
 	@bench/run --small --build $(B)
 
 fuzz: 
@@ -191,6 +192,16 @@ $(B)/ndx-scale: $(B)/bench/ndx_scale.o
 # ndx-neardup-pairs lists the article pairs near the near-duplicate
 # threshold (docs/neardup.md).
 $(B)/ndx-neardup-pairs: $(B)/bench/neardup_pairs.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ndx-probe-grid runs the known-item probes over a grid of BM25 k1 and b
+# (docs/ranking.md).
+$(B)/ndx-probe-grid: $(B)/bench/probe_grid.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ndx-dupes counts the result pages holding two hits of one source with
+# one title (bench/run reports it for the native engine).
+$(B)/ndx-dupes: $(B)/bench/dupes.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ndx-loadgen drives the query socket: N connections for T seconds.

@@ -9,6 +9,8 @@ answers the same 200 questions.
 
     bench/probes.py build CORPUS [--n 200] [--seed 16] > probes.tsv
     bench/probes.py newsdex INDEX probes.tsv [--k1 1.2] [--b 0.75] [--grid]
+                                                 (--grid: build/ndx-probe-grid,
+                                                 k1 0.6..2.0 by b 0.3..0.9)
     bench/probes.py xapian CORPUS probes.tsv     plain Xapian (libxapian through
                                                  python3-xapian: documents are
                                                  articles, TermGenerator with
@@ -106,11 +108,15 @@ def newsdex_top(index, q, k1, b):
 
 
 def run_newsdex(args):
-    probes = read_probes(args.probes)
-    grid = [(args.k1, args.b)]
     if args.grid:
-        grid = [(k1, b) for k1 in (0.9, 1.2, 1.5) for b in (0.5, 0.75)]
-    for k1, b in grid:
+        # One process over the whole grid (build/ndx-probe-grid opens the
+        # index once): k1 0.6..2.0 by b 0.3..0.9.
+        tool = os.path.join(ROOT, "build", "ndx-probe-grid")
+        if not os.access(tool, os.X_OK):
+            sys.exit("%s not built; run: make build/ndx-probe-grid" % tool)
+        sys.exit(subprocess.run([tool, args.index, args.probes]).returncode)
+    probes = read_probes(args.probes)
+    for k1, b in [(args.k1, args.b)]:
         firsts = [newsdex_top(args.index, q, k1, b) for _, q in probes]
         report("newsdex k1=%s b=%s" % (k1, b), probes, firsts)
 
