@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* RFC 9110 tchar: the characters of a method or header name. */
 static int
@@ -46,27 +47,38 @@ bad(int *status, const char **why, int code, const char *msg)
     return HTTP_BAD;
 }
 
+/* The next item of the comma-separated list v (n bytes) from *i on,
+ * trimmed: [*b, *e).  0 when the list is done. */
+static int
+list_next(const char *v, size_t n, size_t *i, size_t *b, size_t *e)
+{
+    size_t j = *i, k;
+
+    if (*i >= n)
+        return 0;
+    while (j < n && v[j] != ',')
+        j++;
+    k = j;
+    while (*i < k && (v[*i] == ' ' || v[*i] == '\t'))
+        (*i)++;
+    while (k > *i && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+        k--;
+    *b = *i;
+    *e = k;
+    *i = j + 1;
+    return 1;
+}
+
 /* Whether header value v (n bytes, trimmed) lists token tok (comma
  * separated, case-insensitive). */
 static int
 has_token(const char *v, size_t n, const char *tok)
 {
-    size_t tl = strlen(tok), i = 0;
+    size_t tl = strlen(tok), i = 0, b, e;
 
-    while (i < n) {
-        size_t j = i, k;
-
-        while (j < n && v[j] != ',')
-            j++;
-        k = j;
-        while (i < k && (v[i] == ' ' || v[i] == '\t'))
-            i++;
-        while (k > i && (v[k - 1] == ' ' || v[k - 1] == '\t'))
-            k--;
-        if (k - i == tl && strncasecmp(v + i, tok, tl) == 0)
+    while (list_next(v, n, &i, &b, &e))
+        if (e - b == tl && strncasecmp(v + b, tok, tl) == 0)
             return 1;
-        i = j + 1;
-    }
     return 0;
 }
 
@@ -178,6 +190,9 @@ http_parse(const char *buf, size_t len, size_t max_head, http_req *r,
             return bad(status, why, 501,
                        "request bodies with Transfer-Encoding are not "
                        "accepted");
+        } else if (nlen == 13 && strncasecmp(p, "If-None-Match", 13) == 0) {
+            r->if_none_match = v;
+            r->if_none_match_len = (size_t)(ve - v);
         } else if (nlen == 10 && strncasecmp(p, "Connection", 10) == 0) {
             conn_close |= has_token(v, (size_t)(ve - v), "close");
             conn_keep |= has_token(v, (size_t)(ve - v), "keep-alive");
@@ -255,12 +270,29 @@ http_query_next(const char **p, const char *end, ndx_buf *name,
     return 0;
 }
 
+int
+http_etag_matches(const char *list, size_t len, const char *etag)
+{
+    size_t tl = strlen(etag), i = 0, b, e;
+
+    while (list_next(list, len, &i, &b, &e)) {
+        if (e - b == 1 && list[b] == '*')
+            return 1;
+        if (e - b > 2 && list[b] == 'W' && list[b + 1] == '/')
+            b += 2;
+        if (e - b == tl && memcmp(list + b, etag, tl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 const char *
 http_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
     case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -282,6 +314,14 @@ http_head(ndx_buf *b, int status, const char *ctype, size_t body_len,
 {
     ndx_status st = ndx_buf_printf(b, "HTTP/1.1 %d %s\r\n", status,
                                    http_reason(status));
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    /* An origin server with a clock sends Date (RFC 9110 6.6.1). */
+    if (!st && gmtime_r(&now, &tm) &&
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+        st = ndx_buf_printf(b, "Date: %s\r\n", date);
 
     if (!st && ctype)
         st = ndx_buf_printf(b, "Content-Type: %s\r\n", ctype);

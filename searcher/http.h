@@ -25,6 +25,9 @@ typedef struct http_req {
     int minor;              /* HTTP/1.minor: 0 or 1 */
     int keep_alive;         /* 1: the connection stays open after */
     uint64_t content_length; /* bytes of body that follow the head */
+    const char *if_none_match; /* the If-None-Match value, in the parsed
+                                  buffer, or NULL (the last one given) */
+    size_t if_none_match_len;  /* bytes */
     size_t head_len;        /* bytes of the head, blank line included */
 } http_req;
 
@@ -54,11 +57,16 @@ int http_query_next(const char **p, const char *end, ndx_buf *name,
  * space when plus.  0, or -1 on a bad escape or out of memory. */
 int http_unescape(const char *s, size_t len, int plus, ndx_buf *out);
 
+/* 1 when the entity tag etag (quotes included) is one of the list of an
+ * If-None-Match value (len bytes): "*", or tags compared weakly (a "W/"
+ * prefix is ignored). */
+int http_etag_matches(const char *list, size_t len, const char *etag);
+
 /* The reason phrase of a status ("Not Found"), or "Unknown". */
 const char *http_reason(int status);
 
 /*
- * Appends a response head: status line, Content-Type (when ctype is not
+ * Appends a response head: status line, Date, Content-Type (when ctype is not
  * NULL), Content-Length (or chunked transfer when body_len is
  * HTTP_CHUNKED, or neither when it is HTTP_UNTIL_CLOSE: the body ends
  * when the connection closes, for HTTP/1.0), Connection, the extra

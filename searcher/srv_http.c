@@ -479,6 +479,28 @@ done:
 
 /* ---- routing ------------------------------------------------------------ */
 
+/* A file of the page, or 304 when the browser's copy (If-None-Match) is
+ * this one: the page is revalidated on each load (no-cache) and sent
+ * again only when the server's files changed. */
+static void
+serve_asset(hreq *h, const web_asset *a)
+{
+    char extra[sizeof page_headers + 64];
+
+    snprintf(extra, sizeof extra, "%sETag: %s\r\n", page_headers, a->etag);
+    if (h->r.if_none_match &&
+        http_etag_matches(h->r.if_none_match, h->r.if_none_match_len,
+                          a->etag)) {
+        /* No body; its Content-Length is the file's (RFC 9110 8.6). */
+        h->j->out.len = 0;
+        if (http_head(&h->j->out, 304, a->ctype, a->len, h->r.keep_alive,
+                      extra))
+            h->j->out.len = 0;
+        return;
+    }
+    respond(h, 200, a->ctype, a->data, a->len, extra);
+}
+
 static int
 path_is(const hreq *h, const char *p)
 {
@@ -525,8 +547,7 @@ srv_http_run(const server *s, ndx_index *ix, job *j)
         h.query_len = h.r.target_len - h.path_len - 1;
     }
     if ((asset = web_asset_find(h.path, h.path_len))) {
-        respond(&h, 200, asset->ctype, asset->data, asset->len,
-                page_headers);
+        serve_asset(&h, asset);
         return;
     }
     if (path_is(&h, "/api/search")) {

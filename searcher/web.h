@@ -13,6 +13,7 @@ typedef struct web_asset {
     const char *ctype;         /* Content-Type */
     const unsigned char *data; /* the file's bytes */
     size_t len;                /* bytes */
+    const char *etag;          /* entity tag, quotes included: "CRC-LEN" */
 } web_asset;
 
 extern const web_asset web_assets[];

@@ -1933,7 +1933,7 @@ http_read(client *c, hresp *r, int head_only)
     r->body = calloc(1, 1);
     cl = strcasestr(r->head, "\r\nContent-Length:");
     te = strcasestr(r->head, "\r\nTransfer-Encoding: chunked");
-    if (head_only)
+    if (head_only || r->status == 304)
         return 0;
     if (te) {
         for (;;) {
@@ -2260,6 +2260,41 @@ test_http_serves_the_page_and_csv(void)
         CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
         CU_ASSERT_EQUAL(r.status, 200);
         CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"pong\":true"));
+        free(r.body);
+        client_close(&c);
+    }
+    /* The files carry a Date and an entity tag, their CRC and length
+     * (cksum); a browser whose copy has that tag gets 304 and no body,
+     * and the connection goes on. */
+    {
+        char *sum = NULL, etag[64], req[256];
+        unsigned long crc = 0, len = 0;
+        client c;
+
+        CU_ASSERT_EQUAL(t_run("cksum < searcher/web/app.js", &sum, NULL), 0);
+        CU_ASSERT_FATAL(sum && sscanf(sum, "%lu %lu", &crc, &len) == 2);
+        free(sum);
+        snprintf(etag, sizeof etag, "ETag: \"%lu-%lu\"\r\n", crc, len);
+        CU_ASSERT_FATAL(http_once(port, "GET /app.js HTTP/1.1\r\n\r\n",
+                                  &r) == 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.head, etag));
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "\r\nDate: "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.head, " GMT\r\n"));
+        free(r.body);
+        snprintf(req, sizeof req,
+                 "GET /app.js HTTP/1.1\r\nIf-None-Match: W/\"%lu-%lu\"\r\n"
+                 "\r\nGET /app.js HTTP/1.1\r\nIf-None-Match: \"0-1\"\r\n"
+                 "\r\n", crc, len);
+        CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+        CU_ASSERT_FATAL(client_sends(&c, req) == 0);
+        CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+        CU_ASSERT_EQUAL(r.status, 304);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.head, etag));
+        free(r.body);
+        /* Another tag: the file itself, right after the 304's head. */
+        CU_ASSERT_FATAL(http_read(&c, &r, 0) == 0);
+        CU_ASSERT_EQUAL(r.status, 200);
+        CU_ASSERT_EQUAL(r.body_len, len);
         free(r.body);
         client_close(&c);
     }
