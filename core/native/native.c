@@ -50,7 +50,7 @@
 #define MERGE_DEAD_INDEX 0.2
 
 typedef struct idslot {
-    uint64_t hash;   /* 0: empty (hashes of 0 are stored as 1) */
+    uint64_t hash;   /* ndx_hash64 of the id (0 is stored as 1): the key */
     uint32_t where;  /* new segment index, or UINT32_MAX: the writer */
     uint32_t ord;    /* article ordinal */
 } idslot;
@@ -82,8 +82,7 @@ typedef struct native {
     int optimize;          /* merge into one segment at commit */
     unsigned merge_factor; /* segments of one tier merged at once */
     uint64_t merge_floor;  /* passages: smaller segments are tier 0 */
-    idslot *ids;           /* ids added since the last commit */
-    size_t id_count, id_cap;
+    ndx_htab ids;          /* idslot: ids added since the last commit */
     ndx_status broken;     /* an add or commit failed half-way: no more
                               commits from this writer */
 } native;
@@ -369,6 +368,7 @@ native_open(void **out, const char *path, unsigned flags,
     }
     n->lock_fd = -1;
     n->flags = flags;
+    ndx_htab_init(&n->ids, sizeof(idslot), 1024, 50);
     pthread_mutex_init(&n->mu, NULL);
     n->memory_bytes = (cfg && cfg->memory_mb ? cfg->memory_mb : 512) << 20;
     n->merge_factor = cfg && cfg->merge_factor > 1 ? cfg->merge_factor
@@ -431,29 +431,6 @@ fail:
     return st;
 }
 
-static ndx_status
-ids_grow(native *n)
-{
-    size_t cap = n->id_cap ? n->id_cap * 2 : 1024, i;
-    idslot *ns = calloc(cap, sizeof *ns);
-
-    if (!ns)
-        return ndx_error(NDX_ENOMEM, "out of memory (ids)");
-    for (i = 0; i < n->id_cap; i++) {
-        if (n->ids[i].hash) {
-            size_t j = n->ids[i].hash & (cap - 1);
-
-            while (ns[j].hash)
-                j = (j + 1) & (cap - 1);
-            ns[j] = n->ids[i];
-        }
-    }
-    free(n->ids);
-    n->ids = ns;
-    n->id_cap = cap;
-    return NDX_OK;
-}
-
 /* Marks a view segment's article deleted at the next commit; *found is 0
  * when it already was. */
 static ndx_status
@@ -511,60 +488,34 @@ static ndx_status
 delete_existing(native *n, const char *id, int *found)
 {
     uint64_t h = ndx_hash64(id, strlen(id));
+    size_t pos = NDX_HTAB_START, i;
     ndx_status st;
-    size_t i;
+    idslot *e;
 
     *found = 0;
     if (!h)
         h = 1;
-    if (n->id_cap) {
-        size_t j = h & (n->id_cap - 1);
+    while ((e = ndx_htab_find(&n->ids, h, &pos)) != NULL) {
+        int same = 0;
 
-        while (n->ids[j].hash) {
-            idslot *e = &n->ids[j];
+        if (e->where == UINT32_MAX) {
+            same = ndx_segw_find(n->w, id) == (long)e->ord;
+        } else {
+            ndx_seg_article a;
+            const char *aid;
+            const ndx_seg *s = n->fresh[e->where];
 
-            if (e->hash == h) {
-                int same = 0;
-
-                if (e->where == UINT32_MAX) {
-                    same = ndx_segw_find(n->w, id) == (long)e->ord;
-                } else {
-                    ndx_seg_article a;
-                    const char *aid;
-                    const ndx_seg *s = n->fresh[e->where];
-
-                    same = ndx_seg_article_get(s, e->ord, &a) == 0 &&
-                           ndx_seg_article_strings(s, &a, &aid, NULL,
-                                                   NULL) == 0 &&
-                           strcmp(aid, id) == 0;
-                }
-                if (same) {
-                    st = e->where == UINT32_MAX
-                             ? u32list_add(&n->w_del, e->ord)
-                             : u32list_add(&n->fresh_del[e->where], e->ord);
-                    e->hash = 0;
-                    /* Re-insert the rest of the cluster so probes work. */
-                    {
-                        size_t k = (j + 1) & (n->id_cap - 1);
-
-                        while (n->ids[k].hash) {
-                            idslot moved = n->ids[k];
-                            size_t t;
-
-                            n->ids[k].hash = 0;
-                            t = moved.hash & (n->id_cap - 1);
-                            while (n->ids[t].hash)
-                                t = (t + 1) & (n->id_cap - 1);
-                            n->ids[t] = moved;
-                            k = (k + 1) & (n->id_cap - 1);
-                        }
-                    }
-                    n->id_count--;
-                    *found = 1;
-                    return st;
-                }
-            }
-            j = (j + 1) & (n->id_cap - 1);
+            same = ndx_seg_article_get(s, e->ord, &a) == 0 &&
+                   ndx_seg_article_strings(s, &a, &aid, NULL, NULL) == 0 &&
+                   strcmp(aid, id) == 0;
+        }
+        if (same) {
+            st = e->where == UINT32_MAX
+                     ? u32list_add(&n->w_del, e->ord)
+                     : u32list_add(&n->fresh_del[e->where], e->ord);
+            ndx_htab_del(&n->ids, pos);
+            *found = 1;
+            return st;
         }
     }
     for (i = n->view->count; i-- > 0;) {
@@ -580,20 +531,12 @@ static ndx_status
 ids_put(native *n, const char *id, uint32_t where, uint32_t ord)
 {
     uint64_t h = ndx_hash64(id, strlen(id));
-    size_t j;
-    ndx_status st;
+    idslot *e = ndx_htab_add(&n->ids, h ? h : 1);
 
-    if (!h)
-        h = 1;
-    if ((n->id_count + 1) * 2 > n->id_cap && (st = ids_grow(n)))
-        return st;
-    j = h & (n->id_cap - 1);
-    while (n->ids[j].hash)
-        j = (j + 1) & (n->id_cap - 1);
-    n->ids[j].hash = h;
-    n->ids[j].where = where;
-    n->ids[j].ord = ord;
-    n->id_count++;
+    if (!e)
+        return ndx_error(NDX_ENOMEM, "out of memory (ids)");
+    e->where = where;
+    e->ord = ord;
     return NDX_OK;
 }
 
@@ -630,9 +573,12 @@ flush_segment(native *n)
     n->fresh_del[k] = n->w_del;
     memset(&n->w_del, 0, sizeof n->w_del);
     n->fresh_count = k + 1;
-    for (i = 0; i < n->id_cap; i++)
-        if (n->ids[i].hash && n->ids[i].where == UINT32_MAX)
-            n->ids[i].where = (uint32_t)k;
+    for (i = 0; i < n->ids.cap; i++) {
+        idslot *e = ndx_htab_slot(&n->ids, i);
+
+        if (e && e->where == UINT32_MAX)
+            e->where = (uint32_t)k;
+    }
     return NDX_OK;
 }
 
@@ -1212,9 +1158,7 @@ native_commit(void *eng)
     n->fresh_del = NULL;
     n->fresh_count = 0;
     pend_install(n, old_count, view_del, view_pend);
-    free(n->ids);
-    n->ids = NULL;
-    n->id_cap = n->id_count = 0;
+    ndx_htab_free(&n->ids);
     ndx_manifest_clear(&n->man);
     n->man = m;
     /* The commit above is durable; merging commits again (or leaves the
@@ -1609,7 +1553,7 @@ native_close(void *eng)
     free(n->fresh_names);
     free(n->fresh_del);
     free(n->w_del.v);
-    free(n->ids);
+    ndx_htab_free(&n->ids);
     ndx_manifest_clear(&n->man);
     ndx_lock_release(n->lock_fd);
     pthread_mutex_destroy(&n->mu);

@@ -135,3 +135,35 @@ ndx_htab_slot(const ndx_htab *t, size_t i)
 {
     return i < t->cap && slot_key(t, i) ? t->slots + i * t->size : NULL;
 }
+
+void
+ndx_htab_del(ndx_htab *t, size_t pos)
+{
+    size_t j = (pos + 1) & (t->cap - 1);
+    uint64_t k;
+
+    memset(t->slots + pos * t->size, 0, t->size);
+    t->count--;
+    /* Put the rest of the run where a probe from its home finds it. */
+    while ((k = slot_key(t, j)) != 0) {
+        unsigned char *e = t->slots + j * t->size;
+        size_t to;
+
+        memset(e, 0, sizeof k); /* empty while its new place is sought */
+        to = empty_slot(t->slots, t->cap, t->size, k);
+        if (to != j) {
+            memcpy(t->slots + to * t->size, e, t->size);
+            memset(e, 0, t->size);
+        }
+        memcpy(t->slots + to * t->size, &k, sizeof k);
+        j = (j + 1) & (t->cap - 1);
+    }
+}
+
+void
+ndx_htab_clear(ndx_htab *t)
+{
+    if (t->slots)
+        memset(t->slots, 0, t->cap * t->size);
+    t->count = 0;
+}

@@ -99,6 +99,13 @@ void *ndx_htab_put(ndx_htab *t, uint64_t key, int *added);
  * every entry in slot order. */
 void *ndx_htab_slot(const ndx_htab *t, size_t i);
 
+/* Removes the entry at probe position pos (as ndx_htab_find set it); the
+ * entries after it in its run move back, so a walk by position restarts. */
+void ndx_htab_del(ndx_htab *t, size_t pos);
+
+/* Empties the table and keeps its slots for reuse. */
+void ndx_htab_clear(ndx_htab *t);
+
 #ifdef __cplusplus
 }
 #endif
