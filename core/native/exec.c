@@ -146,15 +146,9 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
         if (r)
             sum += t.df - dead_postings(e->v, i, &t);
     }
-    if (e->stat_count == e->stat_cap) {
-        size_t cap = e->stat_cap ? e->stat_cap * 2 : 16;
-        tstat *ns = realloc(e->stats, cap * sizeof *ns);
-
-        if (!ns)
-            return ndx_error(NDX_ENOMEM, "out of memory (query statistics)");
-        e->stats = ns;
-        e->stat_cap = cap;
-    }
+    if (ndx_grow((void **)&e->stats, &e->stat_cap, e->stat_count + 1,
+                 sizeof *e->stats, 16))
+        return ndx_error(NDX_ENOMEM, "out of memory (query statistics)");
     e->stats[e->stat_count].term = term;
     e->stats[e->stat_count].len = len;
     e->stats[e->stat_count].df = sum;
@@ -336,15 +330,9 @@ collect_prefix(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
         pc->too_many = 1;
         return 1;
     }
-    if (x->count == pc->cap) {
-        size_t cap = pc->cap ? pc->cap * 2 : 16;
-        tstat *nt = realloc(x->terms, cap * sizeof *nt);
-
-        if (!nt)
-            return 2;
-        x->terms = nt;
-        pc->cap = cap;
-    }
+    if (ndx_grow((void **)&x->terms, &pc->cap, x->count + 1,
+                 sizeof *x->terms, 16))
+        return 2;
     x->terms[x->count].term = ndx_arena_strdup(pc->e->arena, term, len);
     if (!x->terms[x->count].term)
         return 2;
@@ -377,15 +365,9 @@ expand_prefix(ectx *e, const ndx_qnode *node, pexp **out)
             *out = &e->exps[i];
             return NDX_OK;
         }
-    if (e->exp_count == e->exp_cap) {
-        size_t cap = e->exp_cap ? e->exp_cap * 2 : 4;
-        pexp *nx = realloc(e->exps, cap * sizeof *nx);
-
-        if (!nx)
-            return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
-        e->exps = nx;
-        e->exp_cap = cap;
-    }
+    if (ndx_grow((void **)&e->exps, &e->exp_cap, e->exp_count + 1,
+                 sizeof *e->exps, 4))
+        return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
     x = &e->exps[e->exp_count++];
     memset(x, 0, sizeof *x);
     x->node = node;
@@ -1761,15 +1743,8 @@ typedef struct cbuf {
 static ndx_status
 abuf_push(cbuf *b, const cand *c)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        cand *nv = realloc(b->v, cap * sizeof *nv);
-
-        if (!nv)
-            return ndx_error(NDX_ENOMEM, "out of memory (search)");
-        b->v = nv;
-        b->cap = cap;
-    }
+    if (ndx_grow((void **)&b->v, &b->cap, b->n + 1, sizeof *b->v, 16))
+        return ndx_error(NDX_ENOMEM, "out of memory (search)");
     b->v[b->n++] = *c;
     return NDX_OK;
 }

@@ -385,15 +385,9 @@ source_get(ndx_segw *w, const char *name, uint32_t *out)
             return NDX_OK;
         }
     }
-    if (w->source_count == w->source_cap) {
-        size_t cap = w->source_cap ? w->source_cap * 2 : 16;
-        wsource *ns = realloc(w->sources, cap * sizeof *ns);
-
-        if (!ns)
-            return ndx_error(NDX_ENOMEM, "out of memory (sources)");
-        w->sources = ns;
-        w->source_cap = cap;
-    }
+    if (ndx_grow((void **)&w->sources, &w->source_cap, w->source_count + 1,
+                 sizeof *w->sources, 16))
+        return ndx_error(NDX_ENOMEM, "out of memory (sources)");
     w->sources[w->source_count].name = strdup(name);
     w->sources[w->source_count].key = strdup(key);
     if (!w->sources[w->source_count].name ||
