@@ -100,18 +100,14 @@ ndx_results_alloc(ndx_results *r, size_t len)
 ndx_hit *
 ndx_results_push(ndx_results *r)
 {
-    size_t cap = 8;
+    /* The capacity is not kept: it is the power of two (8 at least) that
+     * count reached, and none before the first push. */
+    size_t cap = r->count ? 8 : 0;
 
     while (cap < r->count)
         cap *= 2;
-    if (r->count == 0 || r->count == cap) {
-        size_t ncap = r->count == 0 ? 8 : cap * 2;
-        ndx_hit *h = realloc(r->hits, ncap * sizeof *h);
-
-        if (!h)
-            return NULL;
-        r->hits = h;
-    }
+    if (ndx_grow((void **)&r->hits, &cap, r->count + 1, sizeof *r->hits, 8))
+        return NULL;
     memset(&r->hits[r->count], 0, sizeof r->hits[0]);
     return &r->hits[r->count++];
 }

@@ -596,15 +596,10 @@ ndx_neardup_load(ndx_neardup *d, const char *dir)
     if (!(f = fopen(path, "rb")))
         return ndx_error(NDX_ENOTFOUND, "%s: no such file", path);
     for (;;) {
-        if (len == cap) {
-            unsigned char *t;
-            cap = cap ? cap * 2 : 65536;
-            if (!(t = realloc(raw, cap))) {
-                fclose(f);
-                free(raw);
-                return ndx_error(NDX_ENOMEM, "out of memory (%s)", path);
-            }
-            raw = t;
+        if (ndx_grow((void **)&raw, &cap, len + 1, 1, 65536)) {
+            fclose(f);
+            free(raw);
+            return ndx_error(NDX_ENOMEM, "out of memory (%s)", path);
         }
         n = fread(raw + len, 1, cap - len, f);
         len += n;

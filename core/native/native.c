@@ -90,15 +90,8 @@ typedef struct native {
 static ndx_status
 u32list_add(u32list *l, uint32_t x)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        uint32_t *nv = realloc(l->v, cap * sizeof *nv);
-
-        if (!nv)
-            return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
-        l->v = nv;
-        l->cap = cap;
-    }
+    if (ndx_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 16))
+        return ndx_error(NDX_ENOMEM, "out of memory (deletions)");
     l->v[l->n++] = x;
     return NDX_OK;
 }
