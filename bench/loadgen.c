@@ -205,12 +205,8 @@ load_queries(void)
                        opt.no_snippets ? "\"snippets\":false," : "");
         ndx_buf_put_json_str(&r, (char *)q.data, q.len);
         ndx_buf_puts(&r, "\"}\n");
-        if (q_count == cap) {
-            cap = cap ? cap * 2 : 256;
-            qs = realloc(qs, cap * sizeof *qs);
-            if (!qs)
-                die("out of memory");
-        }
+        if (ndx_grow((void **)&qs, &cap, q_count + 1, sizeof *qs, 256))
+            die("out of memory");
         qs[q_count].text = (char *)q.data;
         qs[q_count].line = (char *)r.data;
         qs[q_count].line_len = r.len;
@@ -310,18 +306,12 @@ dial(void)
 static void
 record(lg_thread *t, double ms, int kind)
 {
-    if (t->s_count == t->s_cap) {
-        size_t cap = t->s_cap ? t->s_cap * 2 : 4096;
-        lg_sample *s;
-
-        if (cap > LG_MAX_RECORDS / opt.conns)
-            return;
-        s = realloc(t->s, cap * sizeof *s);
-        if (!s)
-            return;
-        t->s = s;
-        t->s_cap = cap;
-    }
+    /* Samples past a thread's share of LG_MAX_RECORDS are not kept. */
+    if (t->s_count == t->s_cap &&
+        ((t->s_cap ? t->s_cap * 2 : 4096) > LG_MAX_RECORDS / opt.conns ||
+         ndx_grow((void **)&t->s, &t->s_cap, t->s_count + 1, sizeof *t->s,
+                  4096)))
+        return;
     t->s[t->s_count].ms = (float)ms;
     t->s[t->s_count].kind = (unsigned char)kind;
     t->s_count++;
@@ -374,15 +364,9 @@ client_main(void *arg)
             while (!(nl = memchr(buf, '\n', have))) {
                 ssize_t n;
 
-                if (have == cap) {
-                    char *nb = realloc(buf, cap * 2);
-
-                    if (!nb) {
-                        t->broken = 1;
-                        break;
-                    }
-                    buf = nb;
-                    cap *= 2;
+                if (ndx_grow((void **)&buf, &cap, have + 1, 1, cap)) {
+                    t->broken = 1;
+                    break;
                 }
                 n = recv(t->fd, buf + have, cap - have, 0);
                 if (n < 0 && errno == EINTR)

@@ -710,12 +710,9 @@ load_queries(qset *qs, const char *path, int passes)
         }
         if (c < 7)
             die("%s:%ld: need 7 or 8 tab-separated cells", path, line_no);
-        if (qs->count == qs->cap) {
-            qs->cap = qs->cap ? qs->cap * 2 : 512;
-            qs->q = realloc(qs->q, qs->cap * sizeof *qs->q);
-            if (!qs->q)
-                die("out of memory");
-        }
+        if (ndx_grow((void **)&qs->q, &qs->cap, qs->count + 1,
+                     sizeof *qs->q, 512))
+            die("out of memory");
         q = &qs->q[qs->count++];
         memset(q, 0, sizeof *q);
         q->kind = xstrdup(cells[0]);

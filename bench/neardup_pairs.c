@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "newsdex/newsdex.h"
+#include "util/buf.h"
 
 typedef struct art {
     unsigned char sketch[NDX_ND_HASHES];
@@ -44,10 +45,9 @@ main(int argc, char **argv)
     while (ndx_reader_next(r, &a) == NDX_OK && a) {
         uint32_t w;
 
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            if (!(arts = realloc(arts, cap * sizeof *arts)))
-                return 1;
+        if (ndx_grow((void **)&arts, &cap, n + 1, sizeof *arts, 4096)) {
+            fprintf(stderr, "ndx-neardup-pairs: out of memory\n");
+            return 1;
         }
         w = ndx_neardup_sketch(a->text, a->text_len, arts[n].sketch);
         if (w < NDX_ND_MIN_WORDS)
