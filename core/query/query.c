@@ -715,11 +715,32 @@ read_field(parser *p, const char *name, size_t b, size_t colon, size_t e,
     return add_date(p, name, p->s + vb, ve - vb, col);
 }
 
+/* The known field named by p->s[b..k) in any case (its name as written
+ * in lower case goes to name), or NULL. */
+static const char *
+known_field(const parser *p, size_t b, size_t k, char name[16])
+{
+    static const char *const known[] = {"title", "source", "date", "after",
+                                        "before"};
+    size_t n = k - b, j;
+
+    if (n >= 16)
+        return NULL;
+    for (j = 0; j < n; j++)
+        name[j] = (char)(p->s[b + j] | 0x20);
+    name[n] = '\0';
+    for (j = 0; j < sizeof known / sizeof *known; j++)
+        if (strcmp(name, known[j]) == 0)
+            return known[j];
+    return NULL;
+}
+
 static ndx_status
 parse_atom(parser *p, part *out)
 {
     size_t b, e, k;
     uint32_t col;
+    char name[16];
 
     memset(out, 0, sizeof *out);
     skip_space(p);
@@ -763,37 +784,17 @@ parse_atom(parser *p, part *out)
          k++)
         ;
     if (k > b && k < e && p->s[k] == ':' && (k + 1 < e || quote_len(p, e))) {
-        static const char *const known[] = {"title", "source", "date",
-                                            "after", "before"};
-        char name[16];
-        size_t n = k - b, j;
+        const char *field = known_field(p, b, k, name);
+        size_t n = k - b;
 
-        if (n < sizeof name) {
-            for (j = 0; j < n; j++)
-                name[j] = (char)(p->s[b + j] | 0x20);
-            name[n] = '\0';
-            for (j = 0; j < sizeof known / sizeof *known; j++)
-                if (strcmp(name, known[j]) == 0)
-                    return read_field(p, known[j], b, k, e, out);
-        }
+        if (field)
+            return read_field(p, field, b, k, e, out);
         return fail_at(p, col, "unknown field '%.*s' at column %u; " FIELDS,
                        (int)(n > 40 ? 40 : n), p->s + b, (unsigned)col);
     }
-    if (k > b && k + 1 == e && p->s[k] == ':') {
-        char name[16];
-        size_t n = k - b, j;
-        if (n < sizeof name) {
-            for (j = 0; j < n; j++)
-                name[j] = (char)(p->s[b + j] | 0x20);
-            name[n] = '\0';
-            if (!strcmp(name, "title") || !strcmp(name, "source") ||
-                !strcmp(name, "date") || !strcmp(name, "after") ||
-                !strcmp(name, "before"))
-                return fail_at(p, col, "field '%s:' at column %u needs a "
-                               "value right after the colon", name,
-                               (unsigned)col);
-        }
-    }
+    if (k > b && k + 1 == e && p->s[k] == ':' && known_field(p, b, k, name))
+        return fail_at(p, col, "field '%s:' at column %u needs a value right "
+                       "after the colon", name, (unsigned)col);
     p->i = e;
     return read_word(p, b, e, col, 0, &out->pos);
 }
