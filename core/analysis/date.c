@@ -343,6 +343,16 @@ fail:
     return 0;
 }
 
+/* The year that ends a date written with a month's name: ", 2025" or
+ * " 2025". */
+static int
+read_year_after(cursor *c, long *y)
+{
+    accept_char(c, ',');
+    skip_ws(c);
+    return read_num(c, 4, 4, y);
+}
+
 /* "April 17, 2025", "Apr. 17 2025", "April 17th, 2025". */
 static int
 parse_month_day(cursor *c, long *y, long *m, long *d)
@@ -352,11 +362,7 @@ parse_month_day(cursor *c, long *y, long *m, long *d)
     if (!(*m = read_month(c)))
         goto fail;
     skip_ws(c);
-    if (!read_day(c, d))
-        goto fail;
-    accept_char(c, ',');
-    skip_ws(c);
-    if (!read_num(c, 4, 4, y))
+    if (!read_day(c, d) || !read_year_after(c, y))
         goto fail;
     return 1;
 fail:
@@ -378,11 +384,7 @@ parse_day_month(cursor *c, long *y, long *m, long *d)
         c->p += 3;
         skip_ws(c);
     }
-    if (!(*m = read_month(c)))
-        goto fail;
-    accept_char(c, ',');
-    skip_ws(c);
-    if (!read_num(c, 4, 4, y))
+    if (!(*m = read_month(c)) || !read_year_after(c, y))
         goto fail;
     return 1;
 fail:
