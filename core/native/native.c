@@ -575,6 +575,27 @@ flush_segment(native *n)
     return NDX_OK;
 }
 
+/* NDX_EINVAL unless n was opened for writing. */
+static ndx_status
+writable(const native *n)
+{
+    return n->w ? NDX_OK
+                : ndx_error(NDX_EINVAL, "index %s is open for reading only",
+                            n->dir);
+}
+
+/* Records the id of the article just added as ord, and writes the
+ * segment out when the writer holds more than its memory allows. */
+static ndx_status
+added(native *n, const char *id, uint32_t ord)
+{
+    ndx_status st = ids_put(n, id, UINT32_MAX, ord);
+
+    if (!st && ndx_segw_memory(n->w) > n->memory_bytes)
+        st = flush_segment(n);
+    return st;
+}
+
 static ndx_status
 native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
                     const ndx_termset *ts)
@@ -584,19 +605,14 @@ native_add_analyzed(void *eng, const ndx_article *a, const ndx_passages *p,
     uint32_t ord;
     int found;
 
-    if (!n->w)
-        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
-                         n->dir);
-    if (p->count == 0)
-        return NDX_OK;
+    if ((st = writable(n)) || p->count == 0)
+        return st;
     /* A failure below may leave the article half added (its old copy
      * deleted, its postings written, its id not yet recorded): the
      * writer then refuses to commit. */
     if ((st = delete_existing(n, a->id, &found)) ||
         (st = ndx_segw_add(n->w, a, p, ts, &ord)) ||
-        (st = ids_put(n, a->id, UINT32_MAX, ord)) ||
-        (ndx_segw_memory(n->w) > n->memory_bytes &&
-         (st = flush_segment(n))))
+        (st = added(n, a->id, ord)))
         n->broken = st;
     return st;
 }
@@ -614,11 +630,8 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
     size_t i;
     int found;
 
-    if (!n->w)
-        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
-                         n->dir);
-    if (p->count == 0)
-        return NDX_OK;
+    if ((st = writable(n)) || p->count == 0)
+        return st;
     if (n->ts_cap == 0) {
         if (!(n->ts = malloc(sizeof *n->ts)))
             return ndx_error(NDX_ENOMEM, "out of memory (term sets)");
@@ -641,9 +654,7 @@ native_add(void *eng, const ndx_article *a, const ndx_passages *p,
                                        p->items[i].len)))
             goto fail;
     }
-    if ((st = ids_put(n, a->id, UINT32_MAX, ord)) ||
-        (ndx_segw_memory(n->w) > n->memory_bytes &&
-         (st = flush_segment(n))))
+    if ((st = added(n, a->id, ord)))
         goto fail;
     return NDX_OK;
 fail:
@@ -1100,9 +1111,8 @@ native_commit(void *eng)
     u32list *view_del = NULL;
     uint8_t **view_pend = NULL;
 
-    if (!n->w)
-        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
-                         n->dir);
+    if ((st = writable(n)))
+        return st;
     if (n->broken)
         return ndx_error(n->broken,
                          "%s: an earlier add or commit failed, so nothing "
@@ -1175,9 +1185,8 @@ native_remove(void *eng, const char *id)
     ndx_status st;
     int found;
 
-    if (!n->w)
-        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
-                         n->dir);
+    if ((st = writable(n)))
+        return st;
     /* A failure half-way may leave the deletion half recorded: the
      * writer then refuses to commit, as for an add. */
     if ((st = delete_existing(n, id, &found))) {
@@ -1193,12 +1202,11 @@ static ndx_status
 native_optimize(void *eng)
 {
     native *n = eng;
+    ndx_status st = writable(n);
 
-    if (!n->w)
-        return ndx_error(NDX_EINVAL, "index %s is open for reading only",
-                         n->dir);
-    n->optimize = 1;
-    return NDX_OK;
+    if (!st)
+        n->optimize = 1;
+    return st;
 }
 
 
