@@ -16,39 +16,20 @@
 #include <jansson.h>
 
 #include "ingest/reader.h"
+#include "util/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Whether s[0..n) is valid UTF-8 by the library's validator (a NUL is a
+ * valid byte here: jansson is called with JSON_ALLOW_NUL). */
 static int
 valid_utf8(const unsigned char *s, size_t n)
 {
     size_t i = 0, k;
 
-    while (i < n) {
-        unsigned char c = s[i];
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            k = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-            k = 3;
-        else if (c >= 0xF0 && c <= 0xF4)
-            k = 4;
-        else
+    for (; i < n; i += k)
+        if (!(k = ndx_utf8_len(s + i, n - i)))
             return 0;
-        if (i + k > n)
-            return 0;
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
-            (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
-            return 0;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k;
-    }
     return 1;
 }
 
