@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 
 #include "newsdex/newsdex.h"
 #include "util/buf.h"
+#include "util/net.h"
 
 #define BENCH_PROG "ndx-loadgen"
 #include "common.h"
@@ -281,26 +281,9 @@ resolve(void)
 static int
 dial(void)
 {
-    int fd, one = 1;
-
-    if (use_unix) {
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&unix_addr,
-                               sizeof unix_addr) != 0) {
-            close(fd);
-            fd = -1;
-        }
-        return fd;
-    }
-    fd = socket(tcp_addr->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 &&
-        connect(fd, tcp_addr->ai_addr, tcp_addr->ai_addrlen) != 0) {
-        close(fd);
-        return -1;
-    }
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    if (use_unix)
+        return ndx_dial((struct sockaddr *)&unix_addr, sizeof unix_addr);
+    return ndx_dial(tcp_addr->ai_addr, tcp_addr->ai_addrlen);
 }
 
 static void
@@ -315,22 +298,6 @@ record(lg_thread *t, double ms, int kind)
     t->s[t->s_count].ms = (float)ms;
     t->s[t->s_count].kind = (unsigned char)kind;
     t->s_count++;
-}
-
-static int
-send_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* One connection: batches of opt.pipeline requests until t_end. */
@@ -352,7 +319,8 @@ client_main(void *arg)
         sent_at = ndx_now_ms();
         for (i = 0; i < opt.pipeline; i++) {
             batch[i] = t->next;
-            if (send_all(t->fd, qs[t->next].line, qs[t->next].line_len)) {
+            if (ndx_send_all(t->fd, qs[t->next].line,
+                             qs[t->next].line_len)) {
                 t->broken = 1;
                 break;
             }

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "util/buf.h"
+#include "util/net.h"
 
 /* Articles of corpus/ (manifest.tsv): id, source, date. */
 #define ART0 "000_5286196f00fcb6ee" /* Newsweek   2025-04-04 */
@@ -43,15 +45,6 @@
 #define IO_MS 10000 /* longest wait for one response */
 
 /* ---- time and child processes -------------------------------------------- */
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 sleep_ms(int ms)
@@ -123,10 +116,10 @@ show_log(const proc *p)
 static int
 proc_wait(proc *p, int timeout_ms)
 {
-    double end = now_ms() + timeout_ms;
+    double end = ndx_now_ms() + timeout_ms;
     int status;
 
-    while (now_ms() < end) {
+    while (ndx_now_ms() < end) {
         pid_t r = waitpid(p->pid, &status, WNOHANG);
 
         if (r == p->pid) {
@@ -203,8 +196,8 @@ proc_start(proc *p, const char *index, int with_unix,
         _exit(127);
     }
     track(p->pid, 1);
-    end = now_ms() + 15000;
-    while (now_ms() < end) {
+    end = ndx_now_ms() + 15000;
+    while (ndx_now_ms() < end) {
         char *log = t_slurp(p->log, NULL);
         const char *t = log ? strstr(log, "listening on tcp:127.0.0.1:")
                             : NULL;
@@ -281,15 +274,8 @@ client_unix(client *c, const char *path)
     memset(&a, 0, sizeof a);
     a.sun_family = AF_UNIX;
     snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        return -1;
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(c->fd);
-        c->fd = -1;
-        return -1;
-    }
-    return 0;
+    c->fd = ndx_dial((struct sockaddr *)&a, sizeof a);
+    return c->fd < 0 ? -1 : 0;
 }
 
 static void
@@ -306,19 +292,7 @@ client_close(client *c)
 static int
 client_send(client *c, const void *data, size_t len)
 {
-    const char *p = data;
-
-    while (len) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return ndx_send_all(c->fd, data, len);
 }
 
 static int
@@ -331,7 +305,7 @@ client_sends(client *c, const char *s)
 static char *
 client_line(client *c, int timeout_ms, int *why)
 {
-    double end = now_ms() + timeout_ms;
+    double end = ndx_now_ms() + timeout_ms;
 
     for (;;) {
         char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
@@ -355,7 +329,7 @@ client_line(client *c, int timeout_ms, int *why)
             *why = LINE_OK;
             return line;
         }
-        left = end - now_ms();
+        left = end - ndx_now_ms();
         if (left <= 0) {
             *why = LINE_TIMEOUT;
             return NULL;
@@ -1041,7 +1015,7 @@ test_server_limits_line_size_connections_and_idle_time(void)
     client_close(&c3);
     /* A freed place is taken again. */
     client_close(&c1);
-    for (end = now_ms() + 3000; !ok && now_ms() < end;) {
+    for (end = ndx_now_ms() + 3000; !ok && ndx_now_ms() < end;) {
         if (client_tcp(&c4, p.port) == 0) {
             ok = pings(&c4);
             client_close(&c4);
@@ -1052,19 +1026,19 @@ test_server_limits_line_size_connections_and_idle_time(void)
     CU_ASSERT(ok);
     /* An idle connection is closed after about a second. */
     CU_ASSERT(pings(&c2));
-    t0 = now_ms();
+    t0 = ndx_now_ms();
     line = client_line(&c2, 5000, &why);
     CU_ASSERT_PTR_NULL(line);
     CU_ASSERT_EQUAL(why, LINE_EOF);
-    CU_ASSERT(now_ms() - t0 > 800);
-    CU_ASSERT(now_ms() - t0 < 3000);
+    CU_ASSERT(ndx_now_ms() - t0 > 800);
+    CU_ASSERT(ndx_now_ms() - t0 < 3000);
     free(line);
     client_close(&c2);
     /* So is a line that keeps arriving a byte at a time for longer. */
     CU_ASSERT_FATAL(client_tcp(&c2, p.port) == 0);
-    t0 = now_ms();
+    t0 = ndx_now_ms();
     ok = 0;
-    while (!ok && now_ms() - t0 < 5000) {
+    while (!ok && ndx_now_ms() - t0 < 5000) {
         struct pollfd pf = {c2.fd, POLLIN, 0};
         char b;
 
@@ -1073,8 +1047,8 @@ test_server_limits_line_size_connections_and_idle_time(void)
             ok = 1;
     }
     CU_ASSERT(ok);
-    CU_ASSERT(now_ms() - t0 > 800);
-    CU_ASSERT(now_ms() - t0 < 3000);
+    CU_ASSERT(ndx_now_ms() - t0 > 800);
+    CU_ASSERT(ndx_now_ms() - t0 < 3000);
     client_close(&c2);
     CU_ASSERT(ping_tcp(p.port));
     CU_ASSERT_EQUAL(proc_stop(&p), 0);
@@ -1134,7 +1108,7 @@ test_server_serves_others_while_a_client_trickles(void)
     CU_ASSERT_FATAL(pthread_create(&th, NULL, trickle_client, &ta) == 0);
     sleep_ms(300);
     CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
-    t0 = now_ms();
+    t0 = ndx_now_ms();
     for (i = 0; i < 40; i++) {
         char *req = case_request((size_t)i % NCASES, i), why[200];
         json_t *r = client_call(&c, req);
@@ -1144,7 +1118,7 @@ test_server_serves_others_while_a_client_trickles(void)
         json_decref(r);
         free(req);
     }
-    took = now_ms() - t0;
+    took = ndx_now_ms() - t0;
     /* All answered while the slow request was still coming in. */
     CU_ASSERT_EQUAL(answered, 40);
     CU_ASSERT(!ta.done);
@@ -1214,7 +1188,7 @@ test_server_handles_a_thousand_quick_connections(void)
     enum { HELD = 200 };
     proc *p = shared_server();
     client *held;
-    double end = now_ms() + 20000;
+    double end = ndx_now_ms() + 20000;
     int i, opened = 0, answered = 0;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -1234,7 +1208,7 @@ test_server_handles_a_thousand_quick_connections(void)
     CU_ASSERT_EQUAL(answered, HELD);
     /* Then 1000 opened and closed one after the other. */
     opened = answered = 0;
-    for (i = 0; i < 1000 && now_ms() < end; i++) {
+    for (i = 0; i < 1000 && ndx_now_ms() < end; i++) {
         client c;
 
         if ((i % 2 ? client_unix(&c, p->sock) : client_tcp(&c, p->port)))
@@ -1284,7 +1258,7 @@ test_server_sees_a_new_commit_without_restart(void)
     CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
     CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
     CU_ASSERT_FATAL(run_indexer(ix, "tests/fixtures/server/extra", 1) == 0);
-    for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+    for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
         n = total_of(&c, "quokka");
         if (n != 0)
             break;
@@ -1303,7 +1277,7 @@ test_server_sees_a_new_commit_without_restart(void)
     json_decref(r);
     /* Rebuilt from corpus/ alone: the added article is gone again. */
     CU_ASSERT_FATAL(run_indexer(ix, "corpus", 0) == 0);
-    for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+    for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
         n = total_of(&c, "quokka");
         if (n != 1)
             break;
@@ -1319,7 +1293,7 @@ test_server_sees_a_new_commit_without_restart(void)
         snprintf(cmd, sizeof cmd, "%s -o '%s' -q --delete "
                  "000_5286196f00fcb6ee", t_prog("newsdex-index"), ix);
         CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
-        for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+        for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
             n = total_of(&c, "ukraine");
             if (n != 5)
                 break;
@@ -1335,7 +1309,7 @@ test_server_sees_a_new_commit_without_restart(void)
         CU_ASSERT_FATAL(g != NULL);
         gen = atoll(g + 13);
         free(out);
-        for (end = now_ms() + 10000; now_ms() < end; sleep_ms(50)) {
+        for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
             r = client_call(&c, "{\"op\":\"stats\"}");
             n = json_integer_value(json_object_get(
                 json_object_get(r, "stats"), "generation"));
@@ -1430,7 +1404,7 @@ static void *
 term_client(void *arg)
 {
     term_arg *a = arg;
-    double end = now_ms() + 20000;
+    double end = ndx_now_ms() + 20000;
     client c;
     long id = 0;
     int closed = 0;
@@ -1441,7 +1415,7 @@ term_client(void *arg)
         snprintf(a->why, sizeof a->why, "cannot connect");
         return NULL;
     }
-    while (!closed && now_ms() < end) {
+    while (!closed && ndx_now_ms() < end) {
         long k, sent = 0;
 
         for (k = 0; k < 4; k++) {
@@ -1583,9 +1557,9 @@ static size_t
 flood(client *c, const char *line, size_t count, double for_ms)
 {
     size_t len = strlen(line), sent = 0, off = 0;
-    double end = now_ms() + for_ms;
+    double end = ndx_now_ms() + for_ms;
 
-    while (sent < count && now_ms() < end) {
+    while (sent < count && ndx_now_ms() < end) {
         ssize_t n = send(c->fd, line + off, len - off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -1618,9 +1592,9 @@ ping_median_ms(int port, int count)
     if (client_tcp(&c, port))
         return IO_MS;
     for (i = 0; i < count; i++) {
-        double t0 = now_ms();
+        double t0 = ndx_now_ms();
 
-        t[i] = pings(&c) ? now_ms() - t0 : IO_MS;
+        t[i] = pings(&c) ? ndx_now_ms() - t0 : IO_MS;
     }
     client_close(&c);
     for (i = 1; i < count; i++)
@@ -1809,7 +1783,7 @@ test_server_sighup_looks_for_a_new_commit_and_does_not_kill(void)
     sleep_ms(300);
     CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
     CU_ASSERT_FATAL(kill(p.pid, SIGHUP) == 0);
-    for (end = now_ms() + 5000; now_ms() < end; sleep_ms(50))
+    for (end = ndx_now_ms() + 5000; ndx_now_ms() < end; sleep_ms(50))
         if ((n = total_of(&c, "quokka")) != 0)
             break;
     CU_ASSERT_EQUAL(n, 1);
