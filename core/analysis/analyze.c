@@ -500,6 +500,7 @@ typedef struct tentry {
     uint32_t str_off;  /* into pool.strs */
     uint32_t len;      /* bytes, without the NUL */
     uint32_t wdf;
+    uint32_t hash;
     uint32_t pos_count;
     uint32_t pos_off;  /* filled after sorting */
 } tentry;
@@ -521,7 +522,8 @@ typedef struct tpool {
     size_t strs_len, strs_cap;
     tentry *ents;
     size_t ent_count, ent_cap;
-    ndx_htab slots;      /* pslot: the entries by term_hash */
+    uint32_t *slots;     /* hash table: entry index + 1, 0 = empty */
+    size_t slot_cap;     /* power of two */
     occ *occs;           /* surface occurrences in position order */
     size_t occ_count, occ_cap;
     uint32_t *remap;     /* entry index -> sorted index */
@@ -534,14 +536,25 @@ typedef struct tpool {
     size_t positions_cap;
 } tpool;
 
-/* An entry of tpool.slots.  The key is the term_hash with bit 32 set, so
- * never 0, and its low bits (which pick the slot) are the hash's. */
-typedef struct pslot {
-    uint64_t key;
-    uint32_t ent; /* tentry index */
-} pslot;
+static int
+pool_rehash(tpool *tp, size_t cap)
+{
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    size_t i;
 
-#define PSLOT_KEY(h) ((uint64_t)(h) | (uint64_t)1 << 32)
+    if (!slots)
+        return -1;
+    for (i = 0; i < tp->ent_count; i++) {
+        size_t h = tp->ents[i].hash & (cap - 1);
+        while (slots[h])
+            h = (h + 1) & (cap - 1);
+        slots[h] = (uint32_t)i + 1;
+    }
+    free(tp->slots);
+    tp->slots = slots;
+    tp->slot_cap = cap;
+    return 0;
+}
 
 /* Finds or adds the term prefix+s[0..len), whose term_hash is h, and
  * counts one occurrence; returns its entry index or -1 on ENOMEM. */
@@ -549,20 +562,24 @@ static long
 pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
 {
     size_t tlen = len + (prefix ? 1 : 0);
-    size_t i, pos = NDX_HTAB_START;
-    pslot *ps;
+    size_t i, slot;
     tentry *e;
 
-    while ((ps = ndx_htab_find(&tp->slots, PSLOT_KEY(h), &pos)) != NULL) {
-        e = &tp->ents[ps->ent];
-        if (e->len == tlen) {
+    if ((tp->ent_count + 1) * 2 > tp->slot_cap &&
+        pool_rehash(tp, tp->slot_cap ? tp->slot_cap * 2 : 256) != 0)
+        return -1;
+    slot = h & (tp->slot_cap - 1);
+    while (tp->slots[slot]) {
+        e = &tp->ents[tp->slots[slot] - 1];
+        if (e->hash == h && e->len == tlen) {
             const char *t = tp->strs + e->str_off;
             if ((!prefix || t[0] == prefix) &&
                 memcmp(t + (prefix ? 1 : 0), s, len) == 0) {
                 e->wdf++;
-                return (long)ps->ent;
+                return (long)(tp->slots[slot] - 1);
             }
         }
+        slot = (slot + 1) & (tp->slot_cap - 1);
     }
     if (ndx_grow((void **)&tp->ents, &tp->ent_cap, tp->ent_count + 1,
                  sizeof *tp->ents, 64) != 0 ||
@@ -581,6 +598,7 @@ pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
     e->str_off = (uint32_t)tp->strs_len;
     e->len = (uint32_t)tlen;
     e->wdf = 1;
+    e->hash = h;
     e->pos_count = 0;
     e->pos_off = 0;
     if (prefix)
@@ -588,9 +606,7 @@ pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
     memcpy(tp->strs + tp->strs_len, s, len);
     tp->strs_len += len;
     tp->strs[tp->strs_len++] = '\0';
-    if (!(ps = ndx_htab_add(&tp->slots, PSLOT_KEY(h))))
-        return -1;
-    ps->ent = (uint32_t)tp->ent_count;
+    tp->slots[slot] = (uint32_t)tp->ent_count + 1;
     return (long)tp->ent_count++;
 }
 
@@ -721,7 +737,7 @@ ndx_termset_free(ndx_termset *ts)
     if (tp) {
         free(tp->strs);
         free(tp->ents);
-        ndx_htab_free(&tp->slots);
+        free(tp->slots);
         free(tp->occs);
         free(tp->remap);
         free(tp->order);
@@ -747,13 +763,13 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
         tp = calloc(1, sizeof *tp);
         if (!tp)
             return ndx_error(NDX_ENOMEM, "out of memory for a term set");
-        ndx_htab_init(&tp->slots, sizeof(pslot), 256, 50);
         ts->pool = tp;
     }
     tp->strs_len = 0;
     tp->ent_count = 0;
     tp->occ_count = 0;
-    ndx_htab_clear(&tp->slots);
+    if (tp->slots)
+        memset(tp->slots, 0, tp->slot_cap * sizeof *tp->slots);
     ts->terms = NULL;
     ts->term_count = 0;
     ts->positions = NULL;
