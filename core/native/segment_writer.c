@@ -1132,35 +1132,70 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
 /* Postings lists already written, by hash of their bytes, so that a term
  * whose list is byte for byte another's (a stem with one surface form)
  * points at the same bytes. */
-typedef struct alias {
-    uint64_t hash; /* ndx_hash64 of the bytes | 1: the key */
-    uint64_t off;  /* of the list in the postings section */
-    uint64_t len;  /* bytes */
-} alias;
+typedef struct alias_map {
+    uint64_t *keys;   /* hash | 1; 0 = empty */
+    uint64_t *offs;
+    uint64_t *lens;
+    size_t cap, count;
+} alias_map;
 
-/* Finds an earlier list equal to bytes; else records this one at off.
- * m is an ndx_htab of alias entries. */
+static void
+alias_free(alias_map *m)
+{
+    free(m->keys);
+    free(m->offs);
+    free(m->lens);
+}
+
+/* Finds an earlier list equal to bytes; else records this one at off. */
 static ndx_status
-alias_find_or_put(ndx_htab *m, const ndx_buf *postings,
+alias_find_or_put(alias_map *m, const ndx_buf *postings,
                   const unsigned char *bytes, size_t len, uint64_t off,
                   uint64_t *found)
 {
     uint64_t h = ndx_hash64(bytes, len) | 1;
-    size_t pos = NDX_HTAB_START;
-    alias *a;
+    size_t j;
 
     *found = UINT64_MAX;
-    while ((a = ndx_htab_find(m, h, &pos)) != NULL) {
-        if (a->len == len &&
-            memcmp(postings->data + a->off, bytes, len) == 0) {
-            *found = a->off;
+    if ((m->count + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096, i;
+        uint64_t *k = calloc(cap, 8), *o = malloc(cap * 8), *l = malloc(cap * 8);
+
+        if (!k || !o || !l) {
+            free(k);
+            free(o);
+            free(l);
+            return ndx_error(NDX_ENOMEM, "out of memory (aliases)");
+        }
+        for (i = 0; i < m->cap; i++) {
+            if (!m->keys[i])
+                continue;
+            j = m->keys[i] & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = m->keys[i];
+            o[j] = m->offs[i];
+            l[j] = m->lens[i];
+        }
+        alias_free(m);
+        m->keys = k;
+        m->offs = o;
+        m->lens = l;
+        m->cap = cap;
+    }
+    j = h & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->keys[j] == h && m->lens[j] == len &&
+            memcmp(postings->data + m->offs[j], bytes, len) == 0) {
+            *found = m->offs[j];
             return NDX_OK;
         }
+        j = (j + 1) & (m->cap - 1);
     }
-    if (!(a = ndx_htab_add(m, h)))
-        return ndx_error(NDX_ENOMEM, "out of memory (aliases)");
-    a->off = off;
-    a->len = len;
+    m->keys[j] = h;
+    m->offs[j] = off;
+    m->lens[j] = len;
+    m->count++;
     return NDX_OK;
 }
 
@@ -1220,7 +1255,7 @@ ndx_status
 ndx_segw_flush(ndx_segw *w, const char *path)
 {
     ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, skips, toc, head;
-    ndx_htab aliases;
+    alias_map aliases = {NULL, NULL, NULL, 0, 0};
     uint64_t exp_post = 0, prev_pos = 0;
     wterm **sorted = NULL;
     char *tmp = NULL;
@@ -1235,7 +1270,6 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     ndx_buf_init(&skips);
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
-    ndx_htab_init(&aliases, sizeof(alias), 4096, 50);
     if ((st = text_block_close(w)) ||
         (!w->dict_done && (st = dict_choose(w))) ||
         (st = textq_drain(w)) || (st = textloc_streams(w)))
@@ -1461,7 +1495,7 @@ fail:
         ndx_buf_free(&sec[i]);
     ndx_buf_free(&scratch);
     ndx_buf_free(&skips);
-    ndx_htab_free(&aliases);
+    alias_free(&aliases);
     ndx_buf_free(&toc);
     ndx_buf_free(&head);
     return st;
