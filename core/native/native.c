@@ -1100,6 +1100,25 @@ merge_all(native *n)
     return st;
 }
 
+/* Closes the segments written since the last commit and forgets them. */
+static void
+fresh_free(native *n)
+{
+    size_t i;
+
+    for (i = 0; i < n->fresh_count; i++) {
+        ndx_seg_close(n->fresh[i]);
+        free(n->fresh_del[i].v);
+    }
+    free(n->fresh);
+    free(n->fresh_names);
+    free(n->fresh_del);
+    n->fresh = NULL;
+    n->fresh_names = NULL;
+    n->fresh_del = NULL;
+    n->fresh_count = 0;
+}
+
 static ndx_status
 native_commit(void *eng)
 {
@@ -1149,17 +1168,7 @@ native_commit(void *eng)
     remove_garbage(n->dir, &m);
     /* The committed state becomes the base for what comes next. */
     view_swap(n, v);
-    for (i = 0; i < n->fresh_count; i++) {
-        ndx_seg_close(n->fresh[i]);
-        free(n->fresh_del[i].v);
-    }
-    free(n->fresh);
-    free(n->fresh_names);
-    free(n->fresh_del);
-    n->fresh = NULL;
-    n->fresh_names = NULL;
-    n->fresh_del = NULL;
-    n->fresh_count = 0;
+    fresh_free(n);
     pend_install(n, old_count, view_del, view_pend);
     ndx_htab_free(&n->ids);
     ndx_manifest_clear(&n->man);
@@ -1546,13 +1555,7 @@ native_close(void *eng)
     for (i = 0; i < n->ts_cap; i++)
         ndx_termset_free(&n->ts[i]);
     free(n->ts);
-    for (i = 0; i < n->fresh_count; i++) {
-        ndx_seg_close(n->fresh[i]);
-        free(n->fresh_del[i].v);
-    }
-    free(n->fresh);
-    free(n->fresh_names);
-    free(n->fresh_del);
+    fresh_free(n);
     free(n->w_del.v);
     ndx_htab_free(&n->ids);
     ndx_manifest_clear(&n->man);
