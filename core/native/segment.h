@@ -118,17 +118,13 @@
 /* Stored text.  A hit inflates its passage alone: each passage is its
  * own stream, and the preset dictionary gives back much of what short
  * streams lose.  Blocks only group the streams so that TEXTIDX stays
- * small.  Measured on the AllSides passages (CPU time per random hit,
- * level 6): 8 KB blocks as one stream without a dictionary store 0.448 of
- * the raw text and cost 25 us a hit; 2 KB blocks as one stream against a
- * 16 KB dictionary 0.421 and 8-11 us (32 KB: 0.406).  On the Reuters
- * passages (341 bytes on average), 2 KB one-stream blocks against 16 KB
- * cost 12.7 us a hit (10.3 inflating only up to the passage), one stream
- * per passage 3.6 us against 16 KB (0.487 of the raw text) and 3.5 us
- * against 32 KB (0.456).  Loading the dictionary into a deflate stream for
- * every passage made writing 7x slower; the writer loads it once and
- * copies the loaded stream (deflateCopy) for each passage, which costs
- * what 2 KB blocks cost. */
+ * small.  Loading the dictionary into a deflate stream costs more than
+ * compressing a passage, so the writer loads it once per segment and
+ * copies the loaded stream (deflateCopy) for each passage.  With 2 KB
+ * blocks inflated whole (format 3) `bench/run --small` measured stored
+ * text at 0.404 of the raw text; with a stream per passage against 32 KB
+ * it measures 0.447 (bench/results/small.md), and the hits' text no
+ * longer dominates a query's time. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
 #define NDX_SEG_TEXT_DICT (32 * 1024)
 #define NDX_SEG_TEXT_SAMPLE (1024 * 1024)

@@ -768,18 +768,19 @@ text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
     return NDX_OK;
 }
 
-/* Inflates the raw-deflate stream of a passage of exactly out_len bytes,
- * compressed against the segment's preset dictionary into out. */
+/* Inflates passage pid's text into *raw (replacing its contents), with
+ * z: its raw-deflate stream, compressed against the segment's preset
+ * dictionary, must end exactly at the passage's length. */
 static ndx_status
-inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid,
-                unsigned char *out, uint32_t *out_len)
+inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid, ndx_buf *raw)
 {
-    const unsigned char *in;
-    uint32_t in_len;
+    const unsigned char *in = NULL;
+    uint32_t in_len = 0, len = 0;
     ndx_status st;
-    int r;
 
-    if ((st = text_where(s, pid, &in, &in_len, out_len)))
+    raw->len = 0;
+    if ((st = text_where(s, pid, &in, &in_len, &len)) ||
+        (st = ndx_buf_reserve(raw, (size_t)len + 1)))
         return st;
     if (inflateReset(z) != Z_OK ||
         (s->sec_len[SEC_TEXTDICT] &&
@@ -788,13 +789,13 @@ inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid,
         return corrupt(s->path, "compressed text");
     z->next_in = (Bytef *)in;
     z->avail_in = in_len;
-    z->next_out = out;
-    z->avail_out = (uInt)*out_len;
-    /* The stream ends where the passage does: output stops at its
-     * length, and damage shows as a stream that does not end there. */
-    r = inflate(z, Z_FINISH);
-    if (r != Z_STREAM_END || z->avail_out != 0)
+    z->next_out = raw->data;
+    z->avail_out = (uInt)len;
+    /* Damage shows as a stream that does not end at the passage's
+     * length. */
+    if (inflate(z, Z_FINISH) != Z_STREAM_END || z->avail_out != 0)
         return corrupt(s->path, "compressed text");
+    raw->len = len;
     return NDX_OK;
 }
 
@@ -805,20 +806,14 @@ text_passage(const ndx_seg *s, uint32_t pid, const unsigned char **raw,
              uint32_t *raw_len)
 {
     tstate *t = thread_state();
-    const unsigned char *in;
-    uint32_t in_len;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
     if (t->uid != s->uid || t->pid != pid) {
         t->uid = 0;
-        t->raw.len = 0;
-        if ((st = text_where(s, pid, &in, &in_len, raw_len)) ||
-            (st = ndx_buf_reserve(&t->raw, *raw_len + 1)) ||
-            (st = inflate_passage(s, &t->z, pid, t->raw.data, raw_len)))
+        if ((st = inflate_passage(s, &t->z, pid, &t->raw)))
             return st;
-        t->raw.len = *raw_len;
         t->uid = s->uid;
         t->pid = pid;
     }
@@ -848,20 +843,14 @@ ndx_seg_text_cached(const ndx_seg *s, uint32_t pid, ndx_seg_textcache *c,
                     const char **text, uint32_t *text_len)
 {
     tstate *t = thread_state();
-    const unsigned char *in;
-    uint32_t in_len, len;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
     if (!c->valid || c->seg != s || c->pid != pid) {
         c->valid = 0;
-        c->raw.len = 0;
-        if ((st = text_where(s, pid, &in, &in_len, &len)) ||
-            (st = ndx_buf_reserve(&c->raw, (size_t)len + 1)) ||
-            (st = inflate_passage(s, &t->z, pid, c->raw.data, &len)))
+        if ((st = inflate_passage(s, &t->z, pid, &c->raw)))
             return st;
-        c->raw.len = len;
         c->seg = s;
         c->pid = pid;
         c->valid = 1;
