@@ -21,6 +21,7 @@
 #include "newsdex/sys/engine.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 #define MAX_LANGS 32
 #define RING_SLOTS 64 /* articles in flight between reader and writer */
@@ -787,11 +788,135 @@ fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
     return NDX_OK;
 }
 
+/* Bytes of a title-collapse key at most (longer titles compare by their
+ * first folded bytes). */
+#define TITLE_KEY_MAX 1024
+
+/* The key a hit collapses by: its source, a NUL, then its title folded
+ * as words are (ndx_fold: case and accents folded, spaces and punctuation
+ * dropped), in out (TITLE_KEY_MAX bytes); its length, or 0 when the title
+ * folds to nothing (such hits never collapse). */
+static size_t
+title_key(const ndx_hit *h, char *out)
+{
+    size_t n = h->source ? strlen(h->source) : 0, t;
+
+    if (!h->title || !h->title[0] || n + 2 >= TITLE_KEY_MAX)
+        return 0;
+    memcpy(out, h->source, n);
+    out[n++] = '\0';
+    t = ndx_fold(h->title, strlen(h->title), out + n, TITLE_KEY_MAX - n);
+    return t ? n + t : 0;
+}
+
+typedef struct title_ent {
+    uint64_t key;  /* hash of the title key (never 0) */
+    size_t head;   /* the first hit with the key */
+} title_ent;
+
 /*
- * The engine's search, clusters folded: grouped by article, the engine is
- * asked for more hits than the page needs (clusters hold a few articles),
- * and again for twice as many while folding leaves the page short and the
- * engine had more.  total counts every matching article, folded or not.
+ * Shows the hits of one source with one title once: the first stays and
+ * lists the later ones (id and date) in same_title, in the listing's
+ * order; the later ones go.  Whether a hit goes depends only on the hits
+ * before it, so pages cut from longer listings agree.  *removed receives
+ * how many went.
+ */
+static ndx_status
+collapse_titles(ndx_results *r, size_t *removed)
+{
+    size_t n = r->count, i, kept = 0, start = 0;
+    size_t *head = NULL, *count = NULL, *at = NULL, *klen = NULL;
+    char **kstr = NULL, key[TITLE_KEY_MAX];
+    ndx_same_title *lists = NULL;
+    ndx_arena *keys = NULL;
+    ndx_htab seen;
+    ndx_status st = NDX_OK;
+
+    *removed = 0;
+    if (n < 2)
+        return NDX_OK;
+    ndx_htab_init(&seen, sizeof(title_ent), 64, 50);
+    head = malloc(n * sizeof *head);
+    count = calloc(n, sizeof *count);
+    at = malloc(n * sizeof *at);
+    klen = calloc(n, sizeof *klen);
+    kstr = calloc(n, sizeof *kstr);
+    keys = ndx_arena_new();
+    if (!head || !count || !at || !klen || !kstr || !keys) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        size_t len = title_key(&r->hits[i], key), pos = NDX_HTAB_START;
+        uint64_t hk;
+        title_ent *e;
+
+        head[i] = i;
+        if (!len)
+            continue;
+        hk = ndx_fnv1a64(key, len);
+        hk += !hk;
+        while ((e = ndx_htab_find(&seen, hk, &pos)) &&
+               (klen[e->head] != len || memcmp(kstr[e->head], key, len)))
+            ;
+        if (e) {
+            head[i] = e->head;
+            count[e->head]++;
+            (*removed)++;
+            continue;
+        }
+        if (!(kstr[i] = ndx_arena_alloc(keys, len)) ||
+            !(e = ndx_htab_add(&seen, hk))) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
+            goto done;
+        }
+        memcpy(kstr[i], key, len);
+        klen[i] = len;
+        e->head = i;
+    }
+    if (!*removed)
+        goto done;
+    lists = ndx_results_alloc(r, *removed * sizeof *lists);
+    if (!lists) {
+        st = ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        at[i] = start;
+        start += count[i];
+        if (count[i]) {
+            r->hits[i].same_title = lists + at[i];
+            r->hits[i].same_title_count = count[i];
+        }
+    }
+    for (i = 0; i < n; i++) {
+        const ndx_hit *h = &r->hits[i];
+
+        if (head[i] == i) {
+            r->hits[kept++] = *h;
+            continue;
+        }
+        lists[at[head[i]]].article = h->article;
+        lists[at[head[i]]++].date_days = h->date_days;
+    }
+    r->count = kept;
+done:
+    ndx_htab_free(&seen);
+    ndx_arena_free(keys);
+    free(head);
+    free(count);
+    free(at);
+    free(klen);
+    free(kstr);
+    return st;
+}
+
+/*
+ * The engine's search, clusters folded and same-title hits collapsed:
+ * grouped by article, the engine is asked for more hits than the page
+ * needs (clusters hold a few articles), and again for twice as many while
+ * folding leaves the page short and the engine had more.  total counts
+ * every matching article, folded or not.
  */
 static ndx_status
 search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
@@ -801,7 +926,8 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     size_t want = o->offset + o->k, removed, i;
     ndx_status st;
 
-    if (!ix->nd || o->group != NDX_GROUP_ARTICLE || o->k == 0)
+    if ((!ix->nd && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
+        o->k == 0)
         return ix->ops->search(ix->eng, q, o, *rp);
     wide.offset = 0;
     wide.k = want + want / 2 + 8;
@@ -818,7 +944,8 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if ((st = ix->ops->search(ix->eng, q, &wide, r)))
             return st;
         got = r->count;
-        if ((st = fold_clusters(ix, r, &removed)))
+        if ((ix->nd && (st = fold_clusters(ix, r, &removed))) ||
+            (o->collapse_titles && (st = collapse_titles(r, &removed))))
             return st;
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)

@@ -41,6 +41,7 @@ ndx_search_opts_init(ndx_search_opts *o)
     o->snippets = 1;
     o->snippet_len = 240;
     o->facet_limit = 20;
+    o->collapse_titles = 1;
 }
 
 void

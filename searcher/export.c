@@ -60,6 +60,7 @@ export_open(export_cursor **out, const char *text, const ndx_search_opts *o)
         return ndx_error(NDX_ENOMEM, "out of memory starting an export");
     x->o = *o;
     x->o.group = NDX_GROUP_ARTICLE;
+    x->o.collapse_titles = 0; /* a row for every article */
     x->o.snippets = 0;
     x->o.facets = 0;
     x->text = strdup(text);

@@ -50,6 +50,8 @@ static const char usage_text[] =
     "      --passages        every matching passage, not one per article\n"
     "      --json            print JSON (the query socket's response form)\n"
     "      --no-snippets     print whole passages instead of snippets\n"
+    "      --no-collapse-titles  show each hit of a source with one title\n"
+    "                        (otherwise the first lists the others' dates)\n"
     "      --exact-total     count every match (otherwise the count is\n"
     "                        exact up to 1,000 and a lower bound beyond)\n"
     "      --facets LIST     count the matching articles by source, year,\n"
@@ -135,7 +137,7 @@ main(int argc, char **argv)
         O_OFFSET = 256, O_SOURCE, O_FROM, O_TO, O_SORT, O_PASSAGES, O_JSON,
         O_NOSNIP, O_ENGINE, O_SHARD, O_PARTIAL, O_GET, O_STATS, O_EXACT,
         O_FACETS,
-        O_FACET_LIMIT, O_CSV, O_VARIANTS, O_K1, O_B
+        O_FACET_LIMIT, O_CSV, O_VARIANTS, O_K1, O_B, O_NOCOLLAPSE
     };
     static const struct option longopts[] = {
         {"index", required_argument, NULL, 'i'},
@@ -147,6 +149,7 @@ main(int argc, char **argv)
         {"passages", no_argument, NULL, O_PASSAGES},
         {"json", no_argument, NULL, O_JSON},
         {"no-snippets", no_argument, NULL, O_NOSNIP},
+        {"no-collapse-titles", no_argument, NULL, O_NOCOLLAPSE},
         {"exact-total", no_argument, NULL, O_EXACT},
         {"engine", required_argument, NULL, O_ENGINE},
         {"shard", required_argument, NULL, O_SHARD},
@@ -237,6 +240,7 @@ main(int argc, char **argv)
         case O_PASSAGES: o.group = NDX_GROUP_PASSAGE; break;
         case O_JSON: json = 1; break;
         case O_NOSNIP: o.snippets = 0; break;
+        case O_NOCOLLAPSE: o.collapse_titles = 0; break;
         case O_EXACT: o.exact_total = 1; break;
         case O_ENGINE: engine = optarg; break;
         case O_SHARD:

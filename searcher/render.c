@@ -32,6 +32,26 @@ put_date_member(ndx_buf *b, int32_t days)
     return ndx_buf_printf(b, ",\"date\":\"%s\"", d);
 }
 
+/* ,"same_title":[{"article":ID,"date":D},...]: the hits of the same
+ * source and title collapsed into h. */
+static ndx_status
+put_same_title(ndx_buf *b, const ndx_hit *h)
+{
+    ndx_status st = ndx_buf_puts(b, ",\"same_title\":[");
+    size_t j;
+
+    for (j = 0; !st && j < h->same_title_count; j++) {
+        st = ndx_buf_puts(b, j ? ",{" : "{");
+        if (!st)
+            st = put_str_member(b, "article", h->same_title[j].article, 0);
+        if (!st)
+            st = put_date_member(b, h->same_title[j].date_days);
+        if (!st)
+            st = ndx_buf_putc(b, '}');
+    }
+    return st ? st : ndx_buf_putc(b, ']');
+}
+
 ndx_status
 render_results_json(ndx_buf *b, const ndx_results *r)
 {
@@ -89,6 +109,8 @@ render_results_json(ndx_buf *b, const ndx_results *r)
             if (!st)
                 st = ndx_buf_putc(b, ']');
         }
+        if (!st && h->same_title_count)
+            st = put_same_title(b, h);
         if (!st)
             st = ndx_buf_putc(b, '}');
     }
@@ -320,6 +342,28 @@ thousands(uint64_t n, char *buf)
     return buf;
 }
 
+/* Dates of the same-title hits listed at most on the line. */
+#define SAME_TITLE_DATES 10
+
+/* "   also 2 more from Reuters with this title: 1987-03-02, 1987-03-05". */
+static void
+print_same_title(FILE *out, const ndx_hit *h)
+{
+    size_t j;
+
+    fprintf(out, "   also %zu more from %s with this title:",
+            h->same_title_count, h->source ? h->source : "this source");
+    for (j = 0; j < h->same_title_count && j < SAME_TITLE_DATES; j++) {
+        char d[11];
+
+        ndx_date_format(h->same_title[j].date_days, d);
+        fprintf(out, "%s %s", j ? "," : "", d[0] ? d : "undated");
+    }
+    if (h->same_title_count > SAME_TITLE_DATES)
+        fputs(", ...", out);
+    fputc('\n', out);
+}
+
 void
 render_results_text(FILE *out, const ndx_results *r, size_t offset,
                     int color)
@@ -346,7 +390,10 @@ render_results_text(FILE *out, const ndx_results *r, size_t offset,
         fputs("   ", out);
         print_snippet(out, h->snippet ? h->snippet : (h->text ? h->text : ""),
                       color);
-        fputs("\n\n", out);
+        fputc('\n', out);
+        if (h->same_title_count)
+            print_same_title(out, h);
+        fputc('\n', out);
     }
     if (r->total_exact)
         fprintf(out, "%s match%s, %.2f ms\n", thousands(r->total, n),

@@ -13,6 +13,7 @@
  *   GET /                   the search page (searcher/web/, embedded)
  *   GET /api/search?q=&k=&offset=&source=&from=&to=&sort=&group=
  *                  &facets=&facet_limit=&snippets=&snippet_len=
+ *                  &exact_total=&collapse_titles=
  *   GET /api/article/ID     the article (the socket's get)
  *   GET /api/stats          the index statistics
  *   GET /api/export?q=&source=&from=&to=&sort=   every match as CSV,
@@ -194,7 +195,8 @@ search_request(hreq *h)
                                           "facet_limit", NULL};
     static const char *const strings[] = {"q", "from", "to", "sort", "group",
                                           NULL};
-    static const char *const booleans[] = {"snippets", "exact_total", NULL};
+    static const char *const booleans[] = {"snippets", "exact_total",
+                                           "collapse_titles", NULL};
     json_t *req = json_object();
     const char *p = h->query ? h->query : "", *end = p + h->query_len;
     ndx_buf name, val;

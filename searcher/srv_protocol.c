@@ -167,6 +167,24 @@ get_str(json_t *req, json_t *id, ndx_buf *out, const char *name,
     return 0;
 }
 
+/* Reads an optional true/false member into 1/0; 0, or -1 after an error
+ * reply. */
+static int
+get_bool(json_t *req, json_t *id, ndx_buf *out, const char *name, int *val)
+{
+    json_t *v = json_object_get(req, name);
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v)) {
+        reply_error(out, id, "invalid", "\"%s\" must be true or false",
+                    name);
+        return -1;
+    }
+    *val = json_is_true(v);
+    return 0;
+}
+
 /* Reads a date member into its first (from) or last (to) day. */
 static int
 get_date(json_t *req, json_t *id, ndx_buf *out, const char *name,
@@ -303,7 +321,6 @@ op_search(const server *s, ndx_index *ix, json_t *req, json_t *id,
     ndx_results *res = NULL;
     ndx_search_opts o;
     const char *q = NULL;
-    json_t *sn;
     int sort = 0, group = 0;
     ndx_status st;
 
@@ -328,26 +345,11 @@ op_search(const server *s, ndx_index *ix, json_t *req, json_t *id,
         get_size(req, id, out, "snippet_len", 1, SRV_MAX_SNIPPET,
                  &o.snippet_len) ||
         get_facets(req, id, out, &o.facets) ||
-        get_size(req, id, out, "facet_limit", 0, SRV_MAX_K, &o.facet_limit))
+        get_size(req, id, out, "facet_limit", 0, SRV_MAX_K, &o.facet_limit) ||
+        get_bool(req, id, out, "snippets", &o.snippets) ||
+        get_bool(req, id, out, "exact_total", &o.exact_total) ||
+        get_bool(req, id, out, "collapse_titles", &o.collapse_titles))
         return;
-    sn = json_object_get(req, "snippets");
-    if (sn && !json_is_null(sn)) {
-        if (!json_is_boolean(sn)) {
-            reply_error(out, id, "invalid",
-                        "\"snippets\" must be true or false");
-            return;
-        }
-        o.snippets = json_is_true(sn);
-    }
-    sn = json_object_get(req, "exact_total");
-    if (sn && !json_is_null(sn)) {
-        if (!json_is_boolean(sn)) {
-            reply_error(out, id, "invalid",
-                        "\"exact_total\" must be true or false");
-            return;
-        }
-        o.exact_total = json_is_true(sn);
-    }
     if (o.from_days != NDX_DATE_NONE && o.to_days != NDX_DATE_NONE &&
         o.from_days > o.to_days) {
         reply_error(out, id, "invalid", "\"from\" is after \"to\"");

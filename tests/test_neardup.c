@@ -169,14 +169,33 @@ test_neardup_recrawled_copy_indexes_to_one_article(void)
         CU_ASSERT_EQUAL(res->count, 2);
         ndx_results_free(res);
 
-        /* keep_duplicates indexes both crawls. */
+        /* keep_duplicates indexes both crawls; a search shows them once
+         * (one source, one title), the other listed in same_title. */
         dir = t_tmpdir();
         CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], paths, 1, 0, 1),
                               NDX_OK);
         res = search(dir, "girders corrosion");
         CU_ASSERT_PTR_NOT_NULL_FATAL(res);
-        CU_ASSERT_EQUAL(res->count, 2);
+        CU_ASSERT_EQUAL(res->total, 2);
+        CU_ASSERT_EQUAL_FATAL(res->count, 1);
+        CU_ASSERT_EQUAL(res->hits[0].same_title_count, 1);
         ndx_results_free(res);
+        {
+            ndx_index *ix = NULL;
+            ndx_search_opts o;
+
+            ndx_search_opts_init(&o);
+            o.collapse_titles = 0;
+            CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_READ,
+                                                 NULL, NULL), NDX_OK);
+            res = NULL;
+            CU_ASSERT_EQUAL(ndx_index_search(ix, "girders corrosion", &o,
+                                             &res, NULL), NDX_OK);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+            CU_ASSERT_EQUAL(res->count, 2);
+            ndx_results_free(res);
+            ndx_index_close(ix);
+        }
     }
 }
 

@@ -515,6 +515,7 @@ typedef struct tally {
     size_t bad;       /* runs that differ */
     size_t pruned_runs; /* pruned runs compared with exhaustive ones */
     size_t bounded;     /* of those, runs whose total was a bound */
+    size_t collapsed;   /* hits compared that carry same-title hits */
 } tally;
 
 /* Whether two facets hold the same buckets in the same order; says how
@@ -550,8 +551,31 @@ same_facet(const ndx_facet *a, const ndx_facet *b, const char *q,
     return 1;
 }
 
-/* Runs q on both indexes with options o and compares the top hits and
- * the facets. */
+/* Whether two hits list the same same-title hits (ids and dates), in
+ * the same order unless any_order (hits of equal score may swap). */
+static int
+same_titles_alike(const ndx_hit *a, const ndx_hit *b, int any_order)
+{
+    size_t i, j;
+
+    if (a->same_title_count != b->same_title_count)
+        return 0;
+    for (i = 0; i < a->same_title_count; i++) {
+        const ndx_same_title *x = &a->same_title[i];
+
+        for (j = any_order ? 0 : i; j < (any_order ? b->same_title_count
+                                                   : i + 1); j++)
+            if (!strcmp(x->article, b->same_title[j].article) &&
+                x->date_days == b->same_title[j].date_days)
+                break;
+        if (j == (any_order ? b->same_title_count : i + 1))
+            return 0;
+    }
+    return 1;
+}
+
+/* Runs q on both indexes with options o and compares the top hits (with
+ * the same-title hits collapsed into them) and the facets. */
 static void
 compare_one(ndx_index *nat, ndx_index *xap, const query *q,
             const ndx_search_opts *o, const char *label, tally *t)
@@ -590,8 +614,16 @@ compare_one(ndx_index *nat, ndx_index *xap, const query *q,
         int same_hit = strcmp(a->article, b->article) == 0 &&
                        a->passage == b->passage;
         if (same_hit && close_enough(a->score, b->score, 1e-6) &&
-            a->matches == b->matches)
-            continue;
+            a->matches == b->matches) {
+            t->collapsed += a->same_title_count > 0;
+            if (same_titles_alike(a, b, 1))
+                continue;
+            printf("\n  [%s] %s: hit %zu %s lists %zu same-title hits in "
+                   "native, %zu in xapian", label, q->text, i, a->article,
+                   a->same_title_count, b->same_title_count);
+            bad = 1;
+            break;
+        }
         /* Equal scores (to rounding) may only swap places. */
         if (!same_hit && close_enough(a->score, b->score, 1e-12)) {
             t->ties++;
@@ -663,7 +695,7 @@ compare_pruned(ndx_index *nat, const query *q, const ndx_search_opts *base,
 
         if (strcmp(a->article, b->article) == 0 && a->passage == b->passage &&
             a->score == b->score && a->matches == b->matches &&
-            a->order == b->order)
+            a->order == b->order && same_titles_alike(a, b, 0))
             continue;
         printf("\n  [%s pruned] %s (k %zu, offset %zu, sort %d, group %d): "
                "hit %zu %s/%u %.17g (%u) exhaustive %s/%u %.17g (%u)",
@@ -730,6 +762,13 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
             compare_pruned(nat, q, &o, label, t);
             o.offset = 0;
         }
+        if (i % 6 == 5) {
+            /* Same-title hits shown each. */
+            o.collapse_titles = 0;
+            compare_one(nat, xap, q, &o, label, t);
+            compare_pruned(nat, q, &o, label, t);
+            o.collapse_titles = 1;
+        }
         if (i % 5 == 3) {
             /* Facets: every source (no limit) and each granularity. */
             o.facets = NDX_FACET_SOURCE |
@@ -774,7 +813,7 @@ run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
     qlist l = {NULL, 0, 0};
     char **keep = NULL;
     size_t keep_n = 0, i;
-    tally t = {0, 0, 0, 0, 0, 0};
+    tally t = {0, 0, 0, 0, 0, 0, 0};
     const char *tmp = t_tmpdir();
     ndx_status st;
 
@@ -799,8 +838,9 @@ run_parity(const char *path, const char *tsv, uint64_t seed, size_t scale,
     compare_all(nat, xap, &l, label, &t);
     printf("\n  %s: %zu queries, %zu runs compared, %zu with hits, %zu tie "
            "swaps, %zu pruned runs against exhaustive (%zu with a bounded "
-           "total), %zu differ\n", label, l.n, t.queries, t.with_hits,
-           t.ties, t.pruned_runs, t.bounded, t.bad);
+           "total), %zu hits with same-title hits collapsed into them, %zu "
+           "differ\n", label, l.n, t.queries, t.with_hits, t.ties,
+           t.pruned_runs, t.bounded, t.collapsed, t.bad);
     CU_ASSERT(t.bounded > 0); /* pruning really ran */
     CU_ASSERT_EQUAL(t.bad, 0);
     CU_ASSERT(t.with_hits * 2 > t.queries); /* most queries find something */

@@ -154,6 +154,26 @@
 
   // ---- rendering ---------------------------------------------------------------
 
+  // "Also from SOURCE with this title: DATE, DATE": the hits collapsed
+  // into h (same source, same title), each a link to its article view.
+  function sameTitle(h) {
+    const div = el('div', 'same-title',
+      'Also from ' + (h.source || 'this source') + ' with this title: ');
+    h.same_title.forEach((s, i) => {
+      if (i) div.appendChild(document.createTextNode(', '));
+      const a = el('a', null, s.date || 'undated');
+      a.href = '/?' + stateQuery(Object.assign({}, state, { article: s.article }));
+      a.title = s.article;
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        fromResults = true;
+        go({ article: s.article });
+      });
+      div.appendChild(a);
+    });
+    return div;
+  }
+
   function renderHits(res) {
     const list = $('results');
     clear(list);
@@ -172,6 +192,8 @@
       const snip = el('div', 'snippet');
       highlighted(snip, h.snippet);
       li.appendChild(snip);
+      if (Array.isArray(h.same_title) && h.same_title.length)
+        li.appendChild(sameTitle(h));
       list.appendChild(li);
     });
     const total = res.total_exact === false ? fmt(res.total) + '+' : fmt(res.total);

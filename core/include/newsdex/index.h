@@ -95,6 +95,12 @@ typedef struct ndx_search_opts {
                                hits of the page need to, and an engine
                                may leave the text of the others NULL and
                                count fewer than all of their matches */
+    int collapse_titles;    /* 1 (default): grouped by article, the hits
+                               of one source with one title (compared
+                               folded: case, accents, spaces and
+                               punctuation aside; empty titles never) are
+                               shown once, the first, which lists the
+                               others in same_title; 0: each shown */
 } ndx_search_opts;
 
 /* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
@@ -103,6 +109,13 @@ typedef struct ndx_search_opts {
 #define NDX_TOTAL_EXACT_UPTO 1000
 
 void ndx_search_opts_init(ndx_search_opts *o);
+
+/* A hit collapsed into an earlier one of its source and title
+ * (ndx_search_opts.collapse_titles). */
+typedef struct ndx_same_title {
+    const char *article;  /* article id */
+    int32_t date_days;    /* NDX_DATE_NONE when unknown */
+} ndx_same_title;
 
 typedef struct ndx_hit {
     const char *article;  /* article id */
@@ -120,6 +133,11 @@ typedef struct ndx_hit {
                                    of other sources folded into this hit
                                    (grouping by article), or NULL */
     size_t also_in_count;
+    const ndx_same_title *same_title; /* the matching articles of this
+                                         hit's source with its title that
+                                         the listing collapsed into it, in
+                                         the listing's order, or NULL */
+    size_t same_title_count;
 } ndx_hit;
 
 /* One bucket of a facet. */

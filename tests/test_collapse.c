@@ -1,0 +1,457 @@
+/*
+ * test_collapse.c - same-title collapsing at search time: the hits of one
+ * source with one title (folded: case, spaces, punctuation aside) show
+ * once, the first carrying the others in same_title; pages cut from the
+ * collapsed listing; sorting, filters, passage grouping, the off switch,
+ * both engines, and the command line's JSON and text.
+ *
+ * Fixture (tests/fixtures/collapse/titles.jsonl), all about grain:
+ *   Harbor Wire's weekly "Grain shipments report", three different
+ *   articles: hw-1 (2024-03-01), hw-2 (03-08, "GRAIN SHIPMENTS REPORT"),
+ *   hw-3 (03-15, "Grain shipments: report");
+ *   a strike story and its update, all 2024-03-04: hw-4 "Port strike
+ *   halts grain loading", hw-6 "PORT STRIKE HALTS GRAIN  LOADING." (the
+ *   story twice as long), and hw-5, the same story under a longer title
+ *   "... loading; mediator called" (another title: not collapsed);
+ *   Coast Daily's cd-1 "Grain shipments report" (another source);
+ *   hw-7 and hw-8 without a title (never collapsed); hw-9 its own title.
+ * Every article holds "grain"; none is a near-copy of another.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "newsdex/newsdex.h"
+#include "newsdex/sys/engine.h"
+#include "support.h"
+
+#define FIX "tests/fixtures/collapse/titles.jsonl"
+#define ARTICLES 10
+
+/* The fixture's articles by id: date and title group (0: alone). */
+static const struct {
+    const char *id;
+    const char *date;
+    int group;
+} fixture[ARTICLES] = {
+    {"hw-1", "2024-03-01", 1}, {"hw-2", "2024-03-08", 1},
+    {"hw-3", "2024-03-15", 1}, {"hw-4", "2024-03-04", 2},
+    {"hw-5", "2024-03-04", 0}, {"hw-6", "2024-03-04", 2},
+    {"cd-1", "2024-03-08", 0}, {"hw-7", "2024-03-10", 0},
+    {"hw-8", "2024-03-11", 0}, {"hw-9", "2024-03-12", 0},
+};
+
+static int
+fixture_at(const char *id)
+{
+    int i;
+
+    for (i = 0; i < ARTICLES; i++)
+        if (strcmp(fixture[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+/* The fixture indexed with engine, once per engine for the suite. */
+static const char *
+fixture_index(const char *engine)
+{
+    static char dirs[2][512];
+    const char *paths[1] = {FIX};
+    int x = strcmp(engine, "xapian") == 0;
+
+    if (!dirs[x][0]) {
+        snprintf(dirs[x], sizeof dirs[x], "%s/%s", t_tmpdir(), engine);
+        if (t_index_paths(dirs[x], engine, NULL, 0, paths, 1) != NDX_OK) {
+            printf("\n  indexing %s with %s: %s", FIX, engine, ndx_errmsg());
+            dirs[x][0] = '\0';
+            return NULL;
+        }
+    }
+    return dirs[x];
+}
+
+static ndx_results *
+run(ndx_index *ix, const char *q, const ndx_search_opts *o)
+{
+    ndx_results *r = NULL;
+
+    if (ndx_index_search(ix, q, o, &r, NULL) != NDX_OK) {
+        printf("\n  search %s: %s", q, ndx_errmsg());
+        return NULL;
+    }
+    return r;
+}
+
+static ndx_index *
+open_fixture(const char *engine)
+{
+    const char *dir = fixture_index(engine);
+    ndx_index *ix = NULL;
+
+    if (!dir || ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL, NULL))
+        return NULL;
+    return ix;
+}
+
+/* The engines to run: native, and xapian when built in. */
+static size_t
+engines(const char **out)
+{
+    size_t n = 0;
+
+    out[n++] = "native";
+    if (ndx_xapian_engine())
+        out[n++] = "xapian";
+    else
+        t_skip("built without Xapian: same-title collapsing checked on "
+               "the native engine only");
+    return n;
+}
+
+/*
+ * What the collapsed listing must be, derived from the uncollapsed one
+ * (all): its hits in order, less those whose fixture group an earlier hit
+ * holds; each kept hit lists the later ones of its group, in order, with
+ * their fixture dates.
+ */
+static void
+check_collapsed(const ndx_results *all, const ndx_results *col)
+{
+    size_t i, j, n = 0, listed;
+
+    CU_ASSERT_EQUAL(col->total, all->total);
+    for (i = 0; i < all->count; i++) {
+        int f = fixture_at(all->hits[i].article), dup = 0;
+        const ndx_hit *h;
+
+        CU_ASSERT_FATAL(f >= 0);
+        CU_ASSERT_EQUAL(all->hits[i].same_title_count, 0);
+        for (j = 0; j < i && fixture[f].group; j++)
+            dup |= fixture[fixture_at(all->hits[j].article)].group ==
+                   fixture[f].group;
+        if (dup)
+            continue;
+        CU_ASSERT_FATAL(n < col->count);
+        h = &col->hits[n++];
+        CU_ASSERT_STRING_EQUAL(h->article, all->hits[i].article);
+        listed = 0;
+        for (j = i + 1; j < all->count; j++) {
+            int g = fixture_at(all->hits[j].article);
+            char d[11];
+
+            if (!fixture[f].group || fixture[g].group != fixture[f].group)
+                continue;
+            CU_ASSERT_FATAL(listed < h->same_title_count);
+            CU_ASSERT_STRING_EQUAL(h->same_title[listed].article,
+                                   fixture[g].id);
+            ndx_date_format(h->same_title[listed].date_days, d);
+            CU_ASSERT_STRING_EQUAL(d, fixture[g].date);
+            listed++;
+        }
+        CU_ASSERT_EQUAL(h->same_title_count, listed);
+    }
+    CU_ASSERT_EQUAL(col->count, n);
+}
+
+static void
+test_collapse_same_title_hits_show_once(void)
+{
+    const char *eng[2];
+    size_t ne = engines(eng), e;
+
+    for (e = 0; e < ne; e++) {
+        ndx_index *ix = open_fixture(eng[e]);
+        ndx_results *all, *col;
+        ndx_search_opts o;
+        size_t i;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+        ndx_search_opts_init(&o);
+        o.k = 20;
+        o.collapse_titles = 0;
+        all = run(ix, "grain", &o);
+        o.collapse_titles = 1;
+        col = run(ix, "grain", &o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(col);
+        /* Off: every article, none listing others. */
+        CU_ASSERT_EQUAL(all->count, ARTICLES);
+        CU_ASSERT_EQUAL(all->total, ARTICLES);
+        /* On: the weekly reports once (two more listed), the strike story
+         * and its update once (one more), the rest as they are. */
+        CU_ASSERT_EQUAL(col->count, ARTICLES - 3);
+        check_collapsed(all, col);
+        for (i = 0; i < col->count; i++) {
+            int f = fixture_at(col->hits[i].article);
+
+            CU_ASSERT_EQUAL(col->hits[i].same_title_count,
+                            f >= 0 && fixture[f].group == 1   ? 2u
+                            : f >= 0 && fixture[f].group == 2 ? 1u
+                                                              : 0u);
+            /* Every hit of the page has its text and snippet. */
+            CU_ASSERT_PTR_NOT_NULL(col->hits[i].text);
+            CU_ASSERT_PTR_NOT_NULL(col->hits[i].snippet);
+        }
+        ndx_results_free(all);
+        ndx_results_free(col);
+        ndx_index_close(ix);
+    }
+}
+
+/* Pages of k (1..3) from offset 0 on are the k=20 listing cut up: no hit
+ * twice, none left out.  A page's lists hold the same-title hits among
+ * the matches the search looked at, at least 1.5 (offset + k) + 8 of the
+ * listing: a prefix of the full listing's list, all of it once the search
+ * looks at all ten matches (offset + k >= 2). */
+static void
+test_collapse_pages_cut_the_collapsed_listing(void)
+{
+    static const ndx_sort sorts[] = {NDX_SORT_RELEVANCE, NDX_SORT_NEWEST,
+                                     NDX_SORT_OLDEST};
+    const char *eng[2];
+    size_t ne = engines(eng), e, s, k;
+
+    for (e = 0; e < ne; e++) {
+        ndx_index *ix = open_fixture(eng[e]);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+        for (s = 0; s < 3; s++) {
+            ndx_search_opts o;
+            ndx_results *full;
+
+            ndx_search_opts_init(&o);
+            o.sort = sorts[s];
+            o.k = 20;
+            full = run(ix, "grain", &o);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(full);
+            CU_ASSERT_EQUAL(full->count, ARTICLES - 3);
+            for (k = 1; k <= 3; k++) {
+                size_t at = 0, i, j;
+
+                o.k = k;
+                for (o.offset = 0; o.offset <= full->count; o.offset += k) {
+                    ndx_results *p = run(ix, "grain", &o);
+
+                    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+                    CU_ASSERT_EQUAL(p->total, ARTICLES);
+                    for (i = 0; i < p->count; i++, at++) {
+                        const ndx_hit *a = &p->hits[i], *b;
+
+                        CU_ASSERT_FATAL(at < full->count);
+                        b = &full->hits[at];
+                        CU_ASSERT_STRING_EQUAL(a->article, b->article);
+                        CU_ASSERT_FATAL(a->same_title_count <=
+                                        b->same_title_count);
+                        if (o.offset + k >= 2)
+                            CU_ASSERT_EQUAL(a->same_title_count,
+                                            b->same_title_count);
+                        for (j = 0; j < a->same_title_count; j++)
+                            CU_ASSERT_STRING_EQUAL(a->same_title[j].article,
+                                                   b->same_title[j].article);
+                    }
+                    ndx_results_free(p);
+                }
+                CU_ASSERT_EQUAL(at, full->count);
+            }
+            ndx_results_free(full);
+        }
+        ndx_index_close(ix);
+    }
+}
+
+/* "shipments" in the order o asks: Harbor Wire's reports as head with
+ * the other two listed, then Coast Daily's (hw-1, hw-2, hw-3 and cd-1
+ * say "shipments"; cd-1 is dated between hw-1 and hw-3). */
+static void
+check_reports(ndx_index *ix, const ndx_search_opts *o, const char *head,
+              const char *second, const char *third)
+{
+    ndx_results *r = run(ix, "shipments", o);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL_FATAL(r->count, 2);
+    CU_ASSERT_STRING_EQUAL(r->hits[0].article, head);
+    CU_ASSERT_EQUAL_FATAL(r->hits[0].same_title_count, 2);
+    CU_ASSERT_STRING_EQUAL(r->hits[0].same_title[0].article, second);
+    CU_ASSERT_STRING_EQUAL(r->hits[0].same_title[1].article, third);
+    CU_ASSERT_STRING_EQUAL(r->hits[1].article, "cd-1");
+    CU_ASSERT_EQUAL(r->hits[1].same_title_count, 0);
+    ndx_results_free(r);
+}
+
+/* The hit a group shows as is the first in the listing's order: the
+ * oldest report by date ascending, the newest by date descending, and
+ * under a date filter only the matching reports count. */
+static void
+test_collapse_follows_sort_and_filters(void)
+{
+    const char *eng[2];
+    size_t ne = engines(eng), e, i;
+
+    for (e = 0; e < ne; e++) {
+        ndx_index *ix = open_fixture(eng[e]);
+        ndx_search_opts o;
+        ndx_results *r;
+        const char *src[1] = {"Coast Daily"};
+        int seen;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+        ndx_search_opts_init(&o);
+        o.k = 20;
+        o.sort = NDX_SORT_OLDEST;
+        check_reports(ix, &o, "hw-1", "hw-2", "hw-3");
+        o.sort = NDX_SORT_NEWEST;
+        check_reports(ix, &o, "hw-3", "hw-2", "hw-1");
+
+        /* From March 5: hw-1 is filtered out, hw-2 and hw-3 remain. */
+        o.sort = NDX_SORT_RELEVANCE;
+        CU_ASSERT_EQUAL(ndx_date_parse("2024-03-05", 10, &o.from_days, NULL),
+                        NDX_OK);
+        r = run(ix, "shipments", &o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        CU_ASSERT_EQUAL(r->total, 3);
+        CU_ASSERT_EQUAL_FATAL(r->count, 2);
+        seen = 0;
+        for (i = 0; i < r->count; i++) {
+            const ndx_hit *h = &r->hits[i];
+
+            if (strcmp(h->article, "cd-1") == 0) {
+                CU_ASSERT_EQUAL(h->same_title_count, 0);
+                continue;
+            }
+            seen++;
+            CU_ASSERT(strcmp(h->article, "hw-2") == 0 ||
+                      strcmp(h->article, "hw-3") == 0);
+            CU_ASSERT_EQUAL_FATAL(h->same_title_count, 1);
+            CU_ASSERT_STRING_EQUAL(h->same_title[0].article,
+                                   strcmp(h->article, "hw-2") == 0 ? "hw-3"
+                                                                   : "hw-2");
+        }
+        CU_ASSERT_EQUAL(seen, 1);
+        ndx_results_free(r);
+
+        /* A source filter: Coast Daily's report alone. */
+        o.from_days = NDX_DATE_NONE;
+        o.sources = src;
+        o.source_count = 1;
+        r = run(ix, "shipments", &o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        CU_ASSERT_EQUAL_FATAL(r->count, 1);
+        CU_ASSERT_STRING_EQUAL(r->hits[0].article, "cd-1");
+        CU_ASSERT_EQUAL(r->hits[0].same_title_count, 0);
+        ndx_results_free(r);
+
+        /* Grouped by passage nothing collapses: hw-6's three passages and
+         * hw-5's two hold "grain", the others one each (13 in all). */
+        o.sources = NULL;
+        o.source_count = 0;
+        o.group = NDX_GROUP_PASSAGE;
+        r = run(ix, "grain", &o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        CU_ASSERT_EQUAL(r->count, 13);
+        for (i = 0; i < r->count; i++)
+            CU_ASSERT_EQUAL(r->hits[i].same_title_count, 0);
+        ndx_results_free(r);
+        ndx_index_close(ix);
+    }
+}
+
+/* Both engines collapse alike: the same hits and lists for each order. */
+static void
+test_collapse_engines_agree(void)
+{
+    static const char *const queries[] = {"grain", "shipments", "strike",
+                                          "port OR silo", "harbour board"};
+    ndx_index *nat, *xap;
+    ndx_search_opts o;
+    size_t q, s, i, j;
+
+    if (!ndx_xapian_engine()) {
+        t_skip("built without Xapian: nothing to compare");
+        return;
+    }
+    nat = open_fixture("native");
+    xap = open_fixture("xapian");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(nat);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xap);
+    for (q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        for (s = 0; s < 3; s++) {
+            ndx_results *a, *b;
+
+            ndx_search_opts_init(&o);
+            o.k = 4;
+            o.offset = s == 2 ? 2 : 0;
+            o.sort = s == 1 ? NDX_SORT_OLDEST : NDX_SORT_RELEVANCE;
+            a = run(nat, queries[q], &o);
+            b = run(xap, queries[q], &o);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+            CU_ASSERT_EQUAL(a->total, b->total);
+            CU_ASSERT_EQUAL_FATAL(a->count, b->count);
+            for (i = 0; i < a->count; i++) {
+                CU_ASSERT_STRING_EQUAL(a->hits[i].article,
+                                       b->hits[i].article);
+                CU_ASSERT_EQUAL_FATAL(a->hits[i].same_title_count,
+                                      b->hits[i].same_title_count);
+                for (j = 0; j < a->hits[i].same_title_count; j++)
+                    CU_ASSERT_STRING_EQUAL(a->hits[i].same_title[j].article,
+                                           b->hits[i].same_title[j].article);
+            }
+            ndx_results_free(a);
+            ndx_results_free(b);
+        }
+    }
+    ndx_index_close(nat);
+    ndx_index_close(xap);
+}
+
+/* newsdex-search: "same_title" in --json, the "also N more" line in text,
+ * and neither with --no-collapse-titles. */
+static void
+test_collapse_search_prints_the_list(void)
+{
+    const char *dir = fixture_index("native");
+    char cmd[2048], *out = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    snprintf(cmd, sizeof cmd, "%s -i %s --json --sort oldest shipments",
+             t_prog("newsdex-search"), dir);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_count(out, "\"article\":"), 4);
+    CU_ASSERT_EQUAL(t_count(out, "\"same_title\":[{\"article\":\"hw-2\","
+                                 "\"date\":\"2024-03-08\"},{\"article\":"
+                                 "\"hw-3\",\"date\":\"2024-03-15\"}]"), 1);
+    free(out);
+    out = NULL;
+    snprintf(cmd, sizeof cmd, "%s -i %s --sort oldest shipments",
+             t_prog("newsdex-search"), dir);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_count(out, "also 2 more from Harbor Wire with this "
+                                 "title: 2024-03-08, 2024-03-15\n"), 1);
+    CU_ASSERT_EQUAL(t_count(out, "also "), 1);
+    free(out);
+    out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "%s -i %s --json --no-collapse-titles --sort oldest shipments",
+             t_prog("newsdex-search"), dir);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_count(out, "\"article\":"), 4);
+    CU_ASSERT_EQUAL(t_count(out, "same_title"), 0);
+    free(out);
+}
+
+CU_TestInfo collapse_tests[] = {
+    {"test_collapse_same_title_hits_show_once",
+     test_collapse_same_title_hits_show_once},
+    {"test_collapse_pages_cut_the_collapsed_listing",
+     test_collapse_pages_cut_the_collapsed_listing},
+    {"test_collapse_follows_sort_and_filters",
+     test_collapse_follows_sort_and_filters},
+    {"test_collapse_engines_agree", test_collapse_engines_agree},
+    {"test_collapse_search_prints_the_list",
+     test_collapse_search_prints_the_list},
+    CU_TEST_INFO_NULL,
+};
