@@ -1,18 +1,21 @@
 /*
  * dupes - counts the result pages of a query set that hold two hits of
  * the same source with the same title (a re-crawled copy shown twice):
- * the issue's target for near-duplicate folding, reported by bench/run
- * for the native engine, before (an index built with --keep-duplicates)
- * and after (the default).
+ * the issue's target for near-duplicate folding and same-title
+ * collapsing, reported by bench/run for the native engine: before (an
+ * index built with --keep-duplicates, searched with --no-collapse-titles),
+ * folded only (the default index, --no-collapse-titles) and after (the
+ * default index and search).
  *
- *   build/ndx-dupes INDEX QUERIES [-k K]
+ *   build/ndx-dupes INDEX QUERIES [-k K] [--no-collapse-titles]
  *
  * QUERIES is bench/run's query file (queries.bench.tsv: kind, newsdex
  * query with its source: and date: filters, ...; see ndx_bench.c).  Each
  * query is searched with k hits (10) grouped by article, as newsdex-search
- * shows them; hits without a title are not compared.  Prints one JSON
- * object: {"index", "k", "pages", "pages_with_same_title", "examples"}
- * (the labels of the first five such pages).
+ * shows them (same-title hits collapsed unless --no-collapse-titles);
+ * hits without a title are not compared.  Prints one JSON object:
+ * {"index", "k", "collapse_titles", "pages", "pages_with_same_title",
+ * "examples"} (the labels of the first five such pages).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +61,23 @@ main(int argc, char **argv)
 {
     char line[8192], examples[EXAMPLES][512];
     unsigned long pages = 0, same = 0, k = 10, lineno = 0;
+    int collapse = 1, a, bad = argc < 3;
     ndx_index *ix;
     ndx_search_opts o;
     FILE *f;
     size_t i;
 
-    if (argc == 5 && strcmp(argv[3], "-k") == 0)
-        k = strtoul(argv[4], NULL, 10);
-    else if (argc != 3) {
-        fprintf(stderr, "usage: ndx-dupes INDEX QUERIES [-k K]\n");
+    for (a = 3; a < argc && !bad; a++) {
+        if (strcmp(argv[a], "-k") == 0 && a + 1 < argc)
+            k = strtoul(argv[++a], NULL, 10);
+        else if (strcmp(argv[a], "--no-collapse-titles") == 0)
+            collapse = 0;
+        else
+            bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr, "usage: ndx-dupes INDEX QUERIES [-k K] "
+                        "[--no-collapse-titles]\n");
         return 2;
     }
     if (k < 1 || k > 1000) {
@@ -84,6 +95,7 @@ main(int argc, char **argv)
     ndx_search_opts_init(&o);
     o.k = k;
     o.snippets = 0;
+    o.collapse_titles = collapse;
     while (fgets(line, sizeof line, f)) {
         char *cells[8], *p = line, *nl = strchr(line, '\n');
         ndx_results *r = NULL;
@@ -121,8 +133,9 @@ main(int argc, char **argv)
     ndx_index_close(ix);
     printf("{\"index\": ");
     json_str(argv[1]);
-    printf(", \"k\": %lu, \"pages\": %lu, \"pages_with_same_title\": %lu, "
-           "\"examples\": [", k, pages, same);
+    printf(", \"k\": %lu, \"collapse_titles\": %s, \"pages\": %lu, "
+           "\"pages_with_same_title\": %lu, \"examples\": [", k,
+           collapse ? "true" : "false", pages, same);
     for (i = 0; i < same && i < EXAMPLES; i++) {
         if (i)
             printf(", ");
