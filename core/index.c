@@ -794,20 +794,33 @@ fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
 
 /* The key a hit collapses by: its source, a NUL, then its title folded
  * as words are (ndx_fold: case and accents folded, spaces and punctuation
- * dropped), in out (TITLE_KEY_MAX bytes); its length, or 0 when the title
- * folds to nothing (such hits never collapse). */
+ * dropped; an ASCII title has its letters and digits lower-cased, which
+ * is the same, without the tokenizer), in out (TITLE_KEY_MAX bytes); its
+ * length, or 0 when the title folds to nothing (such hits never
+ * collapse). */
 static size_t
 title_key(const ndx_hit *h, char *out)
 {
-    size_t n = h->source ? strlen(h->source) : 0, t;
+    size_t n = h->source ? strlen(h->source) : 0, t = 0;
+    const unsigned char *p = (const unsigned char *)h->title;
 
-    if (!h->title || !h->title[0] || n + 2 >= TITLE_KEY_MAX)
+    if (!p || !*p || n + 2 >= TITLE_KEY_MAX)
         return 0;
     memcpy(out, h->source, n);
     out[n++] = '\0';
-    t = ndx_fold(h->title, strlen(h->title), out + n, TITLE_KEY_MAX - n);
+    for (; *p && *p < 0x80 && n + t + 1 < TITLE_KEY_MAX; p++)
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z'))
+            out[n + t++] = (char)*p;
+        else if (*p >= 'A' && *p <= 'Z')
+            out[n + t++] = (char)(*p - 'A' + 'a');
+    if (*p && *p >= 0x80)
+        t = ndx_fold(h->title, strlen(h->title), out + n, TITLE_KEY_MAX - n);
     return t ? n + t : 0;
 }
+
+/* Hits a listing collapses without a hash table (a linear look among the
+ * earlier keys costs less for a page's few dozen). */
+#define TITLE_SCAN_MAX 64
 
 typedef struct title_ent {
     uint64_t key;  /* hash of the title key (never 0) */
@@ -824,55 +837,60 @@ typedef struct title_ent {
 static ndx_status
 collapse_titles(ndx_results *r, size_t *removed)
 {
-    size_t n = r->count, i, kept = 0, start = 0;
-    size_t *head = NULL, *count = NULL, *at = NULL, *klen = NULL;
-    char **kstr = NULL, key[TITLE_KEY_MAX];
-    ndx_same_title *lists = NULL;
-    ndx_arena *keys = NULL;
+    size_t n = r->count, i, j, kept = 0, start = 0, *head, *count, *at;
+    uint64_t *hash;
+    char key[TITLE_KEY_MAX], other[TITLE_KEY_MAX];
+    void *mem;
+    ndx_same_title *lists;
     ndx_htab seen;
     ndx_status st = NDX_OK;
 
     *removed = 0;
     if (n < 2)
         return NDX_OK;
-    ndx_htab_init(&seen, sizeof(title_ent), 64, 50);
-    head = malloc(n * sizeof *head);
-    count = calloc(n, sizeof *count);
-    at = malloc(n * sizeof *at);
-    klen = calloc(n, sizeof *klen);
-    kstr = calloc(n, sizeof *kstr);
-    keys = ndx_arena_new();
-    if (!head || !count || !at || !klen || !kstr || !keys) {
-        st = ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
-        goto done;
-    }
+    /* head, count, at: n each; hash: n (0: no key). */
+    mem = calloc(n, 3 * sizeof(size_t) + sizeof(uint64_t));
+    if (!mem)
+        return ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
+    head = mem;
+    count = head + n;
+    at = count + n;
+    hash = (uint64_t *)(at + n);
+    ndx_htab_init(&seen, sizeof(title_ent), 256, 50);
     for (i = 0; i < n; i++) {
         size_t len = title_key(&r->hits[i], key), pos = NDX_HTAB_START;
-        uint64_t hk;
-        title_ent *e;
+        title_ent *e = NULL;
 
         head[i] = i;
         if (!len)
             continue;
-        hk = ndx_fnv1a64(key, len);
-        hk += !hk;
-        while ((e = ndx_htab_find(&seen, hk, &pos)) &&
-               (klen[e->head] != len || memcmp(kstr[e->head], key, len)))
-            ;
-        if (e) {
-            head[i] = e->head;
-            count[e->head]++;
+        hash[i] = ndx_fnv1a64(key, len);
+        hash[i] += !hash[i];
+        /* The earlier head with this key: same hash, and the same key
+         * (made again: a match is rare and hashes seldom collide). */
+        for (j = n <= TITLE_SCAN_MAX ? 0 : i; j < i; j++)
+            if (head[j] == j && hash[j] == hash[i] &&
+                title_key(&r->hits[j], other) == len &&
+                !memcmp(other, key, len))
+                break;
+        while (j == i && n > TITLE_SCAN_MAX &&
+               (e = ndx_htab_find(&seen, hash[i], &pos)))
+            if (title_key(&r->hits[e->head], other) == len &&
+                !memcmp(other, key, len)) {
+                j = e->head;
+                break;
+            }
+        if (j < i) {
+            head[i] = j;
+            count[j]++;
             (*removed)++;
-            continue;
-        }
-        if (!(kstr[i] = ndx_arena_alloc(keys, len)) ||
-            !(e = ndx_htab_add(&seen, hk))) {
+        } else if (n > TITLE_SCAN_MAX &&
+                   !(e = ndx_htab_add(&seen, hash[i]))) {
             st = ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
             goto done;
+        } else if (e) {
+            e->head = i;
         }
-        memcpy(kstr[i], key, len);
-        klen[i] = len;
-        e->head = i;
     }
     if (!*removed)
         goto done;
@@ -902,13 +920,40 @@ collapse_titles(ndx_results *r, size_t *removed)
     r->count = kept;
 done:
     ndx_htab_free(&seen);
-    ndx_arena_free(keys);
-    free(head);
-    free(count);
-    free(at);
-    free(klen);
-    free(kstr);
+    free(mem);
     return st;
+}
+
+/* The same-title lists of the hits of r from offset on, copied from
+ * those of an earlier, wider search (from) whose hits there are the same
+ * ones. */
+static ndx_status
+same_titles_from(ndx_results *r, const ndx_results *from, size_t offset)
+{
+    size_t i, j;
+
+    for (i = offset; i < r->count && i < from->count; i++) {
+        const ndx_hit *f = &from->hits[i];
+        ndx_same_title *copy;
+
+        if (strcmp(f->article, r->hits[i].article) ||
+            f->same_title_count <= r->hits[i].same_title_count)
+            continue;
+        copy = ndx_results_alloc(r, f->same_title_count * sizeof *copy);
+        if (!copy)
+            return ndx_error(NDX_ENOMEM, "out of memory (collapsing titles)");
+        for (j = 0; j < f->same_title_count; j++) {
+            copy[j].date_days = f->same_title[j].date_days;
+            copy[j].article = ndx_results_strdup(
+                r, f->same_title[j].article, strlen(f->same_title[j].article));
+            if (!copy[j].article)
+                return ndx_error(NDX_ENOMEM,
+                                 "out of memory (collapsing titles)");
+        }
+        r->hits[i].same_title = copy;
+        r->hits[i].same_title_count = f->same_title_count;
+    }
+    return NDX_OK;
 }
 
 /*
@@ -923,7 +968,8 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
               ndx_results **rp)
 {
     ndx_search_opts wide = *o;
-    size_t want = o->offset + o->k, removed, i;
+    size_t want = o->offset + o->k, folded = 0, collapsed = 0, i;
+    ndx_results *first = NULL;
     ndx_status st;
 
     if ((!ix->nd && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
@@ -942,34 +988,54 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         int short_of_text = 0;
 
         if ((st = ix->ops->search(ix->eng, q, &wide, r)))
-            return st;
+            goto done;
         got = r->count;
-        if ((ix->nd && (st = fold_clusters(ix, r, &removed))) ||
-            (o->collapse_titles && (st = collapse_titles(r, &removed))))
-            return st;
+        if ((ix->nd && (st = fold_clusters(ix, r, &folded))) ||
+            (o->collapse_titles && (st = collapse_titles(r, &collapsed))))
+            goto done;
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)
             if (!r->hits[i].text &&
                 (!o->text_hits || i - o->offset < o->text_hits))
                 short_of_text = 1;
-        if (short_of_text) {
-            /* Folding moved hits without text into the page: again,
-             * with the text of every hit. */
-            ndx_results_free(r);
+        if (short_of_text && !first) {
+            /* Folding moved hits without text into the page: again, for
+             * the hits up to the page's last one (at most page_end +
+             * folded + collapsed in the engine's order), all with text.
+             * The same hits come first, so the page is the same; its
+             * same-title lists, total and facet counts are kept from
+             * this wider look, so the search may prune from the start
+             * and counts no facets. */
+            first = r;
             *rp = NULL;
             if ((st = ndx_results_new(rp)))
-                return st;
+                goto done;
+            wide.k = page_end + folded + collapsed;
             wide.text_hits = 0;
+            wide.exact_total = 0;
+            wide.exact_upto = 0;
+            wide.facets = 0;
             continue;
         }
-        if (r->count >= want || got < wide.k || wide.k >= 100000)
+        if (first || r->count >= want || got < wide.k || wide.k >= 100000)
             break;
         /* Short after folding: ask again for more. */
         ndx_results_free(r);
         *rp = NULL;
         if ((st = ndx_results_new(rp)))
-            return st;
+            goto done;
         wide.k *= 2;
+    }
+    if (first) {
+        void **raw = ndx_results_facet_raw(*rp);
+        void **was = ndx_results_facet_raw(first), *swap = *raw;
+
+        if ((st = same_titles_from(*rp, first, o->offset)))
+            goto done;
+        (*rp)->total = first->total;
+        (*rp)->total_exact = first->total_exact;
+        *raw = *was;
+        *was = swap;
     }
     /* The page: drop the offset, keep k. */
     {
@@ -981,7 +1047,9 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
             r->hits[i] = r->hits[start + i];
         r->count = n;
     }
-    return NDX_OK;
+done:
+    ndx_results_free(first);
+    return st;
 }
 
 ndx_status

@@ -232,11 +232,20 @@ test_collapse_pages_cut_the_collapsed_listing(void)
                 size_t at = 0, i, j;
 
                 o.k = k;
+                o.facets = NDX_FACET_SOURCE;
                 for (o.offset = 0; o.offset <= full->count; o.offset += k) {
                     ndx_results *p = run(ix, "grain", &o);
 
                     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
                     CU_ASSERT_EQUAL(p->total, ARTICLES);
+                    /* Facets count every match, collapsed or not: nine
+                     * Harbor Wire articles, one of Coast Daily. */
+                    CU_ASSERT_EQUAL_FATAL(p->facet_count, 1);
+                    CU_ASSERT_EQUAL_FATAL(p->facets[0].count, 2);
+                    CU_ASSERT_STRING_EQUAL(p->facets[0].buckets[0].value,
+                                           "Harbor Wire");
+                    CU_ASSERT_EQUAL(p->facets[0].buckets[0].count, 9);
+                    CU_ASSERT_EQUAL(p->facets[0].buckets[1].count, 1);
                     for (i = 0; i < p->count; i++, at++) {
                         const ndx_hit *a = &p->hits[i], *b;
 
