@@ -843,6 +843,8 @@ test_server_rejects_members_of_the_wrong_type(void)
         "{\"op\":\"search\",\"q\":\"ukraine\",\"sort\":\"best\"}",
         "{\"op\":\"search\",\"q\":\"ukraine\",\"group\":\"site\"}",
         "{\"op\":\"search\",\"q\":\"ukraine\",\"snippets\":\"yes\"}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"exact_total\":1}",
+        "{\"op\":\"search\",\"q\":\"ukraine\",\"collapse_titles\":\"no\"}",
         "{\"op\":\"search\",\"q\":\"ukraine\",\"snippet_len\":0}",
         "{\"op\":\"get\"}",
         "{\"op\":\"get\",\"article\":7}",
