@@ -283,18 +283,25 @@ test_format_segment_decodes_as_described(void)
             CU_ASSERT(wdf > 0);
         } else {
             /* a stem's wdf is its word's (no two words share a stem) */
-            wdf = q[0] == 1 ? 1 : q[1];
+            wdf = q[2] == 0 ? 1 : (size_t)q[3] + 1;
             zwdf += wdf;
             zterms++;
         }
-        /* one posting, passage 0: gap 0, wdf */
+        /* one posting, passage 0: first gap 0, no other gaps (0 gap
+         * bits), wdf - 1 in as many bits as it needs, one byte */
+        CU_ASSERT_EQUAL(q[0], 0);
+        CU_ASSERT_EQUAL(q[1], 0);
         if (wdf == 1) {
-            CU_ASSERT_EQUAL(post_len, 1);
-            CU_ASSERT_EQUAL(q[0], 1); /* 0 * 2 + 1 */
+            CU_ASSERT_EQUAL(post_len, 3);
+            CU_ASSERT_EQUAL(q[2], 0);
         } else {
-            CU_ASSERT_EQUAL(post_len, 2);
-            CU_ASSERT_EQUAL(q[0], 0);
-            CU_ASSERT_EQUAL(q[1], wdf);
+            unsigned bits = 0;
+
+            while ((wdf - 1) >> bits)
+                bits++;
+            CU_ASSERT_EQUAL(post_len, 4);
+            CU_ASSERT_EQUAL(q[2], bits);
+            CU_ASSERT_EQUAL(q[3], wdf - 1);
         }
         if (surface) {
             /* positions: the word's token ordinals, as gaps from 0 */
@@ -321,10 +328,10 @@ test_format_segment_decodes_as_described(void)
 
     /* COLUMNS, LENGTHS, TEXTLOC: passage 0 of article 0, length 28, at
      * offset 0 of text block 0, the whole text */
-    CU_ASSERT_EQUAL_FATAL(s[COLUMNS].len, 4);
+    CU_ASSERT_EQUAL_FATAL(s[COLUMNS].len, 8);
     CU_ASSERT_EQUAL(u32(s[COLUMNS].p), 0);
-    CU_ASSERT_EQUAL_FATAL(s[LENGTHS].len, 4);
-    CU_ASSERT_EQUAL(u32(s[LENGTHS].p), 28);
+    CU_ASSERT_EQUAL(u32(s[COLUMNS].p + 4), 28);
+    CU_ASSERT_EQUAL(s[LENGTHS].len, 0);
     CU_ASSERT_EQUAL_FATAL(s[TEXTLOC].len, 12);
     CU_ASSERT_EQUAL(u32(s[TEXTLOC].p), 0);
     CU_ASSERT_EQUAL(u32(s[TEXTLOC].p + 4), 0);

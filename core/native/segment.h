@@ -2,7 +2,7 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 4), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 5), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
@@ -35,29 +35,34 @@
  *               in DICT, u32 offset in DICT of its first term's bytes,
  *               u32 their length
  *   4 POSTINGS  per term, its list; a list byte for byte equal to an
- *               earlier term's is not written again (the entry points at
- *               the earlier bytes).  A list: when df > 128
+ *               earlier term's of the same df is not written again (the
+ *               entry points at the earlier bytes).  A list: when df > 128
  *               (NDX_SEG_BLOCK), first varint bytes of the skip entries,
  *               then the skip entries, one per block of 128 postings:
- *               varint the block's last passage id, varint its data bytes,
- *               varint its positions bytes, varint impact count (at most
- *               NDX_SEG_IMPACTS), then per impact varint wdf and varint
- *               passage length, each minus the previous impact's (the
- *               first whole): the block's (wdf, length) pairs that no
- *               posting of it beats with a larger wdf and a shorter
- *               passage, by increasing wdf, the longest merged into one
- *               pair of their largest wdf and shortest length.  Then the
- *               blocks' data, per posting: varint gap * 2 + (1 if wdf is
- *               1), then varint wdf when it is not 1; the gap is the
- *               passage id - (the previous posting's id + 1), and for a
- *               block's first posting - (the previous block's last id +
- *               1), or the id itself in the first block.
+ *               varint the block's last passage id - the previous
+ *               block's (the first whole), varint its data bytes, varint
+ *               its positions bytes, varint its impact bytes, then the
+ *               impacts: varint count (at most NDX_SEG_IMPACTS), per
+ *               impact varint wdf and varint passage length, each minus
+ *               the previous impact's (the first whole): the block's
+ *               (wdf, length) pairs that no posting of it beats with a
+ *               larger wdf and a shorter passage, by increasing wdf, the
+ *               longest merged into one pair of their largest wdf and
+ *               shortest length.  Then the blocks' data; a block of n
+ *               postings: varint its first gap, u8 gap bits G, u8 wdf
+ *               bits W (G <= 32, W <= 31), the other n - 1 gaps in G bits
+ *               each, then the n wdfs - 1 in W bits each, bit-packed from
+ *               the low bit of the first byte up, each run padded to a
+ *               whole byte (0 bits: every value is 0).  A gap is the
+ *               passage id - (the previous posting's id + 1); the first
+ *               gap of a block is from the previous block's last id + 1,
+ *               or the id itself in the first block.
  *   5 POSITIONS per posting of a term with positions, in postings order:
  *               wdf varints, each position - the previous one (the first
  *               from 0)
- *   6 COLUMNS   per passage, u32: its article
- *               (COLUMNS, LENGTHS and TEXTLOC are separate arrays so that
- *               the executor's per-candidate reads stay dense in cache)
+ *   6 COLUMNS   per passage, 8 bytes: u32 its article, u32 its length
+ *               (the sum of the wdf of all its terms); side by side, so
+ *               that a candidate's article and length cost one cache miss
  *   7 ARTICLES  per article, 32 bytes: u32 first passage, u32 passages,
  *               i32 date days, u32 source, u64 offset in ASTR, u32 bytes
  *               in ASTR, i32 seconds into the day (-1 unknown)
@@ -75,8 +80,7 @@
  *               dictionary when that is not empty, back to back; a block
  *               is closed before a passage would take it past 2 KB
  *               (NDX_SEG_TEXT_BLOCK) of raw bytes
- *  13 LENGTHS   per passage, u32: its length (the sum of the wdf of all
- *               its terms)
+ *  13 LENGTHS   empty (lengths are in COLUMNS since version 5)
  *  14 TEXTLOC   per passage, 3 x u32: text block, offset of its stream
  *               in the block's compressed bytes, raw bytes (a block's
  *               passages in order hold its raw bytes)
@@ -86,7 +90,10 @@
  *               in a segment with little text)
  *
  * Older versions are refused with a message to rebuild the index: version
- * 3 compressed a text block as one stream (a hit inflated the passages
+ * 4 wrote a block's postings as varints (gap * 2 + 1 if wdf is 1, then
+ * the wdf when it is not), skip entries without their impact bytes and
+ * passage lengths in LENGTHS apart from the articles in COLUMNS,
+ * version 3 compressed a text block as one stream (a hit inflated the passages
  * before its own), version 2 had 8 KB text blocks and no TEXTDICT,
  * version 1 neither and a skip entry of one maximum wdf and one minimum
  * length instead of impacts.
@@ -108,7 +115,7 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 4
+#define NDX_SEG_VERSION 5
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
@@ -299,11 +306,11 @@ ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
 
     if (pid >= s->passages)
         return -1;
-    c = s->sec[SEC_COLUMNS] + (size_t)pid * 4;
+    c = s->sec[SEC_COLUMNS] + (size_t)pid * 8;
     if (article)
         *article = ndx_get_u32le(c);
     if (length)
-        *length = ndx_get_u32le(s->sec[SEC_LENGTHS] + (size_t)pid * 4);
+        *length = ndx_get_u32le(c + 4);
     return 0;
 }
 int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);
@@ -348,20 +355,32 @@ typedef struct ndx_pcur {
     uint64_t df, left_blocks;
     int has_pos;
     /* current block */
-    uint32_t ids[NDX_SEG_BLOCK];
-    uint32_t wdfs[NDX_SEG_BLOCK];
+    uint32_t ids[NDX_SEG_BLOCK];  /* the first dec decoded */
+    uint32_t dec;
+    const unsigned char *gap_p;   /* its gaps, bit-packed */
+    uint32_t gap_bits;
+    const unsigned char *wdf_p;   /* its wdfs - 1, bit-packed */
+    uint32_t wdf_bits;            /* bits per wdf - 1 (0: every wdf is 1) */
     uint32_t n, i;                /* postings in block, current index */
     uint32_t block_last;          /* last id of current block */
     uint32_t block_imp[2 * NDX_SEG_IMPACTS]; /* impacts of the current
                                                   block: wdf, length */
     uint32_t block_nimp;
+    const unsigned char *block_imp_p; /* ... still encoded unless read */
+    uint32_t block_imp_len;
+    int block_imp_read;
     const unsigned char *block_pos;  /* positions of the current block */
     uint32_t pos_decoded_upto;       /* postings whose positions skipped */
     const unsigned char *pos_cursor;
-    /* pending skip entry for the next block */
+    /* pending skip entry for the next block; its impacts are read only
+     * when asked for */
     uint32_t next_last, next_len, next_pos_len;
     uint32_t next_imp[2 * NDX_SEG_IMPACTS], next_nimp;
+    const unsigned char *next_imp_p;
+    uint32_t next_imp_len;
+    int next_imp_read;
     int has_next;
+    uint32_t skip_last;           /* last id of the last entry read */
     uint64_t blocks_total;        /* blocks in the list */
     uint32_t base;                /* first gap base of the next block */
     uint32_t id;                  /* current passage or NDX_PID_END */
@@ -398,10 +417,26 @@ int ndx_pcur_each_block(const ndx_pcur *c,
  * out (2 * NDX_SEG_IMPACTS); returns the pair count. */
 uint32_t ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens,
                          uint32_t n, uint32_t *out);
+/* The wdf of the block's posting k: packed values are read with one
+ * 8-byte load, which may pass the block's end by up to 7 bytes; every
+ * section is followed inside the map by at least the table of contents
+ * and the 24-byte trailer, so the load stays in the map. */
+static inline uint32_t
+ndx_pcur_wdf_at(const ndx_pcur *c, uint32_t k)
+{
+    uint64_t bit;
+
+    if (!c->wdf_bits)
+        return 1;
+    bit = (uint64_t)k * c->wdf_bits;
+    return 1 + (uint32_t)((ndx_get_u64le(c->wdf_p + (bit >> 3)) >>
+                           (bit & 7)) &
+                          ((1ULL << c->wdf_bits) - 1));
+}
 static inline uint32_t
 ndx_pcur_wdf(const ndx_pcur *c)
 {
-    return c->wdfs[c->i];
+    return ndx_pcur_wdf_at(c, c->i);
 }
 /* Positions of the current posting, into out (up to cap); returns count,
  * or -1 on damage. */

@@ -239,8 +239,8 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
     /* Counts are bounded first so that the products below cannot wrap. */
     if (s->passages >= UINT32_MAX || s->articles >= UINT32_MAX ||
         s->dict_blocks > s->map_len || s->text_blocks > s->map_len ||
-        s->sec_len[SEC_COLUMNS] != s->passages * 4 ||
-        s->sec_len[SEC_LENGTHS] != s->passages * 4 ||
+        s->sec_len[SEC_COLUMNS] != s->passages * 8 ||
+        s->sec_len[SEC_LENGTHS] != 0 ||
         s->sec_len[SEC_TEXTLOC] != s->passages * 12 ||
         s->sec_len[SEC_ARTICLES] != s->articles * 32 ||
         s->sec_len[SEC_IDS] != s->articles * 16 ||
@@ -887,21 +887,52 @@ read_impacts(const unsigned char **p, const unsigned char *end,
     return 0;
 }
 
+/* Reads the next skip entry; its impacts are stepped over (read_imp
+ * reads them when a bound is asked for). */
 static int
 read_skip(ndx_pcur *c)
 {
-    uint64_t v[3];
+    uint64_t v[4];
     int k;
 
-    for (k = 0; k < 3; k++)
+    for (k = 0; k < 4; k++)
         if (ndx_varint_get(&c->skip, c->skip_end, &v[k]) || v[k] > UINT32_MAX)
             return -1;
-    if (read_impacts(&c->skip, c->skip_end, c->next_imp, &c->next_nimp))
+    if (v[0] > (uint64_t)UINT32_MAX - c->skip_last ||
+        v[3] > (uint64_t)(c->skip_end - c->skip))
         return -1;
-    c->next_last = (uint32_t)v[0];
+    c->next_last = c->skip_last + (uint32_t)v[0];
+    c->skip_last = c->next_last;
     c->next_len = (uint32_t)v[1];
     c->next_pos_len = (uint32_t)v[2];
+    c->next_imp_p = c->skip;
+    c->next_imp_len = (uint32_t)v[3];
+    c->next_imp_read = 0;
+    c->skip += v[3];
     c->has_next = 1;
+    return 0;
+}
+
+/* Reads encoded impacts of len bytes at p into imp: -1 on damage. */
+static int
+read_imp(const unsigned char *p, uint32_t len, uint32_t *imp, uint32_t *nimp)
+{
+    const unsigned char *q = p;
+
+    return read_impacts(&q, p + len, imp, nimp) || q != p + len ? -1 : 0;
+}
+
+/* Reads a skip entry's impacts unless *read says they are: -1 on
+ * damage. */
+static int
+imp_ready(const unsigned char *p, uint32_t len, uint32_t *imp, uint32_t *nimp,
+          int *read)
+{
+    if (*read)
+        return 0;
+    if (read_imp(p, len, imp, nimp))
+        return -1;
+    *read = 1;
     return 0;
 }
 
@@ -960,6 +991,44 @@ cur_fail(ndx_pcur *c)
     c->left_blocks = 0;
 }
 
+/* Decodes the block's ids from c->dec on until one at or past target is
+ * decoded or the block ends (at least one).  The packed gaps are read 8
+ * bytes at a time, which may pass the block's end (see
+ * ndx_pcur_wdf_at).  -1 on damage: an id past the segment's passages, or
+ * a last id other than the skip entry's (block_last; UINT32_MAX when
+ * unknown). */
+static int
+decode_ids(ndx_pcur *c, uint32_t target)
+{
+    uint32_t k = c->dec, n = c->n;
+    uint64_t id = c->ids[k - 1];
+
+    if (c->gap_bits == 0) {
+        /* Consecutive ids: the one at or past target is known. */
+        uint64_t upto = k - 1 + (target > id ? target - id : 1);
+
+        if (upto > n - 1)
+            upto = n - 1;
+        for (; k <= upto; k++)
+            c->ids[k] = (uint32_t)++id;
+    } else {
+        uint64_t mask = (1ULL << c->gap_bits) - 1;
+        uint64_t bit = (uint64_t)(k - 1) * c->gap_bits;
+
+        do {
+            id += 1 + ((ndx_get_u64le(c->gap_p + (bit >> 3)) >> (bit & 7)) &
+                       mask);
+            bit += c->gap_bits;
+            c->ids[k++] = (uint32_t)id;
+        } while (k < n && id < target);
+    }
+    c->dec = k;
+    if (id >= c->seg->passages ||
+        (k == n && c->block_last != UINT32_MAX && id != c->block_last))
+        return -1;
+    return 0;
+}
+
 /* Consumes the pending block: decodes it when decode, else skips it. */
 static void
 take_block(ndx_pcur *c, int decode)
@@ -988,101 +1057,48 @@ take_block(ndx_pcur *c, int decode)
     }
     if (decode) {
         const unsigned char *p = c->data, *end = c->data + c->next_len;
-        uint64_t v;
-        uint32_t k = 0, prev = c->base;
+        uint64_t first;
+        unsigned gb, wb;
+        size_t gbytes, wbytes;
 
-        /* Most blocks lie far enough from the section's end that no
-         * varint can run past it: they are read without a bounds check
-         * per byte (a varint of more than 5 bytes, or a gap past the
-         * ids, is damage), and must end exactly at the block's end. */
-        if ((size_t)(post_end - p) >= (size_t)n * 10) {
-            for (; k < n; k++) {
-                uint32_t x = *p++, gap, wdf;
-
-                if (x & 0x80) {
-                    uint32_t b1 = *p++, b2, b3, b4;
-
-                    x = (x & 0x7F) | (b1 & 0x7F) << 7;
-                    if (b1 & 0x80) {
-                        b2 = *p++;
-                        x |= (b2 & 0x7F) << 14;
-                        if (b2 & 0x80) {
-                            b3 = *p++;
-                            x |= (b3 & 0x7F) << 21;
-                            if (b3 & 0x80) {
-                                b4 = *p++;
-                                if (b4 > 0x0F)
-                                    break;
-                                x |= b4 << 28;
-                            }
-                        }
-                    }
-                }
-                gap = x >> 1;
-                if (gap >= UINT32_MAX - prev)
-                    break;
-                c->ids[k] = prev + gap;
-                prev = c->ids[k] + 1;
-                if (x & 1) {
-                    wdf = 1;
-                } else {
-                    wdf = *p++;
-                    if (wdf & 0x80) {
-                        uint32_t b1 = *p++;
-
-                        wdf = (wdf & 0x7F) | (b1 & 0x7F) << 7;
-                        if (b1 & 0x80) {
-                            uint32_t b2 = *p++;
-
-                            wdf |= (b2 & 0x7F) << 14;
-                            if (b2 & 0x80)
-                                break; /* a wdf past 2^21: the slow
-                                          path reads it */
-                        }
-                    }
-                    if (wdf < 2) {
-                        cur_fail(c);
-                        return;
-                    }
-                }
-                c->wdfs[k] = wdf;
-            }
-            if (k < n) {
-                /* Start the posting again on the checked path. */
-                p = c->data;
-                prev = c->base;
-                k = 0;
-            } else if (p != end) {
-                cur_fail(c);
-                return;
-            }
-        }
-        for (; k < n; k++) {
-            uint64_t gap;
-
-            if (ndx_varint_get(&p, end, &v) || (gap = v >> 1) >= UINT32_MAX - prev) {
-                cur_fail(c);
-                return;
-            }
-            c->ids[k] = prev + (uint32_t)gap;
-            prev = c->ids[k] + 1;
-            if (v & 1) {
-                c->wdfs[k] = 1;
-            } else if (ndx_varint_get(&p, end, &v) || v < 2 ||
-                       v > UINT32_MAX) {
-                cur_fail(c);
-                return;
-            } else {
-                c->wdfs[k] = (uint32_t)v;
-            }
-        }
-        if (c->blocks_total == 1)
-            c->next_last = c->ids[n - 1];
-        if (c->ids[n - 1] != c->next_last || c->next_last >= c->seg->passages) {
+        if (ndx_varint_get(&p, end, &first) || end - p < 2) {
             cur_fail(c);
             return;
         }
+        gb = p[0];
+        wb = p[1];
+        p += 2;
+        gbytes = ((size_t)(n - 1) * gb + 7) / 8;
+        wbytes = ((size_t)n * wb + 7) / 8;
+        if (gb > 32 || wb > 31 || (size_t)(end - p) != gbytes + wbytes ||
+            first >= c->seg->passages) {
+            cur_fail(c);
+            return;
+        }
+        /* The ids are decoded as the cursor reaches them (decode_ids): a
+         * seek into a long list wants one id of the block, not 128. */
+        c->ids[0] = (uint32_t)(c->base + first);
+        c->dec = 1;
         c->n = n;
+        c->gap_p = p;
+        c->gap_bits = gb;
+        c->wdf_p = p + gbytes;
+        c->wdf_bits = wb;
+        c->block_last = c->next_last;
+        if (c->blocks_total == 1) {
+            /* One block has no skip entry: its last id is learnt here. */
+            c->block_last = UINT32_MAX;
+            if (n > 1 && decode_ids(c, UINT32_MAX) != 0) {
+                cur_fail(c);
+                return;
+            }
+            c->next_last = c->ids[n - 1];
+        }
+        if (c->next_last >= c->seg->passages ||
+            c->ids[0] > c->next_last || (n == 1 && c->ids[0] != c->next_last)) {
+            cur_fail(c);
+            return;
+        }
         c->i = 0;
         c->id = c->ids[0];
         c->block_pos = c->pos_next;
@@ -1090,8 +1106,14 @@ take_block(ndx_pcur *c, int decode)
         c->pos_decoded_upto = 0;
     }
     c->block_last = c->next_last;
-    memcpy(c->block_imp, c->next_imp, 2 * c->next_nimp * sizeof *c->block_imp);
-    c->block_nimp = c->next_nimp;
+    c->block_imp_p = c->next_imp_p;
+    c->block_imp_len = c->next_imp_len;
+    c->block_imp_read = c->next_imp_read;
+    if (c->next_imp_read) {
+        memcpy(c->block_imp, c->next_imp,
+               2 * c->next_nimp * sizeof *c->block_imp);
+        c->block_nimp = c->next_nimp;
+    }
     c->data += c->next_len;
     c->pos_next += c->next_pos_len;
     c->base = c->next_last + 1;
@@ -1137,6 +1159,7 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
             c->next_pos_len = 0;
             c->next_last = UINT32_MAX;
             c->next_nimp = 0;
+            c->next_imp_read = 1;
         }
     }
     if (c->left_blocks)
@@ -1144,12 +1167,15 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     /* A single block has no skip entry to carry its maxima: work them out
      * from the decoded postings and the length column. */
     if (c->blocks_total == 1 && !c->corrupt) {
-        uint32_t k, lens[NDX_SEG_BLOCK];
+        uint32_t k, lens[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK];
 
-        for (k = 0; k < c->n; k++)
-            lens[k] = ndx_get_u32le(s->sec[SEC_LENGTHS] +
-                                    (size_t)c->ids[k] * 4);
-        c->block_nimp = ndx_seg_impacts(c->wdfs, lens, c->n, c->block_imp);
+        for (k = 0; k < c->n; k++) {
+            lens[k] = ndx_get_u32le(s->sec[SEC_COLUMNS] +
+                                    (size_t)c->ids[k] * 8 + 4);
+            wdfs[k] = ndx_pcur_wdf_at(c, k);
+        }
+        c->block_nimp = ndx_seg_impacts(wdfs, lens, c->n, c->block_imp);
+        c->block_imp_read = 1;
     }
 }
 
@@ -1161,6 +1187,11 @@ ndx_pcur_shallow(ndx_pcur *c, uint32_t target, const uint32_t **imp,
         return NDX_PID_END;
     /* The decoded block holds the first posting at or after target. */
     if (c->id >= target || c->block_last >= target) {
+        if (imp_ready(c->block_imp_p, c->block_imp_len, c->block_imp,
+                      &c->block_nimp, &c->block_imp_read)) {
+            cur_fail(c);
+            return NDX_PID_END;
+        }
         *imp = c->block_imp;
         *nimp = c->block_nimp;
         return c->block_last;
@@ -1175,6 +1206,11 @@ ndx_pcur_shallow(ndx_pcur *c, uint32_t target, const uint32_t **imp,
             return NDX_PID_END;
         }
         if (c->next_last >= target) {
+            if (imp_ready(c->next_imp_p, c->next_imp_len, c->next_imp,
+                          &c->next_nimp, &c->next_imp_read)) {
+                cur_fail(c);
+                return NDX_PID_END;
+            }
             *imp = c->next_imp;
             *nimp = c->next_nimp;
             return c->next_last;
@@ -1207,11 +1243,13 @@ ndx_pcur_each_block(const ndx_pcur *c,
     }
     p = c->skip_start;
     for (b = 0; b < c->blocks_total; b++) {
-        for (k = 0; k < 3; k++)
+        for (k = 0; k < 4; k++)
             if (ndx_varint_get(&p, c->data_start, &v) || v > UINT32_MAX)
                 return -1;
-        if (read_impacts(&p, c->data_start, imp, &nimp))
+        if (v > (uint64_t)(c->data_start - p) ||
+            read_imp(p, (uint32_t)v, imp, &nimp))
             return -1;
+        p += v;
         fn(ctx, imp, nimp);
     }
     return 0;
@@ -1223,6 +1261,10 @@ ndx_pcur_next(ndx_pcur *c)
     if (c->id == NDX_PID_END)
         return;
     if (++c->i < c->n) {
+        if (c->i >= c->dec && decode_ids(c, 0) != 0) {
+            cur_fail(c);
+            return;
+        }
         c->id = c->ids[c->i];
         return;
     }
@@ -1261,8 +1303,15 @@ ndx_pcur_seek(ndx_pcur *c, uint32_t target)
     }
     /* Within the block: a short linear scan beats a binary search on
      * blocks of 128. */
-    while (c->i < c->n && c->ids[c->i] < target)
+    while (c->i < c->dec && c->ids[c->i] < target)
         c->i++;
+    if (c->i == c->dec && c->dec < c->n) {
+        if (decode_ids(c, target) != 0) {
+            cur_fail(c);
+            return;
+        }
+        c->i = c->ids[c->dec - 1] >= target ? c->dec - 1 : c->n;
+    }
     c->id = c->i < c->n ? c->ids[c->i] : NDX_PID_END;
 }
 
@@ -1315,12 +1364,12 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
         uint64_t skip = 0;
 
         for (k = c->pos_decoded_upto; k < c->i; k++)
-            skip += c->wdfs[k];
+            skip += ndx_pcur_wdf_at(c, k);
         if (skip_varints(&c->pos_cursor, end, skip) != 0)
             return -1;
     }
     c->pos_decoded_upto = c->i;
-    n = c->wdfs[c->i];
+    n = ndx_pcur_wdf(c);
     {
         const unsigned char *p = c->pos_cursor;
 
@@ -1336,6 +1385,14 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 }
 
 /* ---- check -------------------------------------------------------------- */
+
+static void
+impacts_ignore(void *ctx, const uint32_t *imp, uint32_t nimp)
+{
+    (void)ctx;
+    (void)imp;
+    (void)nimp;
+}
 
 ndx_status
 ndx_seg_check(const ndx_seg *s)
@@ -1367,6 +1424,9 @@ ndx_seg_check(const ndx_seg *s)
         prev_len = it.len;
         terms++;
         ndx_pcur_init(&c, s, &t);
+        /* Cursors read impacts only when asked for a bound. */
+        if (ndx_pcur_each_block(&c, impacts_ignore, NULL) != 0)
+            return corrupt(s->path, "skip entries");
         while (c.id != NDX_PID_END) {
             uint32_t pos[8];
 
@@ -1397,7 +1457,7 @@ ndx_seg_check(const ndx_seg *s)
 
         for (i = 0; i < s->passages; i++) {
             const unsigned char *c = s->sec[SEC_TEXTLOC] + i * 12, *tx;
-            uint32_t art = ndx_get_u32le(s->sec[SEC_COLUMNS] + i * 4);
+            uint32_t art = ndx_get_u32le(s->sec[SEC_COLUMNS] + i * 8);
             uint32_t len;
             ndx_status st;
 

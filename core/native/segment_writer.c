@@ -67,8 +67,8 @@ struct ndx_segw {
     size_t hash_cap;         /* entries of hashes */
     ndx_arena *strs;         /* term strings */
     size_t strs_bytes;
-    ndx_buf columns;         /* u32 article per passage */
-    ndx_buf lengths;         /* u32 length per passage */
+    ndx_buf columns;         /* u32 article, u32 length per passage */
+    ndx_buf lengths;         /* u32 length per passage (for impacts) */
     ndx_buf textloc;         /* 3 x u32 text location per passage; the
                                 second is the offset in the block's raw
                                 bytes until flush makes it the offset of
@@ -842,6 +842,7 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
         (st = text_block_close(w)))
         return st;
     if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
+        (st = ndx_buf_put_u32le(&w->columns, length)) ||
         (st = ndx_buf_put_u32le(&w->lengths, length)) ||
         (st = ndx_buf_put_u32le(&w->textloc,
                                 w->blocks)) ||
@@ -1052,9 +1053,48 @@ cmp_ids(const void *a, const void *b)
     return (p > q) - (p < q);
 }
 
+/* Bits needed for the largest of n values (0 when all are 0). */
+static unsigned
+bits_for(const uint32_t *v, uint32_t n)
+{
+    uint32_t k, all = 0;
+
+    for (k = 0; k < n; k++)
+        all |= v[k];
+    return all ? 32u - (unsigned)__builtin_clz(all) : 0u;
+}
+
+/* Appends n values of bits bits each, least significant bit first. */
+static ndx_status
+put_packed(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
+{
+    unsigned char out[NDX_SEG_BLOCK * 4 + 8];
+    uint64_t acc = 0;
+    unsigned have = 0;
+    size_t o = 0;
+    uint32_t k;
+
+    if (!bits)
+        return NDX_OK;
+    for (k = 0; k < n; k++) {
+        acc |= (uint64_t)v[k] << have;
+        have += bits;
+        while (have >= 8) {
+            out[o++] = (unsigned char)acc;
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+    if (have)
+        out[o++] = (unsigned char)acc;
+    return ndx_buf_put(b, out, o);
+}
+
 /* Re-cuts one term's raw postings into blocks: skip entries (only when
  * there is more than one block) into post, block data into scratch, the
- * positions into pos.  The caller appends scratch after the skips. */
+ * positions into pos.  The caller appends scratch after the skips.  A
+ * block: varint first gap, byte gap bits, byte wdf bits, the other gaps
+ * and then every wdf - 1 bit-packed (see segment.h). */
 static ndx_status
 encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 ndx_buf *scratch)
@@ -1062,7 +1102,10 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
     const unsigned char *p = t->post.data, *end = p + t->post.len;
     const unsigned char *pp = t->pos.data, *pend = pp + t->pos.len;
     uint32_t ids[NDX_SEG_BLOCK], wdfs[NDX_SEG_BLOCK], lens[NDX_SEG_BLOCK];
+    uint32_t gaps[NDX_SEG_BLOCK], wm1[NDX_SEG_BLOCK];
     uint32_t imp[2 * NDX_SEG_IMPACTS], nimp, prev = 0, base = 0;
+    uint32_t prev_last = 0;
+    unsigned char ib[2 * NDX_SEG_IMPACTS * 10 + 10];
     int multi = t->df > NDX_SEG_BLOCK;
     ndx_status st;
 
@@ -1070,6 +1113,7 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
     while (p < end) {
         uint32_t n = 0, k;
         size_t data_start = scratch->len, pos_start = pos->len;
+        unsigned gb, wb;
         uint64_t v;
 
         while (p < end && n < NDX_SEG_BLOCK) {
@@ -1083,17 +1127,20 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             n++;
         }
         for (k = 0; k < n; k++) {
-            uint32_t gap = ids[k] - (k ? ids[k - 1] + 1 : base);
-
-            if ((st = ndx_buf_put_varint(scratch, (uint64_t)gap * 2 +
-                                                      (wdfs[k] == 1))))
-                return st;
-            if (wdfs[k] != 1 && (st = ndx_buf_put_varint(scratch, wdfs[k])))
-                return st;
+            gaps[k] = ids[k] - (k ? ids[k - 1] + 1 : base);
+            wm1[k] = wdfs[k] - 1;
             if (multi)
                 lens[k] = ndx_get_u32le(w->lengths.data +
                                         (size_t)ids[k] * 4);
         }
+        gb = bits_for(gaps + 1, n - 1);
+        wb = bits_for(wm1, n);
+        if ((st = ndx_buf_put_varint(scratch, gaps[0])) ||
+            (st = ndx_buf_putc(scratch, (int)gb)) ||
+            (st = ndx_buf_putc(scratch, (int)wb)) ||
+            (st = put_packed(scratch, gaps + 1, n - 1, gb)) ||
+            (st = put_packed(scratch, wm1, n, wb)))
+            return st;
         if (t->has_pos) {
             /* Copy this block's positions: wdf varints per posting. */
             const unsigned char *q = pp;
@@ -1108,34 +1155,43 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 return st;
             pp = q;
         }
-        if (multi &&
-            ((st = ndx_buf_put_varint(post, ids[n - 1])) ||
-             (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
-             (st = ndx_buf_put_varint(post, pos->len - pos_start))))
-            return st;
         if (multi) {
+            /* The impacts go first into ib: the entry gives their bytes
+             * so that a seek steps over them without reading them. */
+            unsigned char *q = ib;
+
             nimp = ndx_seg_impacts(wdfs, lens, n, imp);
-            if ((st = ndx_buf_put_varint(post, nimp)))
+            q += ndx_varint_encode(q, nimp);
+            for (k = 0; k < nimp; k++) {
+                q += ndx_varint_encode(q, imp[2 * k] -
+                                              (k ? imp[2 * k - 2] : 0));
+                q += ndx_varint_encode(q, imp[2 * k + 1] -
+                                              (k ? imp[2 * k - 1] : 0));
+            }
+            if ((st = ndx_buf_put_varint(post, ids[n - 1] - prev_last)) ||
+                (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
+                (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
+                (st = ndx_buf_put_varint(post, (uint64_t)(q - ib))) ||
+                (st = ndx_buf_put(post, ib, (size_t)(q - ib))))
                 return st;
-            for (k = 0; k < nimp; k++)
-                if ((st = ndx_buf_put_varint(
-                         post, imp[2 * k] - (k ? imp[2 * k - 2] : 0))) ||
-                    (st = ndx_buf_put_varint(
-                         post, imp[2 * k + 1] - (k ? imp[2 * k - 1] : 0))))
-                    return st;
         }
+        prev_last = ids[n - 1];
         base = ids[n - 1] + 1;
     }
     return NDX_OK;
 }
 
 /* Postings lists already written, by hash of their bytes, so that a term
- * whose list is byte for byte another's (a stem with one surface form)
- * points at the same bytes. */
+ * whose list is byte for byte another's with the same df (a stem with one
+ * surface form) points at the same bytes.  The df must match too: a
+ * one-block list does not say how many postings it holds (ids 5 and 5, 6
+ * both pack into the same three bytes), and readers key what they cache
+ * about a list by its offset. */
 typedef struct alias_map {
     uint64_t *keys;   /* hash | 1; 0 = empty */
     uint64_t *offs;
     uint64_t *lens;
+    uint64_t *dfs;
     size_t cap, count;
 } alias_map;
 
@@ -1145,13 +1201,14 @@ alias_free(alias_map *m)
     free(m->keys);
     free(m->offs);
     free(m->lens);
+    free(m->dfs);
 }
 
 /* Finds an earlier list equal to bytes; else records this one at off. */
 static ndx_status
 alias_find_or_put(alias_map *m, const ndx_buf *postings,
-                  const unsigned char *bytes, size_t len, uint64_t off,
-                  uint64_t *found)
+                  const unsigned char *bytes, size_t len, uint64_t df,
+                  uint64_t off, uint64_t *found)
 {
     uint64_t h = ndx_hash64(bytes, len) | 1;
     size_t j;
@@ -1160,11 +1217,13 @@ alias_find_or_put(alias_map *m, const ndx_buf *postings,
     if ((m->count + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 4096, i;
         uint64_t *k = calloc(cap, 8), *o = malloc(cap * 8), *l = malloc(cap * 8);
+        uint64_t *d = malloc(cap * 8);
 
-        if (!k || !o || !l) {
+        if (!k || !o || !l || !d) {
             free(k);
             free(o);
             free(l);
+            free(d);
             return ndx_error(NDX_ENOMEM, "out of memory (aliases)");
         }
         for (i = 0; i < m->cap; i++) {
@@ -1176,16 +1235,18 @@ alias_find_or_put(alias_map *m, const ndx_buf *postings,
             k[j] = m->keys[i];
             o[j] = m->offs[i];
             l[j] = m->lens[i];
+            d[j] = m->dfs[i];
         }
         alias_free(m);
         m->keys = k;
         m->offs = o;
         m->lens = l;
+        m->dfs = d;
         m->cap = cap;
     }
     j = h & (m->cap - 1);
     while (m->keys[j]) {
-        if (m->keys[j] == h && m->lens[j] == len &&
+        if (m->keys[j] == h && m->lens[j] == len && m->dfs[j] == df &&
             memcmp(postings->data + m->offs[j], bytes, len) == 0) {
             *found = m->offs[j];
             return NDX_OK;
@@ -1195,6 +1256,7 @@ alias_find_or_put(alias_map *m, const ndx_buf *postings,
     m->keys[j] = h;
     m->offs[j] = off;
     m->lens[j] = len;
+    m->dfs[j] = df;
     m->count++;
     return NDX_OK;
 }
@@ -1255,7 +1317,7 @@ ndx_status
 ndx_segw_flush(ndx_segw *w, const char *path)
 {
     ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, skips, toc, head;
-    alias_map aliases = {NULL, NULL, NULL, 0, 0};
+    alias_map aliases = {NULL, NULL, NULL, NULL, 0, 0};
     uint64_t exp_post = 0, prev_pos = 0;
     wterm **sorted = NULL;
     char *tmp = NULL;
@@ -1312,7 +1374,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
             goto fail;
         post_len = skips.len;
         if ((st = alias_find_or_put(&aliases, &sec[SEC_POSTINGS], skips.data,
-                                    skips.len, post_off, &found)))
+                                    skips.len, t->df, post_off, &found)))
             goto fail;
         if (found != UINT64_MAX) {
             post_off = found;
@@ -1396,7 +1458,6 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
             parts[i] = &sec[i];
         parts[SEC_COLUMNS] = &w->columns;
-        parts[SEC_LENGTHS] = &w->lengths;
         parts[SEC_TEXTLOC] = &w->textloc;
         parts[SEC_ARTICLES] = &w->articles;
         parts[SEC_ASTR] = &w->astr;

@@ -121,14 +121,8 @@ ndx_status
 ndx_buf_put_varint_slow(ndx_buf *b, uint64_t v)
 {
     unsigned char p[10];
-    size_t n = 0;
 
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return ndx_buf_put(b, p, n);
+    return ndx_buf_put(b, p, ndx_varint_encode(p, v));
 }
 
 ndx_status

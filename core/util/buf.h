@@ -39,22 +39,28 @@ ndx_status ndx_buf_put_u32le(ndx_buf *b, uint32_t v);
 ndx_status ndx_buf_put_u64le(ndx_buf *b, uint64_t v);
 ndx_status ndx_buf_put_varint_slow(ndx_buf *b, uint64_t v);
 
+/* Writes v as a varint at p (room for 10 bytes); returns its length. */
+static inline size_t
+ndx_varint_encode(unsigned char *p, uint64_t v)
+{
+    unsigned char *q = p;
+
+    while (v >= 0x80) {
+        *q++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (unsigned char)v;
+    return (size_t)(q - p);
+}
+
 /* Appends v as a varint; inline because postings are written a byte or
  * two at a time. */
 static inline ndx_status
 ndx_buf_put_varint(ndx_buf *b, uint64_t v)
 {
-    unsigned char *p;
-
     if (b->cap - b->len < 11)
         return ndx_buf_put_varint_slow(b, v);
-    p = b->data + b->len;
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    b->len = (size_t)(p - b->data);
+    b->len += ndx_varint_encode(b->data + b->len, v);
     return NDX_OK;
 }
 /* Appends s as the body of a JSON string (no quotes), escaping as needed;
