@@ -95,6 +95,11 @@ typedef struct tstat {
     const char *term;
     size_t len;
     uint64_t df;
+    /* term_df's dictionary look-ups, one per segment of the view, which
+     * the cursors reuse (NULL: none kept); found[i] is 0 when segment i
+     * lacks the term. */
+    ndx_seg_term *seg_terms;
+    unsigned char *found;
 } tstat;
 
 /* Expansions of one PREFIX node. */
@@ -131,20 +136,27 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
 {
     size_t i;
     uint64_t sum = 0;
+    ndx_seg_term *seg_terms;
+    unsigned char *found;
 
     for (i = 0; i < e->stat_count; i++)
         if (e->stats[i].len == len && memcmp(e->stats[i].term, term, len) == 0) {
             *df = e->stats[i].df;
             return NDX_OK;
         }
+    seg_terms = ndx_arena_alloc(e->arena,
+                                (e->v->count + 1) * sizeof *seg_terms);
+    found = ndx_arena_alloc(e->arena, e->v->count + 1);
+    if (!seg_terms || !found)
+        return ndx_error(NDX_ENOMEM, "out of memory (query statistics)");
     for (i = 0; i < e->v->count; i++) {
-        ndx_seg_term t;
-        int r = ndx_seg_lookup(e->v->segs[i], term, len, &t);
+        int r = ndx_seg_lookup(e->v->segs[i], term, len, &seg_terms[i]);
 
         if (r < 0)
             return (ndx_status)r;
+        found[i] = (unsigned char)r;
         if (r)
-            sum += t.df - dead_postings(e->v, i, &t);
+            sum += seg_terms[i].df - dead_postings(e->v, i, &seg_terms[i]);
     }
     if (ndx_grow((void **)&e->stats, &e->stat_cap, e->stat_count + 1,
                  sizeof *e->stats, 16))
@@ -152,6 +164,8 @@ term_df(ectx *e, const char *term, size_t len, uint64_t *df)
     e->stats[e->stat_count].term = term;
     e->stats[e->stat_count].len = len;
     e->stats[e->stat_count].df = sum;
+    e->stats[e->stat_count].seg_terms = seg_terms;
+    e->stats[e->stat_count].found = found;
     e->stat_count++;
     *df = sum;
     return NDX_OK;
@@ -338,6 +352,8 @@ collect_prefix(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
         return 2;
     x->terms[x->count].len = len;
     x->terms[x->count].df = df;
+    x->terms[x->count].seg_terms = NULL;
+    x->terms[x->count].found = NULL;
     x->count++;
     return 0;
 }
@@ -1403,12 +1419,36 @@ order_ands(ectx *e, cur *c)
     return 0;
 }
 
+/* ndx_seg_lookup, answered from term_df's look-ups when it made them. */
+static int
+seg_lookup(const ectx *e, const ndx_seg *s, const char *term, size_t len,
+           ndx_seg_term *out)
+{
+    size_t i, j;
+
+    for (i = 0; i < e->stat_count; i++) {
+        const tstat *st = &e->stats[i];
+
+        if (st->seg_terms && st->len == len &&
+            memcmp(st->term, term, len) == 0) {
+            for (j = 0; j < e->v->count; j++)
+                if (e->v->segs[j] == s) {
+                    if (st->found[j])
+                        *out = st->seg_terms[j];
+                    return st->found[j];
+                }
+            break;
+        }
+    }
+    return ndx_seg_lookup(s, term, len, out);
+}
+
 static ndx_status
 term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
             uint32_t wqf, cur **out)
 {
     ndx_seg_term t;
-    int r = ndx_seg_lookup(s, term, strlen(term), &t);
+    int r = seg_lookup(e, s, term, strlen(term), &t);
     cur *c;
 
     if (r < 0)

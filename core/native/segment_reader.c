@@ -768,6 +768,12 @@ text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
     return NDX_OK;
 }
 
+/* Output room past a passage's length: zlib decodes on its fast path
+ * only while 258 bytes of output are free, so without it the last 258
+ * bytes of every passage (most of a short one) take its slower
+ * bit-at-a-time path. */
+#define INFLATE_ROOM 258
+
 /* Inflates passage pid's text into *raw (replacing its contents), with
  * z: its raw-deflate stream, compressed against the segment's preset
  * dictionary, must end exactly at the passage's length. */
@@ -780,7 +786,7 @@ inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid, ndx_buf *raw)
 
     raw->len = 0;
     if ((st = text_where(s, pid, &in, &in_len, &len)) ||
-        (st = ndx_buf_reserve(raw, (size_t)len + 1)))
+        (st = ndx_buf_reserve(raw, (size_t)len + INFLATE_ROOM + 1)))
         return st;
     if (inflateReset(z) != Z_OK ||
         (s->sec_len[SEC_TEXTDICT] &&
@@ -790,10 +796,10 @@ inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid, ndx_buf *raw)
     z->next_in = (Bytef *)in;
     z->avail_in = in_len;
     z->next_out = raw->data;
-    z->avail_out = (uInt)len;
+    z->avail_out = (uInt)len + INFLATE_ROOM;
     /* Damage shows as a stream that does not end at the passage's
      * length. */
-    if (inflate(z, Z_FINISH) != Z_STREAM_END || z->avail_out != 0)
+    if (inflate(z, Z_FINISH) != Z_STREAM_END || z->avail_out != INFLATE_ROOM)
         return corrupt(s->path, "compressed text");
     raw->len = len;
     return NDX_OK;
@@ -1261,7 +1267,9 @@ ndx_pcur_next(ndx_pcur *c)
     if (c->id == NDX_PID_END)
         return;
     if (++c->i < c->n) {
-        if (c->i >= c->dec && decode_ids(c, 0) != 0) {
+        /* A cursor stepping through a block reads all of it: the rest
+         * is decoded at once. */
+        if (c->i >= c->dec && decode_ids(c, UINT32_MAX) != 0) {
             cur_fail(c);
             return;
         }
@@ -1310,7 +1318,8 @@ ndx_pcur_seek(ndx_pcur *c, uint32_t target)
             cur_fail(c);
             return;
         }
-        c->i = c->ids[c->dec - 1] >= target ? c->dec - 1 : c->n;
+        while (c->i < c->dec && c->ids[c->i] < target)
+            c->i++;
     }
     c->id = c->i < c->n ? c->ids[c->i] : NDX_PID_END;
 }
