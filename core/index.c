@@ -971,8 +971,9 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     size_t want = o->offset + o->k, folded = 0, collapsed = 0, i;
     ndx_results *first = NULL;
     ndx_status st;
+    int fold = ix->nd && o->fold_clusters;
 
-    if ((!ix->nd && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
+    if ((!fold && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
         o->k == 0)
         return ix->ops->search(ix->eng, q, o, *rp);
     wide.offset = 0;
@@ -990,7 +991,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if ((st = ix->ops->search(ix->eng, q, &wide, r)))
             goto done;
         got = r->count;
-        if ((ix->nd && (st = fold_clusters(ix, r, &folded))) ||
+        if ((fold && (st = fold_clusters(ix, r, &folded))) ||
             (o->collapse_titles && (st = collapse_titles(r, &collapsed))))
             goto done;
         page_end = r->count < want ? r->count : want;
@@ -1079,6 +1080,15 @@ ndx_index_search_query(ndx_index *ix, const ndx_query *q,
                        "the limits (%d, %d, %d)",
                        o->k, o->offset, o->snippet_len, NDX_SEARCH_K_MAX,
                        NDX_SEARCH_OFFSET_MAX, NDX_SNIPPET_LEN_MAX);
+        goto fail;
+    }
+    /* Folding and collapsing keep a hit or not by the hits before it,
+     * which a page after a key does not see. */
+    if (o->after && o->group == NDX_GROUP_ARTICLE &&
+        (o->fold_clusters || o->collapse_titles)) {
+        st = ndx_error(NDX_EINVAL, "search: a page after a key lists every "
+                                   "article: set fold_clusters and "
+                                   "collapse_titles to 0");
         goto fail;
     }
     if ((st = search_folded(ix, q, o, &r)) ||

@@ -42,6 +42,15 @@ ndx_search_opts_init(ndx_search_opts *o)
     o->snippet_len = 240;
     o->facet_limit = 20;
     o->collapse_titles = 1;
+    o->fold_clusters = 1;
+}
+
+void
+ndx_search_key_of(const ndx_hit *h, ndx_search_key *out)
+{
+    out->date_days = h->date_days;
+    out->score = h->score;
+    out->order = h->order;
 }
 
 void

@@ -3,13 +3,15 @@
  *
  * The rows come from ordinary searches through the index API, a page of
  * EXPORT_PAGE articles at a time in the order asked for (relevance,
- * newest, oldest): page n is the search with offset n * EXPORT_PAGE.  The
- * rows, their strings and passage text are those of one page, so the
- * memory an export holds is one page's whatever the number of matches;
- * what grows is the engine's top list for a page far in (offset + k
- * candidates, an article number and a score each, not text), and the
- * EXPORT_MAX_ROWS cap bounds it.  The first page's search counts every
- * match exactly (export_matches), which the server sends as a header.
+ * newest, oldest): page n + 1 is the search for the articles that rank
+ * after the last row of page n (keyset paging: ndx_search_opts.after),
+ * so that the engine keeps one page's candidates however far in the page
+ * is, and the memory an export holds is one page's whatever the number
+ * of matches.  Every matching article is a row: near-identical articles
+ * of other sources are not folded into one, nor same-title articles
+ * collapsed, so the rows are as many as the matches.  The first page's
+ * search counts every match exactly (export_matches), which the server
+ * sends as a header.
  * A commit that lands between two pages of a shared index may move rows
  * across the page boundary (a row twice or not at all); an export that
  * must be one snapshot is taken from the command line.
@@ -29,6 +31,7 @@ struct export_cursor {
     char *text;          /* the query */
     char **sources;      /* copies of o.sources */
     size_t done;         /* rows given */
+    ndx_search_key last; /* the key of the last row given, once done */
     uint64_t matches;    /* exact count from the first page */
     int started;         /* the header line is out */
     int finished;
@@ -61,6 +64,8 @@ export_open(export_cursor **out, const char *text, const ndx_search_opts *o)
     x->o = *o;
     x->o.group = NDX_GROUP_ARTICLE;
     x->o.collapse_titles = 0; /* a row for every article */
+    x->o.fold_clusters = 0;
+    x->o.after = NULL;
     x->o.snippets = 0;
     x->o.facets = 0;
     x->text = strdup(text);
@@ -94,7 +99,8 @@ export_next(export_cursor *x, ndx_index *ix, ndx_buf *b, size_t *err_col,
     *finished = x->finished;
     if (x->finished)
         return NDX_OK;
-    po.offset = x->done;
+    po.offset = 0;
+    po.after = x->done ? &x->last : NULL;
     po.k = EXPORT_PAGE;
     if (x->done + po.k > EXPORT_MAX_ROWS)
         po.k = EXPORT_MAX_ROWS - x->done;
@@ -111,6 +117,8 @@ export_next(export_cursor *x, ndx_index *ix, ndx_buf *b, size_t *err_col,
         x->matches = r->total;
     x->started = 1;
     x->done += r->count;
+    if (r->count)
+        ndx_search_key_of(&r->hits[r->count - 1], &x->last);
     if (r->count < po.k || (r->total_exact && x->done >= r->total)) {
         x->finished = 1;
     } else if (x->done >= EXPORT_MAX_ROWS) {

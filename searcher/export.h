@@ -23,8 +23,9 @@ typedef struct export_cursor export_cursor;
 
 /*
  * Starts an export of the query text with the options of o (its k,
- * offset, snippets and facets are ignored; group is by article).  Text
- * and the sources of o are copied.  NDX_ENOMEM.
+ * offset, after, snippets and facets are ignored; group is by article,
+ * every matching article a row: nothing folded or collapsed).  Text and
+ * the sources of o are copied.  NDX_ENOMEM.
  */
 ndx_status export_open(export_cursor **out, const char *text,
                        const ndx_search_opts *o);

@@ -2617,6 +2617,126 @@ test_http_export_survives_clients_that_leave_or_stall(void)
     CU_ASSERT_EQUAL(proc_stop(&p), 0);
 }
 
+/* An export whose first page is too long to sit in the socket's buffers
+ * (the kernel holds at most 4 MB on the server's side and a few KB on a
+ * client's that asks for a small receive buffer): CUT_MATCH articles whose
+ * URLs are CUT_URL bytes long, so that page 1 is about 6 MB and page 2 is
+ * searched only once the client has read most of page 1. */
+#define CUT_MATCH (EXP_PAGE + 100)
+#define CUT_URL 3000
+
+static const char *
+cut_index(void)
+{
+    static char dir[400], path[400];
+    char *url = malloc(CUT_URL + 1);
+    FILE *f;
+    size_t i;
+
+    snprintf(path, sizeof path, "%s/cut.jsonl", t_tmpdir());
+    snprintf(dir, sizeof dir, "%s/cut-index", t_tmpdir());
+    if (!url || !(f = fopen(path, "w"))) {
+        free(url);
+        return NULL;
+    }
+    memset(url, 'u', CUT_URL);
+    url[CUT_URL] = '\0';
+    for (i = 0; i < CUT_MATCH; i++)
+        fprintf(f, "{\"id\":\"c%05zu\",\"source\":\"Gazette\",\"date\":"
+                   "\"2020-01-%02zu\",\"title\":\"Harbour %zu\",\"url\":"
+                   "\"https://example.org/%05zu/%s\",\"text\":\"The harbour "
+                   "crane %zu moved along.\"}\n",
+                i, 1 + i % 28, i, i, url, i);
+    free(url);
+    if (fclose(f) != 0 || run_indexer(dir, path, 0))
+        return NULL;
+    return dir;
+}
+
+/* Joins the chunks of a chunked body in raw into *body; the number of
+ * whole chunks, with *last 1 when the last chunk (size 0) was among
+ * them. */
+static size_t
+dechunk(const char *raw, size_t len, ndx_buf *body, int *last)
+{
+    const char *p = raw, *end = raw + len, *eol;
+    size_t chunks = 0;
+
+    *last = 0;
+    while (!*last && (eol = memmem(p, (size_t)(end - p), "\r\n", 2))) {
+        size_t n = strtoul(p, NULL, 16);
+
+        if ((size_t)(end - eol) < 2 + n + 2 ||
+            memcmp(eol + 2 + n, "\r\n", 2) != 0)
+            break;
+        ndx_buf_put(body, eol + 2, n);
+        p = eol + 2 + n + 2;
+        chunks++;
+        *last = n == 0;
+    }
+    return chunks;
+}
+
+/* A page of an export that fails after the headers went out (here: the
+ * index file truncated under the server, which then reads zeros and
+ * finds damage) cannot change the status: the connection closes without
+ * the last chunk, after the pages already made, and the server goes on
+ * answering. */
+static void
+test_http_export_cut_short_after_the_headers_closes_without_last_chunk(void)
+{
+    const char *ix = cut_index();
+    char seg[600], *log, *end;
+    ndx_buf body;
+    client c;
+    hresp r;
+    proc p;
+    json_t *rows;
+    size_t hl, chunks;
+    int port, last = 1, more;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    CU_ASSERT_FATAL(http_start_on(&p, ix, NULL, &port) == 0);
+    client_rcvbuf = 4096;
+    CU_ASSERT_FATAL(client_tcp(&c, port) == 0);
+    client_rcvbuf = 0;
+    CU_ASSERT_FATAL(client_sends(&c, "GET /api/export?q=harbour&sort=oldest "
+                                     "HTTP/1.1\r\n\r\n") == 0);
+    while (!(c.len && (end = memmem(c.buf, c.len, "\r\n\r\n", 4))))
+        CU_ASSERT_FATAL(client_more(&c) == 1);
+    hl = (size_t)(end - c.buf) + 4;
+    CU_ASSERT(strncmp(c.buf, "HTTP/1.1 200", 12) == 0);
+    CU_ASSERT_PTR_NOT_NULL(memmem(c.buf, hl, "Transfer-Encoding: chunked",
+                                  26));
+    /* Page 1 is made and mostly unsent; every later page reads the
+     * segment, now cut to nothing. */
+    snprintf(seg, sizeof seg, "%s/seg-000001.ndx", ix);
+    CU_ASSERT_FATAL(truncate(seg, 0) == 0);
+    while ((more = client_more(&c)) == 1)
+        ;
+    CU_ASSERT_EQUAL(more, 0); /* the server closed the connection */
+    ndx_buf_init(&body);
+    chunks = dechunk(c.buf + hl, c.len - hl, &body, &last);
+    CU_ASSERT_EQUAL(last, 0);
+    /* What came is page 1, whole: the header line and EXP_PAGE rows. */
+    CU_ASSERT_EQUAL(chunks, 1);
+    rows = csv_parse((const char *)body.data, body.len);
+    CU_ASSERT_PTR_NOT_NULL(rows);
+    CU_ASSERT_EQUAL(json_array_size(rows), 1 + EXP_PAGE);
+    json_decref(rows);
+    ndx_buf_free(&body);
+    client_close(&c);
+    /* The server is up and answers. */
+    CU_ASSERT_EQUAL(kill(p.pid, 0), 0);
+    CU_ASSERT_FATAL(http_once(port, "GET /healthz HTTP/1.1\r\n\r\n", &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    free(r.body);
+    log = t_slurp(p.log, NULL);
+    CU_ASSERT_PTR_NOT_NULL(log && strstr(log, "an export was cut short"));
+    free(log);
+    CU_ASSERT_EQUAL(proc_stop(&p), 0);
+}
+
 static void
 test_http_answers_504_past_the_time_budget_and_goes_on(void)
 {
@@ -2716,6 +2836,8 @@ CU_TestInfo server_tests[] = {
      test_http_export_streams_every_match_in_pages},
     {"test_http_export_survives_clients_that_leave_or_stall",
      test_http_export_survives_clients_that_leave_or_stall},
+    {"test_http_export_cut_short_after_the_headers_closes_without_last_chunk",
+     test_http_export_cut_short_after_the_headers_closes_without_last_chunk},
     {"test_http_answers_504_past_the_time_budget_and_goes_on",
      test_http_answers_504_past_the_time_budget_and_goes_on},
     CU_TEST_INFO_NULL,

@@ -1697,6 +1697,8 @@ typedef struct topk {
     cand *h;
     size_t n, cap;
     ndx_sort sort;
+    const cand *after; /* keyset: only candidates ranked after this one
+                          enter (ndx_search_opts.after), or NULL */
 } topk;
 
 /* 1 when a ranks before b. */
@@ -1738,7 +1740,7 @@ topk_add(topk *t, const cand *c)
 {
     size_t i;
 
-    if (t->cap == 0)
+    if (t->cap == 0 || (t->after && !better(t, t->after, c)))
         return;
     if (t->n < t->cap) {
         i = t->n++;
@@ -2234,14 +2236,15 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
 }
 
 /* Newest first over articles in date order: the segment is walked from
- * its end in ranges that double, and the walk stops once the top k is
+ * hi (its end, or where keyset_range starts) down in ranges that double, and the walk stops once the top k is
  * full, the count past its exact range, and every article left is dated
  * before the worst kept. */
 static ndx_status
-walk_newest(walker *w, size_t segi, const uint32_t *runs, size_t nruns)
+walk_newest(walker *w, size_t segi, uint32_t hi, const uint32_t *runs,
+            size_t nruns)
 {
     const ndx_seg *s = w->e->v->segs[segi];
-    uint32_t hi = (uint32_t)s->passages, span = 4096;
+    uint32_t span = 4096;
 
     while (hi > 0) {
         uint32_t lo = hi > span ? hi - span : 0;
@@ -2269,6 +2272,55 @@ walk_newest(walker *w, size_t segi, const uint32_t *runs, size_t nruns)
     return NDX_OK;
 }
 
+/* ---- keyset paging (ndx_search_opts.after) ------------------------------ */
+
+/* The key of o->after as a candidate that the top k compares with: the
+ * walk is the usual one, and what ranks at or before the key never
+ * enters the top k (topk_add), so the top k holds one page however far
+ * in the page is, and total and facets count as without a key. */
+static void
+keyset_start(walker *w, cand *key)
+{
+    const ndx_search_opts *o = w->o;
+
+    if (!o->after)
+        return;
+    memset(key, 0, sizeof *key);
+    key->date = o->after->date_days;
+    key->score = o->after->score;
+    key->order = o->after->order;
+    w->top.after = key;
+}
+
+/* The passages [*lo, *hi) of segment s that may hold hits after the key,
+ * in date order over articles in date order: the articles dated before
+ * the key's date (oldest first) or after it (newest first) rank before
+ * the key and are not walked.  Only when the total need not be exact
+ * (the count is then a lower bound); else the whole segment. */
+static void
+keyset_range(walker *w, const ndx_seg *s, uint32_t *lo, uint32_t *hi)
+{
+    const ndx_search_opts *o = w->o;
+    int32_t d = o->after ? o->after->date_days : NDX_DATE_NONE;
+    uint32_t dlo, dhi;
+
+    *lo = 0;
+    *hi = (uint32_t)s->passages;
+    if (!o->after || o->sort == NDX_SORT_RELEVANCE || o->exact_total ||
+        d == NDX_DATE_NONE || !s->filter || !s->filter->date_sorted)
+        return;
+    /* Undated articles sort first in the segment, and as the earliest. */
+    if (o->sort == NDX_SORT_OLDEST) {
+        ndx_segfilter_dates(s, d, NDX_DATE_NONE, &dlo, &dhi);
+        *lo = dlo;
+    } else {
+        ndx_segfilter_dates(s, NDX_DATE_NONE, d, &dlo, &dhi);
+        *hi = dhi;
+    }
+    if (*lo > 0 || *hi < (uint32_t)s->passages)
+        w->stopped_any = 1;
+}
+
 ndx_status
 ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 ndx_results *into)
@@ -2279,6 +2331,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     size_t segi, i, want;
     ndx_buf text;
     ndx_search_opts all;
+    cand after_key;
 
     /* Facets count every match: the search is then exhaustive, as with
      * exact_total. */
@@ -2313,6 +2366,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     want = o->offset + o->k;
     w.top.sort = o->sort;
     w.top.cap = want;
+    keyset_start(&w, &after_key);
     w.top.h = malloc((want ? want : 1) * sizeof *w.top.h);
     if (!e.arena || !w.top.h) {
         st = ndx_error(NDX_ENOMEM, "out of memory (search)");
@@ -2352,6 +2406,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         const ndx_seg *s = v->segs[segi];
         const uint32_t *runs;
         size_t nruns;
+        uint32_t lo, hi;
         int empty;
 
         if (w.from != NDX_DATE_NONE && w.to != NDX_DATE_NONE &&
@@ -2393,11 +2448,12 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
             continue;
         if ((st = nfacets_segment_begin(w.fac, s)))
             goto fail;
+        keyset_range(&w, s, &lo, &hi);
         if (o->sort == NDX_SORT_NEWEST && !o->exact_total && o->k > 0 &&
             s->filter && s->filter->date_sorted)
-            st = walk_newest(&w, segi, runs, nruns);
+            st = walk_newest(&w, segi, hi, runs, nruns);
         else
-            st = walk(&w, segi, 0, (uint32_t)s->passages, runs, nruns);
+            st = walk(&w, segi, lo, hi, runs, nruns);
         if (st || (st = nfacets_segment_end(w.fac, into)))
             goto fail;
         w.stopped_any |= w.stopped;

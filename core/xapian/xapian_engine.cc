@@ -103,6 +103,9 @@ const Xapian::termcount PREFIX_EXPANSIONS_MAX = 10000;
 /* Remote shards: milliseconds for a reply, and for connecting. */
 const unsigned REMOTE_TIMEOUT_MS = 10000;
 const unsigned REMOTE_CONNECT_MS = 3000;
+/* Items past the page that the first MSet of a page after a key holds
+ * (mset_after); an untuned guess, as the key's place is unknown. */
+const Xapian::doccount AFTER_WINDOW_MIN = 1000;
 
 /* A remote shard from "tcp:HOST:PORT". */
 struct remote_shard {
@@ -1051,6 +1054,63 @@ load_article_fields(engine *e, Xapian::docid did, uint32_t passage,
                                        " has no first passage");
 }
 
+/* ---- keyset paging (ndx_search_opts.after) ------------------------------ */
+
+/* 1 when item m of an MSet ranks after the key, in the order the Enquire
+ * sorts by (date then relevance, or relevance; then docid, which is the
+ * passage ordinal's order). */
+bool
+after_key(const engine *e, const ndx_search_opts *o, Xapian::MSetIterator m)
+{
+    const ndx_search_key *k = o->after;
+    uint64_t order = (uint64_t)(*m - 1) / e->nsub + 1;
+    double score = m.get_weight();
+
+    if (o->sort != NDX_SORT_RELEVANCE) {
+        int32_t d = value_days(m.get_document().get_value(SLOT_DATE));
+        if (d != k->date_days)
+            return o->sort == NDX_SORT_NEWEST ? d < k->date_days
+                                              : d > k->date_days;
+    }
+    if (score != k->score)
+        return score < k->score;
+    return order > k->order;
+}
+
+/*
+ * Xapian has no keyset paging: the MSet is taken from the start, in a
+ * window that grows fourfold until it holds first + want items after the
+ * key or the matches end.  The items after the key are a suffix of the
+ * MSet (it is in the key's order); *skip receives where it starts.  A
+ * page far in thus costs what offset paging does here.
+ */
+Xapian::MSet
+mset_after(engine *e, Xapian::Enquire &enq, const ndx_search_opts *o,
+           Xapian::doccount docs, Xapian::doccount first,
+           Xapian::doccount want, Xapian::doccount check,
+           Xapian::doccount *skip)
+{
+    Xapian::doccount win = first + want + AFTER_WINDOW_MIN;
+
+    for (;;) {
+        if (win > docs)
+            win = docs;
+        Xapian::MSet ms = enq.get_mset(0, win, check > win ? check : win);
+        Xapian::doccount lo = 0, hi = ms.size();
+        while (lo < hi) {
+            Xapian::doccount mid = lo + (hi - lo) / 2;
+            if (after_key(e, o, ms[mid]))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        *skip = lo;
+        if (ms.size() - lo >= first + want || ms.size() < win || win == docs)
+            return ms;
+        win = win > docs / 4 ? docs : win * 4;
+    }
+}
+
 /* Runs one search into hits; throws on Xapian errors. */
 void
 run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
@@ -1111,11 +1171,20 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
         uint64_t upto = o->exact_upto + (uint64_t)first + want;
         check = upto < docs ? (Xapian::doccount)upto : docs;
     }
-    Xapian::MSet mset = enq.get_mset(first, want, check);
+    Xapian::doccount skip = 0;
+    Xapian::MSet mset = o->after ? mset_after(e, enq, o, docs, first, want,
+                                              check, &skip)
+                                 : enq.get_mset(first, want, check);
+    Xapian::doccount at = 0;
 
     std::unordered_map<std::string, uint32_t> counts;
     std::unordered_map<std::string, article_fields> fields;
     for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m) {
+        /* After a key: its first items, the offset, then want. */
+        if (o->after && at++ < skip + first)
+            continue;
+        if (o->after && hits.size() == want)
+            break;
         Xapian::Document d = m.get_document();
         hit_data h;
         h.article = d.get_value(SLOT_ARTICLE);

@@ -70,6 +70,18 @@ enum {
     NDX_FACET_DAY = 1u << 3     /* ... by day */
 };
 
+/* Where a listing stands: the sort key of one of its hits (the hit's
+ * date_days, score and order), for keyset paging (ndx_search_opts.after).
+ * The hits after it are those that rank after it in the search's order:
+ * by relevance, a lower score, or the same score and a greater order; by
+ * date, an earlier (newest) or later (oldest) date, or the same date and
+ * then as by relevance. */
+typedef struct ndx_search_key {
+    int32_t date_days;  /* the hit's date_days (NDX_DATE_NONE: undated) */
+    double score;       /* the hit's score */
+    uint64_t order;     /* the hit's order */
+} ndx_search_key;
+
 typedef struct ndx_search_opts {
     size_t k;               /* hits to return (10), <= NDX_SEARCH_K_MAX */
     size_t offset;          /* hits to skip (0), <= NDX_SEARCH_OFFSET_MAX */
@@ -101,6 +113,25 @@ typedef struct ndx_search_opts {
                                punctuation aside; empty titles never) are
                                shown once, the first, which lists the
                                others in same_title; 0: each shown */
+    int fold_clusters;      /* 1 (default): grouped by article, a cluster of
+                               near-identical articles of several sources
+                               is shown once, its first hit, which lists
+                               the others' sources in also_in; 0: every
+                               matching article is a hit */
+    const ndx_search_key *after; /* NULL (default): the listing from its
+                               start; else only the hits that rank after
+                               this key (offset then counts from there),
+                               each page costing about what the first
+                               does however far in: keyset paging with
+                               the key of the last hit of the page before
+                               (ndx_search_key_of).  Needs fold_clusters
+                               and collapse_titles 0 when grouped by
+                               article, as both look at the hits before
+                               the page (NDX_EINVAL otherwise).  total
+                               and facets count the matches as without
+                               a key.  A key is only good for the index
+                               (commit) it came from: a commit between
+                               two pages may change scores and orders. */
 } ndx_search_opts;
 
 /* Matching articles (passages with NDX_GROUP_PASSAGE) counted exactly
@@ -139,6 +170,10 @@ typedef struct ndx_hit {
                                          the listing's order, or NULL */
     size_t same_title_count;
 } ndx_hit;
+
+/* The key of a hit, for the search that asks for the hits after it
+ * (ndx_search_opts.after). */
+void ndx_search_key_of(const ndx_hit *h, ndx_search_key *out);
 
 /* One bucket of a facet. */
 typedef struct ndx_facet_bucket {
