@@ -33,7 +33,8 @@
       to: p.get('to') || '',
       sort: ['newest', 'oldest'].includes(p.get('sort')) ? p.get('sort') : 'relevance',
       offset: Number.isFinite(off) && off > 0 ? off - off % PAGE : 0,
-      by: p.get('by') === 'day' ? 'day' : 'month',
+      // '' : chosen from the matches' dates (timeBy).
+      by: ['day', 'month'].includes(p.get('by')) ? p.get('by') : '',
       share: p.get('view') === 'share',
       article: p.get('article') || '',
     };
@@ -47,7 +48,7 @@
     if (s.to) p.set('to', s.to);
     if (s.sort !== 'relevance') p.set('sort', s.sort);
     if (s.offset) p.set('offset', String(s.offset));
-    if (s.by === 'day') p.set('by', 'day');
+    if (s.by) p.set('by', s.by);
     if (s.share) p.set('view', 'share');
     if (s.article) p.set('article', s.article);
     return p.toString();
@@ -257,19 +258,32 @@
 
   let drag = null; // {from, to} bar indexes while dragging
 
-  function renderTimeline(res) {
+  // Months the matches may span for the timeline to show days by itself:
+  // up to about 90 bars.
+  const AUTO_DAY_MONTHS = 3;
+
+  // The timeline's answer and its unit: the one asked for, else months,
+  // or days (a second search) when the matches span few months.
+  async function timeBy(res) {
+    if (state.by || !res.ok || !res.facets || !res.facets.month) return [res, state.by || 'month'];
+    const months = fillBuckets(res.facets.month.buckets, 'month');
+    if (!months.length || months.length > AUTO_DAY_MONTHS) return [res, 'month'];
+    return [await api('/api/search', searchParams(state, { sources: true, facets: 'day' })), 'day'];
+  }
+
+  function renderTimeline(res, by) {
     const box = $('timeline-box'), line = $('timeline');
-    const facet = res.ok && res.facets ? res.facets[state.by] : null;
-    const buckets = facet ? fillBuckets(facet.buckets, state.by) : [];
+    const facet = res.ok && res.facets ? res.facets[by] : null;
+    const buckets = facet ? fillBuckets(facet.buckets, by) : [];
     clear(line);
     box.hidden = !buckets.length;
-    $('by-month').classList.toggle('on', state.by === 'month');
-    $('by-day').classList.toggle('on', state.by === 'day');
+    $('by-month').classList.toggle('on', by === 'month');
+    $('by-day').classList.toggle('on', by === 'day');
     $('show-counts').classList.toggle('on', !state.share);
     $('show-shares').classList.toggle('on', state.share);
     $('timeline-title').textContent = state.share
       ? 'Share of the period’s articles that match'
-      : 'Matching articles per ' + state.by;
+      : 'Matching articles per ' + by;
     if (!buckets.length) return;
     const value = (b) => state.share ? (b.all ? b.count / b.all : 0) : b.count;
     const max = Math.max.apply(null, buckets.map(value)) || 1;
@@ -409,29 +423,31 @@
     if (!state.sources.length && !state.from && !state.to) {
       // Nothing filtered: one request brings the hits and both facets.
       hits = sources = time = await api('/api/search', searchParams(state,
-        { hits: true, facets: 'source,' + state.by }));
+        { hits: true, facets: 'source,' + (state.by || 'month') }));
     } else {
       // Each facet is counted without its own filter, so that the other
       // sources and dates stay in view and can be added.
       [hits, sources, time] = await Promise.all([
         api('/api/search', searchParams(state, { hits: true, sources: true, dates: true })),
         api('/api/search', searchParams(state, { dates: true, facets: 'source' })),
-        api('/api/search', searchParams(state, { sources: true, facets: state.by })),
+        api('/api/search', searchParams(state, { sources: true, facets: state.by || 'month' })),
       ]);
     }
+    let by;
+    [time, by] = await timeBy(time);
     if (my !== seq) return;
     if (!hits.ok) {
       clear($('results'));
       $('pager').hidden = true;
       setStatus(hits.error.message, true);
       renderSources(sources);
-      renderTimeline(time);
+      renderTimeline(time, by);
       done();
       return;
     }
     renderHits(hits);
     renderSources(sources);
-    renderTimeline(time);
+    renderTimeline(time, by);
     const csv = $('csv');
     const xp = searchParams(state, { sources: true, dates: true });
     xp.delete('k');

@@ -3,8 +3,9 @@
 
 Indexes the bundled corpus and tests/fixtures/web/harbor.jsonl, starts
 newsdex-search --listen http:127.0.0.1:0, and drives the page as a person
-would: searches, ticks a source, picks a month on the timeline (a click,
-then a drag), pages, opens an article, goes back; every check compares
+would: searches, ticks a source (the timeline then shows days by itself,
+the span being short), switches it to months, picks a month on the
+timeline (a click, then a drag), pages, opens an article, goes back; every check compares
 what the page shows with what the fixture file says.  The fixture's last
 article has <script> and <img onerror> in its title, URL and text: the
 page must show them as text and run none of them.
@@ -192,6 +193,8 @@ def scenario(p):
     # The corpus adds 2025; the harbor months are the first three.
     check([b.get_attribute("data-value") for b in bars[:3]] ==
           sorted(months), "timeline starts with the harbor months")
+    check("on" in drv.find_element(By.ID, "by-month").get_attribute("class"),
+          "matches over more than three months: a bar a month")
 
     # Paging.
     p.act("next page", lambda: drv.find_element(By.ID, "next").click())
@@ -209,9 +212,26 @@ def scenario(p):
           "source %s: %r" % (src, p.status()))
     check(set(p.texts("#results .source")) == {src},
           "only %s is shown" % src)
+    # The two sources' articles span three months at most: the timeline
+    # shows days by itself, from the first matching day to the last.
+    days = sorted(a["date"] for a in harbor if a["source"] == src)
+    bars = drv.find_elements(By.CSS_SELECTOR, "#timeline .bar")
+    check(len({d[:7] for d in days}) <= 3 and bars and
+          bars[0].get_attribute("data-value") == days[0] and
+          bars[-1].get_attribute("data-value") == days[-1],
+          "one source: a bar a day from %s to %s" % (days[0], days[-1]))
+    check("on" in drv.find_element(By.ID, "by-day").get_attribute("class")
+          and "by=" not in p.query(), "days chosen, not asked for")
     p.act("a second source", lambda: box_of(second).click())
     check(total_in(p.status()) == by_source[src] + by_source[second],
           "two sources: %r" % p.status())
+    # The month switch overrides the choice, in the URL.
+    p.act("the month switch",
+          lambda: drv.find_element(By.ID, "by-month").click())
+    check("by=month" in p.query(), "the URL holds months: " + p.query())
+    check(all(len(b.get_attribute("data-value")) == 7 for b in
+              drv.find_elements(By.CSS_SELECTOR, "#timeline .bar")),
+          "a bar a month")
 
     # A month picked by a click on its bar.
     month = sorted(months)[1]
@@ -285,9 +305,9 @@ def scenario(p):
           "no element came from the article text")
     time.sleep(0.2)  # an onerror would have fired by now
     check(p.pwned() is None, "no payload ran")
-    print("browser test: passed (search, paging, two sources, a month "
-          "by click, two by drag, shares, article and back, payload "
-          "as text)")
+    print("browser test: passed (search, paging, two sources, days chosen "
+          "for a short span, months by the switch, a month by click, two "
+          "by drag, shares, article and back, payload as text)")
     return 0
 
 
