@@ -362,7 +362,7 @@ ndx_source_alias_load(const char *path)
                          "open %s: %s", path, strerror(errno));
     while (fgets(line, sizeof line, f)) {
         size_t len = strlen(line);
-        char *p = line, *tab;
+        char *p, *tab;
 
         lineno++;
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
@@ -370,11 +370,7 @@ ndx_source_alias_load(const char *path)
                            path, lineno);
             goto fail;
         }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '#')
+        if (!(p = ndx_config_line(line)))
             continue;
         tab = strchr(p, '\t');
         if (!tab) {

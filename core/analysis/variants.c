@@ -35,6 +35,7 @@
 #include "newsdex/status.h"
 #include "util/buf.h"
 #include "util/hash.h"
+#include "util/text.h"
 #define GROUP_MAX 16 /* words in one group */
 
 typedef struct builtin {
@@ -761,7 +762,7 @@ ndx_variants_load(const char *path)
     pthread_mutex_lock(&tab_mu);
     while (fgets(line, sizeof line, f)) {
         size_t len = strlen(line);
-        char *p = line, *tab_at;
+        char *p, *tab_at;
 
         lineno++;
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
@@ -769,11 +770,7 @@ ndx_variants_load(const char *path)
                            lineno);
             break;
         }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '#')
+        if (!(p = ndx_config_line(line)))
             continue;
         if ((tab_at = strchr(p, '\t')) != NULL)
             *tab_at = '\0'; /* the reason, for people */

@@ -1,10 +1,11 @@
 /*
- * text.c - the UTF-8 validator of text.h.  Repairing text is the
- * reader's; escaping it for JSON is buf.c's.
+ * text.c - the UTF-8 validator and the configuration line of text.h.
+ * Repairing text is the reader's; escaping it for JSON is buf.c's.
  */
 #include "text.h"
 
 #include <stdint.h>
+#include <string.h>
 
 size_t
 ndx_utf8_len(const unsigned char *s, size_t avail)
@@ -34,4 +35,16 @@ ndx_utf8_len(const unsigned char *s, size_t avail)
         (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         return 0;
     return n;
+}
+
+char *
+ndx_config_line(char *line)
+{
+    size_t len = strlen(line);
+
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    while (*line == ' ' || *line == '\t')
+        line++;
+    return *line == '\0' || *line == '#' ? NULL : line;
 }

@@ -1,6 +1,7 @@
 /*
  * text.h - byte-level text helpers every layer shares: the UTF-8
- * validator and the white-space test (text.c).
+ * validator, the white-space test and the reading of a configuration
+ * file's line (text.c).
  */
 #ifndef NDX_UTIL_TEXT_H
 #define NDX_UTIL_TEXT_H
@@ -20,5 +21,10 @@ ndx_is_space(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
            c == '\v';
 }
+
+/* The content of a configuration file's line as fgets read it, in place:
+ * the line ending (\n, \r\n) cut and the leading spaces and tabs
+ * skipped.  NULL for a blank line or a '#' comment. */
+char *ndx_config_line(char *line);
 
 #endif
