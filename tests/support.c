@@ -14,37 +14,19 @@
 
 #include <CUnit/CUnit.h>
 
-static char root_dir[256];
 static unsigned tmp_serial;
-
-static void
-cleanup_root(void)
-{
-    char cmd[300];
-
-    if (root_dir[0] && !getenv("NDX_KEEP_TMP")) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", root_dir);
-    }
-}
 
 const char *
 t_tmpdir(void)
 {
     static char path[300];
-    const char *base = getenv("TMPDIR");
+    const char *root = t_scratch_root("ndxtest");
 
-    if (!root_dir[0]) {
-        snprintf(root_dir, sizeof root_dir, "%s/ndxtest.XXXXXX",
-                 base ? base : "/tmp");
-        if (!mkdtemp(root_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-        atexit(cleanup_root);
+    if (!root) {
+        perror("mkdtemp");
+        exit(1);
     }
-    snprintf(path, sizeof path, "%s/t%u", root_dir, ++tmp_serial);
+    snprintf(path, sizeof path, "%s/t%u", root, ++tmp_serial);
     if (mkdir(path, 0755) != 0) {
         perror(path);
         exit(1);
@@ -129,44 +111,6 @@ t_run(const char *cmd, char **out, char **err)
     if (status == -1)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-char *
-t_slurp(const char *path, size_t *lenp)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    if (!s)
-        return NULL;
-    s[n] = '\0';
-    if (lenp)
-        *lenp = (size_t)n;
-    return s;
-}
-
-int
-t_write(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-
-    if (!f)
-        return -1;
-    ok = fwrite(data, 1, len, f) == len;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
 const char *

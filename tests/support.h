@@ -1,12 +1,14 @@
 /*
  * support.h - helpers shared by the test suites: temporary directories,
- * running the programs, reading files, and finding the shared corpora.
+ * running the programs, finding the shared corpora (reading and writing
+ * files: files.h, which the fuzz targets share).
  */
 #ifndef NDX_TESTS_SUPPORT_H
 #define NDX_TESTS_SUPPORT_H
 
 #include <stddef.h>
 
+#include "files.h"
 #include "newsdex/newsdex.h"
 
 /* A fresh empty directory under $TMPDIR (or /tmp); static storage that the
@@ -19,12 +21,6 @@ const char *t_prog(const char *name);
 /* Runs a shell command; captures stdout (and stderr when err is not NULL)
  * into malloc'd strings; returns the exit status (or -1). */
 int t_run(const char *cmd, char **out, char **err);
-
-/* Reads a whole file into a malloc'd NUL-terminated string, or NULL. */
-char *t_slurp(const char *path, size_t *len);
-
-/* Writes a file (creating parents is the caller's job). 0 on success. */
-int t_write(const char *path, const void *data, size_t len);
 
 /* Directory of the shared real corpora, or NULL when absent (then the test
  * prints that it skips). NDX_CORPORA env overrides ../shared/corpora. */

@@ -13,19 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../files.h"
 #include "newsdex/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[256];
 static char path[300];
-
-static void
-remove_files(void)
-{
-    unlink(path);
-    rmdir(dir);
-}
 
 static int
 valid_utf8(const unsigned char *s, size_t n)
@@ -117,22 +110,14 @@ read_file(unsigned flags)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    FILE *f;
+    if (!path[0]) {
+        const char *dir = t_scratch_root("fuzzjsonl");
 
-    if (!dir[0]) {
-        const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/fuzzjsonl.XXXXXX", t ? t : "/tmp");
-        if (!mkdtemp(dir))
+        if (!dir)
             abort();
         snprintf(path, sizeof path, "%s/input.jsonl", dir);
-        atexit(remove_files);
     }
-    f = fopen(path, "wb");
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    if (fclose(f) != 0)
+    if (t_write(path, data, size))
         abort();
     read_file(0);
     read_file(NDX_INGEST_STRICT);

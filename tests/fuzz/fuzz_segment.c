@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../files.h"
 #include "native/manifest.h"
 #include "newsdex/newsdex.h"
 #include "native/segment.h"
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FIXTURE "tests/fixtures/durability/seg-small.ndx"
 
-static char dir[512];           /* the index the inputs become */
+static const char *dir;         /* the index the inputs become */
 static unsigned char *tmpl;     /* the real segment */
 static size_t tmpl_len;
 static ndx_buf manifest_plain;  /* MANIFEST naming the segment */
@@ -79,52 +80,27 @@ rm_entries(const char *d)
     closedir(dh);
 }
 
-static void
-cleanup(void)
-{
-    if (dir[0]) {
-        rm_entries(dir);
-        rmdir(dir);
-    }
-}
-
 static int
 put_file(const char *name, const void *p, size_t len)
 {
     char path[1024];
-    FILE *f;
-    size_t n;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    n = len ? fwrite(p, 1, len, f) : 0;
-    return fclose(f) != 0 || n != len ? -1 : 0;
+    return t_write(path, p, len);
 }
 
-static unsigned char *
-slurp(const char *path, size_t *len)
+/* The bytes of the file at path, into a new buffer. */
+static void
+keep_file(ndx_buf *into, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *p;
-    long n;
+    size_t len;
+    char *b = t_slurp(path, &len);
 
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return p;
+    ndx_buf_init(into);
+    if (!b || ndx_buf_put(into, b, len))
+        abort();
+    free(b);
 }
-
 
 /* Loads the real segment, if it is there and reads cleanly, and makes the
  * manifests and deletion file that go with it. */
@@ -132,21 +108,17 @@ static void
 setup(void)
 {
     char build[600], path[1200];
-    const char *base = getenv("TMPDIR");
     ndx_manifest m;
     ndx_seg *s = NULL;
     uint32_t del[2] = {1, 3};
-    size_t len;
 
-    snprintf(dir, sizeof dir, "%s/ndxfuzzseg.XXXXXX", base ? base : "/tmp");
-    if (!mkdtemp(dir))
+    if (!(dir = t_scratch_root("ndxfuzzseg")))
         abort();
-    atexit(cleanup);
     snprintf(build, sizeof build, "%s/build", dir);
     if (mkdir(build, 0755) != 0)
         abort();
     if (ndx_seg_open(&s, FIXTURE, 1) == NDX_OK && ndx_seg_check(s) == NDX_OK)
-        tmpl = slurp(FIXTURE, &tmpl_len);
+        tmpl = (unsigned char *)t_slurp(FIXTURE, &tmpl_len);
     ndx_seg_close(s);
     if (!tmpl || tmpl_len > 65535) {
         fprintf(stderr, "fuzz_segment: %s is missing or out of date (rewrite "
@@ -165,37 +137,16 @@ setup(void)
         ndx_manifest_write(build, &m))
         abort();
     snprintf(path, sizeof path, "%s/MANIFEST", build);
-    ndx_buf_init(&manifest_plain);
-    {
-        unsigned char *b = slurp(path, &len);
-
-        if (!b || ndx_buf_put(&manifest_plain, b, len))
-            abort();
-        free(b);
-    }
+    keep_file(&manifest_plain, path);
     snprintf(m.segs[0].del, sizeof m.segs[0].del, "seg-000001.ndx.del-2");
     if (ndx_manifest_write(build, &m))
         abort();
     ndx_manifest_clear(&m);
-    ndx_buf_init(&manifest_del);
-    {
-        unsigned char *b = slurp(path, &len);
-
-        if (!b || ndx_buf_put(&manifest_del, b, len))
-            abort();
-        free(b);
-    }
+    keep_file(&manifest_del, path);
     snprintf(path, sizeof path, "%s/del", build);
     if (ndx_del_write(path, del, 2))
         abort();
-    ndx_buf_init(&del_file);
-    {
-        unsigned char *b = slurp(path, &len);
-
-        if (!b || ndx_buf_put(&del_file, b, len))
-            abort();
-        free(b);
-    }
+    keep_file(&del_file, path);
     rm_entries(build);
     rmdir(build);
 }
@@ -385,7 +336,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ndx_status st;
     int with_del;
 
-    if (!dir[0])
+    if (!dir)
         setup();
     if (size < 1 || (!tmpl && !is_whole(data, size)))
         return 0;

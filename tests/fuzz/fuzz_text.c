@@ -15,32 +15,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../files.h"
 #include "newsdex/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[256];
+static const char *dir;
 static char art_path[300];
 static char man_path[300];
 
-static void
-remove_files(void)
-{
-    unlink(art_path);
-    unlink(man_path);
-    rmdir(dir);
-}
-
+/* Writes an input's part to a file of the scratch directory. */
 static void
 write_file(const char *path, const uint8_t *data, size_t size)
 {
-    FILE *f = fopen(path, "wb");
-
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    if (fclose(f) != 0)
+    if (t_write(path, data, size))
         abort();
 }
 
@@ -86,14 +74,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t d, t, d2;
     char key[32];
 
-    if (!dir[0]) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/fuzztext.XXXXXX", tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir))
+    if (!dir) {
+        if (!(dir = t_scratch_root("fuzztext")))
             abort();
         snprintf(art_path, sizeof art_path, "%s/article.txt", dir);
         snprintf(man_path, sizeof man_path, "%s/manifest.tsv", dir);
-        atexit(remove_files);
     }
     unlink(man_path);
     for (i = 0; i + 4 <= size; i++) {
