@@ -72,19 +72,40 @@ run(ndx_analyzer *a, const char *s, size_t len, gots *g)
         CU_ASSERT_EQUAL((g).t[i].pos, (uint32_t)(i));          \
     } while (0)
 
+/* A token an input must yield: folded text, byte offset, byte length. */
+typedef struct tok_want {
+    const char *text;
+    uint32_t off, len;
+} tok_want;
+
+/* Analyzes s (len bytes) with the English analyzer into g and checks that
+ * it yields exactly the n tokens of want, at positions 0, 1, ... */
+static void
+expect_tokens(gots *g, const char *s, size_t len, const tok_want *want,
+              size_t n)
+{
+    ndx_analyzer *a = english();
+    size_t i;
+
+    CU_ASSERT_EQUAL(run(a, s, len, g), NDX_OK);
+    ndx_analyzer_free(a);
+    CU_ASSERT_EQUAL_FATAL(g->n, n);
+    for (i = 0; i < n; i++)
+        TOK(*g, i, want[i].text, want[i].off, want[i].len);
+}
+
 static void
 test_analyze_splits_words_with_offsets_and_positions(void)
 {
-    ndx_analyzer *a = english();
     const char *s = "Hello,  world!";
+    static const tok_want want[] = {
+        {"hello", 0, 5},
+        {"world", 8, 5},
+    };
     gots g;
 
-    CU_ASSERT_EQUAL(run(a, s, strlen(s), &g), NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(g.n, 2);
-    TOK(g, 0, "hello", 0, 5);
-    TOK(g, 1, "world", 8, 5);
+    expect_tokens(&g, s, strlen(s), want, 2);
     CU_ASSERT_STRING_EQUAL(g.t[0].stem, "hello");
-    ndx_analyzer_free(a);
 }
 
 static void
@@ -107,126 +128,120 @@ test_analyze_stems_with_snowball_english(void)
 static void
 test_analyze_keeps_apostrophe_before_letter(void)
 {
-    ndx_analyzer *a = english();
     /* U+2019 is 3 bytes and becomes ' in the folded form. */
     const char *s = "Ukraine's don\xE2\x80\x99t students' 'quoted' rock'90";
+    static const tok_want want[] = {
+        {"ukraine's", 0, 9},
+        {"don't", 10, 7},
+        {"students", 18, 8},
+        {"quoted", 29, 6},
+        {"rock", 37, 4},
+        {"90", 42, 2},
+    };
     gots g;
 
-    run(a, s, strlen(s), &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 6);
-    TOK(g, 0, "ukraine's", 0, 9);
+    expect_tokens(&g, s, strlen(s), want, 6);
     CU_ASSERT_STRING_EQUAL(g.t[0].stem, "ukrain");
-    TOK(g, 1, "don't", 10, 7);
-    TOK(g, 2, "students", 18, 8);
-    TOK(g, 3, "quoted", 29, 6);
-    TOK(g, 4, "rock", 37, 4);
-    TOK(g, 5, "90", 42, 2);
-    ndx_analyzer_free(a);
 }
 
 static void
 test_analyze_joins_digits_across_comma_and_dot(void)
 {
-    ndx_analyzer *a = english();
     const char *s = "600,000 troops, 3.5% 1,000.50 5. a,b 1,,2";
+    static const tok_want want[] = {
+        {"600000", 0, 7},
+        {"troops", 8, 6},
+        {"3.5", 16, 3},
+        {"1000.50", 21, 8},
+        {"5", 30, 1},
+        {"a", 33, 1},
+        {"b", 35, 1},
+        {"1", 37, 1},
+        {"2", 40, 1},
+    };
     gots g;
 
-    run(a, s, strlen(s), &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 9);
-    TOK(g, 0, "600000", 0, 7);
-    TOK(g, 1, "troops", 8, 6);
-    TOK(g, 2, "3.5", 16, 3);
-    TOK(g, 3, "1000.50", 21, 8);
-    TOK(g, 4, "5", 30, 1);
-    TOK(g, 5, "a", 33, 1);
-    TOK(g, 6, "b", 35, 1);
-    TOK(g, 7, "1", 37, 1);
-    TOK(g, 8, "2", 40, 1);
-    ndx_analyzer_free(a);
+    expect_tokens(&g, s, strlen(s), want, 9);
 }
 
 static void
 test_analyze_splits_hyphens_and_abbreviations(void)
 {
-    ndx_analyzer *a = english();
     const char *s = "Russia-Ukraine U.S. 2025-04-01";
+    static const tok_want want[] = {
+        {"russia", 0, 6},
+        {"ukraine", 7, 7},
+        {"u", 15, 1},
+        {"s", 17, 1},
+        {"2025", 20, 4},
+        {"04", 25, 2},
+        {"01", 28, 2},
+    };
     gots g;
 
-    run(a, s, strlen(s), &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 7);
-    TOK(g, 0, "russia", 0, 6);
-    TOK(g, 1, "ukraine", 7, 7);
-    TOK(g, 2, "u", 15, 1);
-    TOK(g, 3, "s", 17, 1);
-    TOK(g, 4, "2025", 20, 4);
-    TOK(g, 5, "04", 25, 2);
-    TOK(g, 6, "01", 28, 2);
-    ndx_analyzer_free(a);
+    expect_tokens(&g, s, strlen(s), want, 7);
 }
 
 static void
 test_analyze_folds_case_accents_and_compatibility_forms(void)
 {
-    ndx_analyzer *a = english();
     /* Café (é = 2 bytes), ÉCOLE, Straße (ß -> ss), the ligature fi (3
      * bytes), fullwidth ＡＢＣ (3 bytes each), e + combining acute. */
     const char *s = "Caf\xC3\xA9 \xC3\x89" "COLE Stra\xC3\x9F" "e "
                     "\xEF\xAC\x81le \xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3 "
                     "e\xCC\x81t\xC3\xA9";
+    static const tok_want want[] = {
+        {"cafe", 0, 5},
+        {"ecole", 6, 6},
+        {"strasse", 13, 7},
+        {"file", 21, 5},
+        {"abc", 27, 9},
+        {"ete", 37, 6},
+    };
     gots g;
 
-    run(a, s, strlen(s), &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 6);
-    TOK(g, 0, "cafe", 0, 5);
-    TOK(g, 1, "ecole", 6, 6);
-    TOK(g, 2, "strasse", 13, 7);
-    TOK(g, 3, "file", 21, 5);
-    TOK(g, 4, "abc", 27, 9);
-    TOK(g, 5, "ete", 37, 6);
-    ndx_analyzer_free(a);
+    expect_tokens(&g, s, strlen(s), want, 6);
 }
 
 static void
 test_analyze_separates_at_emoji_and_symbols(void)
 {
-    ndx_analyzer *a = english();
     /* U+1F600 is 4 bytes; U+200B (zero width space) separates; U+00AD
      * (soft hyphen) inside a word does not. */
     const char *s = "war\xF0\x9F\x98\x80peace a+b "
                     "x\xE2\x80\x8By co\xC2\xADoperate";
+    static const tok_want want[] = {
+        {"war", 0, 3},
+        {"peace", 7, 5},
+        {"a", 13, 1},
+        {"b", 15, 1},
+        {"x", 17, 1},
+        {"y", 21, 1},
+        {"cooperate", 23, 11},
+    };
     gots g;
 
-    run(a, s, strlen(s), &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 7);
-    TOK(g, 0, "war", 0, 3);
-    TOK(g, 1, "peace", 7, 5);
-    TOK(g, 2, "a", 13, 1);
-    TOK(g, 3, "b", 15, 1);
-    TOK(g, 4, "x", 17, 1);
-    TOK(g, 5, "y", 21, 1);
-    TOK(g, 6, "cooperate", 23, 11);
-    ndx_analyzer_free(a);
+    expect_tokens(&g, s, strlen(s), want, 7);
 }
 
 static void
 test_analyze_skips_invalid_utf8_as_separators(void)
 {
-    ndx_analyzer *a = english();
     /* a stray byte, a lone continuation byte, an overlong '/', a surrogate
      * (ED A0 80) and a sequence cut by the end of the input */
     const char s[] = "ab\xFF" "cd \x80x \xC0\xAFy z\xED\xA0\x80w v\xE2\x80";
+    static const tok_want want[] = {
+        {"ab", 0, 2},
+        {"cd", 3, 2},
+        {"x", 7, 1},
+        {"y", 11, 1},
+        {"z", 13, 1},
+        {"w", 17, 1},
+        {"v", 19, 1},
+    };
     gots g;
 
-    run(a, s, sizeof s - 1, &g);
-    CU_ASSERT_EQUAL_FATAL(g.n, 7);
-    TOK(g, 0, "ab", 0, 2);
-    TOK(g, 1, "cd", 3, 2);
-    TOK(g, 2, "x", 7, 1);
-    TOK(g, 3, "y", 11, 1);
-    TOK(g, 4, "z", 13, 1);
-    TOK(g, 5, "w", 17, 1);
-    TOK(g, 6, "v", 19, 1);
-    ndx_analyzer_free(a);
+    expect_tokens(&g, s, sizeof s - 1, want, 7);
 }
 
 static void
@@ -442,10 +457,28 @@ expect_terms(const ndx_termset *ts, const char *const *want, size_t n)
     }
 }
 
+/* Builds the term set of a passage (title NULL: none) with the English
+ * analyzer into ts (initialised here, freed by the caller) and checks its
+ * terms against want and its length. */
+static void
+build_terms(ndx_termset *ts, const char *title, const char *text,
+            const char *const *want, size_t n, uint32_t length)
+{
+    ndx_analyzer *a = english();
+    ndx_status st;
+
+    ndx_termset_init(ts);
+    st = ndx_termset_build(ts, a, title, title ? strlen(title) : 0, text,
+                           strlen(text));
+    ndx_analyzer_free(a);
+    CU_ASSERT_EQUAL(st, NDX_OK);
+    expect_terms(ts, want, n);
+    CU_ASSERT_EQUAL(ts->length, length);
+}
+
 static void
 test_termset_title_and_text(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     /* Title: rubio@0 talks@1 (t = 2); text from 3: talks@3 talk@4.
      * Z terms count title and text; T terms only the title. */
@@ -454,57 +487,39 @@ test_termset_title_and_text(void)
         "rubio:1@0", "talk:1@4", "talks:2@1,3",
     };
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, "Rubio talks", 11,
-                                      "Talks talk.", 11), NDX_OK);
-    expect_terms(&ts, want, 7);
-    CU_ASSERT_EQUAL(ts.length, 10);
+    build_terms(&ts, "Rubio talks", "Talks talk.", want, 7, 10);
     CU_ASSERT_EQUAL(ts.position_count, 4);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 static void
 test_termset_text_only(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     static const char *const want[] = {
         "Zand:1", "Zcat:1", "Zhat:1", "Zthe:2",
         "and:1@2", "cat:1@1", "hat:1@4", "the:2@0,3",
     };
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, NULL, 0,
-                                      "The cat and the hat", 19), NDX_OK);
-    expect_terms(&ts, want, 8);
-    CU_ASSERT_EQUAL(ts.length, 10);
+    build_terms(&ts, NULL, "The cat and the hat", want, 8, 10);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 static void
 test_termset_sorts_bytewise_shorter_first(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     static const char *const want[] = {
         "Zab:1", "Zabc:1", "ab:1@1", "abc:1@0",
     };
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, NULL, 0, "abc ab", 6),
-                    NDX_OK);
-    expect_terms(&ts, want, 4);
-    CU_ASSERT_EQUAL(ts.length, 4);
+    build_terms(&ts, NULL, "abc ab", want, 4, 4);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 static void
 test_termset_sorts_terms_sharing_eight_bytes(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     /* Eighteen terms, more than one insertion run; "Zqqqqqqq" and
      * "Zqqqqqqqq" agree in their first eight bytes, as do all the
@@ -520,28 +535,18 @@ test_termset_sorts_terms_sharing_eight_bytes(void)
     static const char text[] = "qqqqqqqq9 qqqqqqqq10 qqqqqqqq1 qqqqqqqq "
                                "qqqqqqq qqqqqqqqq qqqqqqqq0 zz a";
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, NULL, 0, text,
-                                      sizeof text - 1), NDX_OK);
-    expect_terms(&ts, want, 18);
-    CU_ASSERT_EQUAL(ts.length, 18);
+    build_terms(&ts, NULL, text, want, 18, 18);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 static void
 test_termset_empty_title_still_shifts_text(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     static const char *const want[] = {"Zx:1", "x:1@1"};
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, "", 0, "x", 1), NDX_OK);
-    expect_terms(&ts, want, 2);
-    CU_ASSERT_EQUAL(ts.length, 2);
+    build_terms(&ts, "", "x", want, 2, 2);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 static void
@@ -582,7 +587,6 @@ test_termset_rebuild_replaces_content(void)
 static void
 test_termset_positions_ascend_per_term(void)
 {
-    ndx_analyzer *a = english();
     ndx_termset ts;
     const ndx_term *t;
     /* "a" at 0, 2, 4, 5; b at 1; c at 3 */
@@ -590,16 +594,11 @@ test_termset_positions_ascend_per_term(void)
         "Za:4", "Zb:1", "Zc:1", "a:4@0,2,4,5", "b:1@1", "c:1@3",
     };
 
-    ndx_termset_init(&ts);
-    CU_ASSERT_EQUAL(ndx_termset_build(&ts, a, NULL, 0, "a b a c a a", 11),
-                    NDX_OK);
-    expect_terms(&ts, want, 6);
+    build_terms(&ts, NULL, "a b a c a a", want, 6, 12);
     t = find_term(&ts, "Za");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(t->pos_count, 0);
-    CU_ASSERT_EQUAL(ts.length, 12);
     ndx_termset_free(&ts);
-    ndx_analyzer_free(a);
 }
 
 CU_TestInfo analyze_tests[] = {
