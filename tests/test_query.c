@@ -51,6 +51,17 @@ expect(const char *text, const char *want)
     ndx_query_free(q);
 }
 
+/* Parses text, which must parse; the caller frees the query. */
+static ndx_query *
+parsed(const char *text)
+{
+    ndx_query *q = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, text, t_english(), NULL),
+                          NDX_OK);
+    return q;
+}
+
 /* Parses text, expecting NDX_ESYNTAX at col with msg inside the message. */
 static void
 expect_err(const char *text, size_t col, const char *msg)
@@ -93,8 +104,7 @@ test_query_one_word_phrase_is_unstemmed(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "\"Talks\"", t_english(), NULL),
-                          NDX_OK);
+    q = parsed("\"Talks\"");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PHRASE);
     CU_ASSERT_EQUAL_FATAL(q->root->term_count, 1);
     CU_ASSERT_STRING_EQUAL(q->root->terms[0], "talks");
@@ -133,8 +143,7 @@ test_query_identical_terms_merge_with_wqf(void)
     expect("a OR b OR a", "(OR Za^2 Zb)");
     /* a term in an AND and the same term inside an OR stay apart */
     expect("a (a OR b)", "(AND Za (OR Za Zb))");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x y x", t_english(), NULL),
-                          NDX_OK);
+    q = parsed("x y x");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_AND);
     CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
     CU_ASSERT_STRING_EQUAL(q->root->kids[0]->terms[0], "Zx");
@@ -169,8 +178,7 @@ test_query_not_node_shape_and_columns(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a -b", t_english(), NULL),
-                          NDX_OK);
+    q = parsed("a -b");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_NOT);
     CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
     CU_ASSERT_EQUAL(q->root->col, 1);
@@ -201,8 +209,7 @@ test_query_prefix(void)
     expect("\xC3\x89" "co*", "(PREFIX eco)");
     expect("ab**", "(PREFIX ab)");
     expect("a ukr*", "(AND Za (PREFIX ukr))");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "ukr*", t_english(), NULL),
-                          NDX_OK);
+    q = parsed("ukr*");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PREFIX);
     CU_ASSERT_EQUAL(q->root->term_count, 1);
     ndx_query_free(q);
@@ -219,8 +226,7 @@ test_query_title_field(void)
     expect("title:ukr*", "(TPREFIX ukr)");
     expect("title:Russia-Ukraine", "(TPHRASE russia ukraine)");
     expect("talks title:talks", "(AND Ztalk Ttalk)");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "title:Rubio", t_english(),
-                                          NULL), NDX_OK);
+    q = parsed("title:Rubio");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
     CU_ASSERT_EQUAL(q->root->title, 1);
     CU_ASSERT_STRING_EQUAL(q->root->terms[0], "Trubio");
@@ -246,8 +252,7 @@ test_query_source_filters(void)
     ndx_source_key("USA Today", key, sizeof key);
     snprintf(want, sizeof want, "Zaid source=%s", key);
     expect("aid source:\"USA Today\"", want);
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "source:\"USA Today\" x",
-                                          t_english(), NULL), NDX_OK);
+    q = parsed("source:\"USA Today\" x");
     CU_ASSERT_EQUAL_FATAL(q->source_count, 1);
     CU_ASSERT_STRING_EQUAL(q->sources[0], key);
     CU_ASSERT_EQUAL(q->from_days, NDX_DATE_NONE);
@@ -277,8 +282,7 @@ test_query_date_filters(void)
     expect("date:2025 after:2025-03-15 before:2025-05",
            "ALL from=2025-03-15 to=2025-04-30");
     expect("after:2025-04-10 after:2025-04-05", "ALL from=2025-04-10");
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "x date:2025-04", t_english(),
-                                          NULL), NDX_OK);
+    q = parsed("x date:2025-04");
     CU_ASSERT_EQUAL(q->from_days, ndx_date_from_ymd(2025, 4, 1));
     CU_ASSERT_EQUAL(q->to_days, ndx_date_from_ymd(2025, 4, 30));
     ndx_query_free(q);
@@ -289,8 +293,7 @@ test_query_filters_only_match_all(void)
 {
     ndx_query *q = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "date:2025 !!", t_english(),
-                                          NULL), NDX_OK);
+    q = parsed("date:2025 !!");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_ALL);
     CU_ASSERT_EQUAL(q->highlight_count, 0);
     ndx_query_free(q);
@@ -306,11 +309,8 @@ test_query_highlight_lists_positive_words_once(void)
                                        "ukr*", "rubio", "Zrubio"};
     size_t i;
 
-    CU_ASSERT_EQUAL_FATAL(
-        ndx_query_parse(&q, "security \"security guarantees\" -russia "
-                            "NOT (war peace) ukr* title:Rubio",
-                        t_english(), NULL),
-        NDX_OK);
+    q = parsed("security \"security guarantees\" -russia "
+               "NOT (war peace) ukr* title:Rubio");
     CU_ASSERT_EQUAL_FATAL(q->highlight_count, 6);
     for (i = 0; i < 6; i++)
         CU_ASSERT_STRING_EQUAL(q->highlight[i], want[i]);
@@ -454,8 +454,7 @@ test_query_describe_reports_needed_length(void)
     ndx_query *q = NULL;
     char out[16];
 
-    CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, "a OR b", t_english(), NULL),
-                          NDX_OK);
+    q = parsed("a OR b");
     /* "(OR Za Zb)" is 10 bytes */
     CU_ASSERT_EQUAL(ndx_query_describe(q, NULL, 0), 10);
     CU_ASSERT_EQUAL(ndx_query_describe(q, out, 5), 10);
