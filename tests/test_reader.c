@@ -113,6 +113,17 @@ read_all(const char *const *paths, size_t n, unsigned flags, warns *w,
     return NDX_OK;
 }
 
+/* Checks that g holds exactly the n articles of ids, in that order. */
+static void
+expect_ids(const got *g, const char *const *ids, int n)
+{
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(g->n, n);
+    for (i = 0; i < n; i++)
+        CU_ASSERT_STRING_EQUAL(g->a[i].id, ids[i]);
+}
+
 static void
 test_reader_jsonl_fields_and_defaults(void)
 {
@@ -169,20 +180,16 @@ static void
 test_reader_duplicates_last_wins(void)
 {
     const char *paths[] = {FIX "ingest/dups.jsonl"};
+    /* d1, d2, d1 again (same id), d3 under d2 (same url), d4 skipped
+     * (same text as d2), d5. */
+    static const char *const ids[] = {"d1", "d2", "d1", "d2", "d5"};
     warns w;
     got g;
 
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
-    /* d1, d2, d1 again (same id), d3 under d2 (same url), d4 skipped
-     * (same text as d2), d5. */
-    CU_ASSERT_EQUAL_FATAL(g.n, 5);
-    CU_ASSERT_STRING_EQUAL(g.a[0].id, "d1");
-    CU_ASSERT_STRING_EQUAL(g.a[1].id, "d2");
-    CU_ASSERT_STRING_EQUAL(g.a[2].id, "d1");
+    expect_ids(&g, ids, 5);
     CU_ASSERT_STRING_EQUAL(g.a[2].text, "Second version of story one.");
-    CU_ASSERT_STRING_EQUAL(g.a[3].id, "d2");
     CU_ASSERT_STRING_EQUAL(g.a[3].text, "Story two, corrected.");
-    CU_ASSERT_STRING_EQUAL(g.a[4].id, "d5");
     CU_ASSERT_EQUAL(g.stats.replaced, 2);
     CU_ASSERT_EQUAL(g.stats.skipped[NDX_SKIP_DUPLICATE], 1);
     CU_ASSERT_EQUAL(g.stats.articles, 5);
@@ -241,20 +248,15 @@ test_reader_bad_records_skipped_good_kept(void)
 {
     const char *paths[] = {FIX "bad/mixed.jsonl"};
     static const long warn_lines[] = {2, 3, 4, 5, 6, 7, 8, 9, 10};
+    static const char *const ids[] = {"m1", "m6",  "m7", "m8",
+                                      "m9", "m10", "m11"};
     warns w;
     got g;
     int i;
 
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(g.n, 7);
-    CU_ASSERT_STRING_EQUAL(g.a[0].id, "m1");
-    CU_ASSERT_STRING_EQUAL(g.a[1].id, "m6");
-    CU_ASSERT_STRING_EQUAL(g.a[2].id, "m7");
-    CU_ASSERT_STRING_EQUAL(g.a[3].id, "m8");
-    CU_ASSERT_STRING_EQUAL(g.a[4].id, "m9");
-    CU_ASSERT_STRING_EQUAL(g.a[5].id, "m10");
-    CU_ASSERT_STRING_EQUAL(g.a[6].id, "m11");
+    expect_ids(&g, ids, 7);
     /* Unparseable dates: kept, undated. */
     CU_ASSERT_EQUAL(g.a[1].days, NDX_DATE_NONE);
     CU_ASSERT_EQUAL(g.a[2].days, NDX_DATE_NONE);
@@ -469,6 +471,7 @@ test_reader_symlink_loop_warned_once(void)
     const char *paths[1];
     static const char one[] = "{\"id\":\"a\",\"text\":\"Article a.\"}\n";
     static const char two[] = "{\"id\":\"b\",\"text\":\"Article b.\"}\n";
+    static const char *const ab[] = {"a", "b"};
     warns w;
     got g;
 
@@ -484,9 +487,7 @@ test_reader_symlink_loop_warned_once(void)
     CU_ASSERT_EQUAL_FATAL(symlink("..", p), 0);
     paths[0] = d;
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(g.n, 2);
-    CU_ASSERT_STRING_EQUAL(g.a[0].id, "a");
-    CU_ASSERT_STRING_EQUAL(g.a[1].id, "b");
+    expect_ids(&g, ab, 2);
     CU_ASSERT_EQUAL_FATAL(w.count, 1);
     CU_ASSERT(strstr(w.msg[0], "loop") != NULL);
     CU_ASSERT(strstr(w.msg[0], "sub/loop") != NULL);
@@ -594,9 +595,8 @@ test_reader_seed_corpus_takes_manifest_metadata(void)
 
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
     CU_ASSERT_EQUAL(w.count, 0);
-    CU_ASSERT_EQUAL_FATAL(g.n, 5);
+    expect_ids(&g, seed_ids, 5);
     for (i = 0; i < 5; i++) {
-        CU_ASSERT_STRING_EQUAL(g.a[i].id, seed_ids[i]);
         CU_ASSERT_EQUAL(g.a[i].days, days[i]);
         CU_ASSERT_STRING_EQUAL(g.a[i].source, sources[i]);
         CU_ASSERT_STRING_EQUAL(g.a[i].title, titles[i]);
@@ -620,11 +620,9 @@ test_reader_seed_corpus_without_manifest_guesses(void)
     snprintf(cmd, sizeof cmd, "cp corpus/*.txt '%s'/", dir);
     CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(g.n, 5);
-    for (i = 0; i < 5; i++) {
-        CU_ASSERT_STRING_EQUAL(g.a[i].id, seed_ids[i]);
+    expect_ids(&g, seed_ids, 5);
+    for (i = 0; i < 5; i++)
         CU_ASSERT_STRING_EQUAL(g.a[i].source, "unknown");
-    }
     /* 001 keeps its inline date. */
     CU_ASSERT_EQUAL(g.a[1].days, 20419);
     /* Guesses: "Update, 4/4/25" in 000; no date expression in 002; the
