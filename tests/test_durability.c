@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,15 @@ pristine(void)
         index_corpus(dir);
     }
     return dir;
+}
+
+/* Copies the pristine index to dir/name, whose path goes to out (size
+ * bytes). */
+static void
+copy_pristine(char *out, size_t size, const char *dir, const char *name)
+{
+    snprintf(out, size, "%s/%s", dir, name);
+    copy_index(pristine(), out);
 }
 
 /* An article made of our own words. */
@@ -447,6 +457,25 @@ child_outcome(int rc)
     return s;
 }
 
+/* Whether a child ended with CHILD_OK (rc from in_child); if not and show
+ * is set, says on stderr which case failed (fmt, printf style) and how. */
+static int
+child_ok(int rc, int show, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (rc == CHILD_OK)
+        return 1;
+    if (show) {
+        fputs("\n  ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, ": %s", child_outcome(rc));
+    }
+    return 0;
+}
+
 static int
 cmp_size(const void *a, const void *b)
 {
@@ -512,8 +541,7 @@ test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
     size_t *offs = NULL;
     damage d;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     seg_name = (char *)only_segment(work);
     snprintf(seg_path, sizeof seg_path, "%s/%s", work, seg_name);
     seg = (unsigned char *)t_slurp(seg_path, &len);
@@ -524,7 +552,6 @@ test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
     d.dir = work;
     for (i = 0; i < n; i++) {
         size_t off = offs[i];
-        int rc;
 
         memcpy(bad, seg, len);
         /* A varying pattern, never zero, so that each case differs. */
@@ -534,12 +561,9 @@ test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
         CU_ASSERT_FATAL(t_write(seg_path, bad, len) == 0);
         /* The version field: a different version is refused as such. */
         d.check_code = off >= 8 && off < 12 ? NDX_EVERSION : NDX_ECORRUPT;
-        rc = in_child(probe_damaged, &d);
-        if (rc != CHILD_OK) {
-            if (failures++ < 20)
-                fprintf(stderr, "\n  flipped byte at offset %zu of %zu: %s",
-                        off, len, child_outcome(rc));
-        }
+        if (!child_ok(in_child(probe_damaged, &d), failures < 20,
+                      "flipped byte at offset %zu of %zu", off, len))
+            failures++;
     }
     CU_ASSERT_EQUAL(failures, 0);
     CU_ASSERT_TRUE(n > len / 97);
@@ -648,8 +672,7 @@ test_durability_segment_cut_under_a_reader_gives_errors_not_sigbus(void)
     cut c;
     int rc;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     c.dir = work;
     c.want = NDX_ECORRUPT;
     c.words = path_in(work, only_segment(work));
@@ -671,8 +694,7 @@ test_durability_truncated_segment_is_refused(void)
     size_t len, k;
     cut c;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     seg_path = path_in(work, only_segment(work));
     seg = t_slurp(seg_path, &len);
     CU_ASSERT_FATAL(seg != NULL && len > 1000);
@@ -685,14 +707,9 @@ test_durability_truncated_segment_is_refused(void)
         c.want = NDX_ECORRUPT;
         c.words = seg_path;
         for (k = 0; k < sizeof keep / sizeof keep[0]; k++) {
-            int rc;
-
             CU_ASSERT_FATAL(t_write(seg_path, seg, keep[k]) == 0);
-            rc = in_child(probe_unopenable, &c);
-            if (rc != CHILD_OK)
-                fprintf(stderr, "\n  segment cut to %zu bytes: %s", keep[k],
-                        child_outcome(rc));
-            CU_ASSERT_EQUAL(rc, CHILD_OK);
+            CU_ASSERT(child_ok(in_child(probe_unopenable, &c), 1,
+                               "segment cut to %zu bytes", keep[k]));
         }
     }
     free(seg);
@@ -708,8 +725,7 @@ test_durability_truncated_manifest_is_refused(void)
     size_t len, keep;
     cut c;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     man_path = path_in(work, "MANIFEST");
     man = t_slurp(man_path, &len);
     CU_ASSERT_FATAL(man != NULL && len > 40);
@@ -719,14 +735,9 @@ test_durability_truncated_manifest_is_refused(void)
     /* Every length short of the checksum's last digit: the final newline
      * alone may go. */
     for (keep = 0; keep + 1 < len; keep++) {
-        int rc;
-
         CU_ASSERT_FATAL(t_write(man_path, man, keep) == 0);
-        rc = in_child(probe_unopenable, &c);
-        if (rc != CHILD_OK)
-            fprintf(stderr, "\n  MANIFEST cut to %zu bytes: %s", keep,
-                    child_outcome(rc));
-        CU_ASSERT_EQUAL(rc, CHILD_OK);
+        CU_ASSERT(child_ok(in_child(probe_unopenable, &c), 1,
+                           "MANIFEST cut to %zu bytes", keep));
     }
     free(man);
 }
@@ -761,8 +772,7 @@ test_durability_flipped_manifest_bytes_are_caught(void)
     const char *man_path, *arg[2];
     size_t len, i, failures = 0;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     man_path = path_in(work, "MANIFEST");
@@ -771,15 +781,12 @@ test_durability_flipped_manifest_bytes_are_caught(void)
     arg[0] = work;
     arg[1] = want;
     for (i = 0; i < len; i++) {
-        int rc;
-
         man[i] ^= 0x04;
         CU_ASSERT_FATAL(t_write(man_path, man, len) == 0);
         man[i] ^= 0x04;
-        rc = in_child(probe_flipped_manifest, (void *)arg);
-        if (rc != CHILD_OK && failures++ < 10)
-            fprintf(stderr, "\n  MANIFEST byte %zu flipped: %s", i,
-                    child_outcome(rc));
+        if (!child_ok(in_child(probe_flipped_manifest, (void *)arg),
+                      failures < 10, "MANIFEST byte %zu flipped", i))
+            failures++;
     }
     CU_ASSERT_EQUAL(failures, 0);
     free(man);
@@ -794,8 +801,7 @@ test_durability_manifest_naming_a_missing_segment_is_refused(void)
     ndx_manifest m;
     cut c;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     /* A well-formed manifest whose second segment is not there. */
     CU_ASSERT_FATAL(ndx_manifest_read(work, &m) == NDX_OK);
     CU_ASSERT_FATAL(ndx_manifest_push(&m, "seg-000777.ndx", NULL) == 0);
@@ -809,8 +815,7 @@ test_durability_manifest_naming_a_missing_segment_is_refused(void)
     c.words = "missing";
     CU_ASSERT_EQUAL(in_child(probe_unopenable, &c), CHILD_OK);
     /* The only segment removed. */
-    snprintf(work, sizeof work, "%s/ix2", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix2");
     CU_ASSERT_FATAL(unlink(path_in(work, only_segment(work))) == 0);
     CU_ASSERT_EQUAL(in_child(probe_unopenable, &c), CHILD_OK);
 }
@@ -843,8 +848,7 @@ test_durability_deletion_file_with_bad_checksum_is_refused(void)
     size_t len, i, failures = 0;
     cut c;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     replace_one(work, corpus_ids[2]);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
@@ -864,16 +868,13 @@ test_durability_deletion_file_with_bad_checksum_is_refused(void)
     c.dir = work;
     c.want = NDX_ECORRUPT;
     for (i = 0; i < len; i++) {
-        int rc;
-
         del[i] ^= 0x10;
         CU_ASSERT_FATAL(t_write(del_path, del, len) == 0);
         del[i] ^= 0x10;
         c.words = del_path;
-        rc = in_child(probe_unopenable, &c);
-        if (rc != CHILD_OK && failures++ < 10)
-            fprintf(stderr, "\n  deletion file byte %zu flipped: %s", i,
-                    child_outcome(rc));
+        if (!child_ok(in_child(probe_unopenable, &c), failures < 10,
+                      "deletion file byte %zu flipped", i))
+            failures++;
     }
     CU_ASSERT_EQUAL(failures, 0);
     /* Restored, the index answers as before. */
@@ -899,8 +900,7 @@ test_durability_other_format_version_says_rebuild(void)
     cut c;
     int rc;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     seg_path = path_in(work, only_segment(work));
     seg = t_slurp(seg_path, &len);
     CU_ASSERT_FATAL(seg != NULL);
@@ -932,8 +932,7 @@ test_durability_other_format_version_says_rebuild(void)
     free(out);
     free(err);
     /* A manifest of another version too. */
-    snprintf(work, sizeof work, "%s/ix2", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix2");
     {
         ndx_buf b;
         char line[64];
@@ -962,8 +961,7 @@ test_durability_stray_files_in_the_index_are_ignored(void)
     ndx_index *ix = NULL;
     struct stat sb;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     /* Files a user, an editor or an interrupted writer may leave. */
@@ -1064,8 +1062,7 @@ writer_death_case(int how)
     char c;
     ndx_index *ix = NULL;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     files[0] = path_in(work, "MANIFEST");
@@ -1229,8 +1226,7 @@ test_durability_writer_killed_at_random_points_leaves_a_whole_commit(void)
     unsigned round, seed = (unsigned)time(NULL), batch_us;
     uint64_t last_gen = 1, last_articles = CORPUS_COUNT;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     srand(seed);
     /* Kills land within three batches' time, measured here: a commit's
      * fsyncs take from a millisecond to a hundred, by machine and load. */
@@ -1239,8 +1235,7 @@ test_durability_writer_killed_at_random_points_leaves_a_whole_commit(void)
         ndx_index *ix = NULL;
         double t0;
 
-        snprintf(scratch, sizeof scratch, "%s/timing", dir);
-        copy_index(pristine(), scratch);
+        copy_pristine(scratch, sizeof scratch, dir, "timing");
         t0 = ndx_now_ms();
         CU_ASSERT_FATAL(ndx_index_open(&ix, scratch, NDX_OPEN_WRITE |
                                        NDX_OPEN_ADD, "native", NULL) ==
@@ -1363,8 +1358,7 @@ test_durability_reader_keeps_its_generation_until_refresh(void)
     ndx_stats s;
     struct stat sb;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     snprintf(old_seg, sizeof old_seg, "%s", path_in(work, only_segment(work)));
     ndx_buf_init(&before);
     ndx_buf_init(&during);
@@ -1493,8 +1487,7 @@ test_durability_searches_go_on_while_refresh_swaps_generations(void)
     writer_server_job j;
     pid_t pid;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     /* The writer process is forked before any thread starts: a child of
      * a threaded process may find a lock held forever. */
     CU_ASSERT_FATAL(pipe(cmd) == 0 && pipe(ack) == 0);
@@ -1572,8 +1565,7 @@ test_durability_readers_opening_during_commits_always_open(void)
     int status, opens = 0, failures = 0;
     double end;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     fflush(NULL);
     pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
@@ -1630,8 +1622,7 @@ test_durability_second_writer_is_locked_out(void)
     ndx_index *w = NULL, *w2 = NULL, *r = NULL;
     int rc;
 
-    snprintf(work, sizeof work, "%s/ix", dir);
-    copy_index(pristine(), work);
+    copy_pristine(work, sizeof work, dir, "ix");
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     CU_ASSERT_FATAL(ndx_index_open(&w, work, NDX_OPEN_WRITE | NDX_OPEN_ADD,
