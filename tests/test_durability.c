@@ -226,6 +226,23 @@ copy_pristine(char *out, size_t size, const char *dir, const char *name)
     copy_index(pristine(), out);
 }
 
+/* Copies the pristine index to dir/ix (its path into work, size bytes)
+ * and reads one of its files whole, name or (NULL) the only segment:
+ * *path receives the file's path (path_in's storage), *len its length.
+ * The bytes are the caller's to free. */
+static char *
+copy_and_read(char *work, size_t size, const char *dir, const char *name,
+              const char **path, size_t *len)
+{
+    char *data;
+
+    copy_pristine(work, size, dir, "ix");
+    *path = path_in(work, name ? name : only_segment(work));
+    data = t_slurp(*path, len);
+    CU_ASSERT_FATAL(data != NULL);
+    return data;
+}
+
 /* An article made of our own words. */
 static void
 make_article(ndx_article *a, const char *id, const char *source,
@@ -535,17 +552,16 @@ static void
 test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
 {
     const char *dir = t_tmpdir();
-    char work[500], seg_path[600], *seg_name;
+    char work[500], seg_path[600];
+    const char *path;
     unsigned char *seg, *bad;
     size_t len, n, i, failures = 0;
     size_t *offs = NULL;
     damage d;
 
-    copy_pristine(work, sizeof work, dir, "ix");
-    seg_name = (char *)only_segment(work);
-    snprintf(seg_path, sizeof seg_path, "%s/%s", work, seg_name);
-    seg = (unsigned char *)t_slurp(seg_path, &len);
-    CU_ASSERT_FATAL(seg != NULL);
+    seg = (unsigned char *)copy_and_read(work, sizeof work, dir, NULL, &path,
+                                         &len);
+    snprintf(seg_path, sizeof seg_path, "%s", path);
     bad = malloc(len);
     CU_ASSERT_FATAL(bad != NULL);
     n = damage_offsets(seg, len, &offs);
@@ -694,10 +710,8 @@ test_durability_truncated_segment_is_refused(void)
     size_t len, k;
     cut c;
 
-    copy_pristine(work, sizeof work, dir, "ix");
-    seg_path = path_in(work, only_segment(work));
-    seg = t_slurp(seg_path, &len);
-    CU_ASSERT_FATAL(seg != NULL && len > 1000);
+    seg = copy_and_read(work, sizeof work, dir, NULL, &seg_path, &len);
+    CU_ASSERT_FATAL(len > 1000);
     {
         /* Empty, inside the header, just past it, half, without the last
          * byte, and without the trailer. */
@@ -725,10 +739,8 @@ test_durability_truncated_manifest_is_refused(void)
     size_t len, keep;
     cut c;
 
-    copy_pristine(work, sizeof work, dir, "ix");
-    man_path = path_in(work, "MANIFEST");
-    man = t_slurp(man_path, &len);
-    CU_ASSERT_FATAL(man != NULL && len > 40);
+    man = copy_and_read(work, sizeof work, dir, "MANIFEST", &man_path, &len);
+    CU_ASSERT_FATAL(len > 40);
     c.dir = work;
     c.want = NDX_ECORRUPT;
     c.words = "MANIFEST";
@@ -772,12 +784,9 @@ test_durability_flipped_manifest_bytes_are_caught(void)
     const char *man_path, *arg[2];
     size_t len, i, failures = 0;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    man = copy_and_read(work, sizeof work, dir, "MANIFEST", &man_path, &len);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
-    man_path = path_in(work, "MANIFEST");
-    man = t_slurp(man_path, &len);
-    CU_ASSERT_FATAL(man != NULL);
     arg[0] = work;
     arg[1] = want;
     for (i = 0; i < len; i++) {
@@ -900,10 +909,7 @@ test_durability_other_format_version_says_rebuild(void)
     cut c;
     int rc;
 
-    copy_pristine(work, sizeof work, dir, "ix");
-    seg_path = path_in(work, only_segment(work));
-    seg = t_slurp(seg_path, &len);
-    CU_ASSERT_FATAL(seg != NULL);
+    seg = copy_and_read(work, sizeof work, dir, NULL, &seg_path, &len);
     /* A newer version of an otherwise well-formed segment (the version
      * is the u32 after the magic). */
     CU_ASSERT_EQUAL((unsigned char)seg[8], NDX_SEG_VERSION);
