@@ -23,6 +23,7 @@
 #include "newsdex/newsdex.h"
 #include "newsdex/sys/engine.h"
 #include "support.h"
+#include "util/buf.h"
 #include "util/hash.h"
 
 /* ---- a synthetic archive ------------------------------------------------ */
@@ -134,6 +135,29 @@ add_art(ndx_index *ix, unsigned k, unsigned v)
     make_art(k, v, &x);
     to_article(&x, &a);
     return ndx_index_add(ix, &a, NULL);
+}
+
+/* Opens dir for writing with engine and cfg, flags added to
+ * NDX_OPEN_WRITE; the test stops if it cannot. */
+static ndx_index *
+open_writer(const char *dir, const char *engine, const ndx_engine_config *cfg,
+            unsigned flags)
+{
+    ndx_index *ix = NULL;
+
+    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, engine,
+                                   cfg) == NDX_OK);
+    return ix;
+}
+
+/* Adds the first version of articles from to to - 1. */
+static void
+add_range(ndx_index *ix, unsigned from, unsigned to)
+{
+    unsigned k;
+
+    for (k = from; k < to; k++)
+        CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
 }
 
 /* The surviving articles in the order they were last added. */
@@ -319,9 +343,7 @@ run_batches(const char *engine, const char *inc_dir, const char *one_dir,
     m->n = 0;
     *next_k = 0;
     for (b = 0; b < BATCHES; b++) {
-        CU_ASSERT_FATAL(ndx_index_open(&ix, inc_dir, NDX_OPEN_WRITE |
-                                       (b ? NDX_OPEN_ADD : 0), engine,
-                                       &cfg) == NDX_OK);
+        ix = open_writer(inc_dir, engine, &cfg, b ? NDX_OPEN_ADD : 0);
         for (j = 0; j < 4; j++) {
             CU_ASSERT_FATAL(add_art(ix, *next_k, 1) == NDX_OK);
             model_add(m, *next_k, 1);
@@ -367,8 +389,7 @@ run_batches(const char *engine, const char *inc_dir, const char *one_dir,
         ndx_index_close(ix);
     }
     /* The survivors at once, in the order of their last addition. */
-    CU_ASSERT_FATAL(ndx_index_open(&ix, one_dir, NDX_OPEN_WRITE, engine,
-                                   &cfg) == NDX_OK);
+    ix = open_writer(one_dir, engine, &cfg, 0);
     for (j = 0; j < m->n; j++)
         CU_ASSERT_FATAL(add_art(ix, m->k[j], m->v[j]) == NDX_OK);
     CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
@@ -480,9 +501,7 @@ test_live_segment_count_stays_logarithmic(void)
         unsigned tiers = 1;
         uint64_t bound = 8;
 
-        CU_ASSERT_FATAL(ndx_index_open(&ix, ix_dir, NDX_OPEN_WRITE |
-                                       (k ? NDX_OPEN_ADD : 0), "native",
-                                       &cfg) == NDX_OK);
+        ix = open_writer(ix_dir, "native", &cfg, k ? NDX_OPEN_ADD : 0);
         CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
         CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
         CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
@@ -522,11 +541,9 @@ test_live_readding_reclaims_space(void)
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
     for (run = 0; run <= 10; run++) {
-        CU_ASSERT_FATAL(ndx_index_open(&ix, run ? inc : one, NDX_OPEN_WRITE |
-                                       (run > 1 ? NDX_OPEN_ADD : 0),
-                                       "native", &cfg) == NDX_OK);
-        for (k = 0; k < 60; k++)
-            CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
+        ix = open_writer(run ? inc : one, "native", &cfg,
+                         run > 1 ? NDX_OPEN_ADD : 0);
+        add_range(ix, 0, 60);
         CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
         ndx_index_close(ix);
     }
@@ -539,16 +556,13 @@ test_live_readding_reclaims_space(void)
 
     /* Half the articles re-added in three runs, then --optimize. */
     for (run = 0; run < 3; run++) {
-        CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_WRITE |
-                                       NDX_OPEN_ADD, "native", &cfg) ==
-                        NDX_OK);
+        ix = open_writer(inc, "native", &cfg, NDX_OPEN_ADD);
         for (k = run; k < 60; k += 2)
             CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
         CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
         ndx_index_close(ix);
     }
-    CU_ASSERT_FATAL(ndx_index_open(&ix, inc, NDX_OPEN_WRITE | NDX_OPEN_ADD,
-                                   "native", &cfg) == NDX_OK);
+    ix = open_writer(inc, "native", &cfg, NDX_OPEN_ADD);
     CU_ASSERT_FATAL(ndx_index_optimize(ix) == NDX_OK);
     CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
     CU_ASSERT_FATAL(ndx_index_stats(ix, &st) == NDX_OK);
@@ -558,8 +572,7 @@ test_live_readding_reclaims_space(void)
     ndx_index_close(ix);
     /* The same order in one build: run 0 re-added the even k, run 1 the
      * odd ones, run 2 the even ones from 2; so 0, the odd, the even. */
-    CU_ASSERT_FATAL(ndx_index_open(&ix, one, NDX_OPEN_WRITE, "native",
-                                   &cfg) == NDX_OK);
+    ix = open_writer(one, "native", &cfg, 0);
     CU_ASSERT_FATAL(add_art(ix, 0, 1) == NDX_OK);
     for (k = 1; k < 60; k += 2)
         CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
@@ -573,8 +586,7 @@ test_live_readding_reclaims_space(void)
         char x[600];
 
         snprintf(x, sizeof x, "%s/x", dir);
-        CU_ASSERT_FATAL(ndx_index_open(&ix, x, NDX_OPEN_WRITE, "xapian",
-                                       &cfg) == NDX_OK);
+        ix = open_writer(x, "xapian", &cfg, 0);
         CU_ASSERT_EQUAL(ndx_index_optimize(ix), NDX_ENOTSUP);
         ndx_index_close(ix);
     }
@@ -598,13 +610,8 @@ test_live_reader_sees_commits_after_refresh(void)
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
     for (k = 0; k < 40; k += 10) {
-        unsigned j;
-
-        CU_ASSERT_FATAL(ndx_index_open(&w, ix_dir, NDX_OPEN_WRITE |
-                                       (k ? NDX_OPEN_ADD : 0), "native",
-                                       &cfg) == NDX_OK);
-        for (j = k; j < k + 10; j++)
-            CU_ASSERT_FATAL(add_art(w, j, 1) == NDX_OK);
+        w = open_writer(ix_dir, "native", &cfg, k ? NDX_OPEN_ADD : 0);
+        add_range(w, k, k + 10);
         CU_ASSERT_FATAL(ndx_index_commit(w) == NDX_OK);
         ndx_index_close(w);
     }
@@ -612,8 +619,7 @@ test_live_reader_sees_commits_after_refresh(void)
                     NDX_OK);
     CU_ASSERT_EQUAL(marker_hits(r, 7, 1), 1);
 
-    CU_ASSERT_FATAL(ndx_index_open(&w, ix_dir, NDX_OPEN_WRITE | NDX_OPEN_ADD,
-                                   "native", &cfg) == NDX_OK);
+    w = open_writer(ix_dir, "native", &cfg, NDX_OPEN_ADD);
     CU_ASSERT_EQUAL(ndx_index_delete(w, "live-7"), NDX_OK);
     CU_ASSERT_FATAL(ndx_index_commit(w) == NDX_OK);
     /* Not refreshed: the old generation still answers. */
@@ -641,15 +647,6 @@ test_live_reader_sees_commits_after_refresh(void)
 }
 
 /* ---- a writer killed while it merges ------------------------------------------ */
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* In a child: --optimize of dir (exit 0 when it committed). */
 static pid_t
@@ -698,13 +695,8 @@ test_live_kill_during_merge_leaves_a_commit(void)
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
     for (k = 0; k < 600; k += 100) {
-        unsigned j;
-
-        CU_ASSERT_FATAL(ndx_index_open(&ix, ix_dir, NDX_OPEN_WRITE |
-                                       (k ? NDX_OPEN_ADD : 0), "native",
-                                       &cfg) == NDX_OK);
-        for (j = k; j < k + 100; j++)
-            CU_ASSERT_FATAL(add_art(ix, j, 1) == NDX_OK);
+        ix = open_writer(ix_dir, "native", &cfg, k ? NDX_OPEN_ADD : 0);
+        add_range(ix, k, k + 100);
         if (k) {
             char id[32];
 
@@ -714,8 +706,7 @@ test_live_kill_during_merge_leaves_a_commit(void)
         CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
         ndx_index_close(ix);
     }
-    CU_ASSERT_FATAL(ndx_index_open(&ix, one, NDX_OPEN_WRITE, "native",
-                                   &cfg) == NDX_OK);
+    ix = open_writer(one, "native", &cfg, 0);
     for (k = 0; k < 600; k++)
         if (k % 100 != 50 || k == 550)
             CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
@@ -726,11 +717,11 @@ test_live_kill_during_merge_leaves_a_commit(void)
     snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/probe'", ix_dir, dir);
     CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
     snprintf(cmd, sizeof cmd, "%s/probe", dir);
-    full_ms = now_ms();
+    full_ms = ndx_now_ms();
     pid = start_optimize(cmd);
     CU_ASSERT_FATAL(pid > 0);
     waitpid(pid, &status, 0);
-    full_ms = now_ms() - full_ms;
+    full_ms = ndx_now_ms() - full_ms;
     CU_ASSERT_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     for (i = 0; i < 12 && !done; i++) {
