@@ -95,12 +95,14 @@ hit_ids(json_t *resp, char *out, size_t cap)
     }
 }
 
+/* Searches index for query and checks the hits' articles (sorted, comma
+ * joined: hit_ids) and that the total counts them. */
 static void
-expect_ids(const char *query, const char *want)
+expect_ids_in(const char *index, const char *query, const char *want)
 {
     char got[2000];
     int rc = -1;
-    json_t *r = search_json(corpus_idx(), NULL, query, &rc);
+    json_t *r = search_json(index, NULL, query, &rc);
 
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -112,6 +114,25 @@ expect_ids(const char *query, const char *want)
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")),
                     json_array_size(json_object_get(r, "hits")));
     json_decref(r);
+}
+
+/* expect_ids_in on the corpus index. */
+static void
+expect_ids(const char *query, const char *want)
+{
+    expect_ids_in(corpus_idx(), query, want);
+}
+
+/* Indexes first into idx, then adds later to it with --add. */
+static void
+index_then_add(const char *idx, const char *first, const char *later)
+{
+    char cmd[2400];
+
+    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s -q --add -o %s %s",
+             t_prog("newsdex-index"), idx, first, t_prog("newsdex-index"),
+             idx, later);
+    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
 }
 
 static void
@@ -350,8 +371,6 @@ test_e2e_bad_json_line_is_skipped_with_file_and_line(void)
         "{\"id\":\"a3\",\"source\":\"S\",\"date\":\"2024-01-03\","
         "\"title\":\"Third\",\"url\":\"\",\"text\":\"A zebra again, "
         "bad \xff byte.\"}\n";
-    json_t *r;
-    char got[200];
 
     snprintf(path, sizeof path, "%s/news.jsonl", dir);
     snprintf(idx, sizeof idx, "%s/idx", dir);
@@ -361,11 +380,7 @@ test_e2e_bad_json_line_is_skipped_with_file_and_line(void)
     CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "news.jsonl:2"));
     free(err);
-    r = search_json(idx, NULL, "zebra", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    hit_ids(r, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "a1,a3");
-    json_decref(r);
+    expect_ids_in(idx, "zebra", "a1,a3");
     /* --strict makes the bad line fatal. */
     snprintf(cmd, sizeof cmd, "%s --strict -o %s/strict %s",
              t_prog("newsdex-index"), dir, path);
@@ -378,7 +393,7 @@ static void
 test_e2e_add_replaces_by_id_and_keeps_the_rest(void)
 {
     const char *dir = t_tmpdir();
-    char p1[400], p2[400], cmd[2400], idx[400], got[200];
+    char p1[400], p2[400], cmd[2400], idx[400];
     char *out = NULL;
     const char *d1 =
         "{\"id\":\"x1\",\"source\":\"S\",\"date\":\"2024-01-02\","
@@ -391,25 +406,15 @@ test_e2e_add_replaces_by_id_and_keeps_the_rest(void)
         "{\"id\":\"x2\",\"source\":\"S\",\"date\":\"2024-01-05\","
         "\"title\":\"\",\"url\":\"\",\"text\":\"In its place a narwhal was seen "
         "near the shore.\"}\n";
-    json_t *r;
 
     snprintf(p1, sizeof p1, "%s/one.jsonl", dir);
     snprintf(p2, sizeof p2, "%s/two.jsonl", dir);
     snprintf(idx, sizeof idx, "%s/idx", dir);
     t_write(p1, d1, strlen(d1));
     t_write(p2, d2, strlen(d2));
-    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s -q --add -o %s %s",
-             t_prog("newsdex-index"), idx, p1, t_prog("newsdex-index"), idx,
-             p2);
-    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
-    r = search_json(idx, NULL, "walrus", NULL);
-    hit_ids(r, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "x1");
-    json_decref(r);
-    r = search_json(idx, NULL, "narwhal", NULL);
-    hit_ids(r, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "x2");
-    json_decref(r);
+    index_then_add(idx, p1, p2);
+    expect_ids_in(idx, "walrus", "x1");
+    expect_ids_in(idx, "narwhal", "x2");
     snprintf(cmd, sizeof cmd, "%s --info %s --json", t_prog("newsdex-index"),
              idx);
     CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
@@ -453,14 +458,8 @@ test_e2e_added_articles_lose_furniture_learned_before(void)
     snprintf(bare, sizeof bare, "%s/bare", dir);
     write_outlet(p1, 0, 10);
     write_outlet(p2, 10, 2);
-    snprintf(cmd, sizeof cmd, "%s -q -o %s %s && %s -q --add -o %s %s",
-             t_prog("newsdex-index"), idx, p1, t_prog("newsdex-index"), idx,
-             p2);
-    CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
-    r = search_json(idx, NULL, "\"weekend podcast\"", NULL);
-    hit_ids(r, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "");
-    json_decref(r);
+    index_then_add(idx, p1, p2);
+    expect_ids_in(idx, "\"weekend podcast\"", "");
     r = search_json(idx, NULL, "harbour", NULL);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")), 12);
     json_decref(r);
