@@ -77,8 +77,6 @@ index_files(const char *dir, unsigned flags, const char *const *paths,
 {
     ndx_engine_config cfg;
     ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
     ndx_status st;
 
     *committed = 0;
@@ -89,17 +87,11 @@ index_files(const char *dir, unsigned flags, const char *const *paths,
     if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, "native",
                              &cfg)))
         return st;
-    if ((st = ndx_reader_open(&r, paths, n, 0, NULL, NULL)))
-        goto done;
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        if ((st = ndx_index_add(ix, a, NULL)))
-            break;
-    if (st)
+    if ((st = t_add_corpus(ix, paths, n, NULL)))
         goto done;
     st = ndx_index_commit(ix);
     *committed = st == NDX_OK;
 done:
-    ndx_reader_close(r);
     if (ix_out && st)
         *ix_out = ix;
     else

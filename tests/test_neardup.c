@@ -29,27 +29,11 @@ index_files(const char *dir, const char *engine, const char *const *paths,
             size_t n, unsigned flags, int keep)
 {
     ndx_engine_config cfg;
-    ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    ndx_status st;
 
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
     cfg.keep_duplicates = keep;
-    if ((st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE | flags, engine, &cfg)))
-        return st;
-    if ((st = ndx_reader_open(&r, paths, n, 0, NULL, NULL)))
-        goto done;
-    while ((st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        if ((st = ndx_index_add(ix, a, NULL)))
-            goto done;
-    if (st == NDX_OK)
-        st = ndx_index_commit(ix);
-done:
-    ndx_reader_close(r);
-    ndx_index_close(ix);
-    return st;
+    return t_index_paths(dir, engine, &cfg, flags, paths, n);
 }
 
 static ndx_results *

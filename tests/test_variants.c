@@ -25,26 +25,13 @@ corpus_index(void)
     static char dir[512];
     const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
-    ndx_index *ix = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    ndx_status st;
 
     if (dir[0])
         return dir;
     snprintf(dir, sizeof dir, "%s", t_tmpdir());
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
-    st = ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native", &cfg);
-    if (!st)
-        st = ndx_reader_open(&r, paths, 1, 0, NULL, NULL);
-    while (!st && (st = ndx_reader_next(r, &a)) == NDX_OK && a)
-        st = ndx_index_add(ix, a, NULL);
-    if (!st)
-        st = ndx_index_commit(ix);
-    ndx_reader_close(r);
-    ndx_index_close(ix);
-    CU_ASSERT_EQUAL(st, NDX_OK);
+    CU_ASSERT_EQUAL(t_index_paths(dir, "native", &cfg, 0, paths, 1), NDX_OK);
     return dir;
 }
 
