@@ -54,6 +54,15 @@ split(ndx_passages *p, const char *text)
                                              NULL), NDX_OK);
 }
 
+/* Checks that p holds exactly one passage, of len bytes from off. */
+static void
+expect_one(const ndx_passages *p, size_t off, size_t len)
+{
+    CU_ASSERT_EQUAL_FATAL(p->count, 1);
+    CU_ASSERT_EQUAL(p->items[0].off, off);
+    CU_ASSERT_EQUAL(p->items[0].len, len);
+}
+
 static void
 test_passages_heading_joins_next_paragraph(void)
 {
@@ -66,17 +75,13 @@ test_passages_heading_joins_next_paragraph(void)
     strcat(text, body);
     strcat(text, "\n");
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(text) - 1);
+    expect_one(&p, 0, strlen(text) - 1);
 
     /* Across a blank line too. */
     snprintf(text, sizeof text, "Europe Steps In to Salvage Talks\n\n%s\n",
              body);
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(text) - 1);
+    expect_one(&p, 0, strlen(text) - 1);
     ndx_passages_clear(&p);
 }
 
@@ -318,9 +323,7 @@ test_passages_fragments_merge_with_neighbour(void)
     snprintf(text, sizeof text, "Short line one.\nAnother short one.\n%s\n",
              body);
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(text) - 1);
+    expect_one(&p, 0, strlen(text) - 1);
     /* A trailing fragment merges backward. */
     snprintf(text, sizeof text, "%s\n\nThe end.\n", body);
     split(&p, text);
@@ -357,9 +360,7 @@ test_passages_fragments_never_merge_across_furniture(void)
     o.drop_furniture = 0;
     CU_ASSERT_EQUAL_FATAL(ndx_passages_split(&p, text, strlen(text), NULL,
                                              &o), NDX_OK);
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(text) - 1);
+    expect_one(&p, 0, strlen(text) - 1);
     ndx_passages_clear(&p);
 }
 
@@ -374,9 +375,7 @@ test_passages_navigation_lines_before_furniture_dropped(void)
     /* Short lines leading into "Menu" are navigation. */
     snprintf(text, sizeof text, "%s\nHome\nWorld News\nMenu\n", body);
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(body));
+    expect_one(&p, 0, strlen(body));
     /* A list of short lines at the end loses only its last line. */
     snprintf(text, sizeof text, "%s\nApples\nPears\nPlums\n", body);
     split(&p, text);
@@ -392,9 +391,7 @@ test_passages_trimmed_and_empty(void)
     ndx_split_opts o;
 
     split(&p, "  \n  Hello world this is text.  \n\n");
-    CU_ASSERT_EQUAL_FATAL(p.count, 1);
-    CU_ASSERT_EQUAL(p.items[0].off, 5);
-    CU_ASSERT_EQUAL(p.items[0].len, 25);
+    expect_one(&p, 5, 25);
     split(&p, "");
     CU_ASSERT_EQUAL(p.count, 0);
     split(&p, "Menu\n\nAdvertisement\n  \n");
