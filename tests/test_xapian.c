@@ -132,16 +132,24 @@ setup(void)
     return dir;
 }
 
+/* The shared corpus index open for reading, or NULL as setup says. */
+static ndx_index *
+open_corpus(void)
+{
+    const char *dir = setup();
+
+    return dir ? open_read(dir) : NULL;
+}
+
 static void
 test_xapian_phrase_nothing_about_ukraine_only_in_000(void)
 {
-    const char *dir, *want[] = {A000};
+    const char *want[] = {A000};
     ndx_index *ix;
     ndx_results *r;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     r = search(ix, "\"nothing about Ukraine without Ukraine\"", NULL);
     CU_ASSERT(same_articles(r, want, 1));
     /* The article says it twice, in two paragraphs far apart. */
@@ -163,13 +171,12 @@ test_xapian_phrase_nothing_about_ukraine_only_in_000(void)
 static void
 test_xapian_phrase_is_unstemmed_words_are_stemmed(void)
 {
-    const char *dir, *phrase[] = {A002}, *words[] = {A001, A002, A003};
+    const char *phrase[] = {A002}, *words[] = {A001, A002, A003};
     ndx_index *ix;
     ndx_results *r;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     r = search(ix, "\"security guarantee\"", NULL);
     CU_ASSERT(same_articles(r, phrase, 1));
     ndx_results_free(r);
@@ -185,7 +192,6 @@ test_xapian_phrase_is_unstemmed_words_are_stemmed(void)
 static void
 test_xapian_filters_by_source_and_date_without_changing_scores(void)
 {
-    const char *dir;
     const char *newsweek[] = {A000};
     const char *april[] = {A000, A003, A004};
     const char *usa[] = {"USA TODAY"};
@@ -194,9 +200,8 @@ test_xapian_filters_by_source_and_date_without_changing_scores(void)
     ndx_results *all, *r;
     size_t i, j;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     all = search(ix, "ceasefire", NULL);
     {
         const char *ids[] = {A000, A002, A003, A004};
@@ -265,15 +270,13 @@ test_xapian_sorts_newest_and_oldest_by_manifest_date(void)
     /* Every article mentions Ukraine; manifest dates: 001 2025-11-27,
      * 004 04-29, 003 04-18, 000 04-04, 002 02-18. */
     const char *newest[] = {A001, A004, A003, A000, A002};
-    const char *dir;
     ndx_search_opts o;
     ndx_index *ix;
     ndx_results *r;
     size_t i;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     ndx_search_opts_init(&o);
     o.sort = NDX_SORT_NEWEST;
     r = search(ix, "ukraine", &o);
@@ -487,14 +490,12 @@ test_xapian_groups_by_article_with_exact_match_counts(void)
 static void
 test_xapian_get_returns_the_whole_article(void)
 {
-    const char *dir;
     ndx_index *ix;
     ndx_doc *d = NULL;
     size_t i, len = 0;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     CU_ASSERT_EQUAL_FATAL(ndx_index_get(ix, A002, &d), NDX_OK);
     CU_ASSERT_STRING_EQUAL(d->id, A002);
     CU_ASSERT_STRING_EQUAL(d->source, "USA TODAY");
@@ -523,13 +524,11 @@ test_xapian_get_returns_the_whole_article(void)
 static void
 test_xapian_stats_count_articles_sources_and_dates(void)
 {
-    const char *dir;
     ndx_index *ix;
     ndx_stats st;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     memset(&st, 0, sizeof st);
     CU_ASSERT_EQUAL_FATAL(ndx_index_stats(ix, &st), NDX_OK);
     CU_ASSERT_STRING_EQUAL(st.engine, "xapian");
@@ -809,16 +808,14 @@ test_xapian_threaded_indexing_builds_the_same_index(void)
 static void
 test_xapian_title_field_and_time_budget(void)
 {
-    const char *dir;
     ndx_search_opts o;
     ndx_index *ix;
     ndx_results *r = NULL;
     size_t i;
     int has003 = 0, has004 = 0;
 
-    if (!(dir = setup()))
+    if (!(ix = open_corpus()))
         return;
-    ix = open_read(dir);
     /* Rubio is in the titles of 003 and 004, not in 002's, though 002's
      * text names him. */
     r = search(ix, "title:rubio", NULL);
