@@ -315,3 +315,32 @@ t_english_close(void)
     english_an = NULL;
     return 0;
 }
+
+int
+t_each_article(const char *const *paths, size_t path_count,
+               int (*fn)(void *ctx, ndx_analyzer *an, const ndx_article *a,
+                         const ndx_passages *ps),
+               void *ctx)
+{
+    ndx_split_opts so;
+    ndx_passages ps = {0};
+    ndx_analyzer *an = NULL;
+    ndx_reader *r = NULL;
+    const ndx_article *a;
+    int rc = -1;
+
+    ndx_split_opts_init(&so);
+    if (ndx_analyzer_new(&an, "english") ||
+        ndx_reader_open(&r, paths, path_count, 0, NULL, NULL))
+        goto done;
+    rc = 0;
+    while (!rc && ndx_reader_next(r, &a) == NDX_OK && a)
+        rc = ndx_passages_split(&ps, a->text, a->text_len, a->source, &so)
+                 ? -1
+                 : fn(ctx, an, a, &ps);
+done:
+    ndx_passages_clear(&ps);
+    ndx_reader_close(r);
+    ndx_analyzer_free(an);
+    return rc;
+}

@@ -75,4 +75,14 @@ ndx_status t_index_paths(const char *dir, const char *engine,
                          const ndx_engine_config *cfg, unsigned flags,
                          const char *const *paths, size_t path_count);
 
+/* Calls fn for every article the corpus reader finds under paths, with
+ * its passages split as the index front splits them (default options) and
+ * an English analyzer: an independent reading for tests that count by
+ * hand.  Stops at the first fn that returns non-zero and returns that;
+ * -1 when the analyzer, the reader or a split fails. */
+int t_each_article(const char *const *paths, size_t path_count,
+                   int (*fn)(void *ctx, ndx_analyzer *an,
+                             const ndx_article *a, const ndx_passages *ps),
+                   void *ctx);
+
 #endif

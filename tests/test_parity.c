@@ -117,61 +117,54 @@ fold_words(ndx_analyzer *an, const char *text, size_t len)
     return b.s ? b.s : strdup("");
 }
 
+/* Keeps an article's folded title, source and date and its passages'
+ * folded words (t_each_article's callback). */
+static int
+keep_words(void *ctx, ndx_analyzer *an, const ndx_article *a,
+           const ndx_passages *ps)
+{
+    corpus_words *cw = ctx;
+    size_t i;
+
+    if (ps->count == 0)
+        return 0;
+    if (cw->article_count == cw->article_cap) {
+        cw->article_cap = cw->article_cap ? 2 * cw->article_cap : 64;
+        cw->titles = realloc(cw->titles,
+                             cw->article_cap * sizeof *cw->titles);
+        cw->sources = realloc(cw->sources,
+                              cw->article_cap * sizeof *cw->sources);
+        cw->dates = realloc(cw->dates, cw->article_cap * sizeof *cw->dates);
+    }
+    cw->titles[cw->article_count] = fold_words(an, a->title, strlen(a->title));
+    cw->sources[cw->article_count] = strdup(a->source);
+    cw->dates[cw->article_count] = a->date_days;
+    for (i = 0; i < ps->count; i++) {
+        if (cw->passage_count == cw->passage_cap) {
+            cw->passage_cap = cw->passage_cap ? 2 * cw->passage_cap : 256;
+            cw->passages = realloc(cw->passages, cw->passage_cap *
+                                                     sizeof *cw->passages);
+            cw->article_of = realloc(cw->article_of,
+                                     cw->passage_cap *
+                                         sizeof *cw->article_of);
+        }
+        cw->passages[cw->passage_count] =
+            fold_words(an, a->text + ps->items[i].off, ps->items[i].len);
+        cw->article_of[cw->passage_count] = cw->article_count;
+        cw->passage_count++;
+    }
+    cw->article_count++;
+    return 0;
+}
+
 static int
 read_words(const char *path, corpus_words *cw)
 {
     const char *paths[1];
-    ndx_split_opts so;
-    ndx_passages ps = {0};
-    ndx_analyzer *an = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    size_t i;
 
     memset(cw, 0, sizeof *cw);
     paths[0] = path;
-    ndx_split_opts_init(&so);
-    if (ndx_analyzer_new(&an, "english") ||
-        ndx_reader_open(&r, paths, 1, 0, NULL, NULL))
-        return -1;
-    while (ndx_reader_next(r, &a) == NDX_OK && a) {
-        if (ndx_passages_split(&ps, a->text, a->text_len, a->source, &so))
-            return -1;
-        if (ps.count == 0)
-            continue;
-        if (cw->article_count == cw->article_cap) {
-            cw->article_cap = cw->article_cap ? 2 * cw->article_cap : 64;
-            cw->titles = realloc(cw->titles,
-                                 cw->article_cap * sizeof *cw->titles);
-            cw->sources = realloc(cw->sources,
-                                  cw->article_cap * sizeof *cw->sources);
-            cw->dates = realloc(cw->dates,
-                                cw->article_cap * sizeof *cw->dates);
-        }
-        cw->titles[cw->article_count] =
-            fold_words(an, a->title, strlen(a->title));
-        cw->sources[cw->article_count] = strdup(a->source);
-        cw->dates[cw->article_count] = a->date_days;
-        for (i = 0; i < ps.count; i++) {
-            if (cw->passage_count == cw->passage_cap) {
-                cw->passage_cap = cw->passage_cap ? 2 * cw->passage_cap : 256;
-                cw->passages = realloc(cw->passages, cw->passage_cap *
-                                                         sizeof *cw->passages);
-                cw->article_of = realloc(cw->article_of,
-                                         cw->passage_cap *
-                                             sizeof *cw->article_of);
-            }
-            cw->passages[cw->passage_count] = fold_words(
-                an, a->text + ps.items[i].off, ps.items[i].len);
-            cw->article_of[cw->passage_count] = cw->article_count;
-            cw->passage_count++;
-        }
-        cw->article_count++;
-    }
-    ndx_passages_clear(&ps);
-    ndx_reader_close(r);
-    ndx_analyzer_free(an);
-    return 0;
+    return t_each_article(paths, 1, keep_words, cw);
 }
 
 static void

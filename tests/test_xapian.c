@@ -314,6 +314,49 @@ typedef struct counts {
     uint64_t total_len;
 } counts;
 
+/* What count_passages counts: the term, and where. */
+typedef struct count_job {
+    const char *term;
+    counts *c;
+    ndx_termset ts;
+} count_job;
+
+/* Records the length of each passage of an article and the wdf of the
+ * job's term in it (t_each_article's callback). */
+static int
+count_passages(void *ctx, ndx_analyzer *an, const ndx_article *a,
+               const ndx_passages *ps)
+{
+    count_job *j = ctx;
+    counts *c = j->c;
+    size_t i, t;
+
+    for (i = 0; i < ps->count; i++) {
+        const char *title = i == 0 && a->title[0] ? a->title : NULL;
+        counted *x;
+
+        if (ndx_termset_build(&j->ts, an, title, title ? strlen(title) : 0,
+                              a->text + ps->items[i].off, ps->items[i].len))
+            return -1;
+        if (c->n == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 64;
+            c->p = realloc(c->p, c->cap * sizeof *c->p);
+        }
+        x = &c->p[c->n++];
+        snprintf(x->id, sizeof x->id, "%s", a->id);
+        x->passage = (uint32_t)i;
+        x->len = 0;
+        x->wdf = 0;
+        for (t = 0; t < j->ts.term_count; t++) {
+            x->len += j->ts.terms[t].wdf;
+            if (strcmp(j->ts.terms[t].term, j->term) == 0)
+                x->wdf = j->ts.terms[t].wdf;
+        }
+        c->total_len += x->len;
+    }
+    return 0;
+}
+
 /*
  * Splits and analyzes the corpus as the front does (default split, title
  * on the first passage) and records, for each passage, its length and the
@@ -323,52 +366,16 @@ static int
 count_corpus(const char *term, counts *c)
 {
     const char *paths[] = {"corpus"};
-    ndx_split_opts so;
-    ndx_passages ps = {0};
-    ndx_termset ts;
-    ndx_analyzer *an = NULL;
-    ndx_reader *r = NULL;
-    const ndx_article *a;
-    size_t i, t;
+    count_job j;
+    int rc;
 
     memset(c, 0, sizeof *c);
-    ndx_split_opts_init(&so);
-    ndx_termset_init(&ts);
-    if (ndx_analyzer_new(&an, "english") ||
-        ndx_reader_open(&r, paths, 1, 0, NULL, NULL))
-        return -1;
-    while (ndx_reader_next(r, &a) == NDX_OK && a) {
-        if (ndx_passages_split(&ps, a->text, a->text_len, a->source, &so))
-            return -1;
-        for (i = 0; i < ps.count; i++) {
-            const char *title = i == 0 && a->title[0] ? a->title : NULL;
-            counted *x;
-            if (ndx_termset_build(&ts, an, title, title ? strlen(title) : 0,
-                                  a->text + ps.items[i].off,
-                                  ps.items[i].len))
-                return -1;
-            if (c->n == c->cap) {
-                c->cap = c->cap ? 2 * c->cap : 64;
-                c->p = realloc(c->p, c->cap * sizeof *c->p);
-            }
-            x = &c->p[c->n++];
-            snprintf(x->id, sizeof x->id, "%s", a->id);
-            x->passage = (uint32_t)i;
-            x->len = 0;
-            x->wdf = 0;
-            for (t = 0; t < ts.term_count; t++) {
-                x->len += ts.terms[t].wdf;
-                if (strcmp(ts.terms[t].term, term) == 0)
-                    x->wdf = ts.terms[t].wdf;
-            }
-            c->total_len += x->len;
-        }
-    }
-    ndx_passages_clear(&ps);
-    ndx_termset_free(&ts);
-    ndx_reader_close(r);
-    ndx_analyzer_free(an);
-    return 0;
+    j.term = term;
+    j.c = c;
+    ndx_termset_init(&j.ts);
+    rc = t_each_article(paths, 1, count_passages, &j);
+    ndx_termset_free(&j.ts);
+    return rc;
 }
 
 static void
