@@ -36,6 +36,15 @@ static int sig_pipe_wr = -1;
 
 /* ---- messages ------------------------------------------------------------ */
 
+/* One line on standard error: "newsdex-search: " and the message. */
+static void
+say_line(const char *fmt, va_list ap)
+{
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void
 srv_say(const server *s, const char *fmt, ...)
 {
@@ -44,9 +53,7 @@ srv_say(const server *s, const char *fmt, ...)
     if (s && s->o.quiet)
         return;
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_line(fmt, ap);
     va_end(ap);
 }
 
@@ -56,9 +63,7 @@ srv_complain(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_line(fmt, ap);
     va_end(ap);
 }
 
