@@ -31,6 +31,22 @@ set_article(ndx_article *a, char *id, char *source, char *text,
     a->time_secs = -1;
 }
 
+/* Adds article a, its whole text one passage, to the segment writer w
+ * (ts: a term set to build into). */
+static void
+add_one_passage(ndx_segw *w, ndx_analyzer *an, ndx_termset *ts,
+                const ndx_article *a)
+{
+    ndx_passages p = {0};
+
+    CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a->text_len) ==
+                    NDX_OK);
+    CU_ASSERT_FATAL(ndx_termset_build(ts, an, NULL, 0, a->text,
+                                      a->text_len) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_add(w, a, &p, ts, NULL) == NDX_OK);
+    ndx_passages_clear(&p);
+}
+
 /* Builds a segment of n one-passage articles: passage i says "alpha"
  * (i % 5 + 1) times, then "beta" when i % 7 == 0, then "gamma". */
 static char *
@@ -49,7 +65,6 @@ build_alpha_segment(unsigned n)
     for (i = 0; i < n; i++) {
         char text[200] = "", id[32];
         ndx_article a;
-        ndx_passages p = {0};
 
         for (k = 0; k < i % 5 + 1; k++)
             strcat(text, "alpha ");
@@ -59,12 +74,7 @@ build_alpha_segment(unsigned n)
         snprintf(id, sizeof id, "art-%u", i);
         set_article(&a, id, i % 2 ? "Odd Times" : "Even Post", text,
                     20000 + (int32_t)i);
-        CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
-                        NDX_OK);
-        CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,
-                                          a.text_len) == NDX_OK);
-        CU_ASSERT_FATAL(ndx_segw_add(w, &a, &p, &ts, NULL) == NDX_OK);
-        ndx_passages_clear(&p);
+        add_one_passage(w, an, &ts, &a);
     }
     CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
     ndx_termset_free(&ts);
@@ -174,7 +184,6 @@ test_native_dictionary_prefix_walks_only_matches(void)
     /* 300 words "wa000".."wa299" and "wb000".."wb099": 400 passages */
     for (i = 0; i < 400; i++) {
         ndx_article a;
-        ndx_passages p = {0};
         char id[16];
 
         snprintf(text, sizeof text, "w%c%03u", i < 300 ? 'a' : 'b',
@@ -186,11 +195,7 @@ test_native_dictionary_prefix_walks_only_matches(void)
         a.text = text;
         a.text_len = strlen(text);
         a.date_days = NDX_DATE_NONE;
-        CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) == 0);
-        CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,
-                                          a.text_len) == NDX_OK);
-        CU_ASSERT_FATAL(ndx_segw_add(w, &a, &p, &ts, NULL) == NDX_OK);
-        ndx_passages_clear(&p);
+        add_one_passage(w, an, &ts, &a);
     }
     CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
     CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
@@ -571,17 +576,11 @@ add_text_articles(ndx_segw *w, ndx_analyzer *an, unsigned first, unsigned n)
     for (i = first; i < first + n; i++) {
         char text[300], id[32];
         ndx_article a;
-        ndx_passages p = {0};
 
         text_article_want(text, sizeof text, i);
         snprintf(id, sizeof id, "sp-%u", i);
         set_article(&a, id, "Spill Wire", text, 20000);
-        CU_ASSERT_FATAL(ndx_passages_push(&p, 0, (uint32_t)a.text_len) ==
-                        NDX_OK);
-        CU_ASSERT_FATAL(ndx_termset_build(&ts, an, NULL, 0, text,
-                                          a.text_len) == NDX_OK);
-        CU_ASSERT_FATAL(ndx_segw_add(w, &a, &p, &ts, NULL) == NDX_OK);
-        ndx_passages_clear(&p);
+        add_one_passage(w, an, &ts, &a);
     }
     ndx_termset_free(&ts);
 }
