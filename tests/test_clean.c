@@ -160,6 +160,22 @@ add_article(ndx_cleaner *c, const char *source, int n, int with_line,
                     NDX_OK);
 }
 
+/* A cleaner that learned from n articles of Example Daily, the first
+ * with_line of them carrying its Trust Project line, frozen with min and
+ * share. */
+static ndx_cleaner *
+daily_cleaner(int n, int with_line, unsigned min, double share)
+{
+    ndx_cleaner *c = NULL;
+    int i;
+
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (i = 0; i < n; i++)
+        add_article(c, "Example Daily", i, i < with_line, 0);
+    ndx_cleaner_freeze(c, min, share);
+    return c;
+}
+
 static void
 test_clean_cleaner_learns_repeated_lines_per_source(void)
 {
@@ -207,12 +223,8 @@ test_clean_learned_lines_survive_save_and_load(void)
     char path[500];
     char *raw;
     size_t len = 0;
-    int i;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
-    for (i = 0; i < 10; i++)
-        add_article(c, "Example Daily", i, i < 8, 0);
-    ndx_cleaner_freeze(c, 3, 0.5);
+    c = daily_cleaner(10, 8, 3, 0.5);
     CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 1);
     CU_ASSERT_EQUAL(ndx_cleaner_save(c, dir), NDX_OK);
 
@@ -257,20 +269,13 @@ static void
 test_clean_cleaner_share_threshold(void)
 {
     ndx_cleaner *c = NULL;
-    int i;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
     /* 4 of 10 articles: enough for min 3, below a share of 0.5. */
-    for (i = 0; i < 10; i++)
-        add_article(c, "Example Daily", i, i < 4, 0);
-    ndx_cleaner_freeze(c, 3, 0.5);
+    c = daily_cleaner(10, 4, 3, 0.5);
     CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 0);
     ndx_cleaner_free(c);
 
-    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
-    for (i = 0; i < 10; i++)
-        add_article(c, "Example Daily", i, i < 4, 0);
-    ndx_cleaner_freeze(c, 3, 0.4);
+    c = daily_cleaner(10, 4, 3, 0.4);
     CU_ASSERT_EQUAL(ndx_cleaner_learned_count(c), 1);
     ndx_cleaner_free(c);
 }
@@ -330,12 +335,8 @@ test_clean_cleaner_drops_learned_lines_from_passages(void)
         "Example Daily is a member of the Trust Project\n\n"
         "The council met on day 42 and voted on the budget.\n";
     size_t i;
-    int i2;
 
-    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
-    for (i2 = 0; i2 < 6; i2++)
-        add_article(c, "Example Daily", i2, 1, 0);
-    ndx_cleaner_freeze(c, 3, 0.5);
+    c = daily_cleaner(6, 6, 3, 0.5);
     ndx_split_opts_init(&o);
     o.cleaner = c;
     CU_ASSERT_EQUAL_FATAL(ndx_passages_split(&p, text, strlen(text),
