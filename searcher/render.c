@@ -32,6 +32,41 @@ put_date_member(ndx_buf *b, int32_t days)
     return ndx_buf_printf(b, ",\"date\":\"%s\"", d);
 }
 
+/* ,"date":D,"source":S,"title":T,"url":U: what a hit and a document
+ * say of their article. */
+static ndx_status
+put_article_members(ndx_buf *b, int32_t days, const char *source,
+                    const char *title, const char *url)
+{
+    ndx_status st = put_date_member(b, days);
+
+    if (!st)
+        st = put_str_member(b, "source", source, 1);
+    if (!st)
+        st = put_str_member(b, "title", title, 1);
+    if (!st)
+        st = put_str_member(b, "url", url, 1);
+    return st;
+}
+
+/* ,"name":["s",...]: count strings. */
+static ndx_status
+put_str_array_member(ndx_buf *b, const char *name,
+                     const char *const *strs, size_t count)
+{
+    ndx_status st = ndx_buf_printf(b, ",\"%s\":[", name);
+    size_t i;
+
+    for (i = 0; !st && i < count; i++) {
+        st = ndx_buf_puts(b, i ? ",\"" : "\"");
+        if (!st)
+            st = ndx_buf_put_json_str(b, strs[i], strlen(strs[i]));
+        if (!st)
+            st = ndx_buf_putc(b, '"');
+    }
+    return st ? st : ndx_buf_putc(b, ']');
+}
+
 /* ,"same_title":[{"article":ID,"date":D},...]: the hits of the same
  * source and title collapsed into h. */
 static ndx_status
@@ -82,33 +117,16 @@ render_results_json(ndx_buf *b, const ndx_results *r)
             st = ndx_buf_printf(b, ",\"passage\":%u,\"score\":%.6f",
                                 h->passage, h->score);
         if (!st)
-            st = put_date_member(b, h->date_days);
-        if (!st)
-            st = put_str_member(b, "source", h->source, 1);
-        if (!st)
-            st = put_str_member(b, "title", h->title, 1);
-        if (!st)
-            st = put_str_member(b, "url", h->url, 1);
+            st = put_article_members(b, h->date_days, h->source, h->title,
+                                     h->url);
         if (!st)
             st = put_str_member(b, "snippet",
                                 h->snippet ? h->snippet : h->text, 1);
         if (!st)
             st = ndx_buf_printf(b, ",\"matches\":%u", h->matches);
-        if (!st && h->also_in_count) {
-            size_t j;
-
-            st = ndx_buf_puts(b, ",\"also_in\":[");
-            for (j = 0; !st && j < h->also_in_count; j++) {
-                st = ndx_buf_puts(b, j ? ",\"" : "\"");
-                if (!st)
-                    st = ndx_buf_put_json_str(b, h->also_in[j],
-                                              strlen(h->also_in[j]));
-                if (!st)
-                    st = ndx_buf_putc(b, '"');
-            }
-            if (!st)
-                st = ndx_buf_putc(b, ']');
-        }
+        if (!st && h->also_in_count)
+            st = put_str_array_member(b, "also_in", h->also_in,
+                                      h->also_in_count);
         if (!st && h->same_title_count)
             st = put_same_title(b, h);
         if (!st)
@@ -236,29 +254,17 @@ ndx_status
 render_doc_json(ndx_buf *b, const ndx_doc *d)
 {
     ndx_status st = ndx_buf_puts(b, "\"article\":{");
-    size_t i;
 
     if (!st)
         st = put_str_member(b, "id", d->id, 0);
     if (!st)
-        st = put_date_member(b, d->date_days);
+        st = put_article_members(b, d->date_days, d->source, d->title,
+                                 d->url);
     if (!st)
-        st = put_str_member(b, "source", d->source, 1);
-    if (!st)
-        st = put_str_member(b, "title", d->title, 1);
-    if (!st)
-        st = put_str_member(b, "url", d->url, 1);
-    if (!st)
-        st = ndx_buf_puts(b, ",\"passages\":[");
-    for (i = 0; !st && i < d->passage_count; i++) {
-        st = ndx_buf_puts(b, i ? ",\"" : "\"");
-        if (!st)
-            st = ndx_buf_put_json_str(b, d->passages[i],
-                                      strlen(d->passages[i]));
-        if (!st)
-            st = ndx_buf_putc(b, '"');
-    }
-    return st ? st : ndx_buf_puts(b, "]}");
+        st = put_str_array_member(b, "passages",
+                                  (const char *const *)d->passages,
+                                  d->passage_count);
+    return st ? st : ndx_buf_putc(b, '}');
 }
 
 ndx_status
