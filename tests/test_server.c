@@ -523,6 +523,18 @@ shared_server(void)
     return &shared;
 }
 
+/* Connects c to the shared server, over TCP (tcp) or its Unix socket;
+ * the test stops when there is none. */
+static void
+connect_shared(client *c, int tcp)
+{
+    proc *p = shared_server();
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_FATAL((tcp ? client_tcp(c, p->port) : client_unix(c, p->sock))
+                    == 0);
+}
+
 /* ---- the same results as the command line -------------------------------- */
 
 typedef struct qcase {
@@ -784,12 +796,10 @@ test_server_answers_concurrent_clients_like_the_command_line(void)
 static void
 test_server_answers_malformed_json_with_its_position(void)
 {
-    proc *p = shared_server();
     client c;
     json_t *r;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    connect_shared(&c, 1);
     r = client_call(&c, "{\"op\":\"search\",\"q\":}");
     CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
     CU_ASSERT_PTR_NOT_NULL(strstr(resp_message(r), "column 20"));
@@ -805,12 +815,10 @@ test_server_answers_malformed_json_with_its_position(void)
 static void
 test_server_rejects_an_unknown_op(void)
 {
-    proc *p = shared_server();
     client c;
     json_t *r;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_FATAL(client_unix(&c, p->sock) == 0);
+    connect_shared(&c, 0);
     r = client_call(&c, "{\"id\":3,\"op\":\"delete\",\"article\":\"" ART0
                         "\"}");
     CU_ASSERT_STRING_EQUAL(resp_code(r), "invalid");
@@ -851,12 +859,10 @@ test_server_rejects_members_of_the_wrong_type(void)
         "{\"op\":7}",
         "{\"op\":\"ping\",\"op\":\"ping\"}",
     };
-    proc *p = shared_server();
     client c;
     size_t i;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    connect_shared(&c, 1);
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *r = client_call(&c, bad[i]);
 
@@ -873,12 +879,10 @@ test_server_rejects_members_of_the_wrong_type(void)
 static void
 test_server_answers_a_bad_query_with_syntax_and_column(void)
 {
-    proc *p = shared_server();
     client c;
     json_t *r;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    connect_shared(&c, 1);
     r = client_call(&c, "{\"id\":{\"n\":1},\"op\":\"search\","
                         "\"q\":\"ukraine \\\"red lines\"}");
     CU_ASSERT_STRING_EQUAL(resp_code(r), "syntax");
@@ -893,12 +897,10 @@ test_server_answers_a_bad_query_with_syntax_and_column(void)
 static void
 test_server_gets_articles_and_stats(void)
 {
-    proc *p = shared_server();
     client c;
     json_t *r, *a;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_FATAL(client_tcp(&c, p->port) == 0);
+    connect_shared(&c, 1);
     r = client_call(&c, "{\"id\":1,\"op\":\"get\",\"article\":\"" ART2
                         "\"}");
     a = json_object_get(r, "article");
