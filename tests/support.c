@@ -14,6 +14,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "newsdex/sys/engine.h"
+
 static unsigned tmp_serial;
 
 const char *
@@ -113,6 +115,16 @@ t_run(const char *cmd, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void
+t_expect_run(const char *cmd, int status, const char *needle)
+{
+    char *err = NULL;
+
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), status);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, needle) ? err : NULL);
+    free(err);
+}
+
 const char *
 t_corpora(void)
 {
@@ -153,6 +165,15 @@ t_skip(const char *why)
     fflush(stdout);
     if (strict && strcmp(strict, "1") == 0)
         CU_FAIL("skipped, and NDX_FAIL_ON_SKIP=1 forbids skips");
+}
+
+int
+t_without_xapian(void)
+{
+    if (ndx_xapian_engine())
+        return 0;
+    t_skip("built without the Xapian engine");
+    return 1;
 }
 
 unsigned

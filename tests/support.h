@@ -22,6 +22,10 @@ const char *t_prog(const char *name);
  * into malloc'd strings; returns the exit status (or -1). */
 int t_run(const char *cmd, char **out, char **err);
 
+/* Runs a shell command (t_run) and checks that it exits with status and
+ * that its standard error says needle. */
+void t_expect_run(const char *cmd, int status, const char *needle);
+
 /* Directory of the shared real corpora, or NULL when absent (then the test
  * prints that it skips). NDX_CORPORA env overrides ../shared/corpora. */
 const char *t_corpora(void);
@@ -34,6 +38,9 @@ size_t t_count(const char *hay, const char *needle);
  * closes the run.  With NDX_FAIL_ON_SKIP=1 in the environment a skip is
  * a failure (CI runs that must have every input). */
 void t_skip(const char *why);
+/* Whether this build has no Xapian engine; if so, the running test skips
+ * (t_skip says so). */
+int t_without_xapian(void);
 /* Skips so far. */
 unsigned t_skipped(void);
 

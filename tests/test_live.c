@@ -454,10 +454,8 @@ test_live_native_batches_equal_one_build(void)
 static void
 test_live_xapian_batches_equal_one_build(void)
 {
-    if (!ndx_xapian_engine()) {
-        t_skip("built without Xapian");
+    if (t_without_xapian())
         return;
-    }
     batches_equal_one_build("xapian");
 }
 

@@ -780,10 +780,8 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
 static int
 have_both(void)
 {
-    if (!ndx_xapian_engine()) {
-        t_skip("built without Xapian");
+    if (t_without_xapian())
         return 0;
-    }
     return 1;
 }
 

@@ -59,10 +59,8 @@ index_corpus(const char *dir, unsigned shards)
 static int
 setup(void)
 {
-    if (!ndx_xapian_engine()) {
-        t_skip("built without Xapian");
+    if (t_without_xapian())
         return 0;
-    }
     if (!built) {
         const char *tmp = t_tmpdir();
         snprintf(sharded, sizeof sharded, "%s/sharded", tmp);
