@@ -1244,6 +1244,19 @@ total_of(client *c, const char *q)
     return n;
 }
 
+/* The total of q once it is no longer was (the server picks up a new
+ * commit within its refresh period), or was after 10 s. */
+static long long
+total_once_changed(client *c, const char *q, long long was)
+{
+    double end = ndx_now_ms() + 10000;
+    long long n;
+
+    while ((n = total_of(c, q)) == was && ndx_now_ms() < end)
+        sleep_ms(50);
+    return n;
+}
+
 static void
 test_server_sees_a_new_commit_without_restart(void)
 {
@@ -1262,11 +1275,7 @@ test_server_sees_a_new_commit_without_restart(void)
     CU_ASSERT_EQUAL(total_of(&c, "quokka"), 0);
     CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
     CU_ASSERT_FATAL(run_indexer(ix, "tests/fixtures/server/extra", 1) == 0);
-    for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
-        n = total_of(&c, "quokka");
-        if (n != 0)
-            break;
-    }
+    n = total_once_changed(&c, "quokka", 0);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
     r = client_call(&c, "{\"op\":\"search\",\"q\":\"census\"}");
@@ -1281,11 +1290,7 @@ test_server_sees_a_new_commit_without_restart(void)
     json_decref(r);
     /* Rebuilt from corpus/ alone: the added article is gone again. */
     CU_ASSERT_FATAL(run_indexer(ix, "corpus", 0) == 0);
-    for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
-        n = total_of(&c, "quokka");
-        if (n != 1)
-            break;
-    }
+    n = total_once_changed(&c, "quokka", 1);
     CU_ASSERT_EQUAL(n, 0);
     CU_ASSERT_EQUAL(total_of(&c, "ukraine"), 5);
     /* One article deleted, then the index merged into one segment: the
@@ -1297,11 +1302,7 @@ test_server_sees_a_new_commit_without_restart(void)
         snprintf(cmd, sizeof cmd, "%s -o '%s' -q --delete "
                  "000_5286196f00fcb6ee", t_prog("newsdex-index"), ix);
         CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
-        for (end = ndx_now_ms() + 10000; ndx_now_ms() < end; sleep_ms(50)) {
-            n = total_of(&c, "ukraine");
-            if (n != 5)
-                break;
-        }
+        n = total_once_changed(&c, "ukraine", 5);
         CU_ASSERT_EQUAL(n, 4);
         snprintf(cmd, sizeof cmd, "%s -o '%s' -q --optimize",
                  t_prog("newsdex-index"), ix);
