@@ -118,6 +118,17 @@ same_articles(const ndx_results *r, const char *const *ids, size_t n)
     return 1;
 }
 
+/* Searches ix for q and checks that exactly the n articles of ids match. */
+static void
+expect_articles(ndx_index *ix, const char *q, const char *const *ids,
+                size_t n)
+{
+    ndx_results *r = search(ix, q, NULL);
+
+    CU_ASSERT(same_articles(r, ids, n));
+    ndx_results_free(r);
+}
+
 /* The shared corpus index, or NULL (with a failure recorded) when this
  * build has no Xapian (a note, no failure) or indexing failed. */
 static const char *
@@ -173,19 +184,12 @@ test_xapian_phrase_is_unstemmed_words_are_stemmed(void)
 {
     const char *phrase[] = {A002}, *words[] = {A001, A002, A003};
     ndx_index *ix;
-    ndx_results *r;
 
     if (!(ix = open_corpus()))
         return;
-    r = search(ix, "\"security guarantee\"", NULL);
-    CU_ASSERT(same_articles(r, phrase, 1));
-    ndx_results_free(r);
-    r = search(ix, "security guarantee", NULL);
-    CU_ASSERT(same_articles(r, words, 3));
-    ndx_results_free(r);
-    r = search(ix, "\"security guarantees\"", NULL);
-    CU_ASSERT(same_articles(r, words, 3));
-    ndx_results_free(r);
+    expect_articles(ix, "\"security guarantee\"", phrase, 1);
+    expect_articles(ix, "security guarantee", words, 3);
+    expect_articles(ix, "\"security guarantees\"", words, 3);
     ndx_index_close(ix);
 }
 
