@@ -118,6 +118,17 @@ same_articles(const ndx_results *r, const char *const *ids, size_t n)
     return 1;
 }
 
+/* The number of articles matching q in ix. */
+static uint64_t
+total_of(ndx_index *ix, const char *q)
+{
+    ndx_results *r = search(ix, q, NULL);
+    uint64_t n = r->total;
+
+    ndx_results_free(r);
+    return n;
+}
+
 /* Searches ix for q and checks that exactly the n articles of ids match. */
 static void
 expect_articles(ndx_index *ix, const char *q, const char *const *ids,
@@ -626,7 +637,6 @@ test_xapian_writer_without_add_replaces_content_at_commit(void)
     const char *paths[] = {"corpus"}, *more[1];
     ndx_engine_config cfg;
     ndx_index *reader, *w = NULL;
-    ndx_results *r;
 
     if (!have_xapian())
         return;
@@ -647,18 +657,12 @@ test_xapian_writer_without_add_replaces_content_at_commit(void)
 
     /* Before the commit a reader still sees the five articles. */
     CU_ASSERT_EQUAL(ndx_index_refresh(reader), 0);
-    r = search(reader, "ukraine", NULL);
-    CU_ASSERT_EQUAL(r->total, 5);
-    ndx_results_free(r);
+    CU_ASSERT_EQUAL(total_of(reader, "ukraine"), 5);
 
     CU_ASSERT_EQUAL(ndx_index_commit(w), NDX_OK);
     CU_ASSERT_EQUAL(ndx_index_refresh(reader), 1);
-    r = search(reader, "ukraine", NULL);
-    CU_ASSERT_EQUAL(r->total, 0);
-    ndx_results_free(r);
-    r = search(reader, "zebra", NULL);
-    CU_ASSERT_EQUAL(r->total, 1);
-    ndx_results_free(r);
+    CU_ASSERT_EQUAL(total_of(reader, "ukraine"), 0);
+    CU_ASSERT_EQUAL(total_of(reader, "zebra"), 1);
     ndx_index_close(w);
     ndx_index_close(reader);
 }
@@ -670,7 +674,6 @@ test_xapian_uncommitted_adds_are_lost_on_close(void)
     const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
     ndx_index *w = NULL, *ix;
-    ndx_results *r;
     const char *more[1];
 
     if (!have_xapian())
@@ -687,12 +690,8 @@ test_xapian_uncommitted_adds_are_lost_on_close(void)
     CU_ASSERT_EQUAL(t_add_corpus(w, more, 1, NULL), NDX_OK);
     ndx_index_close(w); /* no commit */
     ix = open_read(dir);
-    r = search(ix, "zebra", NULL);
-    CU_ASSERT_EQUAL(r->total, 0);
-    ndx_results_free(r);
-    r = search(ix, "ukraine", NULL);
-    CU_ASSERT_EQUAL(r->total, 5);
-    ndx_results_free(r);
+    CU_ASSERT_EQUAL(total_of(ix, "zebra"), 0);
+    CU_ASSERT_EQUAL(total_of(ix, "ukraine"), 5);
     ndx_index_close(ix);
 }
 
