@@ -665,6 +665,14 @@ ndx_index_commit(ndx_index *ix)
 }
 
 const char *
+ndx_index_commit_warning(const ndx_index *ix)
+{
+    if (!(ix->flags & NDX_OPEN_WRITE) || !ix->ops->commit_warning)
+        return NULL;
+    return ix->ops->commit_warning(ix->eng);
+}
+
+const char *
 ndx_index_neardup_counts(const ndx_index *ix, uint64_t *folded,
                          uint64_t *clustered)
 {

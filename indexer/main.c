@@ -284,6 +284,26 @@ print_top_furniture(const ndx_cleaner *c)
     }
 }
 
+/* A commit that is durable but whose merges failed: what is committed,
+ * then why the merge failed and that the index is intact.  An error when
+ * the merge was what the run was for (--optimize), else a warning. */
+static void
+say_merge_failure(const char *out, uint64_t articles, uint64_t deleted,
+                  const char *why, int as_error)
+{
+    fprintf(stderr, "newsdex-index: %s", as_error ? "" : "warning: ");
+    if (articles && deleted)
+        fprintf(stderr, "%llu articles added and %llu deleted, committed "
+                        "to %s; ",
+                (unsigned long long)articles, (unsigned long long)deleted,
+                out);
+    else if (articles || deleted)
+        fprintf(stderr, "%llu articles %s, committed to %s; ",
+                (unsigned long long)(articles ? articles : deleted),
+                articles ? "added" : "deleted", out);
+    fprintf(stderr, "%s\n", why);
+}
+
 static int
 do_check(const char *path)
 {
@@ -430,9 +450,9 @@ main(int argc, char **argv)
     warn_state ws;
     const ndx_article *a;
     uint64_t articles = 0, passages = 0, empty = 0, folded = 0, clustered = 0;
-    const char *nd_warning;
+    const char *nd_warning, *merge_warning = NULL;
     double t0, t1;
-    int tty, rc = 1, unread = 0;
+    int tty, rc = 1, unread = 0, committed = 0, unmerged = 0;
     ndx_status st;
 
     ndx_engine_config_init(&cfg);
@@ -671,6 +691,8 @@ main(int argc, char **argv)
         progress("indexing", r, t1, articles, 1);
     if ((st = ndx_index_commit(ix)))
         goto fail;
+    committed = 1;
+    merge_warning = ndx_index_commit_warning(ix);
     if (cleaner && (st = ndx_cleaner_save(cleaner, out)) != NDX_OK) {
         if (!quiet)
             fprintf(stderr, "newsdex-index: warning: %s; the index is "
@@ -689,7 +711,7 @@ main(int argc, char **argv)
                         "ids not in the index)\n",
                 (unsigned long long)deleted, out, (unsigned long long)unknown);
     if (!quiet && !r) {
-        if (optimize)
+        if (optimize && !merge_warning)
             fprintf(stderr, "newsdex-index: %s merged into one segment in "
                             "%.2f s\n",
                     out, (ndx_now_ms() - t0) / 1000.0);
@@ -739,6 +761,11 @@ main(int argc, char **argv)
                     ws.total - ws.shown);
     }
     rc = 0;
+    /* The articles are committed; the merges that follow failed.  With
+     * --optimize that was the point of the run: it fails. */
+    if (merge_warning && (optimize || !quiet))
+        say_merge_failure(out, articles, deleted, merge_warning, optimize);
+    unmerged = merge_warning && optimize;
     /* The rest is committed, but a file that gave nothing at all is a
      * failure of the run (a script must notice it). */
     if (r && ndx_reader_stats(r)->files_unread) {
@@ -753,7 +780,7 @@ fail:
         if (tty)
             fputs("\r\033[K", stderr);
         fprintf(stderr, "newsdex-index: %s\n", ndx_errmsg());
-        if (ix)
+        if (ix && !committed)
             fprintf(stderr, "newsdex-index: nothing was committed; %s is "
                             "as it was before\n",
                     out);
@@ -761,5 +788,5 @@ fail:
     ndx_index_close(ix);
     ndx_reader_close(r);
     ndx_cleaner_free(cleaner);
-    return rc ? rc : unread;
+    return rc ? rc : unread || unmerged;
 }

@@ -768,6 +768,227 @@ test_live_kill_during_merge_leaves_a_commit(void)
     }
 }
 
+/* ---- a merge that fails after its commit ------------------------------- */
+
+/* Makes dir anew with articles 0-9 in one commit and returns a writer
+ * holding articles 10-19 added, not committed: with factor 2 and a floor
+ * of 1,000 passages, its commit leaves two segments of tier 0, which it
+ * then merges. */
+static ndx_index *
+two_batches(const char *dir, const ndx_engine_config *cfg)
+{
+    ndx_index *ix;
+    unsigned k;
+
+    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native",
+                                   cfg) == NDX_OK);
+    for (k = 0; k < 10; k++)
+        CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE | NDX_OPEN_ADD,
+                                   "native", cfg) == NDX_OK);
+    for (k = 10; k < 20; k++)
+        CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
+    return ix;
+}
+
+/* Articles of dir, its segments, and whether articles 5 and 15 are found
+ * (1 each) or not (0). */
+static void
+expect_index(const char *dir, uint64_t articles, uint64_t segments,
+             uint64_t found15)
+{
+    ndx_index *r;
+    ndx_stats st;
+
+    CU_ASSERT_EQUAL(ndx_index_check(dir), NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_open(&r, dir, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_stats(r, &st) == NDX_OK);
+    CU_ASSERT_EQUAL(st.articles, articles);
+    CU_ASSERT_EQUAL(st.segments, segments);
+    ndx_stats_clear(&st);
+    CU_ASSERT_EQUAL(marker_hits(r, 5, 1), 1);
+    CU_ASSERT_EQUAL(marker_hits(r, 15, 1), found15);
+    ndx_index_close(r);
+}
+
+/*
+ * Each allocation of a commit that merges made to fail in turn (a sample
+ * of them): a failure before the commit's manifest is an error and leaves
+ * the first ten articles alone; one in the merge after it is no error: the
+ * twenty articles are committed and found after reopening, in the two
+ * segments the merge did not replace, and ndx_index_commit_warning says
+ * so; the next commit merges them.
+ */
+static void
+test_live_failed_merge_keeps_the_commit(void)
+{
+    const char *dir = t_tmpdir();
+    char ix_dir[600];
+    ndx_engine_config cfg;
+    ndx_index *ix;
+    long count, k, step;
+    unsigned warned = 0, failed = 0;
+
+    snprintf(ix_dir, sizeof ix_dir, "%s/ix", dir);
+    ndx_engine_config_init(&cfg);
+    cfg.threads = 1;
+    cfg.merge_factor = 2;
+    cfg.merge_floor = 1000;
+    ix = two_batches(ix_dir, &cfg);
+    t_fault_arm(-1);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    count = t_fault_disarm();
+    CU_ASSERT_PTR_NULL(ndx_index_commit_warning(ix));
+    ndx_index_close(ix);
+    expect_index(ix_dir, 20, 1, 1);
+
+    step = count / 200 + 1;
+    for (k = 0; k < count; k += step) {
+        ndx_status st;
+        const char *w;
+        uint64_t segments;
+
+        ix = two_batches(ix_dir, &cfg);
+        t_fault_arm(k);
+        st = ndx_index_commit(ix);
+        t_fault_disarm();
+        w = ndx_index_commit_warning(ix);
+        if (st != NDX_OK) {
+            CU_ASSERT_PTR_NULL(w);
+            ndx_index_close(ix);
+            expect_index(ix_dir, 10, 1, 0);
+            failed++;
+            continue;
+        }
+        segments = 1;
+        if (w) {
+            const char *intact = strstr(w, "; the index is intact (");
+
+            /* The merge failed (2 segments), or the planning of a next
+             * one after it (1). */
+            CU_ASSERT(strncmp(w, "merging segments failed: out of memory",
+                              38) == 0);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(intact);
+            segments = strtoull(intact + 23, NULL, 10);
+            CU_ASSERT(segments == 1 || segments == 2);
+            CU_ASSERT_PTR_NOT_NULL(strstr(intact, segments == 2 ?
+                                          " segments) and will merge at "
+                                          "the next commit" :
+                                          " segment) and will merge at "
+                                          "the next commit"));
+            warned++;
+        }
+        ndx_index_close(ix);
+        expect_index(ix_dir, 20, segments, 1);
+        if (w) {
+            CU_ASSERT_FATAL(ndx_index_open(&ix, ix_dir, NDX_OPEN_WRITE |
+                                           NDX_OPEN_ADD, "native", &cfg) ==
+                            NDX_OK);
+            CU_ASSERT_EQUAL(ndx_index_commit(ix), NDX_OK);
+            CU_ASSERT_PTR_NULL(ndx_index_commit_warning(ix));
+            ndx_index_close(ix);
+            expect_index(ix_dir, 20, 1, 1);
+        }
+    }
+    printf("\n  %ld allocations in the commit, every %ld failed: %u "
+           "errors before the manifest, %u failed merges after it",
+           count, step, failed, warned);
+    CU_ASSERT(failed >= 1);
+    CU_ASSERT(warned >= 1);
+}
+
+/* The command line under a file size limit that the new segment fits and
+ * the merged one does not (a full disk, as far as the writer can tell):
+ * the eighth --add run commits its article, says that the merge failed and
+ * that the index is intact, and succeeds; --optimize under the limit fails
+ * (its merge was the point) saying the same; a run without the limit
+ * merges. */
+static void
+test_live_cli_reports_a_failed_merge_as_committed(void)
+{
+    const char *dir = t_tmpdir();
+    char cmd[4000], path[700], *out = NULL, *err = NULL;
+    ndx_buf b;
+    unsigned d, w;
+
+    ndx_buf_init(&b);
+    /* Seven articles of 1,500 words that do not compress much (about 30 KB
+     * a segment), then one of a sentence. */
+    for (d = 0; d < 8; d++) {
+        b.len = 0;
+        CU_ASSERT_FATAL(ndx_buf_printf(&b, "{\"id\":\"big%u\",\"source\":"
+                                       "\"Wire\",\"date\":\"2024-05-0%u\","
+                                       "\"title\":\"Day %u\",\"text\":\"",
+                                       d, d + 1, d) == NDX_OK);
+        for (w = 0; w < (d < 7 ? 1500u : 0u); w++)
+            CU_ASSERT_FATAL(ndx_buf_printf(&b, "w%05x ",
+                                           mix(d * 100000 + w) & 0xfffff) ==
+                            NDX_OK);
+        CU_ASSERT_FATAL(ndx_buf_printf(&b, "%s\"}\n", d < 7 ? "filler." :
+                                       "The latecomer story came in after "
+                                       "the storm, when the ferry was back "
+                                       "in the harbor and the council met "
+                                       "again.") == NDX_OK);
+        snprintf(path, sizeof path, "%s/d%u.jsonl", dir, d);
+        CU_ASSERT_FATAL(t_write(path, b.data, b.len) == 0);
+        if (d < 7) {
+            snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' %s '%s'",
+                     t_prog("newsdex-index"), dir, d ? "--add" : "", path);
+            CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
+        }
+    }
+    ndx_buf_free(&b);
+    /* 64 KB: SIGXFSZ ignored, a write past it fails with EFBIG. */
+    snprintf(cmd, sizeof cmd,
+             "trap '' XFSZ; ulimit -f 64; %s -o '%s/ix' --add '%s/d7.jsonl'",
+             t_prog("newsdex-index"), dir, dir);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "warning: 1 articles added, "
+                                       "committed to "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "; merging segments failed: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "; the index is intact (8 segments) "
+                                       "and will merge at the next commit"));
+    CU_ASSERT_PTR_NULL(strstr(err, "nothing was committed"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --json latecomer",
+             t_prog("newsdex-search"), dir);
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\":1"));
+    free(out);
+
+    snprintf(cmd, sizeof cmd,
+             "trap '' XFSZ; ulimit -f 64; %s -o '%s/ix' --optimize",
+             t_prog("newsdex-index"), dir);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "newsdex-index: merging segments "
+                                       "failed: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "; the index is intact (8 segments) "
+                                       "and is not merged into one "
+                                       "segment"));
+    CU_ASSERT_PTR_NULL(strstr(err, "merged into one segment in"));
+    free(err);
+
+    snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' --delete nosuch",
+             t_prog("newsdex-index"), dir);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "%s --info '%s/ix' --json",
+             t_prog("newsdex-index"), dir);
+    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"articles\":8,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"segments\":1,"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --check '%s/ix'", t_prog("newsdex-index"),
+             dir);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
+}
+
 /* ---- the command line ----------------------------------------------------- */
 
 /* --add - reads JSON Lines from standard input; --delete takes ids as
@@ -874,6 +1095,9 @@ CU_TestInfo live_tests[] = {
      test_live_reader_sees_commits_after_refresh},
     {"kill during merge leaves a commit",
      test_live_kill_during_merge_leaves_a_commit},
+    {"failed merge keeps the commit", test_live_failed_merge_keeps_the_commit},
+    {"cli reports a failed merge as committed",
+     test_live_cli_reports_a_failed_merge_as_committed},
     {"cli delete and stdin", test_live_cli_delete_and_stdin},
     CU_TEST_INFO_NULL,
 };

@@ -85,6 +85,7 @@ typedef struct native {
     ndx_htab ids;          /* idslot: ids added since the last commit */
     ndx_status broken;     /* an add or commit failed half-way: no more
                               commits from this writer */
+    char warning[640];     /* the last commit's merge failure, or "" */
 } native;
 
 static ndx_status
@@ -1142,6 +1143,7 @@ native_commit(void *eng)
 
     if ((st = writable(n)))
         return st;
+    n->warning[0] = '\0';
     if (n->broken)
         return ndx_error(n->broken,
                          "%s: an earlier add or commit failed, so nothing "
@@ -1183,9 +1185,19 @@ native_commit(void *eng)
     ndx_htab_free(&n->ids);
     ndx_manifest_clear(&n->man);
     n->man = m;
-    /* The commit above is durable; merging commits again (or leaves the
-     * index as it is on failure). */
-    return merge_all(n);
+    /* The commit above is durable; merging commits again, or on failure
+     * leaves the index as that commit left it: the commit succeeded, and
+     * the failure is a warning (the next commit plans the merges anew). */
+    if (merge_all(n) != NDX_OK)
+        snprintf(n->warning, sizeof n->warning,
+                 "merging segments failed: %s; the index is intact (%zu "
+                 "segment%s) and %s",
+                 ndx_errmsg(), n->view->count,
+                 n->view->count == 1 ? "" : "s",
+                 n->optimize ? "is not merged into one segment"
+                             : "will merge at the next commit");
+    n->optimize = 0;
+    return NDX_OK;
 fail:
     /* Segments, deletions and ids may be half moved: this writer commits
      * no more (the index keeps its last commit). */
@@ -1195,6 +1207,14 @@ fail:
     free(view_pend);
     ndx_manifest_clear(&m);
     return st;
+}
+
+static const char *
+native_commit_warning(void *eng)
+{
+    native *n = eng;
+
+    return n->warning[0] ? n->warning : NULL;
 }
 
 static ndx_status
@@ -1604,5 +1624,6 @@ const ndx_engine_ops ndx_native_engine = {
     .add_analyzed = native_add_analyzed,
     .remove = native_remove,
     .optimize = native_optimize,
+    .commit_warning = native_commit_warning,
     .each_passage = native_each_passage,
 };

@@ -2029,6 +2029,7 @@ const ndx_engine_ops xapian_ops = {
     x_remove,
     NULL, /* optimize: Xapian manages its own B-trees */
     x_each_passage,
+    NULL, /* commit_warning: nothing runs after a commit */
 };
 
 } // namespace

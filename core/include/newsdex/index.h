@@ -327,8 +327,22 @@ int ndx_index_language_known(ndx_index *ix, const char *lang);
 /* Sets split options and a cleaner used by later _add calls (borrowed). */
 void ndx_index_set_split(ndx_index *ix, const ndx_split_opts *o);
 
-/* Makes everything added so far durable and visible to new readers. */
+/*
+ * Makes everything added so far durable and visible to new readers.
+ * NDX_OK means they are, even when work that follows the commit failed:
+ * see ndx_index_commit_warning.  On an error nothing more is committed
+ * (the index is as its last commit left it).
+ */
 ndx_status ndx_index_commit(ndx_index *ix);
+
+/*
+ * NULL, or what the last commit, after it returned NDX_OK with its
+ * articles durable, could not do: for the native engine, merging
+ * segments ("merging segments failed: <why>; the index is intact (N
+ * segments) and will merge at the next commit").  Borrowed until the
+ * next commit or ndx_index_close.
+ */
+const char *ndx_index_commit_warning(const ndx_index *ix);
 
 /*
  * Deletes an article by id (after every article added before the call):

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define NDX_ENGINE_OPS_VERSION 1
+#define NDX_ENGINE_OPS_VERSION 2
 
 typedef struct ndx_engine_ops {
     unsigned version; /* NDX_ENGINE_OPS_VERSION */
@@ -62,6 +62,11 @@ typedef struct ndx_engine_ops {
      * then returns).  May be NULL: then ndx_index_each_passage answers
      * NDX_ENOTSUP. */
     int (*each_passage)(void *eng, ndx_passage_fn fn, void *ctx);
+    /* What the last commit, once durable, failed to do (native: the
+     * merges that follow it), or NULL: such a commit returns NDX_OK.
+     * Borrowed until the next commit or close.  May be NULL (no such
+     * work). */
+    const char *(*commit_warning)(void *eng);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
