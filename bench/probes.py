@@ -24,7 +24,8 @@ answers the same 200 questions.
 newsdex is run through build/newsdex-search (--json -k 1, the words as
 typed: all of them must match in one passage, ranked by BM25 over
 passages).  Words are runs of ASCII letters (case folded, at least 3);
-sentences end at '.', '!' or '?' followed by a space.
+sentences end at '.', '!' or '?' followed by a space, and at the end of
+their line.
 """
 import argparse
 import collections
@@ -63,7 +64,10 @@ def build(args):
     while len(out) < args.n and tries < args.n * 1000:
         tries += 1
         aid, text = arts[rng.randrange(len(arts))]
-        sents = [s for s in SENT.split(text.replace("\n", " ")) if s.strip()]
+        # A sentence lies inside one paragraph: a line without a final
+        # stop (a heading, a caption, a byline) ends where its line does.
+        sents = [s for para in text.split("\n") for s in SENT.split(para)
+                 if s.strip()]
         if not sents:
             continue
         sent = sents[rng.randrange(len(sents))]
