@@ -946,25 +946,38 @@ uint32_t
 ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens, uint32_t n,
                 uint32_t *out)
 {
-    uint32_t w[NDX_SEG_BLOCK], l[NDX_SEG_BLOCK], k, m = 0, best;
+    uint32_t w[NDX_SEG_BLOCK], l[NDX_SEG_BLOCK], d = 0, k, m = 0, best;
 
-    /* The frontier by decreasing wdf: a posting counts when its passage
-     * is shorter than every one of larger wdf (or of equal wdf seen). */
+    /* The least length of each wdf present: a block holds few distinct
+     * wdfs (most postings have 1 or 2), so a linear look-up is short. */
     for (k = 0; k < n && k < NDX_SEG_BLOCK; k++) {
-        uint32_t j = k;
+        uint32_t j = 0;
 
-        /* Insertion by wdf descending, then length ascending. */
-        while (j > 0 && (w[j - 1] < wdfs[k] ||
-                         (w[j - 1] == wdfs[k] && l[j - 1] > lens[k]))) {
+        while (j < d && w[j] != wdfs[k])
+            j++;
+        if (j == d) {
+            w[d] = wdfs[k];
+            l[d++] = lens[k];
+        } else if (lens[k] < l[j]) {
+            l[j] = lens[k];
+        }
+    }
+    /* By wdf descending (the wdfs are distinct). */
+    for (k = 1; k < d; k++) {
+        uint32_t x = w[k], y = l[k], j = k;
+
+        while (j > 0 && w[j - 1] < x) {
             w[j] = w[j - 1];
             l[j] = l[j - 1];
             j--;
         }
-        w[j] = wdfs[k];
-        l[j] = lens[k];
+        w[j] = x;
+        l[j] = y;
     }
+    /* The frontier: a wdf counts when its least length is shorter than
+     * that of every larger wdf. */
     best = UINT32_MAX;
-    for (k = 0; k < n && k < NDX_SEG_BLOCK; k++) {
+    for (k = 0; k < d; k++) {
         if (l[k] >= best)
             continue;
         best = l[k];
