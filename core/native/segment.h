@@ -131,15 +131,28 @@
  * blocks inflated whole (format 3) `bench/run --small` measured stored
  * text at 0.404 of the raw text; with a stream per passage against 32 KB
  * it measures 0.447 (bench/results/small.md), and the hits' text no
- * longer dominates a query's time.  The level: on allsides one indexing
- * thread spent about 17% less CPU at level 3 than at 6 for 3.2% more
- * stored text (0.493 of the raw text against 0.477; the whole index 1.4%
- * larger), and a hit's text inflated no slower; level 1 saved a little
- * more time for 5% more index (bench/run's native build, one thread). */
+ * longer dominates a query's time.  Level and codes, measured on allsides
+ * (bench/run's native build, one thread; a passage's text: 200,000
+ * passages drawn at random, read through ndx_seg_text):
+ *
+ *   zlib level, codes     stored text / raw   indexing CPU   a passage's text
+ *   6, dynamic Huffman    0.477               37.3 s         about 4.8 us
+ *   3, dynamic Huffman    0.493               33.9 s         4.8 us
+ *   6, fixed (Z_FIXED)    0.497               38.1 s         3.2 us
+ *   3, fixed (Z_FIXED)    0.533               27.2 s         3.0 us
+ *
+ * A passage is short, so a dynamic block's header (its code tables) is a
+ * large part of its stream, and building those tables a large part of
+ * inflating it; fixed codes need neither, and the matches against the
+ * dictionary carry most of the compression.  Level 3 with fixed codes:
+ * indexing a quarter faster and a hit's text a third cheaper, for stored
+ * text 12% larger (the whole index 5%).  Readers need not know: any raw
+ * deflate stream inflates. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
 #define NDX_SEG_TEXT_DICT (32 * 1024)
-#define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
 #define NDX_SEG_TEXT_LEVEL 3
+#define NDX_SEG_TEXT_STRATEGY Z_FIXED
+#define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
 
 enum {
     SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,

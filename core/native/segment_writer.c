@@ -480,7 +480,7 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
     if (!w->z_ready) {
         memset(&w->z, 0, sizeof w->z);
         if (deflateInit2(&w->z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK)
+                         NDX_SEG_TEXT_STRATEGY) != Z_OK)
             return ndx_error(NDX_ENOMEM, "zlib could not start a block");
         w->z_ready = 1;
         w->z_dict = 0;
