@@ -2329,6 +2329,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     walker w;
     ndx_status st = NDX_OK;
     size_t segi, i, want;
+    int stage;
     ndx_buf text;
     ndx_search_opts all;
     cand after_key;
@@ -2478,6 +2479,13 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     }
     into->total = w.total;
     into->total_exact = !w.pruned && !w.stopped_any;
+    /* The hits' articles and texts lie at random places of the maps:
+     * each level of their reads is started for every hit before the next,
+     * so that the cache misses overlap. */
+    for (stage = 0; stage < 3; stage++)
+        for (i = o->offset; i < w.top.n; i++)
+            ndx_seg_prefetch_hit(v->segs[w.top.h[i].seg], w.top.h[i].pid,
+                                 stage);
     for (i = o->offset; i < w.top.n; i++)
         if ((st = fill_hit(v, &w.top.h[i], into,
                            !o->text_hits || i - o->offset < o->text_hits

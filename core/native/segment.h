@@ -338,6 +338,13 @@ int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
 /* Article ordinal of an id, or -1. */
 long ndx_seg_find(const ndx_seg *s, const char *id);
 
+/* Starts reading, into the cache, what a hit of passage pid will read:
+ * stage 0 its column and text location, 1 (those read) its article entry
+ * and text block entry, 2 its article's strings and its stream's first
+ * bytes.  Calling a stage for every hit before the next stage lets the
+ * hits' cache misses overlap.  Reads only what is in bounds; never fails. */
+void ndx_seg_prefetch_hit(const ndx_seg *s, uint32_t pid, int stage);
+
 /* Decompresses a passage's text into b (replacing its contents).  The
  * last passage inflated is kept per thread. */
 ndx_status ndx_seg_text(const ndx_seg *s, uint32_t pid, ndx_buf *b);

@@ -768,6 +768,46 @@ text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
     return NDX_OK;
 }
 
+void
+ndx_seg_prefetch_hit(const ndx_seg *s, uint32_t pid, int stage)
+{
+    const unsigned char *loc;
+    uint32_t art, block, coff, clen, k;
+    uint64_t toff;
+
+    if (pid >= s->passages)
+        return;
+    loc = s->sec[SEC_TEXTLOC] + (size_t)pid * 12;
+    if (stage == 0) {
+        __builtin_prefetch(loc);
+        __builtin_prefetch(s->sec[SEC_COLUMNS] + (size_t)pid * 8);
+        return;
+    }
+    art = ndx_get_u32le(s->sec[SEC_COLUMNS] + (size_t)pid * 8);
+    block = ndx_get_u32le(loc);
+    if (art >= s->articles || block >= s->text_blocks)
+        return;
+    if (stage == 1) {
+        __builtin_prefetch(s->sec[SEC_ARTICLES] + (size_t)art * 32);
+        __builtin_prefetch(s->sec[SEC_TEXTIDX] + (size_t)block * 16);
+        return;
+    }
+    /* The article's strings and the first bytes of the stream (most
+     * passages compress to a few hundred). */
+    toff = ndx_get_u64le(s->sec[SEC_ARTICLES] + (size_t)art * 32 + 16);
+    if (toff < s->sec_len[SEC_ASTR])
+        __builtin_prefetch(s->sec[SEC_ASTR] + toff);
+    toff = ndx_get_u64le(s->sec[SEC_TEXTIDX] + (size_t)block * 16);
+    clen = ndx_get_u32le(s->sec[SEC_TEXTIDX] + (size_t)block * 16 + 8);
+    coff = ndx_get_u32le(loc + 4);
+    if (toff > s->sec_len[SEC_TEXT] || clen > s->sec_len[SEC_TEXT] - toff ||
+        coff >= clen)
+        return;
+    clen -= coff;
+    for (k = 0; k < clen && k < 256; k += 64)
+        __builtin_prefetch(s->sec[SEC_TEXT] + toff + coff + k);
+}
+
 /* Output room past a passage's length: zlib decodes on its fast path
  * only while 258 bytes of output are free, so without it the last 258
  * bytes of every passage (most of a short one) take its slower
