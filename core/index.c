@@ -985,7 +985,13 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         o->k == 0)
         return ix->ops->search(ix->eng, q, o, *rp);
     wide.offset = 0;
-    wide.k = want + want / 2 + 8;
+    /* A few hits more than the page: every one asked for weakens the
+     * engine's pruning (its k-th best score is the bar) and costs a
+     * look-up, so the margin covers the common case (a hit or two folded
+     * or collapsed) and a page left short asks again.  On allsides a
+     * margin of 2 instead of half the page and 8 took term queries' p50
+     * from 0.124 to 0.097 ms and or's from 0.56 to 0.50. */
+    wide.k = want + 2 + want / 16;
     /* The hits past the page are asked for only in case folding takes
      * some out: they need no text unless it does. */
     wide.text_hits = o->text_hits && o->text_hits < o->k ? o->offset +
@@ -1002,6 +1008,16 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if ((fold && (st = fold_clusters(ix, r, &folded))) ||
             (o->collapse_titles && (st = collapse_titles(r, &collapsed))))
             goto done;
+        if (!first && r->count < want && got >= wide.k && wide.k < 100000) {
+            /* Short after folding, and the engine had more: ask again
+             * for twice as many. */
+            ndx_results_free(r);
+            *rp = NULL;
+            if ((st = ndx_results_new(rp)))
+                goto done;
+            wide.k *= 2;
+            continue;
+        }
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)
             if (!r->hits[i].text &&
@@ -1026,14 +1042,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
             wide.facets = 0;
             continue;
         }
-        if (first || r->count >= want || got < wide.k || wide.k >= 100000)
-            break;
-        /* Short after folding: ask again for more. */
-        ndx_results_free(r);
-        *rp = NULL;
-        if ((st = ndx_results_new(rp)))
-            goto done;
-        wide.k *= 2;
+        break;
     }
     if (first) {
         void **raw = ndx_results_facet_raw(*rp);

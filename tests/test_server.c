@@ -1741,7 +1741,7 @@ test_server_refused_lines_keep_their_id_unparsed(void)
     /* Slow searches on one connection, then on another lines that are
      * not even JSON after their id: refused while a search runs, they
      * answer with their id all the same (nothing parsed them whole). */
-    for (i = 0; i < 20; i++)
+    for (i = 0; i < 100; i++)
         CU_ASSERT_FATAL(client_sends(&busy, "{\"q\":\"harbour\",\"k\":1000,"
                                             "\"snippets\":false}\n") == 0);
     sleep_ms(20);

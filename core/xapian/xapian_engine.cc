@@ -1239,8 +1239,17 @@ run_search(engine *e, const Xapian::Query &query, const ndx_search_opts *o,
     /* The lower and upper bounds meet when every match was checked. */
     total = mset.get_matches_lower_bound();
     exact = total == mset.get_matches_upper_bound();
-    if (!exact && total < o->exact_upto)
-        total = o->exact_upto;
+    if (!exact && total < o->exact_upto) {
+        /* The bounds did not meet below the threshold (collapsing on the
+         * article keeps only the page's items, so the matcher may not
+         * know how many articles it saw): the total may be under
+         * exact_upto, where it must be exact, so count every match. */
+        ndx_search_opts all = *o;
+
+        all.exact_total = 1;
+        run_search(e, query, &all, hits, total, exact, fspy);
+        return;
+    }
     if (hits.empty())
         return;
     std::vector<Xapian::Query> ids;
