@@ -757,6 +757,15 @@ fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
     size_t seen_count = 0, i, kept = 0, j;
 
     *removed = 0;
+    {
+        /* The look-ups read at random places: their misses overlap. */
+        const char *ids[32];
+        size_t n = r->count < 32 ? r->count : 32;
+
+        for (i = 0; i < n; i++)
+            ids[i] = r->hits[i].article;
+        ndx_neardup_prefetch(ix->nd, ids, n);
+    }
     for (i = 0; i < r->count; i++) {
         ndx_hit h = r->hits[i];
         uint32_t c = ndx_neardup_cluster(ix->nd, h.article);

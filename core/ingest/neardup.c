@@ -685,6 +685,28 @@ out:
     return st;
 }
 
+void
+ndx_neardup_prefetch(const ndx_neardup *d, const char *const *ids, size_t n)
+{
+    size_t slots[32], i;
+
+    if (!d || !d->id_slots)
+        return;
+    if (n > 32)
+        n = 32;
+    for (i = 0; i < n; i++) {
+        slots[i] = (size_t)hash_str(ids[i], strlen(ids[i])) &
+                   (d->id_slots - 1);
+        __builtin_prefetch(&d->id_map[slots[i]]);
+    }
+    for (i = 0; i < n; i++)
+        if (d->id_map[slots[i]])
+            __builtin_prefetch(&d->recs[d->id_map[slots[i]] - 1]);
+    for (i = 0; i < n; i++)
+        if (d->id_map[slots[i]])
+            __builtin_prefetch(rec_id(d, &d->recs[d->id_map[slots[i]] - 1]));
+}
+
 uint32_t
 ndx_neardup_cluster(const ndx_neardup *d, const char *id)
 {

@@ -63,6 +63,11 @@ ndx_status ndx_neardup_prepare(ndx_neardup *d);
  * The cluster of an article: 0 when the article is alone (or unknown),
  * else a number shared by every member of its cluster.
  */
+/* Starts reading, into the cache, what ndx_neardup_cluster will read for
+ * each of ids (the first 32), level by level, so that the look-ups' cache
+ * misses overlap.  Never fails. */
+void ndx_neardup_prefetch(const ndx_neardup *d, const char *const *ids,
+                          size_t n);
 uint32_t ndx_neardup_cluster(const ndx_neardup *d, const char *id);
 
 /*
