@@ -1367,12 +1367,15 @@ ndx_pcur_seek(ndx_pcur *c, uint32_t target)
     while (c->i < c->dec && c->ids[c->i] < target)
         c->i++;
     if (c->i == c->dec && c->dec < c->n) {
+        /* decode_ids stops at the first id at or past target, or at the
+         * block's end: that id is the answer. */
         if (decode_ids(c, target) != 0) {
             cur_fail(c);
             return;
         }
-        while (c->i < c->dec && c->ids[c->i] < target)
-            c->i++;
+        c->i = c->dec - 1;
+        if (c->ids[c->i] < target)
+            c->i = c->dec;
     }
     c->id = c->i < c->n ? c->ids[c->i] : NDX_PID_END;
 }
