@@ -1841,12 +1841,12 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
     ndx_hit *h;
     ndx_status st;
 
-    if (ndx_seg_passage(s, c->pid, &art, NULL) != 0 ||
-        ndx_seg_article_get(s, art, &a) != 0 ||
-        ndx_seg_article_strings(s, &a, &id, &title, &url) != 0)
+    if (ndx_seg_passage(s, c->pid, &art, NULL) != 0)
         return ndx_error(NDX_ECORRUPT, "%s: damaged article table; rebuild "
                                        "the index",
                          s->path);
+    if ((st = ndx_seg_article_read(s, art, &a, &id, &title, &url)))
+        return st;
     if (text && (st = ndx_seg_text(s, c->pid, text)))
         return st;
     h = ndx_results_push(into);

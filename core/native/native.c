@@ -810,19 +810,6 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
     return 0;
 }
 
-/* Article art of s with its id, title and url (borrowed from the map);
- * NDX_ECORRUPT naming the segment when its article table is damaged. */
-static ndx_status
-article_read(const ndx_seg *s, uint32_t art, ndx_seg_article *a,
-             const char **id, const char **title, const char **url)
-{
-    if (ndx_seg_article_get(s, art, a) != 0 ||
-        ndx_seg_article_strings(s, a, id, title, url) != 0)
-        return ndx_error(NDX_ECORRUPT, "%s: damaged article table",
-                         s->path);
-    return NDX_OK;
-}
-
 /* Writes the live articles of segments first..first+count-1 of v, in
  * order, into one new segment at path. */
 static ndx_status
@@ -867,8 +854,8 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
 
             if (nview_dead(v, si, (uint32_t)art))
                 continue;
-            if ((st = article_read(s, (uint32_t)art, &sa, &id, &title,
-                                   &url)))
+            if ((st = ndx_seg_article_read(s, (uint32_t)art, &sa, &id,
+                                           &title, &url)))
                 goto fail;
             if (sa.passages > cap) {
                 size_t nc = sa.passages;
@@ -1289,7 +1276,8 @@ native_get(void *eng, const char *id, ndx_doc **out)
 
         if (a < 0 || nview_dead(v, i, (uint32_t)a))
             continue;
-        if ((st = article_read(s, (uint32_t)a, &art, &aid, &title, &url)))
+        if ((st = ndx_seg_article_read(s, (uint32_t)a, &art, &aid, &title,
+                                       &url)))
             goto fail;
         d = calloc(1, sizeof *d);
         if (!d || !(d->passages = calloc(art.passages + 1, sizeof(char *))) ||
@@ -1348,7 +1336,7 @@ native_each_passage(void *eng, ndx_passage_fn fn, void *ctx)
 
             if (nview_dead(v, i, a))
                 continue;
-            if ((rc = article_read(s, a, &art, &aid, &title, &url)))
+            if ((rc = ndx_seg_article_read(s, a, &art, &aid, &title, &url)))
                 break;
             for (p = 0; p < art.passages && !rc; p++) {
                 if ((rc = ndx_seg_text_cached(s, art.first + p, &tc, &text,

@@ -335,6 +335,11 @@ int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);
 int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
                             const char **id, const char **title,
                             const char **url);
+/* ndx_seg_article_get and ndx_seg_article_strings, or NDX_ECORRUPT
+ * naming the segment. */
+ndx_status ndx_seg_article_read(const ndx_seg *s, uint32_t art,
+                                ndx_seg_article *a, const char **id,
+                                const char **title, const char **url);
 /* Article ordinal of an id, or -1. */
 long ndx_seg_find(const ndx_seg *s, const char *id);
 

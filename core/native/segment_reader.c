@@ -630,6 +630,18 @@ ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
     return 0;
 }
 
+ndx_status
+ndx_seg_article_read(const ndx_seg *s, uint32_t art, ndx_seg_article *a,
+                     const char **id, const char **title, const char **url)
+{
+    if (ndx_seg_article_get(s, art, a) != 0 ||
+        ndx_seg_article_strings(s, a, id, title, url) != 0)
+        return ndx_error(NDX_ECORRUPT,
+                         "%s: damaged article table; rebuild the index",
+                         s->path);
+    return NDX_OK;
+}
+
 long
 ndx_seg_find(const ndx_seg *s, const char *id)
 {
