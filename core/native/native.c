@@ -782,15 +782,10 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
         if (np == UINT32_MAX)
             continue;
         if (c.has_pos) {
-            if (wdf > m->pos_cap) {
-                uint32_t *p = realloc(m->pos, wdf * sizeof *p);
-
-                if (!p) {
-                    m->st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
-                    return 1;
-                }
-                m->pos = p;
-                m->pos_cap = wdf;
+            if (ndx_grow((void **)&m->pos, &m->pos_cap, wdf, sizeof *m->pos,
+                         64) != 0) {
+                m->st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+                return 1;
             }
             npos = ndx_pcur_positions(&c, m->pos, wdf);
             if (npos < 0) {
