@@ -176,7 +176,8 @@ typedef struct sec {
 
 enum {
     META = 1, DICT, DICTIDX, POSTINGS, POSITIONS, COLUMNS, ARTICLES, ASTR,
-    IDS, SOURCES, TEXTIDX, TEXTS, LENGTHS, TEXTLOC, TEXTDICT, NSEC = TEXTDICT
+    IDS, SOURCES, TEXTIDX, TEXTS, LENGTHS, TEXTLOC, TEXTDICT, TEXTDICTS,
+    NSEC = TEXTDICTS
 };
 
 static void
@@ -210,7 +211,7 @@ test_format_segment_decodes_as_described(void)
     toc = f + toc_off;
     CU_ASSERT_EQUAL(u32(f + len - 20),
                     crc32(0L, toc, (uInt)(NSEC * 24)));
-    /* toc: sections 1..15 in order, back to back from 16 */
+    /* toc: sections 1..16 in order, back to back from 16 */
     for (i = 1; i <= NSEC; i++) {
         const unsigned char *e = toc + (i - 1) * 24;
         uint64_t off = u64(e + 8);
@@ -340,6 +341,11 @@ test_format_segment_decodes_as_described(void)
     /* TEXTDICT: empty, so little text has no preset dictionary; TEXTIDX
      * and TEXT: one raw deflate stream holding the text */
     CU_ASSERT_EQUAL(s[TEXTDICT].len, 0);
+    /* TEXTDICTS: one run from block 0, its dictionary empty */
+    CU_ASSERT_EQUAL_FATAL(s[TEXTDICTS].len, 16);
+    CU_ASSERT_EQUAL(u32(s[TEXTDICTS].p), 0);
+    CU_ASSERT_EQUAL(u32(s[TEXTDICTS].p + 4), 0);
+    CU_ASSERT_EQUAL(u64(s[TEXTDICTS].p + 8), 0);
     CU_ASSERT_EQUAL_FATAL(s[TEXTIDX].len, 16);
     CU_ASSERT_EQUAL(u64(s[TEXTIDX].p), 0);
     CU_ASSERT_EQUAL(u32(s[TEXTIDX].p + 8), s[TEXTS].len);

@@ -18,8 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <CUnit/CUnit.h>
 
+#include "native/segment.h"
 #include "newsdex/newsdex.h"
 #include "newsdex/sys/engine.h"
 #include "support.h"
@@ -590,6 +593,118 @@ test_live_readding_reclaims_space(void)
     }
 }
 
+/* The path of the one segment file of a native index in *out. */
+static void
+only_segment(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    CU_ASSERT_FATAL(d != NULL);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+
+        if (strncmp(e->d_name, "seg-", 4) == 0 && l > 4 &&
+            strcmp(e->d_name + l - 4, ".ndx") == 0) {
+            snprintf(out, cap, "%s/%s", dir, e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+}
+
+/* Every article's stored passages are the same in both indexes. */
+static void
+same_texts(const char *a_dir, const char *b_dir, unsigned ks)
+{
+    ndx_index *a, *b;
+    unsigned k, i, differ = 0;
+
+    CU_ASSERT_FATAL(ndx_index_open(&a, a_dir, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_open(&b, b_dir, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    for (k = 0; k < ks; k++) {
+        char id[32];
+        ndx_doc *x = NULL, *y = NULL;
+
+        snprintf(id, sizeof id, "live-%u", k);
+        CU_ASSERT_FATAL(ndx_index_get(a, id, &x) == NDX_OK);
+        CU_ASSERT_FATAL(ndx_index_get(b, id, &y) == NDX_OK);
+        if (x->passage_count != y->passage_count)
+            differ++;
+        for (i = 0; i < x->passage_count && i < y->passage_count; i++)
+            differ += strcmp(x->passages[i], y->passages[i]) != 0;
+        ndx_doc_free(x);
+        ndx_doc_free(y);
+    }
+    CU_ASSERT_EQUAL(differ, 0);
+    ndx_index_close(a);
+    ndx_index_close(b);
+}
+
+/* A merge copies the passages' compressed text with the dictionary each
+ * was compressed against, and compresses again, against one of those,
+ * the text of a segment too small to have one: three commits (600
+ * articles, 10 with a replacement, 600), then --optimize, equal one build
+ * of the same articles in the same order, text for text; the merged
+ * segment has two runs of blocks, each with its dictionary. */
+static void
+test_live_merge_copies_text_with_its_dictionaries(void)
+{
+    const char *dir = t_tmpdir();
+    char inc[600], one[600], seg[900];
+    ndx_engine_config cfg;
+    ndx_index *ix;
+    ndx_seg *s;
+    unsigned k;
+
+    snprintf(inc, sizeof inc, "%s/inc", dir);
+    snprintf(one, sizeof one, "%s/one", dir);
+    ndx_engine_config_init(&cfg);
+    cfg.threads = 1;
+    ix = open_writer(inc, "native", &cfg, 0);
+    add_range(ix, 0, 600);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    ix = open_writer(inc, "native", &cfg, NDX_OPEN_ADD);
+    CU_ASSERT_FATAL(add_art(ix, 5, 2) == NDX_OK);
+    add_range(ix, 600, 609);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    ix = open_writer(inc, "native", &cfg, NDX_OPEN_ADD);
+    add_range(ix, 609, 1209);
+    CU_ASSERT_FATAL(ndx_index_optimize(ix) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+
+    ix = open_writer(one, "native", &cfg, 0);
+    for (k = 0; k < 600; k++)
+        if (k != 5)
+            CU_ASSERT_FATAL(add_art(ix, k, 1) == NDX_OK);
+    CU_ASSERT_FATAL(add_art(ix, 5, 2) == NDX_OK);
+    add_range(ix, 600, 1209);
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+
+    compare_indexes(inc, one, "merged with copied text");
+    same_texts(inc, one, 1209);
+    only_segment(inc, seg, sizeof seg);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, seg, 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(s->sec_len[SEC_TEXTDICTS], 32);
+    CU_ASSERT_EQUAL(ndx_get_u32le(s->sec[SEC_TEXTDICTS]), 0);
+    CU_ASSERT(ndx_get_u32le(s->sec[SEC_TEXTDICTS] + 16) > 0);
+    CU_ASSERT(ndx_get_u32le(s->sec[SEC_TEXTDICTS] + 4) > 0);
+    CU_ASSERT(ndx_get_u32le(s->sec[SEC_TEXTDICTS] + 20) > 0);
+    CU_ASSERT_EQUAL(s->sec_len[SEC_TEXTDICT],
+                    ndx_get_u32le(s->sec[SEC_TEXTDICTS] + 4) +
+                        ndx_get_u32le(s->sec[SEC_TEXTDICTS] + 20));
+    ndx_seg_close(s);
+}
+
 /* ---- readers ---------------------------------------------------------------- */
 
 /* A reader sees a deletion and a merge after a refresh, and until then
@@ -1091,6 +1206,8 @@ CU_TestInfo live_tests[] = {
     {"segment count stays logarithmic",
      test_live_segment_count_stays_logarithmic},
     {"re-adding reclaims space", test_live_readding_reclaims_space},
+    {"merge copies text with its dictionaries",
+     test_live_merge_copies_text_with_its_dictionaries},
     {"reader sees commits after refresh",
      test_live_reader_sees_commits_after_refresh},
     {"kill during merge leaves a commit",

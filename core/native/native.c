@@ -805,8 +805,25 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
     return 0;
 }
 
+/* A dictionary for the passages of segments first..first+count-1 of v
+ * that have none: the first one of theirs (NULL when none has one; the
+ * merge then compresses all its text again, as a build would). */
+static void
+merge_dict(const nview *v, size_t first, size_t count,
+           const unsigned char **dict, uint32_t *len)
+{
+    size_t k;
+
+    *dict = NULL;
+    *len = 0;
+    for (k = 0; k < count && !*dict; k++)
+        ndx_seg_text_dict_any(v->segs[first + k], dict, len);
+}
+
 /* Writes the live articles of segments first..first+count-1 of v, in
- * order, into one new segment at path. */
+ * order, into one new segment at path.  Their passages' text is copied as
+ * it is stored, with its dictionary; passages stored without one are
+ * compressed again against a dictionary of the others (merge_dict). */
 static ndx_status
 merge_run(const nview *v, size_t first, size_t count, const char *dir,
           const char *path)
@@ -818,6 +835,9 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
     size_t *toff = NULL;
     const char **tp = NULL;
     uint32_t *tl = NULL, *lens = NULL;
+    ndx_segw_stored *sp = NULL;
+    const unsigned char *mdict = NULL;
+    uint32_t mdict_len = 0;
     size_t cap = 0, k;
     ndx_status st = NDX_OK;
 
@@ -830,6 +850,7 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
     }
     /* As for a build: without the spill file the text stays in memory. */
     (void)ndx_segw_spill(m.w, dir);
+    merge_dict(v, first, count, &mdict, &mdict_len);
     for (k = 0; k < count && !st; k++) {
         size_t si = first + k;
         const ndx_seg *s = v->segs[si];
@@ -845,7 +866,9 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
             ndx_seg_article sa;
             ndx_article a;
             const char *id, *title, *url;
-            uint32_t p, fp = 0;
+            const unsigned char *dict = NULL;
+            uint32_t p, fp = 0, dict_len = 0;
+            int copy = mdict != NULL;
 
             if (nview_dead(v, si, (uint32_t)art))
                 continue;
@@ -860,33 +883,64 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
                 free(tl);
                 free(lens);
                 free(toff);
+                free(sp);
                 tp = malloc(nc * sizeof *tp);
                 tl = malloc(nc * sizeof *tl);
                 lens = malloc(nc * sizeof *lens);
                 toff = malloc(nc * sizeof *toff);
-                if (!tp || !tl || !lens || !toff) {
+                sp = malloc(nc * sizeof *sp);
+                if (!tp || !tl || !lens || !toff || !sp) {
                     st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
                     goto fail;
                 }
             }
-            /* Passages are read in order, so each text block is inflated
-             * once; an article's texts are copied out, as its passages may
-             * span two blocks. */
-            texts.len = 0;
-            for (p = 0; p < sa.passages; p++) {
-                const char *t;
+            /* Streams are copied when the article's passages share one
+             * dictionary (a run never splits an article); else, or
+             * without a dictionary, the text is compressed again. */
+            for (p = 0; p < sa.passages && copy; p++) {
+                ndx_seg_stream ss;
 
-                if ((st = ndx_seg_text_cached(s, sa.first + p, &tc, &t,
-                                              &tl[p])))
+                if ((st = ndx_seg_text_stream(s, sa.first + p, &ss)))
                     goto fail;
-                toff[p] = texts.len;
-                if ((st = ndx_buf_put(&texts, t, tl[p])) ||
-                    (st = ndx_buf_putc(&texts, '\0')))
-                    goto fail;
-                ndx_seg_passage(s, sa.first + p, NULL, &lens[p]);
+                if (p == 0) {
+                    dict = ss.dict;
+                    dict_len = ss.dict_len;
+                }
+                if (ss.dict_len == 0 || ss.dict != dict) {
+                    copy = 0;
+                    break;
+                }
+                memset(&sp[p], 0, sizeof sp[p]);
+                sp[p].stream = ss.stream;
+                sp[p].stream_len = ss.stream_len;
+                sp[p].text_len = ss.text_len;
+                ndx_seg_passage(s, sa.first + p, NULL, &sp[p].length);
             }
-            for (p = 0; p < sa.passages; p++)
-                tp[p] = (const char *)texts.data + toff[p];
+            if (!copy) {
+                /* Passages are read in order, so each is inflated once;
+                 * an article's texts are copied out, as they are given
+                 * together. */
+                texts.len = 0;
+                for (p = 0; p < sa.passages; p++) {
+                    const char *t;
+
+                    if ((st = ndx_seg_text_cached(s, sa.first + p, &tc, &t,
+                                                  &tl[p])))
+                        goto fail;
+                    toff[p] = texts.len;
+                    if ((st = ndx_buf_put(&texts, t, tl[p])) ||
+                        (st = ndx_buf_putc(&texts, '\0')))
+                        goto fail;
+                    ndx_seg_passage(s, sa.first + p, NULL, &lens[p]);
+                }
+                for (p = 0; p < sa.passages; p++) {
+                    tp[p] = (const char *)texts.data + toff[p];
+                    memset(&sp[p], 0, sizeof sp[p]);
+                    sp[p].text = tp[p];
+                    sp[p].text_len = tl[p];
+                    sp[p].length = lens[p];
+                }
+            }
             memset(&a, 0, sizeof a);
             a.id = (char *)id;
             a.title = (char *)title;
@@ -894,8 +948,16 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
             a.source = (char *)s->sources[sa.source].name;
             a.date_days = sa.date_days;
             a.time_secs = sa.time_secs;
-            if ((st = ndx_segw_add_raw(m.w, &a, sa.passages, tp, tl, lens,
-                                       &fp)))
+            if (!mdict)
+                st = ndx_segw_add_raw(m.w, &a, sa.passages, tp, tl, lens,
+                                      &fp);
+            else if (copy)
+                st = ndx_segw_add_stored(m.w, &a, sa.passages, sp, dict,
+                                         dict_len, &fp);
+            else
+                st = ndx_segw_add_stored(m.w, &a, sa.passages, sp, mdict,
+                                         mdict_len, &fp);
+            if (st)
                 goto fail;
             for (p = 0; p < sa.passages; p++)
                 maps[k][sa.first + p] = fp + p;
@@ -927,6 +989,7 @@ fail:
     free(tp);
     free(tl);
     free(lens);
+    free(sp);
     free(m.pos);
     ndx_segw_free(m.w);
     return st;
@@ -1422,13 +1485,15 @@ native_stats(void *eng, ndx_stats *out)
                                s->sec_len[SEC_POSTINGS] +
                                s->sec_len[SEC_POSITIONS];
         out->bytes_text += s->sec_len[SEC_TEXT] + s->sec_len[SEC_TEXTIDX] +
-                           s->sec_len[SEC_TEXTDICT];
+                           s->sec_len[SEC_TEXTDICT] +
+                           s->sec_len[SEC_TEXTDICTS];
         out->bytes_other += s->map_len - s->sec_len[SEC_DICT] -
                             s->sec_len[SEC_DICTIDX] -
                             s->sec_len[SEC_POSTINGS] -
                             s->sec_len[SEC_POSITIONS] -
                             s->sec_len[SEC_TEXT] - s->sec_len[SEC_TEXTIDX] -
-                            s->sec_len[SEC_TEXTDICT];
+                            s->sec_len[SEC_TEXTDICT] -
+                            s->sec_len[SEC_TEXTDICTS];
         if (n->man.count > i && n->man.segs[i].del[0])
             out->bytes_other += file_size(n->dir, n->man.segs[i].del);
         map = calloc(s->source_count + 1, sizeof *map);

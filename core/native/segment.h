@@ -2,16 +2,16 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 5), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 6), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
  *
  *   header   8 bytes magic "NDXSEG\r\n", u32 version, u32 zero
- *   sections 1 to 15 below, in that order, back to back from offset 16
+ *   sections 1 to 16 below, in that order, back to back from offset 16
  *   toc      per section, 24 bytes: u32 id, u32 crc32 of its bytes,
  *            u64 offset in the file, u64 bytes
- *   trailer  u32 section count (15), u32 crc32 of the toc, u64 offset of
+ *   trailer  u32 section count (16), u32 crc32 of the toc, u64 offset of
  *            the toc, 8 bytes magic "NDXEND\r\n"; it ends the file
  *
  * Sections (id: content):
@@ -76,27 +76,37 @@
  *               compressed bytes, u32 raw bytes
  *  12 TEXT      per text block, the texts of consecutive passages, each
  *               one raw deflate stream (RFC 1951: no zlib header, no
- *               adler32) compressed alone against TEXTDICT as the preset
- *               dictionary when that is not empty, back to back; a block
- *               is closed before a passage would take it past 2 KB
- *               (NDX_SEG_TEXT_BLOCK) of raw bytes
+ *               adler32) compressed alone against the block's preset
+ *               dictionary (TEXTDICTS) when that is not empty, back to
+ *               back; a block is closed before a passage would take it
+ *               past 2 KB (NDX_SEG_TEXT_BLOCK) of raw bytes
  *  13 LENGTHS   empty (lengths are in COLUMNS since version 5)
  *  14 TEXTLOC   per passage, 3 x u32: text block, offset of its stream
  *               in the block's compressed bytes, raw bytes (a block's
  *               passages in order hold its raw bytes)
- *  15 TEXTDICT  the preset dictionary of the text blocks: up to
+ *  15 TEXTDICT  the preset dictionaries of the text blocks, back to back.
+ *               A segment written from analyzed passages has one: up to
  *               NDX_SEG_TEXT_DICT bytes of passages sampled from the
- *               segment's first NDX_SEG_TEXT_SAMPLE bytes of text (empty
- *               in a segment with little text)
+ *               segment's first NDX_SEG_TEXT_SAMPLE bytes of text (none
+ *               in a segment with little text).  A merged segment keeps
+ *               its sources' streams as they are, and so their
+ *               dictionaries, each once.
+ *  16 TEXTDICTS per run of text blocks sharing a dictionary, 16 bytes:
+ *               u32 the run's first text block, u32 the dictionary's
+ *               bytes (0: none), u64 its offset in TEXTDICT.  At least one
+ *               entry; the first run starts at block 0, each later one
+ *               after the previous one's start, and a run lasts until the
+ *               next one starts.
  *
  * Older versions are refused with a message to rebuild the index: version
- * 4 wrote a block's postings as varints (gap * 2 + 1 if wdf is 1, then
- * the wdf when it is not), skip entries without their impact bytes and
- * passage lengths in LENGTHS apart from the articles in COLUMNS,
- * version 3 compressed a text block as one stream (a hit inflated the passages
- * before its own), version 2 had 8 KB text blocks and no TEXTDICT,
- * version 1 neither and a skip entry of one maximum wdf and one minimum
- * length instead of impacts.
+ * 5 had one dictionary (TEXTDICT) and no TEXTDICTS, so a merge inflated
+ * and compressed again every passage; version 4 wrote a block's postings
+ * as varints (gap * 2 + 1 if wdf is 1, then the wdf when it is not),
+ * skip entries without their impact bytes and passage lengths in LENGTHS
+ * apart from the articles in COLUMNS; version 3 compressed a text block
+ * as one stream (a hit inflated the passages before its own); version 2
+ * had 8 KB text blocks and no TEXTDICT; version 1 neither, and a skip
+ * entry of one maximum wdf and one minimum length instead of impacts.
  *
  * A passage id is its ordinal in the segment; articles and sources are
  * numbered the same way.  What leaves the segment (hits) is converted to
@@ -115,7 +125,7 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 5
+#define NDX_SEG_VERSION 6
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
@@ -157,7 +167,8 @@
 enum {
     SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,
     SEC_COLUMNS, SEC_ARTICLES, SEC_ASTR, SEC_IDS, SEC_SOURCES, SEC_TEXTIDX,
-    SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_TEXTDICT, SEC_COUNT_PLUS_ONE
+    SEC_TEXT, SEC_LENGTHS, SEC_TEXTLOC, SEC_TEXTDICT, SEC_TEXTDICTS,
+    SEC_COUNT_PLUS_ONE
 };
 
 /* The segment's hash of ids and terms: FNV-1a 64 from the offset basis
@@ -213,6 +224,23 @@ ndx_status ndx_segw_add_raw(ndx_segw *w, const ndx_article *a,
                             size_t passages, const char *const *texts,
                             const uint32_t *text_lens,
                             const uint32_t *lengths, uint32_t *first_pid);
+/* For merging without recompressing: appends an article whose passages'
+ * text is given compressed, as stored by a segment (p[i].stream, a raw
+ * deflate stream against dict), or raw (p[i].stream NULL: p[i].text is
+ * compressed against dict here).  A writer takes either these or
+ * analyzed and raw passages, never both (NDX_EINVAL).  Postings follow
+ * as for ndx_segw_add_raw. */
+typedef struct ndx_segw_stored {
+    const unsigned char *stream; /* compressed text, or NULL */
+    uint32_t stream_len;         /* its bytes */
+    const char *text;            /* raw text when stream is NULL */
+    uint32_t text_len;           /* raw bytes (of the stream's text too) */
+    uint32_t length;             /* passage length (sum of term wdfs) */
+} ndx_segw_stored;
+ndx_status ndx_segw_add_stored(ndx_segw *w, const ndx_article *a,
+                               size_t passages, const ndx_segw_stored *p,
+                               const unsigned char *dict, size_t dict_len,
+                               uint32_t *first_pid);
 ndx_status ndx_segw_append_posting(ndx_segw *w, const char *term,
                                    uint32_t len, uint32_t pid, uint32_t wdf,
                                    const uint32_t *pos, uint32_t npos);
@@ -368,6 +396,23 @@ typedef struct ndx_seg_textcache {
 ndx_status ndx_seg_text_cached(const ndx_seg *s, uint32_t pid,
                                ndx_seg_textcache *c, const char **text,
                                uint32_t *text_len);
+
+/* A passage's stored text as it is in the segment: its raw deflate
+ * stream, exactly, and the preset dictionary it was compressed against
+ * (borrowed from the map; dict_len 0: none). */
+typedef struct ndx_seg_stream {
+    const unsigned char *stream;
+    uint32_t stream_len;
+    uint32_t text_len;           /* raw bytes */
+    const unsigned char *dict;
+    uint32_t dict_len;
+} ndx_seg_stream;
+ndx_status ndx_seg_text_stream(const ndx_seg *s, uint32_t pid,
+                               ndx_seg_stream *out);
+/* The first non-empty text dictionary of the segment (*dict NULL and
+ * *len 0 when it has none). */
+void ndx_seg_text_dict_any(const ndx_seg *s, const unsigned char **dict,
+                           uint32_t *len);
 
 /* Verifies every section checksum and walks every postings list. */
 ndx_status ndx_seg_check(const ndx_seg *s);

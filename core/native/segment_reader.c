@@ -117,6 +117,70 @@ parse_sources(ndx_seg *s, uint64_t count)
     return NDX_OK;
 }
 
+/* The runs of text blocks and their dictionaries (TEXTDICTS): the first
+ * from block 0, each later one after the one before, each dictionary
+ * inside TEXTDICT and no longer than a writer makes one. */
+static ndx_status
+check_text_runs(const ndx_seg *s)
+{
+    uint64_t n = s->sec_len[SEC_TEXTDICTS] / 16, i;
+
+    for (i = 0; i < n; i++) {
+        const unsigned char *e = s->sec[SEC_TEXTDICTS] + i * 16;
+        uint32_t first = ndx_get_u32le(e), len = ndx_get_u32le(e + 4);
+        uint64_t off = ndx_get_u64le(e + 8);
+
+        if ((i == 0 ? first != 0
+                    : first <= ndx_get_u32le(e - 16) ||
+                          first >= s->text_blocks) ||
+            len > NDX_SEG_TEXT_DICT || off > s->sec_len[SEC_TEXTDICT] ||
+            len > s->sec_len[SEC_TEXTDICT] - off)
+            return corrupt(s->path, "text dictionaries");
+    }
+    return NDX_OK;
+}
+
+/* The preset dictionary of text block `block` (checked at open). */
+static inline void
+text_dict(const ndx_seg *s, uint32_t block, const unsigned char **dict,
+          uint32_t *len)
+{
+    const unsigned char *e = s->sec[SEC_TEXTDICTS];
+    size_t lo = 0, hi = s->sec_len[SEC_TEXTDICTS] / 16;
+
+    /* The last run starting at or before the block. */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ndx_get_u32le(e + mid * 16) <= block)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    e += lo * 16;
+    *len = ndx_get_u32le(e + 4);
+    *dict = s->sec[SEC_TEXTDICT] + ndx_get_u64le(e + 8);
+}
+
+void
+ndx_seg_text_dict_any(const ndx_seg *s, const unsigned char **dict,
+                      uint32_t *len)
+{
+    uint64_t n = s->sec_len[SEC_TEXTDICTS] / 16, i;
+
+    *dict = NULL;
+    *len = 0;
+    for (i = 0; i < n; i++) {
+        const unsigned char *e = s->sec[SEC_TEXTDICTS] + i * 16;
+
+        if (ndx_get_u32le(e + 4)) {
+            *dict = s->sec[SEC_TEXTDICT] + ndx_get_u64le(e + 8);
+            *len = ndx_get_u32le(e + 4);
+            return;
+        }
+    }
+}
+
 /* Numbers the segments opened, for the inflated-block cache: a segment
  * closed and another opened at the same address must not share entries. */
 static atomic_uint_fast64_t seg_uids;
@@ -246,10 +310,13 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         s->sec_len[SEC_IDS] != s->articles * 16 ||
         s->sec_len[SEC_DICTIDX] != s->dict_blocks * 16 ||
         s->sec_len[SEC_TEXTIDX] != s->text_blocks * 16 ||
-        s->sec_len[SEC_TEXTDICT] > NDX_SEG_TEXT_DICT) {
+        s->sec_len[SEC_TEXTDICTS] % 16 != 0 ||
+        s->sec_len[SEC_TEXTDICTS] == 0) {
         st = corrupt(path, "section sizes disagree with the meta section");
         goto fail;
     }
+    if ((st = check_text_runs(s)))
+        goto fail;
     if ((st = parse_sources(s, ndx_get_u64le(m + 64))) ||
         (st = ndx_segfilter_build(s, &s->filter)))
         goto fail;
@@ -755,7 +822,7 @@ thread_state(void)
  * TEXTIDX and TEXT sections. */
 static ndx_status
 text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
-           uint32_t *in_len, uint32_t *raw_len)
+           uint32_t *in_len, uint32_t *raw_len, uint32_t *block_out)
 {
     const unsigned char *c, *e;
     uint64_t toff;
@@ -777,6 +844,37 @@ text_where(const ndx_seg *s, uint32_t pid, const unsigned char **in,
         return corrupt(s->path, "text block bounds");
     *in = s->sec[SEC_TEXT] + toff + coff;
     *in_len = clen - coff;
+    *block_out = block;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_seg_text_stream(const ndx_seg *s, uint32_t pid, ndx_seg_stream *out)
+{
+    const unsigned char *in = NULL;
+    uint32_t in_len = 0, len = 0, block = 0;
+    ndx_status st;
+
+    if ((st = text_where(s, pid, &in, &in_len, &len, &block)))
+        return st;
+    /* The stream ends where the block's next passage's begins. */
+    if (pid + 1 < s->passages) {
+        const unsigned char *c = s->sec[SEC_TEXTLOC] + (size_t)(pid + 1) * 12;
+        uint32_t coff = ndx_get_u32le(s->sec[SEC_TEXTLOC] +
+                                      (size_t)pid * 12 + 4);
+
+        if (ndx_get_u32le(c) == block) {
+            uint32_t next = ndx_get_u32le(c + 4);
+
+            if (next < coff || next - coff > in_len)
+                return corrupt(s->path, "text locations");
+            in_len = next - coff;
+        }
+    }
+    out->stream = in;
+    out->stream_len = in_len;
+    out->text_len = len;
+    text_dict(s, block, &out->dict, &out->dict_len);
     return NDX_OK;
 }
 
@@ -832,18 +930,17 @@ ndx_seg_prefetch_hit(const ndx_seg *s, uint32_t pid, int stage)
 static ndx_status
 inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid, ndx_buf *raw)
 {
-    const unsigned char *in = NULL;
-    uint32_t in_len = 0, len = 0;
+    const unsigned char *in = NULL, *dict;
+    uint32_t in_len = 0, len = 0, block = 0, dict_len;
     ndx_status st;
 
     raw->len = 0;
-    if ((st = text_where(s, pid, &in, &in_len, &len)) ||
+    if ((st = text_where(s, pid, &in, &in_len, &len, &block)) ||
         (st = ndx_buf_reserve(raw, (size_t)len + INFLATE_ROOM + 1)))
         return st;
+    text_dict(s, block, &dict, &dict_len);
     if (inflateReset(z) != Z_OK ||
-        (s->sec_len[SEC_TEXTDICT] &&
-         inflateSetDictionary(z, s->sec[SEC_TEXTDICT],
-                              (uInt)s->sec_len[SEC_TEXTDICT]) != Z_OK))
+        (dict_len && inflateSetDictionary(z, dict, dict_len) != Z_OK))
         return corrupt(s->path, "compressed text");
     z->next_in = (Bytef *)in;
     z->avail_in = in_len;

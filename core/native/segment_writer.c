@@ -103,6 +103,13 @@ struct ndx_segw {
                                 runs, z, text, textidx and the spill
                                 fields are the thread's */
     atomic_size_t text_mem;  /* bytes of text, textidx and spill */
+    ndx_buf ranges;          /* TEXTDICTS entries, 16 bytes each */
+    int copying;             /* 1 once ndx_segw_add_stored took passages:
+                                raw then holds the compressed streams of
+                                the block being filled */
+    uint32_t block_raw;      /* copying: raw bytes of that block */
+    uint32_t block_passages; /* copying: its passages */
+    ndx_buf zout;            /* copying: one passage compressed here */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
     size_t mem_postings;     /* bytes appended to term buffers, plus
@@ -196,6 +203,10 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->dict);
     ndx_buf_free(&w->pend);
     ndx_buf_free(&w->pend_lens);
+    ndx_buf_free(&w->ranges);
+    ndx_buf_free(&w->zout);
+    w->copying = 0;
+    w->block_raw = w->block_passages = 0;
     w->blocks = 0;
     w->dict_done = 0;
     w->z_dict = 0;
@@ -254,7 +265,7 @@ ndx_segw_memory(const ndx_segw *w)
     m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
          w->raw.cap + w->raw_lens.cap + w->clens.cap + w->dict.cap +
-         w->pend.cap + w->pend_lens.cap;
+         w->pend.cap + w->pend_lens.cap + w->ranges.cap + w->zout.cap;
     if (w->tq)
         m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 256);
     /* Spilled text counts as if it were held: segments end where they
@@ -455,6 +466,53 @@ copy_spill(ndx_segw *w, int fd, const char *path)
     return st;
 }
 
+/* Records the compressed block of raw_len raw bytes that ends w->text
+ * (clen bytes): sends it to the spill file when there is one (text then
+ * held just this block), and appends its TEXTIDX entry. */
+static ndx_status
+block_done(ndx_segw *w, size_t clen, size_t raw_len)
+{
+    uint64_t off = w->spill_fd >= 0 ? w->spill_len : w->text.len - clen;
+    ndx_status st;
+
+    if (w->spill_fd >= 0) {
+        if ((st = pwrite_all(w->spill_fd, w->text.data, clen, w->spill_len)))
+            return st;
+        w->spill_crc = crc32(w->spill_crc, w->text.data, (uInt)clen);
+        w->spill_len += clen;
+        w->text.len = 0;
+    }
+    if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
+        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
+        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
+        return st;
+    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap + w->clens.cap +
+                                   (size_t)w->spill_len);
+    return NDX_OK;
+}
+
+/* Makes w->z a deflate stream holding dict (len bytes), unless it holds
+ * the current dictionary already (z_dict; cleared when that changes). */
+static ndx_status
+z_load(ndx_segw *w, const unsigned char *dict, size_t len)
+{
+    if (!w->z_ready) {
+        memset(&w->z, 0, sizeof w->z);
+        if (deflateInit2(&w->z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
+                         NDX_SEG_TEXT_STRATEGY) != Z_OK)
+            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
+        w->z_ready = 1;
+        w->z_dict = 0;
+    }
+    if (!w->z_dict) {
+        if (deflateReset(&w->z) != Z_OK ||
+            (len && deflateSetDictionary(&w->z, dict, (uInt)len) != Z_OK))
+            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
+        w->z_dict = 1;
+    }
+    return NDX_OK;
+}
+
 /* Compresses the passages of one block of text, each alone (raw deflate
  * against the preset dictionary), into the text section or the spill
  * file; lens holds the raw bytes of each of its n passages. */
@@ -464,7 +522,6 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
 {
     uLongf cap;
     ndx_status st;
-    uint64_t off = w->spill_fd >= 0 ? w->spill_len : w->text.len;
     size_t clen = 0, at = 0, i;
 
     /* Each stream adds a few bytes to deflateBound's margin. */
@@ -477,22 +534,8 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
      * the dictionary into a stream costs more than compressing a short
      * passage, so it is loaded once per segment into w->z, and each
      * passage is compressed by a copy of that stream. */
-    if (!w->z_ready) {
-        memset(&w->z, 0, sizeof w->z);
-        if (deflateInit2(&w->z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
-                         NDX_SEG_TEXT_STRATEGY) != Z_OK)
-            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
-        w->z_ready = 1;
-        w->z_dict = 0;
-    }
-    if (!w->z_dict) {
-        if (deflateReset(&w->z) != Z_OK ||
-            (w->dict.len &&
-             deflateSetDictionary(&w->z, w->dict.data, (uInt)w->dict.len) !=
-                 Z_OK))
-            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
-        w->z_dict = 1;
-    }
+    if ((st = z_load(w, w->dict.data, w->dict.len)))
+        return st;
     for (i = 0; i < n; i++) {
         uint32_t len = ndx_get_u32le(lens + 4 * i);
         z_stream c;
@@ -522,21 +565,7 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
     if (at != raw_len)
         return ndx_error(NDX_EINVAL, "text block longer than its passages");
     w->text.len += clen;
-    if (w->spill_fd >= 0) {
-        /* text holds just this block: it goes to the spill file. */
-        if ((st = pwrite_all(w->spill_fd, w->text.data, clen, w->spill_len)))
-            return st;
-        w->spill_crc = crc32(w->spill_crc, w->text.data, (uInt)clen);
-        w->spill_len += clen;
-        w->text.len = 0;
-    }
-    if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
-        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
-        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
-        return st;
-    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap + w->clens.cap +
-                                   (size_t)w->spill_len);
-    return NDX_OK;
+    return block_done(w, clen, raw_len);
 }
 
 /* The compressing thread: takes the queued blocks in order.  After a
@@ -838,6 +867,9 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
 {
     ndx_status st;
 
+    if (w->copying)
+        return ndx_error(NDX_EINVAL, "a writer given stored passages takes "
+                                     "no others");
     if (w->raw.len > 0 && w->raw.len + len > NDX_SEG_TEXT_BLOCK &&
         (st = text_block_close(w)))
         return st;
@@ -1001,6 +1033,160 @@ ndx_segw_add_raw(ndx_segw *w, const ndx_article *a, size_t passages,
             return st;
         if (i == 0 && first_pid)
             *first_pid = pid;
+    }
+    return NDX_OK;
+}
+
+/* ---- stored passages (merging) ----------------------------------------- *
+ *
+ * A merge gives the passages' streams as its sources stored them.  Each
+ * source's dictionary comes along: the blocks are cut into runs, one per
+ * dictionary (TEXTDICTS), and a dictionary shared by several runs is
+ * stored once.  A stream never moves into a block of another dictionary. */
+
+/* Closes the block being filled with copied streams. */
+static ndx_status
+copy_block_close(ndx_segw *w)
+{
+    ndx_status st;
+
+    if (w->block_passages == 0)
+        return NDX_OK;
+    if ((st = ndx_buf_put(&w->text, w->raw.data, w->raw.len)) ||
+        (st = block_done(w, w->raw.len, w->block_raw)))
+        return st;
+    w->blocks++;
+    w->raw.len = 0;
+    w->block_raw = w->block_passages = 0;
+    return NDX_OK;
+}
+
+/* Makes dict the dictionary of the blocks to come: the current run goes
+ * on when it has the same one, else a new run starts with the next
+ * block. */
+static ndx_status
+copy_run(ndx_segw *w, const unsigned char *dict, size_t len)
+{
+    size_t n = w->ranges.len / 16, i;
+    uint64_t off = 0;
+    unsigned char *last = n ? w->ranges.data + (n - 1) * 16 : NULL;
+    int found = len == 0;
+    ndx_status st;
+
+    if (last && ndx_get_u32le(last + 4) == len &&
+        (len == 0 ||
+         memcmp(w->dict.data + ndx_get_u64le(last + 8), dict, len) == 0))
+        return NDX_OK;
+    if ((st = copy_block_close(w)))
+        return st;
+    for (i = 0; i < n && !found; i++) {
+        const unsigned char *e = w->ranges.data + i * 16;
+
+        if (ndx_get_u32le(e + 4) == len &&
+            memcmp(w->dict.data + ndx_get_u64le(e + 8), dict, len) == 0) {
+            off = ndx_get_u64le(e + 8);
+            found = 1;
+        }
+    }
+    if (!found) {
+        off = w->dict.len;
+        if ((st = ndx_buf_put(&w->dict, dict, len)))
+            return st;
+    }
+    w->z_dict = 0;
+    if (last && ndx_get_u32le(last) == w->blocks) {
+        /* The current run has no block: the new one replaces it. */
+        ndx_set_u32le(last + 4, (uint32_t)len);
+        ndx_set_u64le(last + 8, off);
+        return NDX_OK;
+    }
+    if ((st = ndx_buf_put_u32le(&w->ranges, w->blocks)) ||
+        (st = ndx_buf_put_u32le(&w->ranges, (uint32_t)len)) ||
+        (st = ndx_buf_put_u64le(&w->ranges, off)))
+        return st;
+    return NDX_OK;
+}
+
+/* Compresses one passage's text against the current run's dictionary
+ * into w->zout. */
+static ndx_status
+copy_deflate(ndx_segw *w, const char *text, uint32_t len)
+{
+    const unsigned char *e = w->ranges.data + w->ranges.len - 16;
+    uLong cap = compressBound((uLong)len) + 64;
+    z_stream c;
+    int r;
+    ndx_status st;
+
+    if ((st = z_load(w, w->dict.data + ndx_get_u64le(e + 8),
+                     ndx_get_u32le(e + 4))))
+        return st;
+    w->zout.len = 0;
+    if ((st = ndx_buf_reserve(&w->zout, cap)))
+        return st;
+    if (deflateCopy(&c, &w->z) != Z_OK)
+        return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
+    c.next_in = (Bytef *)text;
+    c.avail_in = len;
+    c.next_out = w->zout.data;
+    c.avail_out = (uInt)cap;
+    r = deflate(&c, Z_FINISH);
+    w->zout.len = c.total_out;
+    deflateEnd(&c);
+    if (r != Z_STREAM_END)
+        return ndx_error(NDX_ENOMEM, "zlib could not compress a passage");
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_add_stored(ndx_segw *w, const ndx_article *a, size_t passages,
+                    const ndx_segw_stored *p, const unsigned char *dict,
+                    size_t dict_len, uint32_t *first_pid)
+{
+    ndx_status st;
+    uint32_t art;
+    size_t i;
+
+    if (!w->copying) {
+        if (w->passages || w->raw.len || w->blocks || w->tq)
+            return ndx_error(NDX_EINVAL, "stored passages go to a writer "
+                                         "of their own");
+        w->copying = 1;
+        w->dict_done = 1;
+    }
+    if (dict_len > NDX_SEG_TEXT_DICT)
+        return ndx_error(NDX_EINVAL, "text dictionary too long");
+    if ((st = copy_run(w, dict, dict_len)) ||
+        (st = article_put(w, a, passages, &art)))
+        return st;
+    for (i = 0; i < passages; i++) {
+        const unsigned char *sb = p[i].stream;
+        uint32_t sl = p[i].stream_len;
+
+        if (!sb) {
+            if ((st = copy_deflate(w, p[i].text, p[i].text_len)))
+                return st;
+            sb = w->zout.data;
+            sl = (uint32_t)w->zout.len;
+        }
+        if (w->block_passages &&
+            w->block_raw + (uint64_t)p[i].text_len > NDX_SEG_TEXT_BLOCK &&
+            (st = copy_block_close(w)))
+            return st;
+        if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
+            (st = ndx_buf_put_u32le(&w->columns, p[i].length)) ||
+            (st = ndx_buf_put_u32le(&w->lengths, p[i].length)) ||
+            (st = ndx_buf_put_u32le(&w->textloc, w->blocks)) ||
+            (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
+            (st = ndx_buf_put_u32le(&w->textloc, p[i].text_len)) ||
+            (st = ndx_buf_put(&w->raw, sb, sl)))
+            return st;
+        w->block_raw += p[i].text_len;
+        w->block_passages++;
+        if (i == 0 && first_pid)
+            *first_pid = (uint32_t)w->passages;
+        w->passages++;
+        w->total_len += p[i].length;
     }
     return NDX_OK;
 }
@@ -1332,9 +1518,21 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     ndx_buf_init(&skips);
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
-    if ((st = text_block_close(w)) ||
-        (!w->dict_done && (st = dict_choose(w))) ||
-        (st = textq_drain(w)) || (st = textloc_streams(w)))
+    if (w->copying) {
+        if ((st = copy_block_close(w)))
+            goto fail;
+    } else if ((st = text_block_close(w)) ||
+               (!w->dict_done && (st = dict_choose(w))) ||
+               (st = textq_drain(w)) || (st = textloc_streams(w)) ||
+               (st = ndx_buf_put_u32le(&w->ranges, 0)) ||
+               (st = ndx_buf_put_u32le(&w->ranges, (uint32_t)w->dict.len)) ||
+               (st = ndx_buf_put_u64le(&w->ranges, 0))) {
+        goto fail;
+    }
+    if (w->ranges.len == 0 && /* copying, no passage */
+        ((st = ndx_buf_put_u32le(&w->ranges, 0)) ||
+         (st = ndx_buf_put_u32le(&w->ranges, 0)) ||
+         (st = ndx_buf_put_u64le(&w->ranges, 0))))
         goto fail;
     sorted = malloc((w->term_count + 1) * sizeof *sorted);
     if (!sorted) {
@@ -1465,6 +1663,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         parts[SEC_TEXTIDX] = &w->textidx;
         parts[SEC_TEXT] = &w->text;
         parts[SEC_TEXTDICT] = &w->dict;
+        parts[SEC_TEXTDICTS] = &w->ranges;
 
         tmp = malloc(strlen(path) + 8);
         if (!tmp) {

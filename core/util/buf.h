@@ -126,6 +126,14 @@ ndx_set_u32le(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
+/* Overwrites 8 bytes at p with v, little-endian. */
+static inline void
+ndx_set_u64le(unsigned char *p, uint64_t v)
+{
+    ndx_set_u32le(p, (uint32_t)v);
+    ndx_set_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
 /* A bump allocator: many small allocations freed in one call. */
 typedef struct ndx_arena ndx_arena;
 ndx_arena *ndx_arena_new(void);
