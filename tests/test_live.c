@@ -722,6 +722,7 @@ test_live_reader_sees_commits_after_refresh(void)
     snprintf(ix_dir, sizeof ix_dir, "%s/ix", dir);
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
+    cfg.merge_factor = 8; /* four commits, four segments */
     for (k = 0; k < 40; k += 10) {
         w = open_writer(ix_dir, "native", &cfg, k ? NDX_OPEN_ADD : 0);
         add_range(w, k, k + 10);
@@ -1017,7 +1018,7 @@ test_live_failed_merge_keeps_the_commit(void)
 
 /* The command line under a file size limit that the new segment fits and
  * the merged one does not (a full disk, as far as the writer can tell):
- * the eighth --add run commits its article, says that the merge failed and
+ * the NDX_MERGE_FACTOR-th run commits its article, says that the merge failed and
  * that the index is intact, and succeeds; --optimize under the limit fails
  * (its merge was the point) saying the same; a run without the limit
  * merges. */
@@ -1030,26 +1031,28 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
     unsigned d, w;
 
     ndx_buf_init(&b);
-    /* Seven articles of 1,500 words that do not compress much (about 30 KB
-     * a segment), then one of a sentence. */
-    for (d = 0; d < 8; d++) {
+    /* NDX_MERGE_FACTOR - 1 articles of 1,500 words that do not compress
+     * much (about 30 KB a segment), then one of a sentence: its segment
+     * makes NDX_MERGE_FACTOR of the first tier. */
+    for (d = 0; d < NDX_MERGE_FACTOR; d++) {
         b.len = 0;
         CU_ASSERT_FATAL(ndx_buf_printf(&b, "{\"id\":\"big%u\",\"source\":"
                                        "\"Wire\",\"date\":\"2024-05-0%u\","
                                        "\"title\":\"Day %u\",\"text\":\"",
                                        d, d + 1, d) == NDX_OK);
-        for (w = 0; w < (d < 7 ? 1500u : 0u); w++)
+        for (w = 0; w < (d < NDX_MERGE_FACTOR - 1 ? 1500u : 0u); w++)
             CU_ASSERT_FATAL(ndx_buf_printf(&b, "w%05x ",
                                            mix(d * 100000 + w) & 0xfffff) ==
                             NDX_OK);
-        CU_ASSERT_FATAL(ndx_buf_printf(&b, "%s\"}\n", d < 7 ? "filler." :
+        CU_ASSERT_FATAL(ndx_buf_printf(&b, "%s\"}\n",
+                                       d < NDX_MERGE_FACTOR - 1 ? "filler." :
                                        "The latecomer story came in after "
                                        "the storm, when the ferry was back "
                                        "in the harbor and the council met "
                                        "again.") == NDX_OK);
         snprintf(path, sizeof path, "%s/d%u.jsonl", dir, d);
         CU_ASSERT_FATAL(t_write(path, b.data, b.len) == 0);
-        if (d < 7) {
+        if (d < NDX_MERGE_FACTOR - 1) {
             snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' %s '%s'",
                      t_prog("newsdex-index"), dir, d ? "--add" : "", path);
             CU_ASSERT_FATAL(t_run(cmd, NULL, NULL) == 0);
@@ -1058,15 +1061,16 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
     ndx_buf_free(&b);
     /* 64 KB: SIGXFSZ ignored, a write past it fails with EFBIG. */
     snprintf(cmd, sizeof cmd,
-             "trap '' XFSZ; ulimit -f 64; %s -o '%s/ix' --add '%s/d7.jsonl'",
-             t_prog("newsdex-index"), dir, dir);
+             "trap '' XFSZ; ulimit -f 64; %s -o '%s/ix' --add '%s/d%u.jsonl'",
+             t_prog("newsdex-index"), dir, dir, NDX_MERGE_FACTOR - 1);
     CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "warning: 1 articles added, "
                                        "committed to "));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "; merging segments failed: "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "; the index is intact (8 segments) "
-                                       "and will merge at the next commit"));
+    snprintf(path, sizeof path, "; the index is intact (%u segments) and "
+             "will merge at the next commit", NDX_MERGE_FACTOR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
     CU_ASSERT_PTR_NULL(strstr(err, "nothing was committed"));
     free(err);
     snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --json latecomer",
@@ -1083,9 +1087,9 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "newsdex-index: merging segments "
                                        "failed: "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "; the index is intact (8 segments) "
-                                       "and is not merged into one "
-                                       "segment"));
+    snprintf(path, sizeof path, "; the index is intact (%u segments) and "
+             "is not merged into one segment", NDX_MERGE_FACTOR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
     CU_ASSERT_PTR_NULL(strstr(err, "merged into one segment in"));
     free(err);
 
@@ -1096,7 +1100,8 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
              t_prog("newsdex-index"), dir);
     CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"articles\":8,"));
+    snprintf(path, sizeof path, "\"articles\":%u,", NDX_MERGE_FACTOR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, path));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"segments\":1,"));
     free(out);
     snprintf(cmd, sizeof cmd, "%s --check '%s/ix'", t_prog("newsdex-index"),

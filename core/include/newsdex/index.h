@@ -254,6 +254,9 @@ void ndx_doc_free(ndx_doc *d);
 
 /* ---- open-time configuration --------------------------------------------- */
 
+/* The native engine's merge factor when the configuration gives none. */
+#define NDX_MERGE_FACTOR 4
+
 /* Open-time options of an index (ndx_engine_config_init sets the
  * defaults); the engine uses what concerns it. */
 typedef struct ndx_engine_config {
@@ -265,7 +268,8 @@ typedef struct ndx_engine_config {
     size_t remote_count;
     int allow_partial;      /* xapian: answer when some shards are down */
     unsigned merge_factor;  /* native: segments of one tier merged at once
-                               (0: 8; see the README's merge policy) */
+                               (0: NDX_MERGE_FACTOR; see the README's
+                               merge policy) */
     uint64_t merge_floor;   /* native: live passages below which a segment
                                is in the first tier (0: 4096) */
     int keep_duplicates;    /* writers: 1 turns near-duplicate folding and
