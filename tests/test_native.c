@@ -703,6 +703,65 @@ test_native_stored_text_reads_back_through_the_dictionary(void)
     ndx_analyzer_free(an);
 }
 
+/* Terms given whole (as a merge gives them) are taken in bytewise order
+ * only, once each, their postings in passage order; they read back. */
+static void
+test_native_terms_given_whole_in_order(void)
+{
+    const char *dir = t_tmpdir();
+    char path[400];
+    ndx_segw *w;
+    ndx_seg *s;
+    ndx_article a;
+    ndx_segw_stored p[3];
+    ndx_seg_term t;
+    ndx_pcur c;
+    uint32_t first = 99, pos[2] = {0, 3}, k;
+    static const char *const texts[] = {"one b", "two bb bb", "three"};
+
+    snprintf(path, sizeof path, "%s/seg-000001.ndx", dir);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    set_article(&a, "w1", "Wire", "", 19000);
+    memset(p, 0, sizeof p);
+    for (k = 0; k < 3; k++) {
+        p[k].text = texts[k];
+        p[k].text_len = (uint32_t)strlen(texts[k]);
+        p[k].length = 2;
+    }
+    CU_ASSERT_FATAL(ndx_segw_add_stored(w, &a, 3, p, NULL, 0, &first) ==
+                    NDX_OK);
+    CU_ASSERT_EQUAL(first, 0);
+    CU_ASSERT_EQUAL(ndx_segw_term_end(w), NDX_EINVAL); /* none begun */
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "b", 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_begin(w, "c", 1), NDX_EINVAL); /* open */
+    CU_ASSERT_EQUAL(ndx_segw_term_posting(w, 0, 1, pos, 1), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_posting(w, 3, 1, pos, 1), NDX_EINVAL);
+    CU_ASSERT_EQUAL(ndx_segw_term_end(w), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_begin(w, "a", 1), NDX_EINVAL);
+    CU_ASSERT_EQUAL(ndx_segw_term_begin(w, "b", 1), NDX_EINVAL);
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "bb", 2) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_posting(w, 1, 2, pos, 2), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_end(w), NDX_OK);
+    /* A term whose postings all went (dropped passages) is left out. */
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "gone", 4) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_segw_term_end(w), NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
+    ndx_segw_free(w);
+
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
+    CU_ASSERT_EQUAL(s->terms, 2);
+    CU_ASSERT_EQUAL(ndx_seg_lookup(s, "gone", 4, &t), 0);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "bb", 2, &t) == 1);
+    CU_ASSERT_EQUAL(t.df, 1);
+    ndx_pcur_init(&c, s, &t);
+    CU_ASSERT_EQUAL(c.id, 1);
+    CU_ASSERT_EQUAL(ndx_pcur_wdf(&c), 2);
+    CU_ASSERT_EQUAL(ndx_pcur_positions(&c, pos, 2), 2);
+    CU_ASSERT(pos[0] == 0 && pos[1] == 3);
+    ndx_seg_close(s);
+}
+
 /* Indexes corpus/ with the given number of threads into dir. */
 static void
 index_corpus(const char *dir, unsigned threads)
@@ -796,6 +855,7 @@ CU_TestInfo native_tests[] = {
      test_native_wide_prefix_scores_as_the_or_of_its_words},
     {"spilled text compressed in a thread writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
+    {"terms given whole in order", test_native_terms_given_whole_in_order},
     {"stored text reads back through the dictionary",
      test_native_stored_text_reads_back_through_the_dictionary},
     {"postings round trip across blocks",

@@ -770,10 +770,10 @@ typedef struct merge_ctx {
     ndx_status st;
 } merge_ctx;
 
+/* Gives the writer a term's postings in segment m->s, renumbered. */
 static int
-merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
+merge_term(merge_ctx *m, const ndx_seg_term *t)
 {
-    merge_ctx *m = ctx;
     ndx_pcur c;
 
     ndx_pcur_init(&c, m->s, t);
@@ -796,8 +796,8 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
                 return 1;
             }
         }
-        if ((m->st = ndx_segw_append_posting(m->w, term, (uint32_t)len, np,
-                                             wdf, m->pos, (uint32_t)npos)))
+        if ((m->st = ndx_segw_term_posting(m->w, np, wdf, m->pos,
+                                           (uint32_t)npos)))
             return 1;
     }
     if (c.corrupt) {
@@ -805,6 +805,85 @@ merge_term(void *ctx, const char *term, size_t len, const ndx_seg_term *t)
         return 1;
     }
     return 0;
+}
+
+/* Gives the writer every term of segments first..first+count-1 of v in
+ * order, each with its postings from all of them (renumbered by maps),
+ * reading their dictionaries side by side as a merge sort does: the
+ * writer encodes each term as it ends, so a merge holds one term's
+ * postings, not the merged segment's. */
+static ndx_status
+merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
+            uint32_t *const *maps)
+{
+    typedef struct msrc {
+        ndx_seg_walk w;
+        ndx_seg_term t;
+        int live;
+    } msrc;
+    msrc *src = calloc(count, sizeof *src);
+    char term[NDX_SEG_TERM_MAX];
+    size_t k, len;
+    ndx_status st = NDX_OK;
+    int r;
+
+    if (!src)
+        return ndx_error(NDX_ENOMEM, "out of memory (merge)");
+    for (k = 0; k < count; k++) {
+        ndx_seg_walk_start(&src[k].w, v->segs[first + k]);
+        if ((r = ndx_seg_walk_next(&src[k].w, &src[k].t)) < 0) {
+            st = (ndx_status)r;
+            goto done;
+        }
+        src[k].live = r;
+    }
+    for (;;) {
+        const msrc *low = NULL;
+
+        for (k = 0; k < count; k++) {
+            size_t n;
+            int c;
+
+            if (!src[k].live)
+                continue;
+            if (!low) {
+                low = &src[k];
+                continue;
+            }
+            n = src[k].w.len < low->w.len ? src[k].w.len : low->w.len;
+            c = memcmp(src[k].w.term, low->w.term, n);
+            if (c < 0 || (c == 0 && src[k].w.len < low->w.len))
+                low = &src[k];
+        }
+        if (!low)
+            break;
+        len = low->w.len;
+        memcpy(term, low->w.term, len);
+        if ((st = ndx_segw_term_begin(m->w, term, (uint32_t)len)))
+            goto done;
+        /* Segments in order: their passages were renumbered in order. */
+        for (k = 0; k < count; k++) {
+            if (!src[k].live || src[k].w.len != len ||
+                memcmp(src[k].w.term, term, len) != 0)
+                continue;
+            m->s = v->segs[first + k];
+            m->map = maps[k];
+            if (merge_term(m, &src[k].t)) {
+                st = m->st;
+                goto done;
+            }
+            if ((r = ndx_seg_walk_next(&src[k].w, &src[k].t)) < 0) {
+                st = (ndx_status)r;
+                goto done;
+            }
+            src[k].live = r;
+        }
+        if ((st = ndx_segw_term_end(m->w)))
+            goto done;
+    }
+done:
+    free(src);
+    return st;
 }
 
 /* A dictionary for the passages of segments first..first+count-1 of v
@@ -965,21 +1044,8 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
                 maps[k][sa.first + p] = fp + p;
         }
     }
-    for (k = 0; k < count; k++) {
-        int r;
-
-        m.s = v->segs[first + k];
-        m.map = maps[k];
-        r = ndx_seg_prefix(m.s, "", 0, merge_term, &m);
-        if (m.st) {
-            st = m.st;
-            goto fail;
-        }
-        if (r < 0) {
-            st = (ndx_status)r;
-            goto fail;
-        }
-    }
+    if ((st = merge_terms(&m, v, first, count, maps)))
+        goto fail;
     st = ndx_segw_flush(m.w, path);
 fail:
     for (k = 0; maps && k < count; k++)

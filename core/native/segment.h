@@ -218,8 +218,7 @@ ndx_status ndx_segw_add_passage(ndx_segw *w, uint32_t art,
 
 /* For merging: appends an article with already stored passages (texts
  * and lengths), without postings; *first_pid receives its first passage
- * id.  Postings follow with ndx_segw_append_posting, for each term in
- * increasing passage order. */
+ * id.  Postings follow with ndx_segw_term_begin (below). */
 ndx_status ndx_segw_add_raw(ndx_segw *w, const ndx_article *a,
                             size_t passages, const char *const *texts,
                             const uint32_t *text_lens,
@@ -241,9 +240,16 @@ ndx_status ndx_segw_add_stored(ndx_segw *w, const ndx_article *a,
                                size_t passages, const ndx_segw_stored *p,
                                const unsigned char *dict, size_t dict_len,
                                uint32_t *first_pid);
-ndx_status ndx_segw_append_posting(ndx_segw *w, const char *term,
-                                   uint32_t len, uint32_t pid, uint32_t wdf,
-                                   const uint32_t *pos, uint32_t npos);
+/* For merging, once every article is added: each term whole, in increasing bytewise order
+ * and once, its postings in increasing passage order between
+ * ndx_segw_term_begin and ndx_segw_term_end.  The term is encoded at its
+ * end, so that the writer holds one term's postings at a time (a term
+ * left without postings is not written).  NDX_EINVAL when out of
+ * order. */
+ndx_status ndx_segw_term_begin(ndx_segw *w, const char *term, uint32_t len);
+ndx_status ndx_segw_term_posting(ndx_segw *w, uint32_t pid, uint32_t wdf,
+                                 const uint32_t *pos, uint32_t npos);
+ndx_status ndx_segw_term_end(ndx_segw *w);
 
 /* Looks an article id up among those added; -1 if absent. */
 long ndx_segw_find(const ndx_segw *w, const char *id);
@@ -335,6 +341,26 @@ typedef int (*ndx_seg_term_fn)(void *ctx, const char *term, size_t len,
                                const ndx_seg_term *t);
 int ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
                    ndx_seg_term_fn fn, void *ctx);
+
+/* A walk over a segment's whole dictionary in term order (merging reads
+ * the dictionaries of several segments side by side): ndx_seg_walk_start,
+ * then ndx_seg_walk_next until it returns 0.  The fields are the walk's. */
+#define NDX_SEG_TERM_MAX 1024 /* bytes of a term, at most */
+typedef struct ndx_seg_walk {
+    const ndx_seg *s;
+    const unsigned char *p, *end; /* rest of the DICT section */
+    uint64_t block;               /* current block */
+    unsigned in_block;            /* entries read in this block */
+    char term[NDX_SEG_TERM_MAX];  /* the term read last */
+    size_t len;                   /* its bytes */
+    uint64_t exp_post;            /* where the next list would start */
+    uint64_t prev_pos;            /* positions offset of the last entry */
+    int bad;                      /* the dictionary index is damaged */
+} ndx_seg_walk;
+void ndx_seg_walk_start(ndx_seg_walk *w, const ndx_seg *s);
+/* The next term (w->term, w->len) and its entry in *t: 1, 0 after the
+ * last, or NDX_ECORRUPT naming the segment. */
+int ndx_seg_walk_next(ndx_seg_walk *w, ndx_seg_term *t);
 
 /* Counts the distinct terms of segs[0..count) (a term in several segments
  * counts once) into *out.  0, NDX_ENOMEM or NDX_ECORRUPT. */

@@ -29,7 +29,7 @@
 
 #include "util/mapguard.h"
 
-#define TERM_BYTES_MAX 1024
+#define TERM_BYTES_MAX NDX_SEG_TERM_MAX
 
 static ndx_status
 corrupt(const char *path, const char *what)
@@ -389,16 +389,7 @@ ndx_seg_recheck(ndx_seg *s)
 
 /* ---- dictionary --------------------------------------------------------- */
 
-typedef struct dict_iter {
-    const ndx_seg *s;
-    const unsigned char *p, *end; /* rest of the DICT section */
-    uint64_t block;               /* current block */
-    unsigned in_block;            /* entries read in this block */
-    char term[TERM_BYTES_MAX];
-    size_t len;
-    uint64_t exp_post;            /* where the next list would start */
-    uint64_t prev_pos;            /* positions offset of the last entry */
-} dict_iter;
+typedef ndx_seg_walk dict_iter;
 
 static int
 term_cmp(const char *a, size_t al, const char *b, size_t bl)
@@ -567,6 +558,30 @@ ndx_seg_prefix(const ndx_seg *s, const char *prefix, size_t len,
     if (r < 0)
         return corrupt(s->path, "dictionary");
     return 0;
+}
+
+void
+ndx_seg_walk_start(ndx_seg_walk *w, const ndx_seg *s)
+{
+    int r;
+
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    r = dict_seek_block(w, 0);
+    if (r < 0)
+        w->bad = 1;
+    if (r <= 0)
+        w->block = s->dict_blocks; /* the next step ends the walk */
+}
+
+int
+ndx_seg_walk_next(ndx_seg_walk *w, ndx_seg_term *t)
+{
+    int r = w->bad ? -1 : dict_next(w, t);
+
+    if (r < 0)
+        return corrupt(w->s->path, "dictionary");
+    return r;
 }
 
 /* Moves a dictionary walk of ndx_seg_distinct_terms to its next term:

@@ -41,6 +41,19 @@ typedef struct wsource {
     char *name, *key;
 } wsource;
 
+/* A section encoded in order and written at flush: its bytes stay in mem
+ * until they pass SPOOL_CHUNK, then go to an unlinked temporary file (when
+ * the writer has one), so that writing a segment does not hold the
+ * encoded postings in memory beside the terms they come from. */
+#define SPOOL_CHUNK (1u << 20)
+
+typedef struct spool {
+    ndx_buf mem;       /* bytes not in the file (all of them without one) */
+    int fd;            /* the file, or -1 */
+    uint64_t filed;    /* bytes in the file */
+    uLong crc;         /* crc32 of the bytes in the file */
+} spool;
+
 /* Raw text blocks on their way to the compressing thread. */
 #define TQ_SLOTS 64
 
@@ -110,6 +123,16 @@ struct ndx_segw {
     uint32_t block_raw;      /* copying: raw bytes of that block */
     uint32_t block_passages; /* copying: its passages */
     ndx_buf zout;            /* copying: one passage compressed here */
+    spool sp_post, sp_pos;   /* POSTINGS and POSITIONS as they are
+                                encoded (spilled with the text) */
+    int streaming;           /* 1 once ndx_segw_term_begin was called:
+                                terms come whole, in order, through cur */
+    wterm cur;               /* streaming: the term being given */
+    ndx_buf cur_term;        /* its bytes */
+    int cur_open;            /* between term_begin and term_end */
+    ndx_buf prev_term;       /* the term encoded last */
+    uint64_t terms_out;      /* terms encoded */
+    struct emitter *em;      /* the sections being encoded, or NULL */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
     size_t mem_postings;     /* bytes appended to term buffers, plus
@@ -131,19 +154,20 @@ ndx_segw_new(ndx_segw **out)
     w->last_days = NDX_DATE_NONE;
     w->spill_fd = -1;
     w->spill_crc = crc32(0L, Z_NULL, 0);
+    w->sp_post.fd = w->sp_pos.fd = -1;
+    w->sp_post.crc = w->sp_pos.crc = crc32(0L, Z_NULL, 0);
     *out = w;
     return NDX_OK;
 }
 
-ndx_status
-ndx_segw_spill(ndx_segw *w, const char *dir)
+/* Creates an unlinked temporary file in dir. */
+static ndx_status
+spill_open(const char *dir, int *out)
 {
-    char *tmpl;
+    char *tmpl = malloc(strlen(dir) + 32);
     int fd;
 
-    if (w->spill_fd >= 0 || w->text.len || w->textidx.len || w->blocks)
-        return ndx_error(NDX_EINVAL, "spill: the writer holds text already");
-    tmpl = malloc(strlen(dir) + 32);
+    *out = -1;
     if (!tmpl)
         return ndx_error(NDX_ENOMEM, "out of memory");
     sprintf(tmpl, "%s/seg-spill-XXXXXX", dir);
@@ -158,9 +182,41 @@ ndx_segw_spill(ndx_segw *w, const char *dir)
     /* Unlinked at once: a writer that dies leaves nothing behind. */
     unlink(tmpl);
     free(tmpl);
-    w->spill_fd = fd;
+    *out = fd;
     return NDX_OK;
 }
+
+ndx_status
+ndx_segw_spill(ndx_segw *w, const char *dir)
+{
+    ndx_status st;
+
+    if (w->spill_fd >= 0 || w->text.len || w->textidx.len || w->blocks)
+        return ndx_error(NDX_EINVAL, "spill: the writer holds text already");
+    if ((st = spill_open(dir, &w->spill_fd)))
+        return st;
+    /* Without these the encoded postings stay in memory: still correct. */
+    if (!spill_open(dir, &w->sp_post.fd))
+        (void)spill_open(dir, &w->sp_pos.fd);
+    return NDX_OK;
+}
+
+/* Empties a spool for the next segment (its file kept, emptied). */
+static void
+spool_reset(spool *sp)
+{
+    ndx_buf_free(&sp->mem);
+    if (sp->fd >= 0 && sp->filed) {
+        int rc = ftruncate(sp->fd, 0);
+
+        (void)rc;
+    }
+    sp->filed = 0;
+    sp->crc = crc32(0L, Z_NULL, 0);
+}
+
+struct emitter;
+static void emitter_free(struct emitter *e);
 
 static void
 segw_reset(ndx_segw *w)
@@ -205,6 +261,19 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->pend_lens);
     ndx_buf_free(&w->ranges);
     ndx_buf_free(&w->zout);
+    spool_reset(&w->sp_post);
+    spool_reset(&w->sp_pos);
+    ndx_buf_free(&w->cur.post);
+    ndx_buf_free(&w->cur.pos);
+    ndx_buf_free(&w->cur_term);
+    ndx_buf_free(&w->prev_term);
+    w->streaming = w->cur_open = 0;
+    w->terms_out = 0;
+    if (w->em) {
+        emitter_free(w->em);
+        free(w->em);
+        w->em = NULL;
+    }
     w->copying = 0;
     w->block_raw = w->block_passages = 0;
     w->blocks = 0;
@@ -240,6 +309,10 @@ ndx_segw_free(ndx_segw *w)
         deflateEnd(&w->z);
     if (w->spill_fd >= 0)
         close(w->spill_fd);
+    if (w->sp_post.fd >= 0)
+        close(w->sp_post.fd);
+    if (w->sp_pos.fd >= 0)
+        close(w->sp_pos.fd);
     ndx_arena_free(w->strs);
     free(w);
 }
@@ -265,7 +338,9 @@ ndx_segw_memory(const ndx_segw *w)
     m += w->mem_postings + w->mem_postings / 3;
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
          w->raw.cap + w->raw_lens.cap + w->clens.cap + w->dict.cap +
-         w->pend.cap + w->pend_lens.cap + w->ranges.cap + w->zout.cap;
+         w->pend.cap + w->pend_lens.cap + w->ranges.cap + w->zout.cap +
+         w->sp_post.mem.cap + w->sp_pos.mem.cap + w->cur.post.cap +
+         w->cur.pos.cap;
     if (w->tq)
         m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 256);
     /* Spilled text counts as if it were held: segments end where they
@@ -425,9 +500,9 @@ pwrite_all(int fd, const unsigned char *p, size_t len, uint64_t off)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return ndx_error(NDX_EIO, "write the passage text spill file: "
-                                      "%s; free disk space in the index "
-                                      "directory",
+            return ndx_error(NDX_EIO, "write a temporary file of the "
+                                      "segment being written: %s; free "
+                                      "disk space in the index directory",
                              n < 0 ? strerror(errno) : "no progress");
         p += n;
         len -= (size_t)n;
@@ -436,9 +511,10 @@ pwrite_all(int fd, const unsigned char *p, size_t len, uint64_t off)
     return NDX_OK;
 }
 
-/* Copies the spilled text blocks into the segment file being written. */
+/* Copies the first len bytes of the temporary file src into the segment
+ * file being written. */
 static ndx_status
-copy_spill(ndx_segw *w, int fd, const char *path)
+copy_file(int src, uint64_t len, int fd, const char *path)
 {
     unsigned char *buf = malloc(1 << 20);
     uint64_t at = 0;
@@ -446,16 +522,16 @@ copy_spill(ndx_segw *w, int fd, const char *path)
 
     if (!buf)
         return ndx_error(NDX_ENOMEM, "out of memory");
-    while (at < w->spill_len && !st) {
-        size_t want = w->spill_len - at < (1 << 20) ? (size_t)(w->spill_len -
-                                                               at)
-                                                    : (size_t)1 << 20;
-        ssize_t n = pread(w->spill_fd, buf, want, (off_t)at);
+    while (at < len && !st) {
+        size_t want = len - at < (1 << 20) ? (size_t)(len - at)
+                                           : (size_t)1 << 20;
+        ssize_t n = pread(src, buf, want, (off_t)at);
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            st = ndx_error(NDX_EIO, "read the passage text spill file: %s",
+            st = ndx_error(NDX_EIO, "read a temporary file of the segment "
+                                    "being written: %s",
                            n < 0 ? strerror(errno) : "it is short");
             break;
         }
@@ -464,6 +540,91 @@ copy_spill(ndx_segw *w, int fd, const char *path)
     }
     free(buf);
     return st;
+}
+
+/* crc32 over any length. */
+static uLong
+crc_more(uLong crc, const unsigned char *p, size_t len)
+{
+    while (len) {
+        size_t n = len > (1u << 30) ? (1u << 30) : len;
+
+        crc = crc32(crc, p, (uInt)n);
+        p += n;
+        len -= n;
+    }
+    return crc;
+}
+
+static uint64_t
+spool_len(const spool *sp)
+{
+    return sp->filed + sp->mem.len;
+}
+
+/* Moves the bytes held to the file once they pass SPOOL_CHUNK (all of
+ * them with force). */
+static ndx_status
+spool_drain(spool *sp, int force)
+{
+    ndx_status st;
+
+    if (sp->fd < 0 || sp->mem.len == 0 ||
+        (!force && sp->mem.len < SPOOL_CHUNK))
+        return NDX_OK;
+    if ((st = pwrite_all(sp->fd, sp->mem.data, sp->mem.len, sp->filed)))
+        return st;
+    sp->crc = crc_more(sp->crc, sp->mem.data, sp->mem.len);
+    sp->filed += sp->mem.len;
+    sp->mem.len = 0;
+    return NDX_OK;
+}
+
+/* 1 when the len bytes at off of the spool equal bytes, else 0 (*st set
+ * when the file could not be read). */
+static int
+spool_equal(const spool *sp, uint64_t off, const unsigned char *bytes,
+            size_t len, ndx_status *st)
+{
+    unsigned char buf[4096];
+
+    while (len && off < sp->filed) {
+        size_t n = len < sizeof buf ? len : sizeof buf;
+        ssize_t r;
+
+        if (n > sp->filed - off)
+            n = (size_t)(sp->filed - off);
+        r = pread(sp->fd, buf, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)n) {
+            *st = ndx_error(NDX_EIO, "read a temporary file of the segment "
+                                     "being written: %s",
+                            r < 0 ? strerror(errno) : "it is short");
+            return 0;
+        }
+        if (memcmp(buf, bytes, n) != 0)
+            return 0;
+        off += n;
+        bytes += n;
+        len -= n;
+    }
+    return len == 0 ||
+           memcmp(sp->mem.data + (off - sp->filed), bytes, len) == 0;
+}
+
+/* Writes a spool's bytes into the segment file; *crc gets their crc32. */
+static ndx_status
+spool_write(const spool *sp, int fd, const char *path, uLong *crc)
+{
+    ndx_status st;
+
+    if (sp->filed && (st = copy_file(sp->fd, sp->filed, fd, path)))
+        return st;
+    if (sp->mem.len && (st = write_all(fd, sp->mem.data, sp->mem.len, path)))
+        return st;
+    *crc = crc_more(sp->crc, sp->mem.data, sp->mem.len);
+    return NDX_OK;
 }
 
 /* Records the compressed block of raw_len raw bytes that ends w->text
@@ -917,20 +1078,6 @@ posting_put(ndx_segw *w, wterm *wt, uint32_t pid, uint32_t wdf,
     return NDX_OK;
 }
 
-ndx_status
-ndx_segw_append_posting(ndx_segw *w, const char *term, uint32_t len,
-                        uint32_t pid, uint32_t wdf, const uint32_t *pos,
-                        uint32_t npos)
-{
-    wterm *wt = NULL;
-    ndx_status st;
-
-    if ((st = terms_reserve(w, 1)) ||
-        (st = term_get_hashed(w, term, len, ndx_hash64(term, len), &wt)))
-        return st;
-    return posting_put(w, wt, pid, wdf, pos, npos);
-}
-
 /*
  * Appends one passage's postings.  Each term costs a few cache misses (its
  * hash slot, its record), and the terms of a passage are scattered over
@@ -956,7 +1103,7 @@ passage_postings(ndx_segw *w, const ndx_termset *t, uint32_t pid)
         PREFETCH(&w->slots[w->hashes[j] & mask]);
     for (j = 0; j < n; j++) {
         const ndx_term *tm = &t->terms[j];
-        wterm *wt;
+        wterm *wt = NULL;
 
         if (j + SLOT_AHEAD < n)
             PREFETCH(&w->slots[w->hashes[j + SLOT_AHEAD] & mask]);
@@ -1392,10 +1539,11 @@ alias_free(alias_map *m)
 
 /* Finds an earlier list equal to bytes; else records this one at off. */
 static ndx_status
-alias_find_or_put(alias_map *m, const ndx_buf *postings,
+alias_find_or_put(alias_map *m, const spool *postings,
                   const unsigned char *bytes, size_t len, uint64_t df,
                   uint64_t off, uint64_t *found)
 {
+    ndx_status st = NDX_OK;
     uint64_t h = ndx_hash64(bytes, len) | 1;
     size_t j;
 
@@ -1433,10 +1581,12 @@ alias_find_or_put(alias_map *m, const ndx_buf *postings,
     j = h & (m->cap - 1);
     while (m->keys[j]) {
         if (m->keys[j] == h && m->lens[j] == len && m->dfs[j] == df &&
-            memcmp(postings->data + m->offs[j], bytes, len) == 0) {
+            spool_equal(postings, m->offs[j], bytes, len, &st)) {
             *found = m->offs[j];
             return NDX_OK;
         }
+        if (st)
+            return st;
         j = (j + 1) & (m->cap - 1);
     }
     m->keys[j] = h;
@@ -1499,13 +1649,171 @@ textloc_streams(ndx_segw *w)
     return NDX_OK;
 }
 
+/* The dictionary as terms are encoded, in order (flush sorts the
+ * terms of a segment built from passages; a merge gives them in order):
+ * DICT and DICTIDX here, the lists in the writer's spools. */
+typedef struct emitter {
+    ndx_buf dict, dictidx;
+    ndx_buf skips, scratch; /* one term's list being made */
+    alias_map aliases;
+    uint64_t exp_post, prev_pos;
+} emitter;
+
+static void
+emitter_free(struct emitter *e)
+{
+    ndx_buf_free(&e->dict);
+    ndx_buf_free(&e->dictidx);
+    ndx_buf_free(&e->skips);
+    ndx_buf_free(&e->scratch);
+    alias_free(&e->aliases);
+    memset(e, 0, sizeof *e);
+}
+
+/* Encodes term t (the next in bytewise order) into the sections. */
+static ndx_status
+emit_term(ndx_segw *w, emitter *e, const wterm *t)
+{
+    uint64_t post_off = spool_len(&w->sp_post);
+    uint64_t pos_off = spool_len(&w->sp_pos);
+    uint64_t post_len, found;
+    uint32_t shared = 0;
+    ndx_status st;
+
+    e->skips.len = 0;
+    if ((st = encode_postings(w, t, &e->skips, &w->sp_pos.mem,
+                              &e->scratch)))
+        return st;
+    if (t->df > NDX_SEG_BLOCK) {
+        /* The skip entries' length leads, so that a reader finds the
+         * data without reading every entry. */
+        size_t n = e->skips.len, vlen;
+        unsigned char vb[10];
+
+        if ((st = ndx_buf_put_varint(&e->skips, n)))
+            return st;
+        vlen = e->skips.len - n;
+        memcpy(vb, e->skips.data + n, vlen);
+        memmove(e->skips.data + vlen, e->skips.data, n);
+        memcpy(e->skips.data, vb, vlen);
+    }
+    if ((st = ndx_buf_put(&e->skips, e->scratch.data, e->scratch.len)))
+        return st;
+    post_len = e->skips.len;
+    if ((st = alias_find_or_put(&e->aliases, &w->sp_post, e->skips.data,
+                                e->skips.len, t->df, post_off, &found)))
+        return st;
+    if (found != UINT64_MAX)
+        post_off = found;
+    else if ((st = ndx_buf_put(&w->sp_post.mem, e->skips.data,
+                               e->skips.len)))
+        return st;
+    if (w->terms_out % NDX_SEG_DICT_BLOCK == 0) {
+        /* Block start: index entry; first term stored whole, offsets
+         * relative to 0. */
+        if ((st = ndx_buf_put_u64le(&e->dictidx, e->dict.len)) ||
+            (st = ndx_buf_put_varint(&e->dict, 0)) ||
+            (st = ndx_buf_put_varint(&e->dict, t->len)) ||
+            (st = ndx_buf_put_u32le(&e->dictidx, (uint32_t)e->dict.len)) ||
+            (st = ndx_buf_put_u32le(&e->dictidx, t->len)) ||
+            (st = ndx_buf_put(&e->dict, t->term, t->len)))
+            return st;
+        e->exp_post = 0;
+        e->prev_pos = 0;
+    } else {
+        const char *pv = (const char *)w->prev_term.data;
+        uint32_t n = w->prev_term.len < t->len ? (uint32_t)w->prev_term.len
+                                               : t->len;
+
+        while (shared < n && pv[shared] == t->term[shared])
+            shared++;
+        if ((st = ndx_buf_put_varint(&e->dict, shared)) ||
+            (st = ndx_buf_put_varint(&e->dict, t->len - shared)) ||
+            (st = ndx_buf_put(&e->dict, t->term + shared, t->len - shared)))
+            return st;
+    }
+    if ((st = ndx_buf_put_varint(&e->dict,
+                                 (uint64_t)t->df * 2 + (t->has_pos != 0))) ||
+        (st = ndx_buf_put_varint(&e->dict, zigzag((int64_t)post_off -
+                                                  (int64_t)e->exp_post))) ||
+        (st = ndx_buf_put_varint(&e->dict, post_len)) ||
+        (st = ndx_buf_put_varint(&e->dict, pos_off - e->prev_pos)))
+        return st;
+    e->exp_post = post_off + post_len;
+    e->prev_pos = pos_off;
+    w->prev_term.len = 0;
+    if ((st = ndx_buf_put(&w->prev_term, t->term, t->len)))
+        return st;
+    w->terms_out++;
+    if ((st = spool_drain(&w->sp_post, 0)) ||
+        (st = spool_drain(&w->sp_pos, 0)))
+        return st;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_term_begin(ndx_segw *w, const char *term, uint32_t len)
+{
+    const ndx_buf *pv = &w->prev_term;
+    size_t n = pv->len < len ? pv->len : len;
+    int c;
+    ndx_status st;
+
+    if (w->cur_open || (!w->streaming && w->term_count))
+        return ndx_error(NDX_EINVAL, "terms given whole go to a writer "
+                                     "without other terms, one at a time");
+    if (len == 0 || len > NDX_SEG_TERM_MAX)
+        return ndx_error(NDX_EINVAL, "term of %u bytes", len);
+    c = memcmp(pv->data ? (const char *)pv->data : "", term, n);
+    if (w->terms_out && (c > 0 || (c == 0 && pv->len >= len)))
+        return ndx_error(NDX_EINVAL, "terms out of order");
+    if (!w->em && !(w->em = calloc(1, sizeof *w->em)))
+        return ndx_error(NDX_ENOMEM, "out of memory");
+    w->streaming = 1;
+    w->cur_term.len = 0;
+    if ((st = ndx_buf_put(&w->cur_term, term, len)))
+        return st;
+    w->cur.term = (char *)w->cur_term.data;
+    w->cur.len = len;
+    w->cur.df = 0;
+    w->cur.last = 0;
+    w->cur.has_pos = 0;
+    w->cur.post.len = 0;
+    w->cur.pos.len = 0;
+    w->cur_open = 1;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_segw_term_posting(ndx_segw *w, uint32_t pid, uint32_t wdf,
+                      const uint32_t *pos, uint32_t npos)
+{
+    if (!w->cur_open)
+        return ndx_error(NDX_EINVAL, "a posting without its term");
+    if (pid >= w->passages || wdf == 0)
+        return ndx_error(NDX_EINVAL, "posting of passage %u, wdf %u", pid,
+                         wdf);
+    return posting_put(w, &w->cur, pid, wdf, pos, npos);
+}
+
+ndx_status
+ndx_segw_term_end(ndx_segw *w)
+{
+    if (!w->cur_open)
+        return ndx_error(NDX_EINVAL, "no term to end");
+    w->cur_open = 0;
+    /* A term whose postings were all of dropped passages is left out. */
+    if (w->cur.df == 0)
+        return NDX_OK;
+    return emit_term(w, w->em, &w->cur);
+}
+
 ndx_status
 ndx_segw_flush(ndx_segw *w, const char *path)
 {
-    ndx_buf sec[SEC_COUNT_PLUS_ONE], scratch, skips, toc, head;
-    alias_map aliases = {NULL, NULL, NULL, NULL, 0, 0};
-    uint64_t exp_post = 0, prev_pos = 0;
+    ndx_buf sec[SEC_COUNT_PLUS_ONE], toc, head;
     wterm **sorted = NULL;
+    emitter *e = w->em;
     char *tmp = NULL;
     int fd = -1;
     size_t i;
@@ -1514,10 +1822,16 @@ ndx_segw_flush(ndx_segw *w, const char *path)
 
     for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
         ndx_buf_init(&sec[i]);
-    ndx_buf_init(&scratch);
-    ndx_buf_init(&skips);
     ndx_buf_init(&toc);
     ndx_buf_init(&head);
+    if (w->cur_open) {
+        st = ndx_error(NDX_EINVAL, "a term was begun and not ended");
+        goto fail;
+    }
+    if (!e && !(e = w->em = calloc(1, sizeof *e))) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (w->copying) {
         if ((st = copy_block_close(w)))
             goto fail;
@@ -1534,90 +1848,23 @@ ndx_segw_flush(ndx_segw *w, const char *path)
          (st = ndx_buf_put_u32le(&w->ranges, 0)) ||
          (st = ndx_buf_put_u64le(&w->ranges, 0))))
         goto fail;
-    sorted = malloc((w->term_count + 1) * sizeof *sorted);
-    if (!sorted) {
-        st = ndx_error(NDX_ENOMEM, "out of memory (sorting terms)");
-        goto fail;
-    }
-    for (i = 0; i < w->term_count; i++)
-        sorted[i] = &w->terms[i];
-    qsort(sorted, w->term_count, sizeof *sorted, cmp_term);
-
-    /* DICT, DICTIDX, POSTINGS, POSITIONS */
-    for (i = 0; i < w->term_count; i++) {
-        const wterm *t = sorted[i];
-        uint64_t post_off = sec[SEC_POSTINGS].len;
-        uint64_t pos_off = sec[SEC_POSITIONS].len;
-        uint64_t post_len, found;
-        uint32_t shared = 0;
-
-        skips.len = 0;
-        if ((st = encode_postings(w, t, &skips, &sec[SEC_POSITIONS],
-                                  &scratch)))
-            goto fail;
-        if (t->df > NDX_SEG_BLOCK) {
-            /* The skip entries' length leads, so that a reader finds the
-             * data without reading every entry. */
-            size_t n = skips.len, vlen;
-            unsigned char vb[10];
-
-            if ((st = ndx_buf_put_varint(&skips, n)))
-                goto fail;
-            vlen = skips.len - n;
-            memcpy(vb, skips.data + n, vlen);
-            memmove(skips.data + vlen, skips.data, n);
-            memcpy(skips.data, vb, vlen);
-        }
-        if ((st = ndx_buf_put(&skips, scratch.data, scratch.len)))
-            goto fail;
-        post_len = skips.len;
-        if ((st = alias_find_or_put(&aliases, &sec[SEC_POSTINGS], skips.data,
-                                    skips.len, t->df, post_off, &found)))
-            goto fail;
-        if (found != UINT64_MAX) {
-            post_off = found;
-        } else if ((st = ndx_buf_put(&sec[SEC_POSTINGS], skips.data,
-                                     skips.len))) {
+    if (!w->streaming) {
+        sorted = malloc((w->term_count + 1) * sizeof *sorted);
+        if (!sorted) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (sorting terms)");
             goto fail;
         }
-        if (i % NDX_SEG_DICT_BLOCK == 0) {
-            /* Block start: index entry; first term stored whole, offsets
-             * relative to 0. */
-            if ((st = ndx_buf_put_u64le(&sec[SEC_DICTIDX],
-                                        sec[SEC_DICT].len)))
+        for (i = 0; i < w->term_count; i++)
+            sorted[i] = &w->terms[i];
+        qsort(sorted, w->term_count, sizeof *sorted, cmp_term);
+        /* DICT, DICTIDX, POSTINGS, POSITIONS; a term's lists as built are
+         * let go once encoded. */
+        for (i = 0; i < w->term_count; i++) {
+            if ((st = emit_term(w, e, sorted[i])))
                 goto fail;
-            if ((st = ndx_buf_put_varint(&sec[SEC_DICT], 0)) ||
-                (st = ndx_buf_put_varint(&sec[SEC_DICT], t->len)))
-                goto fail;
-            if ((st = ndx_buf_put_u32le(&sec[SEC_DICTIDX],
-                                        (uint32_t)sec[SEC_DICT].len)) ||
-                (st = ndx_buf_put_u32le(&sec[SEC_DICTIDX], t->len)) ||
-                (st = ndx_buf_put(&sec[SEC_DICT], t->term, t->len)))
-                goto fail;
-            exp_post = 0;
-            prev_pos = 0;
-        } else {
-            const wterm *pv = sorted[i - 1];
-            uint32_t n = pv->len < t->len ? pv->len : t->len;
-
-            while (shared < n && pv->term[shared] == t->term[shared])
-                shared++;
-            if ((st = ndx_buf_put_varint(&sec[SEC_DICT], shared)) ||
-                (st = ndx_buf_put_varint(&sec[SEC_DICT], t->len - shared)) ||
-                (st = ndx_buf_put(&sec[SEC_DICT], t->term + shared,
-                                  t->len - shared)))
-                goto fail;
+            ndx_buf_free(&sorted[i]->post);
+            ndx_buf_free(&sorted[i]->pos);
         }
-        if ((st = ndx_buf_put_varint(&sec[SEC_DICT],
-                                     (uint64_t)t->df * 2 + (t->has_pos != 0))) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT],
-                                     zigzag((int64_t)post_off -
-                                            (int64_t)exp_post))) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT], post_len)) ||
-            (st = ndx_buf_put_varint(&sec[SEC_DICT], pos_off - prev_pos)))
-            goto fail;
-        exp_post = post_off + post_len;
-        prev_pos = pos_off;
     }
 
     /* META */
@@ -1627,10 +1874,10 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         if ((st = ndx_buf_put_u64le(m, w->passages)) ||
             (st = ndx_buf_put_u64le(m, w->article_count)) ||
             (st = ndx_buf_put_u64le(m, w->total_len)) ||
-            (st = ndx_buf_put_u64le(m, w->term_count)) ||
+            (st = ndx_buf_put_u64le(m, w->terms_out)) ||
             (st = ndx_buf_put_u64le(m, (uint64_t)(int64_t)w->first_days)) ||
             (st = ndx_buf_put_u64le(m, (uint64_t)(int64_t)w->last_days)) ||
-            (st = ndx_buf_put_u64le(m, (w->term_count + NDX_SEG_DICT_BLOCK -
+            (st = ndx_buf_put_u64le(m, (w->terms_out + NDX_SEG_DICT_BLOCK -
                                         1) / NDX_SEG_DICT_BLOCK)) ||
             (st = ndx_buf_put_u64le(m, w->textidx.len / 16)) ||
             (st = ndx_buf_put_u64le(m, w->source_count)))
@@ -1655,6 +1902,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
 
         for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
             parts[i] = &sec[i];
+        parts[SEC_DICT] = &e->dict;
+        parts[SEC_DICTIDX] = &e->dictidx;
         parts[SEC_COLUMNS] = &w->columns;
         parts[SEC_TEXTLOC] = &w->textloc;
         parts[SEC_ARTICLES] = &w->articles;
@@ -1691,9 +1940,23 @@ ndx_segw_flush(ndx_segw *w, const char *path)
                     (st = ndx_buf_put_u32le(&toc, (uint32_t)w->spill_crc)) ||
                     (st = ndx_buf_put_u64le(&toc, off)) ||
                     (st = ndx_buf_put_u64le(&toc, w->spill_len)) ||
-                    (st = copy_spill(w, fd, tmp)))
+                    (st = copy_file(w->spill_fd, w->spill_len, fd, tmp)))
                     goto fail;
                 off += w->spill_len;
+                continue;
+            }
+            if (i == SEC_POSTINGS || i == SEC_POSITIONS) {
+                const spool *sp = i == SEC_POSTINGS ? &w->sp_post
+                                                    : &w->sp_pos;
+                uint64_t n = spool_len(sp);
+
+                if ((st = spool_write(sp, fd, tmp, &crc)) ||
+                    (st = ndx_buf_put_u32le(&toc, (uint32_t)i)) ||
+                    (st = ndx_buf_put_u32le(&toc, (uint32_t)crc)) ||
+                    (st = ndx_buf_put_u64le(&toc, off)) ||
+                    (st = ndx_buf_put_u64le(&toc, n)))
+                    goto fail;
+                off += n;
                 continue;
             }
             {
@@ -1753,9 +2016,6 @@ fail:
     free(sorted);
     for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
         ndx_buf_free(&sec[i]);
-    ndx_buf_free(&scratch);
-    ndx_buf_free(&skips);
-    alias_free(&aliases);
     ndx_buf_free(&toc);
     ndx_buf_free(&head);
     return st;
