@@ -39,11 +39,12 @@
 
 /* The merge policy's defaults (see "merging" below; ndx_engine_config
  * may set the first two). */
-/* Segments of one tier merged at once (NDX_MERGE_FACTOR, 4): at a
- * million passages with daily additions of 1%, up to 3 segments of each
- * tier, and each passage rewritten about five times over its life (with
- * 8, up to 7 a tier, three times: queries after 100 daily additions took
- * 1.13-1.32 times as long as on one segment, against 1.01-1.04 with 4). */
+/* Segments of one tier merged at once (NDX_MERGE_FACTOR, 4): up to 3
+ * segments of each tier, a passage rewritten about once per tier.  At a
+ * million passages with 100 daily additions of 1%, queries then take
+ * 1.01-1.07 times as long as on an index built at once, and a day costs
+ * 1.8% of a full build on average (bench/results/updates-1m.md); 8
+ * rewrites less but leaves up to 7 segments a tier. */
 #define MERGE_FACTOR NDX_MERGE_FACTOR
 /* Live passages below which a segment is in tier 0 (about a day of a
  * small news feed). */
