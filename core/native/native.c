@@ -49,6 +49,9 @@
 /* Live passages below which a segment is in tier 0 (about a day of a
  * small news feed). */
 #define MERGE_FLOOR 4096
+/* Bytes of postings (positions are about as many again, or more) a merge
+ * reads between letting go of its sources' pages (ndx_seg_release). */
+#define MERGE_RELEASE (8u << 20)
 #define MERGE_DEAD_SEGMENT 0.5
 #define MERGE_DEAD_INDEX 0.2
 
@@ -824,6 +827,7 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
     } msrc;
     msrc *src = calloc(count, sizeof *src);
     char term[NDX_SEG_TERM_MAX];
+    uint64_t read_bytes = 0;
     size_t k, len;
     ndx_status st = NDX_OK;
     int r;
@@ -873,6 +877,7 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
                 st = m->st;
                 goto done;
             }
+            read_bytes += src[k].t.post_len;
             if ((r = ndx_seg_walk_next(&src[k].w, &src[k].t)) < 0) {
                 st = (ndx_status)r;
                 goto done;
@@ -881,8 +886,16 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
         }
         if ((st = ndx_segw_term_end(m->w)))
             goto done;
+        /* The lists are read front to back: what is behind is let go. */
+        if (read_bytes > MERGE_RELEASE) {
+            for (k = 0; k < count; k++)
+                ndx_seg_release(v->segs[first + k]);
+            read_bytes = 0;
+        }
     }
 done:
+    for (k = 0; k < count; k++)
+        ndx_seg_release(v->segs[first + k]);
     free(src);
     return st;
 }
@@ -1044,6 +1057,7 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
             for (p = 0; p < sa.passages; p++)
                 maps[k][sa.first + p] = fp + p;
         }
+        ndx_seg_release(s);
     }
     if ((st = merge_terms(&m, v, first, count, maps)))
         goto fail;

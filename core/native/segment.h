@@ -311,6 +311,12 @@ typedef struct ndx_seg {
 ndx_status ndx_seg_open(ndx_seg **out, const char *path, int verify);
 void ndx_seg_close(ndx_seg *s);
 
+/* Lets go of the pages of the segment's map that this process has read
+ * (they stay in the page cache, and a later read maps them again): a
+ * merge reads its sources once through, and would otherwise hold them
+ * all as resident memory until it ends. */
+void ndx_seg_release(const ndx_seg *s);
+
 /* Looks at the file again (for a reader's refresh): when it is no longer
  * the file that was verified at open (shorter, or modified in place: its
  * checksums are then verified again over the map), marks the segment

@@ -331,6 +331,13 @@ fail:
     return st;
 }
 
+void
+ndx_seg_release(const ndx_seg *s)
+{
+    if (s->map && s->map_len)
+        (void)madvise((void *)s->map, s->map_len, MADV_DONTNEED);
+}
+
 /* Verifies the table of contents and every section checksum over the
  * map: 0 when they all match. */
 static int
