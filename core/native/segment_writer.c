@@ -674,6 +674,29 @@ z_load(ndx_segw *w, const unsigned char *dict, size_t len)
     return NDX_OK;
 }
 
+/* Compresses one passage alone, by a copy of w->z (which holds the
+ * dictionary), into out (cap bytes); *out_len gets its bytes. */
+static ndx_status
+deflate_passage(ndx_segw *w, const unsigned char *in, uint32_t len,
+                unsigned char *out, size_t cap, size_t *out_len)
+{
+    z_stream c;
+    int r;
+
+    if (deflateCopy(&c, &w->z) != Z_OK)
+        return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
+    c.next_in = (Bytef *)in;
+    c.avail_in = len;
+    c.next_out = out;
+    c.avail_out = (uInt)cap;
+    r = deflate(&c, Z_FINISH);
+    *out_len = c.total_out;
+    deflateEnd(&c);
+    if (r != Z_STREAM_END)
+        return ndx_error(NDX_ENOMEM, "zlib could not compress a passage");
+    return NDX_OK;
+}
+
 /* Compresses the passages of one block of text, each alone (raw deflate
  * against the preset dictionary), into the text section or the spill
  * file; lens holds the raw bytes of each of its n passages. */
@@ -699,28 +722,17 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
         return st;
     for (i = 0; i < n; i++) {
         uint32_t len = ndx_get_u32le(lens + 4 * i);
-        z_stream c;
-        int r;
+        size_t out;
 
         if (len > raw_len - at)
             return ndx_error(NDX_EINVAL, "text block shorter than its "
                                          "passages");
-        if (deflateCopy(&c, &w->z) != Z_OK)
-            return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
-        c.next_in = (Bytef *)raw + at;
-        c.avail_in = len;
-        c.next_out = w->text.data + w->text.len + clen;
-        c.avail_out = (uInt)(cap - clen);
-        r = deflate(&c, Z_FINISH);
-        if (r == Z_STREAM_END) {
-            if ((st = ndx_buf_put_u32le(&w->clens, (uint32_t)c.total_out)))
-                r = Z_MEM_ERROR;
-            clen += c.total_out;
-        }
-        deflateEnd(&c);
-        if (r != Z_STREAM_END)
-            return ndx_error(NDX_ENOMEM, "zlib could not compress a "
-                                         "passage");
+        if ((st = deflate_passage(w, raw + at, len,
+                                  w->text.data + w->text.len + clen,
+                                  cap - clen, &out)) ||
+            (st = ndx_buf_put_u32le(&w->clens, (uint32_t)out)))
+            return st;
+        clen += out;
         at += len;
     }
     if (at != raw_len)
@@ -1261,8 +1273,6 @@ copy_deflate(ndx_segw *w, const char *text, uint32_t len)
 {
     const unsigned char *e = w->ranges.data + w->ranges.len - 16;
     uLong cap = compressBound((uLong)len) + 64;
-    z_stream c;
-    int r;
     ndx_status st;
 
     if ((st = z_load(w, w->dict.data + ndx_get_u64le(e + 8),
@@ -1271,18 +1281,8 @@ copy_deflate(ndx_segw *w, const char *text, uint32_t len)
     w->zout.len = 0;
     if ((st = ndx_buf_reserve(&w->zout, cap)))
         return st;
-    if (deflateCopy(&c, &w->z) != Z_OK)
-        return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
-    c.next_in = (Bytef *)text;
-    c.avail_in = len;
-    c.next_out = w->zout.data;
-    c.avail_out = (uInt)cap;
-    r = deflate(&c, Z_FINISH);
-    w->zout.len = c.total_out;
-    deflateEnd(&c);
-    if (r != Z_STREAM_END)
-        return ndx_error(NDX_ENOMEM, "zlib could not compress a passage");
-    return NDX_OK;
+    return deflate_passage(w, (const unsigned char *)text, len, w->zout.data,
+                           cap, &w->zout.len);
 }
 
 ndx_status
