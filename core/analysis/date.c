@@ -300,47 +300,41 @@ valid_ymd(long y, long m, long d)
 
 /* ---- the date forms ------------------------------------------------------ */
 
+/* The date forms below read one form at the cursor into *y, *m, *d and return
+ * 1, or return 0 leaving the cursor anywhere: parse_forms() puts it back. */
+typedef int (*date_form)(cursor *c, long *y, long *m, long *d);
+
 /* YYYY-MM-DD or YYYY/MM/DD. */
 static int
 parse_iso(cursor *c, long *y, long *m, long *d)
 {
-    cursor save = *c;
     char sep;
 
     if (!read_num(c, 4, 4, y) || c->p >= c->end)
-        goto fail;
+        return 0;
     sep = *c->p;
     if (sep != '-' && sep != '/')
-        goto fail;
+        return 0;
     c->p++;
-    if (!read_num(c, 1, 2, m) || !accept_char(c, sep)
-        || !read_num(c, 1, 2, d))
-        goto fail;
-    return 1;
-fail:
-    *c = save;
-    return 0;
+    return read_num(c, 1, 2, m) && accept_char(c, sep)
+           && read_num(c, 1, 2, d);
 }
 
 /* M/D/YY or M/D/YYYY (US order). */
 static int
 parse_us(cursor *c, long *y, long *m, long *d)
 {
-    cursor save = *c;
     const char *ys;
 
     if (!read_num(c, 1, 2, m) || !accept_char(c, '/')
         || !read_num(c, 1, 2, d) || !accept_char(c, '/'))
-        goto fail;
+        return 0;
     ys = c->p;
     if (!read_num(c, 2, 4, y) || c->p - ys == 3)
-        goto fail;
+        return 0;
     if (c->p - ys == 2)
         *y += *y < 69 ? 2000 : 1900;
     return 1;
-fail:
-    *c = save;
-    return 0;
 }
 
 /* The year that ends a date written with a month's name: ", 2025" or
@@ -357,40 +351,53 @@ read_year_after(cursor *c, long *y)
 static int
 parse_month_day(cursor *c, long *y, long *m, long *d)
 {
-    cursor save = *c;
-
     if (!(*m = read_month(c)))
-        goto fail;
+        return 0;
     skip_ws(c);
-    if (!read_day(c, d) || !read_year_after(c, y))
-        goto fail;
-    return 1;
-fail:
-    *c = save;
-    return 0;
+    return read_day(c, d) && read_year_after(c, y);
 }
 
 /* "17 April 2025", "18 Apr 2025", "17th of April, 2025". */
 static int
 parse_day_month(cursor *c, long *y, long *m, long *d)
 {
-    cursor save = *c;
-
     if (!read_day(c, d))
-        goto fail;
+        return 0;
     skip_ws(c);
     if (c->end - c->p >= 3 && lower(c->p[0]) == 'o' && lower(c->p[1]) == 'f'
         && c->p[2] == ' ') {
         c->p += 3;
         skip_ws(c);
     }
-    if (!(*m = read_month(c)) || !read_year_after(c, y))
-        goto fail;
-    return 1;
-fail:
-    *c = save;
+    return (*m = read_month(c)) && read_year_after(c, y);
+}
+
+/* The first of count forms that reads a date at the cursor; the cursor is
+ * back where it was after each form that fails. */
+static int
+parse_forms(cursor *c, const date_form *forms, size_t count, long *y,
+            long *m, long *d)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        cursor save = *c;
+
+        if (forms[i](c, y, m, d))
+            return 1;
+        *c = save;
+    }
     return 0;
 }
+
+/* Every form, for a date standing alone; a date within text starting with a
+ * digit; one starting with a letter. */
+static const date_form any_forms[] = {parse_iso, parse_us, parse_month_day,
+                                      parse_day_month};
+static const date_form digit_forms[] = {parse_iso, parse_us, parse_day_month};
+static const date_form letter_forms[] = {parse_month_day};
+
+#define FORM_COUNT(forms) (sizeof(forms) / sizeof(forms)[0])
 
 /* Any date form at the cursor, weekday allowed; on success *days is set. */
 static int
@@ -400,8 +407,7 @@ parse_any(cursor *c, int32_t *days)
     long y = 0, m = 0, d = 0;
 
     skip_weekday(c);
-    if (parse_iso(c, &y, &m, &d) || parse_us(c, &y, &m, &d)
-        || parse_month_day(c, &y, &m, &d) || parse_day_month(c, &y, &m, &d)) {
+    if (parse_forms(c, any_forms, FORM_COUNT(any_forms), &y, &m, &d)) {
         if (valid_ymd(y, m, d)) {
             *days = ndx_date_from_ymd((int)y, (int)m, (int)d);
             return 1;
@@ -666,12 +672,12 @@ ndx_date_find(const char *text, size_t len, int32_t *days)
 
         if (!(is_digit(ch) || is_alpha(ch)) || !boundary_before(text, i))
             continue;
-        if (is_digit(ch)) {
-            ok = parse_iso(&c, &y, &m, &d) || parse_us(&c, &y, &m, &d)
-                 || parse_day_month(&c, &y, &m, &d);
-        } else {
-            ok = parse_month_day(&c, &y, &m, &d);
-        }
+        if (is_digit(ch))
+            ok = parse_forms(&c, digit_forms, FORM_COUNT(digit_forms), &y,
+                             &m, &d);
+        else
+            ok = parse_forms(&c, letter_forms, FORM_COUNT(letter_forms), &y,
+                             &m, &d);
         if (ok && boundary_after(&c) && valid_ymd(y, m, d)) {
             *days = ndx_date_from_ymd((int)y, (int)m, (int)d);
             return NDX_OK;
