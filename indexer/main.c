@@ -270,6 +270,17 @@ progress(const char *what, ndx_reader *r, double t0, uint64_t articles,
     fflush(stderr);
 }
 
+/* Counts one more article of a pass, and on a terminal redraws its
+ * progress line every 256 articles. */
+static void
+progress_step(int tty, const char *what, ndx_reader *r, double t0,
+              uint64_t *articles)
+{
+    ++*articles;
+    if (tty && (*articles & 255) == 0)
+        progress(what, r, t0, *articles, 0);
+}
+
 /* The learned furniture lines that stand in the most articles, so that a
  * person can see what the cleaner removed. */
 static void
@@ -621,9 +632,7 @@ main(int argc, char **argv)
             if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
                                         a->text_len)))
                 goto fail;
-            articles++;
-            if (tty && (articles & 255) == 0)
-                progress("learning", r, t0, articles, 0);
+            progress_step(tty, "learning", r, t0, &articles);
         }
         if (st)
             goto fail;
@@ -697,9 +706,7 @@ main(int argc, char **argv)
         }
         if ((st = ndx_index_add(ix, a, &np)))
             goto fail;
-        articles++;
-        if (tty && (articles & 255) == 0)
-            progress("indexing", r, t1, articles, 0);
+        progress_step(tty, "indexing", r, t1, &articles);
     }
     if (st)
         goto fail;
