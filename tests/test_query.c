@@ -81,22 +81,64 @@ expect_err(const char *text, size_t col, const char *msg)
         ndx_query_free(q);
 }
 
+/* A query and its description, for expect(). */
+typedef struct parse_case {
+    const char *text;
+    const char *want;
+} parse_case;
+
+/* A query, the column of its error and words of the message, for
+ * expect_err(). */
+typedef struct err_case {
+    const char *text;
+    size_t col;
+    const char *msg;
+} err_case;
+
+/* expect() for each of count cases. */
+static void
+expect_each(const parse_case *cases, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        expect(cases[i].text, cases[i].want);
+}
+
+/* expect_err() for each of count cases. */
+static void
+expect_errs(const err_case *cases, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        expect_err(cases[i].text, cases[i].col, cases[i].msg);
+}
+
 static void
 test_query_words_are_anded_stems(void)
 {
-    expect("security", "Zsecur");
-    expect("Security guarantees", "(AND Zsecur Zguarante)");
-    expect("  spaced\tout\n", "(AND Zspace Zout)");
+    static const parse_case cases[] = {
+        {"security", "Zsecur"},
+        {"Security guarantees", "(AND Zsecur Zguarante)"},
+        {"  spaced\tout\n", "(AND Zspace Zout)"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_phrase_keeps_surface_forms(void)
 {
-    expect("security \"security guarantees\"",
-           "(AND Zsecur (PHRASE security guarantees))");
-    expect("\"Caf\xC3\xA9 talks\"", "(PHRASE cafe talks)");
-    /* curly quotes work as straight ones */
-    expect("\xE2\x80\x9C" "a b" "\xE2\x80\x9D", "(PHRASE a b)");
+    static const parse_case cases[] = {
+        {"security \"security guarantees\"",
+         "(AND Zsecur (PHRASE security guarantees))"},
+        {"\"Caf\xC3\xA9 talks\"", "(PHRASE cafe talks)"},
+        /* curly quotes work as straight ones */
+        {"\xE2\x80\x9C" "a b" "\xE2\x80\x9D", "(PHRASE a b)"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -115,21 +157,29 @@ test_query_one_word_phrase_is_unstemmed(void)
 static void
 test_query_or_binds_tighter_than_and(void)
 {
-    expect("a OR b", "(OR Za Zb)");
-    expect("a b OR c", "(AND Za (OR Zb Zc))");
-    expect("a OR b c OR d", "(AND (OR Za Zb) (OR Zc Zd))");
-    expect("a OR b OR c", "(OR Za Zb Zc)");
-    /* lower-case or is a word */
-    expect("a or b", "(AND Za Zor Zb)");
+    static const parse_case cases[] = {
+        {"a OR b", "(OR Za Zb)"},
+        {"a b OR c", "(AND Za (OR Zb Zc))"},
+        {"a OR b c OR d", "(AND (OR Za Zb) (OR Zc Zd))"},
+        {"a OR b OR c", "(OR Za Zb Zc)"},
+        /* lower-case or is a word */
+        {"a or b", "(AND Za Zor Zb)"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_groups_flatten_into_same_kind(void)
 {
-    expect("(a b) c", "(AND Za Zb Zc)");
-    expect("(a OR b) OR c", "(OR Za Zb Zc)");
-    expect("(a OR b) c", "(AND (OR Za Zb) Zc)");
-    expect("((a))", "Za");
+    static const parse_case cases[] = {
+        {"(a b) c", "(AND Za Zb Zc)"},
+        {"(a OR b) OR c", "(OR Za Zb Zc)"},
+        {"(a OR b) c", "(AND (OR Za Zb) Zc)"},
+        {"((a))", "Za"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -138,11 +188,15 @@ test_query_identical_terms_merge_with_wqf(void)
     ndx_query *q = NULL;
 
     /* talk, talks and talking all stem to "talk" */
-    expect("talk talks talking", "Ztalk^3");
-    expect("a b a", "(AND Za^2 Zb)");
-    expect("a OR b OR a", "(OR Za^2 Zb)");
-    /* a term in an AND and the same term inside an OR stay apart */
-    expect("a (a OR b)", "(AND Za (OR Za Zb))");
+    static const parse_case cases[] = {
+        {"talk talks talking", "Ztalk^3"},
+        {"a b a", "(AND Za^2 Zb)"},
+        {"a OR b OR a", "(OR Za^2 Zb)"},
+        /* a term in an AND and the same term inside an OR stay apart */
+        {"a (a OR b)", "(AND Za (OR Za Zb))"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     q = parsed("x y x");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_AND);
     CU_ASSERT_EQUAL_FATAL(q->root->kid_count, 2);
@@ -155,22 +209,27 @@ test_query_identical_terms_merge_with_wqf(void)
 static void
 test_query_exclusions_make_one_not(void)
 {
-    expect("a -b", "(NOT Za Zb)");
-    expect("a NOT b", "(NOT Za Zb)");
-    expect("-b a", "(NOT Za Zb)");
-    expect("a -b -c NOT d", "(NOT Za (OR Zb Zc Zd))");
-    expect("a -b -b", "(NOT Za Zb^2)");
-    expect("a -\"b c\"", "(NOT Za (PHRASE b c))");
-    expect("a -(b c)", "(NOT Za (AND Zb Zc))");
-    expect("a -(b OR c)", "(NOT Za (OR Zb Zc))");
-    expect("a b -c", "(NOT (AND Za Zb) Zc)");
-    /* a group's exclusions join the sequence around it */
-    expect("a (b -c)", "(NOT (AND Za Zb) Zc)");
-    /* inside OR a group keeps its own NOT */
-    expect("a OR (b -c)", "(OR Za (NOT Zb Zc))");
-    /* a hyphen inside a word is no exclusion; a lone one is punctuation */
-    expect("a - b", "(AND Za Zb)");
-    expect("a -", "Za");
+    static const parse_case cases[] = {
+        {"a -b", "(NOT Za Zb)"},
+        {"a NOT b", "(NOT Za Zb)"},
+        {"-b a", "(NOT Za Zb)"},
+        {"a -b -c NOT d", "(NOT Za (OR Zb Zc Zd))"},
+        {"a -b -b", "(NOT Za Zb^2)"},
+        {"a -\"b c\"", "(NOT Za (PHRASE b c))"},
+        {"a -(b c)", "(NOT Za (AND Zb Zc))"},
+        {"a -(b OR c)", "(NOT Za (OR Zb Zc))"},
+        {"a b -c", "(NOT (AND Za Zb) Zc)"},
+        /* a group's exclusions join the sequence around it */
+        {"a (b -c)", "(NOT (AND Za Zb) Zc)"},
+        /* inside OR a group keeps its own NOT */
+        {"a OR (b -c)", "(OR Za (NOT Zb Zc))"},
+        /* a hyphen inside a word is no exclusion; a lone one is
+         * punctuation */
+        {"a - b", "(AND Za Zb)"},
+        {"a -", "Za"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -191,12 +250,16 @@ test_query_not_node_shape_and_columns(void)
 static void
 test_query_words_with_several_tokens_become_phrases(void)
 {
-    expect("Russia-Ukraine", "(PHRASE russia ukraine)");
-    expect("U.S. aid", "(AND (PHRASE u s) Zaid)");
-    expect("Ukraine's", "Zukrain");
-    expect("600,000", "Z600000");
-    /* punctuation-only words and empty quotes are skipped */
-    expect("!!! a ... \"\" --", "Za");
+    static const parse_case cases[] = {
+        {"Russia-Ukraine", "(PHRASE russia ukraine)"},
+        {"U.S. aid", "(AND (PHRASE u s) Zaid)"},
+        {"Ukraine's", "Zukrain"},
+        {"600,000", "Z600000"},
+        /* punctuation-only words and empty quotes are skipped */
+        {"!!! a ... \"\" --", "Za"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -204,11 +267,15 @@ test_query_prefix(void)
 {
     ndx_query *q = NULL;
 
-    expect("ukr*", "(PREFIX ukr)");
-    expect("Ukr*", "(PREFIX ukr)");
-    expect("\xC3\x89" "co*", "(PREFIX eco)");
-    expect("ab**", "(PREFIX ab)");
-    expect("a ukr*", "(AND Za (PREFIX ukr))");
+    static const parse_case cases[] = {
+        {"ukr*", "(PREFIX ukr)"},
+        {"Ukr*", "(PREFIX ukr)"},
+        {"\xC3\x89" "co*", "(PREFIX eco)"},
+        {"ab**", "(PREFIX ab)"},
+        {"a ukr*", "(AND Za (PREFIX ukr))"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     q = parsed("ukr*");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_PREFIX);
     CU_ASSERT_EQUAL(q->root->term_count, 1);
@@ -220,12 +287,16 @@ test_query_title_field(void)
 {
     ndx_query *q = NULL;
 
-    expect("title:Rubio", "Trubio");
-    expect("TITLE:talks", "Ttalk");
-    expect("title:\"Rubio talks\"", "(TPHRASE rubio talks)");
-    expect("title:ukr*", "(TPREFIX ukr)");
-    expect("title:Russia-Ukraine", "(TPHRASE russia ukraine)");
-    expect("talks title:talks", "(AND Ztalk Ttalk)");
+    static const parse_case cases[] = {
+        {"title:Rubio", "Trubio"},
+        {"TITLE:talks", "Ttalk"},
+        {"title:\"Rubio talks\"", "(TPHRASE rubio talks)"},
+        {"title:ukr*", "(TPREFIX ukr)"},
+        {"title:Russia-Ukraine", "(TPHRASE russia ukraine)"},
+        {"talks title:talks", "(AND Ztalk Ttalk)"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     q = parsed("title:Rubio");
     CU_ASSERT_EQUAL(q->root->kind, NDX_Q_TERM);
     CU_ASSERT_EQUAL(q->root->title, 1);
@@ -239,15 +310,19 @@ test_query_source_filters(void)
     ndx_query *q = NULL;
     char key[64], want[128];
 
-    expect("source:newsweek", "ALL source=newsweek");
-    expect("talks source:newsweek", "Ztalk source=newsweek");
-    expect("source:newsweek OR source:reuters",
-           "ALL source=newsweek source=reuters");
-    expect("source:newsweek source:reuters",
-           "ALL source=newsweek source=reuters");
-    expect("source:newsweek source:newsweek", "ALL source=newsweek");
-    /* a filter inside a group still applies to the whole query */
-    expect("a (b source:newsweek)", "(AND Za Zb) source=newsweek");
+    static const parse_case cases[] = {
+        {"source:newsweek", "ALL source=newsweek"},
+        {"talks source:newsweek", "Ztalk source=newsweek"},
+        {"source:newsweek OR source:reuters",
+         "ALL source=newsweek source=reuters"},
+        {"source:newsweek source:reuters",
+         "ALL source=newsweek source=reuters"},
+        {"source:newsweek source:newsweek", "ALL source=newsweek"},
+        /* a filter inside a group still applies to the whole query */
+        {"a (b source:newsweek)", "(AND Za Zb) source=newsweek"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     /* names with spaces are quoted; the key is ndx_source_key's */
     ndx_source_key("USA Today", key, sizeof key);
     snprintf(want, sizeof want, "Zaid source=%s", key);
@@ -265,23 +340,27 @@ test_query_date_filters(void)
 {
     ndx_query *q = NULL;
 
-    expect("date:2025-04", "ALL from=2025-04-01 to=2025-04-30");
-    expect("date:2025", "ALL from=2025-01-01 to=2025-12-31");
-    expect("date:2025-04-04", "ALL from=2025-04-04 to=2025-04-04");
-    expect("talks date:2025-04-01..2025-04-30",
-           "Ztalk from=2025-04-01 to=2025-04-30");
-    expect("date:2025-03..2025-04", "ALL from=2025-03-01 to=2025-04-30");
-    expect("date:2025-04..", "ALL from=2025-04-01");
-    expect("date:..2025-04", "ALL to=2025-04-30");
-    expect("after:2025-04-10", "ALL from=2025-04-10");
-    expect("after:2025-04", "ALL from=2025-04-01");
-    expect("before:2025-05", "ALL to=2025-04-30");
-    expect("before:2025-03-01", "ALL to=2025-02-28");
-    expect("before:2024-03-01", "ALL to=2024-02-29");
-    /* several date filters intersect */
-    expect("date:2025 after:2025-03-15 before:2025-05",
-           "ALL from=2025-03-15 to=2025-04-30");
-    expect("after:2025-04-10 after:2025-04-05", "ALL from=2025-04-10");
+    static const parse_case cases[] = {
+        {"date:2025-04", "ALL from=2025-04-01 to=2025-04-30"},
+        {"date:2025", "ALL from=2025-01-01 to=2025-12-31"},
+        {"date:2025-04-04", "ALL from=2025-04-04 to=2025-04-04"},
+        {"talks date:2025-04-01..2025-04-30",
+         "Ztalk from=2025-04-01 to=2025-04-30"},
+        {"date:2025-03..2025-04", "ALL from=2025-03-01 to=2025-04-30"},
+        {"date:2025-04..", "ALL from=2025-04-01"},
+        {"date:..2025-04", "ALL to=2025-04-30"},
+        {"after:2025-04-10", "ALL from=2025-04-10"},
+        {"after:2025-04", "ALL from=2025-04-01"},
+        {"before:2025-05", "ALL to=2025-04-30"},
+        {"before:2025-03-01", "ALL to=2025-02-28"},
+        {"before:2024-03-01", "ALL to=2024-02-29"},
+        /* several date filters intersect */
+        {"date:2025 after:2025-03-15 before:2025-05",
+         "ALL from=2025-03-15 to=2025-04-30"},
+        {"after:2025-04-10 after:2025-04-05", "ALL from=2025-04-10"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     q = parsed("x date:2025-04");
     CU_ASSERT_EQUAL(q->from_days, ndx_date_from_ymd(2025, 4, 1));
     CU_ASSERT_EQUAL(q->to_days, ndx_date_from_ymd(2025, 4, 30));
@@ -320,62 +399,82 @@ test_query_highlight_lists_positive_words_once(void)
 static void
 test_query_errors_quotes(void)
 {
-    expect_err("\"abc", 1, "unclosed quote at column 1");
-    expect_err("a \"b c", 3, "unclosed quote at column 3");
-    expect_err("source:\"usa today", 8, "unclosed quote at column 8");
-    /* columns count characters: e-acute is one */
-    expect_err("\xC3\xA9 \"x", 3, "unclosed quote at column 3");
-    expect_err("\xE2\x80\x9C" "a", 1, "unclosed quote at column 1");
+    static const err_case cases[] = {
+        {"\"abc", 1, "unclosed quote at column 1"},
+        {"a \"b c", 3, "unclosed quote at column 3"},
+        {"source:\"usa today", 8, "unclosed quote at column 8"},
+        /* columns count characters: e-acute is one */
+        {"\xC3\xA9 \"x", 3, "unclosed quote at column 3"},
+        {"\xE2\x80\x9C" "a", 1, "unclosed quote at column 1"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_parentheses(void)
 {
-    expect_err("(a", 1, "unbalanced parenthesis at column 1");
-    expect_err("a (b (c)", 3, "unbalanced parenthesis at column 3");
-    expect_err("a)", 2, "unbalanced parenthesis at column 2");
-    expect_err("(a))", 4, "unbalanced parenthesis at column 4");
-    expect_err("()", 1, "empty group at column 1");
-    expect_err("a ( )", 3, "empty group at column 3");
+    static const err_case cases[] = {
+        {"(a", 1, "unbalanced parenthesis at column 1"},
+        {"a (b (c)", 3, "unbalanced parenthesis at column 3"},
+        {"a)", 2, "unbalanced parenthesis at column 2"},
+        {"(a))", 4, "unbalanced parenthesis at column 4"},
+        {"()", 1, "empty group at column 1"},
+        {"a ( )", 3, "empty group at column 3"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_dangling_operators(void)
 {
-    expect_err("a OR", 3, "dangling OR at column 3");
-    expect_err("OR a", 1, "dangling OR at column 1");
-    expect_err("a OR OR b", 3, "dangling OR at column 3");
-    expect_err("(a OR) b", 4, "dangling OR at column 4");
-    expect_err("a OR -b", 3, "dangling OR at column 3");
-    expect_err("a NOT", 3, "dangling NOT at column 3");
-    expect_err("NOT", 1, "dangling NOT at column 1");
-    expect_err("a NOT OR b", 3, "dangling NOT at column 3");
+    static const err_case cases[] = {
+        {"a OR", 3, "dangling OR at column 3"},
+        {"OR a", 1, "dangling OR at column 1"},
+        {"a OR OR b", 3, "dangling OR at column 3"},
+        {"(a OR) b", 4, "dangling OR at column 4"},
+        {"a OR -b", 3, "dangling OR at column 3"},
+        {"a NOT", 3, "dangling NOT at column 3"},
+        {"NOT", 1, "dangling NOT at column 1"},
+        {"a NOT OR b", 3, "dangling NOT at column 3"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_fields(void)
 {
-    expect_err("foo:bar", 1,
-               "unknown field 'foo' at column 1; fields are title:, "
-               "source:, date:, after:, before:");
-    expect_err("a Foo:bar", 3, "unknown field 'Foo' at column 3");
-    expect_err("title:", 1, "field 'title:' at column 1 needs a value");
-    expect_err("x source:", 3, "field 'source:' at column 3 needs a value");
-    expect_err("-source:x a", 2, "a filter cannot be excluded");
-    expect_err("a -(b date:2025)", 7, "a filter cannot be excluded");
-    expect_err("a source:!!", 3, "source: needs a name");
+    static const err_case cases[] = {
+        {"foo:bar", 1,
+         "unknown field 'foo' at column 1; fields are title:, "
+         "source:, date:, after:, before:"},
+        {"a Foo:bar", 3, "unknown field 'Foo' at column 3"},
+        {"title:", 1, "field 'title:' at column 1 needs a value"},
+        {"x source:", 3, "field 'source:' at column 3 needs a value"},
+        {"-source:x a", 2, "a filter cannot be excluded"},
+        {"a -(b date:2025)", 7, "a filter cannot be excluded"},
+        {"a source:!!", 3, "source: needs a name"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_dates(void)
 {
-    expect_err("date:2025-13", 1, "bad date '2025-13' at column 1");
-    expect_err("x after:yesterday", 3, "bad date 'yesterday' at column 3");
-    expect_err("before:2025-04..2025-05", 1, "bad date");
-    expect_err("date:..", 1, "bad date");
-    expect_err("date:2025-05..2025-04", 1,
-               "date range '2025-05..2025-04' ends before it starts at "
-               "column 1");
+    static const err_case cases[] = {
+        {"date:2025-13", 1, "bad date '2025-13' at column 1"},
+        {"x after:yesterday", 3, "bad date 'yesterday' at column 3"},
+        {"before:2025-04..2025-05", 1, "bad date"},
+        {"date:..", 1, "bad date"},
+        {"date:2025-05..2025-04", 1,
+         "date range '2025-05..2025-04' ends before it starts at "
+         "column 1"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -384,28 +483,40 @@ test_query_errors_exclusions_only(void)
     static const char msg[] =
         "a query needs at least one word to look for (not only exclusions)";
 
-    expect_err("-a", 1, msg);
-    expect_err("NOT a -b", 1, msg);
-    expect_err("source:x -a", 10, msg);
-    expect_err("a OR (-b)", 6, "only exclusions inside the group");
-    expect_err("a -(-b)", 3, "nothing to exclude");
+    static const err_case cases[] = {
+        {"-a", 1, msg},
+        {"NOT a -b", 1, msg},
+        {"source:x -a", 10, msg},
+        {"a OR (-b)", 6, "only exclusions inside the group"},
+        {"a -(-b)", 3, "nothing to exclude"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_prefix(void)
 {
-    expect_err("u*", 1, "a prefix needs at least 2 characters");
-    expect_err("a \xC3\xA9*", 3, "a prefix needs at least 2 characters");
-    expect_err("*", 1, "a prefix needs at least 2 characters");
-    expect_err("ab-cd*", 1, "a prefix (word*) must be a single word");
+    static const err_case cases[] = {
+        {"u*", 1, "a prefix needs at least 2 characters"},
+        {"a \xC3\xA9*", 3, "a prefix needs at least 2 characters"},
+        {"*", 1, "a prefix needs at least 2 characters"},
+        {"ab-cd*", 1, "a prefix (word*) must be a single word"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_query_errors_empty(void)
 {
-    expect_err("", 1, "empty query");
-    expect_err("   ", 1, "no word to look for");
-    expect_err("!!! ...", 1, "no word to look for");
+    static const err_case cases[] = {
+        {"", 1, "empty query"},
+        {"   ", 1, "no word to look for"},
+        {"!!! ...", 1, "no word to look for"},
+    };
+
+    expect_errs(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -432,8 +543,12 @@ test_query_survives_odd_bytes(void)
     char longword[300];
 
     /* invalid UTF-8 separates words */
-    expect("a\xFF" "b", "(PHRASE a b)");
-    expect("a\xFF b", "(AND Za Zb)");
+    static const parse_case cases[] = {
+        {"a\xFF" "b", "(PHRASE a b)"},
+        {"a\xFF b", "(AND Za Zb)"},
+    };
+
+    expect_each(cases, sizeof cases / sizeof cases[0]);
     memset(longword, 'x', sizeof longword - 1);
     longword[sizeof longword - 1] = '\0';
     CU_ASSERT_EQUAL_FATAL(ndx_query_parse(&q, longword, t_english(), NULL),
