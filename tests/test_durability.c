@@ -226,17 +226,25 @@ copy_pristine(char *out, size_t size, const char *dir, const char *name)
     copy_index(pristine(), out);
 }
 
-/* Copies the pristine index to dir/ix (its path into work, size bytes)
+/* Copies the pristine index to ix in a fresh temporary directory, whose
+ * path goes to out (size bytes). */
+static void
+copy_pristine_fresh(char *out, size_t size)
+{
+    copy_pristine(out, size, t_tmpdir(), "ix");
+}
+
+/* Copies the pristine index to a fresh directory (copy_pristine_fresh)
  * and reads one of its files whole, name or (NULL) the only segment:
  * *path receives the file's path (path_in's storage), *len its length.
  * The bytes are the caller's to free. */
 static char *
-copy_and_read(char *work, size_t size, const char *dir, const char *name,
-              const char **path, size_t *len)
+copy_and_read(char *work, size_t size, const char *name, const char **path,
+              size_t *len)
 {
     char *data;
 
-    copy_pristine(work, size, dir, "ix");
+    copy_pristine_fresh(work, size);
     *path = path_in(work, name ? name : only_segment(work));
     data = t_slurp(*path, len);
     CU_ASSERT_FATAL(data != NULL);
@@ -415,6 +423,17 @@ observe_path(const char *dir)
     return s;
 }
 
+/* A fresh reader of dir observes want. */
+static void
+expect_observed(const char *dir, const char *want)
+{
+    char *got = observe_path(dir);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    free(got);
+}
+
 /* ---- damaged files ----------------------------------------------------- */
 
 typedef struct damage {
@@ -551,7 +570,6 @@ damage_offsets(const unsigned char *seg, size_t len, size_t **out)
 static void
 test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], seg_path[600];
     const char *path;
     unsigned char *seg, *bad;
@@ -559,8 +577,7 @@ test_durability_every_flipped_segment_byte_is_caught_without_crash(void)
     size_t *offs = NULL;
     damage d;
 
-    seg = (unsigned char *)copy_and_read(work, sizeof work, dir, NULL, &path,
-                                         &len);
+    seg = (unsigned char *)copy_and_read(work, sizeof work, NULL, &path, &len);
     snprintf(seg_path, sizeof seg_path, "%s", path);
     bad = malloc(len);
     CU_ASSERT_FATAL(bad != NULL);
@@ -683,12 +700,11 @@ probe_cut_under_reader(void *arg)
 static void
 test_durability_segment_cut_under_a_reader_gives_errors_not_sigbus(void)
 {
-    const char *dir = t_tmpdir();
     char work[500];
     cut c;
     int rc;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     c.dir = work;
     c.want = NDX_ECORRUPT;
     c.words = path_in(work, only_segment(work));
@@ -703,14 +719,13 @@ test_durability_segment_cut_under_a_reader_gives_errors_not_sigbus(void)
 static void
 test_durability_truncated_segment_is_refused(void)
 {
-    const char *dir = t_tmpdir();
     char work[500];
     const char *seg_path;
     char *seg;
     size_t len, k;
     cut c;
 
-    seg = copy_and_read(work, sizeof work, dir, NULL, &seg_path, &len);
+    seg = copy_and_read(work, sizeof work, NULL, &seg_path, &len);
     CU_ASSERT_FATAL(len > 1000);
     {
         /* Empty, inside the header, just past it, half, without the last
@@ -732,14 +747,13 @@ test_durability_truncated_segment_is_refused(void)
 static void
 test_durability_truncated_manifest_is_refused(void)
 {
-    const char *dir = t_tmpdir();
     char work[500];
     const char *man_path;
     char *man;
     size_t len, keep;
     cut c;
 
-    man = copy_and_read(work, sizeof work, dir, "MANIFEST", &man_path, &len);
+    man = copy_and_read(work, sizeof work, "MANIFEST", &man_path, &len);
     CU_ASSERT_FATAL(len > 40);
     c.dir = work;
     c.want = NDX_ECORRUPT;
@@ -779,12 +793,11 @@ probe_flipped_manifest(void *arg)
 static void
 test_durability_flipped_manifest_bytes_are_caught(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], *want, *man;
     const char *man_path, *arg[2];
     size_t len, i, failures = 0;
 
-    man = copy_and_read(work, sizeof work, dir, "MANIFEST", &man_path, &len);
+    man = copy_and_read(work, sizeof work, "MANIFEST", &man_path, &len);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     arg[0] = work;
@@ -850,14 +863,13 @@ replace_one(const char *dir, const char *id)
 static void
 test_durability_deletion_file_with_bad_checksum_is_refused(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], *del, *want;
     const char *del_path;
     ndx_manifest m;
     size_t len, i, failures = 0;
     cut c;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     replace_one(work, corpus_ids[2]);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
@@ -888,13 +900,7 @@ test_durability_deletion_file_with_bad_checksum_is_refused(void)
     CU_ASSERT_EQUAL(failures, 0);
     /* Restored, the index answers as before. */
     CU_ASSERT_FATAL(t_write(del_path, del, len) == 0);
-    {
-        char *again = observe_path(work);
-
-        CU_ASSERT_PTR_NOT_NULL_FATAL(again);
-        CU_ASSERT_STRING_EQUAL(again, want);
-        free(again);
-    }
+    expect_observed(work, want);
     free(del);
     free(want);
 }
@@ -902,13 +908,12 @@ test_durability_deletion_file_with_bad_checksum_is_refused(void)
 static void
 test_durability_other_format_version_says_rebuild(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], cmd[1400], newer[32], *seg;
     const char *seg_path;
     size_t len;
     cut c;
 
-    seg = copy_and_read(work, sizeof work, dir, NULL, &seg_path, &len);
+    seg = copy_and_read(work, sizeof work, NULL, &seg_path, &len);
     /* A newer version of an otherwise well-formed segment (the version
      * is the u32 after the magic). */
     CU_ASSERT_EQUAL((unsigned char)seg[8], NDX_SEG_VERSION);
@@ -928,7 +933,7 @@ test_durability_other_format_version_says_rebuild(void)
              work);
     t_expect_run(cmd, 1, "rebuild");
     /* A manifest of another version too. */
-    copy_pristine(work, sizeof work, dir, "ix2");
+    copy_pristine_fresh(work, sizeof work);
     {
         ndx_buf b;
         char line[64];
@@ -953,7 +958,7 @@ static void
 test_durability_stray_files_in_the_index_are_ignored(void)
 {
     const char *dir = t_tmpdir();
-    char work[500], *want, *got;
+    char work[500], *want;
     ndx_index *ix = NULL;
     struct stat sb;
 
@@ -972,10 +977,7 @@ test_durability_stray_files_in_the_index_are_ignored(void)
     CU_ASSERT_FATAL(t_write(path_in(work, "seg-000001.ndx.del-7"),
                             "NDXDEL\r\n", 8) == 0);
     CU_ASSERT_FATAL(mkdir(path_in(work, "subdir"), 0755) == 0);
-    got = observe_path(work);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_STRING_EQUAL(got, want);
-    free(got);
+    expect_observed(work, want);
     CU_ASSERT_EQUAL(ndx_index_check(work), NDX_OK);
     /* The next commit removes the index's own leftovers, and only those. */
     CU_ASSERT_FATAL(ndx_index_open(&ix, work, NDX_OPEN_WRITE | NDX_OPEN_ADD,
@@ -1049,8 +1051,7 @@ file_id(const char *path, char *out, size_t cap)
 static void
 writer_death_case(int how)
 {
-    const char *dir = t_tmpdir();
-    char work[500], *want, *got, before[3][128], after[3][128];
+    char work[500], *want, before[3][128], after[3][128];
     const char *files[3];
     writer_job j;
     int fds[2], rc, k;
@@ -1058,7 +1059,7 @@ writer_death_case(int how)
     char c;
     ndx_index *ix = NULL;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     files[0] = path_in(work, "MANIFEST");
@@ -1100,10 +1101,7 @@ writer_death_case(int how)
         CU_ASSERT_STRING_EQUAL(before[k], after[k]);
     }
     /* Readers see exactly the previous generation. */
-    got = observe_path(work);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_STRING_EQUAL(got, want);
-    free(got);
+    expect_observed(work, want);
     CU_ASSERT_EQUAL(ndx_index_check(work), NDX_OK);
     /* The lock died with the writer; the next commit clears its files. */
     CU_ASSERT_FATAL(ndx_index_open(&ix, work, NDX_OPEN_WRITE | NDX_OPEN_ADD,
@@ -1347,14 +1345,13 @@ writer_restores(void *arg)
 static void
 test_durability_reader_keeps_its_generation_until_refresh(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], old_seg[600], *next;
     ndx_index *ix = NULL;
     ndx_buf before, during, after;
     ndx_stats s;
     struct stat sb;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     snprintf(old_seg, sizeof old_seg, "%s", path_in(work, only_segment(work)));
     ndx_buf_init(&before);
     ndx_buf_init(&during);
@@ -1473,7 +1470,6 @@ writer_server(void *arg)
 static void
 test_durability_searches_go_on_while_refresh_swaps_generations(void)
 {
-    const char *dir = t_tmpdir();
     char work[500];
     ndx_index *ix = NULL;
     search_loop loops[2];
@@ -1483,7 +1479,7 @@ test_durability_searches_go_on_while_refresh_swaps_generations(void)
     writer_server_job j;
     pid_t pid;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     /* The writer process is forked before any thread starts: a child of
      * a threaded process may find a lock held forever. */
     CU_ASSERT_FATAL(pipe(cmd) == 0 && pipe(ack) == 0);
@@ -1555,13 +1551,12 @@ writer_churns(void *arg)
 static void
 test_durability_readers_opening_during_commits_always_open(void)
 {
-    const char *dir = t_tmpdir();
     char work[500];
     pid_t pid;
     int status, opens = 0, failures = 0;
     double end;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     fflush(NULL);
     pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
@@ -1613,11 +1608,10 @@ second_writer(void *arg)
 static void
 test_durability_second_writer_is_locked_out(void)
 {
-    const char *dir = t_tmpdir();
     char work[500], cmd[1400], *want, *got;
     ndx_index *w = NULL, *w2 = NULL, *r = NULL;
 
-    copy_pristine(work, sizeof work, dir, "ix");
+    copy_pristine_fresh(work, sizeof work);
     want = observe_path(work);
     CU_ASSERT_FATAL(want != NULL);
     CU_ASSERT_FATAL(ndx_index_open(&w, work, NDX_OPEN_WRITE | NDX_OPEN_ADD,
