@@ -4,6 +4,7 @@
 #include "support.h"
 
 #include <execinfo.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,22 @@ t_run(const char *cmd, char **out, char **err)
     if (status == -1)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+t_run_prog(const char *name, char **out, char **err, const char *fmt, ...)
+{
+    char args[4000], cmd[4400];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof args)
+        return -1;
+    snprintf(cmd, sizeof cmd, "%s %s", t_prog(name), args);
+    return t_run(cmd, out, err);
 }
 
 void
@@ -311,6 +328,15 @@ t_index_paths(const char *dir, const char *engine,
         st = ndx_index_commit(ix);
     ndx_index_close(ix);
     return st;
+}
+
+ndx_status
+t_index_corpus(const char *dir, const char *engine,
+               const ndx_engine_config *cfg)
+{
+    const char *paths[] = {"corpus"};
+
+    return t_index_paths(dir, engine, cfg, 0, paths, 1);
 }
 
 static ndx_analyzer *english_an;

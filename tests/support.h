@@ -22,6 +22,12 @@ const char *t_prog(const char *name);
  * into malloc'd strings; returns the exit status (or -1). */
 int t_run(const char *cmd, char **out, char **err);
 
+/* Runs the program name of build/ (t_prog) with the arguments fmt
+ * formats, as t_run runs a command; -1 when they do not fit in 4000
+ * bytes. */
+int t_run_prog(const char *name, char **out, char **err, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+
 /* Runs a shell command (t_run) and checks that it exits with status and
  * that its standard error says needle. */
 void t_expect_run(const char *cmd, int status, const char *needle);
@@ -81,6 +87,10 @@ ndx_status t_add_corpus(ndx_index *ix, const char *const *paths,
 ndx_status t_index_paths(const char *dir, const char *engine,
                          const ndx_engine_config *cfg, unsigned flags,
                          const char *const *paths, size_t path_count);
+
+/* t_index_paths of the product's corpus/, without flags. */
+ndx_status t_index_corpus(const char *dir, const char *engine,
+                          const ndx_engine_config *cfg);
 
 /* Calls fn for every article the corpus reader finds under paths, with
  * its passages split as the index front splits them (default options) and

@@ -1073,9 +1073,8 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
     CU_ASSERT_PTR_NULL(strstr(err, "nothing was committed"));
     free(err);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --json latecomer",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", &out, NULL,
+                               "-i '%s/ix' --json latecomer", dir), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\":1"));
     free(out);
@@ -1093,20 +1092,17 @@ test_live_cli_reports_a_failed_merge_as_committed(void)
     CU_ASSERT_PTR_NULL(strstr(err, "merged into one segment in"));
     free(err);
 
-    snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' --delete nosuch",
-             t_prog("newsdex-index"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
-    snprintf(cmd, sizeof cmd, "%s --info '%s/ix' --json",
-             t_prog("newsdex-index"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, NULL,
+                               "-q -o '%s/ix' --delete nosuch", dir), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", &out, NULL,
+                               "--info '%s/ix' --json", dir), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     snprintf(path, sizeof path, "\"articles\":%u,", NDX_MERGE_FACTOR);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, path));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"segments\":1,"));
     free(out);
-    snprintf(cmd, sizeof cmd, "%s --check '%s/ix'", t_prog("newsdex-index"),
-             dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, NULL,
+                               "--check '%s/ix'", dir), 0);
 }
 
 /* ---- the command line ----------------------------------------------------- */
@@ -1136,33 +1132,28 @@ test_live_cli_delete_and_stdin(void)
 
     snprintf(in, sizeof in, "%s/in.jsonl", dir);
     CU_ASSERT_FATAL(t_write(in, lines, strlen(lines)) == 0);
-    snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' --add - < '%s'",
-             t_prog("newsdex-index"), dir, in);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --json harbor",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, NULL,
+                               "-q -o '%s/ix' --add - < '%s'", dir, in), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", &out, NULL,
+                               "-i '%s/ix' --json harbor", dir), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\":2"));
     free(out);
 
-    snprintf(cmd, sizeof cmd, "%s -o '%s/ix' --delete a1 nosuch",
-             t_prog("newsdex-index"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, &err,
+                               "-o '%s/ix' --delete a1 nosuch", dir), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no article with id 'nosuch'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "deleted 1 articles"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "1 ids not in the index"));
     free(err);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --json harbor",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", &out, NULL,
+                               "-i '%s/ix' --json harbor", dir), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\":1"));
     CU_ASSERT_PTR_NULL(strstr(out, "\"a1\""));
     free(out);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --get a1",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 1);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", NULL, NULL,
+                               "-i '%s/ix' --get a1", dir), 1);
 
     /* From standard input: a2, a blank line, an unknown id, a3 with a
      * carriage return. */
@@ -1174,31 +1165,27 @@ test_live_cli_delete_and_stdin(void)
                                        "id 'zz'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "deleted 2 articles"));
     free(err);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --stats",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", &out, NULL,
+                               "-i '%s/ix' --stats", dir), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"articles\":0"));
     free(out);
 
     /* From a file, with additions after the deletions in the same run. */
     snprintf(ids, sizeof ids, "%s/ids", dir);
     CU_ASSERT_FATAL(t_write(ids, "a1\n", 3) == 0);
-    snprintf(cmd, sizeof cmd, "%s -q -o '%s/ix' --delete-from '%s' --add '%s'",
-             t_prog("newsdex-index"), dir, ids, in);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
-    snprintf(cmd, sizeof cmd, "%s -i '%s/ix' --stats",
-             t_prog("newsdex-search"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, &out, NULL), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, NULL,
+                               "-q -o '%s/ix' --delete-from '%s' --add '%s'",
+                               dir, ids, in), 0);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-search", &out, NULL,
+                               "-i '%s/ix' --stats", dir), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"articles\":3"));
     free(out);
 
     /* Usage errors: no ids; deleting from an index that does not exist. */
-    snprintf(cmd, sizeof cmd, "%s -o '%s/ix' --delete",
-             t_prog("newsdex-index"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 2);
-    snprintf(cmd, sizeof cmd, "%s -o '%s/none' --delete a1",
-             t_prog("newsdex-index"), dir);
-    CU_ASSERT_EQUAL(t_run(cmd, NULL, &err), 1);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, NULL,
+                               "-o '%s/ix' --delete", dir), 2);
+    CU_ASSERT_EQUAL(t_run_prog("newsdex-index", NULL, &err,
+                               "-o '%s/none' --delete a1", dir), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no newsdex index"));
     free(err);
 }
