@@ -1335,9 +1335,8 @@ static int
 writer_restores(void *arg)
 {
     const char *dir = arg;
-    const char *paths[] = {"corpus"};
 
-    return t_index_paths(dir, "native", NULL, 0, paths, 1) == NDX_OK
+    return t_index_corpus(dir, "native", NULL) == NDX_OK
                ? CHILD_OK
                : CHILD_SETUP;
 }

@@ -766,13 +766,11 @@ test_native_terms_given_whole_in_order(void)
 static void
 index_corpus(const char *dir, unsigned threads)
 {
-    const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
 
     ndx_engine_config_init(&cfg);
     cfg.threads = threads;
-    CU_ASSERT_FATAL(t_index_paths(dir, "native", &cfg, 0, paths, 1) ==
-                    NDX_OK);
+    CU_ASSERT_FATAL(t_index_corpus(dir, "native", &cfg) == NDX_OK);
 }
 
 static void

@@ -47,12 +47,11 @@ static int have_tcpsrv = -1;
 static ndx_status
 index_corpus(const char *dir, unsigned shards)
 {
-    const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
 
     ndx_engine_config_init(&cfg);
     cfg.shards = shards;
-    return t_index_paths(dir, "xapian", &cfg, 0, paths, 1);
+    return t_index_corpus(dir, "xapian", &cfg);
 }
 
 /* Builds both indexes once; 0 when this build has no Xapian. */

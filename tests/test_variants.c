@@ -23,7 +23,6 @@ static const char *
 corpus_index(void)
 {
     static char dir[512];
-    const char *paths[] = {"corpus"};
     ndx_engine_config cfg;
 
     if (dir[0])
@@ -31,7 +30,7 @@ corpus_index(void)
     snprintf(dir, sizeof dir, "%s", t_tmpdir());
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
-    CU_ASSERT_EQUAL(t_index_paths(dir, "native", &cfg, 0, paths, 1), NDX_OK);
+    CU_ASSERT_EQUAL(t_index_corpus(dir, "native", &cfg), NDX_OK);
     return dir;
 }
 
