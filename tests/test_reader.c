@@ -113,6 +113,15 @@ read_all(const char *const *paths, size_t n, unsigned flags, warns *w,
     return NDX_OK;
 }
 
+/* read_all for the one path, which the reader must open. */
+static void
+read_one(const char *path, warns *w, got *g)
+{
+    const char *paths[] = {path};
+
+    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, w, g), NDX_OK);
+}
+
 /* Checks that g holds exactly the n articles of ids, in that order. */
 static void
 expect_ids(const got *g, const char *const *ids, int n)
@@ -127,11 +136,10 @@ expect_ids(const got *g, const char *const *ids, int n)
 static void
 test_reader_jsonl_fields_and_defaults(void)
 {
-    const char *paths[] = {FIX "ingest/good.jsonl"};
     warns w;
     got g;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "ingest/good.jsonl", &w, &g);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
     CU_ASSERT_EQUAL(w.count, 0);
     CU_ASSERT_EQUAL_FATAL(g.n, 5);
@@ -179,14 +187,13 @@ test_reader_jsonl_fields_and_defaults(void)
 static void
 test_reader_duplicates_last_wins(void)
 {
-    const char *paths[] = {FIX "ingest/dups.jsonl"};
     /* d1, d2, d1 again (same id), d3 under d2 (same url), d4 skipped
      * (same text as d2), d5. */
     static const char *const ids[] = {"d1", "d2", "d1", "d2", "d5"};
     warns w;
     got g;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "ingest/dups.jsonl", &w, &g);
     expect_ids(&g, ids, 5);
     CU_ASSERT_STRING_EQUAL(g.a[2].text, "Second version of story one.");
     CU_ASSERT_STRING_EQUAL(g.a[3].text, "Story two, corrected.");
@@ -202,12 +209,11 @@ test_reader_duplicates_last_wins(void)
 static void
 test_reader_text_metadata_order(void)
 {
-    const char *paths[] = {FIX "ingest/text"};
     warns w;
     got g;
     int i;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "ingest/text", &w, &g);
     CU_ASSERT_EQUAL(w.count, 0);
     CU_ASSERT_EQUAL_FATAL(g.n, 4);
     /* a.txt: the manifest wins over the header lines; the header title
@@ -246,7 +252,6 @@ test_reader_text_metadata_order(void)
 static void
 test_reader_bad_records_skipped_good_kept(void)
 {
-    const char *paths[] = {FIX "bad/mixed.jsonl"};
     static const long warn_lines[] = {2, 3, 4, 5, 6, 7, 8, 9, 10};
     static const char *const ids[] = {"m1", "m6",  "m7", "m8",
                                       "m9", "m10", "m11"};
@@ -254,7 +259,7 @@ test_reader_bad_records_skipped_good_kept(void)
     got g;
     int i;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "bad/mixed.jsonl", &w, &g);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
     expect_ids(&g, ids, 7);
     /* Unparseable dates: kept, undated. */
@@ -290,12 +295,11 @@ test_reader_bad_records_skipped_good_kept(void)
 static void
 test_reader_truncated_gzip_keeps_articles_before(void)
 {
-    const char *paths[] = {FIX "bad/truncated.jsonl.gz"};
     warns w;
     got g;
     int i;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "bad/truncated.jsonl.gz", &w, &g);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
     /* The first gzip member holds t1..t10 whole; the second is cut off
      * inside its first line. */
@@ -337,12 +341,11 @@ test_reader_empty_files_warn(void)
 static void
 test_reader_bad_directory_reads_every_good_article(void)
 {
-    const char *paths[] = {FIX "bad"};
     warns w;
     got g;
     int i;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(FIX "bad", &w, &g);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
     /* bad_utf8.txt 1 + mixed.jsonl 7 + truncated.jsonl.gz 10, in name
      * order. */
@@ -468,7 +471,6 @@ test_reader_symlink_loop_warned_once(void)
 {
     const char *dir = t_tmpdir();
     char d[512], sub[512], p[600];
-    const char *paths[1];
     static const char one[] = "{\"id\":\"a\",\"text\":\"Article a.\"}\n";
     static const char two[] = "{\"id\":\"b\",\"text\":\"Article b.\"}\n";
     static const char *const ab[] = {"a", "b"};
@@ -485,8 +487,7 @@ test_reader_symlink_loop_warned_once(void)
     CU_ASSERT_EQUAL_FATAL(t_write(p, two, sizeof two - 1), 0);
     snprintf(p, sizeof p, "%s/loop", sub);
     CU_ASSERT_EQUAL_FATAL(symlink("..", p), 0);
-    paths[0] = d;
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(d, &w, &g);
     expect_ids(&g, ab, 2);
     CU_ASSERT_EQUAL_FATAL(w.count, 1);
     CU_ASSERT(strstr(w.msg[0], "loop") != NULL);
@@ -577,7 +578,6 @@ static const char *const seed_ids[5] = {
 static void
 test_reader_seed_corpus_takes_manifest_metadata(void)
 {
-    const char *paths[] = {"corpus"};
     /* From corpus/manifest.tsv (and seeds/README.md). */
     static const int32_t days[5] = {20182, 20419, 20137, 20196, 20207};
     static const char *const sources[5] = {"Newsweek", "unknown", "USA TODAY",
@@ -593,7 +593,7 @@ test_reader_seed_corpus_takes_manifest_metadata(void)
     got g;
     int i;
 
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one("corpus", &w, &g);
     CU_ASSERT_EQUAL(w.count, 0);
     expect_ids(&g, seed_ids, 5);
     for (i = 0; i < 5; i++) {
@@ -611,7 +611,6 @@ static void
 test_reader_seed_corpus_without_manifest_guesses(void)
 {
     const char *dir = t_tmpdir();
-    const char *paths[] = {dir};
     char cmd[600];
     warns w;
     got g;
@@ -619,7 +618,7 @@ test_reader_seed_corpus_without_manifest_guesses(void)
 
     snprintf(cmd, sizeof cmd, "cp corpus/*.txt '%s'/", dir);
     CU_ASSERT_EQUAL_FATAL(t_run(cmd, NULL, NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(dir, &w, &g);
     expect_ids(&g, seed_ids, 5);
     for (i = 0; i < 5; i++)
         CU_ASSERT_STRING_EQUAL(g.a[i].source, "unknown");
@@ -826,14 +825,12 @@ test_reader_jsonl_escapes_repeats_and_odd_values(void)
         "{\"id\":\"e10\",\"text\":\"   \"}\n"
         "{\"id\":\"e11\",\"text\":\"fine\",\"flag\":false,\"n\":null}\n";
     char path[512];
-    const char *paths[1];
     warns w;
     got g;
 
     snprintf(path, sizeof path, "%s/odd.jsonl", t_tmpdir());
     CU_ASSERT_EQUAL_FATAL(t_write(path, lines, sizeof lines - 1), 0);
-    paths[0] = path;
-    CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, &w, &g), NDX_OK);
+    read_one(path, &w, &g);
     CU_ASSERT_EQUAL(g.end, NDX_OK);
     CU_ASSERT_EQUAL_FATAL(g.n, 8);
     CU_ASSERT_STRING_EQUAL(g.a[0].id, "e1");
