@@ -35,6 +35,16 @@ parse_days(const char *s, int32_t *secs)
     return d;
 }
 
+/* s parses to the day days, at secs seconds into it (-1: no time). */
+static void
+expect_time(const char *s, int32_t days, int32_t secs)
+{
+    int32_t t = 0;
+
+    CU_ASSERT_EQUAL(parse_days(s, &t), days);
+    CU_ASSERT_EQUAL(t, secs);
+}
+
 static void
 test_dates_ymd_known_days(void)
 {
@@ -88,22 +98,15 @@ test_dates_parse_iso_forms(void)
 {
     int32_t t = 0;
 
-    CU_ASSERT_EQUAL(parse_days("2025-04-04", &t), D_2025_04_04);
-    CU_ASSERT_EQUAL(t, -1);
-    CU_ASSERT_EQUAL(parse_days("2025-04-04T10:00:00", &t), D_2025_04_04);
-    CU_ASSERT_EQUAL(t, 36000);
-    CU_ASSERT_EQUAL(parse_days("2025-04-04T10:00:00Z", &t), D_2025_04_04);
-    CU_ASSERT_EQUAL(t, 36000);
+    expect_time("2025-04-04", D_2025_04_04, -1);
+    expect_time("2025-04-04T10:00:00", D_2025_04_04, 36000);
+    expect_time("2025-04-04T10:00:00Z", D_2025_04_04, 36000);
     /* The zone is checked, not applied: the publisher's day stays. */
-    CU_ASSERT_EQUAL(parse_days("2025-04-04T23:30:00-05:00", &t),
-                    D_2025_04_04);
-    CU_ASSERT_EQUAL(t, 84600);
+    expect_time("2025-04-04T23:30:00-05:00", D_2025_04_04, 84600);
     CU_ASSERT_EQUAL(parse_days("2025-04-04T10:00:00.123+0200", &t),
                     D_2025_04_04);
-    CU_ASSERT_EQUAL(parse_days("2025-04-04 10:00", &t), D_2025_04_04);
-    CU_ASSERT_EQUAL(t, 36000);
-    CU_ASSERT_EQUAL(parse_days("1987-02-26T15:01:01", &t), D_1987_02_26);
-    CU_ASSERT_EQUAL(t, 15 * 3600 + 60 + 1);
+    expect_time("2025-04-04 10:00", D_2025_04_04, 36000);
+    expect_time("1987-02-26T15:01:01", D_1987_02_26, 15 * 3600 + 60 + 1);
     CU_ASSERT_EQUAL(parse_days("  2025-11-27\n", NULL), D_2025_11_27);
     CU_ASSERT_EQUAL(parse_days("2024-02-29", NULL), D_2024_02_29);
 }
@@ -111,10 +114,7 @@ test_dates_parse_iso_forms(void)
 static void
 test_dates_parse_month_names(void)
 {
-    int32_t t = 0;
-
-    CU_ASSERT_EQUAL(parse_days("April 17, 2025", &t), D_2025_04_17);
-    CU_ASSERT_EQUAL(t, -1);
+    expect_time("April 17, 2025", D_2025_04_17, -1);
     CU_ASSERT_EQUAL(parse_days("Apr 17, 2025", NULL), D_2025_04_17);
     CU_ASSERT_EQUAL(parse_days("Apr. 17, 2025", NULL), D_2025_04_17);
     CU_ASSERT_EQUAL(parse_days("april 17 2025", NULL), D_2025_04_17);
@@ -128,9 +128,8 @@ test_dates_parse_month_names(void)
                     D_2025_02_18);
     CU_ASSERT_EQUAL(parse_days("Sept. 1, 2025", NULL),
                     ndx_date_from_ymd(2025, 9, 1));
-    CU_ASSERT_EQUAL(parse_days("April 17, 2025 3:05 p.m. ET", &t),
-                    D_2025_04_17);
-    CU_ASSERT_EQUAL(t, 15 * 3600 + 5 * 60);
+    expect_time("April 17, 2025 3:05 p.m. ET", D_2025_04_17,
+                15 * 3600 + 5 * 60);
 }
 
 static void
@@ -148,17 +147,9 @@ test_dates_parse_us_short_form(void)
 static void
 test_dates_parse_rfc2822(void)
 {
-    int32_t t = 0;
-
-    CU_ASSERT_EQUAL(parse_days("Fri, 18 Apr 2025 10:00:00 GMT", &t),
-                    D_2025_04_18);
-    CU_ASSERT_EQUAL(t, 36000);
-    CU_ASSERT_EQUAL(parse_days("18 Apr 2025 10:00:00 +0000", &t),
-                    D_2025_04_18);
-    CU_ASSERT_EQUAL(t, 36000);
-    CU_ASSERT_EQUAL(parse_days("Fri, 18 Apr 2025 23:59:60 -0500", &t),
-                    D_2025_04_18);
-    CU_ASSERT_EQUAL(t, 86399);
+    expect_time("Fri, 18 Apr 2025 10:00:00 GMT", D_2025_04_18, 36000);
+    expect_time("18 Apr 2025 10:00:00 +0000", D_2025_04_18, 36000);
+    expect_time("Fri, 18 Apr 2025 23:59:60 -0500", D_2025_04_18, 86399);
 }
 
 static void
