@@ -47,6 +47,14 @@ sentence(char *buf, size_t cap, int k, int n)
     snprintf(buf + len, cap - len, ".");
 }
 
+/* Appends sentences W1 and W2, of n words each. */
+static void
+two_sentences(char *buf, size_t cap, int n)
+{
+    sentence(buf, cap, 1, n);
+    sentence(buf, cap, 2, n);
+}
+
 static void
 split(ndx_passages *p, const char *text)
 {
@@ -63,6 +71,19 @@ expect_one(const ndx_passages *p, size_t off, size_t len)
     CU_ASSERT_EQUAL(p->items[0].len, len);
 }
 
+/* Checks that p holds exactly two passages: len0 bytes from off0, len1
+ * bytes from off1. */
+static void
+expect_two(const ndx_passages *p, size_t off0, size_t len0, size_t off1,
+           size_t len1)
+{
+    CU_ASSERT_EQUAL_FATAL(p->count, 2);
+    CU_ASSERT_EQUAL(p->items[0].off, off0);
+    CU_ASSERT_EQUAL(p->items[0].len, len0);
+    CU_ASSERT_EQUAL(p->items[1].off, off1);
+    CU_ASSERT_EQUAL(p->items[1].len, len1);
+}
+
 static void
 test_passages_heading_joins_next_paragraph(void)
 {
@@ -70,8 +91,7 @@ test_passages_heading_joins_next_paragraph(void)
     char body[1024] = "";
     ndx_passages p = {NULL, 0, 0};
 
-    sentence(body, sizeof body, 1, 20);
-    sentence(body, sizeof body, 2, 20);
+    two_sentences(body, sizeof body, 20);
     strcat(text, body);
     strcat(text, "\n");
     split(&p, text);
@@ -317,8 +337,7 @@ test_passages_fragments_merge_with_neighbour(void)
     char body[1024] = "", text[2048];
     ndx_passages p = {NULL, 0, 0};
 
-    sentence(body, sizeof body, 1, 25);
-    sentence(body, sizeof body, 2, 25);
+    two_sentences(body, sizeof body, 25);
     /* Two leading fragments merge forward. */
     snprintf(text, sizeof text, "Short line one.\nAnother short one.\n%s\n",
              body);
@@ -332,11 +351,7 @@ test_passages_fragments_merge_with_neighbour(void)
     /* Two full paragraphs stay apart. */
     snprintf(text, sizeof text, "%s\n\n%s\n", body, body);
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 2);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, strlen(body));
-    CU_ASSERT_EQUAL(p.items[1].off, strlen(body) + 2);
-    CU_ASSERT_EQUAL(p.items[1].len, strlen(body));
+    expect_two(&p, 0, strlen(body), strlen(body) + 2, strlen(body));
     ndx_passages_clear(&p);
 }
 
@@ -349,11 +364,7 @@ test_passages_fragments_never_merge_across_furniture(void)
     ndx_split_opts o;
 
     split(&p, text);
-    CU_ASSERT_EQUAL_FATAL(p.count, 2);
-    CU_ASSERT_EQUAL(p.items[0].off, 0);
-    CU_ASSERT_EQUAL(p.items[0].len, 23);
-    CU_ASSERT_EQUAL(p.items[1].off, 38);
-    CU_ASSERT_EQUAL(p.items[1].len, 24);
+    expect_two(&p, 0, 23, 38, 24);
 
     /* Kept furniture is ordinary text: one passage. */
     ndx_split_opts_init(&o);
@@ -370,8 +381,7 @@ test_passages_navigation_lines_before_furniture_dropped(void)
     char body[1024] = "", text[2048];
     ndx_passages p = {NULL, 0, 0};
 
-    sentence(body, sizeof body, 1, 20);
-    sentence(body, sizeof body, 2, 20);
+    two_sentences(body, sizeof body, 20);
     /* Short lines leading into "Menu" are navigation. */
     snprintf(text, sizeof text, "%s\nHome\nWorld News\nMenu\n", body);
     split(&p, text);
