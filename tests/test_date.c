@@ -35,6 +35,22 @@ parse_days(const char *s, int32_t *secs)
     return d;
 }
 
+/* A date and the day it parses to, for expect_days(). */
+typedef struct day_case {
+    const char *text;
+    int32_t days;
+} day_case;
+
+/* Each of count cases parses to its day. */
+static void
+expect_days(const day_case *cases, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        CU_ASSERT_EQUAL(parse_days(cases[i].text, NULL), cases[i].days);
+}
+
 /* s parses to the day days, at secs seconds into it (-1: no time). */
 static void
 expect_time(const char *s, int32_t days, int32_t secs)
@@ -107,27 +123,32 @@ test_dates_parse_iso_forms(void)
                     D_2025_04_04);
     expect_time("2025-04-04 10:00", D_2025_04_04, 36000);
     expect_time("1987-02-26T15:01:01", D_1987_02_26, 15 * 3600 + 60 + 1);
-    CU_ASSERT_EQUAL(parse_days("  2025-11-27\n", NULL), D_2025_11_27);
-    CU_ASSERT_EQUAL(parse_days("2024-02-29", NULL), D_2024_02_29);
+    static const day_case cases[] = {
+        {"  2025-11-27\n", D_2025_11_27},
+        {"2024-02-29", D_2024_02_29},
+    };
+
+    expect_days(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
 test_dates_parse_month_names(void)
 {
     expect_time("April 17, 2025", D_2025_04_17, -1);
-    CU_ASSERT_EQUAL(parse_days("Apr 17, 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("Apr. 17, 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("april 17 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("April 17th, 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("17 April 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("17 Apr 2025", NULL), D_2025_04_17);
-    CU_ASSERT_EQUAL(parse_days("Friday, April 18, 2025", NULL),
-                    D_2025_04_18);
-    CU_ASSERT_EQUAL(parse_days("Fri, April 18, 2025", NULL), D_2025_04_18);
-    CU_ASSERT_EQUAL(parse_days("Tuesday, February 18, 2025", NULL),
-                    D_2025_02_18);
-    CU_ASSERT_EQUAL(parse_days("Sept. 1, 2025", NULL),
-                    ndx_date_from_ymd(2025, 9, 1));
+    static const day_case cases[] = {
+        {"Apr 17, 2025", D_2025_04_17},
+        {"Apr. 17, 2025", D_2025_04_17},
+        {"april 17 2025", D_2025_04_17},
+        {"April 17th, 2025", D_2025_04_17},
+        {"17 April 2025", D_2025_04_17},
+        {"17 Apr 2025", D_2025_04_17},
+        {"Friday, April 18, 2025", D_2025_04_18},
+        {"Fri, April 18, 2025", D_2025_04_18},
+        {"Tuesday, February 18, 2025", D_2025_02_18},
+        {"Sept. 1, 2025", D_2025_01_01 + 243}, /* day 244 */
+    };
+
+    expect_days(cases, sizeof cases / sizeof cases[0]);
     expect_time("April 17, 2025 3:05 p.m. ET", D_2025_04_17,
                 15 * 3600 + 5 * 60);
 }
@@ -135,13 +156,17 @@ test_dates_parse_month_names(void)
 static void
 test_dates_parse_us_short_form(void)
 {
-    CU_ASSERT_EQUAL(parse_days("4/4/25", NULL), D_2025_04_04);
-    CU_ASSERT_EQUAL(parse_days("4/4/2025", NULL), D_2025_04_04);
-    CU_ASSERT_EQUAL(parse_days("04/04/2025", NULL), D_2025_04_04);
-    CU_ASSERT_EQUAL(parse_days("11/27/25", NULL), D_2025_11_27);
-    /* Month first: 2/18 is February 18; two-digit 99 is 1999. */
-    CU_ASSERT_EQUAL(parse_days("2/18/99", NULL), D_1999_02_18);
-    CU_ASSERT_EQUAL(parse_days("2/18/25", NULL), D_2025_02_18);
+    static const day_case cases[] = {
+        {"4/4/25", D_2025_04_04},
+        {"4/4/2025", D_2025_04_04},
+        {"04/04/2025", D_2025_04_04},
+        {"11/27/25", D_2025_11_27},
+        /* Month first: 2/18 is February 18; two-digit 99 is 1999. */
+        {"2/18/99", D_1999_02_18},
+        {"2/18/25", D_2025_02_18},
+    };
+
+    expect_days(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
