@@ -24,7 +24,9 @@
 
 #define FIX "tests/fixtures/neardup/"
 
-static ndx_status
+/* Indexes the n paths into dir with engine, one thread, and keep_duplicates
+ * as keep; the indexing must succeed. */
+static void
 index_files(const char *dir, const char *engine, const char *const *paths,
             size_t n, unsigned flags, int keep)
 {
@@ -33,7 +35,8 @@ index_files(const char *dir, const char *engine, const char *const *paths,
     ndx_engine_config_init(&cfg);
     cfg.threads = 1;
     cfg.keep_duplicates = keep;
-    return t_index_paths(dir, engine, &cfg, flags, paths, n);
+    CU_ASSERT_EQUAL_FATAL(t_index_paths(dir, engine, &cfg, flags, paths, n),
+                          NDX_OK);
 }
 
 /* The results of q on the index in dir, which must open and answer; the
@@ -136,8 +139,7 @@ test_neardup_recrawled_copy_indexes_to_one_article(void)
         if (e == 1 && t_without_xapian())
             continue;
         dir = t_tmpdir();
-        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], paths, 1, 0, 0),
-                              NDX_OK);
+        index_files(dir, engines[e], paths, 1, 0, 0);
         /* The story is indexed once, under the first crawl's id, with the
          * later crawl's text (its breadcrumb line). */
         res = search(dir, "girders corrosion");
@@ -154,8 +156,7 @@ test_neardup_recrawled_copy_indexes_to_one_article(void)
         /* keep_duplicates indexes both crawls; a search shows them once
          * (one source, one title), the other listed in same_title. */
         dir = t_tmpdir();
-        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], paths, 1, 0, 1),
-                              NDX_OK);
+        index_files(dir, engines[e], paths, 1, 0, 1);
         res = search(dir, "girders corrosion");
         CU_ASSERT_EQUAL(res->total, 2);
         CU_ASSERT_EQUAL_FATAL(res->count, 1);
@@ -219,10 +220,8 @@ test_neardup_syndicated_story_shows_once_with_also_in(void)
         dir = t_tmpdir();
         /* The wire's copy first, the two outlets in a later --add run:
          * they join the earlier cluster. */
-        CU_ASSERT_EQUAL_FATAL(index_files(dir, engines[e], first, 1, 0, 0),
-                              NDX_OK);
-        CU_ASSERT_EQUAL_FATAL(
-            index_files(dir, engines[e], rest, 1, NDX_OPEN_ADD, 0), NDX_OK);
+        index_files(dir, engines[e], first, 1, 0, 0);
+        index_files(dir, engines[e], rest, 1, NDX_OPEN_ADD, 0);
         res = search(dir, "girders corrosion");
         CU_ASSERT_EQUAL(res->count, 1);
         if (res->count)
@@ -259,8 +258,7 @@ test_neardup_folded_pages_carry_every_hit_text(void)
     ndx_index *ix = NULL;
     size_t q, k, off, i, j;
 
-    CU_ASSERT_EQUAL_FATAL(index_files(dir, "native", files, 3, 0, 0),
-                          NDX_OK);
+    index_files(dir, "native", files, 3, 0, 0);
     CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL,
                                          NULL), NDX_OK);
     for (q = 0; q < sizeof queries / sizeof *queries; q++) {
