@@ -122,6 +122,14 @@ read_one(const char *path, warns *w, got *g)
     CU_ASSERT_EQUAL_FATAL(read_all(paths, 1, 0, w, g), NDX_OK);
 }
 
+/* read_one, and the reader must reach the end without an error. */
+static void
+read_to_end(const char *path, warns *w, got *g)
+{
+    read_one(path, w, g);
+    CU_ASSERT_EQUAL(g->end, NDX_OK);
+}
+
 /* Checks that g holds exactly the n articles of ids, in that order. */
 static void
 expect_ids(const got *g, const char *const *ids, int n)
@@ -139,8 +147,7 @@ test_reader_jsonl_fields_and_defaults(void)
     warns w;
     got g;
 
-    read_one(FIX "ingest/good.jsonl", &w, &g);
-    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    read_to_end(FIX "ingest/good.jsonl", &w, &g);
     CU_ASSERT_EQUAL(w.count, 0);
     CU_ASSERT_EQUAL_FATAL(g.n, 5);
     CU_ASSERT_EQUAL(g.stats.articles, 5);
@@ -259,8 +266,7 @@ test_reader_bad_records_skipped_good_kept(void)
     got g;
     int i;
 
-    read_one(FIX "bad/mixed.jsonl", &w, &g);
-    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    read_to_end(FIX "bad/mixed.jsonl", &w, &g);
     expect_ids(&g, ids, 7);
     /* Unparseable dates: kept, undated. */
     CU_ASSERT_EQUAL(g.a[1].days, NDX_DATE_NONE);
@@ -299,8 +305,7 @@ test_reader_truncated_gzip_keeps_articles_before(void)
     got g;
     int i;
 
-    read_one(FIX "bad/truncated.jsonl.gz", &w, &g);
-    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    read_to_end(FIX "bad/truncated.jsonl.gz", &w, &g);
     /* The first gzip member holds t1..t10 whole; the second is cut off
      * inside its first line. */
     CU_ASSERT_EQUAL_FATAL(g.n, 10);
@@ -345,8 +350,7 @@ test_reader_bad_directory_reads_every_good_article(void)
     got g;
     int i;
 
-    read_one(FIX "bad", &w, &g);
-    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    read_to_end(FIX "bad", &w, &g);
     /* bad_utf8.txt 1 + mixed.jsonl 7 + truncated.jsonl.gz 10, in name
      * order. */
     CU_ASSERT_EQUAL_FATAL(g.n, 18);
@@ -830,8 +834,7 @@ test_reader_jsonl_escapes_repeats_and_odd_values(void)
 
     snprintf(path, sizeof path, "%s/odd.jsonl", t_tmpdir());
     CU_ASSERT_EQUAL_FATAL(t_write(path, lines, sizeof lines - 1), 0);
-    read_one(path, &w, &g);
-    CU_ASSERT_EQUAL(g.end, NDX_OK);
+    read_to_end(path, &w, &g);
     CU_ASSERT_EQUAL_FATAL(g.n, 8);
     CU_ASSERT_STRING_EQUAL(g.a[0].id, "e1");
     CU_ASSERT_STRING_EQUAL(g.a[0].text, "caf\xc3\xa9 \xf0\x9f\x98\x80 a/b "
