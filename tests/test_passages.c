@@ -4,6 +4,7 @@
  * abbreviations), fragments merged (never across furniture), and no
  * furniture inside any passage of the seed articles.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,19 @@ split(ndx_passages *p, const char *text)
                                              NULL), NDX_OK);
 }
 
+/* Formats the text into text (cap bytes) and splits it into p. */
+static void __attribute__((format(printf, 4, 5)))
+split_formatted(ndx_passages *p, char *text, size_t cap, const char *fmt,
+                ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, cap, fmt, ap);
+    va_end(ap);
+    split(p, text);
+}
+
 /* Checks that p holds exactly one passage, of len bytes from off. */
 static void
 expect_one(const ndx_passages *p, size_t off, size_t len)
@@ -98,9 +112,8 @@ test_passages_heading_joins_next_paragraph(void)
     expect_one(&p, 0, strlen(text) - 1);
 
     /* Across a blank line too. */
-    snprintf(text, sizeof text, "Europe Steps In to Salvage Talks\n\n%s\n",
-             body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text,
+                    "Europe Steps In to Salvage Talks\n\n%s\n", body);
     expect_one(&p, 0, strlen(text) - 1);
     ndx_passages_clear(&p);
 }
@@ -339,18 +352,15 @@ test_passages_fragments_merge_with_neighbour(void)
 
     two_sentences(body, sizeof body, 25);
     /* Two leading fragments merge forward. */
-    snprintf(text, sizeof text, "Short line one.\nAnother short one.\n%s\n",
-             body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text,
+                    "Short line one.\nAnother short one.\n%s\n", body);
     expect_one(&p, 0, strlen(text) - 1);
     /* A trailing fragment merges backward. */
-    snprintf(text, sizeof text, "%s\n\nThe end.\n", body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text, "%s\n\nThe end.\n", body);
     CU_ASSERT_EQUAL_FATAL(p.count, 1);
     CU_ASSERT_EQUAL(p.items[0].len, strlen(text) - 1);
     /* Two full paragraphs stay apart. */
-    snprintf(text, sizeof text, "%s\n\n%s\n", body, body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text, "%s\n\n%s\n", body, body);
     expect_two(&p, 0, strlen(body), strlen(body) + 2, strlen(body));
     ndx_passages_clear(&p);
 }
@@ -383,12 +393,11 @@ test_passages_navigation_lines_before_furniture_dropped(void)
 
     two_sentences(body, sizeof body, 20);
     /* Short lines leading into "Menu" are navigation. */
-    snprintf(text, sizeof text, "%s\nHome\nWorld News\nMenu\n", body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text,
+                    "%s\nHome\nWorld News\nMenu\n", body);
     expect_one(&p, 0, strlen(body));
     /* A list of short lines at the end loses only its last line. */
-    snprintf(text, sizeof text, "%s\nApples\nPears\nPlums\n", body);
-    split(&p, text);
+    split_formatted(&p, text, sizeof text, "%s\nApples\nPears\nPlums\n", body);
     CU_ASSERT_EQUAL_FATAL(p.count, 1);
     CU_ASSERT_EQUAL(p.items[0].len, strlen(body) + strlen("\nApples\nPears"));
     ndx_passages_clear(&p);
