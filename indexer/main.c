@@ -8,8 +8,9 @@
  *   newsdex-index --suggest-variants INDEX       candidate name variants
  *
  * Reading, cleaning, splitting and storing are libnewsdex's; this program
- * parses options, runs the two passes (learn repeated page furniture, then
- * index), draws the progress bar and prints warnings and the summary.
+ * parses options, reads the input (learning repeated page furniture as it
+ * goes, see hold_list), indexes it, draws the progress bar and prints
+ * warnings and the summary.
  * Exit codes: 0 success, 1 failure, 2 usage.
  */
 #include <errno.h>
@@ -96,8 +97,9 @@ typedef struct warn_state {
     const char *stdin_path; /* the copy of standard input, or NULL */
 } warn_state;
 
-/* Where a copy of standard input is kept while it is read (twice: the
- * furniture pass, then the indexing pass); removed at exit. */
+/* Where a copy of standard input is kept while it is read (what does not
+ * fit in memory while the furniture is learned is read again, see
+ * hold_list); removed at exit. */
 static char stdin_copy[4200];
 
 static void
@@ -239,6 +241,120 @@ on_warn(void *ctx, const char *file, long line, const char *msg)
         fprintf(stderr, "newsdex-index: warning: %s: %s\n", file, msg);
     else
         fprintf(stderr, "newsdex-index: warning: %s\n", msg);
+}
+
+/*
+ * Articles read while the furniture is learned, kept in memory until the
+ * learning is done.  Lines are furniture only when they repeat across a
+ * share of a source's articles, so nothing can be indexed before the whole
+ * input has been seen.  Keeping what was read spares reading the input a
+ * second time: an input that fits in the budget (half of --memory) is
+ * read once; past it, the learning reads on to the end without keeping,
+ * and only the articles after the kept ones are read again.  Either way
+ * the articles are indexed in the order read, with the lines learned from
+ * all of them: the index is the one two full passes would build.
+ */
+typedef struct held {
+    struct held *next;
+    ndx_article a;      /* its strings follow the struct, in one block */
+} held;
+
+typedef struct hold_list {
+    held *head, *tail;
+    size_t bytes, budget;
+    uint64_t count;      /* articles kept */
+    int full;            /* an article did not fit: the rest was not kept */
+} hold_list;
+
+/* Copies s (NULL as "") to *at, returns the copy. */
+static char *
+hold_str(char **at, const char *s, size_t len)
+{
+    char *c = *at;
+
+    if (s)
+        memcpy(c, s, len);
+    c[len] = '\0';
+    *at += len + 1;
+    return c;
+}
+
+/* Keeps a copy of a.  The article past the budget is kept too (and marks
+ * the list full), so that the articles read again start right after the
+ * last kept one.  NDX_ENOMEM. */
+static ndx_status
+hold_article(hold_list *h, const ndx_article *a)
+{
+    size_t lid = strlen(a->id), lsrc = a->source ? strlen(a->source) : 0;
+    size_t lt = a->title ? strlen(a->title) : 0;
+    size_t lu = a->url ? strlen(a->url) : 0;
+    size_t ll = a->lang ? strlen(a->lang) : 0;
+    size_t lf = a->file ? strlen(a->file) : 0;
+    size_t n = sizeof(held) + lid + lsrc + lt + lu + ll + lf + a->text_len + 7;
+    held *k = malloc(n);
+    char *at;
+
+    if (!k)
+        return ndx_error(NDX_ENOMEM, "out of memory (articles read while "
+                                     "learning furniture; a smaller "
+                                     "--memory keeps fewer)");
+    at = (char *)(k + 1);
+    k->next = NULL;
+    k->a = *a;
+    k->a.id = hold_str(&at, a->id, lid);
+    k->a.source = hold_str(&at, a->source, lsrc);
+    k->a.title = hold_str(&at, a->title, lt);
+    k->a.url = hold_str(&at, a->url, lu);
+    k->a.lang = hold_str(&at, a->lang, ll);
+    k->a.file = a->file ? hold_str(&at, a->file, lf) : NULL;
+    k->a.text = hold_str(&at, a->text, a->text_len);
+    if (h->tail)
+        h->tail->next = k;
+    else
+        h->head = k;
+    h->tail = k;
+    h->bytes += n;
+    h->count++;
+    h->full = h->bytes > h->budget;
+    return NDX_OK;
+}
+
+/* Takes the oldest kept article off the list (the caller frees it). */
+static held *
+hold_take(hold_list *h)
+{
+    held *k = h->head;
+
+    if (k) {
+        h->head = k->next;
+        if (!h->head)
+            h->tail = NULL;
+    }
+    return k;
+}
+
+static void
+hold_free(hold_list *h)
+{
+    held *k;
+
+    while ((k = hold_take(h)))
+        free(k);
+}
+
+/* Indexes one article, warning first when its language has no stemmer. */
+static ndx_status
+index_one(ndx_index *ix, const ndx_article *a, const ndx_engine_config *cfg,
+          warn_state *ws, size_t *np)
+{
+    if (a->lang && *a->lang && !ndx_index_language_known(ix, a->lang)) {
+        char msg[200];
+
+        snprintf(msg, sizeof msg, "no stemmer for language '%.60s'; using %s",
+                 a->lang, cfg->language);
+        on_warn(ws, a->file, a->line, msg);
+    }
+    return ndx_index_add(ix, a, np);
 }
 
 /* One progress line for a pass that started at t0: the share of the input
@@ -466,7 +582,8 @@ main(int argc, char **argv)
     uint64_t articles = 0, passages = 0, empty = 0, folded = 0, clustered = 0;
     const char *nd_warning, *merge_warning = NULL;
     double t0, t1;
-    int tty, rc = 1, unread = 0, committed = 0, unmerged = 0;
+    int tty, rc = 1, unread = 0, committed = 0, unmerged = 0, eof = 0;
+    hold_list hold;
     ndx_status st;
 
 #if defined(__GLIBC__)
@@ -489,6 +606,7 @@ main(int argc, char **argv)
         cfg.threads = nc > 1 ? (unsigned)(nc > 64 ? 64 : nc) : 1;
     }
     memset(&ws, 0, sizeof ws);
+    memset(&hold, 0, sizeof hold);
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         char *end;
 
@@ -621,34 +739,48 @@ main(int argc, char **argv)
         ws.stdin_path = stdin_copy;
     }
 
-    /* Pass 1: learn lines that repeat across one source's articles. */
+    /* Read the input, learning the lines that repeat across one source's
+     * articles and keeping what fits in memory (see held). */
     ndx_split_opts_init(&split);
     split.drop_furniture = !keep;
+    ws.enabled = 1;
     if (learn && !keep && path_count) {
+        hold.budget = (size_t)cfg.memory_mb * 1024 * 1024 / 2;
         if ((st = ndx_cleaner_new(&cleaner)) ||
-            (st = ndx_reader_open(&r, paths, path_count, 0, on_warn, &ws)))
+            (st = ndx_reader_open(&r, paths, path_count,
+                                  strict ? NDX_INGEST_STRICT : 0, on_warn,
+                                  &ws)))
             goto fail;
+        ws.r = r;
         while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
             if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
                                         a->text_len)))
                 goto fail;
-            progress_step(tty, "learning", r, t0, &articles);
+            if (!hold.full) {
+                if ((st = hold_article(&hold, a)))
+                    goto fail;
+                /* What follows is read again: warn about it then. */
+                ws.enabled = !hold.full;
+            }
+            progress_step(tty, "reading", r, t0, &articles);
         }
         if (st)
             goto fail;
         if (tty)
-            progress("learning", r, t0, articles, 1);
+            progress("reading", r, t0, articles, 1);
         articles = 0;
-        ndx_reader_close(r);
-        r = NULL;
         ndx_cleaner_freeze(cleaner, 5, 0.2);
         split.cleaner = cleaner;
+        if (hold.full) {
+            ws.r = NULL;
+            ndx_reader_close(r);
+            r = NULL;
+        }
     }
 
-    /* Pass 2: index. */
-    ws.enabled = 1;
+    /* Index: what was kept, then what is read (again) after it. */
     t1 = ndx_now_ms();
-    if (path_count &&
+    if (path_count && !r &&
         (st = ndx_reader_open(&r, paths, path_count,
                               strict ? NDX_INGEST_STRICT : 0, on_warn, &ws)))
         goto fail;
@@ -693,18 +825,39 @@ main(int argc, char **argv)
         st = NDX_OK;
     }
     ndx_index_set_split(ix, &split);
-    while (r && (st = ndx_reader_next(r, &a)) == NDX_OK && a) {
+    {
+        held *k;
         size_t np;
 
-        if (a->lang && *a->lang && !ndx_index_language_known(ix, a->lang)) {
-            char msg[200];
-
-            snprintf(msg, sizeof msg,
-                     "no stemmer for language '%.60s'; using %s", a->lang,
-                     cfg.language);
-            on_warn(&ws, a->file, a->line, msg);
+        while ((k = hold_take(&hold))) {
+            st = index_one(ix, &k->a, &cfg, &ws, &np);
+            free(k);
+            if (st)
+                goto fail;
+            progress_step(tty, "indexing", r, t1, &articles);
         }
-        if ((st = ndx_index_add(ix, a, &np)))
+    }
+    if (hold.full) {
+        /* The kept articles are indexed: skip them, warnings already
+         * given, and read on. */
+        uint64_t skip = hold.count;
+
+        ws.enabled = 0;
+        while (skip && (st = ndx_reader_next(r, &a)) == NDX_OK && a)
+            skip--;
+        if (st)
+            goto fail;
+        ws.enabled = 1;
+        hold.full = 0;
+        ws.unreadable =
+            ndx_reader_stats(r)->skipped[NDX_SKIP_UNREADABLE];
+    } else if (cleaner) {
+        eof = 1; /* everything was kept, and is indexed */
+    }
+    while (r && !eof && (st = ndx_reader_next(r, &a)) == NDX_OK && a) {
+        size_t np;
+
+        if ((st = index_one(ix, a, &cfg, &ws, &np)))
             goto fail;
         progress_step(tty, "indexing", r, t1, &articles);
     }
@@ -811,5 +964,6 @@ fail:
     ndx_index_close(ix);
     ndx_reader_close(r);
     ndx_cleaner_free(cleaner);
+    hold_free(&hold);
     return rc ? rc : unread || unmerged;
 }

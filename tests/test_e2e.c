@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "support.h"
+#include "util/buf.h"
 
 #define A000 "000_5286196f00fcb6ee"
 #define A001 "001_b6ab9d925da0c223"
@@ -456,6 +457,118 @@ test_e2e_added_articles_lose_furniture_learned_before(void)
     json_decref(r);
 }
 
+/* A word of letters only, different for each i ("kq" + base-26 digits). */
+static void
+word_of(int i, char *out)
+{
+    int k = 0;
+
+    out[k++] = 'k';
+    out[k++] = 'q';
+    do {
+        out[k++] = (char)('a' + i % 26);
+        i /= 26;
+    } while (i);
+    out[k] = '\0';
+}
+
+/* Counts the occurrences of needle in hay. */
+static int
+count_in(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    while (hay && (hay = strstr(hay, needle))) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+static void
+test_e2e_input_past_the_kept_memory_gives_the_same_index(void)
+{
+    const char *dir = t_tmpdir();
+    char path[400], small[400], big[400], word[16], where[500], q[64];
+    char *err_small = NULL, *err_big = NULL;
+    const int count = 2200, bad_early = 100, bad_late = 2100;
+    ndx_buf b;
+    int i;
+    json_t *r;
+
+    /* About 11 MB of articles: more than the 8 MB that --memory 16 keeps
+     * while the furniture is learned, so that run reads the end of the
+     * input again; the default run keeps everything. A broken line early
+     * (read while kept) and one late (read again) must each be warned
+     * about once. */
+    ndx_buf_init(&b);
+    for (i = 0; i < count; i++) {
+        int k;
+
+        if (i == bad_early || i == bad_late)
+            CU_ASSERT_FATAL(ndx_buf_printf(&b, "{\"id\": broken\n") == 0);
+        word_of(i, word);
+        CU_ASSERT_FATAL(ndx_buf_printf(
+                            &b,
+                            "{\"id\":\"m%d\",\"source\":\"Wire Desk\","
+                            "\"date\":\"2024-03-%02d\",\"text\":\"Story %s "
+                            "opens the harbour report.",
+                            i, 1 + i % 28, word) == 0);
+        /* Words of their own in every sentence: no two articles are
+         * near-duplicates. */
+        for (k = 0; k < 200; k++) {
+            char w2[16];
+
+            word_of(count + i * 200 + k, w2);
+            CU_ASSERT_FATAL(ndx_buf_printf(&b, " The board heard %s.", w2)
+                            == 0);
+        }
+        CU_ASSERT_FATAL(ndx_buf_printf(&b, "\\n\\nCatch our weekend podcast "
+                                           "wherever you listen\"}\n") == 0);
+    }
+    CU_ASSERT(b.len > 10 * 1024 * 1024);
+    snprintf(path, sizeof path, "%s/many.jsonl", dir);
+    t_write(path, (const char *)b.data, b.len);
+    ndx_buf_free(&b);
+    snprintf(small, sizeof small, "%s/small", dir);
+    snprintf(big, sizeof big, "%s/big", dir);
+    CU_ASSERT_EQUAL_FATAL(t_run_prog("newsdex-index", NULL, &err_small,
+                                     "--memory 16 -o %s %s", small, path),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        t_run_prog("newsdex-index", NULL, &err_big, "-o %s %s", big, path),
+        0);
+    /* Line numbers: articles before the first broken line, then one more
+     * line for each broken line passed. */
+    snprintf(where, sizeof where, "%s:%d:", path, bad_early + 1);
+    CU_ASSERT_EQUAL(count_in(err_small, where), 1);
+    CU_ASSERT_EQUAL(count_in(err_big, where), 1);
+    snprintf(where, sizeof where, "%s:%d:", path, bad_late + 2);
+    CU_ASSERT_EQUAL(count_in(err_small, where), 1);
+    CU_ASSERT_EQUAL(count_in(err_big, where), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_small, "learned furniture lines 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_big, "learned furniture lines 1"));
+    free(err_small);
+    free(err_big);
+    /* Every article indexed once, the line learned from all of them gone
+     * from the first article and the last alike. */
+    expect_ids_in(small, "\"weekend podcast\"", "");
+    expect_ids_in(big, "\"weekend podcast\"", "");
+    for (i = 0; i < count; i += count - 1) {
+        word_of(i, word);
+        snprintf(q, sizeof q, "\"%s\"", word); /* kqas stems as kqa */
+        snprintf(where, sizeof where, "m%d", i);
+        expect_ids_in(small, q, where);
+        expect_ids_in(big, q, where);
+    }
+    r = search_json(small, "--exact-total", "harbour", NULL);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")), count);
+    json_decref(r);
+    r = search_json(big, "--exact-total", "harbour", NULL);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "total")), count);
+    json_decref(r);
+}
+
 /* ---- the shared corpora ---------------------------------------------- */
 
 typedef struct sample_facts {
@@ -793,6 +906,8 @@ CU_TestInfo e2e_tests[] = {
      test_e2e_add_replaces_by_id_and_keeps_the_rest},
     {"added articles lose furniture learned before",
      test_e2e_added_articles_lose_furniture_learned_before},
+    {"an input past the kept memory gives the same index",
+     test_e2e_input_past_the_kept_memory_gives_the_same_index},
     {"reuters sample counts match the file",
      test_e2e_reuters_sample_counts_match_the_file},
     {"allsides sample counts match the file",
