@@ -615,6 +615,8 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
                                   a->text, a->text_len, &verdict,
                                   &earlier)))
             return st;
+        if (ix->ops->memory_outside)
+            ix->ops->memory_outside(ix->eng, ndx_neardup_memory(ix->nd));
         if (verdict == NDX_ND_SAME_SOURCE) {
             /* The later copy replaces the earlier under its id. */
             ndx_article copy = *a;

@@ -255,12 +255,24 @@ on_warn(void *ctx, const char *file, long line, const char *msg)
  * all of them: the index is the one two full passes would build.
  */
 typedef struct held {
-    struct held *next;
-    ndx_article a;      /* its strings follow the struct, in one block */
+    ndx_article a;      /* its strings follow the struct */
+    size_t size;        /* bytes in the chunk, the struct included */
 } held;
 
+/* Kept articles lie back to back in chunks of HOLD_CHUNK bytes (or one
+ * article's size), which are read in order and freed as soon as their last
+ * article is indexed: allocated large, they go back to the system, where
+ * articles freed one by one would leave the heap at its largest for the
+ * rest of the run. */
+#define HOLD_CHUNK (8u << 20)
+
+typedef struct hold_chunk {
+    struct hold_chunk *next;
+    size_t used, cap, taken;  /* bytes after the header */
+} hold_chunk;
+
 typedef struct hold_list {
-    held *head, *tail;
+    hold_chunk *head, *tail;
     size_t bytes, budget;
     uint64_t count;      /* articles kept */
     int full;            /* an article did not fit: the rest was not kept */
@@ -291,15 +303,32 @@ hold_article(hold_list *h, const ndx_article *a)
     size_t ll = a->lang ? strlen(a->lang) : 0;
     size_t lf = a->file ? strlen(a->file) : 0;
     size_t n = sizeof(held) + lid + lsrc + lt + lu + ll + lf + a->text_len + 7;
-    held *k = malloc(n);
+    hold_chunk *c = h->tail;
+    held *k;
     char *at;
 
-    if (!k)
-        return ndx_error(NDX_ENOMEM, "out of memory (articles read while "
-                                     "learning furniture; a smaller "
-                                     "--memory keeps fewer)");
+    n = (n + 7) & ~(size_t)7;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > HOLD_CHUNK ? n : HOLD_CHUNK;
+
+        if (!(c = malloc(sizeof *c + cap)))
+            return ndx_error(NDX_ENOMEM, "out of memory (articles read "
+                                         "while learning furniture; a "
+                                         "smaller --memory keeps fewer)");
+        c->next = NULL;
+        c->used = c->taken = 0;
+        c->cap = cap;
+        if (h->tail)
+            h->tail->next = c;
+        else
+            h->head = c;
+        h->tail = c;
+        h->bytes += sizeof *c + cap;
+    }
+    k = (held *)((char *)(c + 1) + c->used);
+    c->used += n;
+    k->size = n;
     at = (char *)(k + 1);
-    k->next = NULL;
     k->a = *a;
     k->a.id = hold_str(&at, a->id, lid);
     k->a.source = hold_str(&at, a->source, lsrc);
@@ -308,38 +337,39 @@ hold_article(hold_list *h, const ndx_article *a)
     k->a.lang = hold_str(&at, a->lang, ll);
     k->a.file = a->file ? hold_str(&at, a->file, lf) : NULL;
     k->a.text = hold_str(&at, a->text, a->text_len);
-    if (h->tail)
-        h->tail->next = k;
-    else
-        h->head = k;
-    h->tail = k;
-    h->bytes += n;
     h->count++;
     h->full = h->bytes > h->budget;
     return NDX_OK;
 }
 
-/* Takes the oldest kept article off the list (the caller frees it). */
-static held *
+/* The oldest kept article not yet taken, or NULL; valid until the next
+ * call (a chunk is freed when it is passed). */
+static const ndx_article *
 hold_take(hold_list *h)
 {
-    held *k = h->head;
+    hold_chunk *c;
 
-    if (k) {
-        h->head = k->next;
+    while ((c = h->head) && c->taken == c->used) {
+        h->head = c->next;
         if (!h->head)
             h->tail = NULL;
+        free(c);
     }
-    return k;
+    if (!c)
+        return NULL;
+    {
+        held *k = (held *)((char *)(c + 1) + c->taken);
+
+        c->taken += k->size;
+        return &k->a;
+    }
 }
 
 static void
 hold_free(hold_list *h)
 {
-    held *k;
-
-    while ((k = hold_take(h)))
-        free(k);
+    while (hold_take(h))
+        ;
 }
 
 /* Indexes one article, warning first when its language has no stemmer. */
@@ -740,7 +770,7 @@ main(int argc, char **argv)
     }
 
     /* Read the input, learning the lines that repeat across one source's
-     * articles and keeping what fits in memory (see held). */
+     * articles and keeping what fits in memory (see hold_list). */
     ndx_split_opts_init(&split);
     split.drop_furniture = !keep;
     ws.enabled = 1;
@@ -826,13 +856,11 @@ main(int argc, char **argv)
     }
     ndx_index_set_split(ix, &split);
     {
-        held *k;
+        const ndx_article *k;
         size_t np;
 
         while ((k = hold_take(&hold))) {
-            st = index_one(ix, &k->a, &cfg, &ws, &np);
-            free(k);
-            if (st)
+            if ((st = index_one(ix, k, &cfg, &ws, &np)))
                 goto fail;
             progress_step(tty, "indexing", r, t1, &articles);
         }

@@ -215,6 +215,19 @@ ndx_neardup_new(ndx_neardup **out)
     return NDX_OK;
 }
 
+size_t
+ndx_neardup_memory(const ndx_neardup *d)
+{
+    if (!d)
+        return 0;
+    return d->rec_cap * (sizeof *d->recs + ND_BANDS * sizeof *d->next) +
+           (d->heads ? (size_t)ND_BANDS << d->bucket_bits : 0) *
+               sizeof *d->heads +
+           d->id_slots * sizeof *d->id_map + d->ids.cap + d->names.cap +
+           d->source_cap * sizeof *d->sources +
+           d->member_count * sizeof *d->members;
+}
+
 void
 ndx_neardup_free(ndx_neardup *d)
 {

@@ -54,6 +54,9 @@ ndx_status ndx_neardup_save(const ndx_neardup *d, const char *dir);
  */
 ndx_status ndx_neardup_load(ndx_neardup *d, const char *dir);
 
+/* Bytes the tables hold (they grow with the articles added). */
+size_t ndx_neardup_memory(const ndx_neardup *d);
+
 /* Lists the clusters' members for ndx_neardup_sources: call once after
  * _load or the last _add, before the object is shared between threads.
  * NDX_OK or NDX_ENOMEM. */

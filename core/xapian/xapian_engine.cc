@@ -2039,6 +2039,7 @@ const ndx_engine_ops xapian_ops = {
     NULL, /* optimize: Xapian manages its own B-trees */
     x_each_passage,
     NULL, /* commit_warning: nothing runs after a commit */
+    NULL, /* memory_outside: Xapian flushes by document count */
 };
 
 } // namespace

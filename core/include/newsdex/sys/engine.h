@@ -67,6 +67,10 @@ typedef struct ndx_engine_ops {
      * Borrowed until the next commit or close.  May be NULL (no such
      * work). */
     const char *(*commit_warning)(void *eng);
+    /* Tells a writer how many bytes of its memory budget the front holds
+     * besides it (near-duplicate tables): the writer keeps within the
+     * rest.  May be NULL. */
+    void (*memory_outside)(void *eng, size_t bytes);
 } ndx_engine_ops;
 
 extern const ndx_engine_ops ndx_native_engine;
