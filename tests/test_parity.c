@@ -12,7 +12,9 @@
  * shared corpora are present, also taken from reuters21578-queries.tsv
  * over the Reuters sample; without them only corpus/ is compared (noted).
  * The Reuters sample is compared a second time built in several --add
- * steps with replacements and deletions.
+ * steps with replacements and deletions, and the allsides sample (in date
+ * order) a second time with its articles out of date order, where date
+ * ranges seek through the articles sorted by date.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <zlib.h>
 
 #include "newsdex/newsdex.h"
 #include "newsdex/sys/engine.h"
@@ -890,6 +893,63 @@ test_parity_steps_with_deletions_rank_alike(void)
     sample_parity("reuters21578", 19870227, "reuters sample in steps", 1);
 }
 
+/* The allsides sample with its articles out of date order (article i of
+ * the copy is article (i * 389) mod n of the sample, 389 prime to 1000):
+ * the native segment is not in date order, so a date range gives its
+ * articles' runs from the articles sorted by date. */
+static void
+test_parity_articles_out_of_date_order_rank_alike(void)
+{
+    char path[600], tsv[600], out[600], **lines = NULL;
+    const char *dir = t_corpora();
+    size_t n = 0, cap = 0, i, late = 0;
+    gzFile gz;
+    FILE *f;
+    char line[1 << 16];
+
+    if (!have_both())
+        return;
+    if (!dir) {
+        t_skip("no shared corpora at ../shared/corpora");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/allsides-sample-1k.jsonl.gz", dir);
+    snprintf(tsv, sizeof tsv, "%s/allsides-queries.tsv", dir);
+    snprintf(out, sizeof out, "%s/out-of-order.jsonl", t_tmpdir());
+    gz = gzopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gz);
+    while (gzgets(gz, line, sizeof line)) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            lines = realloc(lines, cap * sizeof *lines);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+        }
+        lines[n] = strdup(line);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(lines[n]);
+        n++;
+    }
+    gzclose(gz);
+    CU_ASSERT_FATAL(n > 100 && n % 389 != 0);
+    f = fopen(out, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (i = 0; i < n; i++) {
+        size_t j = (i * 389) % n;
+
+        fputs(lines[j], f);
+        /* The sample is in date order: a later line of the copy taken
+         * from an earlier line of the sample puts a date before one
+         * already seen. */
+        late += i && j < ((i - 1) * 389) % n;
+    }
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT(late > 100);
+    run_parity(out, tsv, 20120602, 5, 600, "allsides sample out of date "
+                                           "order", 0);
+    for (i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
 CU_TestInfo parity_tests[] = {
     {"test_parity_seed_corpus_ranks_alike",
      test_parity_seed_corpus_ranks_alike},
@@ -899,5 +959,7 @@ CU_TestInfo parity_tests[] = {
      test_parity_allsides_sample_ranks_alike},
     {"test_parity_steps_with_deletions_rank_alike",
      test_parity_steps_with_deletions_rank_alike},
+    {"test_parity_articles_out_of_date_order_rank_alike",
+     test_parity_articles_out_of_date_order_rank_alike},
     CU_TEST_INFO_NULL,
 };

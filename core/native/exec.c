@@ -1973,9 +1973,59 @@ cmp_run(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A date range over articles out of date order gives a filter cursor
+ * when at most 1/DATE_RUNS_SHARE of a segment's articles pass it. */
+#define DATE_RUNS_SHARE 4
+
+/* The runs of the articles arts[0..na) that pass the date range,
+ * intersected with the source runs src[0..nsrc) when have_src (both lists
+ * in passage order, each without overlaps). */
+static ndx_status
+date_runs(walker *w, const ndx_seg *s, const uint32_t *src, size_t nsrc,
+          int have_src, const uint32_t *arts, size_t na,
+          const uint32_t **runs, size_t *count, int *empty)
+{
+    uint64_t *bits = ndx_arena_alloc(w->e->arena, ((s->articles + 63) / 64) *
+                                                      sizeof *bits);
+    uint32_t *d = ndx_arena_alloc(w->e->arena, na * 2 * sizeof *d), *out;
+    size_t nd, i = 0, j = 0, n = 0;
+
+    if (!bits || !d)
+        return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+    nd = ndx_segfilter_article_runs(s, arts, na, bits, d);
+    if (!have_src) {
+        *runs = d;
+        *count = nd;
+        *empty = nd == 0;
+        return NDX_OK;
+    }
+    out = ndx_arena_alloc(w->e->arena, (nd + nsrc) * 2 * sizeof *out);
+    if (!out)
+        return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+    while (i < nd && j < nsrc) {
+        uint32_t lo = d[2 * i] > src[2 * j] ? d[2 * i] : src[2 * j];
+        uint32_t hi = d[2 * i + 1] < src[2 * j + 1] ? d[2 * i + 1]
+                                                    : src[2 * j + 1];
+
+        if (lo < hi) {
+            out[2 * n] = lo;
+            out[2 * n + 1] = hi;
+            n++;
+        }
+        if (d[2 * i + 1] < src[2 * j + 1])
+            i++;
+        else
+            j++;
+    }
+    *runs = out;
+    *count = n;
+    *empty = n == 0;
+    return NDX_OK;
+}
+
 /* The passage runs that a segment's source and date filters let through,
  * for a filter cursor: *runs NULL when no filter can seek (none given, or
- * a date filter over articles out of date order, which the walk tests
+ * a wide date range over articles out of date order, which the walk tests
  * article by article); *empty when nothing passes. */
 static ndx_status
 filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
@@ -2023,6 +2073,21 @@ filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
         f->date_sorted) {
         have_date = 1;
         ndx_segfilter_dates(s, w->from, w->to, &dlo, &dhi);
+    } else if ((w->from != NDX_DATE_NONE || w->to != NDX_DATE_NONE) && f &&
+               f->by_date) {
+        const uint32_t *arts;
+        size_t na = ndx_segfilter_date_slice(s, w->from, w->to, &arts);
+
+        /* Articles out of date order: the range's articles give runs when
+         * they are few enough for seeking to pay (a wide range is tested
+         * article by article). */
+        if (na == 0) {
+            *empty = 1;
+            return NDX_OK;
+        }
+        if (na <= s->articles / DATE_RUNS_SHARE)
+            return date_runs(w, s, src, nsrc, have_src, arts, na, runs,
+                             count, empty);
     }
     if (!have_src && !have_date)
         return NDX_OK;

@@ -2,7 +2,9 @@
  * filter.c - the per-segment filter index (filter.h): source runs and the
  * date order of the articles.  One pass over the article table counts the
  * runs of each source, a second fills them; a run grows while the next
- * article of the segment has the same source.
+ * article of the segment has the same source.  Articles out of date order
+ * are also sorted by date (a stable radix sort on the date's two halves,
+ * so each date keeps its articles in segment order).
  */
 #include "filter.h"
 
@@ -16,7 +18,60 @@ ndx_segfilter_free(ndx_segfilter *f)
         return;
     free(f->run_off);
     free(f->runs);
+    free(f->by_date);
     free(f);
+}
+
+/* A date as an unsigned key in the same order (NDX_DATE_NONE first). */
+static uint32_t
+date_key(int32_t d)
+{
+    return (uint32_t)d ^ 0x80000000u;
+}
+
+/* f->by_date: the articles by date key, in two stable counting passes of
+ * 16 bits.  -1 when out of memory. */
+static int
+sort_by_date(const ndx_seg *s, ndx_segfilter *f)
+{
+    size_t n = s->articles, i;
+    uint32_t *key = malloc((n ? n : 1) * sizeof *key);
+    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    uint32_t *out = malloc((n ? n : 1) * sizeof *out);
+    size_t *count = calloc(65537, sizeof *count);
+    int pass;
+
+    if (!key || !tmp || !out || !count) {
+        free(key);
+        free(tmp);
+        free(out);
+        free(count);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        ndx_seg_article art;
+
+        ndx_seg_article_get(s, (uint32_t)i, &art);
+        key[i] = date_key(art.date_days);
+        out[i] = (uint32_t)i;
+    }
+    for (pass = 0; pass < 2; pass++) {
+        unsigned shift = pass * 16;
+        uint32_t *from = pass ? tmp : out, *to = pass ? out : tmp;
+
+        memset(count, 0, 65537 * sizeof *count);
+        for (i = 0; i < n; i++)
+            count[((key[from[i]] >> shift) & 0xffffu) + 1]++;
+        for (i = 1; i <= 65536; i++)
+            count[i] += count[i - 1];
+        for (i = 0; i < n; i++)
+            to[count[(key[from[i]] >> shift) & 0xffffu]++] = from[i];
+    }
+    free(key);
+    free(tmp);
+    free(count);
+    f->by_date = out;
+    return 0;
 }
 
 ndx_status
@@ -80,6 +135,10 @@ ndx_segfilter_build(const ndx_seg *s, ndx_segfilter **out)
         last_src = art.source;
     }
     free(fill);
+    if (!f->date_sorted && sort_by_date(s, f) != 0) {
+        ndx_segfilter_free(f);
+        return ndx_error(NDX_ENOMEM, "out of memory (filter index)");
+    }
     *out = f;
     return NDX_OK;
 fail:
@@ -149,4 +208,74 @@ ndx_segfilter_dates(const ndx_seg *s, int32_t from, int32_t to,
 
     *lo = first_passage(s, a0);
     *hi = a1 > a0 ? first_passage(s, a1) : *lo;
+}
+
+/* The first entry of by_date dated after `day` (with after) or on or
+ * after it. */
+static size_t
+first_dated_sorted(const ndx_seg *s, int32_t day, int after)
+{
+    const uint32_t *by = s->filter->by_date;
+    size_t lo = 0, hi = s->articles;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        ndx_seg_article a;
+
+        ndx_seg_article_get(s, by[mid], &a);
+        if (after ? a.date_days <= day : a.date_days < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t
+ndx_segfilter_date_slice(const ndx_seg *s, int32_t from, int32_t to,
+                         const uint32_t **arts)
+{
+    /* Undated articles sort first and pass no date filter. */
+    size_t a0 = first_dated_sorted(s, from, from == NDX_DATE_NONE);
+    size_t a1 = to == NDX_DATE_NONE ? s->articles
+                                    : first_dated_sorted(s, to, 1);
+
+    *arts = s->filter->by_date + a0;
+    return a1 > a0 ? a1 - a0 : 0;
+}
+
+size_t
+ndx_segfilter_article_runs(const ndx_seg *s, const uint32_t *arts, size_t n,
+                           uint64_t *bits, uint32_t *runs)
+{
+    size_t words = (s->articles + 63) / 64, i, nr = 0;
+
+    memset(bits, 0, words * sizeof *bits);
+    for (i = 0; i < n; i++)
+        bits[arts[i] >> 6] |= 1ULL << (arts[i] & 63);
+    /* Each stretch of set bits is a stretch of adjacent articles, whose
+     * passages are contiguous. */
+    for (i = 0; i < words; i++) {
+        uint64_t w = bits[i];
+
+        while (w) {
+            unsigned b = (unsigned)__builtin_ctzll(w);
+            uint64_t ones = ~(w >> b);
+            unsigned len = ones ? (unsigned)__builtin_ctzll(ones) : 64 - b;
+            uint32_t a = (uint32_t)(i * 64 + b), last = a + len - 1;
+            ndx_seg_article x, y;
+
+            ndx_seg_article_get(s, a, &x);
+            ndx_seg_article_get(s, last, &y);
+            if (nr && runs[2 * nr - 1] == x.first) {
+                runs[2 * nr - 1] = y.first + y.passages;
+            } else {
+                runs[2 * nr] = x.first;
+                runs[2 * nr + 1] = y.first + y.passages;
+                nr++;
+            }
+            w = b + len >= 64 ? 0 : w & ~((((uint64_t)1 << len) - 1) << b);
+        }
+    }
+    return nr;
 }

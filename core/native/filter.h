@@ -18,6 +18,9 @@ typedef struct ndx_segfilter {
     uint32_t *run_off; /* source_count + 1 entries: the runs of source i
                           are runs[2 * run_off[i] .. 2 * run_off[i + 1]) */
     uint32_t *runs;    /* pairs: first passage, passage after the run */
+    uint32_t *by_date; /* without date_sorted: the article ordinals by
+                          date (undated first), each date's in segment
+                          order; NULL otherwise */
 } ndx_segfilter;
 
 /* Builds the filter index of a segment whose article table was checked.
@@ -29,6 +32,18 @@ void ndx_segfilter_free(ndx_segfilter *f);
  * `from` to `to` (both inclusive; NDX_DATE_NONE: open). */
 void ndx_segfilter_dates(const ndx_seg *s, int32_t from, int32_t to,
                          uint32_t *lo, uint32_t *hi);
+
+/* Without date_sorted: the articles dated from `from` to `to` (as
+ * ndx_segfilter_dates), as a slice *arts of by_date; returns its length. */
+size_t ndx_segfilter_date_slice(const ndx_seg *s, int32_t from, int32_t to,
+                                const uint32_t **arts);
+
+/* The passage runs of the articles arts[0..n) (any order): pairs
+ * [first, end) in passage order, adjacent articles in one run, written to
+ * runs (room for 2 * n); bits is scratch of (s->articles + 63) / 64
+ * words.  Returns the number of runs. */
+size_t ndx_segfilter_article_runs(const ndx_seg *s, const uint32_t *arts,
+                                  size_t n, uint64_t *bits, uint32_t *runs);
 
 /* The first article whose first passage is at or after pid (binary search
  * of the article table); s->articles when none. */
