@@ -706,6 +706,21 @@ done:
     ndx_results_free(re);
 }
 
+/* Options for query q: k TOP, no snippets, its filters. */
+static void
+query_opts(const query *q, ndx_search_opts *o)
+{
+    ndx_search_opts_init(o);
+    o->k = TOP;
+    o->snippets = 0;
+    o->from_days = q->from_days;
+    o->to_days = q->to_days;
+    if (q->source) {
+        o->sources = &q->source;
+        o->source_count = 1;
+    }
+}
+
 static void
 compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
             const char *label, tally *t)
@@ -722,15 +737,7 @@ compare_all(const char *nat_dir, const char *xap_dir, const qlist *l,
     CU_ASSERT_STRING_EQUAL(ndx_index_engine(xap), "xapian");
     for (i = 0; i < l->n; i++) {
         const query *q = &l->q[i];
-        ndx_search_opts_init(&o);
-        o.k = TOP;
-        o.snippets = 0;
-        o.from_days = q->from_days;
-        o.to_days = q->to_days;
-        if (q->source) {
-            o.sources = &q->source;
-            o.source_count = 1;
-        }
+        query_opts(q, &o);
         compare_one(nat, xap, q, &o, label, t);
         compare_pruned(nat, q, &o, label, t);
         o.k = 1 + i % 3;
@@ -853,23 +860,37 @@ test_parity_seed_corpus_ranks_alike(void)
     run_parity("corpus", NULL, 20250404, 6, 200, "corpus", 0);
 }
 
+/* path: the shared corpus file `file`, tsv: the query set `queries` beside
+ * it; 0 (the test skipped, saying so) when the corpora are absent. */
+static int
+corpus_paths(const char *file, const char *queries, char path[600],
+             char tsv[600])
+{
+    const char *dir = t_corpora();
+
+    if (!dir) {
+        t_skip("no shared corpora at ../shared/corpora");
+        return 0;
+    }
+    snprintf(path, 600, "%s/%s", dir, file);
+    snprintf(tsv, 600, "%s/%s", dir, queries);
+    return 1;
+}
+
 /* A sample of the shared corpora (NAME-sample-1k.jsonl.gz with its
  * NAME-queries.tsv), built at once or in steps; skipped, saying so, when
  * the corpora are absent. */
 static void
 sample_parity(const char *name, uint64_t seed, const char *label, int steps)
 {
-    char path[600], tsv[600];
-    const char *dir = t_corpora();
+    char path[600], tsv[600], file[300], queries[300];
 
     if (!have_both())
         return;
-    if (!dir) {
-        t_skip("no shared corpora at ../shared/corpora");
+    snprintf(file, sizeof file, "%s-sample-1k.jsonl.gz", name);
+    snprintf(queries, sizeof queries, "%s-queries.tsv", name);
+    if (!corpus_paths(file, queries, path, tsv))
         return;
-    }
-    snprintf(path, sizeof path, "%s/%s-sample-1k.jsonl.gz", dir, name);
-    snprintf(tsv, sizeof tsv, "%s/%s-queries.tsv", dir, name);
     run_parity(path, tsv, seed, 5, 600, label, steps);
 }
 
@@ -901,20 +922,14 @@ static void
 test_parity_articles_out_of_date_order_rank_alike(void)
 {
     char path[600], tsv[600], out[600], **lines = NULL;
-    const char *dir = t_corpora();
     size_t n = 0, cap = 0, i, late = 0;
     gzFile gz;
     FILE *f;
     char line[1 << 16];
 
-    if (!have_both())
+    if (!have_both() || !corpus_paths("allsides-sample-1k.jsonl.gz",
+                                      "allsides-queries.tsv", path, tsv))
         return;
-    if (!dir) {
-        t_skip("no shared corpora at ../shared/corpora");
-        return;
-    }
-    snprintf(path, sizeof path, "%s/allsides-sample-1k.jsonl.gz", dir);
-    snprintf(tsv, sizeof tsv, "%s/allsides-queries.tsv", dir);
     snprintf(out, sizeof out, "%s/out-of-order.jsonl", t_tmpdir());
     gz = gzopen(path, "rb");
     CU_ASSERT_PTR_NOT_NULL_FATAL(gz);
@@ -950,6 +965,61 @@ test_parity_articles_out_of_date_order_rank_alike(void)
     free(lines);
 }
 
+/* Pruning on long lists: the whole allsides corpus (about 500,000
+ * passages, lists of thousands of blocks) indexed natively, and every
+ * query of allsides-queries.tsv run pruned from the first match and
+ * exhaustively, by article with k 10 and 1 to 3, and by passage: the same
+ * hits in the same order (compare_pruned).  The samples' lists are
+ * mostly one block long, where skipping inside a list is never tried. */
+static void
+test_parity_pruned_long_lists_equal_exhaustive(void)
+{
+    char path[600], tsv[600], dir_nat[600];
+    qlist l = {NULL, 0, 0};
+    char **keep = NULL;
+    size_t keep_n = 0, i;
+    tally t = {0, 0, 0, 0, 0, 0, 0};
+    ndx_index *nat = NULL;
+    ndx_search_opts o;
+    ndx_status st;
+
+    if (!corpus_paths("allsides.jsonl.gz", "allsides-queries.tsv", path,
+                      tsv))
+        return;
+    snprintf(dir_nat, sizeof dir_nat, "%s/allsides-native", t_tmpdir());
+    st = index_with("native", dir_nat, path);
+    if (st != NDX_OK)
+        printf("\n  native indexing %s: %s", path, ndx_errmsg());
+    CU_ASSERT_EQUAL_FATAL(st, NDX_OK);
+    read_tsv(tsv, &l, &keep, &keep_n);
+    CU_ASSERT_FATAL(l.n >= 400);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&nat, dir_nat, NDX_OPEN_READ, NULL,
+                                         NULL), NDX_OK);
+    for (i = 0; i < l.n; i++) {
+        const query *q = &l.q[i];
+
+        query_opts(q, &o);
+        o.collapse_titles = 0;
+        o.fold_clusters = 0;
+        compare_pruned(nat, q, &o, "allsides", &t);
+        o.k = 1 + i % 3;
+        compare_pruned(nat, q, &o, "allsides", &t);
+        o.k = TOP;
+        o.group = NDX_GROUP_PASSAGE;
+        compare_pruned(nat, q, &o, "allsides", &t);
+    }
+    ndx_index_close(nat);
+    printf("\n  allsides: %zu queries, %zu pruned runs against exhaustive "
+           "(%zu with a bounded total), %zu differ\n", l.n, t.pruned_runs,
+           t.bounded, t.bad);
+    CU_ASSERT(t.bounded * 4 > t.pruned_runs); /* pruning really ran */
+    CU_ASSERT_EQUAL(t.bad, 0);
+    for (i = 0; i < keep_n; i++)
+        free(keep[i]);
+    free(keep);
+    qfree(&l);
+}
+
 CU_TestInfo parity_tests[] = {
     {"test_parity_seed_corpus_ranks_alike",
      test_parity_seed_corpus_ranks_alike},
@@ -961,5 +1031,7 @@ CU_TestInfo parity_tests[] = {
      test_parity_steps_with_deletions_rank_alike},
     {"test_parity_articles_out_of_date_order_rank_alike",
      test_parity_articles_out_of_date_order_rank_alike},
+    {"test_parity_pruned_long_lists_equal_exhaustive",
+     test_parity_pruned_long_lists_equal_exhaustive},
     CU_TEST_INFO_NULL,
 };

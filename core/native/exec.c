@@ -81,6 +81,8 @@ struct cur {
     double ub;         /* C_TERM: that block's bound */
     uint32_t ub_last;  /* C_TERM: that block's last passage id */
     int ub_ok;
+    uint32_t imp[2 * NDX_SEG_IMPACTS]; /* C_TERM: that block's impacts */
+    uint32_t nimp;
     const uint32_t *runs; /* C_FILTER: pairs [first, end) of passages
                              that pass, in order */
     size_t nruns;      /* C_FILTER: pairs in runs */
@@ -1010,6 +1012,8 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         /* A block is bounded once: its last id names it. */
         if (u != c->ub_last || !c->ub_ok) {
             c->ub = tbound(e, c->tw, imp, nimp);
+            c->nimp = nimp < NDX_SEG_IMPACTS ? nimp : NDX_SEG_IMPACTS;
+            memcpy(c->imp, imp, 2 * c->nimp * sizeof *c->imp);
             /* The first impact has the block's shortest passage. */
             c->kmin = passage_k(e, nimp ? imp[1] : 0);
             c->ub_last = u;
@@ -1244,6 +1248,170 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
     }
 }
 
+/* Kids of a conjunction whose bounds lead_pass keeps (more: it does not
+ * pass postings before aligning). */
+#define LEAD_KIDS_MAX 16
+/* Postings whose lengths lead_pass reads together. */
+#define LEAD_BATCH 16
+
+/* Bound on a term's score at a passage of length len (K its passage_k)
+ * in the block cur_shallow bounded last: a posting of wdf w there has an
+ * impact of wdf at least w and length at most len; 0 when none does (the
+ * word cannot stand in that passage). */
+static double
+len_bound(const cur *c, uint32_t len, double K)
+{
+    double b = 0;
+    uint32_t k;
+
+    for (k = 0; k < c->nimp; k++)
+        if (c->imp[2 * k + 1] <= len) {
+            double w = (double)c->imp[2 * k];
+            double x = c->tw * (w / (K + w));
+
+            if (x > b)
+                b = x;
+        }
+    return b;
+}
+
+/* The least wdf at which the term's score, at its block's shortest
+ * passage, plus rest may beat theta: every smaller wdf fails the same
+ * test that lead_pass applies to each posting (UINT32_MAX: none passes). */
+static uint32_t
+lead_wdf_min(const cur *lead, double rest, double theta)
+{
+    double r = (theta - rest) / lead->tw, w;
+    uint32_t m;
+
+    if (!(lead->tw > 0) || r <= 0)
+        return 1;
+    if (r >= 1)
+        return UINT32_MAX;
+    /* tw * w / (kmin + w) > theta - rest  <=>  w > r * kmin / (1 - r) */
+    w = r * lead->kmin / (1 - r);
+    if (w >= 4e9)
+        return UINT32_MAX;
+    m = (uint32_t)w + 1;
+    /* Rounding may put the exact test's boundary one lower. */
+    while (m > 1 &&
+           !cannot_beat(lead->tw * ((m - 1) / (lead->kmin + (m - 1))) + rest,
+                        theta))
+        m--;
+    return m;
+}
+
+/* Before a conjunction aligns at or after *t within a region bounded up
+ * to upto, its leading (rarest) word passes its postings whose own wdf,
+ * with its block's shortest passage, and the other kids' block bounds
+ * cannot beat theta: those are never sought in the other lists.  *t
+ * becomes the lead's first posting that may; returns 1 when none is left
+ * up to upto (*t is then past it, or c is at its end). */
+static int
+lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
+{
+    cur *lead = c->kids[c->ord ? c->ord[0] : 0];
+    double rest = 0, b, kb[LEAD_KIDS_MAX];
+    uint32_t wmin;
+    size_t j;
+
+    if (lead->kind != C_TERM || upto >= e->lim || c->n > LEAD_KIDS_MAX)
+        return 0;
+    for (j = 0; j < c->n; j++) {
+        if (c->kids[j] == lead)
+            continue;
+        if (cur_shallow(e, c->kids[j], *t, &kb[j]) == NDX_PID_END)
+            return 0;
+        rest += kb[j];
+    }
+    if (cur_shallow(e, lead, *t, &b) == NDX_PID_END)
+        return 0;
+    ndx_pcur_seek(&lead->pc, *t);
+    wmin = lead_wdf_min(lead, rest, theta);
+    while (lead->pc.id <= upto) {
+        uint32_t bk[LEAD_BATCH], nb = 0, i;
+        double bw[LEAD_BATCH];
+        int more = 1;
+
+        /* A batch of the block's postings whose wdf, with the block's
+         * shortest passage, may beat theta (smaller wdfs are passed in
+         * their packed form); their lengths are then read, the reads
+         * started together. */
+        while (nb < LEAD_BATCH) {
+            uint32_t k0 = lead->pc.i;
+            double w;
+
+            if (!ndx_pcur_scan_wdf(&lead->pc, wmin) ||
+                lead->pc.id > upto) {
+                /* The wdf bound holds only up to upto: the postings
+                 * after it are not passed here. */
+                ndx_pcur_back_to(&lead->pc, k0);
+                more = 0;
+                break;
+            }
+            w = (double)ndx_pcur_wdf(&lead->pc);
+            if (!cannot_beat(lead->tw * (w / (lead->kmin + w)) + rest,
+                             theta)) {
+                ndx_seg_passage_prefetch(lead->pc.seg, lead->pc.id);
+                bk[nb] = lead->pc.i;
+                bw[nb++] = w;
+            }
+            if (lead->pc.i + 1 >= lead->pc.n) {
+                more = 0; /* the region ends with the block */
+                break;
+            }
+            ndx_pcur_next(&lead->pc);
+        }
+        for (i = 0; i < nb; i++) {
+            /* With the passage's own length: the lead's exact score, and
+             * each other word's best impact that a passage this long can
+             * have. */
+            uint32_t len = 0, pid = lead->pc.ids[bk[i]];
+            double K;
+
+            ndx_seg_passage(lead->pc.seg, pid, NULL, &len);
+            K = passage_k(e, len);
+            b = lead->tw * (bw[i] / (K + bw[i]));
+            for (j = 0; j < c->n; j++)
+                if (c->kids[j] != lead)
+                    b += c->kids[j]->kind == C_TERM
+                             ? len_bound(c->kids[j], len, K)
+                             : kb[j];
+            if (!cannot_beat(b, theta)) {
+                ndx_pcur_back_to(&lead->pc, bk[i]);
+                lead->id = pid;
+                *t = pid;
+                return 0;
+            }
+        }
+        if (lead->pc.corrupt)
+            break;
+        if (!more) {
+            /* Nothing more in the region: the lead goes to its first
+             * posting after it. */
+            ndx_pcur_seek(&lead->pc, upto + 1);
+            lead->id = lead->pc.id;
+            if (lead->id == NDX_PID_END) {
+                c->id = NDX_PID_END;
+                return 1;
+            }
+            *t = upto + 1;
+            return 1;
+        }
+    }
+    lead->id = lead->pc.id;
+    if (lead->id == NDX_PID_END) {
+        c->id = NDX_PID_END;
+        return 1;
+    }
+    if (lead->id > upto) {
+        *t = upto + 1;
+        return 1;
+    }
+    *t = lead->id;
+    return 0;
+}
+
 /* Moves c to its first passage at or after t whose score may beat theta
  * (with theta = -INFINITY: to its first match, as cur_seek).  With defer
  * a phrase is left unchecked (c->unchecked) for the caller. */
@@ -1293,6 +1461,11 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                     continue;
                 }
                 return;
+            }
+            if (c->id < t && lead_pass(e, c, &t, upto, theta)) {
+                /* The lead's postings up to the region's end cannot beat
+                 * theta whatever the others add: bound the next region. */
+                continue;
             }
             if (c->id < t)
                 and_align(c, t);

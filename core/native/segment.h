@@ -390,6 +390,13 @@ ndx_seg_passage(const ndx_seg *s, uint32_t pid, uint32_t *article,
         *length = ndx_get_u32le(c + 4);
     return 0;
 }
+/* Starts reading ndx_seg_passage's columns of pid (a hint). */
+static inline void
+ndx_seg_passage_prefetch(const ndx_seg *s, uint32_t pid)
+{
+    if (pid < s->passages)
+        __builtin_prefetch(s->sec[SEC_COLUMNS] + (size_t)pid * 8);
+}
 int ndx_seg_article_get(const ndx_seg *s, uint32_t art, ndx_seg_article *out);
 /* The id, title and url of an article (borrowed from the map). */
 int ndx_seg_article_strings(const ndx_seg *s, const ndx_seg_article *a,
@@ -543,6 +550,19 @@ static inline uint32_t
 ndx_pcur_wdf(const ndx_pcur *c)
 {
     return ndx_pcur_wdf_at(c, c->i);
+}
+/* Moves the cursor to the first posting of its current block, at or after
+ * the current one, whose wdf is at least wmin: 1 when there is one, 0
+ * (the cursor unmoved) when the block has none.  The packed wdfs are
+ * compared without decoding ids; only the ids up to the one found are. */
+int ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin);
+/* Moves the cursor back to posting k of its current block, one it has
+ * stood on (k at most the current index). */
+static inline void
+ndx_pcur_back_to(ndx_pcur *c, uint32_t k)
+{
+    c->i = k;
+    c->id = c->ids[k];
 }
 /* Positions of the current posting, into out (up to cap); returns count,
  * or -1 on damage. */

@@ -1467,6 +1467,40 @@ ndx_pcur_next(ndx_pcur *c)
     take_block(c, 1);
 }
 
+int
+ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin)
+{
+    uint32_t k = c->i, n = c->n;
+
+    if (c->id == NDX_PID_END)
+        return 0;
+    if (wmin <= 1)
+        return 1;
+    if (!c->wdf_bits)
+        return 0;
+    {
+        uint64_t mask = (1ULL << c->wdf_bits) - 1, need = wmin - 1;
+        uint64_t bit = (uint64_t)k * c->wdf_bits;
+
+        if (need > mask)
+            return 0;
+        while (k < n && ((ndx_get_u64le(c->wdf_p + (bit >> 3)) >>
+                          (bit & 7)) & mask) < need) {
+            k++;
+            bit += c->wdf_bits;
+        }
+    }
+    if (k == n)
+        return 0;
+    if (k >= c->dec && decode_ids(c, UINT32_MAX) != 0) {
+        cur_fail(c);
+        return 0;
+    }
+    c->i = k;
+    c->id = c->ids[k];
+    return 1;
+}
+
 void
 ndx_pcur_seek(ndx_pcur *c, uint32_t target)
 {
