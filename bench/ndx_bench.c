@@ -499,6 +499,7 @@ cmd_build(const build_args *ba)
     unsigned long warnings = 0;
     int peer = ba->kind != ENGINE_NDX;
     double t0, t;
+    long build_rss;
     ndx_status st;
     size_t i;
 
@@ -557,6 +558,9 @@ cmd_build(const build_args *ba)
     r.commit_seconds = now_s() - t;
     r.seconds = now_s() - t0;
     r.cpu_seconds = process_cpu_s();
+    /* The build's peak, before the sizes are read: opening the index
+     * again checks and so reads all of it, whose pages would count. */
+    build_rss = maxrss_kb();
     progress(ba, &r, t0, 1);
     {
         const ndx_ingest_stats *is = ndx_reader_stats(rd);
@@ -616,7 +620,7 @@ cmd_build(const build_args *ba)
            (unsigned long long)r.bytes_postings,
            (unsigned long long)r.bytes_text,
            (unsigned long long)r.bytes_other, (unsigned long long)r.disk,
-           (unsigned long long)r.terms, ba->threads, maxrss_kb());
+           (unsigned long long)r.terms, ba->threads, build_rss);
     if (ba->kind == ENGINE_XAPIAN_PLAIN)
         printf(", \"dates\": \"%s\"", dates_name(ba->dates));
     printf("}\n");
