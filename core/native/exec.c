@@ -1338,14 +1338,11 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
          * their packed form); their lengths are then read, the reads
          * started together. */
         while (nb < LEAD_BATCH) {
-            uint32_t k0 = lead->pc.i;
             double w;
 
-            if (!ndx_pcur_scan_wdf(&lead->pc, wmin) ||
-                lead->pc.id > upto) {
-                /* The wdf bound holds only up to upto: the postings
-                 * after it are not passed here. */
-                ndx_pcur_back_to(&lead->pc, k0);
+            /* The wdf bound holds only up to upto: the postings after it
+             * are not passed here. */
+            if (!ndx_pcur_scan_wdf(&lead->pc, wmin, upto)) {
                 more = 0;
                 break;
             }
@@ -1418,7 +1415,7 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
 static void
 cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
 {
-    uint32_t upto;
+    uint32_t upto, wmin;
 
     /* Scores are never negative: below 0 nothing can be passed over. */
     if (theta < 0 || c->id == NDX_PID_END || t >= e->lim) {
@@ -1448,9 +1445,18 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                  * shortest passage bounds its score: postings that cannot
                  * beat theta are passed without reading their length. */
                 ndx_pcur_seek(&c->pc, t);
+                wmin = upto < e->lim ? lead_wdf_min(c, 0, theta) : 1;
                 while (c->pc.id <= upto && c->pc.id < e->lim) {
-                    double w = (double)ndx_pcur_wdf(&c->pc);
+                    double w;
 
+                    /* Smaller wdfs are passed in their packed form, up
+                     * to the region's end (the bound holds there). */
+                    if (!ndx_pcur_scan_wdf(&c->pc, wmin, upto)) {
+                        if (!c->pc.corrupt)
+                            ndx_pcur_seek(&c->pc, upto + 1);
+                        break;
+                    }
+                    w = (double)ndx_pcur_wdf(&c->pc);
                     if (!cannot_beat(c->tw * (w / (c->kmin + w)), theta))
                         break;
                     ndx_pcur_next(&c->pc);

@@ -551,11 +551,12 @@ ndx_pcur_wdf(const ndx_pcur *c)
 {
     return ndx_pcur_wdf_at(c, c->i);
 }
-/* Moves the cursor to the first posting of its current block, at or after
- * the current one, whose wdf is at least wmin: 1 when there is one, 0
- * (the cursor unmoved) when the block has none.  The packed wdfs are
- * compared without decoding ids; only the ids up to the one found are. */
-int ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin);
+/* Moves the cursor within its current block, from its current posting,
+ * to the first whose wdf is at least wmin: 1 when that posting's id is at
+ * most upto; else 0 with the cursor on the first posting past upto, or on
+ * the block's last (every posting up to there has a smaller wdf).  The
+ * wdfs are compared in their packed form. */
+int ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto);
 /* Moves the cursor back to posting k of its current block, one it has
  * stood on (k at most the current index). */
 static inline void

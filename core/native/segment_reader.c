@@ -1468,37 +1468,40 @@ ndx_pcur_next(ndx_pcur *c)
 }
 
 int
-ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin)
+ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto)
 {
     uint32_t k = c->i, n = c->n;
+    uint64_t mask, need, bit;
 
-    if (c->id == NDX_PID_END)
+    if (c->id == NDX_PID_END || c->id > upto)
         return 0;
     if (wmin <= 1)
         return 1;
-    if (!c->wdf_bits)
-        return 0;
-    {
-        uint64_t mask = (1ULL << c->wdf_bits) - 1, need = wmin - 1;
-        uint64_t bit = (uint64_t)k * c->wdf_bits;
-
-        if (need > mask)
-            return 0;
-        while (k < n && ((ndx_get_u64le(c->wdf_p + (bit >> 3)) >>
-                          (bit & 7)) & mask) < need) {
-            k++;
-            bit += c->wdf_bits;
-        }
-    }
-    if (k == n)
-        return 0;
-    if (k >= c->dec && decode_ids(c, UINT32_MAX) != 0) {
+    /* The ids to the block's end at once (a run of adds), then one pass
+     * that stops at the first id past upto or wdf of wmin. */
+    if (c->dec < n && decode_ids(c, UINT32_MAX) != 0) {
         cur_fail(c);
+        return 0;
+    }
+    mask = c->wdf_bits ? (1ULL << c->wdf_bits) - 1 : 0;
+    need = wmin - 1;
+    bit = (uint64_t)k * c->wdf_bits;
+    while (k < n && c->ids[k] <= upto &&
+           (!c->wdf_bits ||
+            ((ndx_get_u64le(c->wdf_p + (bit >> 3)) >> (bit & 7)) & mask) <
+                need)) {
+        k++;
+        bit += c->wdf_bits;
+    }
+    if (k == n) {
+        /* All up to the block's end are passed. */
+        c->i = n - 1;
+        c->id = c->ids[n - 1];
         return 0;
     }
     c->i = k;
     c->id = c->ids[k];
-    return 1;
+    return c->ids[k] <= upto;
 }
 
 void
