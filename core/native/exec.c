@@ -87,6 +87,11 @@ struct cur {
                              that pass, in order */
     size_t nruns;      /* C_FILTER: pairs in runs */
     size_t run;        /* C_FILTER: the run at or after id */
+    int scan;          /* C_TERM at the root: its postings that cannot
+                          beat theta are passed by their packed wdfs
+                          (ndx_pcur_scan_wdf); under a disjunction, where
+                          it is advanced candidate by candidate, one by
+                          one (measured fewer instructions there) */
     int unchecked;     /* C_PHRASE: aligned on its words, positions not
                           yet checked (the caller checks them only when
                           the score can enter the top k) */
@@ -1445,13 +1450,14 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                  * shortest passage bounds its score: postings that cannot
                  * beat theta are passed without reading their length. */
                 ndx_pcur_seek(&c->pc, t);
-                wmin = upto < e->lim ? lead_wdf_min(c, 0, theta) : 1;
+                wmin = c->scan && upto < e->lim ? lead_wdf_min(c, 0, theta)
+                                                : 1;
                 while (c->pc.id <= upto && c->pc.id < e->lim) {
                     double w;
 
                     /* Smaller wdfs are passed in their packed form, up
                      * to the region's end (the bound holds there). */
-                    if (!ndx_pcur_scan_wdf(&c->pc, wmin, upto)) {
+                    if (wmin > 1 && !ndx_pcur_scan_wdf(&c->pc, wmin, upto)) {
                         if (!c->pc.corrupt)
                             ndx_pcur_seek(&c->pc, upto + 1);
                         break;
@@ -2339,6 +2345,7 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
     }
     if (order_ands(e, root) != 0)
         return ndx_error(NDX_ENOMEM, "out of memory (search)");
+    root->scan = root->kind == C_TERM;
     cur_start(root);
     if (lo)
         cur_seek(root, lo);
