@@ -785,11 +785,21 @@ ndx_seg_find(const ndx_seg *s, const char *id)
  * this thread inflated: a hit's snippet and its text, or an article's
  * passages shown again, come back to it.  Both are freed when the thread
  * ends (a thread-local variable would leak them). */
-typedef struct tstate {
-    z_stream z;
+/* Passages a thread keeps inflated (a power of two): a search that looks
+ * again for its page (folding or collapsing left it short) asks for the
+ * same hits' text twice, and the dictionary a passage was compressed
+ * against costs a 32 KB copy into zlib's window each time. */
+#define TEXT_SLOTS 64
+
+typedef struct tslot {
     uint64_t uid;       /* segment of the cached passage; 0: none */
     uint32_t pid;       /* its id */
     ndx_buf raw;        /* its raw bytes */
+} tslot;
+
+typedef struct tstate {
+    z_stream z;
+    tslot slot[TEXT_SLOTS];
 } tstate;
 
 static pthread_key_t z_key;
@@ -801,8 +811,11 @@ z_free(void *p)
 {
     tstate *t = p;
 
+    size_t i;
+
     inflateEnd(&t->z);
-    ndx_buf_free(&t->raw);
+    for (i = 0; i < TEXT_SLOTS; i++)
+        ndx_buf_free(&t->slot[i].raw);
     free(t);
 }
 
@@ -817,6 +830,7 @@ static tstate *
 thread_state(void)
 {
     tstate *t;
+    size_t i;
 
     pthread_once(&z_once, z_key_make);
     if (!z_key_ok)
@@ -831,7 +845,8 @@ thread_state(void)
         free(t);
         return NULL;
     }
-    ndx_buf_init(&t->raw);
+    for (i = 0; i < TEXT_SLOTS; i++)
+        ndx_buf_init(&t->slot[i].raw);
     if (pthread_setspecific(z_key, t) != 0) {
         z_free(t);
         return NULL;
@@ -983,19 +998,21 @@ text_passage(const ndx_seg *s, uint32_t pid, const unsigned char **raw,
              uint32_t *raw_len)
 {
     tstate *t = thread_state();
+    tslot *c;
     ndx_status st;
 
     if (!t)
         return ndx_error(NDX_ENOMEM, "out of memory (inflate)");
-    if (t->uid != s->uid || t->pid != pid) {
-        t->uid = 0;
-        if ((st = inflate_passage(s, &t->z, pid, &t->raw)))
+    c = &t->slot[(pid ^ (uint32_t)s->uid) & (TEXT_SLOTS - 1)];
+    if (c->uid != s->uid || c->pid != pid) {
+        c->uid = 0;
+        if ((st = inflate_passage(s, &t->z, pid, &c->raw)))
             return st;
-        t->uid = s->uid;
-        t->pid = pid;
+        c->uid = s->uid;
+        c->pid = pid;
     }
-    *raw = t->raw.data;
-    *raw_len = (uint32_t)t->raw.len;
+    *raw = c->raw.data;
+    *raw_len = (uint32_t)c->raw.len;
     return NDX_OK;
 }
 
