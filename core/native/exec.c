@@ -2162,49 +2162,35 @@ cmp_run(const void *a, const void *b)
  * when at most 1/DATE_RUNS_SHARE of a segment's articles pass it. */
 #define DATE_RUNS_SHARE 4
 
-/* The runs of the articles arts[0..na) that pass the date range,
- * intersected with the source runs src[0..nsrc) when have_src (both lists
- * in passage order, each without overlaps). */
+/* The runs both a[0..na) and b[0..nb) hold (each list in passage order,
+ * without overlaps), into *out. */
 static ndx_status
-date_runs(walker *w, const ndx_seg *s, const uint32_t *src, size_t nsrc,
-          int have_src, const uint32_t *arts, size_t na,
-          const uint32_t **runs, size_t *count, int *empty)
+intersect_runs(walker *w, const uint32_t *a, size_t na, const uint32_t *b,
+               size_t nb, const uint32_t **out, size_t *count)
 {
-    uint64_t *bits = ndx_arena_alloc(w->e->arena, ((s->articles + 63) / 64) *
-                                                      sizeof *bits);
-    uint32_t *d = ndx_arena_alloc(w->e->arena, na * 2 * sizeof *d), *out;
-    size_t nd, i = 0, j = 0, n = 0;
+    uint32_t *r = ndx_arena_alloc(w->e->arena,
+                                  (na + nb ? na + nb : 1) * 2 * sizeof *r);
+    size_t i = 0, j = 0, n = 0;
 
-    if (!bits || !d)
+    if (!r)
         return ndx_error(NDX_ENOMEM, "out of memory (filter)");
-    nd = ndx_segfilter_article_runs(s, arts, na, bits, d);
-    if (!have_src) {
-        *runs = d;
-        *count = nd;
-        *empty = nd == 0;
-        return NDX_OK;
-    }
-    out = ndx_arena_alloc(w->e->arena, (nd + nsrc) * 2 * sizeof *out);
-    if (!out)
-        return ndx_error(NDX_ENOMEM, "out of memory (filter)");
-    while (i < nd && j < nsrc) {
-        uint32_t lo = d[2 * i] > src[2 * j] ? d[2 * i] : src[2 * j];
-        uint32_t hi = d[2 * i + 1] < src[2 * j + 1] ? d[2 * i + 1]
-                                                    : src[2 * j + 1];
+    while (i < na && j < nb) {
+        uint32_t lo = a[2 * i] > b[2 * j] ? a[2 * i] : b[2 * j];
+        uint32_t hi = a[2 * i + 1] < b[2 * j + 1] ? a[2 * i + 1]
+                                                  : b[2 * j + 1];
 
         if (lo < hi) {
-            out[2 * n] = lo;
-            out[2 * n + 1] = hi;
+            r[2 * n] = lo;
+            r[2 * n + 1] = hi;
             n++;
         }
-        if (d[2 * i + 1] < src[2 * j + 1])
+        if (a[2 * i + 1] < b[2 * j + 1])
             i++;
         else
             j++;
     }
-    *runs = out;
+    *out = r;
     *count = n;
-    *empty = n == 0;
     return NDX_OK;
 }
 
@@ -2217,10 +2203,12 @@ filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
             size_t *count, int *empty)
 {
     const ndx_segfilter *f = s->filter;
-    const uint32_t *src = NULL;
-    uint32_t *buf, dlo = 0, dhi = 0;
-    size_t nsrc = 0, i, n = 0;
+    const uint32_t *src = NULL, *d = NULL;
+    uint32_t *buf;
+    size_t nsrc = 0, nd = 0, i, n = 0;
     int have_src = w->filter_src && f, have_date = 0;
+    int range = w->from != NDX_DATE_NONE || w->to != NDX_DATE_NONE;
+    ndx_status st;
 
     *runs = NULL;
     *count = 0;
@@ -2254,58 +2242,46 @@ filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
             src = buf;
         }
     }
-    if ((w->from != NDX_DATE_NONE || w->to != NDX_DATE_NONE) && f &&
-        f->date_sorted) {
+    if (range && f && f->date_sorted) {
+        /* Articles in date order: the range is one run. */
+        if (!(buf = ndx_arena_alloc(w->e->arena, 2 * sizeof *buf)))
+            return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+        ndx_segfilter_dates(s, w->from, w->to, &buf[0], &buf[1]);
+        d = buf;
+        nd = buf[0] < buf[1];
         have_date = 1;
-        ndx_segfilter_dates(s, w->from, w->to, &dlo, &dhi);
-    } else if ((w->from != NDX_DATE_NONE || w->to != NDX_DATE_NONE) && f &&
-               f->by_date) {
+    } else if (range && f && f->by_date) {
         const uint32_t *arts;
         size_t na = ndx_segfilter_date_slice(s, w->from, w->to, &arts);
 
         /* Articles out of date order: the range's articles give runs when
          * they are few enough for seeking to pay (a wide range is tested
          * article by article). */
-        if (na == 0) {
-            *empty = 1;
-            return NDX_OK;
+        if (na <= s->articles / DATE_RUNS_SHARE) {
+            uint64_t *bits = ndx_arena_alloc(
+                w->e->arena, ((s->articles + 63) / 64) * sizeof *bits);
+
+            buf = ndx_arena_alloc(w->e->arena,
+                                  (na ? na : 1) * 2 * sizeof *buf);
+            if (!bits || !buf)
+                return ndx_error(NDX_ENOMEM, "out of memory (filter)");
+            nd = ndx_segfilter_article_runs(s, arts, na, bits, buf);
+            d = buf;
+            have_date = 1;
         }
-        if (na <= s->articles / DATE_RUNS_SHARE)
-            return date_runs(w, s, src, nsrc, have_src, arts, na, runs,
-                             count, empty);
     }
     if (!have_src && !have_date)
         return NDX_OK;
     if (!have_date) {
         *runs = src;
         *count = nsrc;
-        *empty = nsrc == 0;
-        return NDX_OK;
+    } else if (!have_src) {
+        *runs = d;
+        *count = nd;
+    } else if ((st = intersect_runs(w, src, nsrc, d, nd, runs, count))) {
+        return st;
     }
-    buf = ndx_arena_alloc(w->e->arena, (have_src ? nsrc : 1) * 2 *
-                                           sizeof *buf);
-    if (!buf)
-        return ndx_error(NDX_ENOMEM, "out of memory (filter)");
-    n = 0;
-    if (!have_src) {
-        buf[0] = dlo;
-        buf[1] = dhi;
-        n = dlo < dhi;
-    } else {
-        for (i = 0; i < nsrc; i++) {
-            uint32_t lo = src[2 * i] > dlo ? src[2 * i] : dlo;
-            uint32_t hi = src[2 * i + 1] < dhi ? src[2 * i + 1] : dhi;
-
-            if (lo < hi) {
-                buf[2 * n] = lo;
-                buf[2 * n + 1] = hi;
-                n++;
-            }
-        }
-    }
-    *runs = buf;
-    *count = n;
-    *empty = n == 0;
+    *empty = *count == 0;
     return NDX_OK;
 }
 

@@ -165,18 +165,19 @@ ndx_segfilter_article_at(const ndx_seg *s, uint32_t pid)
     return lo;
 }
 
-/* The first article dated after `day` (strictly, with after) or on or
+/* In date order, the first of the segment's articles (by NULL) or of
+ * by_date's entries dated after `day` (strictly, with after) or on or
  * after it. */
-static uint32_t
-first_dated(const ndx_seg *s, int32_t day, int after)
+static size_t
+first_dated(const ndx_seg *s, const uint32_t *by, int32_t day, int after)
 {
-    uint32_t lo = 0, hi = (uint32_t)s->articles;
+    size_t lo = 0, hi = s->articles;
 
     while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
+        size_t mid = lo + (hi - lo) / 2;
         ndx_seg_article a;
 
-        ndx_seg_article_get(s, mid, &a);
+        ndx_seg_article_get(s, by ? by[mid] : (uint32_t)mid, &a);
         if (after ? a.date_days <= day : a.date_days < day)
             lo = mid + 1;
         else
@@ -196,52 +197,39 @@ first_passage(const ndx_seg *s, uint32_t art)
     return a.first;
 }
 
+/* The slice [*a0, *a1) of the articles in date order (by: by_date, or
+ * NULL for the segment's own order) dated from `from` to `to`. */
+static void
+dated_slice(const ndx_seg *s, const uint32_t *by, int32_t from, int32_t to,
+            size_t *a0, size_t *a1)
+{
+    /* Undated articles sort first and pass no date filter. */
+    *a0 = first_dated(s, by, from, from == NDX_DATE_NONE);
+    *a1 = to == NDX_DATE_NONE ? s->articles : first_dated(s, by, to, 1);
+    if (*a1 < *a0)
+        *a1 = *a0;
+}
+
 void
 ndx_segfilter_dates(const ndx_seg *s, int32_t from, int32_t to,
                     uint32_t *lo, uint32_t *hi)
 {
-    /* Undated articles sort first and pass no date filter. */
-    uint32_t a0 = first_dated(s, from == NDX_DATE_NONE ? NDX_DATE_NONE
-                                                       : from, from == NDX_DATE_NONE);
-    uint32_t a1 = to == NDX_DATE_NONE ? (uint32_t)s->articles
-                                      : first_dated(s, to, 1);
+    size_t a0, a1;
 
-    *lo = first_passage(s, a0);
-    *hi = a1 > a0 ? first_passage(s, a1) : *lo;
-}
-
-/* The first entry of by_date dated after `day` (with after) or on or
- * after it. */
-static size_t
-first_dated_sorted(const ndx_seg *s, int32_t day, int after)
-{
-    const uint32_t *by = s->filter->by_date;
-    size_t lo = 0, hi = s->articles;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        ndx_seg_article a;
-
-        ndx_seg_article_get(s, by[mid], &a);
-        if (after ? a.date_days <= day : a.date_days < day)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    dated_slice(s, NULL, from, to, &a0, &a1);
+    *lo = first_passage(s, (uint32_t)a0);
+    *hi = a1 > a0 ? first_passage(s, (uint32_t)a1) : *lo;
 }
 
 size_t
 ndx_segfilter_date_slice(const ndx_seg *s, int32_t from, int32_t to,
                          const uint32_t **arts)
 {
-    /* Undated articles sort first and pass no date filter. */
-    size_t a0 = first_dated_sorted(s, from, from == NDX_DATE_NONE);
-    size_t a1 = to == NDX_DATE_NONE ? s->articles
-                                    : first_dated_sorted(s, to, 1);
+    size_t a0, a1;
 
+    dated_slice(s, s->filter->by_date, from, to, &a0, &a1);
     *arts = s->filter->by_date + a0;
-    return a1 > a0 ? a1 - a0 : 0;
+    return a1 - a0;
 }
 
 size_t
