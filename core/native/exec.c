@@ -95,6 +95,9 @@ struct cur {
     int unchecked;     /* C_PHRASE: aligned on its words, positions not
                           yet checked (the caller checks them only when
                           the score can enter the top k) */
+    const struct btab *tab; /* C_TERM: its list's block table, once
+                               tab_tried (NULL: none) */
+    int tab_tried;
 };
 
 /* Global statistics of one term. */
@@ -186,40 +189,114 @@ cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A table of 16-byte entries (u64 key, u64 value) that the searches of
+ * one view share under a mutex: the view's caches below. */
+typedef struct vcache {
+    pthread_mutex_t mu;
+    ndx_htab t;
+    size_t bytes; /* of what the values point to, when they do */
+} vcache;
+
+static vcache *
+vcache_new(size_t first)
+{
+    vcache *c = calloc(1, sizeof *c);
+
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->mu, NULL);
+    ndx_htab_init(&c->t, 16, first, 50);
+    return c;
+}
+
+/* Frees the cache, and with each (when not NULL) what every value points
+ * to. */
+static void
+vcache_free(vcache *c, void (*each)(void *value))
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; each && i < c->t.cap; i++) {
+        unsigned char *en = ndx_htab_slot(&c->t, i);
+        void *value;
+
+        if (en) {
+            memcpy(&value, en + 8, sizeof value);
+            each(value);
+        }
+    }
+    ndx_htab_free(&c->t);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
 /* A view's count of deleted articles' postings per term list: counting
  * them costs a seek per deleted article (or a read of the whole list), and
  * the same words come back query after query.  Keyed by the list's offset
  * in its segment and the segment's place in the view (lists shared by
  * several terms have one count). */
-typedef struct dead_cache {
-    pthread_mutex_t mu;
-    ndx_htab t;             /* entries: u64 key, u64 count */
-} dead_cache;
-
 #define DEAD_CACHE_MAX (1u << 20) /* entries; past it, counted each time */
 
 void *
 ndx_exec_dead_cache_new(void)
 {
-    dead_cache *c = calloc(1, sizeof *c);
-
-    if (!c)
-        return NULL;
-    pthread_mutex_init(&c->mu, NULL);
-    ndx_htab_init(&c->t, 16, 256, 50);
-    return c;
+    return vcache_new(256);
 }
 
 void
 ndx_exec_dead_cache_free(void *p)
 {
-    dead_cache *c = p;
+    vcache_free(p, NULL);
+}
 
-    if (!c)
+/* A view's block tables of long lists (see tab_pass): a table costs one
+ * read of the list's skip entries, and the same words come back query
+ * after query.  Keyed by the segment's uid and the list's offset, so
+ * lists shared by several terms have one table; a table holds for the
+ * BM25 setting and average length it was built with. */
+typedef struct btab_block {
+    uint32_t last, skip_off, data_off, pos_off; /* as ndx_pblock's */
+} btab_block;
+
+typedef struct btab {
+    double k1, b, min_normlen, avlen; /* the setting its bounds hold for */
+    uint64_t n;                       /* blocks */
+    btab_block *blk;
+    float *bnd; /* per block: its impacts' largest wdf / (K + wdf), where
+                   K is passage_k of the impact's length, rounded up */
+    float max;  /* the largest of bnd */
+} btab;
+
+/* Lists of fewer blocks are bounded block by block as they are read. */
+#define BTAB_MIN_BLOCKS 32
+/* Bytes of tables a view keeps (20 a block); past it lists are bounded
+ * block by block. */
+#define BTAB_BYTES_MAX ((size_t)64 << 20)
+
+static void
+btab_free(void *p)
+{
+    btab *t = p;
+
+    if (!t)
         return;
-    ndx_htab_free(&c->t);
-    pthread_mutex_destroy(&c->mu);
-    free(c);
+    free(t->blk);
+    free(t->bnd);
+    free(t);
+}
+
+void *
+ndx_exec_bound_cache_new(void)
+{
+    return vcache_new(64);
+}
+
+void
+ndx_exec_bound_cache_free(void *p)
+{
+    vcache_free(p, btab_free);
 }
 
 static uint64_t count_dead(const nview *v, size_t segi,
@@ -230,7 +307,7 @@ static uint64_t count_dead(const nview *v, size_t segi,
 static uint64_t
 dead_postings(const nview *v, size_t segi, const ndx_seg_term *t)
 {
-    dead_cache *c = v->dead_cache;
+    vcache *c = v->dead_cache;
     uint64_t key, dead;
     unsigned char *e;
 
@@ -938,13 +1015,171 @@ typedef struct maxctx {
 } maxctx;
 
 static void
-max_block(void *ctx, const uint32_t *imp, uint32_t nimp)
+max_block(void *ctx, const ndx_pblock *pb, const uint32_t *imp,
+          uint32_t nimp)
 {
     maxctx *m = ctx;
     double b = tbound(m->e, m->tw, imp, nimp);
 
+    (void)pb;
     if (b > m->max)
         m->max = b;
+}
+
+typedef struct tabctx {
+    const ectx *e;
+    btab *t;
+    int bad;
+} tabctx;
+
+static void
+tab_block(void *ctx, const ndx_pblock *pb, const uint32_t *imp, uint32_t nimp)
+{
+    tabctx *x = ctx;
+    btab *t = x->t;
+    /* tbound with a weight of 1: tw * this rounds as tbound's largest
+     * product does or above it, since the float is rounded up. */
+    double m = tbound(x->e, 1, imp, nimp);
+    float f = (float)m;
+
+    if ((double)f < m)
+        f = nextafterf(f, INFINITY);
+    if (pb->index >= t->n || pb->skip_off > UINT32_MAX ||
+        pb->data_off > UINT32_MAX || pb->pos_off > UINT32_MAX) {
+        x->bad = 1;
+        return;
+    }
+    t->blk[pb->index].last = pb->last;
+    t->blk[pb->index].skip_off = (uint32_t)pb->skip_off;
+    t->blk[pb->index].data_off = (uint32_t)pb->data_off;
+    t->blk[pb->index].pos_off = (uint32_t)pb->pos_off;
+    t->bnd[pb->index] = f;
+    if (f > t->max)
+        t->max = f;
+}
+
+/* The block table of a term cursor's list, from the view's cache or built
+ * now (NULL: the list is short, the cache full or lacking, the setting
+ * another than the table's, or memory short). */
+static const btab *
+cur_tab(const ectx *e, cur *c)
+{
+    vcache *bc = e->v->bound_cache;
+    const ndx_bm25 *p = &e->o->bm25;
+    uint64_t key;
+    unsigned char *en;
+    btab *t = NULL, *had = NULL;
+    tabctx x;
+    size_t bytes;
+    int added;
+
+    if (c->tab_tried)
+        return c->tab;
+    c->tab_tried = 1;
+    if (!bc || c->pc.corrupt || c->pc.blocks_total < BTAB_MIN_BLOCKS ||
+        c->pc.seg->uid >= (1u << 23) || c->pc.post_off >= (1ULL << 40))
+        return NULL;
+    key = (uint64_t)(c->pc.seg->uid + 1) << 40 | c->pc.post_off;
+    pthread_mutex_lock(&bc->mu);
+    en = ndx_htab_get(&bc->t, key);
+    if (en)
+        memcpy(&had, en + 8, sizeof had);
+    pthread_mutex_unlock(&bc->mu);
+    if (!had) {
+        bytes = sizeof *t + c->pc.blocks_total * (sizeof *t->blk +
+                                                  sizeof *t->bnd);
+        if (bc->bytes + bytes > BTAB_BYTES_MAX)
+            return NULL; /* read unlocked: a hint, checked again below */
+        if (!(t = calloc(1, sizeof *t)))
+            return NULL;
+        t->k1 = p->k1;
+        t->b = p->b;
+        t->min_normlen = p->min_normlen;
+        t->avlen = e->avlen;
+        t->n = c->pc.blocks_total;
+        t->blk = malloc(t->n * sizeof *t->blk);
+        t->bnd = malloc(t->n * sizeof *t->bnd);
+        x.e = e;
+        x.t = t;
+        x.bad = 0;
+        if (!t->blk || !t->bnd ||
+            ndx_pcur_each_block(&c->pc, tab_block, &x) != 0 || x.bad) {
+            btab_free(t);
+            return NULL;
+        }
+        pthread_mutex_lock(&bc->mu);
+        en = ndx_htab_get(&bc->t, key);
+        if (en) {
+            /* Another search built it meanwhile. */
+            memcpy(&had, en + 8, sizeof had);
+        } else if (bc->bytes + bytes <= BTAB_BYTES_MAX &&
+                   (en = ndx_htab_put(&bc->t, key, &added)) != NULL) {
+            memcpy(en + 8, &t, sizeof t);
+            bc->bytes += bytes;
+            had = t;
+            t = NULL;
+        }
+        pthread_mutex_unlock(&bc->mu);
+        btab_free(t);
+        if (!had)
+            return NULL;
+    }
+    if (had->k1 != p->k1 || had->b != p->b ||
+        had->min_normlen != p->min_normlen || had->avlen != e->avlen)
+        return NULL;
+    c->tab = had;
+    return had;
+}
+
+/* Passes, by the cursor's block table, the blocks from the one holding
+ * the first posting at or after *t on whose bounds cannot beat theta, and
+ * moves *t to the first block that can: what cur_shallow would find
+ * block by block, without reading the skip entries in between.  Does
+ * nothing when *t is in the block the cursor has decoded.  -1 when no
+ * block is left (the cursor is then at its end). */
+static int
+tab_pass(cur *c, const btab *tb, uint32_t *t, double theta)
+{
+    ndx_pcur *pc = &c->pc;
+    uint64_t b = pc->blocks_total - pc->left_blocks, from, lo, hi;
+    ndx_pblock pb;
+
+    if (pc->id == NDX_PID_END || *t <= pc->block_last || b >= tb->n)
+        return 0;
+    if (tb->blk[b].last < *t) {
+        /* The first block ending at or after *t. */
+        lo = b + 1;
+        hi = tb->n;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+
+            if (tb->blk[mid].last < *t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        b = lo;
+    }
+    for (from = b; b < tb->n && cannot_beat(c->tw * (double)tb->bnd[b], theta);
+         b++)
+        ;
+    if (b == tb->n) {
+        ndx_pcur_finish(pc);
+        c->id = NDX_PID_END;
+        return -1;
+    }
+    if (b > from && b > 0) {
+        pb.index = b;
+        pb.last = tb->blk[b].last;
+        pb.prev_last = tb->blk[b - 1].last;
+        pb.skip_off = tb->blk[b].skip_off;
+        pb.data_off = tb->blk[b].data_off;
+        pb.pos_off = tb->blk[b].pos_off;
+        ndx_pcur_jump(pc, &pb);
+        if (*t <= pb.prev_last)
+            *t = pb.prev_last + 1;
+    }
+    return 0;
 }
 
 /* Bound on the cursor's score anywhere in the segment (computed once). */
@@ -959,10 +1194,14 @@ cur_max(const ectx *e, cur *c)
     switch (c->kind) {
     case C_TERM: {
         maxctx mc = {e, c->tw, 0};
+        const btab *tb = cur_tab(e, c);
 
         /* Damage is reported by the walk; here it only stops pruning. */
-        m = ndx_pcur_each_block(&c->pc, max_block, &mc) == 0 ? mc.max
-                                                             : INFINITY;
+        if (tb)
+            m = c->tw * (double)tb->max;
+        else
+            m = ndx_pcur_each_block(&c->pc, max_block, &mc) == 0 ? mc.max
+                                                                 : INFINITY;
         break;
     }
     case C_AND:
@@ -1112,6 +1351,9 @@ skip_regions(const ectx *e, cur *c, uint32_t *t, double theta)
          * region "ends" before *t and seeks a true match. */
         if (*t >= e->lim)
             return *t - 1;
+        if (c->kind == C_TERM && e->lim == UINT32_MAX && cur_tab(e, c) &&
+            tab_pass(c, c->tab, t, theta) != 0)
+            return NDX_PID_END;
         upto = cur_shallow(e, c, *t, &ub);
         if (upto == NDX_PID_END) {
             c->id = NDX_PID_END;

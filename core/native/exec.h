@@ -16,5 +16,10 @@ ndx_status ndx_exec_search(const nview *v, const ndx_query *q,
  * NULL when out of memory, which only makes searches count them again. */
 void *ndx_exec_dead_cache_new(void);
 void ndx_exec_dead_cache_free(void *c);
+/* The cache of a view's block tables of long lists (nview.bound_cache):
+ * NULL when out of memory, which only makes searches bound those lists
+ * block by block. */
+void *ndx_exec_bound_cache_new(void);
+void ndx_exec_bound_cache_free(void *c);
 
 #endif

@@ -128,6 +128,7 @@ view_free(nview *v)
     free(v->pass_base);
     nfacets_cov_free(v->facet_cov);
     ndx_exec_dead_cache_free(v->dead_cache);
+    ndx_exec_bound_cache_free(v->bound_cache);
     free(v);
 }
 
@@ -145,6 +146,8 @@ view_load(const char *dir, const ndx_manifest *m, int verify, nview **out)
         return ndx_error(NDX_ENOMEM, "out of memory (view)");
     v->refs = 1;
     v->generation = m->generation;
+    /* NULL (out of memory) only makes searches slower. */
+    v->bound_cache = ndx_exec_bound_cache_new();
     if (m->count) {
         v->segs = calloc(m->count, sizeof *v->segs);
         v->dead = calloc(m->count, sizeof *v->dead);

@@ -501,6 +501,7 @@ typedef struct ndx_pcur {
     uint64_t post_off;            /* the list's offset in POSTINGS */
     const unsigned char *skip_start; /* the first skip entry */
     const unsigned char *data_start; /* end of the skip entries */
+    const unsigned char *pos_start;  /* the list's first positions */
 } ndx_pcur;
 
 /* Starts a cursor on a term's postings; positioned on the first posting. */
@@ -520,12 +521,33 @@ void ndx_pcur_seek(ndx_pcur *c, uint32_t target);
  * *imp lives until the cursor moves. */
 uint32_t ndx_pcur_shallow(ndx_pcur *c, uint32_t target,
                           const uint32_t **imp, uint32_t *nimp);
-/* Calls fn with the impacts of every block of the list, in order (for a
- * list-wide bound).  0, or -1 on damage.  Does not move the cursor. */
+/* Where a block of a list starts, for a cursor to resume there:
+ * ndx_pcur_each_block gives it, ndx_pcur_jump takes it. */
+typedef struct ndx_pblock {
+    uint64_t index;     /* the block's number in the list */
+    uint32_t last;      /* its last passage id */
+    uint32_t prev_last; /* the previous block's last id (0: first block) */
+    uint64_t skip_off;  /* its skip entry, from the list's first entry */
+    uint64_t data_off;  /* its data, from the end of the skip entries */
+    uint64_t pos_off;   /* its positions, from the list's first */
+} ndx_pblock;
+/* Calls fn with where every block of the list starts and its impacts, in
+ * order (for list-wide bounds; a list of one block has no skip entry and
+ * gives its decoded block).  0, or -1 on damage.  Does not move the
+ * cursor. */
 int ndx_pcur_each_block(const ndx_pcur *c,
-                        void (*fn)(void *ctx, const uint32_t *imp,
-                                   uint32_t nimp),
+                        void (*fn)(void *ctx, const ndx_pblock *b,
+                                   const uint32_t *imp, uint32_t nimp),
                         void *ctx);
+/* Moves the cursor forward to the start of block b (as
+ * ndx_pcur_each_block gave it for this list) without reading the blocks
+ * before: the cursor then stands, as after a shallow pass, before b with
+ * nothing of b decoded; a seek or ndx_pcur_shallow at or past b's first
+ * passage goes on from there.  Does nothing unless b comes after the
+ * block the cursor has decoded. */
+void ndx_pcur_jump(ndx_pcur *c, const ndx_pblock *b);
+/* Ends the cursor (id NDX_PID_END) as if its postings were read. */
+void ndx_pcur_finish(ndx_pcur *c);
 /* The impacts of n postings (wdfs[i] of a passage of lens[i] terms) into
  * out (2 * NDX_SEG_IMPACTS); returns the pair count. */
 uint32_t ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens,

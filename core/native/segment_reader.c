@@ -1339,6 +1339,7 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     c->skip = s->sec[SEC_POSTINGS] + t->post_off;
     c->skip_end = c->skip + t->post_len;
     c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
+    c->pos_start = c->pos_next;
     c->id = NDX_PID_END;
     /* The data starts after every skip entry (none for one block), whose
      * length leads the list. */
@@ -1432,34 +1433,69 @@ ndx_pcur_shallow(ndx_pcur *c, uint32_t target, const uint32_t **imp,
 
 int
 ndx_pcur_each_block(const ndx_pcur *c,
-                    void (*fn)(void *ctx, const uint32_t *imp,
-                               uint32_t nimp),
+                    void (*fn)(void *ctx, const ndx_pblock *b,
+                               const uint32_t *imp, uint32_t nimp),
                     void *ctx)
 {
     const unsigned char *p;
     uint32_t imp[2 * NDX_SEG_IMPACTS], nimp;
-    uint64_t b, v;
+    uint64_t v[4];
+    ndx_pblock b = {0, 0, 0, 0, 0, 0};
     int k;
 
     if (c->corrupt)
         return -1;
     if (c->blocks_total <= 1) {
-        if (c->blocks_total == 1)
-            fn(ctx, c->block_imp, c->block_nimp);
+        if (c->blocks_total == 1) {
+            b.last = c->block_last;
+            fn(ctx, &b, c->block_imp, c->block_nimp);
+        }
         return 0;
     }
     p = c->skip_start;
-    for (b = 0; b < c->blocks_total; b++) {
+    for (b.index = 0; b.index < c->blocks_total; b.index++) {
+        b.skip_off = (uint64_t)(p - c->skip_start);
         for (k = 0; k < 4; k++)
-            if (ndx_varint_get(&p, c->data_start, &v) || v > UINT32_MAX)
+            if (ndx_varint_get(&p, c->data_start, &v[k]) || v[k] > UINT32_MAX)
                 return -1;
-        if (v > (uint64_t)(c->data_start - p) ||
-            read_imp(p, (uint32_t)v, imp, &nimp))
+        if (v[3] > (uint64_t)(c->data_start - p) ||
+            v[0] > (uint64_t)UINT32_MAX - b.last ||
+            read_imp(p, (uint32_t)v[3], imp, &nimp))
             return -1;
-        p += v;
-        fn(ctx, imp, nimp);
+        p += v[3];
+        b.prev_last = b.last;
+        b.last += (uint32_t)v[0];
+        fn(ctx, &b, imp, nimp);
+        b.data_off += v[1];
+        b.pos_off += v[2];
     }
     return 0;
+}
+
+void
+ndx_pcur_jump(ndx_pcur *c, const ndx_pblock *b)
+{
+    if (c->corrupt || c->id == NDX_PID_END || b->index == 0 ||
+        b->index >= c->blocks_total ||
+        b->index < c->blocks_total - c->left_blocks)
+        return;
+    c->skip = c->skip_start + b->skip_off;
+    c->has_next = 0;
+    c->skip_last = b->prev_last;
+    c->data = c->data_start + b->data_off;
+    c->pos_next = c->pos_start + b->pos_off;
+    c->left_blocks = c->blocks_total - b->index;
+    c->base = b->prev_last + 1;
+}
+
+void
+ndx_pcur_finish(ndx_pcur *c)
+{
+    c->id = NDX_PID_END;
+    c->n = 0;
+    c->i = 0;
+    c->left_blocks = 0;
+    c->has_next = 0;
 }
 
 void
@@ -1637,9 +1673,11 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 /* ---- check -------------------------------------------------------------- */
 
 static void
-impacts_ignore(void *ctx, const uint32_t *imp, uint32_t nimp)
+impacts_ignore(void *ctx, const ndx_pblock *b, const uint32_t *imp,
+               uint32_t nimp)
 {
     (void)ctx;
+    (void)b;
     (void)imp;
     (void)nimp;
 }

@@ -36,6 +36,8 @@ typedef struct nview {
     void *dead_cache;       /* exec.c: postings of deleted articles per
                                term list, filled by the searches; NULL
                                when no segment has deletions */
+    void *bound_cache;      /* exec.c: block tables of long lists, filled
+                               by the searches */
 } nview;
 
 static inline int
