@@ -76,6 +76,10 @@ struct cur {
     uint32_t reg_upto; /* C_OR: the region up to here was found able to
                           beat reg_theta */
     double reg_theta;
+    cur *req;          /* C_OR: the kids every passage able to beat
+                          req_theta matches, as one cursor (or_required) */
+    unsigned char *isreq; /* C_OR: per kid, whether req has it */
+    double req_theta, req_rest;
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
     double ub;         /* C_TERM: that block's bound */
@@ -1388,7 +1392,9 @@ or_prepare(ectx *e, cur *c)
         return 0;
     c->ord = ndx_arena_alloc(e->arena, c->n * sizeof *c->ord);
     c->pre = ndx_arena_alloc(e->arena, c->n * sizeof *c->pre);
-    if (!c->ord || !c->pre) {
+    c->isreq = ndx_arena_alloc(e->arena, c->n);
+    c->req_theta = -INFINITY;
+    if (!c->ord || !c->pre || !c->isreq) {
         c->pre = NULL;
         return -1;
     }
@@ -1405,15 +1411,77 @@ or_prepare(ectx *e, cur *c)
 static void cur_advance(ectx *e, cur *c, uint32_t t, double theta,
                         int defer);
 
+static int cmp_df(const void *a, const void *b, void *ctx);
+static uint64_t cur_cost(cur *c);
+
+/* Kids of a disjunction whose conjunction or_required may build (more:
+ * candidates come from the essential kids alone). */
+#define OR_REQUIRED_MAX 8
+
+/* The kids of a disjunction that every passage able to beat theta
+ * matches: those without which the others' maxima together cannot beat
+ * it.  When there are some, c->req is a conjunction of them (rarest
+ * first) and c->req_rest what the other kids may add at most; else
+ * c->req is NULL.  Theta only grows, so the set only grows; it is worked
+ * out again when theta changes; a new conjunction starts aligned at t. */
+static int
+or_required(ectx *e, cur *c, uint32_t t, double theta)
+{
+    size_t i, j, r = 0;
+    double rest = 0;
+    cur *a;
+
+    if (theta == c->req_theta || c->n > OR_REQUIRED_MAX)
+        return 0;
+    c->req_theta = theta;
+    for (i = 0; i < c->n; i++) {
+        double others = 0;
+
+        for (j = 0; j < c->n; j++)
+            if (j != i)
+                others += c->kids[j]->max;
+        c->isreq[i] = cannot_beat(others, theta);
+        if (c->isreq[i])
+            r++;
+        else
+            rest += c->kids[i]->max;
+    }
+    if (r == 0 || (c->req && r == c->req->n))
+        return 0;
+    c->req_rest = rest;
+    if (r == 1) {
+        for (i = 0; !c->isreq[i]; i++)
+            ;
+        c->req = c->kids[i];
+        return 0;
+    }
+    if (!(a = cur_new(e, C_AND, r)) ||
+        !(a->ord = ndx_arena_alloc(e->arena, r * sizeof *a->ord)))
+        return -1;
+    for (i = 0; i < c->n; i++)
+        if (c->isreq[i]) {
+            a->ord[a->n] = a->n;
+            a->kids[a->n] = c->kids[i];
+            a->kids[a->n]->df = cur_cost(c->kids[i]);
+            a->n++;
+        }
+    qsort_r(a->ord, a->n, sizeof *a->ord, cmp_df, a->kids);
+    and_align(a, t);
+    c->req = a;
+    return 0;
+}
+
 /* MaxScore step of a disjunction: the next passage at or after t that an
- * essential kid matches and whose bound can beat theta. */
+ * essential kid matches and whose bound can beat theta.  When some kids
+ * are required (or_required), candidates come from their conjunction,
+ * which passes its own hopeless postings as a conjunction query does. */
 static void
 or_advance(ectx *e, cur *c, uint32_t t, double theta)
 {
     size_t j, m = 0;
     double all;
 
-    if (or_prepare(e, c) != 0) {
+    if (or_prepare(e, c) != 0 || or_required(e, c, t, theta) != 0) {
         cur_seek(c, t);
         return;
     }
@@ -1443,14 +1511,20 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
             c->reg_theta = theta;
         }
 
-        for (j = m; j < c->n; j++) {
-            cur *k = c->kids[c->ord[j]];
-            /* Whatever the others add, this kid must supply the rest. */
-            double rest = all - k->max;
+        if (c->req) {
+            cur_advance(e, c->req, t, theta - c->req_rest * (1 + 1e-9), 0);
+            cand = c->req->id;
+        } else {
+            for (j = m; j < c->n; j++) {
+                cur *k = c->kids[c->ord[j]];
+                /* Whatever the others add, this kid must supply the
+                 * rest. */
+                double rest = all - k->max;
 
-            cur_advance(e, k, t, theta - rest * (1 + 1e-9), 0);
-            if (k->id < cand)
-                cand = k->id;
+                cur_advance(e, k, t, theta - rest * (1 + 1e-9), 0);
+                if (k->id < cand)
+                    cand = k->id;
+            }
         }
         if (cand >= e->lim) {
             /* Past the limit every kid counts, essential or not: the
@@ -1462,21 +1536,24 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
             c->id = NDX_PID_END;
             return;
         }
-        /* The essential kids at cand by their postings, the others by
-         * their blocks; then the others are sought one by one, largest
+        /* The kids that found cand at cand by their postings, the others
+         * by their blocks; then the others are sought one by one, largest
          * first, each trading its block's bound for its posting's. */
         for (j = 0; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
+            int found = c->req ? c->isreq[c->ord[j]] : j >= m;
 
-            if (j >= m && k->id != cand)
+            if (found && k->id != cand)
                 continue;
             if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
                 continue;
-            ub += j >= m ? here_bound(e, k) : b;
+            ub += found ? here_bound(e, k) : b;
         }
-        for (j = m; j-- > 0 && !cannot_beat(ub, theta);) {
+        for (j = c->n; j-- > 0 && !cannot_beat(ub, theta);) {
             cur *k = c->kids[c->ord[j]];
 
+            if (c->req ? c->isreq[c->ord[j]] : j >= m)
+                continue;
             if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
                 continue;
             ub -= b;
@@ -1488,8 +1565,8 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
             t = cand + 1;
             continue;
         }
-        for (j = 0; j < m; j++)
-            cur_seek(c->kids[c->ord[j]], cand);
+        for (j = 0; j < c->n; j++)
+            cur_seek(c->kids[j], cand);
         c->id = cand;
         return;
     }
