@@ -9,6 +9,7 @@
  *                   [--dates terms|values] CORPUS...
  *   ndx-bench query --engine E -i DIR --queries FILE [--passes P]
  *                   [--warmup W] [-k K] [--dates terms|values] [--hits FILE]
+ *                   [--times FILE]
  *                   [--facets source,month]  (newsdex engines: count facets)
  *   ndx-bench dump CORPUS...
  *
@@ -55,7 +56,9 @@
  * one line per query, tab-separated: label, ok|failed, hits, total,
  * article ids of the hits (space-separated), and what the total is: exact,
  * bound (a lower bound: newsdex stopped counting), estimate (Xapian's) or
- * none (FTS5 counts nothing).
+ * none (FTS5 counts nothing).  --times writes one line per query: label,
+ * kind, and the median and largest thread CPU ms of its timed passes (to
+ * find the slowest queries).
  *
  * This program prints and exits as programs do; it reads no environment.
  */
@@ -1080,7 +1083,7 @@ query_text(const searcher *s, const bq *q)
 static int
 cmd_query(const char *engine, engine_kind kind, int dates, const char *dir,
           const char *qpath, int passes, int warmup, size_t k,
-          const char *hits_path)
+          const char *hits_path, const char *times_path)
 {
     qset qs = {0};
     searcher s;
@@ -1185,6 +1188,25 @@ cmd_query(const char *engine, engine_kind kind, int dates, const char *dir,
         if (fclose(f) != 0)
             die("write %s: %s", hits_path, strerror(errno));
     }
+    if (times_path) {
+        FILE *f = fopen(times_path, "w");
+
+        if (!f)
+            die("create %s: %s", times_path, strerror(errno));
+        for (i = 0; i < qs.count; i++) {
+            bq *q = &qs.q[i];
+
+            if (q->failed) {
+                fprintf(f, "%s\t%s\tfailed\tfailed\n", q->label, q->kind);
+                continue;
+            }
+            qsort(q->cpu, (size_t)passes, sizeof *q->cpu, cmp_double);
+            fprintf(f, "%s\t%s\t%.4f\t%.4f\n", q->label, q->kind,
+                    1e3 * q->cpu[(passes - 1) / 2], 1e3 * q->cpu[passes - 1]);
+        }
+        if (fclose(f) != 0)
+            die("write %s: %s", times_path, strerror(errno));
+    }
     searcher_close(&s);
     for (i = 0; i < qs.count; i++) {
         free(qs.q[i].kind);
@@ -1287,7 +1309,7 @@ usage(void)
           "       ndx-bench query --engine ENGINE -i DIR --queries FILE\n"
           "                 [--passes P] [--warmup W] [-k K]\n"
           "                 [--dates terms|values] [--hits FILE]\n"
-          "                 [--facets source,month]\n"
+          "                 [--times FILE] [--facets source,month]\n"
           "       ndx-bench dump CORPUS...\n"
           "ENGINE: " ENGINE_NAMES "; --dates: how xapian-plain indexes\n"
           "and filters dates (give the same to build and query; build\n"
@@ -1300,7 +1322,7 @@ int
 main(int argc, char **argv)
 {
     const char *cmd, *engine = "native", *out = NULL, *in = NULL;
-    const char *queries = NULL, *hits = NULL, *facets = NULL;
+    const char *queries = NULL, *hits = NULL, *times = NULL, *facets = NULL;
     const char **paths;
     size_t path_count = 0, k = 10, memory_mb = 0;
     unsigned threads = 1;
@@ -1339,6 +1361,8 @@ main(int argc, char **argv)
             queries = v;
         else if (!strcmp(a, "--hits"))
             hits = v;
+        else if (!strcmp(a, "--times"))
+            times = v;
         else if (!strcmp(a, "--threads"))
             threads = (unsigned)atoi(v);
         else if (!strcmp(a, "--memory"))
@@ -1399,7 +1423,7 @@ main(int argc, char **argv)
                         (strstr(facets, "day") ? NDX_FACET_DAY : 0);
         }
         rc = cmd_query(engine, kind, dates, in, queries, passes,
-                       warmup < 0 ? 0 : warmup, k, hits);
+                       warmup < 0 ? 0 : warmup, k, hits, times);
     } else if (!strcmp(cmd, "dump")) {
         if (path_count == 0)
             usage();
