@@ -59,7 +59,7 @@ struct cur {
     /* C_UNION: the kids' scores summed per passage of the current window
      * [win, win + UNION_WINDOW), and which passages of it match. */
     const ndx_seg *seg;
-    ectx *e;          /* C_UNION, C_PHRASE */
+    ectx *e;          /* C_UNION, C_PHRASE, C_TERM */
     uint32_t win;      /* first passage of the window; NDX_PID_END: none */
     double *acc;       /* UNION_WINDOW scores */
     double *kw;        /* UNION_WINDOW passage_k values, where bits says */
@@ -543,6 +543,7 @@ cur_new(ectx *e, ckind kind, size_t kids)
 
 static void cur_seek(cur *c, uint32_t t);
 static void cur_next(cur *c);
+static int tab_skip(cur *c, uint32_t t);
 
 /* Aligns a conjunction on its first common passage at or after t; the
  * rarest kid leads (c->ord), so the others seek to what it proposes. */
@@ -828,7 +829,8 @@ cur_seek(cur *c, uint32_t t)
     case C_NONE:
         break;
     case C_TERM:
-        ndx_pcur_seek(&c->pc, t);
+        if (t <= c->pc.block_last || tab_skip(c, t) == 0)
+            ndx_pcur_seek(&c->pc, t);
         c->id = c->pc.id;
         break;
     case C_AND:
@@ -1135,6 +1137,82 @@ cur_tab(const ectx *e, cur *c)
     return had;
 }
 
+/* The first block of the table at or after b whose last id is at least
+ * t (tb->n: none). */
+static uint64_t
+tab_find(const btab *tb, uint64_t b, uint32_t t)
+{
+    uint64_t lo = b, hi = b + 1, step = 1;
+
+    if (b >= tb->n || tb->blk[b].last >= t)
+        return b;
+    /* Galloping: the block sought is most often a few blocks on. */
+    while (hi < tb->n && tb->blk[hi].last < t) {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+    }
+    if (hi > tb->n)
+        hi = tb->n;
+    lo++;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+
+        if (tb->blk[mid].last < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Moves the cursor to the start of block b of its table (b past the
+ * next block it would read), or to its end when b is tb->n: -1 then. */
+static int
+tab_jump(cur *c, const btab *tb, uint64_t b)
+{
+    ndx_pblock pb;
+
+    if (b >= tb->n) {
+        ndx_pcur_finish(&c->pc);
+        c->id = NDX_PID_END;
+        return -1;
+    }
+    pb.index = b;
+    pb.last = tb->blk[b].last;
+    pb.prev_last = tb->blk[b - 1].last;
+    pb.skip_off = tb->blk[b].skip_off;
+    pb.data_off = tb->blk[b].data_off;
+    pb.pos_off = tb->blk[b].pos_off;
+    ndx_pcur_jump(&c->pc, &pb);
+    return 0;
+}
+
+/* The next block a term cursor would read (the first not taken). */
+static uint64_t
+tab_next(const cur *c)
+{
+    return c->pc.blocks_total - c->pc.left_blocks;
+}
+
+/* Moves a term cursor with a block table straight to the block holding
+ * its first posting at or after t when that block is past the next one:
+ * where ndx_pcur_seek or ndx_pcur_shallow would arrive reading every
+ * skip entry in between.  -1 when no block holds such a posting (the
+ * cursor is then at its end). */
+static int
+tab_skip(cur *c, uint32_t t)
+{
+    const btab *tb = c->tab_tried ? c->tab : cur_tab(c->e, c);
+    uint64_t b, to;
+
+    if (!tb || c->pc.id == NDX_PID_END || t <= c->pc.block_last)
+        return 0;
+    b = tab_next(c);
+    to = tab_find(tb, b, t);
+    return to > b ? tab_jump(c, tb, to) : 0;
+}
+
 /* Passes, by the cursor's block table, the blocks from the one holding
  * the first posting at or after *t on whose bounds cannot beat theta, and
  * moves *t to the first block that can: what cur_shallow would find
@@ -1144,44 +1222,20 @@ cur_tab(const ectx *e, cur *c)
 static int
 tab_pass(cur *c, const btab *tb, uint32_t *t, double theta)
 {
-    ndx_pcur *pc = &c->pc;
-    uint64_t b = pc->blocks_total - pc->left_blocks, from, lo, hi;
-    ndx_pblock pb;
+    uint64_t b = tab_next(c), from;
 
-    if (pc->id == NDX_PID_END || *t <= pc->block_last || b >= tb->n)
+    if (c->pc.id == NDX_PID_END || *t <= c->pc.block_last || b >= tb->n)
         return 0;
-    if (tb->blk[b].last < *t) {
-        /* The first block ending at or after *t. */
-        lo = b + 1;
-        hi = tb->n;
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2;
-
-            if (tb->blk[mid].last < *t)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        b = lo;
-    }
-    for (from = b; b < tb->n && cannot_beat(c->tw * (double)tb->bnd[b], theta);
-         b++)
-        ;
-    if (b == tb->n) {
-        ndx_pcur_finish(pc);
-        c->id = NDX_PID_END;
-        return -1;
-    }
-    if (b > from && b > 0) {
-        pb.index = b;
-        pb.last = tb->blk[b].last;
-        pb.prev_last = tb->blk[b - 1].last;
-        pb.skip_off = tb->blk[b].skip_off;
-        pb.data_off = tb->blk[b].data_off;
-        pb.pos_off = tb->blk[b].pos_off;
-        ndx_pcur_jump(pc, &pb);
-        if (*t <= pb.prev_last)
-            *t = pb.prev_last + 1;
+    from = b = tab_find(tb, b, *t);
+    while (b < tb->n && cannot_beat(c->tw * (double)tb->bnd[b], theta))
+        b++;
+    if (b > from || b == tb->n) {
+        if (tab_jump(c, tb, b) != 0)
+            return -1;
+        if (*t <= tb->blk[b - 1].last)
+            *t = tb->blk[b - 1].last + 1;
+    } else if (b > tab_next(c)) {
+        tab_jump(c, tb, b);
     }
     return 0;
 }
@@ -1252,6 +1306,8 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
         return NDX_PID_END;
     switch (c->kind) {
     case C_TERM:
+        if (t > c->pc.block_last && tab_skip(c, t) != 0)
+            return NDX_PID_END;
         u = ndx_pcur_shallow(&c->pc, t, &imp, &nimp);
         if (u == NDX_PID_END) {
             c->id = NDX_PID_END;
@@ -1716,7 +1772,9 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
                 c->id = NDX_PID_END;
                 return 1;
             }
-            *t = upto + 1;
+            /* No passage before the lead's next posting has every word:
+             * the next region starts there. */
+            *t = lead->id;
             return 1;
         }
     }
@@ -1726,7 +1784,7 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
         return 1;
     }
     if (lead->id > upto) {
-        *t = upto + 1;
+        *t = lead->id;
         return 1;
     }
     *t = lead->id;
@@ -1962,6 +2020,7 @@ term_cursor(ectx *e, const ndx_seg *s, const char *term, uint64_t df,
         return ndx_error(NDX_ENOMEM, "out of memory (cursor)");
     if (r) {
         ndx_pcur_init(&c->pc, s, &t);
+        c->e = e;
         c->tw = term_weight(e, df, wqf);
         c->df = t.df;
     }
