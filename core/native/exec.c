@@ -87,6 +87,9 @@ struct cur {
     int ub_ok;
     uint32_t imp[2 * NDX_SEG_IMPACTS]; /* C_TERM: that block's impacts */
     uint32_t nimp;
+    int imp_ok;        /* C_TERM: imp, nimp and kmin are that block's (not
+                          yet when its bound came from the block table) */
+    uint32_t ub_t;     /* C_TERM: the target it was bounded for */
     const uint32_t *runs; /* C_FILTER: pairs [first, end) of passages
                              that pass, in order */
     size_t nruns;      /* C_FILTER: pairs in runs */
@@ -1308,6 +1311,26 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
     case C_TERM:
         if (t > c->pc.block_last && tab_skip(c, t) != 0)
             return NDX_PID_END;
+        if (c->tab && c->pc.id != NDX_PID_END) {
+            /* The block from the table: its impacts are read only when a
+             * posting of it is weighed (cur_impacts). */
+            uint64_t bi = tab_next(c);
+
+            if (c->pc.id >= t || c->pc.block_last >= t)
+                bi--;
+            if (bi < c->tab->n) {
+                u = c->tab->blk[bi].last;
+                if (u != c->ub_last || !c->ub_ok) {
+                    c->ub = c->tw * (double)c->tab->bnd[bi];
+                    c->ub_last = u;
+                    c->ub_ok = 1;
+                    c->imp_ok = 0;
+                    c->ub_t = t;
+                }
+                *ub = c->ub;
+                return u;
+            }
+        }
         u = ndx_pcur_shallow(&c->pc, t, &imp, &nimp);
         if (u == NDX_PID_END) {
             c->id = NDX_PID_END;
@@ -1322,6 +1345,7 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
             c->kmin = passage_k(e, nimp ? imp[1] : 0);
             c->ub_last = u;
             c->ub_ok = 1;
+            c->imp_ok = 1;
         }
         *ub = c->ub;
         return u;
@@ -1362,16 +1386,42 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
     return NDX_PID_END;
 }
 
+/* Makes c->imp, c->nimp and c->kmin those of the block cur_shallow
+ * bounded last, when it took the bound from the block table. */
+static void
+cur_impacts(const ectx *e, cur *c)
+{
+    const uint32_t *imp;
+    uint32_t nimp;
+
+    if (c->imp_ok)
+        return;
+    c->imp_ok = 1;
+    if (ndx_pcur_shallow(&c->pc, c->ub_t, &imp, &nimp) == NDX_PID_END ||
+        nimp == 0) {
+        /* Damage (reported by the walk): bounds that prune nothing. */
+        c->imp[0] = UINT32_MAX;
+        c->imp[1] = 0;
+        c->nimp = 1;
+        c->kmin = 0;
+        return;
+    }
+    c->nimp = nimp < NDX_SEG_IMPACTS ? nimp : NDX_SEG_IMPACTS;
+    memcpy(c->imp, imp, 2 * c->nimp * sizeof *c->imp);
+    c->kmin = passage_k(e, imp[1]);
+}
+
 /* Bound on the cursor's score at its current passage, from the postings
  * it stands on (the blocks holding them bounded by cur_shallow last). */
 static double
-here_bound(const ectx *e, const cur *c)
+here_bound(const ectx *e, cur *c)
 {
     double b = 0, w;
     size_t i;
 
     switch (c->kind) {
     case C_TERM:
+        cur_impacts(e, c);
         w = (double)ndx_pcur_wdf(&c->pc);
         return c->tw * (w / (c->kmin + w));
     case C_AND:
@@ -1707,6 +1757,7 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
     if (cur_shallow(e, lead, *t, &b) == NDX_PID_END)
         return 0;
     ndx_pcur_seek(&lead->pc, *t);
+    cur_impacts(e, lead);
     wmin = lead_wdf_min(lead, rest, theta);
     while (lead->pc.id <= upto) {
         uint32_t bk[LEAD_BATCH], nb = 0, i;
@@ -1750,10 +1801,14 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
             K = passage_k(e, len);
             b = lead->tw * (bw[i] / (K + bw[i]));
             for (j = 0; j < c->n; j++)
-                if (c->kids[j] != lead)
-                    b += c->kids[j]->kind == C_TERM
-                             ? len_bound(c->kids[j], len, K)
-                             : kb[j];
+                if (c->kids[j] != lead) {
+                    if (c->kids[j]->kind == C_TERM) {
+                        cur_impacts(e, c->kids[j]);
+                        b += len_bound(c->kids[j], len, K);
+                    } else {
+                        b += kb[j];
+                    }
+                }
             if (!cannot_beat(b, theta)) {
                 ndx_pcur_back_to(&lead->pc, bk[i]);
                 lead->id = pid;
@@ -1827,6 +1882,7 @@ cur_advance(ectx *e, cur *c, uint32_t t, double theta, int defer)
                  * shortest passage bounds its score: postings that cannot
                  * beat theta are passed without reading their length. */
                 ndx_pcur_seek(&c->pc, t);
+                cur_impacts(e, c);
                 wmin = c->scan && upto < e->lim ? lead_wdf_min(c, 0, theta)
                                                 : 1;
                 while (c->pc.id <= upto && c->pc.id < e->lim) {
