@@ -89,7 +89,8 @@ struct cur {
     uint32_t nimp;
     int imp_ok;        /* C_TERM: imp, nimp and kmin are that block's (not
                           yet when its bound came from the block table) */
-    uint32_t ub_t;     /* C_TERM: the target it was bounded for */
+    uint32_t ub_t;     /* C_TERM: the target it was bounded for (its bound
+                          holds from there to ub_last) */
     const uint32_t *runs; /* C_FILTER: pairs [first, end) of passages
                              that pass, in order */
     size_t nruns;      /* C_FILTER: pairs in runs */
@@ -1291,12 +1292,29 @@ cur_max(const ectx *e, cur *c)
     return m;
 }
 
+static uint32_t cur_shallow_any(const ectx *e, cur *c, uint32_t t,
+                                double *ub);
+
+/* cur_shallow_any, answered at once for a word whose block bounded last
+ * spans t: its bound holds there.  A disjunction or conjunction asks its
+ * words candidate after candidate within the same blocks. */
+static inline uint32_t
+cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
+{
+    if (c->kind == C_TERM && c->ub_ok && t >= c->ub_t && t <= c->ub_last &&
+        c->id != NDX_PID_END) {
+        *ub = c->ub;
+        return c->ub_last;
+    }
+    return cur_shallow_any(e, c, t, ub);
+}
+
 /* Bound *ub on the cursor's score at its first match at or after t, and
  * the last passage id up to which that bound holds; NDX_PID_END when the
  * cursor cannot match at or after t.  Moves term cursors past whole
  * blocks before t, so t may only grow from call to call. */
 static uint32_t
-cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
+cur_shallow_any(const ectx *e, cur *c, uint32_t t, double *ub)
 {
     uint32_t upto = UPTO_ANY, u, nimp;
     const uint32_t *imp;
@@ -1346,6 +1364,7 @@ cur_shallow(const ectx *e, cur *c, uint32_t t, double *ub)
             c->ub_last = u;
             c->ub_ok = 1;
             c->imp_ok = 1;
+            c->ub_t = t;
         }
         *ub = c->ub;
         return u;
