@@ -968,8 +968,9 @@ test_parity_articles_out_of_date_order_rank_alike(void)
 /* Pruning on long lists: the whole allsides corpus (about 500,000
  * passages, lists of thousands of blocks) indexed natively, and every
  * query of allsides-queries.tsv run pruned from the first match and
- * exhaustively, by article with k 10 and 1 to 3, and by passage: the same
- * hits in the same order (compare_pruned).  The samples' lists are
+ * exhaustively, by article with k 10 and 1 to 3, and by passage, every
+ * fourth also with k1 0.5 and b 0.9 on the same open index: the same hits
+ * in the same order (compare_pruned).  The samples' lists are
  * mostly one block long, where skipping inside a list is never tried. */
 static void
 test_parity_pruned_long_lists_equal_exhaustive(void)
@@ -1007,6 +1008,14 @@ test_parity_pruned_long_lists_equal_exhaustive(void)
         o.k = TOP;
         o.group = NDX_GROUP_PASSAGE;
         compare_pruned(nat, q, &o, "allsides", &t);
+        if (i % 4 == 0) {
+            /* Another BM25 setting on the same open index: the block
+             * tables the other searches built bound scores for theirs. */
+            o.group = NDX_GROUP_ARTICLE;
+            o.bm25.k1 = 0.5;
+            o.bm25.b = 0.9;
+            compare_pruned(nat, q, &o, "allsides k1 0.5 b 0.9", &t);
+        }
     }
     ndx_index_close(nat);
     printf("\n  allsides: %zu queries, %zu pruned runs against exhaustive "
