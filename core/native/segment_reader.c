@@ -1439,7 +1439,7 @@ ndx_pcur_each_block(const ndx_pcur *c,
 {
     const unsigned char *p;
     uint32_t imp[2 * NDX_SEG_IMPACTS], nimp;
-    uint64_t v[4];
+    uint64_t v[4], data_room, pos_room;
     ndx_pblock b = {0, 0, 0, 0, 0, 0};
     int k;
 
@@ -1452,6 +1452,12 @@ ndx_pcur_each_block(const ndx_pcur *c,
         }
         return 0;
     }
+    /* Where a block starts must lie in its section: a cursor that jumps
+     * there reads from it. */
+    data_room = (uint64_t)(c->seg->sec[SEC_POSTINGS] +
+                           c->seg->sec_len[SEC_POSTINGS] - c->data_start);
+    pos_room = (uint64_t)(c->seg->sec[SEC_POSITIONS] +
+                          c->seg->sec_len[SEC_POSITIONS] - c->pos_start);
     p = c->skip_start;
     for (b.index = 0; b.index < c->blocks_total; b.index++) {
         b.skip_off = (uint64_t)(p - c->skip_start);
@@ -1460,6 +1466,7 @@ ndx_pcur_each_block(const ndx_pcur *c,
                 return -1;
         if (v[3] > (uint64_t)(c->data_start - p) ||
             v[0] > (uint64_t)UINT32_MAX - b.last ||
+            v[1] > data_room - b.data_off || v[2] > pos_room - b.pos_off ||
             read_imp(p, (uint32_t)v[3], imp, &nimp))
             return -1;
         p += v[3];
