@@ -1657,10 +1657,20 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
         c->pos_decoded_upto = 0;
     }
     {
-        uint64_t skip = 0;
+        /* The positions of the postings before: wdf each, that is one
+         * each plus their packed wdf - 1 (none when every wdf is 1). */
+        uint64_t skip = c->i - c->pos_decoded_upto;
 
-        for (k = c->pos_decoded_upto; k < c->i; k++)
-            skip += ndx_pcur_wdf_at(c, k);
+        if (c->wdf_bits) {
+            uint64_t mask = (1ULL << c->wdf_bits) - 1;
+            uint64_t bit = (uint64_t)c->pos_decoded_upto * c->wdf_bits;
+
+            for (k = c->pos_decoded_upto; k < c->i; k++) {
+                skip += (ndx_get_u64le(c->wdf_p + (bit >> 3)) >> (bit & 7)) &
+                        mask;
+                bit += c->wdf_bits;
+            }
+        }
         if (skip_varints(&c->pos_cursor, end, skip) != 0)
             return -1;
     }
