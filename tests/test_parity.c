@@ -17,6 +17,7 @@
  * ranges seek through the articles sorted by date.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -965,6 +966,110 @@ test_parity_articles_out_of_date_order_rank_alike(void)
     free(lines);
 }
 
+/* Threads searching one fresh index handle at once (CONC_THREADS, each
+ * every CONC_STEP-th query twice, from its own start): they build the
+ * view's block tables as they race, and every answer must equal the one a
+ * single thread got on another handle. */
+#define CONC_THREADS 3
+#define CONC_STEP 10
+
+typedef struct conc_job {
+    ndx_index *ix;
+    const qlist *l;
+    ndx_results **want;
+    size_t start;
+    size_t runs, bad;
+} conc_job;
+
+static int
+same_hits(const ndx_results *a, const ndx_results *b)
+{
+    size_t i;
+
+    if (a->count != b->count || a->total != b->total)
+        return 0;
+    for (i = 0; i < a->count; i++)
+        if (strcmp(a->hits[i].article, b->hits[i].article) != 0 ||
+            a->hits[i].passage != b->hits[i].passage ||
+            a->hits[i].score != b->hits[i].score)
+            return 0;
+    return 1;
+}
+
+static void *
+conc_run(void *arg)
+{
+    conc_job *j = arg;
+    size_t r, i, n = j->l->n;
+
+    for (r = 0; r < 2; r++)
+        for (i = 0; i < n; i += CONC_STEP) {
+            size_t q = (i + j->start * 7 * CONC_STEP) % n;
+            ndx_search_opts o;
+            ndx_results *res = NULL;
+
+            q -= q % CONC_STEP;
+            if (!j->want[q])
+                continue;
+            query_opts(&j->l->q[q], &o);
+            j->runs++;
+            if (ndx_index_search(j->ix, j->l->q[q].text, &o, &res, NULL) !=
+                    NDX_OK ||
+                !same_hits(res, j->want[q]))
+                j->bad++;
+            ndx_results_free(res);
+        }
+    return NULL;
+}
+
+/* The concurrent half of test_parity_pruned_long_lists_equal_exhaustive:
+ * 0 when every answer matched. */
+static size_t
+concurrent_searches(const char *dir, const qlist *l, size_t *runs)
+{
+    ndx_index *one = NULL, *shared = NULL;
+    ndx_results **want = calloc(l->n, sizeof *want);
+    conc_job jobs[CONC_THREADS];
+    pthread_t th[CONC_THREADS];
+    size_t i, bad = 0;
+
+    *runs = 0;
+    CU_ASSERT_FATAL(want != NULL);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&one, dir, NDX_OPEN_READ, NULL,
+                                         NULL), NDX_OK);
+    for (i = 0; i < l->n; i += CONC_STEP) {
+        ndx_search_opts o;
+
+        query_opts(&l->q[i], &o);
+        if (ndx_index_search(one, l->q[i].text, &o, &want[i], NULL) !=
+            NDX_OK)
+            want[i] = NULL;
+    }
+    ndx_index_close(one);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&shared, dir, NDX_OPEN_READ, NULL,
+                                         NULL), NDX_OK);
+    CU_ASSERT_FATAL(ndx_index_thread_safe(shared));
+    for (i = 0; i < CONC_THREADS; i++) {
+        jobs[i].ix = shared;
+        jobs[i].l = l;
+        jobs[i].want = want;
+        jobs[i].start = i;
+        jobs[i].runs = jobs[i].bad = 0;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, conc_run,
+                                             &jobs[i]), 0);
+    }
+    for (i = 0; i < CONC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        *runs += jobs[i].runs;
+        bad += jobs[i].bad;
+    }
+    ndx_index_close(shared);
+    for (i = 0; i < l->n; i++)
+        ndx_results_free(want[i]);
+    free(want);
+    return bad;
+}
+
 /* Pruning on long lists: the whole allsides corpus (about 500,000
  * passages, lists of thousands of blocks) indexed natively, and every
  * query of allsides-queries.tsv run pruned from the first match and
@@ -983,6 +1088,7 @@ test_parity_pruned_long_lists_equal_exhaustive(void)
     ndx_index *nat = NULL;
     ndx_search_opts o;
     ndx_status st;
+    size_t conc_runs = 0, conc_bad;
 
     if (!corpus_paths("allsides.jsonl.gz", "allsides-queries.tsv", path,
                       tsv))
@@ -1018,9 +1124,14 @@ test_parity_pruned_long_lists_equal_exhaustive(void)
         }
     }
     ndx_index_close(nat);
+    conc_bad = concurrent_searches(dir_nat, &l, &conc_runs);
     printf("\n  allsides: %zu queries, %zu pruned runs against exhaustive "
-           "(%zu with a bounded total), %zu differ\n", l.n, t.pruned_runs,
-           t.bounded, t.bad);
+           "(%zu with a bounded total), %zu differ; %zu runs from %d "
+           "threads at once on a fresh handle, %zu differ from one "
+           "thread's\n", l.n, t.pruned_runs, t.bounded, t.bad, conc_runs,
+           CONC_THREADS, conc_bad);
+    CU_ASSERT(conc_runs > 0);
+    CU_ASSERT_EQUAL(conc_bad, 0);
     CU_ASSERT(t.bounded * 4 > t.pruned_runs); /* pruning really ran */
     CU_ASSERT_EQUAL(t.bad, 0);
     for (i = 0; i < keep_n; i++)

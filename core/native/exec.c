@@ -1080,7 +1080,7 @@ cur_tab(const ectx *e, cur *c)
     unsigned char *en;
     btab *t = NULL, *had = NULL;
     tabctx x;
-    size_t bytes;
+    size_t bytes, used;
     int added;
 
     if (c->tab_tried)
@@ -1090,16 +1090,17 @@ cur_tab(const ectx *e, cur *c)
         c->pc.seg->uid >= (1u << 23) || c->pc.post_off >= (1ULL << 40))
         return NULL;
     key = (uint64_t)(c->pc.seg->uid + 1) << 40 | c->pc.post_off;
+    bytes = sizeof *t + c->pc.blocks_total * (sizeof *t->blk +
+                                              sizeof *t->bnd);
     pthread_mutex_lock(&bc->mu);
     en = ndx_htab_get(&bc->t, key);
     if (en)
         memcpy(&had, en + 8, sizeof had);
+    used = bc->bytes;
     pthread_mutex_unlock(&bc->mu);
     if (!had) {
-        bytes = sizeof *t + c->pc.blocks_total * (sizeof *t->blk +
-                                                  sizeof *t->bnd);
-        if (bc->bytes + bytes > BTAB_BYTES_MAX)
-            return NULL; /* read unlocked: a hint, checked again below */
+        if (used + bytes > BTAB_BYTES_MAX)
+            return NULL; /* checked again when the table is put */
         if (!(t = calloc(1, sizeof *t)))
             return NULL;
         t->k1 = p->k1;
