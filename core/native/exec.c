@@ -1142,6 +1142,13 @@ cur_tab(const ectx *e, cur *c)
     return had;
 }
 
+/* cur_tab, without a call once the cursor has asked. */
+static inline const btab *
+term_tab(const ectx *e, cur *c)
+{
+    return c->tab_tried ? c->tab : cur_tab(e, c);
+}
+
 /* The first block of the table at or after b whose last id is at least
  * t (tb->n: none). */
 static uint64_t
@@ -1208,7 +1215,7 @@ tab_next(const cur *c)
 static int
 tab_skip(cur *c, uint32_t t)
 {
-    const btab *tb = c->tab_tried ? c->tab : cur_tab(c->e, c);
+    const btab *tb = term_tab(c->e, c);
     uint64_t b, to;
 
     if (!tb || c->pc.id == NDX_PID_END || t <= c->pc.block_last)
@@ -1234,14 +1241,10 @@ tab_pass(cur *c, const btab *tb, uint32_t *t, double theta)
     from = b = tab_find(tb, b, *t);
     while (b < tb->n && cannot_beat(c->tw * (double)tb->bnd[b], theta))
         b++;
-    if (b > from || b == tb->n) {
-        if (tab_jump(c, tb, b) != 0)
-            return -1;
-        if (*t <= tb->blk[b - 1].last)
-            *t = tb->blk[b - 1].last + 1;
-    } else if (b > tab_next(c)) {
-        tab_jump(c, tb, b);
-    }
+    if (b > tab_next(c) && tab_jump(c, tb, b) != 0)
+        return -1;
+    if (b > from && *t <= tb->blk[b - 1].last)
+        *t = tb->blk[b - 1].last + 1;
     return 0;
 }
 
@@ -1257,7 +1260,7 @@ cur_max(const ectx *e, cur *c)
     switch (c->kind) {
     case C_TERM: {
         maxctx mc = {e, c->tw, 0};
-        const btab *tb = cur_tab(e, c);
+        const btab *tb = term_tab(e, c);
 
         /* Damage is reported by the walk; here it only stops pruning. */
         if (tb)
@@ -1481,7 +1484,7 @@ skip_regions(const ectx *e, cur *c, uint32_t *t, double theta)
          * region "ends" before *t and seeks a true match. */
         if (*t >= e->lim)
             return *t - 1;
-        if (c->kind == C_TERM && e->lim == UINT32_MAX && cur_tab(e, c) &&
+        if (c->kind == C_TERM && e->lim == UINT32_MAX && term_tab(e, c) &&
             tab_pass(c, c->tab, t, theta) != 0)
             return NDX_PID_END;
         upto = cur_shallow(e, c, *t, &ub);
@@ -1597,6 +1600,14 @@ or_required(ectx *e, cur *c, uint32_t t, double theta)
     return 0;
 }
 
+/* Whether or_advance's kid ord[j] stands on its candidates by its own
+ * postings: a required kid, or without any an essential one (j >= m). */
+static int
+or_found(const cur *c, size_t j, size_t m)
+{
+    return c->req ? c->isreq[c->ord[j]] : j >= m;
+}
+
 /* MaxScore step of a disjunction: the next passage at or after t that an
  * essential kid matches and whose bound can beat theta.  When some kids
  * are required (or_required), candidates come from their conjunction,
@@ -1667,7 +1678,7 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
          * first, each trading its block's bound for its posting's. */
         for (j = 0; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
-            int found = c->req ? c->isreq[c->ord[j]] : j >= m;
+            int found = or_found(c, j, m);
 
             if (found && k->id != cand)
                 continue;
@@ -1678,7 +1689,7 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
         for (j = c->n; j-- > 0 && !cannot_beat(ub, theta);) {
             cur *k = c->kids[c->ord[j]];
 
-            if (c->req ? c->isreq[c->ord[j]] : j >= m)
+            if (or_found(c, j, m))
                 continue;
             if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
                 continue;

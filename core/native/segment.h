@@ -556,17 +556,20 @@ uint32_t ndx_seg_impacts(const uint32_t *wdfs, const uint32_t *lens,
  * 8-byte load, which may pass the block's end by up to 7 bytes; every
  * section is followed inside the map by at least the table of contents
  * and the 24-byte trailer, so the load stays in the map. */
+/* The bit-packed field at bit `bit` of p (mask: its width's ones), read
+ * with one 8-byte load (see ndx_pcur_wdf_at). */
+static inline uint64_t
+ndx_packed_at(const unsigned char *p, uint64_t bit, uint64_t mask)
+{
+    return (ndx_get_u64le(p + (bit >> 3)) >> (bit & 7)) & mask;
+}
 static inline uint32_t
 ndx_pcur_wdf_at(const ndx_pcur *c, uint32_t k)
 {
-    uint64_t bit;
-
     if (!c->wdf_bits)
         return 1;
-    bit = (uint64_t)k * c->wdf_bits;
-    return 1 + (uint32_t)((ndx_get_u64le(c->wdf_p + (bit >> 3)) >>
-                           (bit & 7)) &
-                          ((1ULL << c->wdf_bits) - 1));
+    return 1 + (uint32_t)ndx_packed_at(c->wdf_p, (uint64_t)k * c->wdf_bits,
+                                       (1ULL << c->wdf_bits) - 1);
 }
 static inline uint32_t
 ndx_pcur_wdf(const ndx_pcur *c)

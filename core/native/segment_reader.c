@@ -810,7 +810,6 @@ static void
 z_free(void *p)
 {
     tstate *t = p;
-
     size_t i;
 
     inflateEnd(&t->z);
@@ -1223,8 +1222,7 @@ decode_ids(ndx_pcur *c, uint32_t target)
         uint64_t bit = (uint64_t)(k - 1) * c->gap_bits;
 
         do {
-            id += 1 + ((ndx_get_u64le(c->gap_p + (bit >> 3)) >> (bit & 7)) &
-                       mask);
+            id += 1 + ndx_packed_at(c->gap_p, bit, mask);
             bit += c->gap_bits;
             c->ids[k++] = (uint32_t)id;
         } while (k < n && id < target);
@@ -1547,9 +1545,7 @@ ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto)
     need = wmin - 1;
     bit = (uint64_t)k * c->wdf_bits;
     while (k < n && c->ids[k] <= upto &&
-           (!c->wdf_bits ||
-            ((ndx_get_u64le(c->wdf_p + (bit >> 3)) >> (bit & 7)) & mask) <
-                need)) {
+           (!c->wdf_bits || ndx_packed_at(c->wdf_p, bit, mask) < need)) {
         k++;
         bit += c->wdf_bits;
     }
@@ -1666,8 +1662,7 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
             uint64_t bit = (uint64_t)c->pos_decoded_upto * c->wdf_bits;
 
             for (k = c->pos_decoded_upto; k < c->i; k++) {
-                skip += (ndx_get_u64le(c->wdf_p + (bit >> 3)) >> (bit & 7)) &
-                        mask;
+                skip += ndx_packed_at(c->wdf_p, bit, mask);
                 bit += c->wdf_bits;
             }
         }
