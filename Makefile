@@ -204,6 +204,11 @@ $(B)/ndx-probe-grid: $(B)/bench/probe_grid.o $(LIB)
 $(B)/ndx-dupes: $(B)/bench/dupes.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ndx-text-cost times reading passages' stored text three ways
+# (core/native/segment.h quotes it); white-box, so it lives in tests/.
+$(B)/ndx-text-cost: $(B)/tests/probes/text_cost.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ndx-loadgen drives the query socket: N connections for T seconds.
 $(B)/ndx-loadgen: $(B)/bench/loadgen.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

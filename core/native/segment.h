@@ -157,7 +157,12 @@
  * dictionary carry most of the compression.  Level 3 with fixed codes:
  * indexing a quarter faster and a hit's text a third cheaper, for stored
  * text 12% larger (the whole index 5%).  Readers need not know: any raw
- * deflate stream inflates. */
+ * deflate stream inflates.  They decode fixed-code streams themselves
+ * (util/flate.h), reading matches into the dictionary in place, where
+ * zlib copies the 32 KB dictionary into its window at every passage:
+ * build/ndx-text-cost on the allsides segment (200,000 random passages,
+ * 390 bytes each) measures 1.95 us a passage against 2.8 us through
+ * zlib; dynamic-code streams still go to zlib. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
 #define NDX_SEG_TEXT_DICT (32 * 1024)
 #define NDX_SEG_TEXT_LEVEL 3

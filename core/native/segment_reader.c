@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util/flate.h"
 #include "util/mapguard.h"
 
 #define TERM_BYTES_MAX NDX_SEG_TERM_MAX
@@ -975,6 +976,18 @@ inflate_passage(const ndx_seg *s, z_stream *z, uint32_t pid, ndx_buf *raw)
         (st = ndx_buf_reserve(raw, (size_t)len + INFLATE_ROOM + 1)))
         return st;
     text_dict(s, block, &dict, &dict_len);
+    /* The writer's streams use the fixed codes: decoded without zlib's
+     * window, the dictionary read in place.  A stream with dynamic codes
+     * (any raw deflate stream is valid) goes to zlib. */
+    switch (ndx_flate_fixed(dict, dict_len, in, in_len, raw->data, len)) {
+    case NDX_FLATE_OK:
+        raw->len = len;
+        return NDX_OK;
+    case NDX_FLATE_DYNAMIC:
+        break;
+    default:
+        return corrupt(s->path, "compressed text");
+    }
     if (inflateReset(z) != Z_OK ||
         (dict_len && inflateSetDictionary(z, dict, dict_len) != Z_OK))
         return corrupt(s->path, "compressed text");
