@@ -294,7 +294,88 @@ test_flate_agrees_with_zlib_on_damage(void)
     free(b);
 }
 
+/* The encoder against zlib's inflate: every length of the material's
+ * pieces (text past the dictionary, the synthetic runs, bytes that do not
+ * compress, more than one stored block's 65,535 bytes), against no
+ * dictionary, part of one and a whole 32 KB one, and against one longer
+ * than the window (its last 32 KB count).  Each stream must inflate to its
+ * input in zlib and in ndx_flate_fixed, fit ndx_flate_bound, and over the
+ * text be no larger than zlib's level 3 with the fixed codes (what segments
+ * held before) by more than 2%; bytes that do not compress go out stored,
+ * at the bound exactly (from 258 bytes, below which the fixed codes may
+ * still win). */
+static void
+test_flate_encoder_round_trip(void)
+{
+    static const size_t sizes[] = {0, 1, 3, 4, 5, 17, 258, 300, 700, 2047,
+                                   5000, 40000, 65535, 65536, 140000};
+    static const size_t dicts[] = {0, 100, DICT, DICT + 5000};
+    size_t mlen = 0, s, d, start;
+    unsigned char *m = material(&mlen);
+    unsigned char *rnd = malloc(150000), *z = malloc(300000);
+    unsigned char *a = malloc(150001);
+    ndx_flate_enc *e = ndx_flate_enc_new();
+    uint64_t ours = 0, theirs = 0;
+    uint32_t x = 99;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_FATAL(rnd && z && a && mlen > DICT + 5000 + 140000);
+    for (s = 0; s < 150000; s++) {
+        x = x * 1103515245u + 12345u;
+        rnd[s] = (unsigned char)(x >> 16);
+    }
+    for (d = 0; d < sizeof dicts / sizeof *dicts; d++) {
+        /* The dictionary is the material's first bytes; the text comes
+         * after it (sharing its words), or from the synthetic end. */
+        const unsigned char *dict = m;
+        size_t dl = dicts[d], dl_read = dl > DICT ? DICT : dl;
+        const unsigned char *dict_read = dict + dl - dl_read;
+
+        CU_ASSERT_FATAL(ndx_flate_enc_dict(e, dict, dl) == 0);
+        for (s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            for (start = 0; start < 3; start++) {
+                size_t len = sizes[s], n, zl;
+                const unsigned char *in =
+                    start == 0   ? m + DICT + 5000
+                    : start == 1 ? m + mlen - (len < 7000 ? len : 7000)
+                                 : rnd;
+
+                if (start == 1 && len > 7000)
+                    continue;
+                n = ndx_flate_encode(e, in, len, z, ndx_flate_bound(len));
+                CU_ASSERT_FATAL(n > 0);
+                CU_ASSERT(n <= ndx_flate_bound(len));
+                CU_ASSERT_FATAL(zlib_inflate(dict_read, dl_read, z, n, a,
+                                             len));
+                CU_ASSERT(memcmp(a, in, len) == 0);
+                CU_ASSERT(ndx_flate_fixed(dict_read, dl_read, z, n, a,
+                                          len) == NDX_FLATE_OK);
+                CU_ASSERT(memcmp(a, in, len) == 0);
+                if (start == 2 && len >= 258)
+                    CU_ASSERT_EQUAL(n, ndx_flate_bound(len));
+                if (start == 0 && dl == DICT && len >= 300) {
+                    zl = deflate_one(dict_read, dl_read, in, len, 3,
+                                     Z_FIXED, a, 150001);
+                    ours += n;
+                    theirs += zl;
+                }
+            }
+        }
+    }
+    CU_ASSERT(theirs > 0);
+    CU_ASSERT(ours * 100 <= theirs * 102);
+    /* Short of room, it says so rather than write past it. */
+    CU_ASSERT_EQUAL(ndx_flate_encode(e, m, 1000, z, ndx_flate_bound(1000) - 1),
+                    0);
+    ndx_flate_enc_free(e);
+    free(m);
+    free(rnd);
+    free(z);
+    free(a);
+}
+
 CU_TestInfo flate_tests[] = {
+    {"test_flate_encoder_round_trip", test_flate_encoder_round_trip},
     {"test_flate_reads_what_zlib_wrote", test_flate_reads_what_zlib_wrote},
     {"test_flate_agrees_with_zlib_on_damage",
      test_flate_agrees_with_zlib_on_damage},

@@ -135,15 +135,13 @@
 /* Stored text.  A hit inflates its passage alone: each passage is its
  * own stream, and the preset dictionary gives back much of what short
  * streams lose.  Blocks only group the streams so that TEXTIDX stays
- * small.  Loading the dictionary into a deflate stream costs more than
- * compressing a passage, so the writer loads it once per segment and
- * copies the loaded stream (deflateCopy) for each passage.  With 2 KB
- * blocks inflated whole (format 3) `bench/run --small` measured stored
- * text at 0.404 of the raw text; with a stream per passage against 32 KB
- * it measures 0.447 (bench/results/small.md), and the hits' text no
- * longer dominates a query's time.  Level and codes, measured on allsides
- * (bench/run's native build, one thread; a passage's text: 200,000
- * passages drawn at random, read through ndx_seg_text):
+ * small.  With 2 KB blocks inflated whole (format 3) `bench/run --small`
+ * measured stored text at 0.404 of the raw text; with a stream per
+ * passage against 32 KB it measures 0.447 (bench/results/small.md), and
+ * the hits' text no longer dominates a query's time.  zlib's levels and
+ * codes, measured on allsides (bench/run's native build, one thread; a
+ * passage's text: 200,000 passages drawn at random, read through
+ * ndx_seg_text):
  *
  *   zlib level, codes     stored text / raw   indexing CPU   a passage's text
  *   6, dynamic Huffman    0.477               37.3 s         about 4.8 us
@@ -154,19 +152,28 @@
  * A passage is short, so a dynamic block's header (its code tables) is a
  * large part of its stream, and building those tables a large part of
  * inflating it; fixed codes need neither, and the matches against the
- * dictionary carry most of the compression.  Level 3 with fixed codes:
- * indexing a quarter faster and a hit's text a third cheaper, for stored
- * text 12% larger (the whole index 5%).  Readers need not know: any raw
- * deflate stream inflates.  They decode fixed-code streams themselves
- * (util/flate.h), reading matches into the dictionary in place, where
- * zlib copies the 32 KB dictionary into its window at every passage:
- * build/ndx-text-cost on the allsides segment (200,000 random passages,
- * 390 bytes each) measures 1.95 us a passage against 2.8 us through
- * zlib; dynamic-code streams still go to zlib. */
+ * dictionary carry most of the compression.  Any raw deflate stream
+ * inflates, so readers never depend on how a stream was made.
+ *
+ * Segments are now written by util/flate.h's encoder: fixed codes, greedy
+ * matches against the dictionary loaded once per segment (zlib had to
+ * copy a stream holding it, some 200 KB, for every passage), and read by
+ * its decoder, which reads matches into the dictionary in place (zlib
+ * copies the 32 KB dictionary into its window at every passage; streams
+ * with dynamic codes still go to zlib).  `build/ndx-text-cost` on the
+ * allsides segment, 200,000 random passages of 391 bytes on average,
+ * each way on the same passages:
+ *
+ *   way                                 per passage   stored text / raw
+ *   zlib level 3, fixed, deflateCopy    16.5 us       0.536
+ *   ndx_flate_encode                     5.2 us       0.523
+ *   read through zlib                    2.5 us
+ *   read through ndx_flate_fixed         1.7 us (1.8 through ndx_seg_text)
+ *
+ * Indexing allsides on one thread (ndx-bench build): 25.8 s before the
+ * encoder, 19.2-20.0 s with it. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
 #define NDX_SEG_TEXT_DICT (32 * 1024)
-#define NDX_SEG_TEXT_LEVEL 3
-#define NDX_SEG_TEXT_STRATEGY Z_FIXED
 #define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
 
 enum {

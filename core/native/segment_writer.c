@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util/flate.h"
+
 typedef struct wterm {
     uint64_t key;       /* first 8 bytes of term, zero padded */
     char *term;         /* in the writer's term arena */
@@ -103,10 +105,9 @@ struct ndx_segw {
     int dict_done;           /* 1 once dict is chosen (it may be empty) */
     ndx_buf pend;            /* closed blocks waiting for the dictionary */
     ndx_buf pend_lens;       /* u32 raw bytes of each block in pend */
-    z_stream z;              /* deflate state holding the dictionary,
-                                copied for each passage */
-    int z_ready;             /* 1 once z is initialised */
-    int z_dict;              /* 1 once z holds this segment's dict */
+    ndx_flate_enc *enc;      /* compresses the passages against the
+                                dictionary it holds; NULL until needed */
+    int z_dict;              /* 1 once enc holds the current dict */
     int spill_fd;            /* unlinked file taking the compressed text
                                 blocks, or -1: they stay in text */
     uint64_t spill_len;      /* bytes written to spill_fd */
@@ -305,8 +306,7 @@ ndx_segw_free(ndx_segw *w)
         return;
     textq_stop(w);
     segw_reset(w);
-    if (w->z_ready)
-        deflateEnd(&w->z);
+    ndx_flate_enc_free(w->enc);
     if (w->spill_fd >= 0)
         close(w->spill_fd);
     if (w->sp_post.fd >= 0)
@@ -652,48 +652,31 @@ block_done(ndx_segw *w, size_t clen, size_t raw_len)
     return NDX_OK;
 }
 
-/* Makes w->z a deflate stream holding dict (len bytes), unless it holds
- * the current dictionary already (z_dict; cleared when that changes). */
+/* Makes w->enc hold dict (len bytes), unless it holds the current
+ * dictionary already (z_dict; cleared when that changes). */
 static ndx_status
 z_load(ndx_segw *w, const unsigned char *dict, size_t len)
 {
-    if (!w->z_ready) {
-        memset(&w->z, 0, sizeof w->z);
-        if (deflateInit2(&w->z, NDX_SEG_TEXT_LEVEL, Z_DEFLATED, -15, 8,
-                         NDX_SEG_TEXT_STRATEGY) != Z_OK)
-            return ndx_error(NDX_ENOMEM, "zlib could not start a block");
-        w->z_ready = 1;
-        w->z_dict = 0;
-    }
+    if (!w->enc && !(w->enc = ndx_flate_enc_new()))
+        return ndx_error(NDX_ENOMEM, "out of memory (text compressor)");
     if (!w->z_dict) {
-        if (deflateReset(&w->z) != Z_OK ||
-            (len && deflateSetDictionary(&w->z, dict, (uInt)len) != Z_OK))
-            return ndx_error(NDX_ENOMEM, "zlib refused the text dictionary");
+        if (ndx_flate_enc_dict(w->enc, dict, len) != 0)
+            return ndx_error(NDX_ENOMEM, "out of memory (text dictionary)");
         w->z_dict = 1;
     }
     return NDX_OK;
 }
 
-/* Compresses one passage alone, by a copy of w->z (which holds the
- * dictionary), into out (cap bytes); *out_len gets its bytes. */
+/* Compresses one passage alone, against the dictionary w->enc holds,
+ * into out (cap bytes, at least ndx_flate_bound(len)); *out_len gets its
+ * bytes. */
 static ndx_status
 deflate_passage(ndx_segw *w, const unsigned char *in, uint32_t len,
                 unsigned char *out, size_t cap, size_t *out_len)
 {
-    z_stream c;
-    int r;
-
-    if (deflateCopy(&c, &w->z) != Z_OK)
-        return ndx_error(NDX_ENOMEM, "zlib could not start a passage");
-    c.next_in = (Bytef *)in;
-    c.avail_in = len;
-    c.next_out = out;
-    c.avail_out = (uInt)cap;
-    r = deflate(&c, Z_FINISH);
-    *out_len = c.total_out;
-    deflateEnd(&c);
-    if (r != Z_STREAM_END)
-        return ndx_error(NDX_ENOMEM, "zlib could not compress a passage");
+    if (!(*out_len = ndx_flate_encode(w->enc, in, len, out, cap)))
+        return ndx_error(NDX_ENOMEM, "out of memory (compressing a "
+                                     "passage)");
     return NDX_OK;
 }
 

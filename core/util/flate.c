@@ -21,6 +21,7 @@
 #include "util/flate.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -58,44 +59,52 @@ reverse_bits(unsigned v, unsigned bits)
     return r;
 }
 
+/* The fixed code of literal/length symbol s (0-287), reversed (first
+ * bit low, as the stream sends it); *bits gets its length. */
+static unsigned
+fixed_code(unsigned s, unsigned *bits)
+{
+    if (s < 144) {
+        *bits = 8;
+        return reverse_bits(0x30 + s, 8);
+    }
+    if (s < 256) {
+        *bits = 9;
+        return reverse_bits(0x190 + (s - 144), 9);
+    }
+    if (s < 280) {
+        *bits = 7;
+        return reverse_bits(s - 256, 7);
+    }
+    *bits = 8;
+    return reverse_bits(0xc0 + (s - 280), 8);
+}
+
 static void
 tables_make(void)
 {
     unsigned s, i;
 
     for (s = 0; s < 288; s++) {
-        unsigned code, bits;
+        unsigned bits, code = fixed_code(s, &bits);
 
-        if (s < 144) {
-            code = 0x30 + s;
-            bits = 8;
-        } else if (s < 256) {
-            code = 0x190 + (s - 144);
-            bits = 9;
-        } else if (s < 280) {
-            code = s - 256;
-            bits = 7;
-        } else {
-            code = 0xc0 + (s - 280);
-            bits = 8;
-        }
-        for (i = reverse_bits(code, bits); i < 512; i += 1u << bits)
+        for (i = code; i < 512; i += 1u << bits)
             lit_table[i] = (uint16_t)(s | bits << 9);
     }
     for (s = 0; s < 32; s++)
         dist_table[s] = (uint8_t)reverse_bits(s, 5);
 }
 
-typedef struct bits {
+typedef struct bitin {
     const unsigned char *p, *end;
     uint64_t bb;   /* unread bits, from the low end */
     unsigned nb;   /* how many of bb's bits are counted */
     unsigned over; /* zero bytes shifted in past the end of the input */
-} bits;
+} bitin;
 
 /* At least 56 bits counted afterwards. */
 static inline void
-refill(bits *r)
+refill(bitin *r)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (r->end - r->p >= 8) {
@@ -120,7 +129,7 @@ refill(bits *r)
 }
 
 static inline unsigned
-take(bits *r, unsigned n)
+take(bitin *r, unsigned n)
 {
     unsigned v = (unsigned)(r->bb & ((1u << n) - 1));
 
@@ -167,7 +176,7 @@ ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
                 const unsigned char *in, size_t in_len, unsigned char *out,
                 size_t out_len)
 {
-    bits r;
+    bitin r;
     size_t o = 0;
     unsigned final;
 
@@ -247,4 +256,389 @@ ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
             return NDX_FLATE_BAD;
     } while (!final);
     return o == out_len ? NDX_FLATE_OK : NDX_FLATE_BAD;
+}
+
+/* ---- encoder ----------------------------------------------------------
+ *
+ * Greedy LZ77 over the dictionary followed by the passage, in one buffer
+ * (the dictionary copied in once, each passage after it), with matches of
+ * 4 to 258 bytes found through two hash tables of 4-byte sequences: the
+ * dictionary's, built once when it is loaded, and the passage's, built as
+ * the passage is read.  Each table keeps a chain of earlier positions
+ * with the same hash; a few links of each are tried and the longest match
+ * taken (the nearest of equals).  The tokens go out in one final block
+ * with the fixed codes, or as stored blocks when those are no larger. */
+
+#define ENC_DHASH_BITS 15
+#define ENC_DCHAIN 8   /* dictionary candidates tried per position */
+#define ENC_PCHAIN 4   /* passage candidates tried per position */
+#define ENC_NICE 32    /* a match this long ends the search */
+#define ENC_WINDOW 32768
+#define ENC_MIN 4
+#define ENC_MAX 258
+
+struct ndx_flate_enc {
+    unsigned char *buf; /* dictionary, then the passage being encoded */
+    size_t dict_len, cap;
+    uint16_t *dhead;    /* hash -> dictionary position + 1 (0: none) */
+    uint16_t *dprev;    /* position -> earlier position + 1, same hash */
+    uint32_t *phead;    /* the passage's: hash -> position + 1 */
+    uint32_t *pprev;
+    size_t pcap;        /* positions pprev holds */
+    unsigned pbits;     /* bits of phead's hash for this passage */
+    unsigned pbits_cap; /* bits phead has room for */
+};
+
+/* Reversed fixed codes: literal/length symbol -> code | bits << 16. */
+static uint32_t enc_lit[286];
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+
+static void
+enc_tables(void)
+{
+    unsigned s;
+
+    for (s = 0; s < 286; s++) {
+        unsigned bits, code = fixed_code(s, &bits);
+
+        enc_lit[s] = code | bits << 16;
+    }
+}
+
+static inline uint32_t
+load32(const unsigned char *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline unsigned
+enc_hash(uint32_t x, unsigned bits)
+{
+    return (unsigned)((x * 2654435761u) >> (32 - bits));
+}
+
+ndx_flate_enc *
+ndx_flate_enc_new(void)
+{
+    ndx_flate_enc *e = calloc(1, sizeof *e);
+
+    pthread_once(&enc_once, enc_tables);
+    if (!e)
+        return NULL;
+    e->dhead = calloc((size_t)1 << ENC_DHASH_BITS, sizeof *e->dhead);
+    e->dprev = calloc(ENC_WINDOW, sizeof *e->dprev);
+    if (!e->dhead || !e->dprev) {
+        ndx_flate_enc_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void
+ndx_flate_enc_free(ndx_flate_enc *e)
+{
+    if (!e)
+        return;
+    free(e->buf);
+    free(e->dhead);
+    free(e->dprev);
+    free(e->phead);
+    free(e->pprev);
+    free(e);
+}
+
+/* Room in buf for the dictionary and len bytes of passage (and 8 bytes
+ * of slack for the 8-byte compares). */
+static int
+enc_room(ndx_flate_enc *e, size_t dict_len, size_t len)
+{
+    size_t need = dict_len + len + 8;
+    unsigned char *b;
+
+    if (need <= e->cap)
+        return 0;
+    if (need < 2 * e->cap)
+        need = 2 * e->cap;
+    if (!(b = realloc(e->buf, need)))
+        return -1;
+    e->buf = b;
+    e->cap = need;
+    return 0;
+}
+
+int
+ndx_flate_enc_dict(ndx_flate_enc *e, const unsigned char *dict, size_t len)
+{
+    size_t i;
+
+    if (len > ENC_WINDOW) {
+        dict += len - ENC_WINDOW;
+        len = ENC_WINDOW;
+    }
+    if (enc_room(e, len, 0) != 0)
+        return -1;
+    if (len)
+        memcpy(e->buf, dict, len);
+    e->dict_len = len;
+    memset(e->dhead, 0, ((size_t)1 << ENC_DHASH_BITS) * sizeof *e->dhead);
+    for (i = 0; i + ENC_MIN <= len; i++) {
+        unsigned h = enc_hash(load32(e->buf + i), ENC_DHASH_BITS);
+
+        e->dprev[i] = e->dhead[h];
+        e->dhead[h] = (uint16_t)(i + 1);
+    }
+    return 0;
+}
+
+size_t
+ndx_flate_bound(size_t len)
+{
+    /* Stored blocks: 5 bytes of header for each 65,535 bytes or part. */
+    return len + 5 * (len ? (len + 65534) / 65535 : 1);
+}
+
+/* Bytes equal at a and b, up to max (b's bytes run past max by 8 or more
+ * readable bytes, a precedes b). */
+static inline size_t
+match_len(const unsigned char *a, const unsigned char *b, size_t max)
+{
+    size_t n = 0;
+
+    while (n + 8 <= max) {
+        uint64_t x, y;
+
+        memcpy(&x, a + n, 8);
+        memcpy(&y, b + n, 8);
+        if (x != y) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return n + ((unsigned)__builtin_ctzll(x ^ y) >> 3);
+#else
+            break;
+#endif
+        }
+        n += 8;
+    }
+    while (n < max && a[n] == b[n])
+        n++;
+    return n;
+}
+
+typedef struct bitout {
+    unsigned char *p, *end; /* end: 8 bytes before the limit */
+    uint64_t bb;
+    unsigned nb;
+} bitout;
+
+static inline void
+put_bits(bitout *w, uint32_t v, unsigned n)
+{
+    w->bb |= (uint64_t)v << w->nb;
+    w->nb += n;
+    if (w->nb >= 32) {
+        uint32_t lo = (uint32_t)w->bb;
+        unsigned char b[4] = {(unsigned char)lo, (unsigned char)(lo >> 8),
+                              (unsigned char)(lo >> 16),
+                              (unsigned char)(lo >> 24)};
+
+        memcpy(w->p, b, 4);
+        w->p += 4;
+        w->bb >>= 32;
+        w->nb -= 32;
+    }
+}
+
+static inline void
+put_lit(bitout *w, unsigned s)
+{
+    put_bits(w, enc_lit[s] & 0xffff, enc_lit[s] >> 16);
+}
+
+/* A match of len (4-258) bytes, dist (1-32768) back. */
+static inline void
+put_match(bitout *w, unsigned len, unsigned dist)
+{
+    unsigned l = len - 3, x = dist - 1, sym, eb, dc, db;
+
+    if (l < 8) {
+        sym = 257 + l;
+        eb = 0;
+    } else if (l == 255) {
+        sym = 285;
+        eb = 0;
+    } else {
+        unsigned nb = 31 - (unsigned)__builtin_clz(l);
+
+        eb = nb - 2;
+        sym = 257 + 4 * (nb - 1) + ((l >> eb) & 3);
+    }
+    put_lit(w, sym);
+    if (eb)
+        put_bits(w, l & ((1u << eb) - 1), eb);
+    if (x < 4) {
+        dc = x;
+        db = 0;
+    } else {
+        unsigned nb = 31 - (unsigned)__builtin_clz(x);
+
+        db = nb - 1;
+        dc = 2 * nb + ((x >> db) & 1);
+    }
+    put_bits(w, reverse_bits(dc, 5), 5);
+    if (db)
+        put_bits(w, x & ((1u << db) - 1), db);
+}
+
+/* The passage as stored blocks; cap >= ndx_flate_bound(len). */
+static size_t
+put_stored(const unsigned char *in, size_t len, unsigned char *out)
+{
+    size_t o = 0;
+
+    do {
+        size_t n = len > 65535 ? 65535 : len;
+
+        out[o++] = n == len ? 1 : 0; /* BFINAL, BTYPE 00, then aligned */
+        out[o++] = (unsigned char)n;
+        out[o++] = (unsigned char)(n >> 8);
+        out[o++] = (unsigned char)~n;
+        out[o++] = (unsigned char)(~n >> 8);
+        memcpy(out + o, in, n);
+        o += n;
+        in += n;
+        len -= n;
+    } while (len);
+    return o;
+}
+
+/* The passage's own table and chains, sized to it. */
+static int
+enc_passage_tables(ndx_flate_enc *e, size_t len)
+{
+    unsigned bits = 8;
+
+    while (bits < 14 && ((size_t)1 << bits) < 2 * len)
+        bits++;
+    if (!e->phead || bits > e->pbits_cap) {
+        uint32_t *h = realloc(e->phead, ((size_t)1 << bits) * sizeof *h);
+
+        if (!h)
+            return -1;
+        e->phead = h;
+        e->pbits_cap = bits;
+    }
+    if (len > e->pcap) {
+        uint32_t *p = realloc(e->pprev, len * sizeof *p);
+
+        if (!p)
+            return -1;
+        e->pprev = p;
+        e->pcap = len;
+    }
+    e->pbits = bits;
+    memset(e->phead, 0, ((size_t)1 << bits) * sizeof *e->phead);
+    return 0;
+}
+
+size_t
+ndx_flate_encode(ndx_flate_enc *e, const unsigned char *in, size_t len,
+                 unsigned char *out, size_t cap)
+{
+    size_t stored = ndx_flate_bound(len), d, i = 0;
+    unsigned char *s;
+    bitout w;
+
+    if (cap < stored || enc_room(e, e->dict_len, len) != 0 ||
+        enc_passage_tables(e, len) != 0)
+        return 0;
+    d = e->dict_len;
+    s = e->buf + d;
+    memcpy(s, in, len);
+    memset(s + len, 0, 8);
+    w.p = out;
+    w.end = out + (stored > 8 ? stored - 8 : 0);
+    w.bb = 0;
+    w.nb = 0;
+    put_bits(&w, 3, 3); /* BFINAL 1, BTYPE 01 (fixed codes) */
+    while (i < len) {
+        size_t best = 0, best_dist = 0, max = len - i;
+
+        if (w.p > w.end)
+            return put_stored(in, len, out);
+        if (max >= ENC_MIN) {
+            uint32_t x = load32(s + i);
+            unsigned hp = enc_hash(x, e->pbits);
+            uint32_t c = e->phead[hp];
+            int steps = ENC_PCHAIN;
+
+            if (max > ENC_MAX)
+                max = ENC_MAX;
+            for (; c && steps--; c = e->pprev[c - 1]) {
+                size_t q = c - 1, n;
+
+                if (i - q > ENC_WINDOW)
+                    break;
+                if (s[q + best] != s[i + best])
+                    continue;
+                n = match_len(s + q, s + i, max);
+                if (n > best) {
+                    best = n;
+                    best_dist = i - q;
+                    if (n >= ENC_NICE || n == max)
+                        break;
+                }
+            }
+            if (best < ENC_NICE && best < max) {
+                uint16_t dc = e->dhead[enc_hash(x, ENC_DHASH_BITS)];
+
+                steps = ENC_DCHAIN;
+                for (; dc && steps--; dc = e->dprev[dc - 1]) {
+                    size_t q = (size_t)dc - 1, dist = d - q + i, n;
+
+                    if (dist > ENC_WINDOW)
+                        break;
+                    if (e->buf[q + best] != s[i + best])
+                        continue;
+                    n = match_len(e->buf + q, s + i, max);
+                    if (n > best) {
+                        best = n;
+                        best_dist = dist;
+                        if (n >= ENC_NICE || n == max)
+                            break;
+                    }
+                }
+            }
+            e->pprev[i] = e->phead[hp];
+            e->phead[hp] = (uint32_t)(i + 1);
+        }
+        if (best >= ENC_MIN) {
+            size_t k;
+
+            put_match(&w, (unsigned)best, (unsigned)best_dist);
+            for (k = i + 1; k < i + best && k + ENC_MIN <= len; k++) {
+                unsigned h = enc_hash(load32(s + k), e->pbits);
+
+                e->pprev[k] = e->phead[h];
+                e->phead[h] = (uint32_t)(k + 1);
+            }
+            i += best;
+        } else {
+            put_lit(&w, s[i]);
+            i++;
+        }
+    }
+    if (w.p > w.end)
+        return put_stored(in, len, out);
+    put_lit(&w, 256);
+    while (w.nb > 0) {
+        *w.p++ = (unsigned char)w.bb;
+        w.bb >>= 8;
+        w.nb = w.nb > 8 ? w.nb - 8 : 0;
+    }
+    /* Each token was begun 8 bytes or more short of the stored size and
+     * writes at most 4 (31 bits); the end code and the last bits at most
+     * 8: the block is never larger than the stored one. */
+    return (size_t)(w.p - out);
 }

@@ -9,6 +9,8 @@
  * core/native/segment.h), so this decoder reads them with no window at
  * all: a match reaching back past the start of the output reads the
  * dictionary in place.  A block with dynamic codes is left to zlib.
+ * Its encoder writes such streams for many short texts against one
+ * dictionary.
  */
 #ifndef NDX_UTIL_FLATE_H
 #define NDX_UTIL_FLATE_H
@@ -40,6 +42,35 @@ enum {
 int ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
                     const unsigned char *in, size_t in_len,
                     unsigned char *out, size_t out_len);
+
+/*
+ * The encoder: raw deflate streams that ndx_flate_fixed reads (one final
+ * block with the fixed codes, or stored blocks when those are no larger),
+ * matched against a preset dictionary loaded once and kept, so that many
+ * short texts are compressed against one dictionary without setting it
+ * up again for each (zlib's deflateSetDictionary hashes the whole
+ * dictionary; copying a stream that holds it copies some 200 KB).  An
+ * encoder is used by one thread at a time.
+ */
+typedef struct ndx_flate_enc ndx_flate_enc;
+
+/* NULL when out of memory. */
+ndx_flate_enc *ndx_flate_enc_new(void);
+void ndx_flate_enc_free(ndx_flate_enc *e);
+
+/* Loads the dictionary (its last 32 KB when longer; len 0: none) for the
+ * texts encoded next.  -1 when out of memory. */
+int ndx_flate_enc_dict(ndx_flate_enc *e, const unsigned char *dict,
+                       size_t len);
+
+/* The most bytes ndx_flate_encode writes for len bytes of text. */
+size_t ndx_flate_bound(size_t len);
+
+/* Compresses in[0..len) into out (cap >= ndx_flate_bound(len)) as one
+ * raw deflate stream against the loaded dictionary.  Returns its bytes,
+ * 0 when out of memory or cap is short (a stream is never empty). */
+size_t ndx_flate_encode(ndx_flate_enc *e, const unsigned char *in,
+                        size_t len, unsigned char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,10 @@
  * fixed text, 0 to 63 bytes or up to 32 KB) and the mode:
  * - even: the rest of the input is a raw deflate stream as it comes;
  * - odd: the rest is text, deflated here by zlib with the fixed codes
- *   against the dictionary (as the segment writer does), so that the
- *   decoder's successful path is reached on every input.
+ *   against the dictionary, so that the decoder's successful path is
+ *   reached on every input; and by the encoder (ndx_flate_encode, as the
+ *   segment writer does it), whose stream zlib and the decoder must read
+ *   back to the text.
  * zlib inflates the stream (Z_FINISH, room for 64 KB more than the
  * decoder is asked for).  Where zlib ends the stream with L bytes, the
  * decoder given L must say OK with the same bytes (or DYNAMIC when a block
@@ -69,9 +71,10 @@ one_input(const uint8_t *data, size_t size, const unsigned char *dict,
           size_t dict_len)
 {
     static unsigned char zout[OUT_MAX + 65536], out[OUT_MAX + 1];
-    static unsigned char packed[OUT_MAX + 4096];
+    static unsigned char packed[OUT_MAX + 4096], mine[OUT_MAX + 4096];
+    static ndx_flate_enc *enc;
     const unsigned char *in;
-    size_t in_len, len;
+    size_t in_len, len, n;
     z_stream z;
     int zend, r;
 
@@ -105,6 +108,33 @@ one_input(const uint8_t *data, size_t size, const unsigned char *dict,
                 NDX_FLATE_OK ||
             memcmp(out, data + 1, len))
             fail("zlib's own fixed-code stream not read back", len);
+        /* The encoder's stream of the same text: within its bound, and
+         * read back by zlib and by the decoder. */
+        if (!enc && !(enc = ndx_flate_enc_new()))
+            return 0;
+        if (ndx_flate_enc_dict(enc, dict, dict_len) != 0)
+            return 0;
+        n = ndx_flate_encode(enc, data + 1, len, mine, sizeof mine);
+        if (n == 0 || n > ndx_flate_bound(len))
+            fail("the encoder wrote nothing or past its bound", len);
+        if (ndx_flate_fixed(dict, dict_len, mine, n, out, len) !=
+                NDX_FLATE_OK ||
+            memcmp(out, data + 1, len))
+            fail("the encoder's stream not read back", len);
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, -15) != Z_OK)
+            return 0;
+        if (dict_len)
+            inflateSetDictionary(&z, dict, (uInt)dict_len);
+        z.next_in = mine;
+        z.avail_in = (uInt)n;
+        z.next_out = zout;
+        z.avail_out = sizeof zout;
+        r = inflate(&z, Z_FINISH);
+        inflateEnd(&z);
+        if (r != Z_STREAM_END || sizeof zout - z.avail_out != len ||
+            memcmp(zout, data + 1, len))
+            fail("zlib does not read the encoder's stream back", len);
     }
 
     memset(&z, 0, sizeof z);
