@@ -475,9 +475,14 @@ static void
 progress(const build_args *ba, const build_result *r, double t0, int last)
 {
     static double shown;
-    int tty = isatty(2);
-    double t = now_s();
+    static int tty = -1;
+    double t;
 
+    if (ba->quiet)
+        return;
+    if (tty < 0)
+        tty = isatty(2);
+    t = now_s();
     if (shown == 0)
         shown = t0;
     if (ba->quiet || (!last && t - shown < (tty ? 1.0 : 30.0)) ||

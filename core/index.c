@@ -24,7 +24,11 @@
 #include "util/hash.h"
 
 #define MAX_LANGS 32
-#define RING_SLOTS 64 /* articles in flight between reader and writer */
+#define RING_SLOTS 32 /* articles in flight between reader and writer */
+/* Idle workers are woken when this many articles wait (or when the writer
+ * waits for one), not for each: a wake-up per article cost two context
+ * switches an article. */
+#define RING_BATCH 8
 #define MAX_WORKERS 64
 #define PIPE_TEXT_MAX (256u << 10) /* longer articles skip the pipeline */
 
@@ -59,6 +63,7 @@ typedef struct pipeline {
     slot slots[RING_SLOTS];
     size_t head, tail, next; /* queue: [tail, head); next: first not taken */
     int stop;
+    int hurry;             /* the writer waits: take any article */
     const char *language;
     ndx_split_opts split;
 } pipeline;
@@ -387,6 +392,7 @@ worker_main(void *arg)
 {
     pipeline *p = arg;
     langcache cache;
+    int awake = 0;
 
     memset(&cache, 0, sizeof cache);
     if (ndx_analyzer_new(&cache.def, p->language) != NDX_OK)
@@ -395,10 +401,18 @@ worker_main(void *arg)
     for (;;) {
         slot *s;
 
-        while (!p->stop && p->next == p->head)
+        /* Asleep, a worker waits for a batch (or the writer's hurry, or
+         * the stop); awake, it takes articles while there are any. */
+        while (p->next == p->head
+                   ? !p->stop
+                   : !p->stop && !p->hurry && !awake &&
+                         p->head - p->next < RING_BATCH) {
+            awake = 0;
             pthread_cond_wait(&p->work, &p->mu);
+        }
         if (p->next == p->head && p->stop)
             break;
+        awake = 1;
         s = &p->slots[p->next % RING_SLOTS];
         p->next++;
         s->state = 2;
@@ -474,7 +488,12 @@ pipeline_start(ndx_index *ix, unsigned workers, const char *language)
  * the largest article it has carried, and over a long run each of the
  * RING_SLOTS slots meets a long article: at 1,000,000 passages the slots
  * came to hold 200 MB, beside a writer told to use 128.  Past these sizes
- * a slot lets go after its article is handed on. */
+ * a slot lets go after its article is handed on: of its term sets, those
+ * past the first SLOT_KEEP_TERMSETS.  (Letting go of them all, as it
+ * did, freed the term sets of most articles in the writer's thread,
+ * memory of a worker's malloc arena, which the worker allocated again:
+ * the two threads fought over that arena's lock, some 7,000 futex waits
+ * a second on allsides.) */
 #define SLOT_KEEP_TERMSETS 8
 #define SLOT_KEEP_BYTES (256 * 1024)
 
@@ -484,11 +503,14 @@ slot_trim(slot *s)
     size_t i;
 
     if (s->ts_cap > SLOT_KEEP_TERMSETS) {
-        for (i = 0; i < s->ts_cap; i++)
+        ndx_termset *nt;
+
+        for (i = SLOT_KEEP_TERMSETS; i < s->ts_cap; i++)
             ndx_termset_free(&s->ts[i]);
-        free(s->ts);
-        s->ts = NULL;
-        s->ts_cap = 0;
+        s->ts_cap = SLOT_KEEP_TERMSETS;
+        /* Shrinking; should it fail, the block stays as it was. */
+        if ((nt = realloc(s->ts, s->ts_cap * sizeof *nt)))
+            s->ts = nt;
     }
     if (s->strs.cap > SLOT_KEEP_BYTES)
         ndx_buf_free(&s->strs);
@@ -511,7 +533,26 @@ pipeline_drain(ndx_index *ix, int wait, int all)
         if (s->state != 3) {
             if (!wait)
                 break;
+            if (p->next != p->head) {
+                /* Rather than wait, the writer analyzes the next article
+                 * no worker has taken (its own analyzers). */
+                slot *o = &p->slots[p->next % RING_SLOTS];
+
+                p->next++;
+                o->state = 2;
+                pthread_mutex_unlock(&p->mu);
+                o->st = analyze_slot(o, cache_get(&ix->langs, o->a.lang),
+                                     &p->split);
+                if (o->st)
+                    snprintf(o->err, sizeof o->err, "%s", ndx_errmsg());
+                pthread_mutex_lock(&p->mu);
+                o->state = 3;
+                continue;
+            }
+            p->hurry = 1;
+            pthread_cond_broadcast(&p->work);
             pthread_cond_wait(&p->done, &p->mu);
+            p->hurry = 0;
             continue;
         }
         pthread_mutex_unlock(&p->mu);
@@ -588,7 +629,8 @@ pipeline_add(ndx_index *ix, const ndx_article *a)
     s->state = 1;
     s->st = NDX_OK;
     p->head++;
-    pthread_cond_signal(&p->work);
+    if (p->head - p->next >= RING_BATCH)
+        pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->mu);
     return NDX_OK;
 }
