@@ -43,6 +43,9 @@ typedef struct slot {
     int state;             /* 0 free, 1 queued, 2 taken, 3 done */
     ndx_status st;
     char err[256];
+    int sketched;          /* 1: sketch and words are the article's */
+    uint32_t words;        /* for the near-duplicate check */
+    unsigned char sketch[NDX_ND_HASHES];
 } slot;
 
 /* Analyzers by language, made on first use: the index's for articles
@@ -353,13 +356,16 @@ ndx_index_language_known(ndx_index *ix, const char *lang)
 
 /* ---- analysis in worker threads ------------------------------------- */
 
-/* Splits and analyzes one article in place. */
+/* Splits and analyzes one article in place (and sketches it for the
+ * near-duplicate check when s->sketched asks it). */
 static ndx_status
 analyze_slot(slot *s, ndx_analyzer *an, const ndx_split_opts *split)
 {
     ndx_status st;
     size_t i;
 
+    if (s->sketched)
+        s->words = ndx_neardup_sketch(s->a.text, s->a.text_len, s->sketch);
     if (!an)
         return ndx_error(NDX_ENOMEM, "no analyzer");
     if ((st = ndx_passages_split(&s->pass, s->a.text, s->a.text_len,
@@ -518,6 +524,27 @@ slot_trim(slot *s)
         ndx_passages_clear(&s->pass);
 }
 
+/* The near-duplicate verdict of a slot's article, in the order of the
+ * articles, from the sketch its worker made: a copy of an earlier
+ * article of its source takes that article's id. */
+static ndx_status
+slot_neardup(ndx_index *ix, slot *s)
+{
+    int verdict;
+    const char *earlier;
+    ndx_status st;
+
+    if ((st = ndx_neardup_add_sketched(ix->nd, s->a.id, s->a.source,
+                                       s->a.date_days, s->sketch, s->words,
+                                       &verdict, &earlier)))
+        return st;
+    if (ix->ops->memory_outside)
+        ix->ops->memory_outside(ix->eng, ndx_neardup_memory(ix->nd));
+    if (verdict == NDX_ND_SAME_SOURCE)
+        s->a.id = (char *)earlier; /* borrowed until the next verdict */
+    return NDX_OK;
+}
+
 /* Hands finished articles, in order, to the engine.  With wait, blocks
  * until the oldest one is finished (or everything, with all). */
 static ndx_status
@@ -558,7 +585,9 @@ pipeline_drain(ndx_index *ix, int wait, int all)
         pthread_mutex_unlock(&p->mu);
         if (s->st)
             st = ndx_error(s->st, "%s", s->err);
-        else if (s->pass.count)
+        else if (s->sketched)
+            st = slot_neardup(ix, s);
+        if (!st && s->pass.count)
             st = ix->ops->add_analyzed(ix->eng, &s->a, &s->pass, s->ts);
         if (!st) {
             ix->added++;
@@ -625,6 +654,7 @@ pipeline_add(ndx_index *ix, const ndx_article *a)
     s = &p->slots[p->head % RING_SLOTS];
     if ((st = copy_into_slot(s, a)))
         return st;
+    s->sketched = ix->nd != NULL;
     pthread_mutex_lock(&p->mu);
     s->state = 1;
     s->st = NDX_OK;
@@ -649,6 +679,12 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (!a->id || !*a->id)
         return ndx_error(NDX_EINVAL, "an article needs an id");
+    /* In the pipeline a worker sketches the article for the near-duplicate
+     * check, and its verdict is taken in order when it is handed on. */
+    if (ix->pipe && a->text_len <= PIPE_TEXT_MAX)
+        return pipeline_add(ix, a);
+    if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
+        return st;
     if (ix->nd) {
         int verdict;
         const char *earlier;
@@ -676,12 +712,9 @@ index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
     ndx_status st;
 
     /* A long article is analyzed here, a passage at a time, after those
-     * before it: in the pipeline its term sets would all be held at once
-     * (hundreds of MB for a 15 MB record). */
-    if (ix->pipe && a->text_len <= PIPE_TEXT_MAX)
-        return pipeline_add(ix, a);
-    if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
-        return st;
+     * before it (ndx_index_add drained the pipeline): in the pipeline its
+     * term sets would all be held at once (hundreds of MB for a 15 MB
+     * record). */
     if ((st = ndx_passages_split(&ix->pass, a->text, a->text_len, a->source,
                                  &ix->split)))
         return st;

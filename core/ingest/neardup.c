@@ -486,6 +486,16 @@ ndx_neardup_add(ndx_neardup *d, const char *id, const char *source,
 {
     unsigned char sketch[NDX_ND_HASHES];
     uint32_t words = ndx_neardup_sketch(text, len, sketch);
+
+    return ndx_neardup_add_sketched(d, id, source, date_days, sketch, words,
+                                    verdict, earlier);
+}
+
+ndx_status
+ndx_neardup_add_sketched(ndx_neardup *d, const char *id, const char *source,
+                         int32_t date_days, const unsigned char *sketch,
+                         uint32_t words, int *verdict, const char **earlier)
+{
     long src, self, near;
     ndx_status st;
 

@@ -40,6 +40,14 @@ ndx_status ndx_neardup_add(ndx_neardup *d, const char *id,
                            const char *text, size_t len, int *verdict,
                            const char **earlier);
 
+/* ndx_neardup_add with the article's sketch and word count made already
+ * (ndx_neardup_sketch), e.g. in another thread: the same verdicts. */
+ndx_status ndx_neardup_add_sketched(ndx_neardup *d, const char *id,
+                                    const char *source, int32_t date_days,
+                                    const unsigned char *sketch,
+                                    uint32_t words, int *verdict,
+                                    const char **earlier);
+
 /* Articles folded and articles joined to a cluster by _add so far. */
 void ndx_neardup_counts(const ndx_neardup *d, uint64_t *folded,
                         uint64_t *clustered);

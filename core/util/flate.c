@@ -273,6 +273,7 @@ ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
 #define ENC_DCHAIN 8   /* dictionary candidates tried per position */
 #define ENC_PCHAIN 4   /* passage candidates tried per position */
 #define ENC_NICE 32    /* a match this long ends the search */
+#define ENC_INSERT 16   /* positions of a match put in the table */
 #define ENC_WINDOW 32768
 #define ENC_MIN 4
 #define ENC_MAX 258
@@ -289,8 +290,10 @@ struct ndx_flate_enc {
     unsigned pbits_cap; /* bits phead has room for */
 };
 
-/* Reversed fixed codes: literal/length symbol -> code | bits << 16. */
+/* Reversed fixed codes: literal/length symbol -> code | bits << 16; and
+ * the distance codes' 5 bits. */
 static uint32_t enc_lit[286];
+static uint8_t enc_dist[30];
 static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -303,6 +306,8 @@ enc_tables(void)
 
         enc_lit[s] = code | bits << 16;
     }
+    for (s = 0; s < 30; s++)
+        enc_dist[s] = (uint8_t)reverse_bits(s, 5);
 }
 
 static inline uint32_t
@@ -486,7 +491,7 @@ put_match(bitout *w, unsigned len, unsigned dist)
         db = nb - 1;
         dc = 2 * nb + ((x >> db) & 1);
     }
-    put_bits(w, reverse_bits(dc, 5), 5);
+    put_bits(w, enc_dist[dc], 5);
     if (db)
         put_bits(w, x & ((1u << db) - 1), db);
 }
@@ -519,7 +524,7 @@ enc_passage_tables(ndx_flate_enc *e, size_t len)
 {
     unsigned bits = 8;
 
-    while (bits < 14 && ((size_t)1 << bits) < 2 * len)
+    while (bits < 14 && ((size_t)1 << bits) < len)
         bits++;
     if (!e->phead || bits > e->pbits_cap) {
         uint32_t *h = realloc(e->phead, ((size_t)1 << bits) * sizeof *h);
@@ -617,7 +622,11 @@ ndx_flate_encode(ndx_flate_enc *e, const unsigned char *in, size_t len,
             size_t k;
 
             put_match(&w, (unsigned)best, (unsigned)best_dist);
-            for (k = i + 1; k < i + best && k + ENC_MIN <= len; k++) {
+            /* The positions inside a match join the passage's table (a
+             * long match's first ENC_INSERT only: the rest would mostly
+             * find that same match again). */
+            for (k = i + 1; k < i + (best < ENC_INSERT ? best : ENC_INSERT)
+                            && k + ENC_MIN <= len; k++) {
                 unsigned h = enc_hash(load32(s + k), e->pbits);
 
                 e->pprev[k] = e->phead[h];
