@@ -560,6 +560,14 @@ cmd_build(const build_args *ba)
         st = ndx_index_commit(ix);
         if (st != NDX_OK)
             die("commit: %s", ndx_errmsg());
+        {
+            /* With analysis threads, ndx_index_add hands an article on
+             * later and says 0 passages: the index counts them all. */
+            uint64_t np = 0;
+
+            ndx_index_counts(ix, NULL, &np, NULL);
+            r.passages = np;
+        }
         ndx_index_close(ix);
         ix = NULL;
     }
