@@ -58,6 +58,7 @@ struct ndx_reader {
     size_t next_file;       /* index of the next file to open */
     uint64_t total_bytes;   /* sum of file sizes */
     uint64_t done_closed;   /* bytes of files finished */
+    uint64_t polls;         /* articles read (for bytes_in's updates) */
 
     ndx_buf strs;              /* article strings, NUL-separated */
     size_t field[NDX_F_COUNT]; /* offsets into strs, (size_t)-1 = unset */
@@ -868,7 +869,11 @@ ndx_reader_next(ndx_reader *r, const ndx_article **out)
                              : ndx_jsonl_next(r, &got);
         if (st)
             goto fail;
-        r->in.stats.bytes_in = ndx_reader_done_bytes(r);
+        /* Asking the file where it is costs a system call: every 64
+         * articles is enough for progress, and the end of the input sets
+         * the exact figure. */
+        if (!got || (++r->polls & 63) == 0)
+            r->in.stats.bytes_in = ndx_reader_done_bytes(r);
         if (got) {
             *out = &r->in.art;
             return NDX_OK;
