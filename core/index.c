@@ -393,6 +393,15 @@ analyze_slot(slot *s, ndx_analyzer *an, const ndx_split_opts *split)
     return NDX_OK;
 }
 
+/* Analyzes a taken slot (state 2), keeping a failure's message in it. */
+static void
+slot_run(slot *s, ndx_analyzer *an, const ndx_split_opts *split)
+{
+    s->st = analyze_slot(s, an, split);
+    if (s->st)
+        snprintf(s->err, sizeof s->err, "%s", ndx_errmsg());
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -423,9 +432,7 @@ worker_main(void *arg)
         p->next++;
         s->state = 2;
         pthread_mutex_unlock(&p->mu);
-        s->st = analyze_slot(s, cache_get(&cache, s->a.lang), &p->split);
-        if (s->st)
-            snprintf(s->err, sizeof s->err, "%s", ndx_errmsg());
+        slot_run(s, cache_get(&cache, s->a.lang), &p->split);
         pthread_mutex_lock(&p->mu);
         s->state = 3;
         pthread_cond_broadcast(&p->done);
@@ -568,10 +575,7 @@ pipeline_drain(ndx_index *ix, int wait, int all)
                 p->next++;
                 o->state = 2;
                 pthread_mutex_unlock(&p->mu);
-                o->st = analyze_slot(o, cache_get(&ix->langs, o->a.lang),
-                                     &p->split);
-                if (o->st)
-                    snprintf(o->err, sizeof o->err, "%s", ndx_errmsg());
+                slot_run(o, cache_get(&ix->langs, o->a.lang), &p->split);
                 pthread_mutex_lock(&p->mu);
                 o->state = 3;
                 continue;

@@ -112,7 +112,7 @@ struct ndx_segw {
     ndx_buf pend_lens;       /* u32 raw bytes of each block in pend */
     ndx_flate_enc *enc;      /* compresses the passages against the
                                 dictionary it holds; NULL until needed */
-    int z_dict;              /* 1 once enc holds the current dict */
+    int enc_ready;           /* 1 once enc holds the current dict */
     int spill_fd;            /* unlinked file taking the compressed text
                                 blocks, or -1: they stay in text */
     uint64_t spill_len;      /* bytes written to spill_fd */
@@ -284,7 +284,7 @@ segw_reset(ndx_segw *w)
     w->block_raw = w->block_passages = 0;
     w->blocks = 0;
     w->dict_done = 0;
-    w->z_dict = 0;
+    w->enc_ready = 0;
     w->passages = w->article_count = w->total_len = 0;
     w->mem_postings = 0;
     /* The spilled blocks went into the segment just written; the next ones
@@ -658,16 +658,16 @@ block_done(ndx_segw *w, size_t clen, size_t raw_len)
 }
 
 /* Makes w->enc hold dict (len bytes), unless it holds the current
- * dictionary already (z_dict; cleared when that changes). */
+ * dictionary already (enc_ready; cleared when that changes). */
 static ndx_status
-z_load(ndx_segw *w, const unsigned char *dict, size_t len)
+enc_load(ndx_segw *w, const unsigned char *dict, size_t len)
 {
     if (!w->enc && !(w->enc = ndx_flate_enc_new()))
         return ndx_error(NDX_ENOMEM, "out of memory (text compressor)");
-    if (!w->z_dict) {
+    if (!w->enc_ready) {
         if (ndx_flate_enc_dict(w->enc, dict, len) != 0)
             return ndx_error(NDX_ENOMEM, "out of memory (text dictionary)");
-        w->z_dict = 1;
+        w->enc_ready = 1;
     }
     return NDX_OK;
 }
@@ -706,7 +706,7 @@ block_compress(ndx_segw *w, const unsigned char *raw, size_t raw_len,
      * the dictionary into a stream costs more than compressing a short
      * passage, so it is loaded once per segment into w->z, and each
      * passage is compressed by a copy of that stream. */
-    if ((st = z_load(w, w->dict.data, w->dict.len)))
+    if ((st = enc_load(w, w->dict.data, w->dict.len)))
         return st;
     for (i = 0; i < n; i++) {
         uint32_t len = ndx_get_u32le(lens + 4 * i);
@@ -1253,7 +1253,7 @@ copy_run(ndx_segw *w, const unsigned char *dict, size_t len)
         if ((st = ndx_buf_put(&w->dict, dict, len)))
             return st;
     }
-    w->z_dict = 0;
+    w->enc_ready = 0;
     if (last && ndx_get_u32le(last) == w->blocks) {
         /* The current run has no block: the new one replaces it. */
         ndx_set_u32le(last + 4, (uint32_t)len);
@@ -1276,7 +1276,7 @@ copy_deflate(ndx_segw *w, const char *text, uint32_t len)
     uLong cap = compressBound((uLong)len) + 64;
     ndx_status st;
 
-    if ((st = z_load(w, w->dict.data + ndx_get_u64le(e + 8),
+    if ((st = enc_load(w, w->dict.data + ndx_get_u64le(e + 8),
                      ndx_get_u32le(e + 4))))
         return st;
     w->zout.len = 0;
