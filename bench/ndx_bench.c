@@ -11,6 +11,7 @@
  *                   [--warmup W] [-k K] [--dates terms|values] [--hits FILE]
  *                   [--times FILE]
  *                   [--facets source,month]  (newsdex engines: count facets)
+ *                   [--exact-total]  (newsdex engines: count every match)
  *   ndx-bench dump CORPUS...
  *
  * Every engine reads the corpus through the same ndx_reader, so it sees the
@@ -759,6 +760,8 @@ load_queries(qset *qs, const char *path, int passes)
 
 /* Facets every newsdex query counts (--facets), NDX_FACET_*. */
 static unsigned facet_set;
+/* --exact-total: newsdex queries count every match (no pruning). */
+static int exact_totals;
 
 typedef struct searcher {
     engine_kind kind;
@@ -852,6 +855,7 @@ searcher_open(searcher *s, engine_kind kind, const char *engine,
         s->opts.sort = NDX_SORT_RELEVANCE;
         s->opts.snippets = 0;
         s->opts.facets = facet_set;
+        s->opts.exact_total = exact_totals;
     }
 }
 
@@ -1323,6 +1327,7 @@ usage(void)
           "                 [--passes P] [--warmup W] [-k K]\n"
           "                 [--dates terms|values] [--hits FILE]\n"
           "                 [--times FILE] [--facets source,month]\n"
+          "                 [--exact-total]\n"
           "       ndx-bench dump CORPUS...\n"
           "ENGINE: " ENGINE_NAMES "; --dates: how xapian-plain indexes\n"
           "and filters dates (give the same to build and query; build\n"
@@ -1357,6 +1362,10 @@ main(int argc, char **argv)
             quiet = 1;
             continue;
         }
+        if (!strcmp(a, "--exact-total") && !strcmp(cmd, "query")) {
+            exact_totals = 1;
+            continue;
+        }
         if (a[0] != '-' || !strcmp(a, "-")) {
             paths[path_count++] = a;
             continue;
@@ -1388,6 +1397,7 @@ main(int argc, char **argv)
             k = (size_t)atol(v);
         else if (!strcmp(a, "--facets"))
             facets = v;
+
         else if (!strcmp(a, "--dates") && !strcmp(v, "terms"))
             dates = XP_DATES_TERMS;
         else if (!strcmp(a, "--dates") && !strcmp(v, "values"))

@@ -86,9 +86,11 @@
  *               passages in order hold its raw bytes)
  *  15 TEXTDICT  the preset dictionaries of the text blocks, back to back.
  *               A segment written from analyzed passages has one: up to
- *               NDX_SEG_TEXT_DICT bytes of passages sampled from the
- *               segment's first NDX_SEG_TEXT_SAMPLE bytes of text (none
- *               in a segment with little text).  A merged segment keeps
+ *               NDX_SEG_TEXT_DICT bytes of pieces of its first
+ *               NDX_SEG_TEXT_SAMPLE bytes of text, chosen for the byte
+ *               strings most passages there share (none in a segment
+ *               with less text than NDX_SEG_TEXT_MIN); any bytes would
+ *               do for a reader.  A merged segment keeps
  *               its sources' streams as they are, and so their
  *               dictionaries, each once.
  *  16 TEXTDICTS per run of text blocks sharing a dictionary, 16 bytes:
@@ -174,7 +176,10 @@
  * encoder, 19.2-20.0 s with it. */
 #define NDX_SEG_TEXT_BLOCK (2 * 1024)
 #define NDX_SEG_TEXT_DICT (32 * 1024)
-#define NDX_SEG_TEXT_SAMPLE (1024 * 1024)
+#define NDX_SEG_TEXT_SAMPLE (4 * 1024 * 1024)
+/* Less text than this in a segment: no dictionary (it would cost more
+ * than it saves). */
+#define NDX_SEG_TEXT_MIN (128 * 1024)
 
 enum {
     SEC_META = 1, SEC_DICT, SEC_DICTIDX, SEC_POSTINGS, SEC_POSITIONS,
