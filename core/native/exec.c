@@ -79,6 +79,8 @@ struct cur {
     cur *req;          /* C_OR: the kids every passage able to beat
                           req_theta matches, as one cursor (or_required) */
     unsigned char *isreq; /* C_OR: per kid, whether req has it */
+    unsigned char *wess;  /* C_OR: per kid of ord, whether it is essential
+                             in the region up to reg_upto (or_window) */
     double req_theta, req_rest;
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
@@ -980,9 +982,10 @@ cur_corrupt(const cur *c)
  * the score of any of its postings; cur_shallow sums such bounds over a
  * cursor tree without decoding postings, and cur_advance moves a cursor
  * past every region whose bound cannot beat theta (block-max pruning).
- * A disjunction is evaluated as block-max MaxScore: its kids sorted by
- * their list-wide bounds, those whose bounds together cannot beat theta
- * only supply scores to candidates the others propose.  A phrase at the
+ * A disjunction is evaluated as block-max MaxScore: region by region
+ * (where every kid's block bound holds) its kids are sorted by those
+ * bounds, and those whose bounds together cannot beat theta only supply
+ * scores to candidates the others propose.  A phrase at the
  * root is aligned on its words and scored; its positions are read only
  * when that score can enter the top k.  Scores are always computed as
  * the exhaustive walk computes them, so the ranking does not change.
@@ -1522,8 +1525,10 @@ or_prepare(ectx *e, cur *c)
     c->ord = ndx_arena_alloc(e->arena, c->n * sizeof *c->ord);
     c->pre = ndx_arena_alloc(e->arena, c->n * sizeof *c->pre);
     c->isreq = ndx_arena_alloc(e->arena, c->n);
+    c->wess = ndx_arena_alloc(e->arena, c->n);
     c->req_theta = -INFINITY;
-    if (!c->ord || !c->pre || !c->isreq) {
+    c->reg_theta = NAN; /* no region split yet */
+    if (!c->ord || !c->pre || !c->isreq || !c->wess) {
         c->pre = NULL;
         return -1;
     }
@@ -1601,11 +1606,54 @@ or_required(ectx *e, cur *c, uint32_t t, double theta)
 }
 
 /* Whether or_advance's kid ord[j] stands on its candidates by its own
- * postings: a required kid, or without any an essential one (j >= m). */
+ * postings: a required kid, or without any one essential in the region
+ * (or_window). */
 static int
-or_found(const cur *c, size_t j, size_t m)
+or_found(const cur *c, size_t j)
 {
-    return c->req ? c->isreq[c->ord[j]] : j >= m;
+    return c->req ? c->isreq[c->ord[j]] : c->wess[j];
+}
+
+/* Kids of a disjunction that or_window sorts by their blocks' bounds
+ * (more: the essential ones are those of the list-wide maxima). */
+#define OR_WINDOW_MAX 16
+
+/* Splits a disjunction's kids for the region from t to c->reg_upto, where
+ * each kid's block bound holds: the kids whose bounds there, smallest
+ * first, together cannot beat theta are not essential in it (a passage
+ * only they match cannot enter the top k), the others are (c->wess).  A
+ * common word whose blocks here hold no strong posting then proposes no
+ * candidates, where its list-wide maximum would make it essential
+ * throughout (block-max MaxScore).  m kids are not essential by their
+ * list-wide maxima: with more kids than OR_WINDOW_MAX, the split. */
+static void
+or_window(const ectx *e, cur *c, uint32_t t, double theta, size_t m)
+{
+    double b[OR_WINDOW_MAX], sum = 0;
+    size_t idx[OR_WINDOW_MAX], j, i;
+
+    if (c->n > OR_WINDOW_MAX) {
+        for (j = 0; j < c->n; j++)
+            c->wess[j] = j >= m;
+        return;
+    }
+    for (j = 0; j < c->n; j++) {
+        double x;
+
+        if (cur_shallow(e, c->kids[c->ord[j]], t, &x) == NDX_PID_END)
+            x = 0;
+        /* Insertion by bound, ascending. */
+        for (i = j; i > 0 && b[i - 1] > x; i--) {
+            b[i] = b[i - 1];
+            idx[i] = idx[i - 1];
+        }
+        b[i] = x;
+        idx[i] = j;
+    }
+    for (i = 0; i < c->n; i++) {
+        sum += b[i];
+        c->wess[idx[i]] = !cannot_beat(sum, theta);
+    }
 }
 
 /* MaxScore step of a disjunction: the next passage at or after t that an
@@ -1646,21 +1694,32 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
                 return;
             c->reg_upto = upto;
             c->reg_theta = theta;
+            if (!c->req)
+                or_window(e, c, t, theta, m);
         }
 
         if (c->req) {
             cur_advance(e, c->req, t, theta - c->req_rest * (1 + 1e-9), 0);
             cand = c->req->id;
         } else {
-            for (j = m; j < c->n; j++) {
+            for (j = 0; j < c->n; j++) {
                 cur *k = c->kids[c->ord[j]];
                 /* Whatever the others add, this kid must supply the
-                 * rest. */
+                 * rest (the list-wide maxima: the kid may be passed
+                 * beyond the region). */
                 double rest = all - k->max;
 
+                if (!c->wess[j])
+                    continue;
                 cur_advance(e, k, t, theta - rest * (1 + 1e-9), 0);
                 if (k->id < cand)
                     cand = k->id;
+            }
+            /* No essential kid matches in the region: the next one. */
+            if (cand > c->reg_upto && c->reg_upto < UPTO_ANY &&
+                c->reg_upto + 1 < e->lim) {
+                t = c->reg_upto + 1;
+                continue;
             }
         }
         if (cand >= e->lim) {
@@ -1678,7 +1737,7 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
          * first, each trading its block's bound for its posting's. */
         for (j = 0; j < c->n; j++) {
             cur *k = c->kids[c->ord[j]];
-            int found = or_found(c, j, m);
+            int found = or_found(c, j);
 
             if (found && k->id != cand)
                 continue;
@@ -1689,7 +1748,7 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
         for (j = c->n; j-- > 0 && !cannot_beat(ub, theta);) {
             cur *k = c->kids[c->ord[j]];
 
-            if (or_found(c, j, m))
+            if (or_found(c, j))
                 continue;
             if (cur_shallow(e, k, cand, &b) == NDX_PID_END)
                 continue;
