@@ -599,6 +599,10 @@ ndx_pcur_wdf(const ndx_pcur *c)
  * the block's last (every posting up to there has a smaller wdf).  The
  * wdfs are compared in their packed form. */
 int ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto);
+/* Decodes the ids of the cursor's block to its end: *ids gets them, and
+ * the count of the block is returned (the cursor stands on c->i); 0 at
+ * the end or on damage. */
+uint32_t ndx_pcur_block_ids(ndx_pcur *c, const uint32_t **ids);
 /* Moves the cursor back to posting k of its current block, one it has
  * stood on (k at most the current index). */
 static inline void

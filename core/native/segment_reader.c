@@ -1538,6 +1538,19 @@ ndx_pcur_next(ndx_pcur *c)
     take_block(c, 1);
 }
 
+uint32_t
+ndx_pcur_block_ids(ndx_pcur *c, const uint32_t **ids)
+{
+    if (c->id == NDX_PID_END)
+        return 0;
+    if (c->dec < c->n && decode_ids(c, UINT32_MAX) != 0) {
+        cur_fail(c);
+        return 0;
+    }
+    *ids = c->ids;
+    return c->n;
+}
+
 int
 ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto)
 {

@@ -208,6 +208,16 @@ ndx_arena_free(ndx_arena *a)
 void *
 ndx_arena_alloc(ndx_arena *a, size_t len)
 {
+    void *p = ndx_arena_alloc_raw(a, len);
+
+    if (p)
+        memset(p, 0, len);
+    return p;
+}
+
+void *
+ndx_arena_alloc_raw(ndx_arena *a, size_t len)
+{
     arena_chunk *c = a->head;
     void *p;
 
@@ -224,7 +234,6 @@ ndx_arena_alloc(ndx_arena *a, size_t len)
     }
     p = c->data + c->used;
     c->used += len;
-    memset(p, 0, len);
     return p;
 }
 

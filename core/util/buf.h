@@ -139,6 +139,7 @@ typedef struct ndx_arena ndx_arena;
 ndx_arena *ndx_arena_new(void);
 void ndx_arena_free(ndx_arena *a);
 void *ndx_arena_alloc(ndx_arena *a, size_t len);   /* 16-byte aligned, zeroed */
+void *ndx_arena_alloc_raw(ndx_arena *a, size_t len); /* the same, not zeroed */
 char *ndx_arena_strdup(ndx_arena *a, const char *s, size_t len);
 
 /* Monotonic time in milliseconds. */
