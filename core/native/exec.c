@@ -1781,12 +1781,12 @@ or_sweep(ectx *e, cur *c, uint32_t t, double theta)
         while (x) {
             uint32_t d = w * 64 + (uint32_t)__builtin_ctzll(x);
 
+            /* Written whether or not the passage is kept, the count
+             * moving only when it is: no branch to mispredict. */
             x &= x - 1;
-            if (!cannot_beat(acc[d], theta)) {
-                c->rc[n] = t + d;
-                c->rub[n] = acc[d];
-                n++;
-            }
+            c->rc[n] = t + d;
+            c->rub[n] = acc[d];
+            n += !cannot_beat(acc[d], theta);
         }
     }
     c->rn = n;
