@@ -146,6 +146,11 @@ struct ectx {
     uint32_t lim;     /* cur_advance passes nothing at or after lim: from
                          there it returns true matches (UINT32_MAX: no
                          limit; every search runs without one today) */
+    /* The arrays of sweeps (sweep_alloc), kept from one tree of cursors
+     * to the next (segment by segment): a tree's disjunctions take them
+     * in turn, and each tree starts again at the first (sweep_used). */
+    struct sweepbuf *sweeps;
+    size_t sweep_count, sweep_used;
     int nomem;        /* a cursor could not grow a buffer */
     int corrupt;
     const char *corrupt_path;
@@ -1697,6 +1702,53 @@ or_sweep_pays(const cur *c)
     return ess * OR_SWEEP_SHARE >= all;
 }
 
+/* Disjunctions of one tree of cursors that sweep (more: MaxScore). */
+#define SWEEPS_MAX 16
+
+typedef struct sweepbuf {
+    uint32_t *rc;
+    double *rub, *acc;
+    uint64_t *bits;
+} sweepbuf;
+
+/* Gives disjunction c the next arrays of e's sweeps, made on first use: a
+ * region's candidates are postings of its kids, each kid within one
+ * block (OR_WINDOW_MAX kids at most); the sums need no zeroing (bits says
+ * which hold one).  Kept for the trees of the next segments, where 128 KB
+ * of sums for each disjunction of each segment cost their page faults. */
+static int
+sweep_alloc(ectx *e, cur *c)
+{
+    sweepbuf *b;
+
+    if (!e->sweeps &&
+        !(e->sweeps = ndx_arena_alloc(e->arena,
+                                      SWEEPS_MAX * sizeof *e->sweeps)))
+        return -1;
+    if (e->sweep_used == SWEEPS_MAX)
+        return -1;
+    b = &e->sweeps[e->sweep_used];
+    if (e->sweep_used == e->sweep_count) {
+        size_t cap = OR_WINDOW_MAX * NDX_SEG_BLOCK;
+
+        b->rc = ndx_arena_alloc_raw(e->arena, cap * sizeof *b->rc);
+        b->rub = ndx_arena_alloc_raw(e->arena, cap * sizeof *b->rub);
+        b->acc = ndx_arena_alloc_raw(e->arena,
+                                     OR_SWEEP_SPAN * sizeof *b->acc);
+        b->bits = ndx_arena_alloc_raw(e->arena, OR_SWEEP_SPAN / 64 *
+                                                    sizeof *b->bits);
+        if (!b->rc || !b->rub || !b->acc || !b->bits)
+            return -1;
+        e->sweep_count++;
+    }
+    e->sweep_used++;
+    c->rc = b->rc;
+    c->rub = b->rub;
+    c->acc = b->acc;
+    c->bits = b->bits;
+    return 0;
+}
+
 /* Sweeps the region from t to c->reg_upto of a disjunction of words:
  * every posting of every kid there (each kid within one block, which its
  * bound covers) adds its bound (its wdf at the block's shortest passage)
@@ -1728,23 +1780,8 @@ or_sweep(ectx *e, cur *c, uint32_t t, double theta)
     if ((double)all * span * OR_SWEEP_DENSE <
         (double)c->kids[0]->pc.seg->passages * ((span + 63) / 64))
         return 0;
-    if (!c->rc) {
-        /* A region's candidates are postings of its kids, each kid
-         * within one block; the sums need no zeroing (bits says which
-         * hold one). */
-        size_t cap = c->n * NDX_SEG_BLOCK;
-
-        c->rc = ndx_arena_alloc_raw(e->arena, cap * sizeof *c->rc);
-        c->rub = ndx_arena_alloc_raw(e->arena, cap * sizeof *c->rub);
-        c->acc = ndx_arena_alloc_raw(e->arena,
-                                     OR_SWEEP_SPAN * sizeof *c->acc);
-        c->bits = ndx_arena_alloc_raw(e->arena, OR_SWEEP_SPAN / 64 *
-                                                    sizeof *c->bits);
-        if (!c->rc || !c->rub || !c->acc || !c->bits) {
-            c->rc = NULL;
-            return 0;
-        }
-    }
+    if (!c->rc && sweep_alloc(e, c) != 0)
+        return 0;
     acc = c->acc;
     bits = c->bits;
     nw = (span + 63) / 64;
@@ -2782,6 +2819,7 @@ recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
         }
         if (by[i]->seg != seg) {
             seg = by[i]->seg;
+            e->sweep_used = 0; /* the last tree's sweeps are done */
             if ((st = build(e, seg, q->root, &root)))
                 goto done;
             cur_start(root);
@@ -2987,6 +3025,7 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
     ndx_status st;
 
     memset(&art, 0, sizeof art);
+    e->sweep_used = 0; /* the last tree's sweeps are done */
     if ((st = build(e, segi, w->q->root, &root)))
         return st;
     if (runs && root->kind != C_NONE) {
