@@ -1861,9 +1861,9 @@ or_advance(ectx *e, cur *c, uint32_t t, double theta)
 
         /* Regions where the blocks of all kids together cannot beat
          * theta are passed whole; a region found able to is not bounded
-         * again while theta stands. */
-        /* A swept region keeps its candidates when theta rises: each
-         * is held against theta as it is taken (sweep_next). */
+         * again while theta stands.  A swept region keeps its
+         * candidates when theta rises: each is held against theta as it
+         * is taken below. */
         if (t > c->reg_upto || (theta != c->reg_theta && !c->swept)) {
             uint32_t upto = skip_regions(e, c, &t, theta);
 
