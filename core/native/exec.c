@@ -1790,7 +1790,6 @@ or_sweep(ectx *e, cur *c, uint32_t t, double theta)
         cur *k = c->kids[j];
         const uint32_t *ids;
         uint32_t nb, i;
-        double one;
 
         cur_seek(k, t);
         if (k->id > upto)
@@ -1798,10 +1797,9 @@ or_sweep(ectx *e, cur *c, uint32_t t, double theta)
         if (!(nb = ndx_pcur_block_ids(&k->pc, &ids)))
             return 0;
         cur_impacts(e, k);
-        one = k->tw * (1 / (k->kmin + 1));
         for (i = k->pc.i; i < nb && ids[i] <= upto; i++) {
             uint32_t d = ids[i] - t, wdf = ndx_pcur_wdf_at(&k->pc, i);
-            double b = wdf == 1 ? one : k->tw * (wdf / (k->kmin + wdf));
+            double b = k->tw * (wdf / (k->kmin + wdf));
             uint64_t m = 1ULL << (d & 63), had = bits[d >> 6] & m;
             double prev = acc[d];
 
