@@ -1397,7 +1397,6 @@ main(int argc, char **argv)
             k = (size_t)atol(v);
         else if (!strcmp(a, "--facets"))
             facets = v;
-
         else if (!strcmp(a, "--dates") && !strcmp(v, "terms"))
             dates = XP_DATES_TERMS;
         else if (!strcmp(a, "--dates") && !strcmp(v, "values"))

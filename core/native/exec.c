@@ -86,6 +86,9 @@ struct cur {
     double *rub;          /* C_OR: their bounds */
     size_t rn, ri;
     int swept;            /* C_OR: the region's candidates are rc */
+    uint64_t sweep_df;    /* C_OR: its kids' postings in the segment when
+                             they are at most OR_WINDOW_MAX words, else 0:
+                             no sweep (or_prepare) */
     double req_theta, req_rest;
     double kmin;       /* C_TERM: passage_k of the shortest passage of
                           the block cur_shallow last bounded */
@@ -1526,6 +1529,11 @@ cmp_max(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
+/* Kids of a disjunction that or_window sorts by their blocks' bounds
+ * (more: the essential ones are those of the list-wide maxima, and no
+ * region is swept). */
+#define OR_WINDOW_MAX 16
+
 /* Orders a disjunction's kids for MaxScore (once per segment). */
 static int
 or_prepare(ectx *e, cur *c)
@@ -1551,6 +1559,14 @@ or_prepare(ectx *e, cur *c)
     qsort_r(c->ord, c->n, sizeof *c->ord, cmp_max, c->kids);
     for (j = 0; j < c->n; j++)
         c->pre[j] = (j ? c->pre[j - 1] : 0) + c->kids[c->ord[j]]->max;
+    c->sweep_df = 0;
+    for (j = 0; j < c->n && c->n <= OR_WINDOW_MAX; j++) {
+        if (c->kids[j]->kind != C_TERM) {
+            c->sweep_df = 0;
+            break;
+        }
+        c->sweep_df += c->kids[j]->df;
+    }
     return 0;
 }
 
@@ -1626,10 +1642,6 @@ or_found(const cur *c, size_t j)
     return c->req ? c->isreq[c->ord[j]] : c->wess[j];
 }
 
-/* Kids of a disjunction that or_window sorts by their blocks' bounds
- * (more: the essential ones are those of the list-wide maxima). */
-#define OR_WINDOW_MAX 16
-
 /* Splits a disjunction's kids for the region from t to c->reg_upto, where
  * each kid's block bound holds: the kids whose bounds there, smallest
  * first, together cannot beat theta are not essential in it (a passage
@@ -1687,19 +1699,15 @@ or_window(const ectx *e, cur *c, uint32_t t, double theta, size_t m)
 static int
 or_sweep_pays(const cur *c)
 {
-    uint64_t all = 0, ess = 0;
+    uint64_t ess = 0;
     size_t j;
 
-    if (c->n > OR_WINDOW_MAX)
+    if (!c->sweep_df)
         return 0;
-    for (j = 0; j < c->n; j++) {
-        uint64_t df = c->kids[c->ord[j]]->df;
-
-        all += df;
+    for (j = 0; j < c->n; j++)
         if (c->wess[j])
-            ess += df;
-    }
-    return ess * OR_SWEEP_SHARE >= all;
+            ess += c->kids[c->ord[j]]->df;
+    return ess * OR_SWEEP_SHARE >= c->sweep_df;
 }
 
 /* Disjunctions of one tree of cursors that sweep (more: MaxScore). */
@@ -1757,27 +1765,22 @@ sweep_alloc(ectx *e, cur *c)
  * postings where MaxScore would seek the other kids candidate by
  * candidate: on common words most candidates fail only once those are
  * sought.  0 when the region is not swept (kids other than words, too
- * wide, out of memory), and candidates come from MaxScore. */
+ * wide or sparse, out of memory), and candidates come from MaxScore. */
 static int
 or_sweep(ectx *e, cur *c, uint32_t t, double theta)
 {
     uint32_t upto = c->reg_upto, span, nw, w;
     size_t j, n = 0;
     double *acc;
-    uint64_t *bits, all = 0;
+    uint64_t *bits;
 
-    if (c->n > OR_WINDOW_MAX || upto >= e->lim || upto < t ||
+    if (!c->sweep_df || upto >= e->lim || upto < t ||
         upto - t >= OR_SWEEP_SPAN)
         return 0;
-    for (j = 0; j < c->n; j++) {
-        if (c->kids[j]->kind != C_TERM)
-            return 0;
-        all += c->kids[j]->df;
-    }
     /* The region's postings by the lists' densities: a sparse region
      * costs more in its bitmap than in its postings. */
     span = upto - t + 1;
-    if ((double)all * span * OR_SWEEP_DENSE <
+    if ((double)c->sweep_df * span * OR_SWEEP_DENSE <
         (double)c->kids[0]->pc.seg->passages * ((span + 63) / 64))
         return 0;
     if (!c->rc && sweep_alloc(e, c) != 0)

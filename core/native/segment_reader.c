@@ -1538,15 +1538,23 @@ ndx_pcur_next(ndx_pcur *c)
     take_block(c, 1);
 }
 
+/* Decodes the ids of the cursor's block to its end: 0, or -1 on damage
+ * (the cursor then fails). */
+static int
+decode_rest(ndx_pcur *c)
+{
+    if (c->dec < c->n && decode_ids(c, UINT32_MAX) != 0) {
+        cur_fail(c);
+        return -1;
+    }
+    return 0;
+}
+
 uint32_t
 ndx_pcur_block_ids(ndx_pcur *c, const uint32_t **ids)
 {
-    if (c->id == NDX_PID_END)
+    if (c->id == NDX_PID_END || decode_rest(c) != 0)
         return 0;
-    if (c->dec < c->n && decode_ids(c, UINT32_MAX) != 0) {
-        cur_fail(c);
-        return 0;
-    }
     *ids = c->ids;
     return c->n;
 }
@@ -1563,10 +1571,8 @@ ndx_pcur_scan_wdf(ndx_pcur *c, uint32_t wmin, uint32_t upto)
         return 1;
     /* The ids to the block's end at once (a run of adds), then one pass
      * that stops at the first id past upto or wdf of wmin. */
-    if (c->dec < n && decode_ids(c, UINT32_MAX) != 0) {
-        cur_fail(c);
+    if (decode_rest(c) != 0)
         return 0;
-    }
     mask = c->wdf_bits ? (1ULL << c->wdf_bits) - 1 : 0;
     need = wmin - 1;
     bit = (uint64_t)k * c->wdf_bits;
