@@ -2,9 +2,11 @@
  * test_native.c - the native engine's segment format, cursors, manifest,
  * deletions and crash safety, below the index front.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include "native/segment.h"
 #include "newsdex/newsdex.h"
 #include "support.h"
+#include "util/file.h"
 
 /* An untitled article without a url, of one passage-worthy text. */
 static void
@@ -846,6 +849,162 @@ test_native_phrase_reads_every_position(void)
     free(text);
 }
 
+/* A merge reads lists with read calls (ndx_pcur_init_read): every term of
+ * a segment reads the same postings, wdfs and positions that way as
+ * through the map, including lists written once for two terms (alpha's is
+ * Zalpha's, behind the window) and lists of several blocks. */
+static void
+test_native_lists_read_with_read_calls_match_the_map(void)
+{
+    char *path = build_alpha_segment(1000);
+    ndx_seg *s;
+    ndx_seg_walk wk;
+    ndx_seg_term t, next;
+    ndx_seg_window post, pos;
+    int fd, r, live, alpha_seen = 0;
+    unsigned terms = 0;
+
+    memset(&post, 0, sizeof post);
+    memset(&pos, 0, sizeof pos);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
+    fd = open(path, O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    ndx_seg_walk_start(&wk, s);
+    live = ndx_seg_walk_next(&wk, &t);
+    CU_ASSERT_FATAL(live == 1);
+    while (live) {
+        char term[NDX_SEG_TERM_MAX];
+        size_t len = wk.len;
+        uint64_t pos_end;
+        ndx_pcur a, b;
+
+        memcpy(term, wk.term, len);
+        r = ndx_seg_walk_next(&wk, &next);
+        CU_ASSERT_FATAL(r >= 0);
+        pos_end = r ? next.pos_off : s->sec_len[SEC_POSITIONS];
+        ndx_pcur_init(&a, s, &t);
+        CU_ASSERT_FATAL(ndx_pcur_init_read(&b, s, fd, &t, pos_end - t.pos_off,
+                                           &post, &pos) == NDX_OK);
+        while (a.id != NDX_PID_END) {
+            uint32_t pa[8], pb[8];
+            int na, nb;
+
+            CU_ASSERT_EQUAL_FATAL(b.id, a.id);
+            CU_ASSERT_EQUAL(ndx_pcur_wdf(&b), ndx_pcur_wdf(&a));
+            if (len == 5 && memcmp(term, "alpha", 5) == 0) {
+                CU_ASSERT_EQUAL(ndx_pcur_wdf(&b), b.id % 5 + 1);
+                alpha_seen++;
+            }
+            na = ndx_pcur_positions(&a, pa, 8);
+            nb = ndx_pcur_positions(&b, pb, 8);
+            CU_ASSERT_EQUAL_FATAL(nb, na);
+            CU_ASSERT(na <= 0 || memcmp(pa, pb, (size_t)na * 4) == 0);
+            ndx_pcur_next(&a);
+            ndx_pcur_next(&b);
+        }
+        CU_ASSERT_EQUAL(b.id, NDX_PID_END);
+        CU_ASSERT_FALSE(a.corrupt || b.corrupt);
+        terms++;
+        t = next;
+        live = r;
+    }
+    CU_ASSERT_EQUAL(alpha_seen, 1000);
+    CU_ASSERT(terms >= 6); /* alpha beta gamma, and their stems */
+    /* A dictionary entry pointing past its section is refused. */
+    {
+        ndx_seg_term bad = t;
+        ndx_pcur c;
+
+        bad.post_off = s->sec_len[SEC_POSTINGS];
+        bad.post_len = 1;
+        CU_ASSERT_EQUAL(ndx_pcur_init_read(&c, s, fd, &bad, 0, &post, &pos),
+                        NDX_ECORRUPT);
+    }
+    close(fd);
+    ndx_buf_free(&post.buf);
+    ndx_buf_free(&post.back);
+    ndx_buf_free(&pos.buf);
+    ndx_buf_free(&pos.back);
+    ndx_seg_close(s);
+}
+
+/* A list byte for byte another's with the same df is written once; one
+ * with the same bytes and another df is not shared: passage 5 alone and
+ * passages 5 and 6 pack into the same bytes. */
+static void
+test_native_equal_lists_written_once_unless_df_differs(void)
+{
+    static const char *texts[] = {"filler", "filler", "filler", "filler",
+                                  "filler", "kiwi mango", "mango"};
+    char path[400];
+    ndx_analyzer *an;
+    ndx_segw *w;
+    ndx_termset ts;
+    ndx_seg *s;
+    ndx_seg_term kiwi, zkiwi, mango, zmango;
+    ndx_pcur c;
+    unsigned i, n = 0;
+
+    snprintf(path, sizeof path, "%s/seg-alias.ndx", t_tmpdir());
+    CU_ASSERT_FATAL(ndx_analyzer_new(&an, "english") == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    ndx_termset_init(&ts);
+    for (i = 0; i < 7; i++) {
+        char id[32];
+        ndx_article a;
+
+        snprintf(id, sizeof id, "a-%u", i);
+        set_article(&a, id, "Post", (char *)texts[i], 20000);
+        add_one_passage(w, an, &ts, &a);
+    }
+    CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
+    ndx_termset_free(&ts);
+    ndx_segw_free(w);
+    ndx_analyzer_free(an);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "kiwi", 4, &kiwi) == 1);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "Zkiwi", 5, &zkiwi) == 1);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "mango", 5, &mango) == 1);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "Zmango", 6, &zmango) == 1);
+    CU_ASSERT_EQUAL(kiwi.post_off, zkiwi.post_off);
+    CU_ASSERT_EQUAL(mango.post_off, zmango.post_off);
+    CU_ASSERT_EQUAL(kiwi.df, 1);
+    CU_ASSERT_EQUAL(mango.df, 2);
+    CU_ASSERT_EQUAL(kiwi.post_len, mango.post_len);
+    CU_ASSERT_NOT_EQUAL(kiwi.post_off, mango.post_off);
+    for (ndx_pcur_init(&c, s, &mango); c.id != NDX_PID_END;
+         ndx_pcur_next(&c))
+        CU_ASSERT_EQUAL(c.id, 5 + n++);
+    CU_ASSERT_EQUAL(n, 2);
+    ndx_seg_close(s);
+}
+
+/* The resident memory the writer reads: touching 32 MB of fresh pages
+ * (mapped here: the heap may hand out pages already resident) raises it
+ * by about as much, and the peak is never below it. */
+static void
+test_native_resident_memory_follows_what_is_touched(void)
+{
+    uint64_t now0, peak0, now1, peak1;
+    size_t len = 32u << 20;
+    char *p;
+
+    if (ndx_resident(&now0, &peak0) != 0) {
+        t_skip("this system does not report its resident memory");
+        return;
+    }
+    CU_ASSERT(now0 > 0 && peak0 >= now0);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+             -1, 0);
+    CU_ASSERT_FATAL(p != MAP_FAILED);
+    memset(p, 1, len);
+    CU_ASSERT_FATAL(ndx_resident(&now1, &peak1) == 0);
+    CU_ASSERT(now1 >= now0 + len - len / 8);
+    CU_ASSERT(peak1 >= now1);
+    CU_ASSERT(p[len - 1] == 1);
+    munmap(p, len);
+}
+
 CU_TestInfo native_tests[] = {
     {"threaded indexing writes the same bytes",
      test_native_threaded_indexing_writes_the_same_bytes},
@@ -872,5 +1031,11 @@ CU_TestInfo native_tests[] = {
      test_native_writer_lock_excludes_second_writer},
     {"phrase reads every position",
      test_native_phrase_reads_every_position},
+    {"lists read with read calls match the map",
+     test_native_lists_read_with_read_calls_match_the_map},
+    {"equal lists written once unless their df differs",
+     test_native_equal_lists_written_once_unless_df_differs},
+    {"resident memory follows what is touched",
+     test_native_resident_memory_follows_what_is_touched},
     CU_TEST_INFO_NULL,
 };

@@ -27,6 +27,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #if defined(__GLIBC__)
@@ -81,6 +82,9 @@ typedef struct native {
     size_t ts_cap;
     size_t memory_bytes;
     size_t outside_bytes;  /* the front's share of the budget */
+    size_t resident_check; /* writer's count at which to read the resident
+                              memory next (resident_full) */
+    uint64_t flush_extra;  /* what writing a segment adds to it */
     ndx_manifest man;      /* as read at open (or empty) */
     ndx_seg **fresh;       /* segments written since the last commit */
     char (*fresh_names)[64];
@@ -378,6 +382,8 @@ native_open(void **out, const char *path, unsigned flags,
     ndx_htab_init(&n->ids, sizeof(idslot), 1024, 50);
     pthread_mutex_init(&n->mu, NULL);
     n->memory_bytes = (cfg && cfg->memory_mb ? cfg->memory_mb : 512) << 20;
+    /* Until a write is measured: an eighth of the memory. */
+    n->flush_extra = n->memory_bytes / 8;
     n->merge_factor = cfg && cfg->merge_factor > 1 ? cfg->merge_factor
                                                    : MERGE_FACTOR;
     n->merge_floor = cfg && cfg->merge_floor ? cfg->merge_floor : MERGE_FLOOR;
@@ -613,19 +619,70 @@ ids_memory(const native *n)
     return n->ids.cap * n->ids.size;
 }
 
+/* Whether the process's resident memory, with what writing a segment
+ * adds to it, would pass the memory allowed, held being what the writer
+ * counts.  The writer's count leaves out what it does not hold: the
+ * libraries, the heap's slack, the front's tables, and what writing the
+ * segment takes on top (at 1,000,000 passages, two threads, --memory
+ * 128: the resident memory at the start of a write rose from 115 to 141
+ * MB over the run with the count near 127, and each write added 4-5 MB,
+ * so that the run peaked at 151 MB).  So the resident memory is read when
+ * the count has grown by half the room left at the last reading, and what
+ * a write adds is taken from the peak the system records: when a write
+ * sets a new peak, that peak less the resident memory at its start
+ * (flush_measured). */
+static int
+resident_full(native *n, size_t held)
+{
+    uint64_t now, peak, room;
+
+    if (held < n->resident_check ||
+        ndx_segw_memory(n->w) < n->memory_bytes / 4)
+        return 0;
+    if (ndx_resident(&now, &peak) != 0) {
+        n->resident_check = SIZE_MAX; /* unknown: the count alone */
+        return 0;
+    }
+    if (now + n->flush_extra >= n->memory_bytes)
+        return 1;
+    room = n->memory_bytes - now - n->flush_extra;
+    n->resident_check = held + (room / 2 > (1u << 20) ? room / 2 : 1u << 20);
+    return 0;
+}
+
+/* Writes the segment, measuring what the write adds to the resident
+ * memory (resident_full). */
+static ndx_status
+flush_measured(native *n)
+{
+    uint64_t now0 = 0, peak0 = 0, now1, peak1;
+    int known = ndx_resident(&now0, &peak0) == 0;
+    ndx_status st = flush_segment(n);
+
+    if (known && ndx_resident(&now1, &peak1) == 0 && peak1 > peak0 &&
+        peak1 > now0)
+        n->flush_extra = peak1 - now0;
+    n->resident_check = 0;
+    return st;
+}
+
 /* Records the id of the article just added as ord, and writes the
  * segment out when the writer, with the ids and what the front holds
  * (native_memory_outside), takes more than the memory allows: these grow
  * with the articles of the run (at 5,000,000 passages, 100 MB), and the
- * writer makes room for them by writing smaller segments. */
+ * writer makes room for them by writing smaller segments; or when the
+ * process's resident memory would (resident_full). */
 static ndx_status
 added(native *n, const char *id, uint32_t ord)
 {
     ndx_status st = ids_put(n, id, UINT32_MAX, ord);
+    size_t held;
 
-    if (!st && ndx_segw_memory(n->w) + ids_memory(n) + n->outside_bytes >
-                   n->memory_bytes)
-        st = flush_segment(n);
+    if (st)
+        return st;
+    held = ndx_segw_memory(n->w) + ids_memory(n) + n->outside_bytes;
+    if (held > n->memory_bytes || resident_full(n, held))
+        st = flush_measured(n);
     return st;
 }
 
@@ -800,19 +857,24 @@ remove_garbage(const char *dir, const ndx_manifest *m)
 typedef struct merge_ctx {
     ndx_segw *w;
     const ndx_seg *s;
+    int fd;                /* s's file, read with pread */
+    ndx_seg_window *post, *pos_win; /* what is read of its lists */
     const uint32_t *map;   /* old passage id -> new, UINT32_MAX: dropped */
     uint32_t *pos;
     size_t pos_cap;
     ndx_status st;
 } merge_ctx;
 
-/* Gives the writer a term's postings in segment m->s, renumbered. */
+/* Gives the writer a term's postings in segment m->s, renumbered; pos_len
+ * is the bytes of its positions. */
 static int
-merge_term(merge_ctx *m, const ndx_seg_term *t)
+merge_term(merge_ctx *m, const ndx_seg_term *t, uint64_t pos_len)
 {
     ndx_pcur c;
 
-    ndx_pcur_init(&c, m->s, t);
+    if ((m->st = ndx_pcur_init_read(&c, m->s, m->fd, t, pos_len, m->post,
+                                    m->pos_win)))
+        return 1;
     for (; c.id != NDX_PID_END; ndx_pcur_next(&c)) {
         uint32_t np = m->map[c.id], wdf = ndx_pcur_wdf(&c);
         int npos = 0;
@@ -843,19 +905,49 @@ merge_term(merge_ctx *m, const ndx_seg_term *t)
     return 0;
 }
 
+/* Opens segment s's file for reading, checking that it is the file
+ * mapped. */
+static ndx_status
+merge_open(const ndx_seg *s, int *fd)
+{
+    struct stat sb;
+
+    *fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return ndx_error(NDX_EIO, "open %s: %s", s->path, strerror(errno));
+    if (fstat(*fd, &sb) != 0 || (uint64_t)sb.st_dev != s->file_dev ||
+        (uint64_t)sb.st_ino != s->file_ino ||
+        (uint64_t)sb.st_size != s->map_len) {
+        close(*fd);
+        *fd = -1;
+        return ndx_error(NDX_ECORRUPT,
+                         "%s: segment replaced while the index was open; "
+                         "run the command again",
+                         s->path);
+    }
+    return NDX_OK;
+}
+
 /* Gives the writer every term of segments first..first+count-1 of v in
  * order, each with its postings from all of them (renumbered by maps),
  * reading their dictionaries side by side as a merge sort does: the
  * writer encodes each term as it ends, so a merge holds one term's
- * postings, not the merged segment's. */
+ * postings, not the merged segment's.  Each dictionary is read one entry
+ * ahead: a term's positions end where the next entry's begin.  The lists
+ * are read with pread (merge_term), so that what the process holds of a
+ * source is its dictionary's pages, let go as it goes. */
 static ndx_status
 merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
             uint32_t *const *maps)
 {
     typedef struct msrc {
         ndx_seg_walk w;
-        ndx_seg_term t;
-        int live;
+        ndx_seg_term t, next;   /* the current entry, the one after */
+        char term[NDX_SEG_TERM_MAX]; /* the current entry's term */
+        size_t len;
+        int live, next_live;
+        int fd;
+        ndx_seg_window post, pos; /* read ahead in its lists */
     } msrc;
     msrc *src = calloc(count, sizeof *src);
     char term[NDX_SEG_TERM_MAX];
@@ -866,13 +958,27 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
 
     if (!src)
         return ndx_error(NDX_ENOMEM, "out of memory (merge)");
+    for (k = 0; k < count; k++)
+        src[k].fd = -1;
     for (k = 0; k < count; k++) {
-        ndx_seg_walk_start(&src[k].w, v->segs[first + k]);
-        if ((r = ndx_seg_walk_next(&src[k].w, &src[k].t)) < 0) {
+        msrc *x = &src[k];
+
+        if ((st = merge_open(v->segs[first + k], &x->fd)))
+            goto done;
+        ndx_seg_walk_start(&x->w, v->segs[first + k]);
+        if ((r = ndx_seg_walk_next(&x->w, &x->t)) < 0) {
             st = (ndx_status)r;
             goto done;
         }
-        src[k].live = r;
+        x->live = r;
+        x->len = x->w.len;
+        memcpy(x->term, x->w.term, x->len);
+        r = x->live ? ndx_seg_walk_next(&x->w, &x->next) : 0;
+        if (r < 0) {
+            st = (ndx_status)r;
+            goto done;
+        }
+        x->next_live = r;
     }
     for (;;) {
         const msrc *low = NULL;
@@ -887,38 +993,58 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
                 low = &src[k];
                 continue;
             }
-            n = src[k].w.len < low->w.len ? src[k].w.len : low->w.len;
-            c = memcmp(src[k].w.term, low->w.term, n);
-            if (c < 0 || (c == 0 && src[k].w.len < low->w.len))
+            n = src[k].len < low->len ? src[k].len : low->len;
+            c = memcmp(src[k].term, low->term, n);
+            if (c < 0 || (c == 0 && src[k].len < low->len))
                 low = &src[k];
         }
         if (!low)
             break;
-        len = low->w.len;
-        memcpy(term, low->w.term, len);
+        len = low->len;
+        memcpy(term, low->term, len);
         if ((st = ndx_segw_term_begin(m->w, term, (uint32_t)len)))
             goto done;
         /* Segments in order: their passages were renumbered in order. */
         for (k = 0; k < count; k++) {
-            if (!src[k].live || src[k].w.len != len ||
-                memcmp(src[k].w.term, term, len) != 0)
+            msrc *x = &src[k];
+            const ndx_seg *s = v->segs[first + k];
+            uint64_t pos_end;
+
+            if (!x->live || x->len != len || memcmp(x->term, term, len) != 0)
                 continue;
-            m->s = v->segs[first + k];
+            pos_end = x->next_live ? x->next.pos_off
+                                   : s->sec_len[SEC_POSITIONS];
+            if (pos_end < x->t.pos_off) {
+                st = ndx_error(NDX_ECORRUPT, "%s: damaged dictionary",
+                               s->path);
+                goto done;
+            }
+            m->s = s;
+            m->fd = x->fd;
+            m->post = &x->post;
+            m->pos_win = &x->pos;
             m->map = maps[k];
-            if (merge_term(m, &src[k].t)) {
+            if (merge_term(m, &x->t, pos_end - x->t.pos_off)) {
                 st = m->st;
                 goto done;
             }
-            read_bytes += src[k].t.post_len;
-            if ((r = ndx_seg_walk_next(&src[k].w, &src[k].t)) < 0) {
+            read_bytes += x->t.post_len;
+            /* The entry read ahead becomes the current one. */
+            x->t = x->next;
+            x->live = x->next_live;
+            x->len = x->w.len;
+            memcpy(x->term, x->w.term, x->len);
+            r = x->live ? ndx_seg_walk_next(&x->w, &x->next) : 0;
+            if (r < 0) {
                 st = (ndx_status)r;
                 goto done;
             }
-            src[k].live = r;
+            x->next_live = r;
         }
         if ((st = ndx_segw_term_end(m->w)))
             goto done;
-        /* The lists are read front to back: what is behind is let go. */
+        /* The dictionaries are read front to back: what is behind is
+         * let go. */
         if (read_bytes > MERGE_RELEASE) {
             for (k = 0; k < count; k++)
                 ndx_seg_release(v->segs[first + k]);
@@ -926,8 +1052,15 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
         }
     }
 done:
-    for (k = 0; k < count; k++)
+    for (k = 0; k < count; k++) {
         ndx_seg_release(v->segs[first + k]);
+        if (src[k].fd >= 0)
+            close(src[k].fd);
+        ndx_buf_free(&src[k].post.buf);
+        ndx_buf_free(&src[k].post.back);
+        ndx_buf_free(&src[k].pos.buf);
+        ndx_buf_free(&src[k].pos.back);
+    }
     free(src);
     return st;
 }
@@ -947,6 +1080,44 @@ merge_dict(const nview *v, size_t first, size_t count,
         ndx_seg_text_dict_any(v->segs[first + k], dict, len);
 }
 
+/* Reads the n streams of an article's passages, sp[0..n), which lie back
+ * to back in s's map, from its file (fd) into b, and points sp at the
+ * copies: as for the lists (merge_term), the text a merge copies stays
+ * out of the process's resident memory. */
+static ndx_status
+merge_read_streams(const ndx_seg *s, int fd, ndx_segw_stored *sp, size_t n,
+                   ndx_buf *b)
+{
+    const unsigned char *start = n ? sp[0].stream : NULL, *end = start;
+    size_t p, done = 0, len;
+
+    if (!start)
+        return NDX_OK;
+    for (p = 0; p < n; p++) {
+        if (sp[p].stream != end)
+            return NDX_OK; /* not back to back: read through the map */
+        end += sp[p].stream_len;
+    }
+    len = (size_t)(end - start);
+    b->len = 0;
+    if (ndx_buf_reserve(b, len + 1))
+        return ndx_error(NDX_ENOMEM, "out of memory (merge)");
+    while (done < len) {
+        ssize_t r = pread(fd, b->data + done, len - done,
+                          (off_t)(start - s->map) + (off_t)done);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return ndx_error(NDX_EIO, "read %s: %s", s->path,
+                             r < 0 ? strerror(errno) : "file shortened");
+        done += (size_t)r;
+    }
+    for (p = 0; p < n; p++)
+        sp[p].stream = b->data + (sp[p].stream - start);
+    return NDX_OK;
+}
+
 /* Writes the live articles of segments first..first+count-1 of v, in
  * order, into one new segment at path.  Their passages' text is copied as
  * it is stored, with its dictionary; passages stored without one are
@@ -959,6 +1130,8 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
     uint32_t **maps = calloc(count, sizeof *maps);
     ndx_seg_textcache tc;
     ndx_buf texts;          /* one article's passage texts, end to end */
+    ndx_buf streams;        /* one article's streams as read */
+    int fd = -1;            /* the source read, for its streams */
     size_t *toff = NULL;
     const char **tp = NULL;
     uint32_t *tl = NULL, *lens = NULL;
@@ -971,6 +1144,7 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
     memset(&m, 0, sizeof m);
     memset(&tc, 0, sizeof tc);
     ndx_buf_init(&texts);
+    ndx_buf_init(&streams);
     if (!maps || (st = ndx_segw_new(&m.w))) {
         st = st ? st : ndx_error(NDX_ENOMEM, "out of memory (merge)");
         goto fail;
@@ -983,6 +1157,11 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
         const ndx_seg *s = v->segs[si];
         uint64_t art;
 
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+        if (mdict && (st = merge_open(s, &fd)))
+            goto fail;
         maps[k] = malloc((s->passages + 1) * sizeof **maps);
         if (!maps[k]) {
             st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
@@ -1043,6 +1222,9 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
                 sp[p].text_len = ss.text_len;
                 ndx_seg_passage(s, sa.first + p, NULL, &sp[p].length);
             }
+            if (copy && (st = merge_read_streams(s, fd, sp, sa.passages,
+                                                 &streams)))
+                goto fail;
             if (!copy) {
                 /* Passages are read in order, so each is inflated once;
                  * an article's texts are copied out, as they are given
@@ -1107,6 +1289,9 @@ fail:
         free(maps[k]);
     free(maps);
     ndx_buf_free(&texts);
+    ndx_buf_free(&streams);
+    if (fd >= 0)
+        close(fd);
     ndx_buf_free(&tc.raw);
     free(toff);
     free(tp);
@@ -1243,7 +1428,14 @@ merge_all(native *n)
             snprintf(name, sizeof name, "seg-%06llu.ndx",
                      (unsigned long long)++n->man.next);
             snprintf(path, sizeof path, "%s/%s", n->dir, name);
-            if ((st = merge_run(v, first, count, n->dir, path)))
+            st = merge_run(v, first, count, n->dir, path);
+#if defined(__GLIBC__)
+            /* As after writing a segment (flush_segment): the merge's
+             * buffers go back to the system, not to the next merge's
+             * heap. */
+            malloc_trim(0);
+#endif
+            if (st)
                 return st;
             if ((st = view_damage(v))) {
                 unlink(path); /* made from a segment truncated under it */

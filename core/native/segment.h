@@ -519,10 +519,31 @@ typedef struct ndx_pcur {
     const unsigned char *skip_start; /* the first skip entry */
     const unsigned char *data_start; /* end of the skip entries */
     const unsigned char *pos_start;  /* the list's first positions */
+    const unsigned char *post_lim;   /* no block's bytes pass this */
+    const unsigned char *pos_lim;    /* nor its positions' */
 } ndx_pcur;
 
 /* Starts a cursor on a term's postings; positioned on the first posting. */
 void ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t);
+/* The same on a copy of the term's lists: reads its postings and its
+ * pos_len bytes of positions (where its entry's positions offset and the
+ * next entry's differ) from s's file, open as fd, with read calls, through
+ * the windows post and pos (zeroed at first; ndx_buf_free their buf
+ * and back after), which must outlive the cursor.  A merge reads its sources this
+ * way: read calls leave the bytes in the page cache, where a map would
+ * add them to the process's resident memory a large folio at a time.
+ * NDX_ECORRUPT, NDX_EIO or NDX_ENOMEM naming the segment. */
+#define NDX_SEG_WINDOW (1u << 20) /* bytes read at once, at least */
+typedef struct ndx_seg_window {
+    ndx_buf buf;  /* the file's bytes from off (then 8 zero bytes) */
+    uint64_t off;
+    ndx_buf back; /* a list behind off or longer than the window, read
+                     alone */
+    int back_big; /* back holds a long list: freed at the next read */
+} ndx_seg_window;
+ndx_status ndx_pcur_init_read(ndx_pcur *c, const ndx_seg *s, int fd,
+                              const ndx_seg_term *t, uint64_t pos_len,
+                              ndx_seg_window *post, ndx_seg_window *pos);
 /* Moves to the next posting (id becomes NDX_PID_END at the end). */
 void ndx_pcur_next(ndx_pcur *c);
 /* Moves to the first posting with id >= target. */

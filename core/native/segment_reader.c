@@ -1251,10 +1251,7 @@ decode_ids(ndx_pcur *c, uint32_t target)
 static void
 take_block(ndx_pcur *c, int decode)
 {
-    const unsigned char *post_end = c->seg->sec[SEC_POSTINGS] +
-                                    c->seg->sec_len[SEC_POSTINGS];
-    const unsigned char *pos_end = c->seg->sec[SEC_POSITIONS] +
-                                   c->seg->sec_len[SEC_POSITIONS];
+    const unsigned char *post_end = c->post_lim, *pos_end = c->pos_lim;
     uint64_t consumed;
     uint32_t n;
 
@@ -1337,8 +1334,12 @@ take_block(ndx_pcur *c, int decode)
     c->base = c->next_last + 1;
 }
 
-void
-ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
+/* Starts c on a list whose bytes are at post and its positions at pos,
+ * neither to be read past post_lim and pos_lim. */
+static void
+pcur_start(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t,
+           const unsigned char *post, const unsigned char *post_lim,
+           const unsigned char *pos, const unsigned char *pos_lim)
 {
     memset(c, 0, sizeof *c);
     c->seg = s;
@@ -1347,10 +1348,12 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
     c->blocks_total = (t->df + NDX_SEG_BLOCK - 1) / NDX_SEG_BLOCK;
     c->left_blocks = c->blocks_total;
     c->post_off = t->post_off;
-    c->skip = s->sec[SEC_POSTINGS] + t->post_off;
+    c->skip = post;
     c->skip_end = c->skip + t->post_len;
-    c->pos_next = s->sec[SEC_POSITIONS] + t->pos_off;
+    c->post_lim = post_lim;
+    c->pos_next = pos;
     c->pos_start = c->pos_next;
+    c->pos_lim = pos_lim;
     c->id = NDX_PID_END;
     /* The data starts after every skip entry (none for one block), whose
      * length leads the list. */
@@ -1396,6 +1399,102 @@ ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
         c->block_nimp = ndx_seg_impacts(wdfs, lens, c->n, c->block_imp);
         c->block_imp_read = 1;
     }
+}
+
+void
+ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t)
+{
+    pcur_start(c, s, t, s->sec[SEC_POSTINGS] + t->post_off,
+               s->sec[SEC_POSTINGS] + s->sec_len[SEC_POSTINGS],
+               s->sec[SEC_POSITIONS] + t->pos_off,
+               s->sec[SEC_POSITIONS] + s->sec_len[SEC_POSITIONS]);
+}
+
+/* Points *out at the len bytes at off of s's file (fd), read into window
+ * w: from what it holds when it holds them, else read afresh from off,
+ * NDX_SEG_WINDOW bytes at least (a merge reads each section front to
+ * back, so most lists come from the window; a list behind it is read
+ * alone, into w->back).  What w holds is followed by
+ * 8 zero bytes: ndx_packed_at reads up to 7 bytes past a list's last. */
+static ndx_status
+window_get(const ndx_seg *s, int fd, ndx_seg_window *w, uint64_t off,
+           uint64_t len, const unsigned char **out)
+{
+    uint64_t want = len > NDX_SEG_WINDOW ? len : NDX_SEG_WINDOW;
+    ndx_buf *b = &w->buf;
+    size_t done = 0;
+
+    if (w->back_big) {
+        ndx_buf_free(&w->back);
+        w->back_big = 0;
+    }
+    if (w->buf.len && off >= w->off && off - w->off <= w->buf.len &&
+        len <= w->buf.len - (off - w->off)) {
+        *out = w->buf.data + (off - w->off);
+        return NDX_OK;
+    }
+    if (off > s->map_len || len > s->map_len - off)
+        return corrupt(s->path, "list out of the file");
+    if (want > s->map_len - off)
+        want = s->map_len - off;
+    if ((w->buf.len && off < w->off) || len > NDX_SEG_WINDOW) {
+        /* Behind the window (a list written once for two terms), or
+         * longer than the window: read alone; a long one is let go of at
+         * the next read (a window kept at its size would hold the longest
+         * list's bytes to the end of the merge). */
+        b = &w->back;
+        want = len;
+        w->back_big = len > NDX_SEG_WINDOW;
+    }
+    b->len = 0;
+    if (ndx_buf_reserve(b, (size_t)want + 8))
+        return ndx_error(NDX_ENOMEM, "out of memory (reading %s)", s->path);
+    while (done < want) {
+        ssize_t r = pread(fd, b->data + done, (size_t)want - done,
+                          (off_t)(off + done));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return ndx_error(NDX_EIO, "read %s: %s", s->path,
+                             strerror(errno));
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    if (done < len)
+        return corrupt(s->path, "file shorter than its map");
+    memset(b->data + done, 0, 8);
+    b->len = done;
+    if (b == &w->buf)
+        w->off = off;
+    *out = b->data;
+    return NDX_OK;
+}
+
+ndx_status
+ndx_pcur_init_read(ndx_pcur *c, const ndx_seg *s, int fd,
+                   const ndx_seg_term *t, uint64_t pos_len,
+                   ndx_seg_window *post, ndx_seg_window *pos)
+{
+    uint64_t post_at = (uint64_t)(s->sec[SEC_POSTINGS] - s->map);
+    uint64_t pos_at = (uint64_t)(s->sec[SEC_POSITIONS] - s->map);
+    const unsigned char *pp, *qp;
+    ndx_status st;
+
+    if (t->post_off > s->sec_len[SEC_POSTINGS] ||
+        t->post_len > s->sec_len[SEC_POSTINGS] - t->post_off ||
+        t->pos_off > s->sec_len[SEC_POSITIONS] ||
+        pos_len > s->sec_len[SEC_POSITIONS] - t->pos_off)
+        return corrupt(s->path, "dictionary entry out of its sections");
+    if (!t->has_pos)
+        pos_len = 0;
+    if ((st = window_get(s, fd, post, post_at + t->post_off, t->post_len,
+                         &pp)) ||
+        (st = window_get(s, fd, pos, pos_at + t->pos_off, pos_len, &qp)))
+        return st;
+    pcur_start(c, s, t, pp, pp + t->post_len, qp, qp + pos_len);
+    return NDX_OK;
 }
 
 uint32_t
@@ -1465,10 +1564,8 @@ ndx_pcur_each_block(const ndx_pcur *c,
     }
     /* Where a block starts must lie in its section: a cursor that jumps
      * there reads from it. */
-    data_room = (uint64_t)(c->seg->sec[SEC_POSTINGS] +
-                           c->seg->sec_len[SEC_POSTINGS] - c->data_start);
-    pos_room = (uint64_t)(c->seg->sec[SEC_POSITIONS] +
-                          c->seg->sec_len[SEC_POSITIONS] - c->pos_start);
+    data_room = (uint64_t)(c->post_lim - c->data_start);
+    pos_room = (uint64_t)(c->pos_lim - c->pos_start);
     p = c->skip_start;
     for (b.index = 0; b.index < c->blocks_total; b.index++) {
         b.skip_off = (uint64_t)(p - c->skip_start);
@@ -1673,8 +1770,7 @@ skip_varints(const unsigned char **p, const unsigned char *end, uint64_t n)
 int
 ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 {
-    const unsigned char *end = c->seg->sec[SEC_POSITIONS] +
-                               c->seg->sec_len[SEC_POSITIONS];
+    const unsigned char *end = c->pos_lim;
     uint64_t v;
     uint32_t k, m, pos = 0, n;
 

@@ -1685,79 +1685,91 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
  * one-block list does not say how many postings it holds (ids 5 and 5, 6
  * both pack into the same three bytes), and readers key what they cache
  * about a list by its offset. */
+typedef struct alias_slot {
+    uint64_t off_tag; /* offset in POSTINGS, and 24 bits of the hash above
+                         ALIAS_OFF_BITS */
+    uint32_t len;     /* bytes; 0: an empty slot */
+    uint32_t df;
+} alias_slot;
+/* A slot is 16 bytes and the table at most three quarters full: at a
+ * merge of 1,000,000 passages (some 700,000 lists), 16 MB; four arrays of
+ * u64 at half full took 64 MB, the most of what writing a segment adds
+ * to the writer's memory.  Lists past these bounds are not looked for. */
+#define ALIAS_OFF_BITS 40
+#define ALIAS_OFF_MAX ((1ULL << ALIAS_OFF_BITS) - 1)
+
 typedef struct alias_map {
-    uint64_t *keys;   /* hash | 1; 0 = empty */
-    uint64_t *offs;
-    uint64_t *lens;
-    uint64_t *dfs;
+    alias_slot *slots;
     size_t cap, count;
 } alias_map;
 
 static void
 alias_free(alias_map *m)
 {
-    free(m->keys);
-    free(m->offs);
-    free(m->lens);
-    free(m->dfs);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
 }
 
-/* Finds an earlier list equal to bytes; else records this one at off. */
+/* A slot's place: from the 24 bits of the hash it keeps (so that the
+ * table grows without the lists' bytes). */
+static size_t
+alias_home(uint64_t tag, size_t cap)
+{
+    return (size_t)ndx_mix64(tag >> ALIAS_OFF_BITS) & (cap - 1);
+}
+
+/* Looks for an earlier list of postings with the same df and bytes: its
+ * offset in *found, else UINT64_MAX and the list (at off) is recorded. */
 static ndx_status
 alias_find_or_put(alias_map *m, const spool *postings,
                   const unsigned char *bytes, size_t len, uint64_t df,
                   uint64_t off, uint64_t *found)
 {
     ndx_status st = NDX_OK;
-    uint64_t h = ndx_hash64(bytes, len) | 1;
+    uint64_t tag = (ndx_hash64(bytes, len) >> 40) << ALIAS_OFF_BITS;
     size_t j;
 
     *found = UINT64_MAX;
-    if ((m->count + 1) * 2 > m->cap) {
+    if (len == 0 || len > UINT32_MAX || df > UINT32_MAX ||
+        off > ALIAS_OFF_MAX)
+        return NDX_OK;
+    if ((m->count + 1) * 4 > m->cap * 3) {
         size_t cap = m->cap ? m->cap * 2 : 4096, i;
-        uint64_t *k = calloc(cap, 8), *o = malloc(cap * 8), *l = malloc(cap * 8);
-        uint64_t *d = malloc(cap * 8);
+        alias_slot *t = calloc(cap, sizeof *t);
 
-        if (!k || !o || !l || !d) {
-            free(k);
-            free(o);
-            free(l);
-            free(d);
+        if (!t)
             return ndx_error(NDX_ENOMEM, "out of memory (aliases)");
-        }
         for (i = 0; i < m->cap; i++) {
-            if (!m->keys[i])
+            const alias_slot *e = &m->slots[i];
+
+            if (!e->len)
                 continue;
-            j = m->keys[i] & (cap - 1);
-            while (k[j])
+            j = alias_home(e->off_tag & ~ALIAS_OFF_MAX, cap);
+            while (t[j].len)
                 j = (j + 1) & (cap - 1);
-            k[j] = m->keys[i];
-            o[j] = m->offs[i];
-            l[j] = m->lens[i];
-            d[j] = m->dfs[i];
+            t[j] = *e;
         }
-        alias_free(m);
-        m->keys = k;
-        m->offs = o;
-        m->lens = l;
-        m->dfs = d;
+        free(m->slots);
+        m->slots = t;
         m->cap = cap;
     }
-    j = h & (m->cap - 1);
-    while (m->keys[j]) {
-        if (m->keys[j] == h && m->lens[j] == len && m->dfs[j] == df &&
-            spool_equal(postings, m->offs[j], bytes, len, &st)) {
-            *found = m->offs[j];
+    for (j = alias_home(tag, m->cap); m->slots[j].len;
+         j = (j + 1) & (m->cap - 1)) {
+        const alias_slot *e = &m->slots[j];
+
+        if ((e->off_tag & ~ALIAS_OFF_MAX) == tag && e->len == len &&
+            e->df == df &&
+            spool_equal(postings, e->off_tag & ALIAS_OFF_MAX, bytes, len,
+                        &st)) {
+            *found = e->off_tag & ALIAS_OFF_MAX;
             return NDX_OK;
         }
         if (st)
             return st;
-        j = (j + 1) & (m->cap - 1);
     }
-    m->keys[j] = h;
-    m->offs[j] = off;
-    m->lens[j] = len;
-    m->dfs[j] = df;
+    m->slots[j].off_tag = tag | off;
+    m->slots[j].len = (uint32_t)len;
+    m->slots[j].df = (uint32_t)df;
     m->count++;
     return NDX_OK;
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,4 +72,27 @@ ndx_write_durable(const char *dir, const char *path, const void *data,
         return ndx_error(NDX_EIO, "rename %s: %s", tmp, strerror(e));
     }
     return ndx_fsync_dir(dir);
+}
+
+int
+ndx_resident(uint64_t *now, uint64_t *peak)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    int found = 0;
+
+    *now = *peak = 0;
+    if (!f)
+        return -1;
+    while (found < 2 && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            *now = strtoull(line + 6, NULL, 10) << 10;
+            found++;
+        } else if (strncmp(line, "VmHWM:", 6) == 0) {
+            *peak = strtoull(line + 6, NULL, 10) << 10;
+            found++;
+        }
+    }
+    fclose(f);
+    return found == 2 && *now && *peak ? 0 : -1;
 }

@@ -1,10 +1,12 @@
 /*
- * file.h - durable file writes (file.c).
+ * file.h - durable file writes, and the process's resident memory
+ * (file.c).
  */
 #ifndef NDX_UTIL_FILE_H
 #define NDX_UTIL_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "newsdex/status.h"
 
@@ -21,6 +23,12 @@ ndx_status ndx_fsync_dir(const char *dir);
  * NDX_OK or NDX_EIO naming the file. */
 ndx_status ndx_write_durable(const char *dir, const char *path,
                              const void *data, size_t len);
+
+/* The process's resident memory in bytes, now and at its peak so far (as
+ * the system counts it: VmRSS and VmHWM of /proc/self/status, the figures
+ * getrusage's ru_maxrss reports at exit).  0, or -1 where the system does
+ * not tell. */
+int ndx_resident(uint64_t *now, uint64_t *peak);
 
 #ifdef __cplusplus
 }
