@@ -56,6 +56,32 @@ crc_of(const unsigned char *p, uint64_t len)
     return (uint32_t)crc;
 }
 
+/* The crc32 of len bytes at off of fd, read with read calls into buf
+ * (cap bytes): -1 when the file is shorter or cannot be read. */
+static int
+crc_read(int fd, uint64_t off, uint64_t len, unsigned char *buf, size_t cap,
+         uint32_t *out)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+
+    while (len) {
+        size_t want = len < cap ? (size_t)len : cap;
+        ssize_t r = pread(fd, buf, want, (off_t)off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        crc = crc32(crc, buf, (uInt)r);
+        off += (uint64_t)r;
+        len -= (uint64_t)r;
+    }
+    *out = (uint32_t)crc;
+    return 0;
+}
+
+#define VERIFY_CHUNK (1u << 20) /* bytes read at a time to verify */
+
 void
 ndx_seg_close(ndx_seg *s)
 {
@@ -194,7 +220,9 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
     int fd = -1;
     ndx_status st = NDX_OK;
     const unsigned char *m, *toc, *tr;
+    unsigned char *verify_buf = NULL;
     uint64_t toc_off, n, i;
+    uint32_t crc;
 
     *out = NULL;
     if (s)
@@ -218,10 +246,15 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         goto fail;
     }
     s->map_len = (size_t)sb.st_size;
-    /* Verifying reads every page: populating the map at once costs far
-     * less than a fault for each. */
-    s->map = mmap(NULL, s->map_len, PROT_READ,
-                  MAP_SHARED | (verify ? MAP_POPULATE : 0), fd, 0);
+    /* Verifying reads every byte, with read calls (verify_buf): through
+     * the map, every page of the segment would stay in the process's
+     * resident memory (adding 50 articles to an index of 441 MB peaked at
+     * 482 MB). */
+    if (verify && !(verify_buf = malloc(VERIFY_CHUNK))) {
+        st = ndx_error(NDX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->map = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, fd, 0);
     if (s->map == MAP_FAILED) {
         s->map = NULL;
         st = ndx_error(NDX_EIO, "mmap %s: %s", path, strerror(errno));
@@ -278,7 +311,9 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         s->sec[id] = m + off;
         s->sec_len[id] = len;
         s->sec_crc[id] = ndx_get_u32le(e + 4);
-        if (verify && crc_of(s->sec[id], len) != s->sec_crc[id]) {
+        if (verify && (crc_read(fd, off, len, verify_buf, VERIFY_CHUNK,
+                                &crc) != 0 ||
+                       crc != s->sec_crc[id])) {
             st = corrupt(path, "section checksum");
             goto fail;
         }
@@ -323,11 +358,13 @@ ndx_seg_open(ndx_seg **out, const char *path, int verify)
         goto fail;
     s->uid = atomic_fetch_add(&seg_uids, 1) + 1;
     close(fd);
+    free(verify_buf);
     *out = s;
     return NDX_OK;
 fail:
     if (fd >= 0)
         close(fd);
+    free(verify_buf);
     ndx_seg_close(s);
     return st;
 }
@@ -1825,18 +1862,40 @@ impacts_ignore(void *ctx, const ndx_pblock *b, const uint32_t *imp,
     (void)nimp;
 }
 
+/* Bytes a check reads between letting go of the segment's pages: a
+ * check reads the whole segment, and its pages would otherwise all stay
+ * in the process's resident memory. */
+#define CHECK_LET_GO (8u << 20)
+
+/* crc_of over part of s's map, letting go of its pages as it goes. */
+static uint32_t
+crc_let_go(const ndx_seg *s, const unsigned char *p, uint64_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+
+    while (len) {
+        uInt n = len > CHECK_LET_GO ? CHECK_LET_GO : (uInt)len;
+
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+        ndx_seg_release(s);
+    }
+    return (uint32_t)crc;
+}
+
 ndx_status
 ndx_seg_check(const ndx_seg *s)
 {
     dict_iter it;
     ndx_seg_term t;
-    uint64_t terms = 0, i;
+    uint64_t terms = 0, i, read = 0;
     int r;
     char prev[TERM_BYTES_MAX];
     size_t prev_len = 0;
 
     for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
-        if (crc_of(s->sec[i], s->sec_len[i]) != s->sec_crc[i])
+        if (crc_let_go(s, s->sec[i], s->sec_len[i]) != s->sec_crc[i])
             return ndx_error(NDX_ECORRUPT,
                              "%s: section %u fails its checksum; rebuild "
                              "the index",
@@ -1868,7 +1927,14 @@ ndx_seg_check(const ndx_seg *s)
         }
         if (c.corrupt || n != t.df)
             return corrupt(s->path, "postings");
+        /* Lists are read front to back: what is behind is let go. */
+        read += t.post_len;
+        if (read > CHECK_LET_GO) {
+            ndx_seg_release(s);
+            read = 0;
+        }
     }
+    ndx_seg_release(s);
     if (s->dict_blocks && r < 0)
         return corrupt(s->path, "dictionary");
     if (terms != s->terms)
@@ -1905,7 +1971,13 @@ ndx_seg_check(const ndx_seg *s)
             if ((st = text_passage(s, (uint32_t)i, &tx, &len)))
                 return st;
             raw += len;
+            read += len / 2;
+            if (read > CHECK_LET_GO) {
+                ndx_seg_release(s);
+                read = 0;
+            }
         }
+        ndx_seg_release(s);
         if (s->passages && (block + 1 != s->text_blocks ||
                             raw != ndx_get_u32le(s->sec[SEC_TEXTIDX] +
                                                  block * 16 + 12)))
