@@ -921,10 +921,8 @@ test_native_lists_read_with_read_calls_match_the_map(void)
                         NDX_ECORRUPT);
     }
     close(fd);
-    ndx_buf_free(&post.buf);
-    ndx_buf_free(&post.back);
-    ndx_buf_free(&pos.buf);
-    ndx_buf_free(&pos.back);
+    ndx_seg_window_free(&post);
+    ndx_seg_window_free(&pos);
     ndx_seg_close(s);
 }
 

@@ -1066,10 +1066,8 @@ done:
         ndx_seg_release(v->segs[first + k]);
         if (src[k].fd >= 0)
             close(src[k].fd);
-        ndx_buf_free(&src[k].post.buf);
-        ndx_buf_free(&src[k].post.back);
-        ndx_buf_free(&src[k].pos.buf);
-        ndx_buf_free(&src[k].pos.back);
+        ndx_seg_window_free(&src[k].post);
+        ndx_seg_window_free(&src[k].pos);
     }
     free(src);
     return st;

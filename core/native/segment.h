@@ -528,10 +528,10 @@ void ndx_pcur_init(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t);
 /* The same on a copy of the term's lists: reads its postings and its
  * pos_len bytes of positions (where its entry's positions offset and the
  * next entry's differ) from s's file, open as fd, with read calls, through
- * the windows post and pos (zeroed at first; ndx_buf_free their buf
- * and back after), which must outlive the cursor.  A merge reads its sources this
- * way: read calls leave the bytes in the page cache, where a map would
- * add them to the process's resident memory a large folio at a time.
+ * the windows post and pos (zeroed at first, ndx_seg_window_free after),
+ * which must outlive the cursor.  A merge reads its sources this way:
+ * read calls leave the bytes in the page cache, where a map would add
+ * them to the process's resident memory a large folio at a time.
  * NDX_ECORRUPT, NDX_EIO or NDX_ENOMEM naming the segment. */
 #define NDX_SEG_WINDOW (1u << 20) /* bytes read at once, at least */
 typedef struct ndx_seg_window {
@@ -544,6 +544,7 @@ typedef struct ndx_seg_window {
 ndx_status ndx_pcur_init_read(ndx_pcur *c, const ndx_seg *s, int fd,
                               const ndx_seg_term *t, uint64_t pos_len,
                               ndx_seg_window *post, ndx_seg_window *pos);
+void ndx_seg_window_free(ndx_seg_window *w);
 /* Moves to the next posting (id becomes NDX_PID_END at the end). */
 void ndx_pcur_next(ndx_pcur *c);
 /* Moves to the first posting with id >= target. */

@@ -1509,6 +1509,14 @@ window_get(const ndx_seg *s, int fd, ndx_seg_window *w, uint64_t off,
     return NDX_OK;
 }
 
+void
+ndx_seg_window_free(ndx_seg_window *w)
+{
+    ndx_buf_free(&w->buf);
+    ndx_buf_free(&w->back);
+    memset(w, 0, sizeof *w);
+}
+
 ndx_status
 ndx_pcur_init_read(ndx_pcur *c, const ndx_seg *s, int fd,
                    const ndx_seg_term *t, uint64_t pos_len,
