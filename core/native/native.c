@@ -938,27 +938,47 @@ merge_open(const ndx_seg *s, int *fd)
     return NDX_OK;
 }
 
+/* One source of a merge, its dictionary read one entry ahead: a term's
+ * positions end where the next entry's begin. */
+typedef struct msrc {
+    ndx_seg_walk w;
+    ndx_seg_term t, next;        /* the current entry, the one after */
+    char term[NDX_SEG_TERM_MAX]; /* the current entry's term */
+    size_t len;
+    int live, next_live;
+    int fd;
+    ndx_seg_window post, pos;    /* read ahead in its lists */
+} msrc;
+
+/* The entry read ahead becomes the current one, and the next is read:
+ * 0, or NDX_ECORRUPT naming the segment. */
+static int
+msrc_advance(msrc *x)
+{
+    int r;
+
+    x->t = x->next;
+    x->live = x->next_live;
+    x->len = x->w.len;
+    memcpy(x->term, x->w.term, x->len);
+    r = x->live ? ndx_seg_walk_next(&x->w, &x->next) : 0;
+    if (r < 0)
+        return r;
+    x->next_live = r;
+    return 0;
+}
+
 /* Gives the writer every term of segments first..first+count-1 of v in
  * order, each with its postings from all of them (renumbered by maps),
  * reading their dictionaries side by side as a merge sort does: the
  * writer encodes each term as it ends, so a merge holds one term's
- * postings, not the merged segment's.  Each dictionary is read one entry
- * ahead: a term's positions end where the next entry's begin.  The lists
+ * postings, not the merged segment's (each source an msrc).  The lists
  * are read with pread (merge_term), so that what the process holds of a
  * source is its dictionary's pages, let go as it goes. */
 static ndx_status
 merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
             uint32_t *const *maps)
 {
-    typedef struct msrc {
-        ndx_seg_walk w;
-        ndx_seg_term t, next;   /* the current entry, the one after */
-        char term[NDX_SEG_TERM_MAX]; /* the current entry's term */
-        size_t len;
-        int live, next_live;
-        int fd;
-        ndx_seg_window post, pos; /* read ahead in its lists */
-    } msrc;
     msrc *src = calloc(count, sizeof *src);
     char term[NDX_SEG_TERM_MAX];
     uint64_t read_bytes = 0;
@@ -976,19 +996,15 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
         if ((st = merge_open(v->segs[first + k], &x->fd)))
             goto done;
         ndx_seg_walk_start(&x->w, v->segs[first + k]);
-        if ((r = ndx_seg_walk_next(&x->w, &x->t)) < 0) {
-            st = (ndx_status)r;
-            goto done;
+        r = ndx_seg_walk_next(&x->w, &x->next);
+        if (r >= 0) {
+            x->next_live = r;
+            r = msrc_advance(x);
         }
-        x->live = r;
-        x->len = x->w.len;
-        memcpy(x->term, x->w.term, x->len);
-        r = x->live ? ndx_seg_walk_next(&x->w, &x->next) : 0;
         if (r < 0) {
             st = (ndx_status)r;
             goto done;
         }
-        x->next_live = r;
     }
     for (;;) {
         const msrc *low = NULL;
@@ -1039,17 +1055,10 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
                 goto done;
             }
             read_bytes += x->t.post_len;
-            /* The entry read ahead becomes the current one. */
-            x->t = x->next;
-            x->live = x->next_live;
-            x->len = x->w.len;
-            memcpy(x->term, x->w.term, x->len);
-            r = x->live ? ndx_seg_walk_next(&x->w, &x->next) : 0;
-            if (r < 0) {
+            if ((r = msrc_advance(x)) < 0) {
                 st = (ndx_status)r;
                 goto done;
             }
-            x->next_live = r;
         }
         if ((st = ndx_segw_term_end(m->w)))
             goto done;
@@ -1097,7 +1106,8 @@ merge_read_streams(const ndx_seg *s, int fd, ndx_segw_stored *sp, size_t n,
                    ndx_buf *b)
 {
     const unsigned char *start = n ? sp[0].stream : NULL, *end = start;
-    size_t p, done = 0, len;
+    size_t p, len;
+    ssize_t got;
 
     if (!start)
         return NDX_OK;
@@ -1110,17 +1120,10 @@ merge_read_streams(const ndx_seg *s, int fd, ndx_segw_stored *sp, size_t n,
     b->len = 0;
     if (ndx_buf_reserve(b, len + 1))
         return ndx_error(NDX_ENOMEM, "out of memory (merge)");
-    while (done < len) {
-        ssize_t r = pread(fd, b->data + done, len - done,
-                          (off_t)(start - s->map) + (off_t)done);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return ndx_error(NDX_EIO, "read %s: %s", s->path,
-                             r < 0 ? strerror(errno) : "file shortened");
-        done += (size_t)r;
-    }
+    got = ndx_pread_full(fd, b->data, len, (uint64_t)(start - s->map));
+    if (got < 0 || (size_t)got < len)
+        return ndx_error(NDX_EIO, "read %s: %s", s->path,
+                         got < 0 ? strerror(errno) : "file shortened");
     for (p = 0; p < n; p++)
         sp[p].stream = b->data + (sp[p].stream - start);
     return NDX_OK;

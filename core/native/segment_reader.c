@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util/file.h"
 #include "util/flate.h"
 #include "util/mapguard.h"
 
@@ -66,15 +67,12 @@ crc_read(int fd, uint64_t off, uint64_t len, unsigned char *buf, size_t cap,
 
     while (len) {
         size_t want = len < cap ? (size_t)len : cap;
-        ssize_t r = pread(fd, buf, want, (off_t)off);
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
+        if (ndx_pread_full(fd, buf, want, off) != (ssize_t)want)
             return -1;
-        crc = crc32(crc, buf, (uInt)r);
-        off += (uint64_t)r;
-        len -= (uint64_t)r;
+        crc = crc32(crc, buf, (uInt)want);
+        off += want;
+        len -= want;
     }
     *out = (uint32_t)crc;
     return 0;
@@ -1459,7 +1457,8 @@ window_get(const ndx_seg *s, int fd, ndx_seg_window *w, uint64_t off,
 {
     uint64_t want = len > NDX_SEG_WINDOW ? len : NDX_SEG_WINDOW;
     ndx_buf *b = &w->buf;
-    size_t done = 0;
+    size_t done;
+    ssize_t got;
 
     if (w->back_big) {
         ndx_buf_free(&w->back);
@@ -1486,19 +1485,10 @@ window_get(const ndx_seg *s, int fd, ndx_seg_window *w, uint64_t off,
     b->len = 0;
     if (ndx_buf_reserve(b, (size_t)want + 8))
         return ndx_error(NDX_ENOMEM, "out of memory (reading %s)", s->path);
-    while (done < want) {
-        ssize_t r = pread(fd, b->data + done, (size_t)want - done,
-                          (off_t)(off + done));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return ndx_error(NDX_EIO, "read %s: %s", s->path,
-                             strerror(errno));
-        if (r == 0)
-            break;
-        done += (size_t)r;
-    }
+    got = ndx_pread_full(fd, b->data, (size_t)want, off);
+    if (got < 0)
+        return ndx_error(NDX_EIO, "read %s: %s", s->path, strerror(errno));
+    done = (size_t)got;
     if (done < len)
         return corrupt(s->path, "file shorter than its map");
     memset(b->data + done, 0, 8);

@@ -96,3 +96,23 @@ ndx_resident(uint64_t *now, uint64_t *peak)
     fclose(f);
     return found == 2 && *now && *peak ? 0 : -1;
 }
+
+ssize_t
+ndx_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t r = pread(fd, (char *)buf + done, len - done,
+                          (off_t)(off + done));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    return (ssize_t)done;
+}

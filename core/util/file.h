@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "newsdex/status.h"
 
@@ -23,6 +24,10 @@ ndx_status ndx_fsync_dir(const char *dir);
  * NDX_OK or NDX_EIO naming the file. */
 ndx_status ndx_write_durable(const char *dir, const char *path,
                              const void *data, size_t len);
+
+/* Reads len bytes at off of fd, going on after short reads and EINTR:
+ * the bytes read (fewer at the end of the file), or -1 with errno set. */
+ssize_t ndx_pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* The process's resident memory in bytes, now and at its peak so far (as
  * the system counts it: VmRSS and VmHWM of /proc/self/status, the figures
