@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "util/flate.h"
+#include "util/slab.h"
 
 typedef struct wterm {
     uint64_t key;       /* first 8 bytes of term, zero padded */
@@ -141,9 +142,9 @@ struct ndx_segw {
     struct emitter *em;      /* the sections being encoded, or NULL */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
-    size_t mem_postings;     /* bytes appended to term buffers, plus
-                                per-term overhead: an estimate kept as we
-                                go, since summing capacities is slow */
+    ndx_slab lists;          /* the terms' lists as they are built
+                                (terms[i].post and .pos, cur.post and
+                                .pos) */
 };
 
 ndx_status
@@ -230,11 +231,14 @@ segw_reset(ndx_segw *w)
     size_t i;
 
     for (i = 0; i < w->term_count; i++) {
-        ndx_buf_free(&w->terms[i].post);
-        ndx_buf_free(&w->terms[i].pos);
+        ndx_slab_release(&w->lists, &w->terms[i].post);
+        ndx_slab_release(&w->lists, &w->terms[i].pos);
     }
-    free(w->terms);
-    free(w->slots);
+    ndx_slab_release(&w->lists, &w->cur.post);
+    ndx_slab_release(&w->lists, &w->cur.pos);
+    ndx_slab_free(&w->lists);
+    ndx_huge_free(w->terms, w->term_cap * sizeof *w->terms);
+    ndx_huge_free(w->slots, w->slot_cap * sizeof *w->slots);
     free(w->hashes);
     w->terms = NULL;
     w->slots = NULL;
@@ -269,8 +273,6 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->zout);
     spool_reset(&w->sp_post);
     spool_reset(&w->sp_pos);
-    ndx_buf_free(&w->cur.post);
-    ndx_buf_free(&w->cur.pos);
     ndx_buf_free(&w->cur_term);
     ndx_buf_free(&w->prev_term);
     w->streaming = w->cur_open = 0;
@@ -286,7 +288,6 @@ segw_reset(ndx_segw *w)
     w->dict_done = 0;
     w->enc_ready = 0;
     w->passages = w->article_count = w->total_len = 0;
-    w->mem_postings = 0;
     /* The spilled blocks went into the segment just written; the next ones
      * are written over them from offset 0, and emptying the file gives its
      * disk space back meanwhile.  If it cannot be emptied, nothing past
@@ -339,13 +340,12 @@ ndx_segw_memory(const ndx_segw *w)
 {
     size_t m = w->term_cap * sizeof(wterm) + w->slot_cap * 8 + w->strs_bytes;
 
-    /* Buffers grow by doubling: on average a third is slack. */
-    m += w->mem_postings + w->mem_postings / 3;
+    /* The lists' chunks, slack and all. */
+    m += ndx_slab_memory(&w->lists);
     m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
          w->raw.cap + w->raw_lens.cap + w->clens.cap + w->dict.cap +
          w->pend.cap + w->pend_lens.cap + w->ranges.cap + w->zout.cap +
-         w->sp_post.mem.cap + w->sp_pos.mem.cap + w->cur.post.cap +
-         w->cur.pos.cap;
+         w->sp_post.mem.cap + w->sp_pos.mem.cap;
     if (w->tq)
         m += TQ_SLOTS * (NDX_SEG_TEXT_BLOCK + 256);
     /* Spilled text counts as if it were held: segments end where they
@@ -377,7 +377,7 @@ static ndx_status
 grow_slots(ndx_segw *w)
 {
     size_t cap = w->slot_cap ? w->slot_cap * 2 : 4096;
-    uint64_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *slots = ndx_huge_alloc(cap * sizeof *slots);
     size_t i;
 
     if (!slots)
@@ -390,7 +390,7 @@ grow_slots(ndx_segw *w)
             j = (j + 1) & (cap - 1);
         slots[j] = (h & 0xFFFFFFFF00000000ULL) | (uint64_t)(i + 1);
     }
-    free(w->slots);
+    ndx_huge_free(w->slots, w->slot_cap * sizeof *slots);
     w->slots = slots;
     w->slot_cap = cap;
     return NDX_OK;
@@ -407,9 +407,20 @@ terms_reserve(ndx_segw *w, size_t more)
     while ((w->term_count + more) * 2 > w->slot_cap)
         if ((st = grow_slots(w)))
             return st;
-    if (ndx_grow((void **)&w->terms, &w->term_cap, w->term_count + more,
-                 sizeof *w->terms, 4096) != 0)
-        return ndx_error(NDX_ENOMEM, "out of memory (terms)");
+    if (w->term_count + more > w->term_cap) {
+        size_t cap = w->term_cap ? w->term_cap : 4096;
+        wterm *t;
+
+        while (cap < w->term_count + more)
+            cap *= 2;
+        if (!(t = ndx_huge_alloc(cap * sizeof *t)))
+            return ndx_error(NDX_ENOMEM, "out of memory (terms)");
+        if (w->term_count)
+            memcpy(t, w->terms, w->term_count * sizeof *t);
+        ndx_huge_free(w->terms, w->term_cap * sizeof *t);
+        w->terms = t;
+        w->term_cap = cap;
+    }
     return NDX_OK;
 }
 
@@ -455,7 +466,6 @@ term_get_hashed(ndx_segw *w, const char *term, uint32_t len, uint64_t h,
     if (!t->term)
         return ndx_error(NDX_ENOMEM, "out of memory (term strings)");
     w->strs_bytes += len + 16;
-    w->mem_postings += 128;
     t->key = key;
     t->len = len;
     w->slots[j] = (h & 0xFFFFFFFF00000000ULL) | (uint64_t)(++w->term_count);
@@ -1232,26 +1242,24 @@ posting_put(ndx_segw *w, wterm *wt, uint32_t pid, uint32_t wdf,
             const uint32_t *pos, uint32_t npos)
 {
     uint32_t k, prev = 0;
-    size_t before;
     ndx_status st;
 
     if (wt->last > pid)
         return ndx_error(NDX_EINVAL, "postings out of order");
-    before = wt->post.len + wt->pos.len;
-    if ((st = ndx_buf_put_varint(&wt->post, pid + 1 - wt->last)) ||
-        (st = ndx_buf_put_varint(&wt->post, wdf)))
+    if ((st = ndx_slab_put_varint(&w->lists, &wt->post, pid + 1 - wt->last)) ||
+        (st = ndx_slab_put_varint(&w->lists, &wt->post, wdf)))
         return st;
     wt->last = pid + 1;
     wt->df++;
     if (npos) {
         wt->has_pos = 1;
         for (k = 0; k < npos; k++) {
-            if ((st = ndx_buf_put_varint(&wt->pos, pos[k] - prev)))
+            if ((st = ndx_slab_put_varint(&w->lists, &wt->pos,
+                                          pos[k] - prev)))
                 return st;
             prev = pos[k];
         }
     }
-    w->mem_postings += wt->post.len + wt->pos.len - before;
     return NDX_OK;
 }
 
@@ -2039,8 +2047,8 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         for (i = 0; i < w->term_count; i++) {
             if ((st = emit_term(w, e, sorted[i])))
                 goto fail;
-            ndx_buf_free(&sorted[i]->post);
-            ndx_buf_free(&sorted[i]->pos);
+            ndx_slab_release(&w->lists, &sorted[i]->post);
+            ndx_slab_release(&w->lists, &sorted[i]->pos);
         }
     }
 
