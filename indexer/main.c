@@ -17,6 +17,7 @@
 #include <getopt.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#include <pthread.h>
 #endif
 #include <signal.h>
 #include <stdio.h>
@@ -372,6 +373,122 @@ hold_free(hold_list *h)
         ;
 }
 
+/*
+ * With more than one thread, the kept articles are learned from in a
+ * thread of their own while the reading goes on (reading and learning
+ * each took about half of the first phase, on one core, while the other
+ * waited).  The learner takes the kept articles in order, one at a time
+ * under the lock that hold_article is called under; an article that is
+ * not kept (the budget is full) is learned from by the reader once the
+ * learner has caught up and stopped.  The cleaner is the learner's alone
+ * until then, and the articles are learned from in the order read, as
+ * before.
+ */
+typedef struct learner {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t more;   /* an article was kept, or stop */
+    hold_list *hold;       /* kept articles; count is guarded by mu */
+    ndx_cleaner *cleaner;
+    hold_chunk *c;         /* where the next article to learn lies */
+    size_t off;
+    uint64_t done;         /* articles learned from */
+    int stop, running;
+    ndx_status st;         /* the first failure, and its message */
+    char err[512];
+} learner;
+
+static void *
+learner_main(void *arg)
+{
+    learner *l = arg;
+
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        const held *k;
+        ndx_status st;
+
+        while (l->done == l->hold->count && !l->stop && !l->st)
+            pthread_cond_wait(&l->more, &l->mu);
+        if (l->done == l->hold->count || l->st)
+            break;
+        if (!l->c) {
+            l->c = l->hold->head;
+            l->off = 0;
+        }
+        while (l->off == l->c->used) {
+            l->c = l->c->next;
+            l->off = 0;
+        }
+        k = (const held *)((const char *)(l->c + 1) + l->off);
+        l->off += k->size;
+        pthread_mutex_unlock(&l->mu);
+        st = ndx_cleaner_learn(l->cleaner, k->a.source, k->a.text,
+                               k->a.text_len);
+        pthread_mutex_lock(&l->mu);
+        if (st && !l->st) {
+            l->st = st;
+            snprintf(l->err, sizeof l->err, "%s", ndx_errmsg());
+        }
+        l->done++;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Starts the learner; 0, or -1 when no thread could start (the reader
+ * then learns itself). */
+static int
+learner_start(learner *l, hold_list *h, ndx_cleaner *cleaner)
+{
+    memset(l, 0, sizeof *l);
+    l->hold = h;
+    l->cleaner = cleaner;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->more, NULL);
+    if (pthread_create(&l->th, NULL, learner_main, l) != 0) {
+        pthread_cond_destroy(&l->more);
+        pthread_mutex_destroy(&l->mu);
+        return -1;
+    }
+    l->running = 1;
+    return 0;
+}
+
+/* Keeps a (hold_article) for the learner. */
+static ndx_status
+learner_keep(learner *l, const ndx_article *a)
+{
+    ndx_status st;
+
+    pthread_mutex_lock(&l->mu);
+    st = l->st ? ndx_error(l->st, "%s", l->err) : hold_article(l->hold, a);
+    pthread_cond_signal(&l->more);
+    pthread_mutex_unlock(&l->mu);
+    return st;
+}
+
+/* Waits until every kept article is learned from and ends the thread;
+ * returns its first failure.  Does nothing for a learner not running. */
+static ndx_status
+learner_finish(learner *l)
+{
+    ndx_status st;
+
+    if (!l->running)
+        return NDX_OK;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_signal(&l->more);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->th, NULL);
+    l->running = 0;
+    st = l->st ? ndx_error(l->st, "%s", l->err) : NDX_OK;
+    pthread_cond_destroy(&l->more);
+    pthread_mutex_destroy(&l->mu);
+    return st;
+}
+
 /* Indexes one article, warning first when its language has no stemmer. */
 static ndx_status
 index_one(ndx_index *ix, const ndx_article *a, const ndx_engine_config *cfg,
@@ -614,6 +731,7 @@ main(int argc, char **argv)
     double t0, t1;
     int tty, rc = 1, unread = 0, committed = 0, unmerged = 0, eof = 0;
     hold_list hold;
+    learner lrn;
     ndx_status st;
 
 #if defined(__GLIBC__)
@@ -637,6 +755,7 @@ main(int argc, char **argv)
     }
     memset(&ws, 0, sizeof ws);
     memset(&hold, 0, sizeof hold);
+    memset(&lrn, 0, sizeof lrn);
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         char *end;
 
@@ -782,12 +901,19 @@ main(int argc, char **argv)
                                   &ws)))
             goto fail;
         ws.r = r;
+        if (cfg.threads > 1)
+            (void)learner_start(&lrn, &hold, cleaner);
         while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
-            if ((st = ndx_cleaner_learn(cleaner, a->source, a->text,
-                                        a->text_len)))
-                goto fail;
+            if (hold.full || !lrn.running) {
+                /* Learned from here, after every article before it. */
+                if ((st = learner_finish(&lrn)) ||
+                    (st = ndx_cleaner_learn(cleaner, a->source, a->text,
+                                            a->text_len)))
+                    goto fail;
+            }
             if (!hold.full) {
-                if ((st = hold_article(&hold, a)))
+                if ((st = lrn.running ? learner_keep(&lrn, a)
+                                      : hold_article(&hold, a)))
                     goto fail;
                 /* What follows is read again: warn about it then. */
                 ws.enabled = !hold.full;
@@ -795,6 +921,8 @@ main(int argc, char **argv)
             progress_step(tty, "reading", r, t0, &articles);
         }
         if (st)
+            goto fail;
+        if ((st = learner_finish(&lrn)))
             goto fail;
         if (tty)
             progress("reading", r, t0, articles, 1);
@@ -989,6 +1117,9 @@ fail:
                             "as it was before\n",
                     out);
     }
+    /* A run that failed while reading lets the learner end first: it
+     * reads the kept articles and the cleaner. */
+    (void)learner_finish(&lrn);
     ndx_index_close(ix);
     ndx_reader_close(r);
     ndx_cleaner_free(cleaner);

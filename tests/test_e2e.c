@@ -489,7 +489,8 @@ static void
 test_e2e_input_past_the_kept_memory_gives_the_same_index(void)
 {
     const char *dir = t_tmpdir();
-    char path[400], small[400], big[400], word[16], where[500], q[64];
+    char path[400], small[400], big[400], one[400], word[16], where[500];
+    char q[64], cmd[1700];
     char *err_small = NULL, *err_big = NULL;
     const int count = 2200, bad_early = 100, bad_late = 2100;
     ndx_buf b;
@@ -532,12 +533,23 @@ test_e2e_input_past_the_kept_memory_gives_the_same_index(void)
     ndx_buf_free(&b);
     snprintf(small, sizeof small, "%s/small", dir);
     snprintf(big, sizeof big, "%s/big", dir);
-    CU_ASSERT_EQUAL_FATAL(t_run_prog("newsdex-index", NULL, &err_small,
-                                     "--memory 16 -o %s %s", small, path),
-                          0);
+    /* Two threads: the kept articles are learned from in a thread of
+     * their own, then (small) the rest by the reader; one thread learns
+     * from everything itself.  The lines learned are the same. */
+    snprintf(one, sizeof one, "%s/one", dir);
     CU_ASSERT_EQUAL_FATAL(
-        t_run_prog("newsdex-index", NULL, &err_big, "-o %s %s", big, path),
+        t_run_prog("newsdex-index", NULL, &err_small,
+                   "--threads 2 --memory 16 -o %s %s", small, path),
         0);
+    CU_ASSERT_EQUAL_FATAL(t_run_prog("newsdex-index", NULL, &err_big,
+                                     "--threads 2 -o %s %s", big, path),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(t_run_prog("newsdex-index", NULL, NULL,
+                                     "-q --threads 1 -o %s %s", one, path),
+                          0);
+    snprintf(cmd, sizeof cmd, "cmp %s/FURNITURE %s/FURNITURE && "
+             "cmp %s/FURNITURE %s/FURNITURE", one, small, one, big);
+    CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
     /* Line numbers: articles before the first broken line, then one more
      * line for each broken line passed. */
     snprintf(where, sizeof where, "%s:%d:", path, bad_early + 1);
