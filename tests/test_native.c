@@ -767,6 +767,74 @@ test_native_terms_given_whole_in_order(void)
     ndx_seg_close(s);
 }
 
+/* Position j of the posting of passage k in the test below: increasing,
+ * and of one, two and three bytes as varints. */
+static uint32_t
+long_pos(uint32_t k, uint32_t j)
+{
+    return j * 70000 + (k * 7919) % 60000 + (k % 3 == 0 ? 0 : 200);
+}
+
+static void
+test_native_positions_of_many_blocks_read_back(void)
+{
+    enum { N = 300 };
+    const char *dir = t_tmpdir();
+    char path[400];
+    ndx_segw *w;
+    ndx_seg *s;
+    ndx_article a;
+    ndx_segw_stored *p = calloc(N, sizeof *p);
+    ndx_seg_term t;
+    ndx_pcur c;
+    uint32_t first = 0, pos[8], k, j;
+    int same = 1;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    snprintf(path, sizeof path, "%s/seg-000002.ndx", dir);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    set_article(&a, "many", "Wire", "", 19000);
+    for (k = 0; k < N; k++) {
+        p[k].text = "x";
+        p[k].text_len = 1;
+        p[k].length = 8;
+    }
+    CU_ASSERT_FATAL(ndx_segw_add_stored(w, &a, N, p, NULL, 0, &first) ==
+                    NDX_OK);
+    /* Every passage holds the word 1 to 5 times (wdf k % 5 + 1): three
+     * blocks of postings, each block's positions found by counting its
+     * varints. */
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "w", 1) == NDX_OK);
+    for (k = 0; k < N; k++) {
+        for (j = 0; j <= k % 5; j++)
+            pos[j] = long_pos(k, j);
+        CU_ASSERT_FATAL(ndx_segw_term_posting(w, k, k % 5 + 1, pos,
+                                              k % 5 + 1) == NDX_OK);
+    }
+    CU_ASSERT_FATAL(ndx_segw_term_end(w) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
+    ndx_segw_free(w);
+    free(p);
+
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "w", 1, &t) == 1);
+    CU_ASSERT_EQUAL(t.df, N);
+    ndx_pcur_init(&c, s, &t);
+    for (k = 0; k < N; k++, ndx_pcur_next(&c)) {
+        int n;
+
+        same &= c.id == k && ndx_pcur_wdf(&c) == k % 5 + 1;
+        n = ndx_pcur_positions(&c, pos, 8);
+        same &= n == (int)(k % 5 + 1);
+        for (j = 0; n > 0 && j < (uint32_t)n; j++)
+            same &= pos[j] == long_pos(k, j);
+    }
+    CU_ASSERT(same);
+    CU_ASSERT_EQUAL(c.id, NDX_PID_END);
+    ndx_seg_close(s);
+}
+
 /* Indexes corpus/ with the given number of threads into dir. */
 static void
 index_corpus(const char *dir, unsigned threads)
@@ -1013,6 +1081,8 @@ CU_TestInfo native_tests[] = {
     {"spilled text compressed in a thread writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
     {"terms given whole in order", test_native_terms_given_whole_in_order},
+    {"positions of many blocks read back",
+     test_native_positions_of_many_blocks_read_back},
     {"stored text reads back through the dictionary",
      test_native_stored_text_reads_back_through_the_dictionary},
     {"postings round trip across blocks",

@@ -1601,6 +1601,33 @@ put_packed(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
  * positions into pos.  The caller appends scratch after the skips.  A
  * block: varint first gap, byte gap bits, byte wdf bits, the other gaps
  * and then every wdf - 1 bit-packed (see segment.h). */
+/* The end of the count varints from p (a varint ends with the first
+ * byte below 0x80), or NULL when end comes first.  Eight bytes at a
+ * time: the positions of a long list are most of what a segment's write
+ * reads, and each is a byte or two. */
+static const unsigned char *
+skip_varints(const unsigned char *p, const unsigned char *end, uint64_t count)
+{
+    while (count >= 8 && end - p >= 8) {
+        uint64_t x = ndx_get_u64le(p);
+        unsigned ends = (unsigned)__builtin_popcountll(~x &
+                                                       0x8080808080808080ULL);
+
+        /* Fewer ends than wanted: all eight bytes are passed, whatever
+         * the last varint begun among them. */
+        if (ends >= count)
+            break;
+        count -= ends;
+        p += 8;
+    }
+    while (count) {
+        if (p >= end)
+            return NULL;
+        count -= !(*p++ & 0x80);
+    }
+    return p;
+}
+
 static ndx_status
 encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 ndx_buf *scratch)
@@ -1627,6 +1654,10 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 return ndx_error(NDX_ECORRUPT, "postings buffer damaged");
             prev += (uint32_t)v;
             ids[n] = prev - 1;
+            /* Its passage's length is read below, at random in a table
+             * of 4 bytes a passage: started now, the reads overlap. */
+            if (multi)
+                PREFETCH(w->lengths.data + (size_t)(prev - 1) * 4);
             if (ndx_varint_get(&p, end, &v))
                 return ndx_error(NDX_ECORRUPT, "postings buffer damaged");
             wdfs[n] = (uint32_t)v;
@@ -1649,14 +1680,13 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             return st;
         if (t->has_pos) {
             /* Copy this block's positions: wdf varints per posting. */
-            const unsigned char *q = pp;
-            uint32_t m;
+            const unsigned char *q;
+            uint64_t m = 0;
 
             for (k = 0; k < n; k++)
-                for (m = 0; m < wdfs[k]; m++)
-                    if (ndx_varint_get(&q, pend, &v))
-                        return ndx_error(NDX_ECORRUPT,
-                                         "positions buffer damaged");
+                m += wdfs[k];
+            if (!(q = skip_varints(pp, pend, m)))
+                return ndx_error(NDX_ECORRUPT, "positions buffer damaged");
             if ((st = ndx_buf_put(pos, pp, (size_t)(q - pp))))
                 return st;
             pp = q;
