@@ -550,9 +550,8 @@ test_e2e_input_past_the_kept_memory_gives_the_same_index(void)
     snprintf(cmd, sizeof cmd, "cmp %s/FURNITURE %s/FURNITURE && "
              "cmp %s/FURNITURE %s/FURNITURE", one, small, one, big);
     CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);
-    /* One segment each (11 MB against --memory 512): its 440,000 words
-     * are written by two threads in big (lists built in one, written in
-     * the other) and by one in one, into the same bytes. */
+    /* One segment each (11 MB against --memory 512), of 440,000 words:
+     * two threads (big) and one (one) write the same bytes. */
     snprintf(cmd, sizeof cmd, "cmp %s/seg-000001.ndx %s/seg-000001.ndx",
              one, big);
     CU_ASSERT_EQUAL(t_run(cmd, NULL, NULL), 0);

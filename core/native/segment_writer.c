@@ -1629,7 +1629,7 @@ skip_varints(const unsigned char *p, const unsigned char *end, uint64_t count)
 }
 
 static ndx_status
-encode_postings(const ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
+encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 ndx_buf *scratch)
 {
     const unsigned char *p = t->post.data, *end = p + t->post.len;
@@ -1885,57 +1885,43 @@ emitter_free(struct emitter *e)
     memset(e, 0, sizeof *e);
 }
 
-/* Encodes term t's list into list (the skip entries' length, the skip
- * entries, the blocks) and its positions onto the end of pos; scratch is
- * room for the blocks.  Reads only t and the writer's lengths, so that
- * another thread may build the next terms' lists while one is written. */
+/* Encodes term t (the next in bytewise order) into the sections. */
 static ndx_status
-build_list(const ndx_segw *w, const wterm *t, ndx_buf *list, ndx_buf *pos,
-           ndx_buf *scratch)
-{
-    ndx_status st;
-
-    list->len = 0;
-    if ((st = encode_postings(w, t, list, pos, scratch)))
-        return st;
-    if (t->df > NDX_SEG_BLOCK) {
-        /* The skip entries' length leads, so that a reader finds the
-         * data without reading every entry. */
-        size_t n = list->len, vlen;
-        unsigned char vb[10];
-
-        if ((st = ndx_buf_put_varint(list, n)))
-            return st;
-        vlen = list->len - n;
-        memcpy(vb, list->data + n, vlen);
-        memmove(list->data + vlen, list->data, n);
-        memcpy(list->data, vb, vlen);
-    }
-    return ndx_buf_put(list, scratch->data, scratch->len);
-}
-
-/* Writes a term whose list build_list made: its positions (pos, or NULL
- * when they were made into the positions spool already, from pos_off),
- * its list unless an equal one was written, its dictionary entry. */
-static ndx_status
-emit_list(ndx_segw *w, emitter *e, const wterm *t, const ndx_buf *list,
-          const ndx_buf *pos, uint64_t pos_off)
+emit_term(ndx_segw *w, emitter *e, const wterm *t)
 {
     uint64_t post_off = spool_len(&w->sp_post);
+    uint64_t pos_off = spool_len(&w->sp_pos);
     uint64_t post_len, found;
     uint32_t shared = 0;
     ndx_status st;
 
-    if (pos && pos->len &&
-        (st = ndx_buf_put(&w->sp_pos.mem, pos->data, pos->len)))
+    e->skips.len = 0;
+    if ((st = encode_postings(w, t, &e->skips, &w->sp_pos.mem,
+                              &e->scratch)))
         return st;
-    post_len = list->len;
-    if ((st = alias_find_or_put(&e->aliases, &w->sp_post, list->data,
-                                list->len, t->df, post_off, &found)))
+    if (t->df > NDX_SEG_BLOCK) {
+        /* The skip entries' length leads, so that a reader finds the
+         * data without reading every entry. */
+        size_t n = e->skips.len, vlen;
+        unsigned char vb[10];
+
+        if ((st = ndx_buf_put_varint(&e->skips, n)))
+            return st;
+        vlen = e->skips.len - n;
+        memcpy(vb, e->skips.data + n, vlen);
+        memmove(e->skips.data + vlen, e->skips.data, n);
+        memcpy(e->skips.data, vb, vlen);
+    }
+    if ((st = ndx_buf_put(&e->skips, e->scratch.data, e->scratch.len)))
+        return st;
+    post_len = e->skips.len;
+    if ((st = alias_find_or_put(&e->aliases, &w->sp_post, e->skips.data,
+                                e->skips.len, t->df, post_off, &found)))
         return st;
     if (found != UINT64_MAX)
         post_off = found;
-    else if ((st = ndx_buf_put(&w->sp_post.mem, list->data, list->len)))
+    else if ((st = ndx_buf_put(&w->sp_post.mem, e->skips.data,
+                               e->skips.len)))
         return st;
     if (w->terms_out % NDX_SEG_DICT_BLOCK == 0) {
         /* Block start: index entry; first term stored whole, offsets
@@ -1978,156 +1964,6 @@ emit_list(ndx_segw *w, emitter *e, const wterm *t, const ndx_buf *list,
         (st = spool_drain(&w->sp_pos, 0)))
         return st;
     return NDX_OK;
-}
-
-/* Encodes term t (the next in bytewise order) into the sections. */
-static ndx_status
-emit_term(ndx_segw *w, emitter *e, const wterm *t)
-{
-    uint64_t pos_off = spool_len(&w->sp_pos);
-    ndx_status st;
-
-    if ((st = build_list(w, t, &e->skips, &w->sp_pos.mem, &e->scratch)))
-        return st;
-    return emit_list(w, e, t, &e->skips, NULL, pos_off);
-}
-
-/*
- * Writing a segment's terms on two threads: a helper builds the lists
- * (build_list, most of the work) up to ENC_RING terms ahead, while the
- * writer emits them in order (equal lists written once, the dictionary,
- * the spools).  The last segment of a run is written while every other
- * thread has finished; one thread took about a second of allsides'
- * twelve there.  The bytes are those one thread writes.
- */
-#define ENC_RING 32
-#define ENC_MIN_TERMS 4096     /* fewer terms: one thread */
-#define ENC_KEEP (64u << 10)   /* a slot's buffers past this are freed */
-
-typedef struct enc_slot {
-    ndx_buf list, pos, scratch;
-} enc_slot;
-
-typedef struct encq {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t built;  /* a list was built */
-    pthread_cond_t room;   /* a list was emitted, or stop */
-    const ndx_segw *w;
-    wterm *const *sorted;
-    size_t count;
-    size_t built_n;        /* lists built (in order) */
-    size_t emitted_n;      /* lists emitted */
-    int stop;
-    ndx_status st;         /* the helper's failure, and its message */
-    char err[256];
-    enc_slot slot[ENC_RING];
-} encq;
-
-static void *
-encq_main(void *arg)
-{
-    encq *q = arg;
-    size_t i;
-
-    for (i = 0; i < q->count; i++) {
-        enc_slot *sl = &q->slot[i % ENC_RING];
-        ndx_status st;
-        int stop;
-
-        pthread_mutex_lock(&q->mu);
-        while (!q->stop && i - q->emitted_n >= ENC_RING)
-            pthread_cond_wait(&q->room, &q->mu);
-        stop = q->stop;
-        pthread_mutex_unlock(&q->mu);
-        if (stop)
-            break;
-        sl->pos.len = 0;
-        st = build_list(q->w, q->sorted[i], &sl->list, &sl->pos,
-                        &sl->scratch);
-        pthread_mutex_lock(&q->mu);
-        if (st) {
-            q->st = st;
-            snprintf(q->err, sizeof q->err, "%s", ndx_errmsg());
-        } else {
-            q->built_n = i + 1;
-        }
-        pthread_cond_signal(&q->built);
-        pthread_mutex_unlock(&q->mu);
-        if (st)
-            break;
-    }
-    return NULL;
-}
-
-/* Emits sorted[0..count) as emit_term would, each term's lists as built
- * let go once emitted, into *out; returns 0 (nothing emitted) when no
- * helper thread could start, else 1. */
-static int
-emit_threaded(ndx_segw *w, emitter *e, wterm *const *sorted, size_t count,
-              ndx_status *out)
-{
-    encq *q = calloc(1, sizeof *q);
-    ndx_status st = NDX_OK;
-    size_t i, k;
-
-    if (!q)
-        return 0;
-    q->w = w;
-    q->sorted = sorted;
-    q->count = count;
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->built, NULL);
-    pthread_cond_init(&q->room, NULL);
-    if (pthread_create(&q->th, NULL, encq_main, q) != 0) {
-        pthread_cond_destroy(&q->built);
-        pthread_cond_destroy(&q->room);
-        pthread_mutex_destroy(&q->mu);
-        free(q);
-        return 0;
-    }
-    for (i = 0; i < count && !st; i++) {
-        enc_slot *sl = &q->slot[i % ENC_RING];
-
-        pthread_mutex_lock(&q->mu);
-        while (q->built_n <= i && !q->st)
-            pthread_cond_wait(&q->built, &q->mu);
-        if (q->built_n <= i)
-            st = ndx_error(q->st, "%s", q->err);
-        pthread_mutex_unlock(&q->mu);
-        if (st)
-            break;
-        st = emit_list(w, e, sorted[i], &sl->list, &sl->pos,
-                       spool_len(&w->sp_pos));
-        ndx_slab_release(&w->lists, &sorted[i]->post);
-        ndx_slab_release(&w->lists, &sorted[i]->pos);
-        if (sl->pos.cap > ENC_KEEP)
-            ndx_buf_free(&sl->pos);
-        if (sl->list.cap > ENC_KEEP)
-            ndx_buf_free(&sl->list);
-        if (sl->scratch.cap > ENC_KEEP)
-            ndx_buf_free(&sl->scratch);
-        pthread_mutex_lock(&q->mu);
-        q->emitted_n = i + 1;
-        pthread_cond_signal(&q->room);
-        pthread_mutex_unlock(&q->mu);
-    }
-    pthread_mutex_lock(&q->mu);
-    q->stop = 1;
-    pthread_cond_signal(&q->room);
-    pthread_mutex_unlock(&q->mu);
-    pthread_join(q->th, NULL);
-    for (k = 0; k < ENC_RING; k++) {
-        ndx_buf_free(&q->slot[k].list);
-        ndx_buf_free(&q->slot[k].pos);
-        ndx_buf_free(&q->slot[k].scratch);
-    }
-    pthread_cond_destroy(&q->built);
-    pthread_cond_destroy(&q->room);
-    pthread_mutex_destroy(&q->mu);
-    free(q);
-    *out = st;
-    return 1;
 }
 
 ndx_status
@@ -2237,19 +2073,13 @@ ndx_segw_flush(ndx_segw *w, const char *path)
             sorted[i] = &w->terms[i];
         qsort(sorted, w->term_count, sizeof *sorted, cmp_term);
         /* DICT, DICTIDX, POSTINGS, POSITIONS; a term's lists as built are
-         * let go once encoded.  A writer allowed a thread of its own for
-         * the text builds the lists in another while it writes them. */
-        if (!w->tq || w->term_count < ENC_MIN_TERMS ||
-            !emit_threaded(w, e, sorted, w->term_count, &st)) {
-            for (i = 0; i < w->term_count; i++) {
-                if ((st = emit_term(w, e, sorted[i])))
-                    goto fail;
-                ndx_slab_release(&w->lists, &sorted[i]->post);
-                ndx_slab_release(&w->lists, &sorted[i]->pos);
-            }
+         * let go once encoded. */
+        for (i = 0; i < w->term_count; i++) {
+            if ((st = emit_term(w, e, sorted[i])))
+                goto fail;
+            ndx_slab_release(&w->lists, &sorted[i]->post);
+            ndx_slab_release(&w->lists, &sorted[i]->pos);
         }
-        if (st)
-            goto fail;
     }
 
     /* META */
