@@ -775,6 +775,25 @@ long_pos(uint32_t k, uint32_t j)
     return j * 70000 + (k * 7919) % 60000 + (k % 3 == 0 ? 0 : 200);
 }
 
+/* Where a list's blocks start, as ndx_pcur_each_block gives them. */
+typedef struct kept_blocks {
+    ndx_pblock b[8];
+    size_t n;
+} kept_blocks;
+
+static void
+keep_block(void *ctx, const ndx_pblock *b, const uint32_t *imp,
+           uint32_t nimp)
+{
+    kept_blocks *k = ctx;
+
+    (void)imp;
+    (void)nimp;
+    if (k->n < sizeof k->b / sizeof k->b[0])
+        k->b[k->n] = *b;
+    k->n++;
+}
+
 static void
 test_native_positions_of_many_blocks_read_back(void)
 {
@@ -785,10 +804,11 @@ test_native_positions_of_many_blocks_read_back(void)
     ndx_seg *s;
     ndx_article a;
     ndx_segw_stored *p = calloc(N, sizeof *p);
-    ndx_seg_term t;
+    ndx_seg_term t, z;
     ndx_pcur c;
     uint32_t first = 0, pos[8], k, j;
     int same = 1;
+    kept_blocks blocks;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     snprintf(path, sizeof path, "%s/seg-000002.ndx", dir);
@@ -802,8 +822,14 @@ test_native_positions_of_many_blocks_read_back(void)
     CU_ASSERT_FATAL(ndx_segw_add_stored(w, &a, N, p, NULL, 0, &first) ==
                     NDX_OK);
     /* Every passage holds the word 1 to 5 times (wdf k % 5 + 1): three
-     * blocks of postings, each block's positions found by counting its
-     * varints. */
+     * blocks of postings, each block's positions found through the table
+     * that leads them.  Its stem "Zw" has the same postings and no
+     * positions: the two terms share one list. */
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "Zw", 2) == NDX_OK);
+    for (k = 0; k < N; k++)
+        CU_ASSERT_FATAL(ndx_segw_term_posting(w, k, k % 5 + 1, NULL, 0) ==
+                        NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_term_end(w) == NDX_OK);
     CU_ASSERT_FATAL(ndx_segw_term_begin(w, "w", 1) == NDX_OK);
     for (k = 0; k < N; k++) {
         for (j = 0; j <= k % 5; j++)
@@ -832,6 +858,31 @@ test_native_positions_of_many_blocks_read_back(void)
     }
     CU_ASSERT(same);
     CU_ASSERT_EQUAL(c.id, NDX_PID_END);
+
+    /* A seek into the second block, and a jump to the third, read their
+     * postings' positions without the earlier blocks'. */
+    ndx_pcur_init(&c, s, &t);
+    ndx_pcur_seek(&c, 200);
+    CU_ASSERT_EQUAL(c.id, 200);
+    CU_ASSERT_EQUAL(ndx_pcur_positions(&c, pos, 8), 200 % 5 + 1);
+    CU_ASSERT_EQUAL(pos[200 % 5], long_pos(200, 200 % 5));
+    blocks.n = 0;
+    CU_ASSERT_EQUAL(ndx_pcur_each_block(&c, keep_block, &blocks), 0);
+    CU_ASSERT_EQUAL_FATAL(blocks.n, 3);
+    ndx_pcur_init(&c, s, &t);
+    ndx_pcur_jump(&c, &blocks.b[2]);
+    ndx_pcur_seek(&c, 293);
+    CU_ASSERT_EQUAL(c.id, 293);
+    CU_ASSERT_EQUAL(ndx_pcur_positions(&c, pos, 8), 293 % 5 + 1);
+    for (j = 0; j <= 293 % 5; j++)
+        CU_ASSERT_EQUAL(pos[j], long_pos(293, j));
+
+    CU_ASSERT_FATAL(ndx_seg_lookup(s, "Zw", 2, &z) == 1);
+    CU_ASSERT_EQUAL(z.df, N);
+    CU_ASSERT_FALSE(z.has_pos);
+    CU_ASSERT_TRUE(t.has_pos);
+    CU_ASSERT_EQUAL(z.post_off, t.post_off);
+    CU_ASSERT_EQUAL(z.post_len, t.post_len);
     ndx_seg_close(s);
 }
 
@@ -1081,7 +1132,7 @@ CU_TestInfo native_tests[] = {
     {"spilled text compressed in a thread writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
     {"terms given whole in order", test_native_terms_given_whole_in_order},
-    {"positions of many blocks read back",
+    {"positions of many blocks read back; a stem shares its form's list",
      test_native_positions_of_many_blocks_read_back},
     {"stored text reads back through the dictionary",
      test_native_stored_text_reads_back_through_the_dictionary},

@@ -280,7 +280,7 @@ ndx_exec_dead_cache_free(void *p)
  * lists shared by several terms have one table; a table holds for the
  * BM25 setting and average length it was built with. */
 typedef struct btab_block {
-    uint32_t last, skip_off, data_off, pos_off; /* as ndx_pblock's */
+    uint32_t last, skip_off, data_off; /* as ndx_pblock's */
 } btab_block;
 
 typedef struct btab {
@@ -294,7 +294,7 @@ typedef struct btab {
 
 /* Lists of fewer blocks are bounded block by block as they are read. */
 #define BTAB_MIN_BLOCKS 32
-/* Bytes of tables a view keeps (20 a block); past it lists are bounded
+/* Bytes of tables a view keeps (16 a block); past it lists are bounded
  * block by block. */
 #define BTAB_BYTES_MAX ((size_t)64 << 20)
 
@@ -1073,14 +1073,13 @@ tab_block(void *ctx, const ndx_pblock *pb, const uint32_t *imp, uint32_t nimp)
     if ((double)f < m)
         f = nextafterf(f, INFINITY);
     if (pb->index >= t->n || pb->skip_off > UINT32_MAX ||
-        pb->data_off > UINT32_MAX || pb->pos_off > UINT32_MAX) {
+        pb->data_off > UINT32_MAX) {
         x->bad = 1;
         return;
     }
     t->blk[pb->index].last = pb->last;
     t->blk[pb->index].skip_off = (uint32_t)pb->skip_off;
     t->blk[pb->index].data_off = (uint32_t)pb->data_off;
-    t->blk[pb->index].pos_off = (uint32_t)pb->pos_off;
     t->bnd[pb->index] = f;
     if (f > t->max)
         t->max = f;
@@ -1213,7 +1212,6 @@ tab_jump(cur *c, const btab *tb, uint64_t b)
     pb.prev_last = tb->blk[b - 1].last;
     pb.skip_off = tb->blk[b].skip_off;
     pb.data_off = tb->blk[b].data_off;
-    pb.pos_off = tb->blk[b].pos_off;
     ndx_pcur_jump(&c->pc, &pb);
     return 0;
 }

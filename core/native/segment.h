@@ -2,7 +2,7 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 6), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 7), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
@@ -41,8 +41,8 @@
  *               then the skip entries, one per block of 128 postings:
  *               varint the block's last passage id - the previous
  *               block's (the first whole), varint its data bytes, varint
- *               its positions bytes, varint its impact bytes, then the
- *               impacts: varint count (at most NDX_SEG_IMPACTS), per
+ *               its impact bytes, then the impacts: varint count (at
+ *               most NDX_SEG_IMPACTS), per
  *               impact varint wdf and varint passage length, each minus
  *               the previous impact's (the first whole): the block's
  *               (wdf, length) pairs that no posting of it beats with a
@@ -57,9 +57,16 @@
  *               passage id - (the previous posting's id + 1); the first
  *               gap of a block is from the previous block's last id + 1,
  *               or the id itself in the first block.
- *   5 POSITIONS per posting of a term with positions, in postings order:
+ *   5 POSITIONS per term with positions: when its list has more than
+ *               one block, first a table of where each block's positions
+ *               start: u8 width W (1 to 4), then for every block but the
+ *               first, W bytes little-endian: its offset from the table's
+ *               end (a block's positions are found without reading the
+ *               others' entries).  Then per posting, in postings order:
  *               wdf varints, each position - the previous one (the first
- *               from 0)
+ *               from 0).  A list holds no positions, so a stem with one
+ *               surface form has the same list as that form, written
+ *               once (see POSTINGS)
  *   6 COLUMNS   per passage, 8 bytes: u32 its article, u32 its length
  *               (the sum of the wdf of all its terms); side by side, so
  *               that a candidate's article and length cost one cache miss
@@ -101,8 +108,11 @@
  *               next one starts.
  *
  * Older versions are refused with a message to rebuild the index: version
- * 5 had one dictionary (TEXTDICT) and no TEXTDICTS, so a merge inflated
- * and compressed again every passage; version 4 wrote a block's postings
+ * 6 gave each block's positions bytes in its skip entry, so that a stem's
+ * list and its one surface form's differed and were both written (the
+ * allsides segment, one thread, is 4.4 MB smaller in version 7, of 224);
+ * version 5 had one dictionary (TEXTDICT) and no TEXTDICTS, so a merge
+ * inflated and compressed again every passage; version 4 wrote a block's postings
  * as varints (gap * 2 + 1 if wdf is 1, then the wdf when it is not),
  * skip entries without their impact bytes and passage lengths in LENGTHS
  * apart from the articles in COLUMNS; version 3 compressed a text block
@@ -127,7 +137,7 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 6
+#define NDX_SEG_VERSION 7
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
@@ -481,7 +491,6 @@ typedef struct ndx_pcur {
     const ndx_seg *seg;
     const unsigned char *skip, *skip_end; /* skip entries not yet read */
     const unsigned char *data;            /* next block's data */
-    const unsigned char *pos_next;        /* next block's positions */
     uint64_t df, left_blocks;
     int has_pos;
     /* current block */
@@ -499,12 +508,14 @@ typedef struct ndx_pcur {
     const unsigned char *block_imp_p; /* ... still encoded unless read */
     uint32_t block_imp_len;
     int block_imp_read;
-    const unsigned char *block_pos;  /* positions of the current block */
+    uint64_t block_index;            /* the current block's number */
+    const unsigned char *block_pos;  /* positions of the current block
+                                        (NULL: not located yet) */
     uint32_t pos_decoded_upto;       /* postings whose positions skipped */
     const unsigned char *pos_cursor;
     /* pending skip entry for the next block; its impacts are read only
      * when asked for */
-    uint32_t next_last, next_len, next_pos_len;
+    uint32_t next_last, next_len;
     uint32_t next_imp[2 * NDX_SEG_IMPACTS], next_nimp;
     const unsigned char *next_imp_p;
     uint32_t next_imp_len;
@@ -568,7 +579,6 @@ typedef struct ndx_pblock {
     uint32_t prev_last; /* the previous block's last id (0: first block) */
     uint64_t skip_off;  /* its skip entry, from the list's first entry */
     uint64_t data_off;  /* its data, from the end of the skip entries */
-    uint64_t pos_off;   /* its positions, from the list's first */
 } ndx_pblock;
 /* Calls fn with where every block of the list starts and its impacts, in
  * order (for list-wide bounds; a list of one block has no skip entry and

@@ -1133,23 +1133,22 @@ read_impacts(const unsigned char **p, const unsigned char *end,
 static int
 read_skip(ndx_pcur *c)
 {
-    uint64_t v[4];
+    uint64_t v[3];
     int k;
 
-    for (k = 0; k < 4; k++)
+    for (k = 0; k < 3; k++)
         if (ndx_varint_get(&c->skip, c->skip_end, &v[k]) || v[k] > UINT32_MAX)
             return -1;
     if (v[0] > (uint64_t)UINT32_MAX - c->skip_last ||
-        v[3] > (uint64_t)(c->skip_end - c->skip))
+        v[2] > (uint64_t)(c->skip_end - c->skip))
         return -1;
     c->next_last = c->skip_last + (uint32_t)v[0];
     c->skip_last = c->next_last;
     c->next_len = (uint32_t)v[1];
-    c->next_pos_len = (uint32_t)v[2];
     c->next_imp_p = c->skip;
-    c->next_imp_len = (uint32_t)v[3];
+    c->next_imp_len = (uint32_t)v[2];
     c->next_imp_read = 0;
-    c->skip += v[3];
+    c->skip += v[2];
     c->has_next = 1;
     return 0;
 }
@@ -1286,7 +1285,7 @@ decode_ids(ndx_pcur *c, uint32_t target)
 static void
 take_block(ndx_pcur *c, int decode)
 {
-    const unsigned char *post_end = c->post_lim, *pos_end = c->pos_lim;
+    const unsigned char *post_end = c->post_lim;
     uint64_t consumed;
     uint32_t n;
 
@@ -1300,8 +1299,7 @@ take_block(ndx_pcur *c, int decode)
                NDX_SEG_BLOCK;
     n = (uint32_t)(c->df - consumed < NDX_SEG_BLOCK ? c->df - consumed
                                                     : NDX_SEG_BLOCK);
-    if (c->next_len > (uint64_t)(post_end - c->data) ||
-        c->next_pos_len > (uint64_t)(pos_end - c->pos_next)) {
+    if (c->next_len > (uint64_t)(post_end - c->data)) {
         cur_fail(c);
         return;
     }
@@ -1351,8 +1349,8 @@ take_block(ndx_pcur *c, int decode)
         }
         c->i = 0;
         c->id = c->ids[0];
-        c->block_pos = c->pos_next;
-        c->pos_cursor = c->pos_next;
+        c->block_index = c->blocks_total - c->left_blocks - 1;
+        c->block_pos = NULL;
         c->pos_decoded_upto = 0;
     }
     c->block_last = c->next_last;
@@ -1365,7 +1363,6 @@ take_block(ndx_pcur *c, int decode)
         c->block_nimp = c->next_nimp;
     }
     c->data += c->next_len;
-    c->pos_next += c->next_pos_len;
     c->base = c->next_last + 1;
 }
 
@@ -1386,8 +1383,7 @@ pcur_start(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t,
     c->skip = post;
     c->skip_end = c->skip + t->post_len;
     c->post_lim = post_lim;
-    c->pos_next = pos;
-    c->pos_start = c->pos_next;
+    c->pos_start = pos;
     c->pos_lim = pos_lim;
     c->id = NDX_PID_END;
     /* The data starts after every skip entry (none for one block), whose
@@ -1413,7 +1409,6 @@ pcur_start(ndx_pcur *c, const ndx_seg *s, const ndx_seg_term *t,
             /* A single block has no skip entry: its data is the list. */
             c->has_next = 1;
             c->next_len = (uint32_t)t->post_len;
-            c->next_pos_len = 0;
             c->next_last = UINT32_MAX;
             c->next_nimp = 0;
             c->next_imp_read = 1;
@@ -1584,8 +1579,8 @@ ndx_pcur_each_block(const ndx_pcur *c,
 {
     const unsigned char *p;
     uint32_t imp[2 * NDX_SEG_IMPACTS], nimp;
-    uint64_t v[4], data_room, pos_room;
-    ndx_pblock b = {0, 0, 0, 0, 0, 0};
+    uint64_t v[3], data_room;
+    ndx_pblock b = {0, 0, 0, 0, 0};
     int k;
 
     if (c->corrupt)
@@ -1600,24 +1595,22 @@ ndx_pcur_each_block(const ndx_pcur *c,
     /* Where a block starts must lie in its section: a cursor that jumps
      * there reads from it. */
     data_room = (uint64_t)(c->post_lim - c->data_start);
-    pos_room = (uint64_t)(c->pos_lim - c->pos_start);
     p = c->skip_start;
     for (b.index = 0; b.index < c->blocks_total; b.index++) {
         b.skip_off = (uint64_t)(p - c->skip_start);
-        for (k = 0; k < 4; k++)
+        for (k = 0; k < 3; k++)
             if (ndx_varint_get(&p, c->data_start, &v[k]) || v[k] > UINT32_MAX)
                 return -1;
-        if (v[3] > (uint64_t)(c->data_start - p) ||
+        if (v[2] > (uint64_t)(c->data_start - p) ||
             v[0] > (uint64_t)UINT32_MAX - b.last ||
-            v[1] > data_room - b.data_off || v[2] > pos_room - b.pos_off ||
-            read_imp(p, (uint32_t)v[3], imp, &nimp))
+            v[1] > data_room - b.data_off ||
+            read_imp(p, (uint32_t)v[2], imp, &nimp))
             return -1;
-        p += v[3];
+        p += v[2];
         b.prev_last = b.last;
         b.last += (uint32_t)v[0];
         fn(ctx, &b, imp, nimp);
         b.data_off += v[1];
-        b.pos_off += v[2];
     }
     return 0;
 }
@@ -1633,7 +1626,6 @@ ndx_pcur_jump(ndx_pcur *c, const ndx_pblock *b)
     c->has_next = 0;
     c->skip_last = b->prev_last;
     c->data = c->data_start + b->data_off;
-    c->pos_next = c->pos_start + b->pos_off;
     c->left_blocks = c->blocks_total - b->index;
     c->base = b->prev_last + 1;
 }
@@ -1802,6 +1794,39 @@ skip_varints(const unsigned char **p, const unsigned char *end, uint64_t n)
     return 0;
 }
 
+/* Points block_pos at the current block's positions: in a list of more
+ * than one block, its entry in the table that leads the list's positions
+ * says where they start.  -1 on damage. */
+static int
+locate_pos(ndx_pcur *c)
+{
+    const unsigned char *at = c->pos_start;
+
+    if (c->blocks_total > 1) {
+        uint64_t room = (uint64_t)(c->pos_lim - c->pos_start), tab, off = 0;
+        unsigned width, j;
+
+        if (room < 1 || (width = c->pos_start[0]) < 1 || width > 4 ||
+            c->blocks_total - 1 > (room - 1) / width)
+            return -1;
+        tab = 1 + (c->blocks_total - 1) * width;
+        if (c->block_index) {
+            const unsigned char *e =
+                c->pos_start + 1 + (c->block_index - 1) * width;
+
+            for (j = 0; j < width; j++)
+                off |= (uint64_t)e[j] << (8 * j);
+        }
+        if (off > room - tab)
+            return -1;
+        at = c->pos_start + tab + off;
+    }
+    c->block_pos = at;
+    c->pos_cursor = at;
+    c->pos_decoded_upto = 0;
+    return 0;
+}
+
 int
 ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 {
@@ -1811,6 +1836,8 @@ ndx_pcur_positions(ndx_pcur *c, uint32_t *out, uint32_t cap)
 
     if (!c->has_pos || c->id == NDX_PID_END)
         return 0;
+    if (!c->block_pos && locate_pos(c) != 0)
+        return -1;
     if (c->pos_decoded_upto > c->i) {
         c->pos_cursor = c->block_pos;
         c->pos_decoded_upto = 0;

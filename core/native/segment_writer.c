@@ -1596,11 +1596,6 @@ put_packed(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
     return ndx_buf_put(b, out, o);
 }
 
-/* Re-cuts one term's raw postings into blocks: skip entries (only when
- * there is more than one block) into post, block data into scratch, the
- * positions into pos.  The caller appends scratch after the skips.  A
- * block: varint first gap, byte gap bits, byte wdf bits, the other gaps
- * and then every wdf - 1 bit-packed (see segment.h). */
 /* The end of the count varints from p (a varint ends with the first
  * byte below 0x80), or NULL when end comes first.  Eight bytes at a
  * time: the positions of a long list are most of what a segment's write
@@ -1628,9 +1623,45 @@ skip_varints(const unsigned char *p, const unsigned char *end, uint64_t count)
     return p;
 }
 
+/* Puts the table of where a list's blocks' positions start before them,
+ * at offset at of b (moving them): offs holds, as u32, where the blocks
+ * after the first start, from at; the table holds them from its end, in
+ * the fewest bytes each that the largest needs. */
+static ndx_status
+put_pos_table(ndx_buf *b, size_t at, const ndx_buf *offs)
+{
+    size_t n = offs->len / 4, k, tab;
+    uint32_t last = n ? ndx_get_u32le(offs->data + (n - 1) * 4) : 0;
+    unsigned width = 1, j;
+    unsigned char *q;
+    ndx_status st;
+
+    while (width < 4 && last >> (8 * width))
+        width++;
+    tab = 1 + n * width;
+    if ((st = ndx_buf_reserve(b, tab)))
+        return st;
+    memmove(b->data + at + tab, b->data + at, b->len - at);
+    q = b->data + at;
+    *q++ = (unsigned char)width;
+    for (k = 0; k < n; k++) {
+        uint32_t v = ndx_get_u32le(offs->data + k * 4);
+
+        for (j = 0; j < width; j++)
+            *q++ = (unsigned char)(v >> (8 * j));
+    }
+    b->len += tab;
+    return NDX_OK;
+}
+
+/* Re-cuts one term's raw postings into blocks: skip entries (only when
+ * there is more than one block) into post, block data into scratch, the
+ * positions into pos, led by the table of where each block's positions
+ * start (built in pos_starts) when there is more than one block.  The caller
+ * appends scratch after the skips. */
 static ndx_status
 encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
-                ndx_buf *scratch)
+                ndx_buf *scratch, ndx_buf *pos_starts)
 {
     const unsigned char *p = t->post.data, *end = p + t->post.len;
     const unsigned char *pp = t->pos.data, *pend = pp + t->pos.len;
@@ -1640,12 +1671,14 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
     uint32_t prev_last = 0;
     unsigned char ib[2 * NDX_SEG_IMPACTS * 10 + 10];
     int multi = t->df > NDX_SEG_BLOCK;
+    size_t term_pos = pos->len;
     ndx_status st;
 
     scratch->len = 0;
+    pos_starts->len = 0;
     while (p < end) {
         uint32_t n = 0, k;
-        size_t data_start = scratch->len, pos_start = pos->len;
+        size_t data_start = scratch->len;
         unsigned gb, wb;
         uint64_t v;
 
@@ -1690,6 +1723,15 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             if ((st = ndx_buf_put(pos, pp, (size_t)(q - pp))))
                 return st;
             pp = q;
+            if (multi && p < end) {
+                /* Where the next block's positions start. */
+                if (pos->len - term_pos > UINT32_MAX)
+                    return ndx_error(NDX_EINVAL, "a term with more than "
+                                                 "4 GB of positions");
+                if ((st = ndx_buf_put_u32le(pos_starts,
+                                            (uint32_t)(pos->len - term_pos))))
+                    return st;
+            }
         }
         if (multi) {
             /* The impacts go first into ib: the entry gives their bytes
@@ -1706,7 +1748,6 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
             }
             if ((st = ndx_buf_put_varint(post, ids[n - 1] - prev_last)) ||
                 (st = ndx_buf_put_varint(post, scratch->len - data_start)) ||
-                (st = ndx_buf_put_varint(post, pos->len - pos_start)) ||
                 (st = ndx_buf_put_varint(post, (uint64_t)(q - ib))) ||
                 (st = ndx_buf_put(post, ib, (size_t)(q - ib))))
                 return st;
@@ -1714,6 +1755,8 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
         prev_last = ids[n - 1];
         base = ids[n - 1] + 1;
     }
+    if (t->has_pos && multi)
+        return put_pos_table(pos, term_pos, pos_starts);
     return NDX_OK;
 }
 
@@ -1870,6 +1913,7 @@ textloc_streams(ndx_segw *w)
 typedef struct emitter {
     ndx_buf dict, dictidx;
     ndx_buf skips, scratch; /* one term's list being made */
+    ndx_buf pos_starts;     /* where its blocks' positions start */
     alias_map aliases;
     uint64_t exp_post, prev_pos;
 } emitter;
@@ -1881,6 +1925,7 @@ emitter_free(struct emitter *e)
     ndx_buf_free(&e->dictidx);
     ndx_buf_free(&e->skips);
     ndx_buf_free(&e->scratch);
+    ndx_buf_free(&e->pos_starts);
     alias_free(&e->aliases);
     memset(e, 0, sizeof *e);
 }
@@ -1897,7 +1942,7 @@ emit_term(ndx_segw *w, emitter *e, const wterm *t)
 
     e->skips.len = 0;
     if ((st = encode_postings(w, t, &e->skips, &w->sp_pos.mem,
-                              &e->scratch)))
+                              &e->scratch, &e->pos_starts)))
         return st;
     if (t->df > NDX_SEG_BLOCK) {
         /* The skip entries' length leads, so that a reader finds the
