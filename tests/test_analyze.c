@@ -431,18 +431,38 @@ find_term(const ndx_termset *ts, const char *term)
     return NULL;
 }
 
-/* Checks that ts holds exactly the listed terms in this order, each as
+/* Bytewise order of terms, a shorter one before a longer it begins. */
+static int
+cmp_term(const void *a, const void *b)
+{
+    const ndx_term *x = *(const ndx_term *const *)a;
+    const ndx_term *y = *(const ndx_term *const *)b;
+    size_t n = x->term_len < y->term_len ? x->term_len : y->term_len;
+    int c = memcmp(x->term, y->term, n);
+
+    if (c)
+        return c;
+    return (x->term_len > y->term_len) - (x->term_len < y->term_len);
+}
+
+/* Checks that ts holds exactly the listed terms, given in bytewise order
+ * (a term set keeps them in the order they first occur), each as
  * "term:wdf" or "term:wdf@p,p,..." */
 static void
 expect_terms(const ndx_termset *ts, const char *const *want, size_t n)
 {
+    const ndx_term *sorted[64];
     size_t i;
 
     CU_ASSERT_EQUAL_FATAL(ts->term_count, n);
+    CU_ASSERT_FATAL(n <= sizeof sorted / sizeof sorted[0]);
+    for (i = 0; i < n; i++)
+        sorted[i] = &ts->terms[i];
+    qsort(sorted, n, sizeof sorted[0], cmp_term);
     for (i = 0; i < n; i++) {
         char buf[256];
         size_t len = 0, j;
-        const ndx_term *t = &ts->terms[i];
+        const ndx_term *t = sorted[i];
 
         len += (size_t)snprintf(buf, sizeof buf, "%s:%u", t->term, t->wdf);
         for (j = 0; j < t->pos_count; j++)
@@ -506,25 +526,36 @@ test_termset_text_only(void)
 }
 
 static void
-test_termset_sorts_bytewise_shorter_first(void)
+test_termset_keeps_the_order_of_first_occurrence(void)
 {
+    ndx_analyzer *a = english();
     ndx_termset ts;
+    /* Per token its surface term, its stem, and in a title its title
+     * stem, each where it first occurs: "talks" of the text is the
+     * title's, "talk" a new surface of a known stem. */
     static const char *const want[] = {
-        "Zab:1", "Zabc:1", "ab:1@1", "abc:1@0",
+        "rubio", "Zrubio", "Trubio", "talks", "Ztalk", "Ttalk", "talk",
     };
+    size_t i;
 
-    build_terms(&ts, NULL, "abc ab", want, 4, 4);
+    ndx_termset_init(&ts);
+    CU_ASSERT_EQUAL_FATAL(ndx_termset_build(&ts, a, "Rubio talks", 11,
+                                            "Talks talk.", 11),
+                          NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(ts.term_count, 7);
+    for (i = 0; i < 7; i++)
+        CU_ASSERT_STRING_EQUAL(ts.terms[i].term, want[i]);
     ndx_termset_free(&ts);
+    ndx_analyzer_free(a);
 }
 
 static void
-test_termset_sorts_terms_sharing_eight_bytes(void)
+test_termset_tells_terms_sharing_eight_bytes_apart(void)
 {
     ndx_termset ts;
-    /* Eighteen terms, more than one insertion run; "Zqqqqqqq" and
-     * "Zqqqqqqqq" agree in their first eight bytes, as do all the
-     * "qqqqqqqq" words, so the order past the eighth byte (digits before
-     * letters, shorter first) must come from the bytes themselves. */
+    /* Eighteen terms; "Zqqqqqqq" and "Zqqqqqqqq" agree in their first
+     * eight bytes, as do all the "qqqqqqqq" words: each is its own term
+     * with its own positions. */
     static const char *const want[] = {
         "Za:1",         "Zqqqqqqq:1",   "Zqqqqqqqq:1",   "Zqqqqqqqq0:1",
         "Zqqqqqqqq1:1", "Zqqqqqqqq10:1", "Zqqqqqqqq9:1", "Zqqqqqqqqq:1",
@@ -632,10 +663,10 @@ CU_TestInfo analyze_tests[] = {
     {"fold_words", test_fold_words},
     {"termset_title_and_text", test_termset_title_and_text},
     {"termset_text_only", test_termset_text_only},
-    {"termset_sorts_bytewise_shorter_first",
-     test_termset_sorts_bytewise_shorter_first},
-    {"termset_sorts_terms_sharing_eight_bytes",
-     test_termset_sorts_terms_sharing_eight_bytes},
+    {"termset_keeps_the_order_of_first_occurrence",
+     test_termset_keeps_the_order_of_first_occurrence},
+    {"termset_tells_terms_sharing_eight_bytes_apart",
+     test_termset_tells_terms_sharing_eight_bytes_apart},
     {"termset_empty_title_still_shifts_text",
      test_termset_empty_title_still_shifts_text},
     {"termset_rebuild_replaces_content",

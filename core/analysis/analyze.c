@@ -51,7 +51,6 @@
 #define STEM_CACHE 32768
 #define STEM_SLOT_WORD 29
 /* Term set entries sorted by insertion before merging. */
-#define SORT_RUN 16
 
 enum cls {
     C_OTHER = 0, /* separates tokens */
@@ -500,26 +499,18 @@ ndx_fold(const char *word, size_t len, char *out, size_t out_cap)
 /* ---- term sets ----------------------------------------------------------- */
 
 typedef struct tentry {
-    uint64_t key;      /* first 8 bytes, big-endian, zero-padded */
     uint32_t str_off;  /* into pool.strs */
     uint32_t len;      /* bytes, without the NUL */
     uint32_t wdf;
     uint32_t hash;
     uint32_t pos_count;
-    uint32_t pos_off;  /* filled after sorting */
+    uint32_t pos_off;
 } tentry;
 
 typedef struct occ {
     uint32_t entry; /* tentry index */
     uint32_t pos;
 } occ;
-
-/* A sort key of one entry (see "Term order" below). */
-typedef struct skey {
-    uint64_t key; /* tentry.key */
-    uint32_t ent; /* tentry index */
-    uint32_t len; /* term bytes */
-} skey;
 
 typedef struct tpool {
     char *strs;          /* term bytes, each NUL-terminated */
@@ -530,10 +521,8 @@ typedef struct tpool {
     size_t slot_cap;     /* power of two */
     occ *occs;           /* surface occurrences in position order */
     size_t occ_count, occ_cap;
-    uint32_t *remap;     /* entry index -> sorted index */
+    uint32_t *remap;     /* entry index -> where its next position goes */
     size_t remap_cap;
-    skey *order;         /* sort keys, and their scratch half */
-    size_t order_cap;    /* entries of order */
     ndx_term *terms;
     size_t terms_cap;
     uint32_t *positions;
@@ -566,7 +555,7 @@ static long
 pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
 {
     size_t tlen = len + (prefix ? 1 : 0);
-    size_t i, slot;
+    size_t slot;
     tentry *e;
 
     if ((tp->ent_count + 1) * 2 > tp->slot_cap &&
@@ -591,14 +580,6 @@ pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
                  1, 64) != 0)
         return -1;
     e = &tp->ents[tp->ent_count];
-    e->key = 0;
-    for (i = 0; i < 8; i++) {
-        unsigned char c = 0;
-
-        if (i < tlen)
-            c = (unsigned char)(prefix ? (i ? s[i - 1] : prefix) : s[i]);
-        e->key = e->key << 8 | c;
-    }
     e->str_off = (uint32_t)tp->strs_len;
     e->len = (uint32_t)tlen;
     e->wdf = 1;
@@ -648,82 +629,6 @@ termset_token(void *ctx, const ndx_token *tok)
     return 0;
 }
 
-/*
- * Term order.  A term set is sorted bytewise, memcmp then length.  Every
- * entry carries its first eight bytes as a big-endian integer, zero past
- * its end, so that one integer compare settles nearly every pair; equal
- * keys (terms that share eight bytes) fall back to the bytes.  The zero
- * padding keeps the key order the bytewise order: a term that ends inside
- * the key is a prefix of, or differs from, any term with the same key
- * bytes before its end.  Runs of SORT_RUN entries are sorted by insertion
- * and then merged bottom-up, so that a huge title still sorts in n log n.
- */
-static int
-skey_tie_before(const tpool *tp, const skey *x, const skey *y)
-{
-    const char *a = tp->strs + tp->ents[x->ent].str_off;
-    const char *b = tp->strs + tp->ents[y->ent].str_off;
-    uint32_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(a, b, n);
-
-    if (c)
-        return c < 0;
-    return x->len < y->len;
-}
-
-static inline int
-skey_before(const tpool *tp, const skey *x, const skey *y)
-{
-    if (x->key != y->key)
-        return x->key < y->key;
-    return skey_tie_before(tp, x, y);
-}
-
-static void
-skey_insertion(const tpool *tp, skey *v, size_t n)
-{
-    size_t i, j;
-
-    for (i = 1; i < n; i++) {
-        skey k = v[i];
-
-        for (j = i; j > 0 && skey_before(tp, &k, &v[j - 1]); j--)
-            v[j] = v[j - 1];
-        v[j] = k;
-    }
-}
-
-/* Sorts v[0..n) using tmp[0..n); returns whichever of the two holds the
- * result. */
-static skey *
-skey_sort(const tpool *tp, skey *v, skey *tmp, size_t n)
-{
-    size_t width, i;
-
-    for (i = 0; i < n; i += SORT_RUN)
-        skey_insertion(tp, v + i, n - i < SORT_RUN ? n - i : SORT_RUN);
-    for (width = SORT_RUN; width < n; width *= 2) {
-        for (i = 0; i < n; i += 2 * width) {
-            size_t a = i, am = i + width < n ? i + width : n;
-            size_t b = am, bm = i + 2 * width < n ? i + 2 * width : n;
-            size_t o = i;
-
-            while (a < am && b < bm)
-                tmp[o++] = skey_before(tp, &v[b], &v[a]) ? v[b++] : v[a++];
-            while (a < am)
-                tmp[o++] = v[a++];
-            while (b < bm)
-                tmp[o++] = v[b++];
-        }
-        {
-            skey *t = v;
-            v = tmp;
-            tmp = t;
-        }
-    }
-    return v;
-}
-
 void
 ndx_termset_init(ndx_termset *ts)
 {
@@ -744,7 +649,6 @@ ndx_termset_free(ndx_termset *ts)
         free(tp->slots);
         free(tp->occs);
         free(tp->remap);
-        free(tp->order);
         free(tp->terms);
         free(tp->positions);
         free(tp);
@@ -758,7 +662,6 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
 {
     tpool *tp = ts->pool;
     build_ctx bc;
-    const skey *sorted;
     uint32_t pos = 0, next = 0, length = 0;
     size_t i, npos = 0;
     int rc;
@@ -800,22 +703,13 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
                  sizeof *tp->terms, 64) != 0 ||
         ndx_grow((void **)&tp->remap, &tp->remap_cap, tp->ent_count + 1,
                  sizeof *tp->remap, 64) != 0 ||
-        ndx_grow((void **)&tp->order, &tp->order_cap, 2 * tp->ent_count + 2,
-                 sizeof *tp->order, 64) != 0 ||
         ndx_grow((void **)&tp->positions, &tp->positions_cap,
                  tp->occ_count + 1, sizeof *tp->positions, 64) != 0)
         goto fail;
+    /* Lay out positions term by term, then fill them in position order
+     * so that each term's list is ascending. */
     for (i = 0; i < tp->ent_count; i++) {
-        tp->order[i].key = tp->ents[i].key;
-        tp->order[i].ent = (uint32_t)i;
-        tp->order[i].len = tp->ents[i].len;
-    }
-    sorted = skey_sort(tp, tp->order, tp->order + tp->ent_count,
-                       tp->ent_count);
-    /* Lay out positions in sorted term order, then fill them in position
-     * order so that each term's list is ascending. */
-    for (i = 0; i < tp->ent_count; i++) {
-        const tentry *e = &tp->ents[sorted[i].ent];
+        const tentry *e = &tp->ents[i];
         ndx_term *t = &tp->terms[i];
 
         t->term = tp->strs + e->str_off;
@@ -823,7 +717,7 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
         t->wdf = e->wdf;
         t->pos_count = e->pos_count;
         t->pos_off = (uint32_t)npos;
-        tp->remap[sorted[i].ent] = (uint32_t)npos;
+        tp->remap[i] = (uint32_t)npos;
         npos += e->pos_count;
         length += e->wdf;
     }

@@ -165,7 +165,7 @@ typedef struct ndx_term {
 } ndx_term;
 
 typedef struct ndx_termset {
-    ndx_term *terms;      /* sorted by term, bytewise (memcmp then length) */
+    ndx_term *terms;      /* in the order of their first occurrence */
     size_t term_count;    /* distinct terms */
     uint32_t *positions;  /* ascending within each surface term */
     size_t position_count;
