@@ -543,8 +543,13 @@ test_termset_keeps_the_order_of_first_occurrence(void)
                                             "Talks talk.", 11),
                           NDX_OK);
     CU_ASSERT_EQUAL_FATAL(ts.term_count, 7);
-    for (i = 0; i < 7; i++)
+    for (i = 0; i < 7; i++) {
         CU_ASSERT_STRING_EQUAL(ts.terms[i].term, want[i]);
+        /* The segment writer finds terms by this hash. */
+        CU_ASSERT_EQUAL(ts.terms[i].hash,
+                        ndx_term_hash(want[i], strlen(want[i])));
+    }
+    CU_ASSERT_NOT_EQUAL(ndx_term_hash("talk", 4), ndx_term_hash("Ztalk", 5));
     ndx_termset_free(&ts);
     ndx_analyzer_free(a);
 }

@@ -50,7 +50,6 @@
  * ones are stemmed each time): 2 MB per analyzer, allocated untouched. */
 #define STEM_CACHE 32768
 #define STEM_SLOT_WORD 29
-/* Term set entries sorted by insertion before merging. */
 
 enum cls {
     C_OTHER = 0, /* separates tokens */
@@ -629,6 +628,12 @@ termset_token(void *ctx, const ndx_token *tok)
     return 0;
 }
 
+uint32_t
+ndx_term_hash(const char *term, size_t len)
+{
+    return term_hash(0, term, len);
+}
+
 void
 ndx_termset_init(ndx_termset *ts)
 {
@@ -717,6 +722,7 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
         t->wdf = e->wdf;
         t->pos_count = e->pos_count;
         t->pos_off = (uint32_t)npos;
+        t->hash = e->hash;
         tp->remap[i] = (uint32_t)npos;
         npos += e->pos_count;
         length += e->wdf;

@@ -373,6 +373,15 @@ ndx_segw_memory(const ndx_segw *w)
 #define PREFETCH(p) ((void)(p))
 #endif
 
+/* A term's hash in the writer's table: from its term set hash, spread
+ * over 64 bits (the low ones pick its slot, the high ones are kept in
+ * it). */
+static inline uint64_t
+table_hash(uint32_t term_hash)
+{
+    return ndx_mix64(term_hash);
+}
+
 static ndx_status
 grow_slots(ndx_segw *w)
 {
@@ -383,7 +392,8 @@ grow_slots(ndx_segw *w)
     if (!slots)
         return ndx_error(NDX_ENOMEM, "out of memory (term table)");
     for (i = 0; i < w->term_count; i++) {
-        uint64_t h = ndx_hash64(w->terms[i].term, w->terms[i].len);
+        uint64_t h = table_hash(ndx_term_hash(w->terms[i].term,
+                                              w->terms[i].len));
         size_t j = h & (cap - 1);
 
         while (slots[j])
@@ -435,7 +445,7 @@ term_key(const char *term, uint32_t len)
     return k;
 }
 
-/* Finds or creates the record of a term whose ndx_hash64 is h; room for
+/* Finds or creates the record of a term whose table_hash is h; room for
  * a new one was made by terms_reserve. */
 static inline ndx_status
 term_get_hashed(ndx_segw *w, const char *term, uint32_t len, uint64_t h,
@@ -1282,7 +1292,7 @@ passage_postings(ndx_segw *w, const ndx_termset *t, uint32_t pid)
                  256) != 0)
         return ndx_error(NDX_ENOMEM, "out of memory (term hashes)");
     for (j = 0; j < n; j++)
-        w->hashes[j] = ndx_hash64(t->terms[j].term, t->terms[j].term_len);
+        w->hashes[j] = table_hash(t->terms[j].hash);
     mask = w->slot_cap - 1;
     for (j = 0; j < n && j < SLOT_AHEAD; j++)
         PREFETCH(&w->slots[w->hashes[j] & mask]);

@@ -162,6 +162,7 @@ typedef struct ndx_term {
     uint32_t wdf;      /* occurrences in the passage */
     uint32_t pos_off;  /* index of its first position in ndx_termset.positions */
     uint32_t pos_count;/* positions stored (wdf for surface terms, else 0) */
+    uint32_t hash;     /* ndx_term_hash of the term */
 } ndx_term;
 
 typedef struct ndx_termset {
@@ -174,6 +175,11 @@ typedef struct ndx_termset {
 } ndx_termset;
 
 /* Zeroes a term set for first use. */
+/* The hash a term set gives each term (FNV-1a 64 of its bytes, prefix
+ * included, folded to 32 bits), for tables of terms that take term sets'
+ * terms and others alike. */
+uint32_t ndx_term_hash(const char *term, size_t len);
+
 void ndx_termset_init(ndx_termset *ts);
 
 /* Frees what a term set holds; accepts NULL. */
