@@ -503,7 +503,7 @@ typedef struct tentry {
     uint32_t wdf;
     uint32_t hash;
     uint32_t pos_count;
-    uint32_t pos_off;
+    uint32_t pos_next; /* where its next position goes in positions */
 } tentry;
 
 typedef struct occ {
@@ -520,8 +520,6 @@ typedef struct tpool {
     size_t slot_cap;     /* power of two */
     occ *occs;           /* surface occurrences in position order */
     size_t occ_count, occ_cap;
-    uint32_t *remap;     /* entry index -> where its next position goes */
-    size_t remap_cap;
     ndx_term *terms;
     size_t terms_cap;
     uint32_t *positions;
@@ -584,7 +582,7 @@ pool_add(tpool *tp, char prefix, const char *s, size_t len, uint32_t h)
     e->wdf = 1;
     e->hash = h;
     e->pos_count = 0;
-    e->pos_off = 0;
+    e->pos_next = 0;
     if (prefix)
         tp->strs[tp->strs_len++] = prefix;
     memcpy(tp->strs + tp->strs_len, s, len);
@@ -653,7 +651,6 @@ ndx_termset_free(ndx_termset *ts)
         free(tp->ents);
         free(tp->slots);
         free(tp->occs);
-        free(tp->remap);
         free(tp->terms);
         free(tp->positions);
         free(tp);
@@ -706,15 +703,13 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
     rc = NDX_ENOMEM;
     if (ndx_grow((void **)&tp->terms, &tp->terms_cap, tp->ent_count + 1,
                  sizeof *tp->terms, 64) != 0 ||
-        ndx_grow((void **)&tp->remap, &tp->remap_cap, tp->ent_count + 1,
-                 sizeof *tp->remap, 64) != 0 ||
         ndx_grow((void **)&tp->positions, &tp->positions_cap,
                  tp->occ_count + 1, sizeof *tp->positions, 64) != 0)
         goto fail;
     /* Lay out positions term by term, then fill them in position order
      * so that each term's list is ascending. */
     for (i = 0; i < tp->ent_count; i++) {
-        const tentry *e = &tp->ents[i];
+        tentry *e = &tp->ents[i];
         ndx_term *t = &tp->terms[i];
 
         t->term = tp->strs + e->str_off;
@@ -723,13 +718,14 @@ ndx_termset_build(ndx_termset *ts, ndx_analyzer *a, const char *title,
         t->pos_count = e->pos_count;
         t->pos_off = (uint32_t)npos;
         t->hash = e->hash;
-        tp->remap[i] = (uint32_t)npos;
+        e->pos_next = (uint32_t)npos;
         npos += e->pos_count;
         length += e->wdf;
     }
     for (i = 0; i < tp->occ_count; i++) {
-        uint32_t *at = &tp->remap[tp->occs[i].entry];
-        tp->positions[(*at)++] = tp->occs[i].pos;
+        tentry *e = &tp->ents[tp->occs[i].entry];
+
+        tp->positions[e->pos_next++] = tp->occs[i].pos;
     }
     ts->terms = tp->terms;
     ts->term_count = tp->ent_count;
