@@ -968,6 +968,113 @@ test_native_phrase_reads_every_position(void)
     free(text);
 }
 
+/* Words of passage i of the conjunction test: each word stands where its
+ * own rule says, with densities that change along the segment so that
+ * either list may run out of its block first. */
+static int
+conj_has(unsigned w, unsigned i)
+{
+    switch (w) {
+    case 0: /* every third, then every other */
+        return i < 3000 ? i % 3 == 0 : i % 2 == 0;
+    case 1: /* every fifth, then one in 97, then every passage */
+        return i < 2500 ? i % 5 == 0 : i < 4500 ? i % 97 == 0 : 1;
+    case 2: /* every fourth, then every passage */
+        return i < 4000 ? i % 4 == 0 : 1;
+    default:
+        /* As many as gneiss up to 4,000, none in common, then every
+         * passage: both lists' blocks end on the same passages. */
+        return i < 4000 ? i % 4 == 1 : 1;
+    }
+}
+
+/* Conjunctions of two to four words over lists of several blocks and
+ * unlike densities count exactly the passages that hold every word, and
+ * the pruned search returns the same best hits as the exhaustive one. */
+static void
+test_native_conjunctions_find_every_common_passage(void)
+{
+    static const char *const words[] = {"quartz", "basalt", "gneiss",
+                                        "schist"};
+    static const char *const queries[] = {
+        "quartz basalt", "basalt quartz", "quartz gneiss", "basalt schist",
+        "quartz basalt gneiss", "quartz basalt gneiss schist",
+        "gneiss schist"};
+    static const unsigned masks[] = {0x3, 0x3, 0x5, 0xa, 0x7, 0xf, 0xc};
+    const unsigned n = 6000;
+    char path[400];
+    ndx_engine_config cfg;
+    ndx_index *ix;
+    ndx_search_opts o;
+    unsigned i, q, w;
+
+    snprintf(path, sizeof path, "%s/conj", t_tmpdir());
+    /* Texts alike but for their words are not folded as duplicates. */
+    ndx_engine_config_init(&cfg);
+    cfg.keep_duplicates = 1;
+    CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_WRITE, "native",
+                                   &cfg) == NDX_OK);
+    for (i = 0; i < n; i++) {
+        char text[200] = "", id[32];
+        ndx_article a;
+
+        for (w = 0; w < 4; w++)
+            if (conj_has(w, i)) {
+                strcat(text, words[w]);
+                /* Unlike wdfs, so that bounds differ block by block. */
+                if ((i * 7 + w) % 13 == 0)
+                    strcat(text, " "), strcat(text, words[w]);
+                strcat(text, " ");
+            }
+        /* A line of its own: a line repeated across a source's articles
+         * would be taken for page furniture. */
+        snprintf(id, sizeof id, "c-%u", i);
+        strcat(text, "rock ");
+        strcat(text, id);
+        set_article(&a, id, "Wire", text, 19000 + (int32_t)(i % 300));
+        CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    }
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+    CU_ASSERT_FATAL(ndx_index_open(&ix, path, NDX_OPEN_READ, NULL, NULL) ==
+                    NDX_OK);
+    for (q = 0; q < sizeof queries / sizeof *queries; q++) {
+        ndx_results *all, *top;
+        uint64_t expect = 0;
+        size_t h;
+
+        for (i = 0; i < n; i++) {
+            int every = 1;
+
+            for (w = 0; w < 4; w++)
+                if ((masks[q] >> w & 1) && !conj_has(w, i))
+                    every = 0;
+            expect += (uint64_t)every;
+        }
+        ndx_search_opts_init(&o);
+        o.snippets = 0;
+        o.exact_total = 1;
+        CU_ASSERT_FATAL(ndx_index_search(ix, queries[q], &o, &all, NULL) ==
+                        NDX_OK);
+        CU_ASSERT_EQUAL(all->total, expect);
+        CU_ASSERT_TRUE(all->total_exact);
+        o.exact_total = 0;
+        o.exact_upto = 5;
+        CU_ASSERT_FATAL(ndx_index_search(ix, queries[q], &o, &top, NULL) ==
+                        NDX_OK);
+        CU_ASSERT_EQUAL_FATAL(top->count, all->count);
+        for (h = 0; h < top->count; h++) {
+            CU_ASSERT_STRING_EQUAL(top->hits[h].article,
+                                   all->hits[h].article);
+            CU_ASSERT_DOUBLE_EQUAL(top->hits[h].score, all->hits[h].score,
+                                   1e-12);
+        }
+        ndx_results_free(all);
+        ndx_results_free(top);
+    }
+    ndx_index_close(ix);
+}
+
 /* A merge reads lists with read calls (ndx_pcur_init_read): every term of
  * a segment reads the same postings, wdfs and positions that way as
  * through the map, including lists written once for two terms (alpha's is
@@ -1123,6 +1230,8 @@ test_native_resident_memory_follows_what_is_touched(void)
 }
 
 CU_TestInfo native_tests[] = {
+    {"conjunctions find every common passage",
+     test_native_conjunctions_find_every_common_passage},
     {"threaded indexing writes the same bytes",
      test_native_threaded_indexing_writes_the_same_bytes},
     {"many commits merge and rank like one build",

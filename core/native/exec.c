@@ -18,6 +18,9 @@
 
 #include <math.h>
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -564,13 +567,138 @@ static void cur_seek(cur *c, uint32_t t);
 static void cur_next(cur *c);
 static int tab_skip(cur *c, uint32_t t);
 
+/* Puts term cursor c on posting k of its decoded block. */
+static inline void
+term_at(cur *c, uint32_t k)
+{
+    ndx_pcur_back_to(&c->pc, k);
+    c->id = c->pc.id;
+}
+
+/* Moves term cursors a and b to the first passage at or after a's that
+ * both match (NDX_PID_END: none, the cursor that ended at its end).
+ * Within the blocks the two stand in, their ids are merged as two sorted
+ * arrays; when one block is spent, its cursor seeks (by skip entries or
+ * its block table) to the other's id.  Two words of like frequency, as
+ * most conjunctions have, agree on few passages: seeking each in turn
+ * posting by posting cost about 30 ns a step where the merge costs a
+ * few. */
+static uint32_t
+pair_align(cur *a, cur *b)
+{
+    for (;;) {
+        const uint32_t *ia, *ib;
+        uint32_t na, nb, i, j;
+
+        if (a->id == NDX_PID_END)
+            return NDX_PID_END;
+        cur_seek(b, a->id);
+        if (b->id == NDX_PID_END)
+            return NDX_PID_END;
+        if (b->id == a->id)
+            return a->id;
+        if (!(na = ndx_pcur_block_ids(&a->pc, &ia))) {
+            a->id = a->pc.id;
+            return NDX_PID_END;
+        }
+        if (!(nb = ndx_pcur_block_ids(&b->pc, &ib))) {
+            b->id = b->pc.id;
+            return NDX_PID_END;
+        }
+        i = a->pc.i;
+        j = b->pc.i;
+#if defined(__SSE2__)
+        /* Four ids of each against the four of the other, all pairs at
+         * once: the window whose last id is smaller is passed whole (none
+         * of it can match past the other's window).  The first lane of a
+         * that matches is the first common id (a smaller one would have
+         * matched in this window or before it). */
+        while (i + 4 <= na && j + 4 <= nb) {
+            __m128i va = _mm_loadu_si128((const __m128i *)(ia + i));
+            __m128i vb = _mm_loadu_si128((const __m128i *)(ib + j));
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi32(va, vb),
+                             _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x39))),
+                _mm_or_si128(_mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x4e)),
+                             _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x93))));
+            int hit = _mm_movemask_ps(_mm_castsi128_ps(m));
+            uint32_t amax = ia[i + 3], bmax = ib[j + 3];
+
+            if (hit) {
+                i += (uint32_t)__builtin_ctz((unsigned)hit);
+                while (ib[j] < ia[i])
+                    j++;
+                term_at(a, i);
+                term_at(b, j);
+                return ia[i];
+            }
+            i += amax <= bmax ? 4 : 0;
+            j += bmax <= amax ? 4 : 0;
+        }
+#endif
+        while (i < na && j < nb) {
+            uint32_t x = ia[i], y = ib[j];
+
+            if (x == y) {
+                term_at(a, i);
+                term_at(b, j);
+                return x;
+            }
+            i += x < y;
+            j += y < x;
+        }
+        if (i < na) {
+            /* b's block is spent: b seeks to a's id. */
+            term_at(a, i);
+            term_at(b, nb - 1);
+        } else {
+            /* a's block is spent: a seeks to b's id. */
+            term_at(b, j < nb ? j : nb - 1);
+            term_at(a, na - 1);
+            cur_seek(a, b->id);
+        }
+    }
+}
+
 /* Aligns a conjunction on its first common passage at or after t; the
- * rarest kid leads (c->ord), so the others seek to what it proposes. */
+ * rarest kid leads (c->ord), so the others seek to what it proposes.
+ * When the two rarest are words, pair_align finds their common passages
+ * and the others are sought to each. */
 static void
 and_align(cur *c, uint32_t t)
 {
     size_t j;
 
+    if (c->ord && c->n >= 2 && c->kids[c->ord[0]]->kind == C_TERM &&
+        c->kids[c->ord[1]]->kind == C_TERM) {
+        cur *a = c->kids[c->ord[0]], *b = c->kids[c->ord[1]];
+
+        for (;;) {
+            uint32_t id;
+
+            cur_seek(a, t);
+            if ((id = pair_align(a, b)) == NDX_PID_END) {
+                c->id = NDX_PID_END;
+                return;
+            }
+            for (j = 2; j < c->n; j++) {
+                cur *k = c->kids[c->ord[j]];
+
+                cur_seek(k, id);
+                if (k->id == NDX_PID_END) {
+                    c->id = NDX_PID_END;
+                    return;
+                }
+                if (k->id > id)
+                    break;
+            }
+            if (j == c->n) {
+                c->id = id;
+                return;
+            }
+            t = c->kids[c->ord[j]]->id;
+        }
+    }
     for (;;) {
         int agreed = 1;
 
