@@ -2185,21 +2185,17 @@ lead_pass(const ectx *e, cur *c, uint32_t *t, uint32_t upto, double theta)
          * their packed form); their lengths are then read, the reads
          * started together. */
         while (nb < LEAD_BATCH) {
-            double w;
-
             /* The wdf bound holds only up to upto: the postings after it
-             * are not passed here. */
+             * are not passed here.  A posting of wdf wmin or more passes
+             * the test with the block's shortest passage (lead_wdf_min);
+             * its own length decides below. */
             if (!ndx_pcur_scan_wdf(&lead->pc, wmin, upto)) {
                 more = 0;
                 break;
             }
-            w = (double)ndx_pcur_wdf(&lead->pc);
-            if (!cannot_beat(lead->tw * (w / (lead->kmin + w)) + rest,
-                             theta)) {
-                ndx_seg_passage_prefetch(lead->pc.seg, lead->pc.id);
-                bk[nb] = lead->pc.i;
-                bw[nb++] = w;
-            }
+            ndx_seg_passage_prefetch(lead->pc.seg, lead->pc.id);
+            bk[nb] = lead->pc.i;
+            bw[nb++] = (double)ndx_pcur_wdf(&lead->pc);
             if (lead->pc.i + 1 >= lead->pc.n) {
                 more = 0; /* the region ends with the block */
                 break;

@@ -1,0 +1,117 @@
+/*
+ * test_bitpack.c - util/bitpack.h: gaps packed at every width it takes
+ * come back as the ids they were made from, from any group, with the
+ * bytes it may read bounded by lim.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "support.h"
+#include "util/bitpack.h"
+
+#define FIELDS 136 /* seventeen groups */
+
+/* Packs n fields of b bits at bit 0 of out, least significant bit first
+ * (out zeroed, n * b / 8 + 1 bytes at least). */
+static void
+pack(unsigned char *out, const uint32_t *v, uint32_t n, unsigned b)
+{
+    uint64_t bit = 0;
+    uint32_t k;
+    unsigned i;
+
+    for (k = 0; k < n; k++)
+        for (i = 0; i < b; i++, bit++)
+            if (v[k] >> i & 1)
+                out[bit / 8] |= (unsigned char)(1u << (bit % 8));
+}
+
+static uint32_t
+next_rand(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(*s >> 33);
+}
+
+static void
+test_bitpack_every_width_gives_back_its_ids(void)
+{
+    uint32_t gaps[FIELDS], want[FIELDS], got[FIELDS];
+    unsigned char bytes[FIELDS * 4 + 64];
+    uint64_t seed = 7;
+    unsigned b;
+
+    if (!ndx_unpack_available()) {
+        t_skip("this CPU has no AVX2: gaps are unpacked one by one");
+        return;
+    }
+    for (b = 1; b <= NDX_UNPACK_MAX_BITS; b++) {
+        uint32_t k, m, prev = 1000 + b, id = prev;
+
+        for (k = 0; k < FIELDS; k++) {
+            /* Random fields, the widest every seventh. */
+            gaps[k] = k % 7 == 3 ? (uint32_t)((1ULL << b) - 1)
+                                 : next_rand(&seed) & ((1u << b) - 1);
+            id += 1 + gaps[k];
+            want[k] = id;
+        }
+        memset(bytes, 0, sizeof bytes);
+        pack(bytes, gaps, FIELDS, b);
+        memset(got, 0, sizeof got);
+        m = ndx_unpack_gaps(bytes, bytes + sizeof bytes, b, FIELDS, prev,
+                            got);
+        CU_ASSERT_EQUAL(m, FIELDS);
+        CU_ASSERT(memcmp(got, want, sizeof want) == 0);
+        /* From the third group on, as a cursor halfway through a block. */
+        memset(got, 0, sizeof got);
+        m = ndx_unpack_gaps(bytes + 2 * b, bytes + sizeof bytes, b,
+                            FIELDS - 16, want[15], got);
+        CU_ASSERT_EQUAL(m, FIELDS - 16);
+        CU_ASSERT(memcmp(got, want + 16, (FIELDS - 16) * sizeof *got) == 0);
+        /* Whole groups only: 21 fields give 16. */
+        m = ndx_unpack_gaps(bytes, bytes + sizeof bytes, b, 21, prev, got);
+        CU_ASSERT_EQUAL(m, 16);
+    }
+}
+
+static void
+test_bitpack_reads_stop_at_lim(void)
+{
+    uint32_t gaps[FIELDS], got[FIELDS];
+    unsigned char bytes[FIELDS * 4 + 64];
+    unsigned b = 9, need;
+    uint32_t k, m;
+
+    if (!ndx_unpack_available()) {
+        t_skip("this CPU has no AVX2: gaps are unpacked one by one");
+        return;
+    }
+    for (k = 0; k < FIELDS; k++)
+        gaps[k] = k;
+    memset(bytes, 0, sizeof bytes);
+    pack(bytes, gaps, FIELDS, b);
+    /* A group at byte g * b reads up to byte g * b + b / 2 + 16: with lim
+     * just short of group 5's end of reading, groups 0-4 are unpacked. */
+    need = 5 * b + b * 4 / 8 + 16;
+    m = ndx_unpack_gaps(bytes, bytes + need - 1, b, FIELDS, 0, got);
+    CU_ASSERT_EQUAL(m, 40);
+    m = ndx_unpack_gaps(bytes, bytes + need, b, FIELDS, 0, got);
+    CU_ASSERT_EQUAL(m, 48);
+    /* Widths it does not take, and ids that would pass 2^32 - 1. */
+    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes, 0, 64, 0,
+                                    got), 0);
+    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes,
+                                    NDX_UNPACK_MAX_BITS + 1, 64, 0, got), 0);
+    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes, 20, 64,
+                                    UINT32_MAX - 1000, got), 0);
+}
+
+CU_TestInfo bitpack_tests[] = {
+    {"every width gives back its ids",
+     test_bitpack_every_width_gives_back_its_ids},
+    {"reads stop at lim", test_bitpack_reads_stop_at_lim},
+    CU_TEST_INFO_NULL,
+};
