@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "util/bitpack.h"
+#include "util/ids.h"
 #include "util/file.h"
 #include "util/flate.h"
 #include "util/mapguard.h"
@@ -1247,7 +1247,7 @@ cur_fail(ndx_pcur *c)
 
 /* Decodes the block's ids from c->dec on until one at or past target is
  * decoded or the block ends (at least one; the whole block when
- * ndx_unpack_gaps unpacks it).  The packed gaps are read 8
+ * ndx_ids_unpack unpacks it).  The packed gaps are read 8
  * bytes at a time, which may pass the block's end (see
  * ndx_pcur_wdf_at).  -1 on damage: an id past the segment's passages, or
  * a last id other than the skip entry's (block_last; UINT32_MAX when
@@ -1276,9 +1276,9 @@ decode_ids(ndx_pcur *c, uint32_t target)
          * field-by-field loop's way to an id halfway (every section is
          * followed by 8 readable bytes at least, see ndx_packed_at). */
         if (((k - 1) & 7) == 0 && n - k >= 8 &&
-            (m = ndx_unpack_gaps(c->gap_p + bit / 8, c->post_lim + 8,
-                                 c->gap_bits, n - k, (uint32_t)id,
-                                 c->ids + k)) != 0) {
+            (m = ndx_ids_unpack(c->gap_p + bit / 8, c->post_lim + 8,
+                                c->gap_bits, n - k, (uint32_t)id,
+                                c->ids + k)) != 0) {
             k += m;
             id = c->ids[k - 1];
             bit += (uint64_t)m * c->gap_bits;

@@ -1,5 +1,5 @@
 /*
- * test_bitpack.c - util/bitpack.h: gaps packed at every width it takes
+ * test_ids.c - util/ids.h: gaps packed at every width it takes
  * come back as the ids they were made from, from any group, with the
  * bytes it may read bounded by lim.
  */
@@ -10,7 +10,7 @@
 #include <CUnit/CUnit.h>
 
 #include "support.h"
-#include "util/bitpack.h"
+#include "util/ids.h"
 
 #define FIELDS 136 /* seventeen groups */
 
@@ -37,18 +37,18 @@ next_rand(uint64_t *s)
 }
 
 static void
-test_bitpack_every_width_gives_back_its_ids(void)
+test_ids_every_width_gives_back_its_ids(void)
 {
     uint32_t gaps[FIELDS], want[FIELDS], got[FIELDS];
     unsigned char bytes[FIELDS * 4 + 64];
     uint64_t seed = 7;
     unsigned b;
 
-    if (!ndx_unpack_available()) {
+    if (!ndx_ids_simd()) {
         t_skip("this CPU has no AVX2: gaps are unpacked one by one");
         return;
     }
-    for (b = 1; b <= NDX_UNPACK_MAX_BITS; b++) {
+    for (b = 1; b <= NDX_IDS_UNPACK_MAX_BITS; b++) {
         uint32_t k, m, prev = 1000 + b, id = prev;
 
         for (k = 0; k < FIELDS; k++) {
@@ -61,31 +61,31 @@ test_bitpack_every_width_gives_back_its_ids(void)
         memset(bytes, 0, sizeof bytes);
         pack(bytes, gaps, FIELDS, b);
         memset(got, 0, sizeof got);
-        m = ndx_unpack_gaps(bytes, bytes + sizeof bytes, b, FIELDS, prev,
-                            got);
+        m = ndx_ids_unpack(bytes, bytes + sizeof bytes, b, FIELDS, prev,
+                           got);
         CU_ASSERT_EQUAL(m, FIELDS);
         CU_ASSERT(memcmp(got, want, sizeof want) == 0);
         /* From the third group on, as a cursor halfway through a block. */
         memset(got, 0, sizeof got);
-        m = ndx_unpack_gaps(bytes + 2 * b, bytes + sizeof bytes, b,
-                            FIELDS - 16, want[15], got);
+        m = ndx_ids_unpack(bytes + 2 * b, bytes + sizeof bytes, b,
+                           FIELDS - 16, want[15], got);
         CU_ASSERT_EQUAL(m, FIELDS - 16);
         CU_ASSERT(memcmp(got, want + 16, (FIELDS - 16) * sizeof *got) == 0);
         /* Whole groups only: 21 fields give 16. */
-        m = ndx_unpack_gaps(bytes, bytes + sizeof bytes, b, 21, prev, got);
+        m = ndx_ids_unpack(bytes, bytes + sizeof bytes, b, 21, prev, got);
         CU_ASSERT_EQUAL(m, 16);
     }
 }
 
 static void
-test_bitpack_reads_stop_at_lim(void)
+test_ids_reads_stop_at_lim(void)
 {
     uint32_t gaps[FIELDS], got[FIELDS];
     unsigned char bytes[FIELDS * 4 + 64];
     unsigned b = 9, need;
     uint32_t k, m;
 
-    if (!ndx_unpack_available()) {
+    if (!ndx_ids_simd()) {
         t_skip("this CPU has no AVX2: gaps are unpacked one by one");
         return;
     }
@@ -96,22 +96,23 @@ test_bitpack_reads_stop_at_lim(void)
     /* A group at byte g * b reads up to byte g * b + b / 2 + 16: with lim
      * just short of group 5's end of reading, groups 0-4 are unpacked. */
     need = 5 * b + b * 4 / 8 + 16;
-    m = ndx_unpack_gaps(bytes, bytes + need - 1, b, FIELDS, 0, got);
+    m = ndx_ids_unpack(bytes, bytes + need - 1, b, FIELDS, 0, got);
     CU_ASSERT_EQUAL(m, 40);
-    m = ndx_unpack_gaps(bytes, bytes + need, b, FIELDS, 0, got);
+    m = ndx_ids_unpack(bytes, bytes + need, b, FIELDS, 0, got);
     CU_ASSERT_EQUAL(m, 48);
     /* Widths it does not take, and ids that would pass 2^32 - 1. */
-    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes, 0, 64, 0,
-                                    got), 0);
-    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes,
-                                    NDX_UNPACK_MAX_BITS + 1, 64, 0, got), 0);
-    CU_ASSERT_EQUAL(ndx_unpack_gaps(bytes, bytes + sizeof bytes, 20, 64,
-                                    UINT32_MAX - 1000, got), 0);
+    CU_ASSERT_EQUAL(ndx_ids_unpack(bytes, bytes + sizeof bytes, 0, 64, 0,
+                                   got), 0);
+    CU_ASSERT_EQUAL(ndx_ids_unpack(bytes, bytes + sizeof bytes,
+                                   NDX_IDS_UNPACK_MAX_BITS + 1, 64, 0, got),
+                    0);
+    CU_ASSERT_EQUAL(ndx_ids_unpack(bytes, bytes + sizeof bytes, 20, 64,
+                                   UINT32_MAX - 1000, got), 0);
 }
 
-CU_TestInfo bitpack_tests[] = {
+CU_TestInfo ids_tests[] = {
     {"every width gives back its ids",
-     test_bitpack_every_width_gives_back_its_ids},
-    {"reads stop at lim", test_bitpack_reads_stop_at_lim},
+     test_ids_every_width_gives_back_its_ids},
+    {"reads stop at lim", test_ids_reads_stop_at_lim},
     CU_TEST_INFO_NULL,
 };

@@ -1,8 +1,9 @@
 /*
- * bitpack.c - eight bit-packed gaps at a time into ids, with AVX2 where
- * the CPU has it (chosen once, at the first call).
+ * ids.c - kernels over ascending ids (ids.h): eight bit-packed gaps at a
+ * time into ids, with AVX2 where the CPU has it (chosen once, at the
+ * first call).
  */
-#include "util/bitpack.h"
+#include "util/ids.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -22,7 +23,7 @@ typedef struct unpack_plan {
     uint32_t shift[8];
 } unpack_plan;
 
-static unpack_plan plans[NDX_UNPACK_MAX_BITS + 1];
+static unpack_plan plans[NDX_IDS_UNPACK_MAX_BITS + 1];
 static int have_avx2;
 static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
 
@@ -33,7 +34,7 @@ plans_init(void)
 
     __builtin_cpu_init();
     have_avx2 = __builtin_cpu_supports("avx2");
-    for (b = 1; b <= NDX_UNPACK_MAX_BITS; b++) {
+    for (b = 1; b <= NDX_IDS_UNPACK_MAX_BITS; b++) {
         unpack_plan *pl = &plans[b];
 
         for (j = 0; j < 8; j++) {
@@ -89,7 +90,7 @@ unpack_avx2(const unsigned char *p, const unsigned char *lim, unsigned b,
 #endif
 
 int
-ndx_unpack_available(void)
+ndx_ids_simd(void)
 {
 #ifdef NDX_HAVE_AVX2_PATH
     pthread_once(&plans_once, plans_init);
@@ -100,14 +101,14 @@ ndx_unpack_available(void)
 }
 
 uint32_t
-ndx_unpack_gaps(const unsigned char *p, const unsigned char *lim, unsigned b,
-                uint32_t n, uint32_t prev, uint32_t *out)
+ndx_ids_unpack(const unsigned char *p, const unsigned char *lim, unsigned b,
+               uint32_t n, uint32_t prev, uint32_t *out)
 {
 #ifdef NDX_HAVE_AVX2_PATH
     uint32_t groups = n / 8;
 
-    if (groups == 0 || b == 0 || b > NDX_UNPACK_MAX_BITS || lim <= p ||
-        !ndx_unpack_available())
+    if (groups == 0 || b == 0 || b > NDX_IDS_UNPACK_MAX_BITS || lim <= p ||
+        !ndx_ids_simd())
         return 0;
     /* Each id adds at most 2^b: none may pass UINT32_MAX. */
     if ((uint64_t)prev + ((uint64_t)groups * 8 << b) > UINT32_MAX)
