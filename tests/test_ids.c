@@ -1,7 +1,8 @@
 /*
  * test_ids.c - util/ids.h: gaps packed at every width it takes
  * come back as the ids they were made from, from any group, with the
- * bytes it may read bounded by lim.
+ * bytes it may read bounded by lim; two arrays' first common id is found
+ * from any start, whatever their densities.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,7 +111,69 @@ test_ids_reads_stop_at_lim(void)
                                    UINT32_MAX - 1000, got), 0);
 }
 
+/* Ascending ids, each kept with probability 1 / every (at least one). */
+static uint32_t
+make_ids(uint32_t *out, uint32_t cap, uint32_t every, uint64_t *seed)
+{
+    uint32_t n = 0, id = 0;
+
+    while (n < cap) {
+        if (next_rand(seed) % every == 0)
+            out[n++] = id;
+        id++;
+    }
+    return n;
+}
+
+static void
+test_ids_first_common_id_of_two_arrays(void)
+{
+    static const uint32_t dens[][2] = {{1, 1}, {2, 3}, {3, 2}, {1, 40},
+                                       {40, 1}, {5, 5}, {97, 89}};
+    uint32_t a[300], b[300];
+    uint64_t seed = 11;
+    size_t d;
+
+    for (d = 0; d < sizeof dens / sizeof *dens; d++) {
+        uint32_t na = make_ids(a, 300, dens[d][0], &seed);
+        uint32_t nb = make_ids(b, 300, dens[d][1], &seed);
+        uint32_t s;
+
+        /* From every start of a, b from its first id not below a's. */
+        for (s = 0; s < na; s++) {
+            uint32_t i = s, j = 0, wi = na, wj = nb, x, y, r;
+
+            while (j < nb && b[j] < a[s])
+                j++;
+            /* The answer by hand: the first of a from s that b holds. */
+            for (x = s; x < na && wi == na; x++)
+                for (y = j; y < nb; y++)
+                    if (a[x] == b[y]) {
+                        wi = x;
+                        wj = y;
+                        break;
+                    }
+            r = (uint32_t)ndx_ids_first_common(a, &i, na, b, &j, nb);
+            if (wi < na) {
+                CU_ASSERT_EQUAL(r, 1);
+                CU_ASSERT_EQUAL(i, wi);
+                CU_ASSERT_EQUAL(j, wj);
+            } else {
+                CU_ASSERT_EQUAL(r, 0);
+                CU_ASSERT(i == na || j == nb);
+                /* Where they stop, the ids not passed hold none in
+                 * common either: a caller goes on from there. */
+                for (x = i; x < na; x++)
+                    for (y = j; y < nb; y++)
+                        CU_ASSERT(a[x] != b[y]);
+            }
+        }
+    }
+}
+
 CU_TestInfo ids_tests[] = {
+    {"first common id of two arrays",
+     test_ids_first_common_id_of_two_arrays},
     {"every width gives back its ids",
      test_ids_every_width_gives_back_its_ids},
     {"reads stop at lim", test_ids_reads_stop_at_lim},

@@ -18,13 +18,11 @@
 
 #include <math.h>
 #include <pthread.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hash.h"
+#include "util/ids.h"
 
 #define PREFIX_MAX_TERMS 10000 /* expansions of one word* */
 /* Positions a phrase reads per word and passage at first; a passage
@@ -577,12 +575,12 @@ term_at(cur *c, uint32_t k)
 
 /* Moves term cursors a and b to the first passage at or after a's that
  * both match (NDX_PID_END: none, the cursor that ended at its end).
- * Within the blocks the two stand in, their ids are merged as two sorted
- * arrays; when one block is spent, its cursor seeks (by skip entries or
- * its block table) to the other's id.  Two words of like frequency, as
- * most conjunctions have, agree on few passages: seeking each in turn
- * posting by posting cost about 30 ns a step where the merge costs a
- * few. */
+ * Within the blocks the two stand in, their ids are intersected as two
+ * sorted arrays (ndx_ids_first_common); when one block is spent, its
+ * cursor seeks (by skip entries or its block table) to the other's id.
+ * Two words of like frequency, as most conjunctions have, agree on few
+ * passages: seeking each in turn posting by posting cost about 30 ns a
+ * step where the arrays cost a few. */
 static uint32_t
 pair_align(cur *a, cur *b)
 {
@@ -607,45 +605,10 @@ pair_align(cur *a, cur *b)
         }
         i = a->pc.i;
         j = b->pc.i;
-#if defined(__SSE2__)
-        /* Four ids of each against the four of the other, all pairs at
-         * once: the window whose last id is smaller is passed whole (none
-         * of it can match past the other's window).  The first lane of a
-         * that matches is the first common id (a smaller one would have
-         * matched in this window or before it). */
-        while (i + 4 <= na && j + 4 <= nb) {
-            __m128i va = _mm_loadu_si128((const __m128i *)(ia + i));
-            __m128i vb = _mm_loadu_si128((const __m128i *)(ib + j));
-            __m128i m = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi32(va, vb),
-                             _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x39))),
-                _mm_or_si128(_mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x4e)),
-                             _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x93))));
-            int hit = _mm_movemask_ps(_mm_castsi128_ps(m));
-            uint32_t amax = ia[i + 3], bmax = ib[j + 3];
-
-            if (hit) {
-                i += (uint32_t)__builtin_ctz((unsigned)hit);
-                while (ib[j] < ia[i])
-                    j++;
-                term_at(a, i);
-                term_at(b, j);
-                return ia[i];
-            }
-            i += amax <= bmax ? 4 : 0;
-            j += bmax <= amax ? 4 : 0;
-        }
-#endif
-        while (i < na && j < nb) {
-            uint32_t x = ia[i], y = ib[j];
-
-            if (x == y) {
-                term_at(a, i);
-                term_at(b, j);
-                return x;
-            }
-            i += x < y;
-            j += y < x;
+        if (ndx_ids_first_common(ia, &i, na, ib, &j, nb)) {
+            term_at(a, i);
+            term_at(b, j);
+            return ia[i];
         }
         if (i < na) {
             /* b's block is spent: b seeks to a's id. */

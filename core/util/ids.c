@@ -11,6 +11,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define NDX_HAVE_AVX2_PATH 1
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 #ifdef NDX_HAVE_AVX2_PATH
@@ -87,7 +89,106 @@ unpack_avx2(const unsigned char *p, const unsigned char *lim, unsigned b,
     return 8 * g;
 }
 
+/* ndx_ids_first_common's windows of eight: each of b's eight ids is
+ * broadcast and compared with a's eight (loads, not shuffles, which
+ * would queue on one port). */
+__attribute__((target("avx2"))) static int
+common_avx2(const uint32_t *a, uint32_t *pi, uint32_t na, const uint32_t *b,
+            uint32_t *pj, uint32_t nb)
+{
+    uint32_t i = *pi, j = *pj;
+
+    while (i + 8 <= na && j + 8 <= nb) {
+        const int *w = (const int *)(b + j);
+        __m256i va = _mm256_loadu_si256((const __m256i *)(a + i));
+        __m256i m0 = _mm256_or_si256(
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[0])),
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[1])));
+        __m256i m1 = _mm256_or_si256(
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[2])),
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[3])));
+        __m256i m2 = _mm256_or_si256(
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[4])),
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[5])));
+        __m256i m3 = _mm256_or_si256(
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[6])),
+            _mm256_cmpeq_epi32(va, _mm256_set1_epi32(w[7])));
+        int hit = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_or_si256(
+            _mm256_or_si256(m0, m1), _mm256_or_si256(m2, m3))));
+        uint32_t amax = a[i + 7], bmax = b[j + 7];
+
+        if (hit) {
+            /* a's first lane that matches is the first common id. */
+            i += (uint32_t)__builtin_ctz((unsigned)hit);
+            while (b[j] < a[i])
+                j++;
+            *pi = i;
+            *pj = j;
+            return 1;
+        }
+        i += amax <= bmax ? 8 : 0;
+        j += bmax <= amax ? 8 : 0;
+    }
+    *pi = i;
+    *pj = j;
+    return 0;
+}
+
 #endif
+
+int
+ndx_ids_first_common(const uint32_t *a, uint32_t *pi, uint32_t na,
+                     const uint32_t *b, uint32_t *pj, uint32_t nb)
+{
+    uint32_t i, j;
+
+#ifdef NDX_HAVE_AVX2_PATH
+    if (ndx_ids_simd() && common_avx2(a, pi, na, b, pj, nb))
+        return 1;
+#endif
+    i = *pi;
+    j = *pj;
+#if defined(__SSE2__)
+    /* Four against four (SSE2 is in every x86-64): b's window and its
+     * three rotations against a's. */
+    while (i + 4 <= na && j + 4 <= nb) {
+        __m128i va = _mm_loadu_si128((const __m128i *)(a + i));
+        __m128i vb = _mm_loadu_si128((const __m128i *)(b + j));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi32(va, vb),
+                         _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x39))),
+            _mm_or_si128(_mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x4e)),
+                         _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x93))));
+        int hit = _mm_movemask_ps(_mm_castsi128_ps(m));
+        uint32_t amax = a[i + 3], bmax = b[j + 3];
+
+        if (hit) {
+            i += (uint32_t)__builtin_ctz((unsigned)hit);
+            while (b[j] < a[i])
+                j++;
+            *pi = i;
+            *pj = j;
+            return 1;
+        }
+        i += amax <= bmax ? 4 : 0;
+        j += bmax <= amax ? 4 : 0;
+    }
+#endif
+    while (i < na && j < nb) {
+        uint32_t x = a[i], y = b[j];
+
+        if (x == y) {
+            *pi = i;
+            *pj = j;
+            return 1;
+        }
+        i += x < y;
+        j += y < x;
+    }
+    *pi = i;
+    *pj = j;
+    return 0;
+}
 
 int
 ndx_ids_simd(void)

@@ -9,6 +9,11 @@
  * lane, and turned into ids by a prefix sum in the same registers: about
  * a tenth of the instructions of a field-by-field loop.  Elsewhere the
  * caller's own loop does the work (ndx_ids_unpack returns 0).
+ *
+ * Intersecting.  Two sorted arrays are compared a window of each against
+ * the other's, all pairs at once (eight by eight with AVX2, four by four
+ * with SSE2), and the window that ends first is passed whole: none of it
+ * can match past the other's window.
  */
 #ifndef NDX_UTIL_IDS_H
 #define NDX_UTIL_IDS_H
@@ -36,6 +41,15 @@ extern "C" {
 uint32_t ndx_ids_unpack(const unsigned char *p, const unsigned char *lim,
                         unsigned b, uint32_t n, uint32_t prev,
                         uint32_t *out);
+
+/*
+ * The first id that a[*i, na) and b[*j, nb) share, both ascending: 1 with
+ * a[*i] == b[*j] that id; 0 when there is none before one of them ends,
+ * with *i and *j past every id passed (*i == na or *j == nb; the other at
+ * its first id not passed).
+ */
+int ndx_ids_first_common(const uint32_t *a, uint32_t *i, uint32_t na,
+                         const uint32_t *b, uint32_t *j, uint32_t nb);
 
 /* 1 when the CPU has AVX2 (ndx_ids_unpack unpacks only then). */
 int ndx_ids_simd(void);
