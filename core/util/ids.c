@@ -15,6 +15,21 @@
 #include <emmintrin.h>
 #endif
 
+/* Windows at a[i] and b[j] that share an id, hit a's lanes that match:
+ * a's first such lane is the first common id (a smaller one would have
+ * matched in these windows or before them).  *pi and *pj at it; 1. */
+static inline int
+window_hit(const uint32_t *a, uint32_t i, const uint32_t *b, uint32_t j,
+           int hit, uint32_t *pi, uint32_t *pj)
+{
+    i += (uint32_t)__builtin_ctz((unsigned)hit);
+    while (b[j] < a[i])
+        j++;
+    *pi = i;
+    *pj = j;
+    return 1;
+}
+
 #ifdef NDX_HAVE_AVX2_PATH
 
 /* Per width b: the byte shuffle that puts each of a group's eight fields
@@ -117,15 +132,8 @@ common_avx2(const uint32_t *a, uint32_t *pi, uint32_t na, const uint32_t *b,
             _mm256_or_si256(m0, m1), _mm256_or_si256(m2, m3))));
         uint32_t amax = a[i + 7], bmax = b[j + 7];
 
-        if (hit) {
-            /* a's first lane that matches is the first common id. */
-            i += (uint32_t)__builtin_ctz((unsigned)hit);
-            while (b[j] < a[i])
-                j++;
-            *pi = i;
-            *pj = j;
-            return 1;
-        }
+        if (hit)
+            return window_hit(a, i, b, j, hit, pi, pj);
         i += amax <= bmax ? 8 : 0;
         j += bmax <= amax ? 8 : 0;
     }
@@ -162,14 +170,8 @@ ndx_ids_first_common(const uint32_t *a, uint32_t *pi, uint32_t na,
         int hit = _mm_movemask_ps(_mm_castsi128_ps(m));
         uint32_t amax = a[i + 3], bmax = b[j + 3];
 
-        if (hit) {
-            i += (uint32_t)__builtin_ctz((unsigned)hit);
-            while (b[j] < a[i])
-                j++;
-            *pi = i;
-            *pj = j;
-            return 1;
-        }
+        if (hit)
+            return window_hit(a, i, b, j, hit, pi, pj);
         i += amax <= bmax ? 4 : 0;
         j += bmax <= amax ? 4 : 0;
     }
