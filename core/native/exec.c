@@ -971,9 +971,12 @@ cur_seek(cur *c, uint32_t t)
     }
 }
 
-/* Positions a fresh cursor on its first match. */
+/* Positions a fresh cursor on its first match at or after t: a walk or
+ * a recount that starts within a segment aligns its conjunctions there,
+ * not from the segment's first passage on (for rare conjunctions, a merge
+ * of most of their words' lists). */
 static void
-cur_start(cur *c)
+cur_start(cur *c, uint32_t t)
 {
     size_t i;
 
@@ -983,40 +986,113 @@ cur_start(cur *c)
         break;
     case C_TERM:
         c->id = c->pc.id;
+        cur_seek(c, t);
         break;
     case C_AND:
     case C_PHRASE:
         for (i = 0; i < c->n; i++)
-            cur_start(c->kids[i]);
+            cur_start(c->kids[i], t);
         c->id = 0;
         if (c->kind == C_AND)
-            and_align(c, 0);
+            and_align(c, t);
         else
-            phrase_align(c, 0);
+            phrase_align(c, t);
         break;
     case C_OR:
     case C_SYN:
         for (i = 0; i < c->n; i++)
-            cur_start(c->kids[i]);
+            cur_start(c->kids[i], t);
         or_min(c);
         break;
     case C_NOT:
-        cur_start(c->kids[0]);
-        cur_start(c->kids[1]);
+        cur_start(c->kids[0], t);
+        cur_start(c->kids[1], t);
         not_settle(c);
         break;
     case C_ALL:
-        c->id = c->all_n ? 0 : NDX_PID_END;
+        c->id = t < c->all_n ? t : NDX_PID_END;
         break;
     case C_UNION:
         c->win = NDX_PID_END;
-        union_seek(c, 0);
+        union_seek(c, t);
         break;
     case C_FILTER:
         c->run = 0;
-        filter_seek(c, 0);
+        filter_seek(c, t);
         break;
     }
+}
+
+/* Readies a fresh tree for cur_matches_at: its words and filters stand
+ * on their first postings; nothing is aligned. */
+static void
+cur_start_leaves(cur *c)
+{
+    size_t i;
+
+    c->id = 0;
+    switch (c->kind) {
+    case C_NONE:
+        c->id = NDX_PID_END;
+        break;
+    case C_TERM:
+        c->id = c->pc.id;
+        break;
+    case C_UNION:
+        c->win = NDX_PID_END;
+        break;
+    case C_FILTER:
+        c->run = 0;
+        break;
+    default:
+        for (i = 0; i < c->n; i++)
+            cur_start_leaves(c->kids[i]);
+        break;
+    }
+}
+
+/* Whether the tree matches passage t, its words moved to their first
+ * postings at or after t and no further (t may only grow from call to
+ * call).  A recount asks passage by passage within an article: aligning
+ * a rare conjunction on its next match instead may cross much of its
+ * words' lists. */
+static int
+cur_matches_at(cur *c, uint32_t t)
+{
+    size_t i;
+    int any = 0;
+
+    switch (c->kind) {
+    case C_NONE:
+        return 0;
+    case C_TERM:
+    case C_UNION:
+    case C_FILTER:
+        cur_seek(c, t);
+        return c->id == t;
+    case C_AND:
+        for (i = 0; i < c->n; i++)
+            if (!cur_matches_at(c->kids[c->ord ? c->ord[i] : i], t))
+                return 0;
+        return 1;
+    case C_PHRASE:
+        for (i = 0; i < c->n; i++)
+            if (!cur_matches_at(c->kids[c->ord ? c->ord[i] : i], t))
+                return 0;
+        /* Every word stands on t: their positions decide. */
+        return phrase_ok(c);
+    case C_OR:
+    case C_SYN:
+        for (i = 0; i < c->n; i++)
+            any |= cur_matches_at(c->kids[i], t);
+        return any;
+    case C_NOT:
+        return cur_matches_at(c->kids[0], t) &&
+               !cur_matches_at(c->kids[1], t);
+    case C_ALL:
+        return t < c->all_n;
+    }
+    return 0;
 }
 
 /* The BM25 sum of the cursor's matching terms at its passage; K is
@@ -2885,8 +2961,9 @@ recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
     cand **by = malloc(n * sizeof *by);
     cur *root = NULL;
     size_t i, seg = SIZE_MAX;
-    uint32_t first = 0, end = 0, matches = 0;
+    uint32_t first = 0, end = 0, matches = 0, pid;
     ndx_status st = NDX_OK;
+    int fresh = 0;
 
     if (!by)
         return ndx_error(NDX_ENOMEM, "out of memory (search)");
@@ -2910,7 +2987,7 @@ recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
             e->sweep_used = 0; /* the last tree's sweeps are done */
             if ((st = build(e, seg, q->root, &root)))
                 goto done;
-            cur_start(root);
+            fresh = 1;
         }
         if (ndx_seg_passage(s, by[i]->pid, &art, NULL) != 0 ||
             ndx_seg_article_get(s, art, &a) != 0) {
@@ -2922,9 +2999,12 @@ recount(ectx *e, const ndx_query *q, cand *hits, size_t n)
         first = a.first;
         end = a.first + a.passages;
         matches = 0;
-        cur_seek(root, first);
-        for (; root->id < end; cur_next(root))
-            matches++;
+        /* Hits in passage order: the tree moves forward only. */
+        if (fresh)
+            cur_start_leaves(root);
+        fresh = 0;
+        for (pid = first; pid < end; pid++)
+            matches += (uint32_t)cur_matches_at(root, pid);
         by[i]->matches = matches;
     }
     if (e->nomem)
@@ -3133,9 +3213,7 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
     if (order_ands(e, root) != 0)
         return ndx_error(NDX_ENOMEM, "out of memory (search)");
     root->scan = root->kind == C_TERM;
-    cur_start(root);
-    if (lo)
-        cur_seek(root, lo);
+    cur_start(root, lo);
     memset(&best, 0, sizeof best);
     while (root->id < hi) {
         uint32_t pid = root->id, a = 0, len = 0;
