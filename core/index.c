@@ -1087,6 +1087,12 @@ same_titles_from(ndx_results *r, const ndx_results *from, size_t offset)
  * needs (clusters hold a few articles), and again for twice as many while
  * folding leaves the page short and the engine had more.  total counts
  * every matching article, folded or not.
+ *
+ * The first search counts (total, facets); a search again only needs the
+ * hits, so it prunes from the start and counts nothing, and the first
+ * one's total and facets are kept.  A search for twice as many gives
+ * every hit its text (which come into the page is known only once they
+ * are folded), so that no third search is needed for the text.
  */
 static ndx_status
 search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
@@ -1117,7 +1123,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     for (;;) {
         ndx_results *r = *rp;
         size_t got, page_end;
-        int short_of_text = 0;
+        int short_of_text = 0, again = 0;
 
         if ((st = ix->ops->search(ix->eng, q, &wide, r)))
             goto done;
@@ -1125,41 +1131,40 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if ((fold && (st = fold_clusters(ix, r, &folded))) ||
             (o->collapse_titles && (st = collapse_titles(r, &collapsed))))
             goto done;
-        if (!first && r->count < want && got >= wide.k && wide.k < 100000) {
-            /* Short after folding, and the engine had more: ask again
-             * for twice as many. */
-            ndx_results_free(r);
-            *rp = NULL;
-            if ((st = ndx_results_new(rp)))
-                goto done;
-            wide.k *= 2;
-            continue;
-        }
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)
             if (!r->hits[i].text &&
                 (!o->text_hits || i - o->offset < o->text_hits))
                 short_of_text = 1;
-        if (short_of_text && !first) {
+        if (r->count < want && got >= wide.k && wide.k < 100000) {
+            /* Short after folding, and the engine had more: ask again
+             * for twice as many, each with its text. */
+            wide.k *= 2;
+            wide.text_hits = 0;
+            again = 1;
+        } else if (short_of_text && wide.text_hits) {
             /* Folding moved hits without text into the page: again, for
              * the hits up to the page's last one (at most page_end +
              * folded + collapsed in the engine's order), all with text.
-             * The same hits come first, so the page is the same; its
-             * same-title lists, total and facet counts are kept from
-             * this wider look, so the search may prune from the start
-             * and counts no facets. */
-            first = r;
-            *rp = NULL;
-            if ((st = ndx_results_new(rp)))
-                goto done;
+             * The same hits come first, so the page is the same. */
             wide.k = page_end + folded + collapsed;
             wide.text_hits = 0;
-            wide.exact_total = 0;
-            wide.exact_upto = 0;
-            wide.facets = 0;
-            continue;
+            again = 1;
         }
-        break;
+        if (!again)
+            break;
+        /* The total, facets and same-title lists are kept from the
+         * first search. */
+        if (first)
+            ndx_results_free(r);
+        else
+            first = r;
+        *rp = NULL;
+        if ((st = ndx_results_new(rp)))
+            goto done;
+        wide.exact_total = 0;
+        wide.exact_upto = 0;
+        wide.facets = 0;
     }
     if (first) {
         void **raw = ndx_results_facet_raw(*rp);

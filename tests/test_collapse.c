@@ -202,7 +202,8 @@ test_collapse_same_title_hits_show_once(void)
 }
 
 /* Pages of k (1..3) from offset 0 on are the k=20 listing cut up: no hit
- * twice, none left out.  A page's lists hold the same-title hits among
+ * twice, none left out, each with its text and its matching passages
+ * counted.  A page's lists hold the same-title hits among
  * the matches the search looked at, at least (offset + k) + 2 of the
  * listing: a prefix of the full listing's list, all of it once the search
  * looks at all ten matches (offset + k >= 8). */
@@ -252,6 +253,12 @@ test_collapse_pages_cut_the_collapsed_listing(void)
                         CU_ASSERT_FATAL(at < full->count);
                         b = &full->hits[at];
                         CU_ASSERT_STRING_EQUAL(a->article, b->article);
+                        /* A page asked again past the collapsing (the
+                         * engine prunes from the first match then) has
+                         * every hit's text, snippet and matches. */
+                        CU_ASSERT_PTR_NOT_NULL(a->text);
+                        CU_ASSERT_PTR_NOT_NULL(a->snippet);
+                        CU_ASSERT_EQUAL(a->matches, b->matches);
                         CU_ASSERT_FATAL(a->same_title_count <=
                                         b->same_title_count);
                         if (o.offset + k >= 8)
