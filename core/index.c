@@ -856,10 +856,11 @@ analyzer_give(ndx_index *ix, ndx_analyzer *an)
  * Shows each cluster of near-identical articles once: the first hit of a
  * cluster stays and lists the sources of the cluster's other members in
  * also_in; later hits of the cluster go.  *removed receives how many hits
- * went.
+ * went.  The hits are the *count of hits; their lists are made in r.
  */
 static ndx_status
-fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
+fold_clusters(const ndx_index *ix, ndx_hit *hits, size_t *count,
+              ndx_results *r, size_t *removed)
 {
     uint32_t seen[1024];
     size_t seen_count = 0, i, kept = 0, j;
@@ -868,14 +869,14 @@ fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
     {
         /* The look-ups read at random places: their misses overlap. */
         const char *ids[32];
-        size_t n = r->count < 32 ? r->count : 32;
+        size_t n = *count < 32 ? *count : 32;
 
         for (i = 0; i < n; i++)
-            ids[i] = r->hits[i].article;
+            ids[i] = hits[i].article;
         ndx_neardup_prefetch(ix->nd, ids, n);
     }
-    for (i = 0; i < r->count; i++) {
-        ndx_hit h = r->hits[i];
+    for (i = 0; i < *count; i++) {
+        ndx_hit h = hits[i];
         uint32_t c = ndx_neardup_cluster(ix->nd, h.article);
         int dup = 0;
 
@@ -907,9 +908,9 @@ fold_clusters(const ndx_index *ix, ndx_results *r, size_t *removed)
                 h.also_in_count = n;
             }
         }
-        r->hits[kept++] = h;
+        hits[kept++] = h;
     }
-    r->count = kept;
+    *count = kept;
     return NDX_OK;
 }
 
@@ -957,12 +958,14 @@ typedef struct title_ent {
  * lists the later ones (id and date) in same_title, in the listing's
  * order; the later ones go.  Whether a hit goes depends only on the hits
  * before it, so pages cut from longer listings agree.  *removed receives
- * how many went.
+ * how many went.  The hits are the *nhits of hits; their lists are made
+ * in r.
  */
 static ndx_status
-collapse_titles(ndx_results *r, size_t *removed)
+collapse_titles(ndx_hit *hits, size_t *nhits, ndx_results *r,
+                size_t *removed)
 {
-    size_t n = r->count, i, j, kept = 0, start = 0, *head, *count, *at;
+    size_t n = *nhits, i, j, kept = 0, start = 0, *head, *count, *at;
     uint64_t *hash;
     char key[TITLE_KEY_MAX], other[TITLE_KEY_MAX];
     void *mem;
@@ -983,7 +986,7 @@ collapse_titles(ndx_results *r, size_t *removed)
     hash = (uint64_t *)(at + n);
     ndx_htab_init(&seen, sizeof(title_ent), 256, 50);
     for (i = 0; i < n; i++) {
-        size_t len = title_key(&r->hits[i], key), pos = NDX_HTAB_START;
+        size_t len = title_key(&hits[i], key), pos = NDX_HTAB_START;
         title_ent *e = NULL;
 
         head[i] = i;
@@ -995,12 +998,12 @@ collapse_titles(ndx_results *r, size_t *removed)
          * (made again: a match is rare and hashes seldom collide). */
         for (j = n <= TITLE_SCAN_MAX ? 0 : i; j < i; j++)
             if (head[j] == j && hash[j] == hash[i] &&
-                title_key(&r->hits[j], other) == len &&
+                title_key(&hits[j], other) == len &&
                 !memcmp(other, key, len))
                 break;
         while (j == i && n > TITLE_SCAN_MAX &&
                (e = ndx_htab_find(&seen, hash[i], &pos)))
-            if (title_key(&r->hits[e->head], other) == len &&
+            if (title_key(&hits[e->head], other) == len &&
                 !memcmp(other, key, len)) {
                 j = e->head;
                 break;
@@ -1028,21 +1031,21 @@ collapse_titles(ndx_results *r, size_t *removed)
         at[i] = start;
         start += count[i];
         if (count[i]) {
-            r->hits[i].same_title = lists + at[i];
-            r->hits[i].same_title_count = count[i];
+            hits[i].same_title = lists + at[i];
+            hits[i].same_title_count = count[i];
         }
     }
     for (i = 0; i < n; i++) {
-        const ndx_hit *h = &r->hits[i];
+        const ndx_hit *h = &hits[i];
 
         if (head[i] == i) {
-            r->hits[kept++] = *h;
+            hits[kept++] = *h;
             continue;
         }
         lists[at[head[i]]].article = h->article;
         lists[at[head[i]]++].date_days = h->date_days;
     }
-    r->count = kept;
+    *nhits = kept;
 done:
     ndx_htab_free(&seen);
     free(mem);
@@ -1081,6 +1084,52 @@ same_titles_from(ndx_results *r, const ndx_results *from, size_t offset)
     return NDX_OK;
 }
 
+/* search_folded's first search, as ndx_search_opts.more asks it. */
+typedef struct page_check {
+    const ndx_index *ix;
+    size_t want;          /* offset + k */
+    int fold, collapse;
+    size_t folded, collapsed;
+    int done;             /* the hits are folded and collapsed */
+    ndx_status st;        /* a failure while checking */
+} page_check;
+
+/* Whether the hits so far, folded and collapsed, leave the page short
+ * (1: the engine adds more).  Else they are folded and collapsed in
+ * place, from a copy that was (their lists lie in r either way). */
+static int
+page_short(void *ctx, ndx_results *r)
+{
+    page_check *pc = ctx;
+    ndx_hit *copy;
+    size_t n = r->count;
+
+    if (pc->st)
+        return 0;
+    copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy) {
+        pc->st = ndx_error(NDX_ENOMEM, "out of memory (results)");
+        return 0;
+    }
+    memcpy(copy, r->hits, n * sizeof *copy);
+    if ((pc->fold &&
+         (pc->st = fold_clusters(pc->ix, copy, &n, r, &pc->folded))) ||
+        (pc->collapse &&
+         (pc->st = collapse_titles(copy, &n, r, &pc->collapsed)))) {
+        free(copy);
+        return 0;
+    }
+    if (n < pc->want) {
+        free(copy);
+        return 1;
+    }
+    memcpy(r->hits, copy, n * sizeof *copy);
+    r->count = n;
+    pc->done = 1;
+    free(copy);
+    return 0;
+}
+
 /*
  * The engine's search, clusters folded and same-title hits collapsed:
  * grouped by article, the engine is asked for more hits than the page
@@ -1088,9 +1137,11 @@ same_titles_from(ndx_results *r, const ndx_results *from, size_t offset)
  * folding leaves the page short and the engine had more.  total counts
  * every matching article, folded or not.
  *
- * The first search counts (total, facets); a search again only needs the
- * hits, so it prunes from the start and counts nothing, and the first
- * one's total and facets are kept.  A search for twice as many gives
+ * The first search counts (total, facets) and, when it counts every
+ * match, adds the hits past the page it found while folding leaves the
+ * page short (ndx_search_opts.more: page_short).  A search again only
+ * needs the hits, so it prunes from the start and counts nothing, and the
+ * first one's total and facets are kept.  A search for twice as many gives
  * every hit its text (which come into the page is known only once they
  * are folded), so that no third search is needed for the text.
  */
@@ -1103,6 +1154,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     ndx_results *first = NULL;
     ndx_status st;
     int fold = ix->nd && o->fold_clusters;
+    page_check pc;
 
     if ((!fold && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
         o->k == 0)
@@ -1120,26 +1172,41 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     wide.text_hits = o->text_hits && o->text_hits < o->k ? o->offset +
                                                                o->text_hits
                                                          : want;
+    memset(&pc, 0, sizeof pc);
+    pc.ix = ix;
+    pc.want = want;
+    pc.fold = fold;
+    pc.collapse = o->collapse_titles;
+    wide.more = page_short;
+    wide.more_ctx = &pc;
     for (;;) {
         ndx_results *r = *rp;
         size_t got, page_end;
         int short_of_text = 0, again = 0;
 
-        if ((st = ix->ops->search(ix->eng, q, &wide, r)))
+        pc.done = 0;
+        if ((st = ix->ops->search(ix->eng, q, &wide, r)) || (st = pc.st))
             goto done;
-        got = r->count;
-        if ((fold && (st = fold_clusters(ix, r, &folded))) ||
-            (o->collapse_titles && (st = collapse_titles(r, &collapsed))))
+        got = pc.done ? r->count + pc.folded + pc.collapsed : r->count;
+        if (pc.done) {
+            folded = pc.folded;
+            collapsed = pc.collapsed;
+        } else if ((fold && (st = fold_clusters(ix, r->hits, &r->count, r,
+                                                &folded))) ||
+                   (o->collapse_titles &&
+                    (st = collapse_titles(r->hits, &r->count, r,
+                                          &collapsed))))
             goto done;
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)
             if (!r->hits[i].text &&
                 (!o->text_hits || i - o->offset < o->text_hits))
                 short_of_text = 1;
-        if (r->count < want && got >= wide.k && wide.k < 100000) {
+        if (r->count < want && got >= wide.k && wide.k < 100000 &&
+            !(r->total_exact && got >= r->total)) {
             /* Short after folding, and the engine had more: ask again
              * for twice as many, each with its text. */
-            wide.k *= 2;
+            wide.k = 2 * (got > wide.k ? got : wide.k);
             wide.text_hits = 0;
             again = 1;
         } else if (short_of_text && wide.text_hits) {
@@ -1165,6 +1232,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         wide.exact_total = 0;
         wide.exact_upto = 0;
         wide.facets = 0;
+        wide.more = NULL;
     }
     if (first) {
         void **raw = ndx_results_facet_raw(*rp);

@@ -457,6 +457,81 @@ test_collapse_search_prints_the_list(void)
     free(out);
 }
 
+/* ndx_search_opts.more: a native search that counted every match (the
+ * ten "grain" articles) hands over the hits past the page, the next k at
+ * a time with their text, while more answers 1: the same hits, in the
+ * same order, as a page that long; a search that prunes, none. */
+typedef struct more_calls {
+    int calls, yes;  /* calls so far; answers 1 to the first yes */
+} more_calls;
+
+static int
+more_answer(void *ctx, ndx_results *r)
+{
+    more_calls *m = ctx;
+
+    (void)r;
+    return m->calls++ < m->yes;
+}
+
+static void
+test_collapse_engine_hands_over_more_hits(void)
+{
+    ndx_index *ix = open_fixture("native");
+    ndx_results *all, *r;
+    ndx_search_opts o;
+    more_calls m;
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    ndx_search_opts_init(&o);
+    o.collapse_titles = 0;
+    o.fold_clusters = 0;
+    o.k = ARTICLES;
+    all = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    CU_ASSERT_EQUAL_FATAL(all->count, ARTICLES);
+    o.k = 3;
+    o.text_hits = 1;
+    o.more = more_answer;
+    o.more_ctx = &m;
+    memset(&m, 0, sizeof m);
+    m.yes = 2;
+    r = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    /* Asked after 3, 6 and 9 hits; the tenth is left. */
+    CU_ASSERT_EQUAL(m.calls, 3);
+    CU_ASSERT_EQUAL_FATAL(r->count, 9);
+    CU_ASSERT_EQUAL(r->total, ARTICLES);
+    CU_ASSERT(r->total_exact);
+    for (i = 0; i < r->count; i++) {
+        CU_ASSERT_STRING_EQUAL(r->hits[i].article, all->hits[i].article);
+        CU_ASSERT_EQUAL(r->hits[i].score, all->hits[i].score);
+        CU_ASSERT_EQUAL(r->hits[i].matches, all->hits[i].matches);
+        CU_ASSERT_PTR_NOT_NULL(r->hits[i].text);
+    }
+    ndx_results_free(r);
+    /* Answered 0 at once: the page alone, text as text_hits says. */
+    memset(&m, 0, sizeof m);
+    r = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(m.calls, 1);
+    CU_ASSERT_EQUAL(r->count, 3);
+    CU_ASSERT_PTR_NULL(r->hits[2].text);
+    ndx_results_free(r);
+    /* Pruning from the first match: nothing more to hand over. */
+    memset(&m, 0, sizeof m);
+    m.yes = 5;
+    o.exact_upto = 0;
+    r = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(m.calls, 0);
+    CU_ASSERT_EQUAL(r->count, 3);
+    ndx_results_free(r);
+    ndx_results_free(all);
+    ndx_index_close(ix);
+}
+
 CU_TestInfo collapse_tests[] = {
     {"test_collapse_same_title_hits_show_once",
      test_collapse_same_title_hits_show_once},
@@ -467,5 +542,7 @@ CU_TestInfo collapse_tests[] = {
     {"test_collapse_engines_agree", test_collapse_engines_agree},
     {"test_collapse_search_prints_the_list",
      test_collapse_search_prints_the_list},
+    {"test_collapse_engine_hands_over_more_hits",
+     test_collapse_engine_hands_over_more_hits},
     CU_TEST_INFO_NULL,
 };

@@ -3044,6 +3044,10 @@ done:
     return st;
 }
 
+/* Articles a search keeps for ndx_search_opts.more at most: past them
+ * it offers none. */
+#define SPARE_MAX 1024
+
 /* One search's state across the segments and ranges it walks. */
 typedef struct walker {
     ectx *e;
@@ -3051,6 +3055,10 @@ typedef struct walker {
     const ndx_search_opts *o;
     topk top;
     cbuf abuf;
+    cbuf spare;        /* with ndx_search_opts.more, the best passage of
+                          every article counted, in walk order, while the
+                          search has not pruned (spare_on) */
+    int spare_on;
     uint64_t total, seen;
     /* Pruning needs a full top k to beat and, unless every match must be
      * counted, exact_upto matches counted first.  Date orders rank by
@@ -3205,6 +3213,20 @@ filter_runs(walker *w, const ndx_seg *s, const uint32_t **runs,
     return NDX_OK;
 }
 
+/* Keeps the finished article's best passage for ndx_search_opts.more
+ * (see walker.spare). */
+static ndx_status
+spare_keep(walker *w, const cand *best)
+{
+    if (!w->spare_on || best->matches == 0)
+        return NDX_OK;
+    if (w->spare.n == SPARE_MAX) {
+        w->spare_on = 0;
+        return NDX_OK;
+    }
+    return abuf_push(&w->spare, best);
+}
+
 /* Learns e->and_share when the walk starts to prune: the matches it has
  * walked in this segment against the lead postings it passed to find
  * them (the walk counts every match before it prunes). */
@@ -3300,13 +3322,15 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
                                  "%s: passage id out of range; rebuild "
                                  "the index",
                                  s->path);
-            if ((st = flush_article(&w->top, &best, &w->abuf, o->group,
+            if ((st = spare_keep(w, &best)) ||
+                (st = flush_article(&w->top, &best, &w->abuf, o->group,
                                     &w->total)))
                 return st;
             /* The top k and the count change only here, between
              * articles, so an article is walked in one mode. */
             if (w->can_prune && w->top.n == w->top.cap &&
                 w->total >= w->exact_upto) {
+                w->spare_on = 0;
                 w->theta = w->top.h[0].score;
                 and_share_learn(e, root, matched);
                 w->pruned = 1;
@@ -3389,6 +3413,8 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
                          s->path);
     if (e->nomem)
         return ndx_error(NDX_ENOMEM, "out of memory (phrase positions)");
+    if ((st = spare_keep(w, &best)))
+        return st;
     return flush_article(&w->top, &best, &w->abuf, o->group, &w->total);
 }
 
@@ -3478,6 +3504,50 @@ keyset_range(walker *w, const ndx_seg *s, uint32_t *lo, uint32_t *hi)
         w->stopped_any = 1;
 }
 
+/* The hits past the first offset + k of a search that counted every
+ * match (ndx_search_opts.more): its articles in rank order, the next
+ * offset + k at a time with their text, while more asks; the hits before
+ * them (into's from base on) get their text first. */
+static ndx_status
+fill_more(const nview *v, walker *w, ndx_results *into, size_t base,
+          ndx_buf *text)
+{
+    const ndx_search_opts *o = w->o;
+    size_t want = o->offset + o->k, filled = want, i;
+    int stage;
+    ndx_status st;
+
+    /* Sorted, the articles begin with the top k (one order: score, then
+     * the passage's order). */
+    qsort_r(w->spare.v, w->spare.n, sizeof *w->spare.v, cmp_cand, &w->top);
+    for (i = base; i < into->count; i++) {
+        const cand *c = &w->spare.v[o->offset + (i - base)];
+        ndx_hit *h = &into->hits[i];
+
+        if (h->text)
+            continue;
+        if ((st = ndx_seg_text(v->segs[c->seg], c->pid, text)))
+            return st;
+        h->text =
+            ndx_results_strdup(into, (const char *)text->data, text->len);
+        if (!h->text)
+            return ndx_error(NDX_ENOMEM, "out of memory (results)");
+    }
+    do {
+        size_t end = filled + want < w->spare.n ? filled + want
+                                                : w->spare.n;
+
+        for (stage = 0; stage < 3; stage++)
+            for (i = filled; i < end; i++)
+                ndx_seg_prefetch_hit(v->segs[w->spare.v[i].seg],
+                                     w->spare.v[i].pid, stage);
+        for (; filled < end; filled++)
+            if ((st = fill_hit(v, &w->spare.v[filled], into, text)))
+                return st;
+    } while (filled < w->spare.n && o->more(o->more_ctx, into));
+    return NDX_OK;
+}
+
 ndx_status
 ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 ndx_results *into)
@@ -3485,7 +3555,7 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     ectx e;
     walker w;
     ndx_status st = NDX_OK;
-    size_t segi, i, want;
+    size_t segi, i, want, base;
     int stage;
     ndx_buf text;
     ndx_search_opts all;
@@ -3525,6 +3595,8 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     want = o->offset + o->k;
     w.top.sort = o->sort;
     w.top.cap = want;
+    w.spare_on = o->more && o->sort == NDX_SORT_RELEVANCE &&
+                 o->group == NDX_GROUP_ARTICLE && !o->after && want;
     keyset_start(&w, &after_key);
     w.top.h = malloc((want ? want : 1) * sizeof *w.top.h);
     if (!e.arena || !w.top.h) {
@@ -3644,15 +3716,20 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
         for (i = o->offset; i < w.top.n; i++)
             ndx_seg_prefetch_hit(v->segs[w.top.h[i].seg], w.top.h[i].pid,
                                  stage);
+    base = into->count;
     for (i = o->offset; i < w.top.n; i++)
         if ((st = fill_hit(v, &w.top.h[i], into,
                            !o->text_hits || i - o->offset < o->text_hits
                                ? &text
                                : NULL)))
             goto fail;
+    if (w.spare_on && !w.pruned && !w.stopped_any && w.spare.n > want &&
+        o->more(o->more_ctx, into))
+        st = fill_more(v, &w, into, base, &text);
 fail:
     nfacets_free(w.fac);
     free(w.abuf.v);
+    free(w.spare.v);
     free(w.allowed);
     free(w.top.h);
     for (i = 0; i < e.exp_count; i++)

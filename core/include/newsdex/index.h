@@ -82,6 +82,8 @@ typedef struct ndx_search_key {
     uint64_t order;     /* the hit's order */
 } ndx_search_key;
 
+struct ndx_results; /* below */
+
 typedef struct ndx_search_opts {
     size_t k;               /* hits to return (10), <= NDX_SEARCH_K_MAX */
     size_t offset;          /* hits to skip (0), <= NDX_SEARCH_OFFSET_MAX */
@@ -118,6 +120,19 @@ typedef struct ndx_search_opts {
                                is shown once, its first hit, which lists
                                the others' sources in also_in; 0: every
                                matching article is a hit */
+    int (*more)(void *ctx, struct ndx_results *r); /* NULL (default):
+                               offset + k hits.  Else, grouped by article
+                               and by relevance without a key, a search
+                               that counted every match (it never
+                               pruned) and found more may, after the
+                               first offset + k hits, call it and, while
+                               it returns 1, append the next offset + k
+                               with their text (and give the earlier hits
+                               theirs).  When it returns 0 the search
+                               ends and leaves the hits as more left them
+                               (the index front folds and collapses them
+                               there when the page is full). */
+    void *more_ctx;
     const ndx_search_key *after; /* NULL (default): the listing from its
                                start; else only the hits that rank after
                                this key (offset then counts from there),
