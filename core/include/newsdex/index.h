@@ -129,9 +129,12 @@ typedef struct ndx_search_opts {
                                it returns 1, append the next offset + k
                                with their text (and give the earlier hits
                                theirs).  When it returns 0 the search
-                               ends and leaves the hits as more left them
-                               (the index front folds and collapses them
-                               there when the page is full). */
+                               ends and leaves the hits as more left them.
+                               ndx_index_search sets its own when it
+                               folds or collapses (fold_clusters or
+                               collapse_titles, grouped by article): it
+                               folds and collapses the hits there when
+                               the page is full. */
     void *more_ctx;
     const ndx_search_key *after; /* NULL (default): the listing from its
                                start; else only the hits that rank after
