@@ -1094,6 +1094,20 @@ typedef struct page_check {
     ndx_status st;        /* a failure while checking */
 } page_check;
 
+/* Folds the *n hits (pc->fold) and collapses them (pc->collapse), their
+ * lists made in r; *folded and *collapsed receive how many went. */
+static ndx_status
+fold_hits(const page_check *pc, ndx_hit *hits, size_t *n, ndx_results *r,
+          size_t *folded, size_t *collapsed)
+{
+    ndx_status st;
+
+    *folded = *collapsed = 0;
+    if (pc->fold && (st = fold_clusters(pc->ix, hits, n, r, folded)))
+        return st;
+    return pc->collapse ? collapse_titles(hits, n, r, collapsed) : NDX_OK;
+}
+
 /* Whether the hits so far, folded and collapsed, leave the page short
  * (1: the engine adds more).  Else they are folded and collapsed in
  * place, from a copy that was (their lists lie in r either way). */
@@ -1112,10 +1126,8 @@ page_short(void *ctx, ndx_results *r)
         return 0;
     }
     memcpy(copy, r->hits, n * sizeof *copy);
-    if ((pc->fold &&
-         (pc->st = fold_clusters(pc->ix, copy, &n, r, &pc->folded))) ||
-        (pc->collapse &&
-         (pc->st = collapse_titles(copy, &n, r, &pc->collapsed)))) {
+    if ((pc->st = fold_hits(pc, copy, &n, r, &pc->folded,
+                            &pc->collapsed))) {
         free(copy);
         return 0;
     }
@@ -1191,11 +1203,8 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if (pc.done) {
             folded = pc.folded;
             collapsed = pc.collapsed;
-        } else if ((fold && (st = fold_clusters(ix, r->hits, &r->count, r,
-                                                &folded))) ||
-                   (o->collapse_titles &&
-                    (st = collapse_titles(r->hits, &r->count, r,
-                                          &collapsed))))
+        } else if ((st = fold_hits(&pc, r->hits, &r->count, r, &folded,
+                                   &collapsed)))
             goto done;
         page_end = r->count < want ? r->count : want;
         for (i = o->offset; i < page_end && wide.text_hits; i++)

@@ -2929,6 +2929,19 @@ key_in(const char *key, const char *const *keys, size_t n)
     return 0;
 }
 
+/* *out: the passage text of pid, copied into r (text: scratch). */
+static ndx_status
+hit_text(const ndx_seg *s, uint32_t pid, ndx_results *r, ndx_buf *text,
+         const char **out)
+{
+    ndx_status st;
+
+    if ((st = ndx_seg_text(s, pid, text)))
+        return st;
+    *out = ndx_results_strdup(r, (const char *)text->data, text->len);
+    return *out ? NDX_OK : ndx_error(NDX_ENOMEM, "out of memory (results)");
+}
+
 /* Adds the hit of c to into, with its passage text when text is not
  * NULL. */
 static ndx_status
@@ -2947,8 +2960,6 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
                          s->path);
     if ((st = ndx_seg_article_read(s, art, &a, &id, &title, &url)))
         return st;
-    if (text && (st = ndx_seg_text(s, c->pid, text)))
-        return st;
     h = ndx_results_push(into);
     if (!h)
         return ndx_error(NDX_ENOMEM, "out of memory (results)");
@@ -2957,12 +2968,10 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
     h->url = ndx_results_strdup(into, url, strlen(url));
     h->source = ndx_results_strdup(into, s->sources[a.source].name,
                                    strlen(s->sources[a.source].name));
-    h->text = text ? ndx_results_strdup(into, (const char *)text->data,
-                                        text->len)
-                   : NULL;
-    if (!h->article || !h->title || !h->url || !h->source ||
-        (text && !h->text))
+    if (!h->article || !h->title || !h->url || !h->source)
         return ndx_error(NDX_ENOMEM, "out of memory (results)");
+    if (text && (st = hit_text(s, c->pid, into, text, &h->text)))
+        return st;
     h->passage = c->pid - a.first;
     h->score = c->score;
     h->date_days = a.date_days;
@@ -2971,6 +2980,27 @@ fill_hit(const nview *v, const cand *c, ndx_results *into, ndx_buf *text)
     return NDX_OK;
 }
 
+
+/* Adds the hits of c[0, n), the first text_n with their passage text.
+ * The hits' articles and texts lie at random places of the maps: each
+ * level of their reads is started for every hit before the next, so that
+ * the cache misses overlap. */
+static ndx_status
+fill_hits(const nview *v, const cand *c, size_t n, ndx_results *into,
+          ndx_buf *text, size_t text_n)
+{
+    size_t i;
+    int stage;
+    ndx_status st;
+
+    for (stage = 0; stage < 3; stage++)
+        for (i = 0; i < n; i++)
+            ndx_seg_prefetch_hit(v->segs[c[i].seg], c[i].pid, stage);
+    for (i = 0; i < n; i++)
+        if ((st = fill_hit(v, &c[i], into, i < text_n ? text : NULL)))
+            return st;
+    return NDX_OK;
+}
 
 /* Counts every matching passage of the hits' articles: a walk that
  * pruned counted only those that could enter the top k.  The hits are
@@ -3514,7 +3544,6 @@ fill_more(const nview *v, walker *w, ndx_results *into, size_t base,
 {
     const ndx_search_opts *o = w->o;
     size_t want = o->offset + o->k, filled = want, i;
-    int stage;
     ndx_status st;
 
     /* Sorted, the articles begin with the top k (one order: score, then
@@ -3522,28 +3551,20 @@ fill_more(const nview *v, walker *w, ndx_results *into, size_t base,
     qsort_r(w->spare.v, w->spare.n, sizeof *w->spare.v, cmp_cand, &w->top);
     for (i = base; i < into->count; i++) {
         const cand *c = &w->spare.v[o->offset + (i - base)];
-        ndx_hit *h = &into->hits[i];
 
-        if (h->text)
-            continue;
-        if ((st = ndx_seg_text(v->segs[c->seg], c->pid, text)))
+        if (!into->hits[i].text &&
+            (st = hit_text(v->segs[c->seg], c->pid, into, text,
+                           &into->hits[i].text)))
             return st;
-        h->text =
-            ndx_results_strdup(into, (const char *)text->data, text->len);
-        if (!h->text)
-            return ndx_error(NDX_ENOMEM, "out of memory (results)");
     }
     do {
         size_t end = filled + want < w->spare.n ? filled + want
                                                 : w->spare.n;
 
-        for (stage = 0; stage < 3; stage++)
-            for (i = filled; i < end; i++)
-                ndx_seg_prefetch_hit(v->segs[w->spare.v[i].seg],
-                                     w->spare.v[i].pid, stage);
-        for (; filled < end; filled++)
-            if ((st = fill_hit(v, &w->spare.v[filled], into, text)))
-                return st;
+        if ((st = fill_hits(v, w->spare.v + filled, end - filled, into, text,
+                            SIZE_MAX)))
+            return st;
+        filled = end;
     } while (filled < w->spare.n && o->more(o->more_ctx, into));
     return NDX_OK;
 }
@@ -3556,7 +3577,6 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     walker w;
     ndx_status st = NDX_OK;
     size_t segi, i, want, base;
-    int stage;
     ndx_buf text;
     ndx_search_opts all;
     cand after_key;
@@ -3709,20 +3729,11 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     }
     into->total = w.total;
     into->total_exact = !w.pruned && !w.stopped_any;
-    /* The hits' articles and texts lie at random places of the maps:
-     * each level of their reads is started for every hit before the next,
-     * so that the cache misses overlap. */
-    for (stage = 0; stage < 3; stage++)
-        for (i = o->offset; i < w.top.n; i++)
-            ndx_seg_prefetch_hit(v->segs[w.top.h[i].seg], w.top.h[i].pid,
-                                 stage);
     base = into->count;
-    for (i = o->offset; i < w.top.n; i++)
-        if ((st = fill_hit(v, &w.top.h[i], into,
-                           !o->text_hits || i - o->offset < o->text_hits
-                               ? &text
-                               : NULL)))
-            goto fail;
+    if (w.top.n > o->offset &&
+        (st = fill_hits(v, w.top.h + o->offset, w.top.n - o->offset, into,
+                        &text, o->text_hits ? o->text_hits : SIZE_MAX)))
+        goto fail;
     if (w.spare_on && !w.pruned && !w.stopped_any && w.spare.n > want &&
         o->more(o->more_ctx, into))
         st = fill_more(v, &w, into, base, &text);
