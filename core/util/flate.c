@@ -138,8 +138,25 @@ take(bitin *r, unsigned n)
     return v;
 }
 
+/* Copies n bytes from s to d in 16-byte pieces, writing up to 15 bytes
+ * past d + n and reading up to 15 past s + n; s at least 16 bytes before
+ * d when they overlap, so that every piece reads bytes already written. */
+static inline void
+copy16(unsigned char *d, const unsigned char *s, size_t n)
+{
+    unsigned char *e = d + n;
+
+    do {
+        memcpy(d, s, 16);
+        d += 16;
+        s += 16;
+    } while (d < e);
+}
+
 /* A match: len bytes from dist back, the part before out's start read from
- * the dictionary.  -1 when it reaches past the dictionary or past out_len. */
+ * the dictionary.  -1 when it reaches past the dictionary or past out_len.
+ * Copies in 16-byte pieces where the pieces' overrun stays inside out and
+ * the dictionary, byte by byte where the match overlaps itself closely. */
 static inline int
 copy_match(unsigned char *out, size_t *o, size_t out_len, size_t dist,
            size_t len, const unsigned char *dict, size_t dict_len)
@@ -155,13 +172,20 @@ copy_match(unsigned char *out, size_t *o, size_t out_len, size_t dist,
 
         if (back > dict_len)
             return -1;
-        memcpy(out + *o, dict + dict_len - back, n);
+        if (back >= n + 16 && out_len - *o >= n + 16)
+            copy16(out + *o, dict + dict_len - back, n);
+        else
+            memcpy(out + *o, dict + dict_len - back, n);
         *o += n;
         len -= n;
+        if (!len)
+            return 0;
     }
     d = out + *o;
     s = d - dist;
-    if (dist >= len) {
+    if (dist >= 16 && out_len - *o >= len + 16) {
+        copy16(d, s, len);
+    } else if (dist >= len) {
         memcpy(d, s, len);
     } else {
         for (k = 0; k < len; k++)
@@ -230,8 +254,8 @@ ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
             if (r.nb < 32)
                 refill(&r);
             e = lit_table[r.bb & 511];
-            take(&r, e >> 9);
             sym = e & 511;
+            take(&r, e >> 9);
             if (sym < 256) {
                 if (o >= out_len)
                     return NDX_FLATE_BAD;
