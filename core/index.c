@@ -1166,11 +1166,14 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     ndx_results *first = NULL;
     ndx_status st;
     int fold = ix->nd && o->fold_clusters;
+    unsigned searches = 0;
     page_check pc;
 
     if ((!fold && !o->collapse_titles) || o->group != NDX_GROUP_ARTICLE ||
-        o->k == 0)
+        o->k == 0) {
+        (*rp)->searches = 1;
         return ix->ops->search(ix->eng, q, o, *rp);
+    }
     wide.offset = 0;
     /* A few hits more than the page: every one asked for weakens the
      * engine's pruning (its k-th best score is the bar) and costs a
@@ -1197,6 +1200,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         int short_of_text = 0, again = 0;
 
         pc.done = 0;
+        searches++;
         if ((st = ix->ops->search(ix->eng, q, &wide, r)) || (st = pc.st))
             goto done;
         got = pc.done ? r->count + pc.folded + pc.collapsed : r->count;
@@ -1214,8 +1218,17 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         if (r->count < want && got >= wide.k && wide.k < 100000 &&
             !(r->total_exact && got >= r->total)) {
             /* Short after folding, and the engine had more: ask again
-             * for twice as many, each with its text. */
-            wide.k = 2 * (got > wide.k ? got : wide.k);
+             * for twice as many, each with its text, or for as many as
+             * the share kept says the page needs (and a quarter more)
+             * when that is more. */
+            size_t was = got > wide.k ? got : wide.k;
+            double need = 1.25 * (double)got * (double)want /
+                          (double)(r->count ? r->count : 1);
+
+            wide.k = 2 * was;
+            if (need > (double)wide.k)
+                wide.k = need < 8.0 * (double)was ? (size_t)need + 1
+                                                  : 8 * was;
             wide.text_hits = 0;
             again = 1;
         } else if (short_of_text && wide.text_hits) {
@@ -1260,6 +1273,7 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
         size_t start = o->offset < r->count ? o->offset : r->count;
         size_t n = r->count - start < o->k ? r->count - start : o->k;
 
+        r->searches = searches;
         for (i = 0; i < n; i++)
             r->hits[i] = r->hits[start + i];
         r->count = n;

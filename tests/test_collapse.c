@@ -532,9 +532,93 @@ test_collapse_engine_hands_over_more_hits(void)
     ndx_index_close(ix);
 }
 
+/*
+ * A page that few of the first hits survive: GROUPS titles of one source,
+ * PER articles each, every article of group g holding "grain" 8 - g times
+ * among 20 words (the rest its own words, so that no two are near-copies
+ * and every article has the length of the others).  Searching "grain" for
+ * a page of 5 from the first match pruning, the engine's first 7 hits are
+ * all of group 0: one survives collapsing.  The search asks again once,
+ * for as many as that share says the page needs (with the old doubling
+ * it took four searches: 7, 14, 28 and 56 hits); the page is the first
+ * hit of each of the first five groups, as in the uncollapsed listing.
+ */
+#define GROUPS 8
+#define PER 8
+
+static void
+test_collapse_short_page_asks_again_once(void)
+{
+    char dir[512], path[600];
+    const char *paths[1] = {path};
+    ndx_index *ix = NULL;
+    ndx_results *all, *r;
+    ndx_search_opts o;
+    int g, a, w, seen[GROUPS], n = 0;
+    size_t i;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "%s/short-page", t_tmpdir());
+    snprintf(path, sizeof path, "%s/short-page.jsonl", t_tmpdir());
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (g = 0; g < GROUPS; g++)
+        for (a = 0; a < PER; a++) {
+            fprintf(f, "{\"id\": \"g%d-%d\", \"source\": \"Wire\", "
+                       "\"date\": \"2024-05-%02d\", \"title\": \"Report "
+                       "number %d\", \"text\": \"",
+                    g, a, 1 + a, g);
+            for (w = 0; w < 20; w++) {
+                if (w < 8 - g)
+                    fprintf(f, "grain ");
+                else
+                    fprintf(f, "w%cq%cz%c ", 'a' + g, 'a' + a, 'a' + w);
+            }
+            fprintf(f, "\"}\n");
+        }
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT_EQUAL_FATAL(t_index_paths(dir, "native", NULL, 0, paths, 1),
+                          NDX_OK);
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_READ, NULL,
+                                         NULL),
+                          NDX_OK);
+    ndx_search_opts_init(&o);
+    o.collapse_titles = 0;
+    o.fold_clusters = 0;
+    o.k = GROUPS * PER;
+    all = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    CU_ASSERT_EQUAL_FATAL(all->count, GROUPS * PER);
+    CU_ASSERT_EQUAL(all->searches, 1);
+    /* Groups in order of score: every hit of group g before group g + 1. */
+    for (i = 0; i < all->count; i++)
+        CU_ASSERT_EQUAL(all->hits[i].article[1] - '0', (int)(i / PER));
+    ndx_search_opts_init(&o);
+    o.k = 5;
+    o.exact_upto = 0;
+    r = run(ix, "grain", &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->searches, 2);
+    CU_ASSERT_EQUAL_FATAL(r->count, 5);
+    memset(seen, 0, sizeof seen);
+    for (i = 0; i < all->count && n < 5; i++) {
+        g = all->hits[i].article[1] - '0';
+        if (seen[g]++)
+            continue;
+        CU_ASSERT_STRING_EQUAL(r->hits[n].article, all->hits[i].article);
+        CU_ASSERT_EQUAL(r->hits[n].same_title_count, PER - 1);
+        n++;
+    }
+    ndx_results_free(r);
+    ndx_results_free(all);
+    ndx_index_close(ix);
+}
+
 CU_TestInfo collapse_tests[] = {
     {"test_collapse_same_title_hits_show_once",
      test_collapse_same_title_hits_show_once},
+    {"test_collapse_short_page_asks_again_once",
+     test_collapse_short_page_asks_again_once},
     {"test_collapse_pages_cut_the_collapsed_listing",
      test_collapse_pages_cut_the_collapsed_listing},
     {"test_collapse_follows_sort_and_filters",

@@ -224,6 +224,9 @@ typedef struct ndx_results {
     int total_exact;     /* 1: total is the exact count; 0: a lower bound
                             (at least NDX_TOTAL_EXACT_UPTO) */
     double took_ms;      /* wall time of the search */
+    unsigned searches;   /* times the engine searched for this answer:
+                            1, more when a page short after folding or
+                            collapsing was asked for again */
     int partial;         /* 1: some shards did not answer (allow_partial) */
     const char *warning; /* which shards, or NULL (in the results' memory) */
     ndx_facet *facets;   /* in the order source, year, month, day, those
