@@ -222,6 +222,132 @@ test_native_dictionary_prefix_walks_only_matches(void)
     ndx_analyzer_free(an);
 }
 
+/* The walk's terms as a flat list, for test_native_lookup_... */
+typedef struct termlist {
+    char (*t)[NDX_SEG_TERM_MAX];
+    size_t *len;
+    ndx_seg_term *e;
+    size_t n, cap;
+} termlist;
+
+static long
+termlist_find(const termlist *l, const char *t, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (l->len[i] == len && memcmp(l->t[i], t, len) == 0)
+            return (long)i;
+    return -1;
+}
+
+/*
+ * Look-ups compare by the entries' shared prefixes: every term of a
+ * dictionary full of shared prefixes (the 363 words of one to five of the
+ * letters k, q and x, and their stems) is found with the entry the walk
+ * reads, and of all 5,460 strings of one to six of k, q, x and Z exactly
+ * those the walk lists are found.
+ */
+static void
+test_native_lookup_finds_every_term_and_nothing_else(void)
+{
+    static const char letters[] = "kqxZ";
+    char path[400], text[64], probe[8];
+    ndx_analyzer *an;
+    ndx_segw *w;
+    ndx_termset ts;
+    ndx_seg *s;
+    ndx_seg_term t;
+    ndx_seg_walk wk;
+    termlist l = {0};
+    unsigned i, len, words = 0, passages = 0, found = 0;
+    size_t tl = 0;
+    int r;
+
+    snprintf(path, sizeof path, "%s/seg-lookup.ndx", t_tmpdir());
+    CU_ASSERT_FATAL(ndx_analyzer_new(&an, "english") == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_new(&w) == NDX_OK);
+    ndx_termset_init(&ts);
+    for (len = 1; len <= 5; len++) {
+        unsigned count = 1, v;
+
+        for (i = 0; i < len; i++)
+            count *= 3;
+        for (v = 0; v < count; v++) {
+            unsigned x = v;
+
+            for (i = 0; i < len; i++, x /= 3)
+                text[tl + i] = letters[x % 3];
+            text[tl + len] = ' ';
+            tl += len + 1;
+            words++;
+            if (words % 8 == 0 || (len == 5 && v == count - 1)) {
+                ndx_article a;
+                char id[16];
+
+                text[tl - 1] = '\0';
+                snprintf(id, sizeof id, "p%u", passages++);
+                set_article(&a, id, "x", text, NDX_DATE_NONE);
+                add_one_passage(w, an, &ts, &a);
+                tl = 0;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(words, 363);
+    CU_ASSERT_FATAL(ndx_segw_flush(w, path) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path, 1) == NDX_OK);
+    ndx_seg_walk_start(&wk, s);
+    while ((r = ndx_seg_walk_next(&wk, &t)) == 1) {
+        CU_ASSERT_FATAL(ndx_grow((void **)&l.t, &l.cap, l.n + 1,
+                                 sizeof *l.t, 64) == 0);
+        l.len = realloc(l.len, l.cap * sizeof *l.len);
+        l.e = realloc(l.e, l.cap * sizeof *l.e);
+        CU_ASSERT_FATAL(l.len && l.e);
+        memcpy(l.t[l.n], wk.term, wk.len);
+        l.len[l.n] = wk.len;
+        l.e[l.n] = t;
+        l.n++;
+    }
+    CU_ASSERT_EQUAL(r, 0);
+    /* Each word and its stem ("Z" and the word: the stemmer keeps them). */
+    CU_ASSERT_EQUAL(l.n, 2 * 363);
+    CU_ASSERT(s->dict_blocks > 8);
+    for (i = 0; i < l.n; i++) {
+        CU_ASSERT_EQUAL(ndx_seg_lookup(s, l.t[i], l.len[i], &t), 1);
+        CU_ASSERT_EQUAL(t.post_off, l.e[i].post_off);
+        CU_ASSERT_EQUAL(t.post_len, l.e[i].post_len);
+        CU_ASSERT_EQUAL(t.pos_off, l.e[i].pos_off);
+        CU_ASSERT_EQUAL(t.df, l.e[i].df);
+        CU_ASSERT_EQUAL(t.has_pos, l.e[i].has_pos);
+    }
+    for (len = 1; len <= 6; len++) {
+        unsigned count = 1u << (2 * len), v;
+
+        for (v = 0; v < count; v++) {
+            unsigned x = v;
+            long at;
+
+            for (i = 0; i < len; i++, x >>= 2)
+                probe[i] = letters[x & 3];
+            at = termlist_find(&l, probe, len);
+            r = ndx_seg_lookup(s, probe, len, &t);
+            CU_ASSERT_EQUAL(r, at >= 0);
+            if (r == 1 && at >= 0) {
+                CU_ASSERT_EQUAL(t.post_off, l.e[at].post_off);
+                found++;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(found, l.n);
+    free(l.t);
+    free(l.len);
+    free(l.e);
+    ndx_seg_close(s);
+    ndx_termset_free(&ts);
+    ndx_segw_free(w);
+    ndx_analyzer_free(an);
+}
+
 static void
 flip_byte(const char *path, long off)
 {
@@ -1230,6 +1356,8 @@ test_native_resident_memory_follows_what_is_touched(void)
 }
 
 CU_TestInfo native_tests[] = {
+    {"look-ups find every term and nothing else",
+     test_native_lookup_finds_every_term_and_nothing_else},
     {"conjunctions find every common passage",
      test_native_conjunctions_find_every_common_passage},
     {"threaded indexing writes the same bytes",

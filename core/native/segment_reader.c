@@ -469,11 +469,42 @@ dict_seek_block(dict_iter *it, uint64_t b)
     return 1;
 }
 
+/* Reads the rest of an entry after its term: its statistics and where
+ * its lists lie.  0, or -1 on damage. */
+static int
+dict_payload(dict_iter *it, ndx_seg_term *t)
+{
+    uint64_t v, zz, dpos;
+    int64_t d;
+
+    if (ndx_varint_get(&it->p, it->end, &v) ||
+        ndx_varint_get(&it->p, it->end, &zz) ||
+        ndx_varint_get(&it->p, it->end, &t->post_len) ||
+        ndx_varint_get(&it->p, it->end, &dpos))
+        return -1;
+    t->df = v >> 1;
+    t->has_pos = (int)(v & 1);
+    d = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+    if ((d < 0 && (uint64_t)-d > it->exp_post) ||
+        dpos > UINT64_MAX - it->prev_pos)
+        return -1;
+    t->post_off = it->exp_post + (uint64_t)d;
+    t->pos_off = it->prev_pos + dpos;
+    it->exp_post = t->post_off + t->post_len;
+    it->prev_pos = t->pos_off;
+    if (t->post_off > it->s->sec_len[SEC_POSTINGS] ||
+        t->post_len > it->s->sec_len[SEC_POSTINGS] - t->post_off ||
+        t->pos_off > it->s->sec_len[SEC_POSITIONS] || t->df == 0 ||
+        t->df > it->s->passages)
+        return -1;
+    return 0;
+}
+
 /* Reads the next entry: 1, 0 at the end, -1 on damage. */
 static int
 dict_next(dict_iter *it, ndx_seg_term *t)
 {
-    uint64_t shared, suffix, v;
+    uint64_t shared, suffix;
 
     if (it->in_block == NDX_SEG_DICT_BLOCK || it->p >= it->end) {
         int r = dict_seek_block(it, it->block + 1);
@@ -491,30 +522,7 @@ dict_next(dict_iter *it, ndx_seg_term *t)
     memcpy(it->term + shared, it->p, suffix);
     it->len = shared + suffix;
     it->p += suffix;
-    {
-        uint64_t zz, dpos;
-        int64_t d;
-
-        if (ndx_varint_get(&it->p, it->end, &v) ||
-            ndx_varint_get(&it->p, it->end, &zz) ||
-            ndx_varint_get(&it->p, it->end, &t->post_len) ||
-            ndx_varint_get(&it->p, it->end, &dpos))
-            return -1;
-        t->df = v >> 1;
-        t->has_pos = (int)(v & 1);
-        d = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-        if ((d < 0 && (uint64_t)-d > it->exp_post) ||
-            dpos > UINT64_MAX - it->prev_pos)
-            return -1;
-        t->post_off = it->exp_post + (uint64_t)d;
-        t->pos_off = it->prev_pos + dpos;
-        it->exp_post = t->post_off + t->post_len;
-        it->prev_pos = t->pos_off;
-    }
-    if (t->post_off > it->s->sec_len[SEC_POSTINGS] ||
-        t->post_len > it->s->sec_len[SEC_POSTINGS] - t->post_off ||
-        t->pos_off > it->s->sec_len[SEC_POSITIONS] || t->df == 0 ||
-        t->df > it->s->passages)
+    if (dict_payload(it, t) != 0)
         return -1;
     it->in_block++;
     return 1;
@@ -545,32 +553,67 @@ dict_find_block(const ndx_seg *s, const char *term, size_t len)
     return best;
 }
 
+/*
+ * Looks a term up in the dictionary block that dict_find_block chose,
+ * comparing by the entries' shared prefixes: m is how many bytes the term
+ * shares with the last entry read, which it follows.  An entry sharing
+ * more than m bytes with that one agrees with it where the term is
+ * larger, so it precedes the term too; one sharing fewer is larger than
+ * the term, which ends the look-up; only one sharing exactly m is
+ * compared, from byte m on.  Most entries are passed without a compare
+ * and no entry's term is put together.
+ */
 int
 ndx_seg_lookup(const ndx_seg *s, const char *term, size_t len,
                ndx_seg_term *out)
 {
     dict_iter it;
     long b = dict_find_block(s, term, len);
-    int r;
+    const unsigned char *t = (const unsigned char *)term;
+    size_t m = 0, prev_len = 0, k;
 
     if (b == -2)
         return corrupt(s->path, "dictionary index");
     if (b < 0)
         return 0;
-    memset(&it, 0, sizeof it);
     it.s = s;
     if (dict_seek_block(&it, (uint64_t)b) < 0)
         return corrupt(s->path, "dictionary index");
-    while ((r = dict_next(&it, out)) == 1) {
-        int c = term_cmp(it.term, it.len, term, len);
+    for (k = 0; k < NDX_SEG_DICT_BLOCK && it.p < it.end; k++) {
+        uint64_t shared, suffix;
+        const unsigned char *sfx;
+        int c;
 
+        if (ndx_varint_get(&it.p, it.end, &shared) ||
+            ndx_varint_get(&it.p, it.end, &suffix) || shared > prev_len ||
+            shared + suffix > TERM_BYTES_MAX ||
+            suffix > (uint64_t)(it.end - it.p) || (k == 0 && shared != 0))
+            return corrupt(s->path, "dictionary");
+        sfx = it.p;
+        it.p += suffix;
+        if (dict_payload(&it, out) != 0)
+            return corrupt(s->path, "dictionary");
+        if (shared > m) {
+            c = -1;
+        } else if (shared < m) {
+            c = 1;
+        } else {
+            size_t j = 0, rest = len - m;
+
+            while (j < suffix && j < rest && sfx[j] == t[m + j])
+                j++;
+            if (j < suffix && j < rest)
+                c = sfx[j] < t[m + j] ? -1 : 1;
+            else
+                c = suffix < rest ? -1 : suffix > rest;
+            m += j;
+        }
         if (c == 0)
             return 1;
-        if (c > 0 || it.in_block == NDX_SEG_DICT_BLOCK)
+        if (c > 0)
             return 0;
+        prev_len = shared + suffix;
     }
-    if (r < 0)
-        return corrupt(s->path, "dictionary");
     return 0;
 }
 
