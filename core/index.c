@@ -1142,6 +1142,10 @@ page_short(void *ctx, ndx_results *r)
     return 0;
 }
 
+/* search_folded asks the engine for at most this many hits again to fill
+ * a page that folding left short (a larger k already asked for stands). */
+#define FOLD_ASK_MAX 100000
+
 /*
  * The engine's search, clusters folded and same-title hits collapsed:
  * grouped by article, the engine is asked for more hits than the page
@@ -1215,20 +1219,25 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
             if (!r->hits[i].text &&
                 (!o->text_hits || i - o->offset < o->text_hits))
                 short_of_text = 1;
-        if (r->count < want && got >= wide.k && wide.k < 100000 &&
+        if (r->count < want && got >= wide.k && wide.k < FOLD_ASK_MAX &&
             !(r->total_exact && got >= r->total)) {
             /* Short after folding, and the engine had more: ask again
              * for twice as many, each with its text, or for as many as
              * the share kept says the page needs (and a quarter more)
-             * when that is more. */
+             * when that is more, but never more than eight times as many
+             * nor, so, past FOLD_ASK_MAX (every hit asked for again comes
+             * with its text). */
             size_t was = got > wide.k ? got : wide.k;
             double need = 1.25 * (double)got * (double)want /
                           (double)(r->count ? r->count : 1);
 
+            if (need > 8.0 * (double)was)
+                need = 8.0 * (double)was;
+            if (need > (double)FOLD_ASK_MAX)
+                need = (double)FOLD_ASK_MAX;
             wide.k = 2 * was;
             if (need > (double)wide.k)
-                wide.k = need < 8.0 * (double)was ? (size_t)need + 1
-                                                  : 8 * was;
+                wide.k = (size_t)need + 1;
             wide.text_hits = 0;
             again = 1;
         } else if (short_of_text && wide.text_hits) {
