@@ -1149,15 +1149,16 @@ page_short(void *ctx, ndx_results *r)
 /*
  * The engine's search, clusters folded and same-title hits collapsed:
  * grouped by article, the engine is asked for more hits than the page
- * needs (clusters hold a few articles), and again for twice as many while
- * folding leaves the page short and the engine had more.  total counts
- * every matching article, folded or not.
+ * needs (clusters hold a few articles), and again while folding leaves
+ * the page short and the engine had more: for twice as many, or for as
+ * many as the share of hits kept says the page needs when that is more.
+ * total counts every matching article, folded or not.
  *
  * The first search counts (total, facets) and, when it counts every
  * match, adds the hits past the page it found while folding leaves the
  * page short (ndx_search_opts.more: page_short).  A search again only
  * needs the hits, so it prunes from the start and counts nothing, and the
- * first one's total and facets are kept.  A search for twice as many gives
+ * first one's total and facets are kept.  A search for more gives
  * every hit its text (which come into the page is known only once they
  * are folded), so that no third search is needed for the text.
  */
