@@ -2632,6 +2632,34 @@ synonym_cursor(ectx *e, const ndx_seg *s, const ndx_qnode *q, cur **out)
     return NDX_OK;
 }
 
+/* Turns c, a disjunction of term cursors, into a union scored window by
+ * window (C_UNION).  -1 when out of memory. */
+static int
+to_union(ectx *e, const ndx_seg *s, cur *c)
+{
+    c->kind = C_UNION;
+    c->seg = s;
+    c->e = e;
+    c->all_n = (uint32_t)s->passages;
+    c->win = NDX_PID_END;
+    c->acc = ndx_arena_alloc(e->arena, UNION_WINDOW * sizeof *c->acc);
+    c->kw = ndx_arena_alloc(e->arena, UNION_WINDOW * sizeof *c->kw);
+    c->bits = ndx_arena_alloc(e->arena, UNION_WINDOW / 8);
+    return c->acc && c->kw && c->bits ? 0 : -1;
+}
+
+/* 1 when every kid of the disjunction c is a word. */
+static int
+or_of_terms(const cur *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        if (c->kids[i]->kind != C_TERM)
+            return 0;
+    return 1;
+}
+
 static ndx_status
 build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
 {
@@ -2697,18 +2725,8 @@ build(ectx *e, size_t segi, const ndx_qnode *q, cur **out)
         }
         if (c->n == 0) {
             c->kind = C_NONE;
-        } else if (c->n > UNION_MIN_TERMS) {
-            c->kind = C_UNION;
-            c->seg = s;
-            c->e = e;
-            c->all_n = (uint32_t)s->passages;
-            c->win = NDX_PID_END;
-            c->acc = ndx_arena_alloc(e->arena,
-                                     UNION_WINDOW * sizeof *c->acc);
-            c->kw = ndx_arena_alloc(e->arena, UNION_WINDOW * sizeof *c->kw);
-            c->bits = ndx_arena_alloc(e->arena, UNION_WINDOW / 8);
-            if (!c->acc || !c->kw || !c->bits)
-                return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
+        } else if (c->n > UNION_MIN_TERMS && to_union(e, s, c) != 0) {
+            return ndx_error(NDX_ENOMEM, "out of memory (prefix)");
         }
         *out = c;
         return NDX_OK;
@@ -3297,6 +3315,12 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
     e->sweep_used = 0; /* the last tree's sweeps are done */
     if ((st = build(e, segi, w->q->root, &root)))
         return st;
+    /* A walk that never prunes (every match counted, or a date order)
+     * visits every passage of a disjunction of words: scored window by
+     * window, as a union, instead of a step of every word per passage. */
+    if (!w->can_prune && root->kind == C_OR && or_of_terms(root) &&
+        to_union(e, s, root) != 0)
+        return ndx_error(NDX_ENOMEM, "out of memory (search)");
     if (runs && root->kind != C_NONE) {
         /* Filters seek with the query's cursors: a conjunction with a
          * cursor over the passing runs, which scores nothing. */
