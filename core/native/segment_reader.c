@@ -469,6 +469,22 @@ dict_seek_block(dict_iter *it, uint64_t b)
     return 1;
 }
 
+/* Reads the start of an entry: the bytes it shares with the previous
+ * term (of prev_len bytes; none at a block's first) and the length of the
+ * rest, which it->p is left at.  0, or -1 on damage. */
+static int
+dict_head(dict_iter *it, uint64_t prev_len, int first, uint64_t *shared,
+          uint64_t *suffix)
+{
+    if (ndx_varint_get(&it->p, it->end, shared) ||
+        ndx_varint_get(&it->p, it->end, suffix))
+        return -1;
+    if (*shared > prev_len || *shared + *suffix > TERM_BYTES_MAX ||
+        *suffix > (uint64_t)(it->end - it->p) || (first && *shared != 0))
+        return -1;
+    return 0;
+}
+
 /* Reads the rest of an entry after its term: its statistics and where
  * its lists lie.  0, or -1 on damage. */
 static int
@@ -512,12 +528,7 @@ dict_next(dict_iter *it, ndx_seg_term *t)
         if (r <= 0)
             return r;
     }
-    if (ndx_varint_get(&it->p, it->end, &shared) ||
-        ndx_varint_get(&it->p, it->end, &suffix))
-        return -1;
-    if (shared > it->len || shared + suffix > TERM_BYTES_MAX ||
-        suffix > (uint64_t)(it->end - it->p) ||
-        (it->in_block == 0 && shared != 0))
+    if (dict_head(it, it->len, it->in_block == 0, &shared, &suffix) != 0)
         return -1;
     memcpy(it->term + shared, it->p, suffix);
     it->len = shared + suffix;
@@ -584,10 +595,7 @@ ndx_seg_lookup(const ndx_seg *s, const char *term, size_t len,
         const unsigned char *sfx;
         int c;
 
-        if (ndx_varint_get(&it.p, it.end, &shared) ||
-            ndx_varint_get(&it.p, it.end, &suffix) || shared > prev_len ||
-            shared + suffix > TERM_BYTES_MAX ||
-            suffix > (uint64_t)(it.end - it.p) || (k == 0 && shared != 0))
+        if (dict_head(&it, prev_len, k == 0, &shared, &suffix) != 0)
             return corrupt(s->path, "dictionary");
         sfx = it.p;
         it.p += suffix;

@@ -254,8 +254,8 @@ ndx_flate_fixed(const unsigned char *dict, size_t dict_len,
             if (r.nb < 32)
                 refill(&r);
             e = lit_table[r.bb & 511];
-            sym = e & 511;
             take(&r, e >> 9);
+            sym = e & 511;
             if (sym < 256) {
                 if (o >= out_len)
                     return NDX_FLATE_BAD;
