@@ -354,6 +354,71 @@ test_clean_cleaner_drops_learned_lines_from_passages(void)
     ndx_cleaner_free(c);
 }
 
+/* n words: the first word, then "wordK" for K from 1. */
+static void
+words_line(char *out, size_t cap, const char *first, int n)
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", first);
+    int k;
+
+    for (k = 1; k < n && len < cap; k++)
+        len += (size_t)snprintf(out + len, cap - len, " word%d", k);
+}
+
+/* The splitter asks the cleaner only about lines of at most
+ * NDX_CLEAN_LEARN_MAX_WORDS words, the longest it learns: a repeated line
+ * of exactly that many words, padded with blanks where it is found, is
+ * learned and dropped; one word more, and it is article text. */
+static void
+test_clean_learned_lines_at_the_word_limit(void)
+{
+    ndx_cleaner *c = NULL;
+    ndx_split_opts o;
+    ndx_passages p = {NULL, 0, 0};
+    char at[1024], over[1024], text[4096];
+    size_t i;
+    int n, found_at = 0, found_over = 0;
+
+    words_line(at, sizeof at, "atlimit", NDX_CLEAN_LEARN_MAX_WORDS);
+    words_line(over, sizeof over, "overlimit",
+               NDX_CLEAN_LEARN_MAX_WORDS + 1);
+    CU_ASSERT_EQUAL(ndx_clean_word_count(at, strlen(at)),
+                    NDX_CLEAN_LEARN_MAX_WORDS);
+    CU_ASSERT_EQUAL(ndx_clean_word_count(over, strlen(over)),
+                    NDX_CLEAN_LEARN_MAX_WORDS + 1);
+    CU_ASSERT_EQUAL_FATAL(ndx_cleaner_new(&c), NDX_OK);
+    for (n = 0; n < 12; n++) {
+        snprintf(text, sizeof text,
+                 "Article number %d of Example Daily reports on a vote.\n\n"
+                 "%s\n\n%s\n\nThe council met on day %d and voted.\n",
+                 n, at, over, n);
+        CU_ASSERT_EQUAL(ndx_cleaner_learn(c, "Example Daily", text,
+                                          strlen(text)), NDX_OK);
+    }
+    ndx_cleaner_freeze(c, 3, 0.5);
+    CU_ASSERT(ndx_cleaner_is_furniture(c, "Example Daily", at, strlen(at)));
+    CU_ASSERT(!ndx_cleaner_is_furniture(c, "Example Daily", over,
+                                        strlen(over)));
+    snprintf(text, sizeof text,
+             "Article number 99 of Example Daily reports on a vote.\n\n"
+             " \t%s  \n\n%s\n\nThe council met on day 99 and voted.\n",
+             at, over);
+    ndx_split_opts_init(&o);
+    o.cleaner = c;
+    CU_ASSERT_EQUAL_FATAL(ndx_passages_split(&p, text, strlen(text),
+                                             "Example Daily", &o), NDX_OK);
+    for (i = 0; i < p.count; i++) {
+        found_at |= memmem(text + p.items[i].off, p.items[i].len,
+                           "atlimit", 7) != NULL;
+        found_over |= memmem(text + p.items[i].off, p.items[i].len,
+                             "overlimit", 9) != NULL;
+    }
+    CU_ASSERT(!found_at);
+    CU_ASSERT(found_over);
+    ndx_passages_clear(&p);
+    ndx_cleaner_free(c);
+}
+
 static uint64_t
 line_hash(const char *s)
 {
@@ -446,6 +511,8 @@ CU_TestInfo clean_tests[] = {
      test_clean_cleaner_repeat_rule_catches_a_large_sources_promotion},
     {"test_clean_cleaner_drops_learned_lines_from_passages",
      test_clean_cleaner_drops_learned_lines_from_passages},
+    {"test_clean_learned_lines_at_the_word_limit",
+     test_clean_learned_lines_at_the_word_limit},
     {"test_clean_line_hash_normalises_at_every_alignment",
      test_clean_line_hash_normalises_at_every_alignment},
     {"test_clean_line_hash_tells_different_lines_apart",

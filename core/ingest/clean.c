@@ -87,8 +87,9 @@
  * lines). */
 #define NORM_CAP 640
 
-/* Lines above this many words are article text, never learned furniture. */
-#define LEARN_MAX_WORDS 64
+/* Lines above this many words are article text, never learned furniture
+ * (clean.h). */
+#define LEARN_MAX_WORDS NDX_CLEAN_LEARN_MAX_WORDS
 
 /* The repeat rule (is_learned): lines of at least REPEAT_WORDS words in at
  * least REPEAT_ARTICLES articles of one source. */
@@ -469,11 +470,11 @@ ndx_clean_line_kind_words(const char *line, size_t len, unsigned words)
             return NDX_LINE_FURNITURE;
 
     /* Newsletter boxes: a sign-up word and a mail word. */
-    if ((strstr(norm, "sign up") || strstr(norm, "signing up")
-         || strstr(norm, "subscribe"))
+    if (words <= 60
+        && (strstr(norm, "sign up") || strstr(norm, "signing up")
+            || strstr(norm, "subscribe"))
         && (strstr(norm, "newsletter") || strstr(norm, "inbox")
-            || strstr(norm, "emails"))
-        && words <= 60)
+            || strstr(norm, "emails")))
         return NDX_LINE_FURNITURE;
 
     /* "Top StoryUS": a section tag run into the next word. */
@@ -488,7 +489,7 @@ ndx_clean_line_kind_words(const char *line, size_t len, unsigned words)
          || starts_with(norm, "\xc2\xa9"))
         && words <= 25)
         return NDX_LINE_FURNITURE;
-    if (strstr(norm, "all rights reserved") && words <= 25)
+    if (words <= 25 && strstr(norm, "all rights reserved"))
         return NDX_LINE_FURNITURE;
 
     /* A teaser or bio cut off with "... Read more". */

@@ -22,6 +22,10 @@ uint64_t ndx_clean_line_hash(const char *line, size_t len);
 /* The cleaner's identifier for a source name (its normalised key). */
 uint64_t ndx_cleaner_source_id(const char *source);
 
+/* Lines of more words than this (ndx_clean_word_count) are article text:
+ * the cleaner never learns them, so a caller need not hash them to ask. */
+#define NDX_CLEAN_LEARN_MAX_WORDS 64
+
 /* Whether the cleaner learned the line (by hash) for the source (by id). */
 int ndx_cleaner_has_line(const ndx_cleaner *c, uint64_t source_id,
                          uint64_t line_hash);

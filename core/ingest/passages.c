@@ -512,7 +512,10 @@ ndx_passages_split(ndx_passages *into, const char *text, size_t text_len,
             li->kind = (unsigned char)ndx_clean_line_kind_words(
                 text + s, e - s, li->words);
             li->furn = li->kind != NDX_LINE_TEXT;
-            if (!li->furn && learned)
+            /* A longer line was never learned (trimming only takes
+             * words away, so it was longer still when learned from). */
+            if (!li->furn && learned
+                && li->words <= NDX_CLEAN_LEARN_MAX_WORDS)
                 li->furn = (unsigned char)ndx_cleaner_has_line(
                     o->cleaner, sid, ndx_clean_line_hash(text + s, e - s));
         }
