@@ -684,6 +684,19 @@ test_native_wide_prefix_scores_as_the_or_of_its_words(void)
     ndx_index_close(ix);
 }
 
+/* Bytes of file a when file b holds the same ones, else 0. */
+static size_t
+same_file(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0, same;
+    char *x = t_slurp(a, &la), *y = t_slurp(b, &lb);
+
+    same = x && y && la == lb && memcmp(x, y, la) == 0 ? la : 0;
+    free(x);
+    free(y);
+    return same;
+}
+
 /* The text add_text_articles gives passage i. */
 static void
 text_article_want(char *out, size_t cap, unsigned i)
@@ -723,8 +736,6 @@ test_native_spilled_text_writes_the_same_segments(void)
     ndx_segw *wm, *ws;
     ndx_seg *s;
     ndx_buf b;
-    char *x, *y;
-    size_t lx = 0, ly = 0;
 
     snprintf(mem1, sizeof mem1, "%s/seg-000001.ndx", dir);
     snprintf(mem2, sizeof mem2, "%s/seg-000002.ndx", dir);
@@ -747,19 +758,8 @@ test_native_spilled_text_writes_the_same_segments(void)
     add_text_articles(ws, an, 3000, 500);
     CU_ASSERT_FATAL(ndx_segw_flush(wm, mem2) == NDX_OK);
     CU_ASSERT_FATAL(ndx_segw_flush(ws, sp2) == NDX_OK);
-    x = t_slurp(mem1, &lx);
-    y = t_slurp(sp1, &ly);
-    CU_ASSERT_FATAL(x && y);
-    CU_ASSERT(lx > 100000); /* many text blocks */
-    CU_ASSERT(lx == ly && memcmp(x, y, lx) == 0);
-    free(x);
-    free(y);
-    x = t_slurp(mem2, &lx);
-    y = t_slurp(sp2, &ly);
-    CU_ASSERT_FATAL(x && y);
-    CU_ASSERT(lx == ly && memcmp(x, y, lx) == 0);
-    free(x);
-    free(y);
+    CU_ASSERT(same_file(mem1, sp1) > 100000); /* many text blocks */
+    CU_ASSERT(same_file(mem2, sp2) > 0);
     /* The last passage of the second segment reads back whole. */
     CU_ASSERT_FATAL(ndx_seg_open(&s, sp2, 1) == NDX_OK);
     CU_ASSERT_EQUAL(s->passages, 500);
@@ -772,6 +772,103 @@ test_native_spilled_text_writes_the_same_segments(void)
     ndx_segw_free(wm);
     ndx_segw_free(ws);
     ndx_analyzer_free(an);
+}
+
+/* Gives the writer the stored passages of a merge: 2,000 articles of 70
+ * passages, each article with a url of some 6,000 bytes, so that the
+ * passages' columns and text locations (8 and 12 bytes each, 1.1 and 1.7
+ * MB) pass the 1 MB a spool holds in memory, and the articles' strings
+ * (12 MB) pass it many times over. */
+static void
+add_stored_series(ndx_segw *w)
+{
+    enum { ARTS = 2000, PER = 70 };
+    ndx_segw_stored p[PER];
+    static char url[6100];
+    char texts[PER][48], id[32];
+    ndx_article a;
+    uint32_t first, k, i;
+
+    for (i = 0; i < ARTS; i++) {
+        snprintf(id, sizeof id, "st-%u", i);
+        snprintf(url, sizeof url, "https://example.com/%06000u", i);
+        set_article(&a, id, i % 3 ? "Wire" : "Other Wire", "", 19000 + i);
+        a.url = url;
+        a.title = "A title that every article of the series has";
+        memset(p, 0, sizeof p);
+        for (k = 0; k < PER; k++) {
+            snprintf(texts[k], sizeof texts[k], "passage %u of article %u",
+                     k, i);
+            p[k].text = texts[k];
+            p[k].text_len = (uint32_t)strlen(texts[k]);
+            p[k].length = 5 + k % 7;
+        }
+        CU_ASSERT_FATAL(ndx_segw_add_stored(w, &a, PER, p, NULL, 0,
+                                            &first) == NDX_OK);
+    }
+    CU_ASSERT_FATAL(ndx_segw_term_begin(w, "passag", 6) == NDX_OK);
+    for (k = 0; k < ARTS * PER; k += 3)
+        CU_ASSERT_FATAL(ndx_segw_term_posting(w, k, 1 + k % 2, NULL, 0) ==
+                        NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_term_end(w) == NDX_OK);
+}
+
+/* A merge's writer sends its passages' and articles' tables to temporary
+ * files as it goes (a writer that may spill does): the segment is byte
+ * for byte the one a writer holding them in memory writes, twice over
+ * (the second segment reuses the emptied files), and reads back. */
+static void
+test_native_merge_tables_spooled_write_the_same_segments(void)
+{
+    const char *dir = t_tmpdir();
+    char path[3][400], want[48];
+    ndx_segw *w[2];
+    ndx_seg *s;
+    ndx_seg_article art;
+    const char *id, *title, *url;
+    ndx_buf b;
+    int i;
+
+    for (i = 0; i < 3; i++)
+        snprintf(path[i], sizeof path[i], "%s/seg-00000%d.ndx", dir, i + 1);
+    /* w[0] holds its tables, w[1] may send them to files. */
+    for (i = 0; i < 2; i++) {
+        CU_ASSERT_FATAL(ndx_segw_new(&w[i]) == NDX_OK);
+        if (i == 1)
+            CU_ASSERT_EQUAL(ndx_segw_spill(w[i], dir), NDX_OK);
+        add_stored_series(w[i]);
+    }
+    /* w[1] holds less: the strings are in its file but for the last
+     * megabyte or two. */
+    CU_ASSERT(ndx_segw_memory(w[1]) + 8000000 < ndx_segw_memory(w[0]));
+    /* Its articles may be in files: it looks none up. */
+    CU_ASSERT_EQUAL(ndx_segw_find(w[1], "st-5"), -1);
+    CU_ASSERT_FATAL(ndx_segw_flush(w[0], path[0]) == NDX_OK);
+    CU_ASSERT_FATAL(ndx_segw_flush(w[1], path[1]) == NDX_OK);
+    add_stored_series(w[1]);
+    CU_ASSERT_FATAL(ndx_segw_flush(w[1], path[2]) == NDX_OK);
+    CU_ASSERT(same_file(path[0], path[1]) > 14000000);
+    CU_ASSERT(same_file(path[0], path[2]) > 14000000);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, path[2], 1) == NDX_OK);
+    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
+    CU_ASSERT_EQUAL(s->passages, 140000);
+    CU_ASSERT_EQUAL(s->articles, 2000);
+    CU_ASSERT_EQUAL(ndx_seg_find(s, "st-1999"), 1999);
+    CU_ASSERT_EQUAL_FATAL(ndx_seg_article_read(s, 1999, &art, &id, &title,
+                                               &url), NDX_OK);
+    CU_ASSERT_STRING_EQUAL(id, "st-1999");
+    CU_ASSERT(strlen(url) > 6000 &&
+              strcmp(url + strlen(url) - 4, "1999") == 0);
+    CU_ASSERT_EQUAL(art.first, 1999 * 70);
+    CU_ASSERT_EQUAL(art.date_days, 19000 + 1999);
+    ndx_buf_init(&b);
+    CU_ASSERT_EQUAL_FATAL(ndx_seg_text(s, 139999, &b), NDX_OK);
+    snprintf(want, sizeof want, "passage 69 of article 1999");
+    CU_ASSERT(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+    ndx_buf_free(&b);
+    ndx_seg_close(s);
+    ndx_segw_free(w[0]);
+    ndx_segw_free(w[1]);
 }
 
 static void
@@ -1368,6 +1465,8 @@ CU_TestInfo native_tests[] = {
      test_native_wide_prefix_scores_as_the_or_of_its_words},
     {"spilled text compressed in a thread writes the same segments",
      test_native_spilled_text_writes_the_same_segments},
+    {"a merge's tables spooled to files write the same segments",
+     test_native_merge_tables_spooled_write_the_same_segments},
     {"terms given whole in order", test_native_terms_given_whole_in_order},
     {"positions of many blocks read back; a stem shares its form's list",
      test_native_positions_of_many_blocks_read_back},

@@ -283,7 +283,9 @@ ndx_status ndx_segw_term_posting(ndx_segw *w, uint32_t pid, uint32_t wdf,
                                  const uint32_t *pos, uint32_t npos);
 ndx_status ndx_segw_term_end(ndx_segw *w);
 
-/* Looks an article id up among those added; -1 if absent. */
+/* Looks an article id up among those added; -1 if absent (always for a
+ * writer given stored passages, which may have sent its articles to
+ * temporary files). */
 long ndx_segw_find(const ndx_segw *w, const char *id);
 
 size_t ndx_segw_articles(const ndx_segw *w);

@@ -57,6 +57,12 @@ typedef struct spool {
     uLong crc;         /* crc32 of the bytes in the file */
 } spool;
 
+static uint64_t
+spool_len(const spool *sp)
+{
+    return sp->filed + sp->mem.len;
+}
+
 /* Raw text blocks on their way to the compressing thread.  The thread is
  * woken when TQ_BATCH blocks wait (or to drain or stop), not for each:
  * a 2 KB block takes it a few microseconds, and waking it for every one
@@ -88,19 +94,25 @@ struct ndx_segw {
     size_t hash_cap;         /* entries of hashes */
     ndx_arena *strs;         /* term strings */
     size_t strs_bytes;
-    ndx_buf columns;         /* u32 article, u32 length per passage */
+    /* The tables below that grow with the segment are spools: a writer
+     * given stored passages (a merge) knows each entry once it appends
+     * it and sends them to temporary files as it goes (copy_spools), so
+     * that a merge into a segment of millions of passages does not hold
+     * them; a writer of analyzed passages patches textloc at flush and
+     * looks up articles, so its tables stay in memory (fd -1). */
+    spool columns;           /* u32 article, u32 length per passage */
     ndx_buf lengths;         /* u32 length per passage (for impacts) */
-    ndx_buf textloc;         /* 3 x u32 text location per passage; the
+    spool textloc;           /* 3 x u32 text location per passage; the
                                 second is the offset in the block's raw
                                 bytes until flush makes it the offset of
                                 the passage's stream in the block's
                                 compressed bytes */
-    ndx_buf articles;        /* 32 bytes per article */
-    ndx_buf astr;            /* id NUL title NUL url NUL */
+    spool articles;          /* 32 bytes per article */
+    spool astr;              /* id NUL title NUL url NUL */
     ndx_buf ids;             /* u64 hash, u32 ordinal, u32 0 per article */
     wsource *sources;
     size_t source_count, source_cap;
-    ndx_buf textidx;         /* per block: u64 off, u32 clen, u32 rlen */
+    spool textidx;           /* per block: u64 off, u32 clen, u32 rlen */
     ndx_buf text;            /* compressed blocks */
     ndx_buf raw;             /* the block being filled */
     ndx_buf raw_lens;        /* u32 raw bytes of each of its passages */
@@ -118,6 +130,8 @@ struct ndx_segw {
                                 blocks, or -1: they stay in text */
     uint64_t spill_len;      /* bytes written to spill_fd */
     uLong spill_crc;         /* crc32 of those bytes */
+    char *spill_dir;         /* where ndx_segw_spill makes its files (for
+                                copy_spools), or NULL */
     textq *tq;               /* compressing thread, or NULL: text blocks
                                 are compressed by the caller.  While it
                                 runs, z, text, textidx and the spill
@@ -162,9 +176,23 @@ ndx_segw_new(ndx_segw **out)
     w->spill_fd = -1;
     w->spill_crc = crc32(0L, Z_NULL, 0);
     w->sp_post.fd = w->sp_pos.fd = -1;
+    w->columns.fd = w->textloc.fd = w->articles.fd = w->astr.fd = -1;
+    w->textidx.fd = -1;
     w->sp_post.crc = w->sp_pos.crc = crc32(0L, Z_NULL, 0);
     *out = w;
     return NDX_OK;
+}
+
+/* The spools of the tables a writer given stored passages sends to files
+ * (see struct ndx_segw). */
+#define COPY_TABLES 5
+static spool *
+copy_table(ndx_segw *w, size_t i)
+{
+    spool *const t[COPY_TABLES] = {&w->columns, &w->textloc, &w->articles,
+                                   &w->astr, &w->textidx};
+
+    return t[i];
 }
 
 /* Creates an unlinked temporary file in dir. */
@@ -198,10 +226,14 @@ ndx_segw_spill(ndx_segw *w, const char *dir)
 {
     ndx_status st;
 
-    if (w->spill_fd >= 0 || w->text.len || w->textidx.len || w->blocks)
+    if (w->spill_fd >= 0 || w->text.len || spool_len(&w->textidx) ||
+        w->blocks)
         return ndx_error(NDX_EINVAL, "spill: the writer holds text already");
     if ((st = spill_open(dir, &w->spill_fd)))
         return st;
+    free(w->spill_dir);
+    if (!(w->spill_dir = strdup(dir)))
+        return ndx_error(NDX_ENOMEM, "out of memory");
     /* Without these the encoded postings stay in memory: still correct. */
     if (!spill_open(dir, &w->sp_post.fd))
         (void)spill_open(dir, &w->sp_pos.fd);
@@ -248,11 +280,9 @@ segw_reset(ndx_segw *w)
     ndx_arena_free(w->strs);
     w->strs = ndx_arena_new();
     w->strs_bytes = 0;
-    ndx_buf_free(&w->columns);
+    for (i = 0; i < COPY_TABLES; i++)
+        spool_reset(copy_table(w, i));
     ndx_buf_free(&w->lengths);
-    ndx_buf_free(&w->textloc);
-    ndx_buf_free(&w->articles);
-    ndx_buf_free(&w->astr);
     ndx_buf_free(&w->ids);
     for (i = 0; i < w->source_count; i++) {
         free(w->sources[i].name);
@@ -261,7 +291,6 @@ segw_reset(ndx_segw *w)
     free(w->sources);
     w->sources = NULL;
     w->source_count = w->source_cap = 0;
-    ndx_buf_free(&w->textidx);
     ndx_buf_free(&w->text);
     ndx_buf_free(&w->raw);
     ndx_buf_free(&w->raw_lens);
@@ -308,6 +337,8 @@ static void textq_stop(ndx_segw *w);
 void
 ndx_segw_free(ndx_segw *w)
 {
+    size_t i;
+
     if (!w)
         return;
     textq_stop(w);
@@ -319,6 +350,10 @@ ndx_segw_free(ndx_segw *w)
         close(w->sp_post.fd);
     if (w->sp_pos.fd >= 0)
         close(w->sp_pos.fd);
+    for (i = 0; i < COPY_TABLES; i++)
+        if (copy_table(w, i)->fd >= 0)
+            close(copy_table(w, i)->fd);
+    free(w->spill_dir);
     ndx_arena_free(w->strs);
     free(w);
 }
@@ -342,7 +377,8 @@ ndx_segw_memory(const ndx_segw *w)
 
     /* The lists' chunks, slack and all. */
     m += ndx_slab_memory(&w->lists);
-    m += w->columns.cap + w->lengths.cap + w->textloc.cap + w->articles.cap + w->astr.cap + w->ids.cap +
+    m += w->columns.mem.cap + w->lengths.cap + w->textloc.mem.cap +
+         w->articles.mem.cap + w->astr.mem.cap + w->ids.cap +
          w->raw.cap + w->raw_lens.cap + w->clens.cap + w->dict.cap +
          w->pend.cap + w->pend_lens.cap + w->ranges.cap + w->zout.cap +
          w->sp_post.mem.cap + w->sp_pos.mem.cap;
@@ -581,12 +617,6 @@ crc_more(uLong crc, const unsigned char *p, size_t len)
     return crc;
 }
 
-static uint64_t
-spool_len(const spool *sp)
-{
-    return sp->filed + sp->mem.len;
-}
-
 /* Moves the bytes held to the file once they pass SPOOL_CHUNK (all of
  * them with force). */
 static ndx_status
@@ -652,6 +682,49 @@ spool_write(const spool *sp, int fd, const char *path, uLong *crc)
     return NDX_OK;
 }
 
+/* The spool that holds section i of the segment being written, or NULL
+ * when the section is in memory. */
+static const spool *
+section_spool(const ndx_segw *w, size_t i)
+{
+    switch (i) {
+    case SEC_POSTINGS: return &w->sp_post;
+    case SEC_POSITIONS: return &w->sp_pos;
+    case SEC_COLUMNS: return &w->columns;
+    case SEC_TEXTLOC: return &w->textloc;
+    case SEC_ARTICLES: return &w->articles;
+    case SEC_ASTR: return &w->astr;
+    case SEC_TEXTIDX: return &w->textidx;
+    default: return NULL;
+    }
+}
+
+/* A writer given stored passages: the tables that grow with the segment
+ * go to temporary files of their own (without them, or when one cannot
+ * be made, they stay in memory: still correct). */
+static void
+copy_spools_open(ndx_segw *w)
+{
+    size_t i;
+
+    for (i = 0; w->spill_dir && i < COPY_TABLES; i++)
+        if (copy_table(w, i)->fd < 0)
+            (void)spill_open(w->spill_dir, &copy_table(w, i)->fd);
+}
+
+/* Moves what those tables hold past SPOOL_CHUNK to their files. */
+static ndx_status
+copy_spools_drain(ndx_segw *w)
+{
+    ndx_status st;
+    size_t i;
+
+    for (i = 0; i < COPY_TABLES; i++)
+        if ((st = spool_drain(copy_table(w, i), 0)))
+            return st;
+    return NDX_OK;
+}
+
 /* Records the compressed block of raw_len raw bytes that ends w->text
  * (clen bytes): sends it to the spill file when there is one (text then
  * held just this block), and appends its TEXTIDX entry. */
@@ -668,11 +741,12 @@ block_done(ndx_segw *w, size_t clen, size_t raw_len)
         w->spill_len += clen;
         w->text.len = 0;
     }
-    if ((st = ndx_buf_put_u64le(&w->textidx, off)) ||
-        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)clen)) ||
-        (st = ndx_buf_put_u32le(&w->textidx, (uint32_t)raw_len)))
+    if ((st = ndx_buf_put_u64le(&w->textidx.mem, off)) ||
+        (st = ndx_buf_put_u32le(&w->textidx.mem, (uint32_t)clen)) ||
+        (st = ndx_buf_put_u32le(&w->textidx.mem, (uint32_t)raw_len)))
         return st;
-    atomic_store(&w->text_mem, w->text.cap + w->textidx.cap + w->clens.cap +
+    atomic_store(&w->text_mem, w->text.cap + w->textidx.mem.cap +
+                                   w->clens.cap +
                                    (size_t)w->spill_len);
     return NDX_OK;
 }
@@ -1093,7 +1167,7 @@ dict_choose(ndx_segw *w)
             at += ndx_get_u32le(w->pend_lens.data + i * 4);
         }
         for (i = 0; i < w->passages; i++) {
-            const unsigned char *c = w->textloc.data + i * 12;
+            const unsigned char *c = w->textloc.mem.data + i * 12;
             uint32_t block = ndx_get_u32le(c), len = ndx_get_u32le(c + 8);
             uint64_t off;
 
@@ -1123,10 +1197,10 @@ dict_choose(ndx_segw *w)
 
             starts.len = 0;
             for (; p < w->passages &&
-                   ndx_get_u32le(w->textloc.data + p * 12) == i;
+                   ndx_get_u32le(w->textloc.mem.data + p * 12) == i;
                  p++)
                 if ((st = ndx_buf_put_u32le(
-                         &starts, ndx_get_u32le(w->textloc.data + p * 12 +
+                         &starts, ndx_get_u32le(w->textloc.mem.data + p * 12 +
                                                 8))))
                     goto done;
             if ((st = block_submit(w, w->pend.data + at, len, starts.data,
@@ -1178,7 +1252,7 @@ article_put(ndx_segw *w, const ndx_article *a, size_t passages,
     ndx_status st;
     uint32_t art = (uint32_t)w->article_count;
     uint32_t src = 0;
-    size_t before = w->astr.len;
+    uint64_t before = spool_len(&w->astr);
     const char *id = a->id ? a->id : "";
     const char *title = a->title ? a->title : "";
     const char *url = a->url ? a->url : "";
@@ -1188,19 +1262,19 @@ article_put(ndx_segw *w, const ndx_article *a, size_t passages,
     if ((st = source_get(w, a->source && *a->source ? a->source : "unknown",
                          &src)))
         return st;
-    if ((st = ndx_buf_put_u32le(&w->articles, (uint32_t)w->passages)) ||
-        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)passages)) ||
-        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)a->date_days)) ||
-        (st = ndx_buf_put_u32le(&w->articles, src)) ||
-        (st = ndx_buf_put_u64le(&w->articles, w->astr.len)))
+    if ((st = ndx_buf_put_u32le(&w->articles.mem, (uint32_t)w->passages)) ||
+        (st = ndx_buf_put_u32le(&w->articles.mem, (uint32_t)passages)) ||
+        (st = ndx_buf_put_u32le(&w->articles.mem, (uint32_t)a->date_days)) ||
+        (st = ndx_buf_put_u32le(&w->articles.mem, src)) ||
+        (st = ndx_buf_put_u64le(&w->articles.mem, before)))
         return st;
-    if ((st = ndx_buf_put(&w->astr, id, strlen(id) + 1)) ||
-        (st = ndx_buf_put(&w->astr, title, strlen(title) + 1)) ||
-        (st = ndx_buf_put(&w->astr, url, strlen(url) + 1)))
+    if ((st = ndx_buf_put(&w->astr.mem, id, strlen(id) + 1)) ||
+        (st = ndx_buf_put(&w->astr.mem, title, strlen(title) + 1)) ||
+        (st = ndx_buf_put(&w->astr.mem, url, strlen(url) + 1)))
         return st;
-    if ((st = ndx_buf_put_u32le(&w->articles,
-                                (uint32_t)(w->astr.len - before))) ||
-        (st = ndx_buf_put_u32le(&w->articles, (uint32_t)a->time_secs)))
+    if ((st = ndx_buf_put_u32le(&w->articles.mem,
+                                (uint32_t)(spool_len(&w->astr) - before))) ||
+        (st = ndx_buf_put_u32le(&w->articles.mem, (uint32_t)a->time_secs)))
         return st;
     if ((st = ndx_buf_put_u64le(&w->ids, ndx_hash64(id, strlen(id)))) ||
         (st = ndx_buf_put_u32le(&w->ids, art)) ||
@@ -1231,13 +1305,13 @@ passage_put(ndx_segw *w, uint32_t art, uint32_t length, const char *text,
     if (w->raw.len > 0 && w->raw.len + len > NDX_SEG_TEXT_BLOCK &&
         (st = text_block_close(w)))
         return st;
-    if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
-        (st = ndx_buf_put_u32le(&w->columns, length)) ||
+    if ((st = ndx_buf_put_u32le(&w->columns.mem, art)) ||
+        (st = ndx_buf_put_u32le(&w->columns.mem, length)) ||
         (st = ndx_buf_put_u32le(&w->lengths, length)) ||
-        (st = ndx_buf_put_u32le(&w->textloc,
+        (st = ndx_buf_put_u32le(&w->textloc.mem,
                                 w->blocks)) ||
-        (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
-        (st = ndx_buf_put_u32le(&w->textloc, len)) ||
+        (st = ndx_buf_put_u32le(&w->textloc.mem, (uint32_t)w->raw.len)) ||
+        (st = ndx_buf_put_u32le(&w->textloc.mem, len)) ||
         (st = ndx_buf_put_u32le(&w->raw_lens, len)) ||
         (st = ndx_buf_put(&w->raw, text, len)))
         return st;
@@ -1483,6 +1557,7 @@ ndx_segw_add_stored(ndx_segw *w, const ndx_article *a, size_t passages,
                                          "of their own");
         w->copying = 1;
         w->dict_done = 1;
+        copy_spools_open(w);
     }
     if (dict_len > NDX_SEG_TEXT_DICT)
         return ndx_error(NDX_EINVAL, "text dictionary too long");
@@ -1503,12 +1578,12 @@ ndx_segw_add_stored(ndx_segw *w, const ndx_article *a, size_t passages,
             w->block_raw + (uint64_t)p[i].text_len > NDX_SEG_TEXT_BLOCK &&
             (st = copy_block_close(w)))
             return st;
-        if ((st = ndx_buf_put_u32le(&w->columns, art)) ||
-            (st = ndx_buf_put_u32le(&w->columns, p[i].length)) ||
+        if ((st = ndx_buf_put_u32le(&w->columns.mem, art)) ||
+            (st = ndx_buf_put_u32le(&w->columns.mem, p[i].length)) ||
             (st = ndx_buf_put_u32le(&w->lengths, p[i].length)) ||
-            (st = ndx_buf_put_u32le(&w->textloc, w->blocks)) ||
-            (st = ndx_buf_put_u32le(&w->textloc, (uint32_t)w->raw.len)) ||
-            (st = ndx_buf_put_u32le(&w->textloc, p[i].text_len)) ||
+            (st = ndx_buf_put_u32le(&w->textloc.mem, w->blocks)) ||
+            (st = ndx_buf_put_u32le(&w->textloc.mem, (uint32_t)w->raw.len)) ||
+            (st = ndx_buf_put_u32le(&w->textloc.mem, p[i].text_len)) ||
             (st = ndx_buf_put(&w->raw, sb, sl)))
             return st;
         w->block_raw += p[i].text_len;
@@ -1518,7 +1593,7 @@ ndx_segw_add_stored(ndx_segw *w, const ndx_article *a, size_t passages,
         w->passages++;
         w->total_len += p[i].length;
     }
-    return NDX_OK;
+    return copy_spools_drain(w);
 }
 
 long
@@ -1527,15 +1602,19 @@ ndx_segw_find(const ndx_segw *w, const char *id)
     uint64_t h = ndx_hash64(id, strlen(id));
     size_t i, n = w->ids.len / 16;
 
+    /* A writer of stored passages may have sent its articles to files. */
+    if (w->copying)
+        return -1;
+
     /* Newest first: the last article with this id is the live one. */
     for (i = n; i-- > 0;) {
         const unsigned char *e = w->ids.data + i * 16;
 
         if (ndx_get_u64le(e) == h) {
             uint32_t art = ndx_get_u32le(e + 8);
-            uint64_t off = ndx_get_u64le(w->articles.data + art * 32 + 16);
+            uint64_t off = ndx_get_u64le(w->articles.mem.data + art * 32 + 16);
 
-            if (strcmp((const char *)w->astr.data + off, id) == 0)
+            if (strcmp((const char *)w->astr.mem.data + off, id) == 0)
                 return (long)art;
         }
     }
@@ -1905,7 +1984,7 @@ textloc_streams(ndx_segw *w)
                          (unsigned long long)(w->clens.len / 4),
                          (unsigned long long)w->passages);
     for (p = 0; p < w->passages; p++) {
-        unsigned char *c = w->textloc.data + p * 12;
+        unsigned char *c = w->textloc.mem.data + p * 12;
 
         if (ndx_get_u32le(c) != block) {
             block = ndx_get_u32le(c);
@@ -2149,7 +2228,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
             (st = ndx_buf_put_u64le(m, (uint64_t)(int64_t)w->last_days)) ||
             (st = ndx_buf_put_u64le(m, (w->terms_out + NDX_SEG_DICT_BLOCK -
                                         1) / NDX_SEG_DICT_BLOCK)) ||
-            (st = ndx_buf_put_u64le(m, w->textidx.len / 16)) ||
+            (st = ndx_buf_put_u64le(m, spool_len(&w->textidx) / 16)) ||
             (st = ndx_buf_put_u64le(m, w->source_count)))
             goto fail;
     }
@@ -2169,17 +2248,13 @@ ndx_segw_flush(ndx_segw *w, const char *path)
      * built already), toc, trailer. */
     {
         const ndx_buf *parts[SEC_COUNT_PLUS_ONE];
+        const spool *sp;
 
         for (i = 1; i < SEC_COUNT_PLUS_ONE; i++)
             parts[i] = &sec[i];
         parts[SEC_DICT] = &e->dict;
         parts[SEC_DICTIDX] = &e->dictidx;
-        parts[SEC_COLUMNS] = &w->columns;
-        parts[SEC_TEXTLOC] = &w->textloc;
-        parts[SEC_ARTICLES] = &w->articles;
-        parts[SEC_ASTR] = &w->astr;
         parts[SEC_IDS] = &w->ids;
-        parts[SEC_TEXTIDX] = &w->textidx;
         parts[SEC_TEXT] = &w->text;
         parts[SEC_TEXTDICT] = &w->dict;
         parts[SEC_TEXTDICTS] = &w->ranges;
@@ -2215,9 +2290,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
                 off += w->spill_len;
                 continue;
             }
-            if (i == SEC_POSTINGS || i == SEC_POSITIONS) {
-                const spool *sp = i == SEC_POSTINGS ? &w->sp_post
-                                                    : &w->sp_pos;
+            if ((sp = section_spool(w, i)) != NULL) {
                 uint64_t n = spool_len(sp);
 
                 if ((st = spool_write(sp, fd, tmp, &crc)) ||
