@@ -209,6 +209,11 @@ $(B)/ndx-dupes: $(B)/bench/dupes.o $(LIB)
 $(B)/ndx-text-cost: $(B)/tests/probes/text_cost.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ndx-postings-cost decodes every postings list of segments and prints
+# what other encodings of them would take; white-box, so in tests/.
+$(B)/ndx-postings-cost: $(B)/tests/probes/postings_cost.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ndx-loadgen drives the query socket: N connections for T seconds.
 $(B)/ndx-loadgen: $(B)/bench/loadgen.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
