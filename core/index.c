@@ -87,6 +87,9 @@ struct ndx_index {
     uint64_t added, added_passages, added_empty; /* handed to the engine */
     char *path;                        /* the index directory */
     ndx_neardup *nd;                   /* near-duplicates, or NULL */
+    int nd_pending;                    /* nd is empty until the index's
+                                          NEARDUP is read: at the first
+                                          article added (neardup_ready) */
     char nd_warning[512];              /* NEARDUP not written, or "" */
 };
 
@@ -148,6 +151,13 @@ neardup_open(ndx_index *ix, const char *path, unsigned flags,
         return st;
     if ((flags & NDX_OPEN_WRITE) && !(flags & NDX_OPEN_ADD))
         return NDX_OK;
+    if (flags & NDX_OPEN_WRITE) {
+        /* Read when a run adds its first article: a run that only deletes
+         * or merges neither needs the tables nor changes the file, and its
+         * merges do not hold them. */
+        ix->nd_pending = 1;
+        return NDX_OK;
+    }
     st = ndx_neardup_load(ix->nd, path);
     if (st == NDX_OK && !(flags & NDX_OPEN_WRITE))
         st = ndx_neardup_prepare(ix->nd);
@@ -163,6 +173,25 @@ neardup_open(ndx_index *ix, const char *path, unsigned flags,
             return ndx_neardup_new(&ix->nd);
     }
     return NDX_OK;
+}
+
+/* Reads the NEARDUP of the index a writer adds to, once, before its first
+ * article is judged (see neardup_open): a damaged file fails the run, a
+ * missing one starts empty. */
+static ndx_status
+neardup_ready(ndx_index *ix)
+{
+    ndx_status st;
+
+    if (!ix->nd_pending)
+        return NDX_OK;
+    ix->nd_pending = 0;
+    st = ndx_neardup_load(ix->nd, ix->path);
+    if (st != NDX_ENOTFOUND)
+        return st;
+    ndx_neardup_free(ix->nd);
+    ix->nd = NULL;
+    return ndx_neardup_new(&ix->nd);
 }
 
 /*
@@ -683,6 +712,8 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
         return ndx_error(NDX_EINVAL, "the index is open for reading only");
     if (!a->id || !*a->id)
         return ndx_error(NDX_EINVAL, "an article needs an id");
+    if ((st = neardup_ready(ix)))
+        return st;
     /* In the pipeline a worker sketches the article for the near-duplicate
      * check, and its verdict is taken in order when it is handed on. */
     if (ix->pipe && a->text_len <= PIPE_TEXT_MAX)
@@ -759,7 +790,8 @@ ndx_index_commit(ndx_index *ix)
         return st;
     /* Written after the commit: a failure leaves a good index whose
      * newest articles are not folded at search time. */
-    if (ix->nd && (st = ndx_neardup_save(ix->nd, ix->path)) != NDX_OK)
+    if (ix->nd && !ix->nd_pending &&
+        (st = ndx_neardup_save(ix->nd, ix->path)) != NDX_OK)
         snprintf(ix->nd_warning, sizeof ix->nd_warning,
                  "%s; the index is committed, but searches show its new "
                  "near-identical articles separately",

@@ -242,6 +242,66 @@ test_neardup_syndicated_story_shows_once_with_also_in(void)
     }
 }
 
+/* A writer reads NEARDUP when it adds its first article: a run that only
+ * deletes or merges neither reads it nor writes it (its merges do not hold
+ * the tables), so it commits even when the file is damaged and leaves the
+ * file as it was; a run that adds fails on the damaged file, naming it,
+ * and commits nothing. */
+static void
+test_neardup_read_only_by_runs_that_add(void)
+{
+    const char *first[] = {FIX "syndicated-1.jsonl"};
+    const char *rest[] = {FIX "syndicated-2.jsonl"};
+    static const char junk[] = "NDXNDUP\nnot a near-duplicate file";
+    const char *dir = t_tmpdir();
+    char path[512];
+    ndx_index *ix = NULL;
+    ndx_article a;
+    ndx_results *res;
+    size_t len = 0;
+    char *now;
+    FILE *f;
+
+    index_files(dir, "native", first, 1, 0, 0);
+    index_files(dir, "native", rest, 1, NDX_OPEN_ADD, 0);
+    snprintf(path, sizeof path, "%s/NEARDUP", dir);
+    f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fwrite(junk, 1, sizeof junk - 1, f);
+    fclose(f);
+
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir,
+                                         NDX_OPEN_WRITE | NDX_OPEN_ADD, NULL,
+                                         NULL), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_index_delete(ix, "sy-3"), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_index_optimize(ix), NDX_OK);
+    CU_ASSERT_EQUAL(ndx_index_commit(ix), NDX_OK);
+    ndx_index_close(ix);
+    now = t_slurp(path, &len);
+    CU_ASSERT(now && len == sizeof junk - 1 && memcmp(now, junk, len) == 0);
+    free(now);
+    res = search(dir, "girders corrosion");
+    CU_ASSERT_EQUAL(res->total, 2); /* sy-3 is gone */
+    ndx_results_free(res);
+
+    memset(&a, 0, sizeof a);
+    a.id = "new-1";
+    a.source = "Coast Daily";
+    a.text = "A new article about the zyxwvut.";
+    a.text_len = strlen(a.text);
+    a.date_days = NDX_DATE_NONE;
+    a.time_secs = -1;
+    CU_ASSERT_EQUAL_FATAL(ndx_index_open(&ix, dir,
+                                         NDX_OPEN_WRITE | NDX_OPEN_ADD, NULL,
+                                         NULL), NDX_OK);
+    CU_ASSERT_NOT_EQUAL(ndx_index_add(ix, &a, NULL), NDX_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ndx_errmsg(), "NEARDUP"));
+    ndx_index_close(ix);
+    res = search(dir, "zyxwvut");
+    CU_ASSERT_EQUAL(res->total, 0);
+    ndx_results_free(res);
+}
+
 /* Only the page's hits carry text (and recounted matches) when clusters
  * are folded (the extra hits asked of the engine have neither), so a fold
  * inside the page must fetch the hits it moves up again: every page,
@@ -336,6 +396,8 @@ CU_TestInfo neardup_tests[] = {
      test_neardup_recrawled_copy_indexes_to_one_article},
     {"test_neardup_syndicated_story_shows_once_with_also_in",
      test_neardup_syndicated_story_shows_once_with_also_in},
+    {"NEARDUP read only by runs that add",
+     test_neardup_read_only_by_runs_that_add},
     {"test_neardup_search_json_lists_also_in",
      test_neardup_search_json_lists_also_in},
     {"test_neardup_folded_pages_carry_every_hit_text",
