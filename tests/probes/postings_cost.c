@@ -31,6 +31,7 @@
 #include <libstemmer.h>
 
 #include "native/segment.h"
+#include "util/hash.h"
 
 typedef struct cost {
     double lists, postings, bytes;
@@ -198,60 +199,27 @@ surface_cost(const ndx_seg *s, struct sb_stemmer *st, const char *term,
     free(zw);
 }
 
-/* A set of list offsets (open addressing; 0 is stored as UINT64_MAX). */
-typedef struct offset_set {
-    uint64_t *slot;
-    size_t cap, count;
-} offset_set;
-
-/* Adds off: 1 when it was new, 0 when it was there, -1 out of memory. */
-static int
-offset_add(offset_set *o, uint64_t off)
-{
-    uint64_t key = off ? off : UINT64_MAX;
-    size_t i;
-
-    if (2 * (o->count + 1) > o->cap) {
-        offset_set g = {NULL, o->cap ? 2 * o->cap : 1024, 0};
-
-        if (!(g.slot = calloc(g.cap, sizeof *g.slot)))
-            return -1;
-        for (i = 0; i < o->cap; i++)
-            if (o->slot[i])
-                (void)offset_add(&g, o->slot[i] == UINT64_MAX ? 0
-                                                              : o->slot[i]);
-        free(o->slot);
-        *o = g;
-    }
-    for (i = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 20) & (o->cap - 1);
-         o->slot[i]; i = (i + 1) & (o->cap - 1))
-        if (o->slot[i] == key)
-            return 0;
-    o->slot[i] = key;
-    o->count++;
-    return 1;
-}
-
 static int
 cost_segment(const char *path, struct sb_stemmer *st, cost *c)
 {
     ndx_seg *s;
     ndx_seg_walk w;
     ndx_seg_term t;
-    offset_set seen = {NULL, 0, 0};
+    ndx_htab seen; /* offsets + 1 of the lists counted */
     int r, fresh, oom = 0;
 
     if (ndx_seg_open(&s, path, 1) != NDX_OK) {
         fprintf(stderr, "ndx-postings-cost: %s: %s\n", path, ndx_errmsg());
         return -1;
     }
+    ndx_htab_init(&seen, sizeof(uint64_t), 1024, 50);
     ndx_seg_walk_start(&w, s);
     while ((r = ndx_seg_walk_next(&w, &t)) == 1) {
         uint32_t n, *wdfs, *ids;
 
         /* A list shared by several terms (a stem and its one surface
          * form) is counted once. */
-        if ((fresh = offset_add(&seen, t.post_off)) < 0 ||
+        if (!ndx_htab_put(&seen, t.post_off + 1, &fresh) ||
             !(ids = list_ids(s, &t, &n, &wdfs))) {
             fprintf(stderr, "ndx-postings-cost: out of memory\n");
             oom = 1;
@@ -272,7 +240,7 @@ cost_segment(const char *path, struct sb_stemmer *st, cost *c)
         free(wdfs);
     }
     ndx_seg_close(s);
-    free(seen.slot);
+    ndx_htab_free(&seen);
     if (oom)
         return -1;
     if (r < 0) {
