@@ -946,34 +946,13 @@ fold_clusters(const ndx_index *ix, ndx_hit *hits, size_t *count,
     return NDX_OK;
 }
 
-/* Bytes of a title-collapse key at most (longer titles compare by their
- * first folded bytes). */
-#define TITLE_KEY_MAX 1024
+#define TITLE_KEY_MAX NDX_TITLE_KEY_MAX
 
-/* The key a hit collapses by: its source, a NUL, then its title folded
- * as words are (ndx_fold: case and accents folded, spaces and punctuation
- * dropped; an ASCII title has its letters and digits lower-cased, which
- * is the same, without the tokenizer), in out (TITLE_KEY_MAX bytes); its
- * length, or 0 when the title folds to nothing (such hits never
- * collapse). */
+/* The key a hit collapses by (ndx_title_key). */
 static size_t
 title_key(const ndx_hit *h, char *out)
 {
-    size_t n = h->source ? strlen(h->source) : 0, t = 0;
-    const unsigned char *p = (const unsigned char *)h->title;
-
-    if (!p || !*p || n + 2 >= TITLE_KEY_MAX)
-        return 0;
-    memcpy(out, h->source, n);
-    out[n++] = '\0';
-    for (; *p && *p < 0x80 && n + t + 1 < TITLE_KEY_MAX; p++)
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z'))
-            out[n + t++] = (char)*p;
-        else if (*p >= 'A' && *p <= 'Z')
-            out[n + t++] = (char)(*p - 'A' + 'a');
-    if (*p && *p >= 0x80)
-        t = ndx_fold(h->title, strlen(h->title), out + n, TITLE_KEY_MAX - n);
-    return t ? n + t : 0;
+    return ndx_title_key(h->source, h->title, out);
 }
 
 /* Hits a listing collapses without a hash table (a linear look among the
@@ -1231,6 +1210,10 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
     pc.collapse = o->collapse_titles;
     wide.more = page_short;
     wide.more_ctx = &pc;
+    /* The engine may rank by title key: the k-th key's article is then
+     * the bar, where k articles of a few titles would leave the page
+     * short and ask again. */
+    wide.distinct_titles = o->collapse_titles;
     for (;;) {
         ndx_results *r = *rp;
         size_t got, page_end;
@@ -1277,9 +1260,11 @@ search_folded(ndx_index *ix, const ndx_query *q, const ndx_search_opts *o,
             /* Folding moved hits without text into the page: again, for
              * the hits up to the page's last one (at most page_end +
              * folded + collapsed in the engine's order), all with text.
-             * The same hits come first, so the page is the same. */
+             * The same hits come first, so the page is the same (by
+             * article: k hits, and the lists of the first search). */
             wide.k = page_end + folded + collapsed;
             wide.text_hits = 0;
+            wide.distinct_titles = 0;
             again = 1;
         }
         if (!again)

@@ -741,3 +741,23 @@ fail:
         return ndx_error(NDX_ENOMEM, "out of memory building a term set");
     return (ndx_status)rc;
 }
+
+size_t
+ndx_title_key(const char *source, const char *title, char *out)
+{
+    size_t n = source ? strlen(source) : 0, t = 0;
+    const unsigned char *p = (const unsigned char *)title;
+
+    if (!p || !*p || n + 2 >= NDX_TITLE_KEY_MAX)
+        return 0;
+    memcpy(out, source, n);
+    out[n++] = '\0';
+    for (; *p && *p < 0x80 && n + t + 1 < NDX_TITLE_KEY_MAX; p++)
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z'))
+            out[n + t++] = (char)*p;
+        else if (*p >= 'A' && *p <= 'Z')
+            out[n + t++] = (char)(*p - 'A' + 'a');
+    if (*p && *p >= 0x80)
+        t = ndx_fold(title, strlen(title), out + n, NDX_TITLE_KEY_MAX - n);
+    return t ? n + t : 0;
+}

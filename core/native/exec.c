@@ -2809,7 +2809,15 @@ typedef struct cand {
                          matches counts only the passages that could
                          enter the top k (recounted for the hits) */
     uint64_t order;   /* global passage ordinal */
+    uint64_t tkey;    /* hash of the article's title key (ndx_title_key)
+                         once a titled top k has made it; 0: none */
 } cand;
+
+/* The matching passages of the article being walked (passage grouping). */
+typedef struct cbuf {
+    cand *v;
+    size_t n, cap;
+} cbuf;
 
 typedef struct topk {
     cand *h;
@@ -2817,6 +2825,16 @@ typedef struct topk {
     ndx_sort sort;
     const cand *after; /* keyset: only candidates ranked after this one
                           enter (ndx_search_opts.after), or NULL */
+    /* Ranking by title (ndx_search_opts.distinct_titles, titles_start):
+     * once titled, h holds one article per title key, the best, and
+     * members the others of those keys that may rank above the worst
+     * of h; when clipped, only those better than floor. */
+    const nview *v;
+    int titled;
+    cbuf members;
+    size_t members_max;
+    int clipped;
+    cand floor;        /* with clipped: the best member left out */
 } topk;
 
 /* 1 when a ranks before b. */
@@ -2894,12 +2912,6 @@ cmp_cand(const void *a, const void *b, void *ctx)
     return 0;
 }
 
-/* The matching passages of the article being walked (passage grouping). */
-typedef struct cbuf {
-    cand *v;
-    size_t n, cap;
-} cbuf;
-
 static ndx_status
 abuf_push(cbuf *b, const cand *c)
 {
@@ -2909,10 +2921,125 @@ abuf_push(cbuf *b, const cand *c)
     return NDX_OK;
 }
 
+/* ---- top k by title ------------------------------------------------------ */
+
+/* A titled top k holds at most this many articles (its look-up of a key
+ * among them is linear); a larger k ranks by article. */
+#define TITLED_K_MAX 64
+
+/* The title key of c's article (ndx_title_key) in out (NDX_TITLE_KEY_MAX
+ * bytes): its length, 0 for none (an article the table cannot give has
+ * none; reading its hit reports the damage). */
+static size_t
+cand_title(const nview *v, const cand *c, const ndx_seg_article *known,
+           char *out)
+{
+    const ndx_seg *s = v->segs[c->seg];
+    ndx_seg_article a;
+    const char *id, *title;
+    uint32_t art;
+
+    if (known)
+        a = *known;
+    else if (ndx_seg_passage(s, c->pid, &art, NULL) != 0 ||
+             ndx_seg_article_get(s, art, &a) != 0)
+        return 0;
+    if (ndx_seg_article_strings(s, &a, &id, &title, NULL) != 0 ||
+        a.source >= s->source_count)
+        return 0;
+    return ndx_title_key(s->sources[a.source].name, title, out);
+}
+
+/* Sets c->tkey: the hash of its title key, never 0, or 0 for none; known
+ * is c's article when the caller has it, else NULL. */
+static void
+cand_key(const nview *v, cand *c, const ndx_seg_article *known)
+{
+    char key[NDX_TITLE_KEY_MAX];
+    size_t len = cand_title(v, c, known, key);
+
+    c->tkey = len ? ndx_fnv1a64(key, len) : 0;
+    c->tkey += len && !c->tkey;
+}
+
+/* Whether a and b, of one tkey, have one title key (hashes collide). */
+static int
+same_title(const nview *v, const cand *a, const cand *b)
+{
+    char x[NDX_TITLE_KEY_MAX], y[NDX_TITLE_KEY_MAX];
+    size_t n = cand_title(v, a, NULL, x);
+
+    return n && cand_title(v, b, NULL, y) == n && memcmp(x, y, n) == 0;
+}
+
+/* Keeps c, ranked below the article of its key in h, as a member, unless
+ * it cannot rank above the worst of a full h (nor then above the k-th
+ * key).  Members past members_max: those that cannot are dropped, then,
+ * if still more than half, the worse half, which clips the listing at
+ * the best of them (floor). */
+static ndx_status
+member_keep(topk *t, const cand *c)
+{
+    cbuf *m = &t->members;
+
+    if ((t->n == t->cap && !better(t, c, &t->h[0])) ||
+        (t->clipped && !better(t, c, &t->floor)))
+        return NDX_OK;
+    if (m->n >= t->members_max) {
+        size_t i, n = 0;
+
+        for (i = 0; i < m->n; i++)
+            if (t->n < t->cap || better(t, &m->v[i], &t->h[0]))
+                m->v[n++] = m->v[i];
+        m->n = n;
+        if (n > t->members_max / 2) {
+            qsort_r(m->v, n, sizeof *m->v, cmp_cand, t);
+            m->n = t->members_max / 4;
+            t->floor = m->v[m->n];
+            t->clipped = 1;
+            if (!better(t, c, &t->floor))
+                return NDX_OK;
+        }
+    }
+    return abuf_push(m, c);
+}
+
+/* Hands c to a titled top k: the article of its key in h when it ranks
+ * above the one there (which becomes a member), a member when it ranks
+ * below, else as topk_add does.  The key is made only for an article
+ * that can enter (from its record a when not NULL: one read less). */
+static ndx_status
+titled_add(topk *t, const cand *c, const ndx_seg_article *a)
+{
+    cand x = *c;
+    size_t i = t->n;
+
+    if (t->n == t->cap && !better(t, c, &t->h[0]))
+        return NDX_OK;
+    cand_key(t->v, &x, a);
+    if (x.tkey)
+        for (i = 0; i < t->n; i++)
+            if (t->h[i].tkey == x.tkey && same_title(t->v, &t->h[i], &x))
+                break;
+    if (i == t->n) {
+        topk_add(t, &x);
+        return NDX_OK;
+    }
+    if (better(t, &x, &t->h[i])) {
+        cand was = t->h[i];
+
+        t->h[i] = x;
+        heap_sift_down(t, i);
+        return member_keep(t, &was);
+    }
+    return member_keep(t, &x);
+}
+
 /* Hands the finished article to the heap: its best passage, or each of
  * its matching passages, all with the article's match count. */
 static ndx_status
-flush_article(topk *top, cand *best, cbuf *b, ndx_group group,
+flush_article(topk *top, cand *best, const ndx_seg_article *art, cbuf *b,
+              ndx_group group,
               uint64_t *total)
 {
     size_t i;
@@ -2920,8 +3047,15 @@ flush_article(topk *top, cand *best, cbuf *b, ndx_group group,
     if (best->matches == 0)
         return NDX_OK;
     if (group == NDX_GROUP_ARTICLE) {
-        topk_add(top, best);
+        ndx_status st = NDX_OK;
+
+        if (top->titled)
+            st = titled_add(top, best, art);
+        else
+            topk_add(top, best);
         (*total)++;
+        if (st)
+            return st;
     } else {
         for (i = 0; i < b->n; i++) {
             b->v[i].matches = best->matches;
@@ -3107,6 +3241,8 @@ typedef struct walker {
                           every article counted, in walk order, while the
                           search has not pruned (spare_on) */
     int spare_on;
+    int titles;        /* 1: the top k is to be titled where pruning
+                          starts (titles_start) */
     uint64_t total, seen;
     /* Pruning needs a full top k to beat and, unless every match must be
      * counted, exact_upto matches counted first.  Date orders rank by
@@ -3275,6 +3411,67 @@ spare_keep(walker *w, const cand *best)
     return abuf_push(&w->spare, best);
 }
 
+/* Titles the top k (topk.titled) where pruning would start: from then
+ * on it holds one article per source and title and keeps the others of
+ * those keys that rank high enough as members, so that the k-th key's
+ * article is the bar.  That needs every article counted so far at hand:
+ * in h, when none has left it, or in the spare; else the search ranks by
+ * article.  When h holds two articles of one key, the top k is made again
+ * from the spare, in rank order, until it holds k keys or the spare ends
+ * (then h is not full and pruning waits for more keys). */
+static ndx_status
+titles_start(walker *w)
+{
+    topk *t = &w->top;
+    cand *from;
+    size_t n, i, j;
+    int dup = 0;
+    ndx_status st;
+
+    w->titles = 0;
+    if (w->total == t->n) {
+        from = t->h;
+        n = t->n;
+    } else if (w->spare_on && w->spare.n == w->total) {
+        from = w->spare.v;
+        n = w->spare.n;
+    } else {
+        return NDX_OK;
+    }
+    for (i = 0; i < t->n; i++)
+        cand_key(t->v, &t->h[i], NULL);
+    for (i = 0; i < t->n && !dup; i++)
+        for (j = 0; j < i && !dup; j++)
+            dup = t->h[i].tkey && t->h[i].tkey == t->h[j].tkey &&
+                  same_title(t->v, &t->h[i], &t->h[j]);
+    t->titled = 1;
+    t->members_max = 16 * t->cap + 256;
+    w->spare_on = 0;
+    if (!dup)
+        return NDX_OK;
+    if (from == t->h) {
+        /* h is all there is: its articles go through titled_add again,
+         * from a copy in rank order. */
+        if (!(from = malloc(n * sizeof *from)))
+            return ndx_error(NDX_ENOMEM, "out of memory (search)");
+        memcpy(from, t->h, n * sizeof *from);
+    }
+    qsort_r(from, n, sizeof *from, cmp_cand, t);
+    t->n = 0;
+    st = NDX_OK;
+    for (i = 0; i < n && !st; i++) {
+        /* Past a full h, an article ranks below its k-th key. */
+        if (t->n == t->cap && !better(t, &from[i], &t->h[0]))
+            break;
+        from[i].tkey = 0;
+        st = titled_add(t, &from[i], NULL);
+    }
+    if (from != w->spare.v)
+        free(from);
+    w->spare.n = 0;
+    return st;
+}
+
 /* Learns e->and_share when the walk starts to prune: the matches it has
  * walked in this segment against the lead postings it passed to find
  * them (the walk counts every match before it prunes). */
@@ -3377,11 +3574,14 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
                                  "the index",
                                  s->path);
             if ((st = spare_keep(w, &best)) ||
-                (st = flush_article(&w->top, &best, &w->abuf, o->group,
+                (st = flush_article(&w->top, &best, &art, &w->abuf, o->group,
                                     &w->total)))
                 return st;
             /* The top k and the count change only here, between
              * articles, so an article is walked in one mode. */
+            if (w->titles && w->can_prune && w->top.n == w->top.cap &&
+                w->total >= w->exact_upto && (st = titles_start(w)))
+                return st;
             if (w->can_prune && w->top.n == w->top.cap &&
                 w->total >= w->exact_upto) {
                 w->spare_on = 0;
@@ -3469,7 +3669,7 @@ walk(walker *w, size_t segi, uint32_t lo, uint32_t hi, const uint32_t *runs,
         return ndx_error(NDX_ENOMEM, "out of memory (phrase positions)");
     if ((st = spare_keep(w, &best)))
         return st;
-    return flush_article(&w->top, &best, &w->abuf, o->group, &w->total);
+    return flush_article(&w->top, &best, &art, &w->abuf, o->group, &w->total);
 }
 
 /* Newest first over articles in date order: the segment is walked from
@@ -3593,6 +3793,63 @@ fill_more(const nview *v, walker *w, ndx_results *into, size_t base,
     return NDX_OK;
 }
 
+/* The hits of a titled top k (offset 0): the article of each key and the
+ * members that rank above the worst of them (all when the top k is not
+ * full), clipped at floor, in rank order.  Clipped, they are more than k
+ * (members_max / 4 members are kept), so that the index front, short of
+ * hits after collapsing, asks for more.  The text_hits-th key and those
+ * before it have their text and their matches recounted, and so do the
+ * members among them (folding may put one in the page). */
+static ndx_status
+titled_hits(ectx *e, walker *w, ndx_results *into, ndx_buf *text)
+{
+    topk *t = &w->top;
+    const ndx_search_opts *o = w->o;
+    cand *all, worst;
+    size_t n = 0, i, j = 0, keys = 0, text_n;
+    int full = t->n == t->cap;
+    ndx_status st;
+
+    memset(&worst, 0, sizeof worst);
+    if (t->n)
+        worst = t->h[0];
+    all = malloc((t->n + t->members.n + 1) * sizeof *all);
+    if (!all)
+        return ndx_error(NDX_ENOMEM, "out of memory (search)");
+    qsort_r(t->h, t->n, sizeof *t->h, cmp_cand, t);
+    if (t->members.n)
+        qsort_r(t->members.v, t->members.n, sizeof *t->members.v, cmp_cand,
+                t);
+    text_n = t->n + t->members.n;
+    for (i = 0; i < t->n; i++) {
+        if (t->clipped && !better(t, &t->h[i], &t->floor))
+            break;
+        for (; j < t->members.n && better(t, &t->members.v[j], &t->h[i]);
+             j++)
+            if ((!full || better(t, &t->members.v[j], &worst)) &&
+                (!t->clipped || better(t, &t->members.v[j], &t->floor)))
+                all[n++] = t->members.v[j];
+        all[n++] = t->h[i];
+        if (++keys == o->text_hits)
+            text_n = n;
+    }
+    /* Members below the worst key: only when h is not full. */
+    for (; j < t->members.n && !full; j++)
+        if (!t->clipped || better(t, &t->members.v[j], &t->floor))
+            all[n++] = t->members.v[j];
+    if (text_n > n)
+        text_n = n;
+    st = NDX_OK;
+    if (w->pruned && text_n)
+        st = recount(e, w->q, all, text_n);
+    into->total = w->total;
+    into->total_exact = !w->pruned && !w->stopped_any;
+    if (!st && n)
+        st = fill_hits(e->v, all, n, into, text, text_n);
+    free(all);
+    return st;
+}
+
 ndx_status
 ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                 ndx_results *into)
@@ -3642,6 +3899,10 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
     w.spare_on = o->more && o->sort == NDX_SORT_RELEVANCE &&
                  o->group == NDX_GROUP_ARTICLE && !o->after && want;
     keyset_start(&w, &after_key);
+    w.top.v = v;
+    w.titles = o->distinct_titles && w.can_prune && !o->after &&
+               o->offset == 0 && o->group == NDX_GROUP_ARTICLE &&
+               want <= TITLED_K_MAX;
     w.top.h = malloc((want ? want : 1) * sizeof *w.top.h);
     if (!e.arena || !w.top.h) {
         st = ndx_error(NDX_ENOMEM, "out of memory (search)");
@@ -3740,6 +4001,10 @@ ndx_exec_search(const nview *v, const ndx_query *q, const ndx_search_opts *o,
                              (const char *const *)w.opt_keys,
                              o->source_count, w.from, w.to, into)))
         goto fail;
+    if (w.top.titled) {
+        st = titled_hits(&e, &w, into, &text);
+        goto fail;
+    }
     qsort_r(w.top.h, w.top.n, sizeof *w.top.h, cmp_cand, &w.top);
     if (w.pruned && w.top.n > o->offset) {
         /* Hits past text_hits come without text, and without their
@@ -3765,6 +4030,7 @@ fail:
     nfacets_free(w.fac);
     free(w.abuf.v);
     free(w.spare.v);
+    free(w.top.members.v);
     free(w.allowed);
     free(w.top.h);
     for (i = 0; i < e.exp_count; i++)

@@ -83,6 +83,22 @@ int ndx_analyze(ndx_analyzer *a, const char *text, size_t len,
  */
 size_t ndx_fold(const char *word, size_t len, char *out, size_t out_cap);
 
+/* Bytes of a title key at most (longer titles compare by their first
+ * folded bytes). */
+#define NDX_TITLE_KEY_MAX 1024
+
+/*
+ * The key by which hits of one source with one title are shown once
+ * (ndx_search_opts.collapse_titles): the source's display name, a NUL,
+ * then the title folded as words are (ndx_fold: case and accents folded,
+ * spaces and punctuation dropped; an ASCII title has its letters and
+ * digits lower-cased, which is the same, without the tokenizer), written
+ * to out (NDX_TITLE_KEY_MAX bytes).  Returns its length, or 0 when the
+ * title folds to nothing or the source name is too long (such hits never
+ * collapse).  source and title may be NULL.
+ */
+size_t ndx_title_key(const char *source, const char *title, char *out);
+
 /* ---- name variants (core/analysis/variants.c) --------------------------- */
 
 /*

@@ -136,6 +136,19 @@ typedef struct ndx_search_opts {
                                folds and collapses the hits there when
                                the page is full. */
     void *more_ctx;
+    int distinct_titles;    /* 0 (default).  1: grouped by article, by
+                               relevance, from the start of the listing
+                               (offset 0, no key), an engine may rank one
+                               article per collapse_titles key: the k best
+                               keys' articles, each with the others of
+                               its key that rank above the k-th (so more
+                               than k hits), which folding and collapsing
+                               make the same page as without it, at the
+                               cost of a search for k keys instead of one
+                               for as many hits as collapsing needs.
+                               ndx_index_search asks for it when it
+                               collapses titles; an engine may ignore it
+                               (the Xapian engine does) */
     const ndx_search_key *after; /* NULL (default): the listing from its
                                start; else only the hits that rank after
                                this key (offset then counts from there),
