@@ -262,12 +262,41 @@ next_token(const unsigned char *s, size_t len, size_t *i, scratch *sc,
             *i = p;
             return 0;
         }
+        /* ASCII spaces and punctuation between words skip decode. */
+        if (s[p] < 0x80 && ascii_class(s[p]) == C_OTHER) {
+            p++;
+            continue;
+        }
         n = decode(s, len, p, &cp, &cls);
         if (is_word(cls))
             break;
         p += n;
     }
     *off = p;
+    if (cp < 0x80) {
+        /* A word of ASCII letters and digits that ends at the end of the
+         * text or at an ASCII character that cannot join it (any but ' , .)
+         * is folded here, as fold_cps would fold it: lower case, cut at
+         * NDX_TERM_MAX bytes. */
+        size_t q = p + 1, k, j;
+
+        while (q < len && s[q] < 0x80 && ascii_class(s[q]) != C_OTHER)
+            q++;
+        if (q == len ||
+            (s[q] < 0x80 && s[q] != '\'' && s[q] != ',' && s[q] != '.')) {
+            k = q - p < NDX_TERM_MAX ? q - p : NDX_TERM_MAX;
+            for (j = 0; j < k; j++) {
+                unsigned char c = s[p + j];
+
+                sc->text[j] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            }
+            sc->text[k] = '\0';
+            *end = q;
+            *i = q;
+            *text_len = k;
+            return 1;
+        }
+    }
     sc->cps[ncp++] = cp;
     ascii = cp < 0x80;
     last = cls;
@@ -284,6 +313,10 @@ next_token(const unsigned char *s, size_t len, size_t *i, scratch *sc,
             p++;
             continue;
         }
+        /* An ASCII character other than these three ends the word
+         * whatever follows it (the joiners are not ASCII). */
+        if (c < 0x80 && c != '\'' && c != ',' && c != '.')
+            break;
         int cls2, cls3;
         size_t n2 = decode(s, len, p, &cp2, &cls2), n3;
 

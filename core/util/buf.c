@@ -259,7 +259,7 @@ ndx_now_ms(void)
 }
 
 int
-ndx_grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
+ndx_grow_to(void **p, size_t *cap, size_t need, size_t size, size_t first)
 {
     size_t ncap = *cap ? *cap : first;
     void *np;

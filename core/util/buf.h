@@ -23,10 +23,20 @@ void ndx_buf_init(ndx_buf *b);
 void ndx_buf_free(ndx_buf *b);
 ndx_status ndx_buf_reserve(ndx_buf *b, size_t extra);
 
+/* ndx_grow when the array must grow. */
+int ndx_grow_to(void **p, size_t *cap, size_t need, size_t size,
+                size_t first);
+
 /* Grows the array *p of *cap elements of size bytes to hold at least need,
  * doubling from first (or from *cap); *p and *cap change only on success.
- * 0, or -1 when out of memory (or when the size would overflow). */
-int ndx_grow(void **p, size_t *cap, size_t need, size_t size, size_t first);
+ * 0, or -1 when out of memory (or when the size would overflow).  Inline:
+ * the inverter and the analyzer call it for every term and posting, and
+ * nearly always the array has room. */
+static inline int
+ndx_grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
+{
+    return need <= *cap ? 0 : ndx_grow_to(p, cap, need, size, first);
+}
 ndx_status ndx_buf_put(ndx_buf *b, const void *p, size_t len);
 ndx_status ndx_buf_putc(ndx_buf *b, int c);
 ndx_status ndx_buf_puts(ndx_buf *b, const char *s);
