@@ -946,8 +946,6 @@ fold_clusters(const ndx_index *ix, ndx_hit *hits, size_t *count,
     return NDX_OK;
 }
 
-#define TITLE_KEY_MAX NDX_TITLE_KEY_MAX
-
 /* The key a hit collapses by (ndx_title_key). */
 static size_t
 title_key(const ndx_hit *h, char *out)
@@ -978,7 +976,7 @@ collapse_titles(ndx_hit *hits, size_t *nhits, ndx_results *r,
 {
     size_t n = *nhits, i, j, kept = 0, start = 0, *head, *count, *at;
     uint64_t *hash;
-    char key[TITLE_KEY_MAX], other[TITLE_KEY_MAX];
+    char key[NDX_TITLE_KEY_MAX], other[NDX_TITLE_KEY_MAX];
     void *mem;
     ndx_same_title *lists;
     ndx_htab seen;

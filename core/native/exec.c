@@ -2850,25 +2850,36 @@ better(const topk *t, const cand *a, const cand *b)
     return a->order < b->order;
 }
 
-/* The heap keeps the worst of the kept at its root. */
+/* Sifts h[i] down the heap h[0, n) whose root is the worst (best_root
+ * 0: the top k's, which keeps the worst of the kept there) or the best
+ * (1: titles_start's, which takes the articles in rank order). */
 static void
-heap_sift_down(topk *t, size_t i)
+sift_down(const topk *t, cand *h, size_t n, size_t i, int best_root)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, w = i;
         cand tmp;
 
-        if (l < t->n && better(t, &t->h[w], &t->h[l]))
+        if (l < n && (best_root ? better(t, &h[l], &h[w])
+                                : better(t, &h[w], &h[l])))
             w = l;
-        if (r < t->n && better(t, &t->h[w], &t->h[r]))
+        if (r < n && (best_root ? better(t, &h[r], &h[w])
+                                : better(t, &h[w], &h[r])))
             w = r;
         if (w == i)
             return;
-        tmp = t->h[i];
-        t->h[i] = t->h[w];
-        t->h[w] = tmp;
+        tmp = h[i];
+        h[i] = h[w];
+        h[w] = tmp;
         i = w;
     }
+}
+
+/* The top k's heap keeps the worst of the kept at its root. */
+static void
+heap_sift_down(topk *t, size_t i)
+{
+    sift_down(t, t->h, t->n, i, 0);
 }
 
 static void
@@ -3411,27 +3422,6 @@ spare_keep(walker *w, const cand *best)
     return abuf_push(&w->spare, best);
 }
 
-/* Sifts h[i] down the heap h[0, n) whose root is the best (better). */
-static void
-best_down(const topk *t, cand *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, b = i;
-        cand tmp;
-
-        if (l < n && better(t, &h[l], &h[b]))
-            b = l;
-        if (r < n && better(t, &h[r], &h[b]))
-            b = r;
-        if (b == i)
-            return;
-        tmp = h[i];
-        h[i] = h[b];
-        h[b] = tmp;
-        i = b;
-    }
-}
-
 /* Titles the top k (topk.titled) where pruning would start: from then
  * on it holds one article per source and title and keeps the others of
  * those keys that rank high enough as members, so that the k-th key's
@@ -3482,14 +3472,14 @@ titles_start(walker *w)
      * few dozen of its thousand, where sorting them all cost a tenth of
      * a median conjunction). */
     for (i = n / 2; i-- > 0;)
-        best_down(t, from, n, i);
+        sift_down(t, from, n, i, 1);
     t->n = 0;
     st = NDX_OK;
     while (n > 0 && !st) {
         cand c = from[0];
 
         from[0] = from[--n];
-        best_down(t, from, n, 0);
+        sift_down(t, from, n, 0, 1);
         /* Past a full h, an article ranks below its k-th key. */
         if (t->n == t->cap && !better(t, &c, &t->h[0]))
             break;
