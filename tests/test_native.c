@@ -746,7 +746,9 @@ test_native_spilled_text_writes_the_same_segments(void)
     CU_ASSERT_FATAL(ndx_segw_new(&ws) == NDX_OK);
     CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_OK);
     CU_ASSERT_EQUAL(ndx_segw_spill(ws, dir), NDX_EINVAL); /* only once */
-    /* The spilling writer compresses in its own thread as well. */
+    /* The spilling writer compresses in its own thread as well, and so
+     * encodes the terms of a segment of more than 4,096 in two threads
+     * (the first segment below; the second has fewer). */
     CU_ASSERT_EQUAL(ndx_segw_background(ws), NDX_OK);
     /* Two segments from each writer: the second one starts over in the
      * spill file that the first one emptied. */
@@ -760,6 +762,9 @@ test_native_spilled_text_writes_the_same_segments(void)
     CU_ASSERT_FATAL(ndx_segw_flush(ws, sp2) == NDX_OK);
     CU_ASSERT(same_file(mem1, sp1) > 100000); /* many text blocks */
     CU_ASSERT(same_file(mem2, sp2) > 0);
+    CU_ASSERT_FATAL(ndx_seg_open(&s, sp1, 1) == NDX_OK);
+    CU_ASSERT(s->terms > 4096);
+    ndx_seg_close(s);
     /* The last passage of the second segment reads back whole. */
     CU_ASSERT_FATAL(ndx_seg_open(&s, sp2, 1) == NDX_OK);
     CU_ASSERT_EQUAL(s->passages, 500);

@@ -228,7 +228,9 @@ void ndx_segw_free(ndx_segw *w);
 ndx_status ndx_segw_spill(ndx_segw *w, const char *dir);
 
 /* Compresses the passage text in a thread of the writer's own from now
- * on, while the caller goes on adding: the same bytes are written.
+ * on, while the caller goes on adding, and at each flush encodes the
+ * terms' lists in a second thread beside the caller's: the same bytes
+ * are written.
  * NDX_OK or NDX_ENOMEM (the writer then compresses in the caller). */
 ndx_status ndx_segw_background(ndx_segw *w);
 

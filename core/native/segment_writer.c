@@ -10,7 +10,8 @@
  * sampled from it, every later block is compressed as soon as it is full
  * (in a thread of the writer's own after ndx_segw_background).
  * At flush the terms are sorted, the postings re-cut into blocks with skip
- * entries, and the file is written as segment.h describes, then fsynced
+ * entries (by two threads after ndx_segw_background, see flush_parallel),
+ * and the file is written as segment.h describes, then fsynced
  * and renamed into place.  Analysis, deletion and the manifest are other
  * modules' work.
  */
@@ -1996,13 +1997,31 @@ textloc_streams(ndx_segw *w)
     return NDX_OK;
 }
 
+/* One term's list encoded (encode_term), ready to be appended: its
+ * POSTINGS bytes (skip entries, when any, led by their length, then the
+ * blocks) and its POSITIONS bytes (led by the table of its blocks'
+ * starts, which counts from the table's end, so the bytes are the same
+ * wherever they go). */
+typedef struct encoded {
+    ndx_buf post, pos;
+    ndx_buf scratch, pos_starts; /* encode_postings' work buffers */
+} encoded;
+
+static void
+encoded_free(encoded *x)
+{
+    ndx_buf_free(&x->post);
+    ndx_buf_free(&x->pos);
+    ndx_buf_free(&x->scratch);
+    ndx_buf_free(&x->pos_starts);
+}
+
 /* The dictionary as terms are encoded, in order (flush sorts the
  * terms of a segment built from passages; a merge gives them in order):
  * DICT and DICTIDX here, the lists in the writer's spools. */
 typedef struct emitter {
     ndx_buf dict, dictidx;
-    ndx_buf skips, scratch; /* one term's list being made */
-    ndx_buf pos_starts;     /* where its blocks' positions start */
+    encoded one;            /* the term being encoded, in one thread */
     alias_map aliases;
     uint64_t exp_post, prev_pos;
 } emitter;
@@ -2012,50 +2031,59 @@ emitter_free(struct emitter *e)
 {
     ndx_buf_free(&e->dict);
     ndx_buf_free(&e->dictidx);
-    ndx_buf_free(&e->skips);
-    ndx_buf_free(&e->scratch);
-    ndx_buf_free(&e->pos_starts);
+    encoded_free(&e->one);
     alias_free(&e->aliases);
     memset(e, 0, sizeof *e);
 }
 
-/* Encodes term t (the next in bytewise order) into the sections. */
+/* Encodes term t's lists into x.  Reads only t, its lists and the
+ * writer's passage lengths: terms are encoded in two threads at once
+ * (flush_parallel). */
 static ndx_status
-emit_term(ndx_segw *w, emitter *e, const wterm *t)
+encode_term(ndx_segw *w, const wterm *t, encoded *x)
 {
-    uint64_t post_off = spool_len(&w->sp_post);
-    uint64_t pos_off = spool_len(&w->sp_pos);
-    uint64_t post_len, found;
-    uint32_t shared = 0;
     ndx_status st;
 
-    e->skips.len = 0;
-    if ((st = encode_postings(w, t, &e->skips, &w->sp_pos.mem,
-                              &e->scratch, &e->pos_starts)))
+    x->post.len = 0;
+    x->pos.len = 0;
+    if ((st = encode_postings(w, t, &x->post, &x->pos, &x->scratch,
+                              &x->pos_starts)))
         return st;
     if (t->df > NDX_SEG_BLOCK) {
         /* The skip entries' length leads, so that a reader finds the
          * data without reading every entry. */
-        size_t n = e->skips.len, vlen;
+        size_t n = x->post.len, vlen;
         unsigned char vb[10];
 
-        if ((st = ndx_buf_put_varint(&e->skips, n)))
+        if ((st = ndx_buf_put_varint(&x->post, n)))
             return st;
-        vlen = e->skips.len - n;
-        memcpy(vb, e->skips.data + n, vlen);
-        memmove(e->skips.data + vlen, e->skips.data, n);
-        memcpy(e->skips.data, vb, vlen);
+        vlen = x->post.len - n;
+        memcpy(vb, x->post.data + n, vlen);
+        memmove(x->post.data + vlen, x->post.data, n);
+        memcpy(x->post.data, vb, vlen);
     }
-    if ((st = ndx_buf_put(&e->skips, e->scratch.data, e->scratch.len)))
+    return ndx_buf_put(&x->post, x->scratch.data, x->scratch.len);
+}
+
+/* Appends term t (the next in bytewise order), encoded in x, to the
+ * sections. */
+static ndx_status
+emit_encoded(ndx_segw *w, emitter *e, const wterm *t, const encoded *x)
+{
+    uint64_t post_off = spool_len(&w->sp_post);
+    uint64_t pos_off = spool_len(&w->sp_pos);
+    uint64_t post_len = x->post.len, found;
+    uint32_t shared = 0;
+    ndx_status st;
+
+    if ((st = ndx_buf_put(&w->sp_pos.mem, x->pos.data, x->pos.len)))
         return st;
-    post_len = e->skips.len;
-    if ((st = alias_find_or_put(&e->aliases, &w->sp_post, e->skips.data,
-                                e->skips.len, t->df, post_off, &found)))
+    if ((st = alias_find_or_put(&e->aliases, &w->sp_post, x->post.data,
+                                x->post.len, t->df, post_off, &found)))
         return st;
     if (found != UINT64_MAX)
         post_off = found;
-    else if ((st = ndx_buf_put(&w->sp_post.mem, e->skips.data,
-                               e->skips.len)))
+    else if ((st = ndx_buf_put(&w->sp_post.mem, x->post.data, x->post.len)))
         return st;
     if (w->terms_out % NDX_SEG_DICT_BLOCK == 0) {
         /* Block start: index entry; first term stored whole, offsets
@@ -2098,6 +2126,169 @@ emit_term(ndx_segw *w, emitter *e, const wterm *t)
         (st = spool_drain(&w->sp_pos, 0)))
         return st;
     return NDX_OK;
+}
+
+/* Encodes term t (the next in bytewise order) into the sections. */
+static ndx_status
+emit_term(ndx_segw *w, emitter *e, const wterm *t)
+{
+    ndx_status st;
+
+    if ((st = encode_term(w, t, &e->one)))
+        return st;
+    return emit_encoded(w, e, t, &e->one);
+}
+
+/*
+ * Encoding the sorted terms of a segment built from passages takes most
+ * of writing it, and the other threads of a run wait meanwhile; so where
+ * the writer may use a thread of its own (ndx_segw_background), a helper
+ * encodes terms ahead while the caller's thread appends them in order
+ * (and encodes too when it finds the next term not yet taken).  A ring of
+ * PAR_RING encoded terms bounds what is held ahead; the bytes written are
+ * the same as encoding them one by one.
+ */
+#define PAR_RING 256
+#define PAR_CHUNK 16       /* terms taken at once */
+#define PAR_MIN_TERMS 4096 /* fewer terms: not worth a thread */
+#define PAR_KEEP (1u << 20) /* a ring entry lets go of buffers past this */
+
+typedef struct par_flush {
+    ndx_segw *w;
+    wterm **sorted;
+    size_t n;
+    encoded ring[PAR_RING];
+    unsigned char done[PAR_RING]; /* 1: ring[i % PAR_RING] holds term i */
+    size_t next;                  /* the first term not taken */
+    size_t emitted;               /* terms appended so far */
+    int stop;
+    int waiting;                  /* the appending thread waits on cv */
+    ndx_status st;                /* the helper's failure (it stops) */
+    size_t fail_at;               /* on this term */
+    char err[512];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;            /* a term is encoded (for the caller) */
+    pthread_cond_t room;          /* terms were appended (for the helper) */
+} par_flush;
+
+static void *
+par_main(void *arg)
+{
+    par_flush *f = arg;
+
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        size_t i, end;
+
+        while (!f->stop && f->next < f->n &&
+               f->next + PAR_CHUNK > f->emitted + PAR_RING)
+            pthread_cond_wait(&f->room, &f->mu);
+        if (f->stop || f->next >= f->n)
+            break;
+        i = f->next;
+        end = i + PAR_CHUNK < f->n ? i + PAR_CHUNK : f->n;
+        f->next = end;
+        for (; i < end; i++) {
+            ndx_status st;
+
+            pthread_mutex_unlock(&f->mu);
+            st = encode_term(f->w, f->sorted[i], &f->ring[i % PAR_RING]);
+            pthread_mutex_lock(&f->mu);
+            f->done[i % PAR_RING] = 1;
+            if (f->waiting)
+                pthread_cond_signal(&f->cv);
+            if (st) {
+                f->st = st;
+                snprintf(f->err, sizeof f->err, "%s", ndx_errmsg());
+                f->fail_at = i;
+                f->stop = 1;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* Encodes and appends sorted[0..n) with the helper; 1 when the helper
+ * could not start (nothing was appended: the caller goes on alone). */
+static ndx_status
+flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
+               int *alone)
+{
+    par_flush *f = calloc(1, sizeof *f);
+    pthread_t th;
+    ndx_status st = NDX_OK;
+    size_t i, k;
+
+    *alone = 1;
+    if (!f)
+        return NDX_OK;
+    f->w = w;
+    f->sorted = sorted;
+    f->n = n;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    pthread_cond_init(&f->room, NULL);
+    if (pthread_create(&th, NULL, par_main, f) != 0) {
+        pthread_cond_destroy(&f->cv);
+        pthread_cond_destroy(&f->room);
+        pthread_mutex_destroy(&f->mu);
+        free(f);
+        return NDX_OK;
+    }
+    *alone = 0;
+    for (i = 0; i < n && !st; i++) {
+        encoded *x = &f->ring[i % PAR_RING];
+
+        pthread_mutex_lock(&f->mu);
+        if (f->next == i) {
+            /* Not taken yet: take a chunk and encode it here. */
+            size_t end = i + PAR_CHUNK < n ? i + PAR_CHUNK : n;
+
+            f->next = end;
+            pthread_mutex_unlock(&f->mu);
+            for (k = i; k < end && !st; k++)
+                st = encode_term(w, sorted[k], &f->ring[k % PAR_RING]);
+            pthread_mutex_lock(&f->mu);
+            for (k = i; k < end; k++)
+                f->done[k % PAR_RING] = 1;
+        }
+        f->waiting = 1;
+        while (!f->done[i % PAR_RING])
+            pthread_cond_wait(&f->cv, &f->mu);
+        f->waiting = 0;
+        if (!st && f->st && f->fail_at == i)
+            st = ndx_error(f->st, "%s", f->err);
+        pthread_mutex_unlock(&f->mu);
+        if (!st)
+            st = emit_encoded(w, e, sorted[i], x);
+        ndx_slab_release(&w->lists, &sorted[i]->post);
+        ndx_slab_release(&w->lists, &sorted[i]->pos);
+        if (x->post.cap > PAR_KEEP || x->pos.cap > PAR_KEEP ||
+            x->scratch.cap > PAR_KEEP)
+            encoded_free(x);
+        pthread_mutex_lock(&f->mu);
+        f->done[i % PAR_RING] = 0;
+        f->emitted = i + 1;
+        if (st)
+            f->stop = 1;
+        if (st || f->emitted % PAR_CHUNK == 0)
+            pthread_cond_signal(&f->room);
+        pthread_mutex_unlock(&f->mu);
+    }
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_signal(&f->room);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(th, NULL);
+    for (k = 0; k < PAR_RING; k++)
+        encoded_free(&f->ring[k]);
+    pthread_cond_destroy(&f->cv);
+    pthread_cond_destroy(&f->room);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+    return st;
 }
 
 ndx_status
@@ -2167,6 +2358,7 @@ ndx_segw_flush(ndx_segw *w, const char *path)
     int fd = -1;
     size_t i;
     uint64_t off;
+    int alone;
     ndx_status st = NDX_OK;
 
     for (i = 0; i < SEC_COUNT_PLUS_ONE; i++)
@@ -2208,7 +2400,11 @@ ndx_segw_flush(ndx_segw *w, const char *path)
         qsort(sorted, w->term_count, sizeof *sorted, cmp_term);
         /* DICT, DICTIDX, POSTINGS, POSITIONS; a term's lists as built are
          * let go once encoded. */
-        for (i = 0; i < w->term_count; i++) {
+        alone = 1;
+        if (w->tq && w->term_count >= PAR_MIN_TERMS &&
+            (st = flush_parallel(w, e, sorted, w->term_count, &alone)))
+            goto fail;
+        for (i = 0; alone && i < w->term_count; i++) {
             if ((st = emit_term(w, e, sorted[i])))
                 goto fail;
             ndx_slab_release(&w->lists, &sorted[i]->post);
