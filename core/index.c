@@ -44,6 +44,7 @@ typedef struct slot {
     ndx_status st;
     char err[256];
     int sketched;          /* 1: sketch and words are the article's */
+    int presketched;       /* 1: they came with it (not made by a worker) */
     uint32_t words;        /* for the near-duplicate check */
     unsigned char sketch[NDX_ND_HASHES];
 } slot;
@@ -393,7 +394,7 @@ analyze_slot(slot *s, ndx_analyzer *an, const ndx_split_opts *split)
     ndx_status st;
     size_t i;
 
-    if (s->sketched)
+    if (s->sketched && !s->presketched)
         s->words = ndx_neardup_sketch(s->a.text, s->a.text_len, s->sketch);
     if (!an)
         return ndx_error(NDX_ENOMEM, "no analyzer");
@@ -675,7 +676,8 @@ copy_into_slot(slot *s, const ndx_article *a)
 }
 
 static ndx_status
-pipeline_add(ndx_index *ix, const ndx_article *a)
+pipeline_add(ndx_index *ix, const ndx_article *a,
+             const unsigned char *sketch, uint32_t words)
 {
     pipeline *p = ix->pipe;
     ndx_status st;
@@ -688,6 +690,11 @@ pipeline_add(ndx_index *ix, const ndx_article *a)
     if ((st = copy_into_slot(s, a)))
         return st;
     s->sketched = ix->nd != NULL;
+    s->presketched = s->sketched && sketch;
+    if (s->presketched) {
+        memcpy(s->sketch, sketch, NDX_ND_HASHES);
+        s->words = words;
+    }
     pthread_mutex_lock(&p->mu);
     s->state = 1;
     s->st = NDX_OK;
@@ -704,6 +711,14 @@ static ndx_status index_add(ndx_index *ix, const ndx_article *a,
 ndx_status
 ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
 {
+    return ndx_index_add_sketched(ix, a, NULL, 0, passages);
+}
+
+ndx_status
+ndx_index_add_sketched(ndx_index *ix, const ndx_article *a,
+                       const unsigned char *sketch, uint32_t words,
+                       size_t *passages)
+{
     ndx_status st;
 
     if (passages)
@@ -717,16 +732,21 @@ ndx_index_add(ndx_index *ix, const ndx_article *a, size_t *passages)
     /* In the pipeline a worker sketches the article for the near-duplicate
      * check, and its verdict is taken in order when it is handed on. */
     if (ix->pipe && a->text_len <= PIPE_TEXT_MAX)
-        return pipeline_add(ix, a);
+        return pipeline_add(ix, a, sketch, words);
     if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
         return st;
     if (ix->nd) {
         int verdict;
         const char *earlier;
 
-        if ((st = ndx_neardup_add(ix->nd, a->id, a->source, a->date_days,
-                                  a->text, a->text_len, &verdict,
-                                  &earlier)))
+        if ((st = sketch ? ndx_neardup_add_sketched(ix->nd, a->id,
+                                                    a->source, a->date_days,
+                                                    sketch, words, &verdict,
+                                                    &earlier)
+                         : ndx_neardup_add(ix->nd, a->id, a->source,
+                                           a->date_days, a->text,
+                                           a->text_len, &verdict,
+                                           &earlier)))
             return st;
         if (ix->ops->memory_outside)
             ix->ops->memory_outside(ix->eng, ndx_neardup_memory(ix->nd));

@@ -258,6 +258,9 @@ on_warn(void *ctx, const char *file, long line, const char *msg)
 typedef struct held {
     ndx_article a;      /* its strings follow the struct */
     size_t size;        /* bytes in the chunk, the struct included */
+    int sketched;       /* 1: the learner made sketch and words */
+    uint32_t words;     /* the near-duplicate sketch of a's text */
+    unsigned char sketch[NDX_ND_HASHES];
 } held;
 
 /* Kept articles lie back to back in chunks of HOLD_CHUNK bytes (or one
@@ -329,6 +332,7 @@ hold_article(hold_list *h, const ndx_article *a)
     k = (held *)((char *)(c + 1) + c->used);
     c->used += n;
     k->size = n;
+    k->sketched = 0;
     at = (char *)(k + 1);
     k->a = *a;
     k->a.id = hold_str(&at, a->id, lid);
@@ -345,7 +349,7 @@ hold_article(hold_list *h, const ndx_article *a)
 
 /* The oldest kept article not yet taken, or NULL; valid until the next
  * call (a chunk is freed when it is passed). */
-static const ndx_article *
+static const held *
 hold_take(hold_list *h)
 {
     hold_chunk *c;
@@ -362,7 +366,7 @@ hold_take(hold_list *h)
         held *k = (held *)((char *)(c + 1) + c->taken);
 
         c->taken += k->size;
-        return &k->a;
+        return k;
     }
 }
 
@@ -390,6 +394,9 @@ typedef struct learner {
     pthread_cond_t more;   /* an article was kept, or stop */
     hold_list *hold;       /* kept articles; count is guarded by mu */
     ndx_cleaner *cleaner;
+    int sketch;            /* 1: also make each kept article's
+                              near-duplicate sketch (which indexing would
+                              make, one article at a time, later) */
     hold_chunk *c;         /* where the next article to learn lies */
     size_t off;
     uint64_t done;         /* articles learned from */
@@ -405,7 +412,7 @@ learner_main(void *arg)
 
     pthread_mutex_lock(&l->mu);
     for (;;) {
-        const held *k;
+        held *k;
         ndx_status st;
 
         while (l->done == l->hold->count && !l->stop && !l->st)
@@ -420,11 +427,18 @@ learner_main(void *arg)
             l->c = l->c->next;
             l->off = 0;
         }
-        k = (const held *)((const char *)(l->c + 1) + l->off);
+        k = (held *)((char *)(l->c + 1) + l->off);
         l->off += k->size;
         pthread_mutex_unlock(&l->mu);
         st = ndx_cleaner_learn(l->cleaner, k->a.source, k->a.text,
                                k->a.text_len);
+        if (l->sketch) {
+            /* The reader does not touch a kept article again, and
+             * indexing reads it after the learner has ended. */
+            k->words = ndx_neardup_sketch(k->a.text, k->a.text_len,
+                                          k->sketch);
+            k->sketched = 1;
+        }
         pthread_mutex_lock(&l->mu);
         if (st && !l->st) {
             l->st = st;
@@ -439,11 +453,12 @@ learner_main(void *arg)
 /* Starts the learner; 0, or -1 when no thread could start (the reader
  * then learns itself). */
 static int
-learner_start(learner *l, hold_list *h, ndx_cleaner *cleaner)
+learner_start(learner *l, hold_list *h, ndx_cleaner *cleaner, int sketch)
 {
     memset(l, 0, sizeof *l);
     l->hold = h;
     l->cleaner = cleaner;
+    l->sketch = sketch;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->more, NULL);
     if (pthread_create(&l->th, NULL, learner_main, l) != 0) {
@@ -491,8 +506,8 @@ learner_finish(learner *l)
 
 /* Indexes one article, warning first when its language has no stemmer. */
 static ndx_status
-index_one(ndx_index *ix, const ndx_article *a, const ndx_engine_config *cfg,
-          warn_state *ws, size_t *np)
+index_one(ndx_index *ix, const ndx_article *a, const held *k,
+          const ndx_engine_config *cfg, warn_state *ws, size_t *np)
 {
     if (a->lang && *a->lang && !ndx_index_language_known(ix, a->lang)) {
         char msg[200];
@@ -501,6 +516,8 @@ index_one(ndx_index *ix, const ndx_article *a, const ndx_engine_config *cfg,
                  a->lang, cfg->language);
         on_warn(ws, a->file, a->line, msg);
     }
+    if (k && k->sketched)
+        return ndx_index_add_sketched(ix, a, k->sketch, k->words, np);
     return ndx_index_add(ix, a, np);
 }
 
@@ -902,7 +919,8 @@ main(int argc, char **argv)
             goto fail;
         ws.r = r;
         if (cfg.threads > 1)
-            (void)learner_start(&lrn, &hold, cleaner);
+            (void)learner_start(&lrn, &hold, cleaner,
+                                !cfg.keep_duplicates);
         while ((st = ndx_reader_next(r, &a)) == NDX_OK && a) {
             if (hold.full || !lrn.running) {
                 /* Learned from here, after every article before it. */
@@ -984,11 +1002,11 @@ main(int argc, char **argv)
     }
     ndx_index_set_split(ix, &split);
     {
-        const ndx_article *k;
+        const held *k;
         size_t np;
 
         while ((k = hold_take(&hold))) {
-            if ((st = index_one(ix, k, &cfg, &ws, &np)))
+            if ((st = index_one(ix, &k->a, k, &cfg, &ws, &np)))
                 goto fail;
             progress_step(tty, "indexing", r, t1, &articles);
         }
@@ -1013,7 +1031,7 @@ main(int argc, char **argv)
     while (r && !eof && (st = ndx_reader_next(r, &a)) == NDX_OK && a) {
         size_t np;
 
-        if ((st = index_one(ix, a, &cfg, &ws, &np)))
+        if ((st = index_one(ix, a, NULL, &cfg, &ws, &np)))
             goto fail;
         progress_step(tty, "indexing", r, t1, &articles);
     }

@@ -346,6 +346,14 @@ const char *ndx_index_engine(const ndx_index *ix);
 ndx_status ndx_index_add(ndx_index *ix, const ndx_article *a,
                          size_t *passages);
 
+/* The same, given the article's near-duplicate sketch made already
+ * (`words = ndx_neardup_sketch(a->text, a->text_len, sketch)`, e.g. in
+ * another thread while the input is read), which indexing then does not
+ * make again.  The article is indexed exactly as ndx_index_add would. */
+ndx_status ndx_index_add_sketched(ndx_index *ix, const ndx_article *a,
+                                  const unsigned char *sketch,
+                                  uint32_t words, size_t *passages);
+
 /* Near-duplicates since open: articles folded into an earlier copy of
  * their source, and articles joined to another source's cluster.  Returns
  * NULL, or a warning (borrowed until _close) when the index committed but
