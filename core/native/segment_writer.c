@@ -2183,7 +2183,7 @@ emit_term(ndx_segw *w, emitter *e, const wterm *t)
 #define PAR_RING 256
 #define PAR_CHUNK 16       /* terms taken at once */
 #define PAR_MIN_TERMS 4096 /* fewer terms: not worth a thread */
-#define PAR_KEEP (1u << 20) /* a ring entry lets go of buffers past this */
+#define PAR_KEEP (64u << 10) /* a ring entry lets go of buffers past this */
 
 typedef struct par_flush {
     ndx_segw *w;
