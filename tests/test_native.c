@@ -876,101 +876,6 @@ test_native_merge_tables_spooled_write_the_same_segments(void)
     ndx_segw_free(w[1]);
 }
 
-/* Gives w (which holds 100 articles of 70 passages from
- * add_stored_few) 3,000 terms whole, in order: term k in every
- * (k % 97 + 1)-th passage, with wdf 1 + id % 3 and positions for odd k,
- * so that lists of one block and of many, with and without positions,
- * come in turn. */
-static void
-add_whole_terms(ndx_segw *w)
-{
-    uint32_t k, id, pos[3];
-
-    for (k = 0; k < 3000; k++) {
-        char term[16];
-        uint32_t step = k % 97 + 1;
-
-        snprintf(term, sizeof term, "t%05u", k);
-        CU_ASSERT_FATAL(ndx_segw_term_begin(w, term, (uint32_t)strlen(term))
-                        == NDX_OK);
-        for (id = k % step; id < 7000; id += step) {
-            uint32_t wdf = 1 + id % 3, j;
-
-            for (j = 0; j < wdf; j++)
-                pos[j] = 2 * j + id % 5;
-            CU_ASSERT_FATAL(ndx_segw_term_posting(w, id, wdf,
-                                                  k % 2 ? pos : NULL,
-                                                  k % 2 ? wdf : 0)
-                            == NDX_OK);
-        }
-        CU_ASSERT_FATAL(ndx_segw_term_end(w) == NDX_OK);
-    }
-}
-
-static void
-add_stored_few(ndx_segw *w)
-{
-    enum { ARTS = 100, PER = 70 };
-    ndx_segw_stored p[PER];
-    char texts[PER][48], id[32];
-    ndx_article a;
-    uint32_t first, k, i;
-
-    for (i = 0; i < ARTS; i++) {
-        snprintf(id, sizeof id, "wt-%u", i);
-        set_article(&a, id, "Wire", "", 19000 + i);
-        memset(p, 0, sizeof p);
-        for (k = 0; k < PER; k++) {
-            snprintf(texts[k], sizeof texts[k], "passage %u of %u", k, i);
-            p[k].text = texts[k];
-            p[k].text_len = (uint32_t)strlen(texts[k]);
-            p[k].length = 3 + k % 4;
-        }
-        CU_ASSERT_FATAL(ndx_segw_add_stored(w, &a, PER, p, NULL, 0,
-                                            &first) == NDX_OK);
-    }
-}
-
-/* A merge's writer may encode the terms given whole in a thread of its
- * own while the caller reads the next ones: the segment is the one it
- * writes encoding them itself, and order is still checked. */
-static void
-test_native_terms_encoded_in_a_thread_write_the_same_segment(void)
-{
-    const char *dir = t_tmpdir();
-    char path[2][400];
-    ndx_segw *w[2];
-    ndx_seg *s;
-    int i;
-
-    for (i = 0; i < 2; i++) {
-        snprintf(path[i], sizeof path[i], "%s/seg-00000%d.ndx", dir, i + 1);
-        CU_ASSERT_FATAL(ndx_segw_new(&w[i]) == NDX_OK);
-        add_stored_few(w[i]);
-        if (i == 1)
-            CU_ASSERT_EQUAL_FATAL(ndx_segw_encode_thread(w[i]), NDX_OK);
-        add_whole_terms(w[i]);
-        CU_ASSERT_FATAL(ndx_segw_flush(w[i], path[i]) == NDX_OK);
-    }
-    CU_ASSERT(same_file(path[0], path[1]) > 100000);
-    CU_ASSERT_FATAL(ndx_seg_open(&s, path[1], 1) == NDX_OK);
-    CU_ASSERT_EQUAL(ndx_seg_check(s), NDX_OK);
-    CU_ASSERT_EQUAL(s->terms, 3000);
-    ndx_seg_close(s);
-    /* Out of order with the thread running: refused at once; too late
-     * to start it once terms were given. */
-    add_stored_few(w[1]);
-    CU_ASSERT_EQUAL_FATAL(ndx_segw_encode_thread(w[1]), NDX_OK);
-    CU_ASSERT_EQUAL(ndx_segw_term_begin(w[1], "b", 1), NDX_OK);
-    CU_ASSERT_EQUAL(ndx_segw_term_posting(w[1], 3, 1, NULL, 0), NDX_OK);
-    CU_ASSERT_EQUAL(ndx_segw_term_end(w[1]), NDX_OK);
-    CU_ASSERT_EQUAL(ndx_segw_term_begin(w[1], "a", 1), NDX_EINVAL);
-    CU_ASSERT_EQUAL(ndx_segw_term_begin(w[0], "x", 1), NDX_OK);
-    CU_ASSERT_EQUAL(ndx_segw_encode_thread(w[0]), NDX_EINVAL);
-    ndx_segw_free(w[0]);
-    ndx_segw_free(w[1]);
-}
-
 static void
 test_native_stored_text_reads_back_through_the_dictionary(void)
 {
@@ -1557,8 +1462,6 @@ CU_TestInfo native_tests[] = {
      test_native_lookup_finds_every_term_and_nothing_else},
     {"conjunctions find every common passage",
      test_native_conjunctions_find_every_common_passage},
-    {"terms encoded in a thread write the same segment",
-     test_native_terms_encoded_in_a_thread_write_the_same_segment},
     {"threaded indexing writes the same bytes",
      test_native_threaded_indexing_writes_the_same_bytes},
     {"many commits merge and rank like one build",

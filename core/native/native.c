@@ -95,8 +95,6 @@ typedef struct native {
     uint8_t **view_pend;   /* the same as bitmaps (NULL: none yet) */
     int optimize;          /* merge into one segment at commit */
     unsigned merge_factor; /* segments of one tier merged at once */
-    int threaded;          /* more than one thread: a merge encodes its
-                              terms in a second one */
     uint64_t merge_floor;  /* passages: smaller segments are tier 0 */
     ndx_htab ids;          /* idslot: ids added since the last commit */
     ndx_status broken;     /* an add or commit failed half-way: no more
@@ -389,7 +387,6 @@ native_open(void **out, const char *path, unsigned flags,
     n->merge_factor = cfg && cfg->merge_factor > 1 ? cfg->merge_factor
                                                    : MERGE_FACTOR;
     n->merge_floor = cfg && cfg->merge_floor ? cfg->merge_floor : MERGE_FLOOR;
-    n->threaded = cfg && cfg->threads > 1;
     if (flags & NDX_OPEN_WRITE) {
         struct stat sb;
 
@@ -1138,7 +1135,7 @@ merge_read_streams(const ndx_seg *s, int fd, ndx_segw_stored *sp, size_t n,
  * compressed again against a dictionary of the others (merge_dict). */
 static ndx_status
 merge_run(const nview *v, size_t first, size_t count, const char *dir,
-          const char *path, int threaded)
+          const char *path)
 {
     merge_ctx m;
     uint32_t **maps = calloc(count, sizeof *maps);
@@ -1295,10 +1292,6 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
         }
         ndx_seg_release(s);
     }
-    /* While the sources' lists are read and renumbered here, each merged
-     * term is encoded and appended in a thread of the writer's own. */
-    if (threaded)
-        (void)ndx_segw_encode_thread(m.w);
     if ((st = merge_terms(&m, v, first, count, maps)))
         goto fail;
     st = ndx_segw_flush(m.w, path);
@@ -1446,7 +1439,7 @@ merge_all(native *n)
             snprintf(name, sizeof name, "seg-%06llu.ndx",
                      (unsigned long long)++n->man.next);
             snprintf(path, sizeof path, "%s/%s", n->dir, name);
-            st = merge_run(v, first, count, n->dir, path, n->threaded);
+            st = merge_run(v, first, count, n->dir, path);
 #if defined(__GLIBC__)
             /* As after writing a segment (flush_segment): the merge's
              * buffers go back to the system, not to the next merge's

@@ -284,13 +284,6 @@ ndx_status ndx_segw_term_begin(ndx_segw *w, const char *term, uint32_t len);
 ndx_status ndx_segw_term_posting(ndx_segw *w, uint32_t pid, uint32_t wdf,
                                  const uint32_t *pos, uint32_t npos);
 ndx_status ndx_segw_term_end(ndx_segw *w);
-/* From now until the next flush, the terms given whole are encoded and
- * appended in a thread of the writer's own while the caller gives the
- * next ones (a failure there is returned by a later ndx_segw_term_end or
- * by the flush): the same bytes are written.  Called before the first
- * term; NDX_OK, NDX_EINVAL (terms given already) or NDX_ENOMEM (the
- * caller then encodes them). */
-ndx_status ndx_segw_encode_thread(ndx_segw *w);
 
 /* Looks an article id up among those added; -1 if absent (always for a
  * writer given stored passages, which may have sent its articles to

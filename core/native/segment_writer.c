@@ -10,11 +10,10 @@
  * sampled from it, every later block is compressed as soon as it is full
  * (in a thread of the writer's own after ndx_segw_background).
  * At flush the terms are sorted, the postings re-cut into blocks with skip
- * entries (by two threads after ndx_segw_background, see flush_parallel;
- * a merge's terms, given whole, as they come, in a thread of the writer's
- * own after ndx_segw_encode_thread), and the file is written as
- * segment.h describes, then fsynced and renamed into place.  Analysis,
- * deletion and the manifest are other modules' work.
+ * entries (by two threads after ndx_segw_background, see flush_parallel),
+ * and the file is written as segment.h describes, then fsynced
+ * and renamed into place.  Analysis, deletion and the manifest are other
+ * modules' work.
  */
 #include "segment.h"
 
@@ -72,51 +71,15 @@ spool_len(const spool *sp)
 #define TQ_SLOTS 64
 #define TQ_BATCH 16
 
-/* A thread of the writer's own, with the lock and the two conditions of
- * the queue it takes its work from. */
-typedef struct worker {
+typedef struct textq {
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t work;     /* work was queued, or stop */
-    pthread_cond_t room;     /* work was done */
-    int stop;
-} worker;
-
-/* Starts fn(arg) in b's thread: 0, or -1 when it could not start. */
-static int
-worker_start(worker *b, void *(*fn)(void *), void *arg)
-{
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->work, NULL);
-    pthread_cond_init(&b->room, NULL);
-    b->stop = 0;
-    if (pthread_create(&b->th, NULL, fn, arg) == 0)
-        return 0;
-    pthread_cond_destroy(&b->work);
-    pthread_cond_destroy(&b->room);
-    pthread_mutex_destroy(&b->mu);
-    return -1;
-}
-
-/* Tells b's thread to stop once its queue is empty, and waits for it. */
-static void
-worker_stop(worker *b)
-{
-    pthread_mutex_lock(&b->mu);
-    b->stop = 1;
-    pthread_cond_signal(&b->work);
-    pthread_mutex_unlock(&b->mu);
-    pthread_join(b->th, NULL);
-    pthread_cond_destroy(&b->work);
-    pthread_cond_destroy(&b->room);
-    pthread_mutex_destroy(&b->mu);
-}
-
-typedef struct textq {
-    worker b;                /* work: a block queued; room: compressed */
+    pthread_cond_t work;     /* a block was queued, or stop */
+    pthread_cond_t room;     /* a block was compressed */
     ndx_buf slot[TQ_SLOTS];  /* raw blocks */
     ndx_buf lens[TQ_SLOTS];  /* u32 raw bytes of each of their passages */
     size_t head, tail;       /* queued: [tail, head) */
+    int stop;
     int drain;               /* 1: compress what waits, however little */
     ndx_status st;           /* first failure of the thread */
     char err[256];           /* its message */
@@ -192,11 +155,6 @@ struct ndx_segw {
     ndx_buf prev_term;       /* the term encoded last */
     uint64_t terms_out;      /* terms encoded */
     struct emitter *em;      /* the sections being encoded, or NULL */
-    struct termq *sq;        /* the thread encoding terms given whole,
-                                or NULL: the caller encodes them.  While
-                                it runs, em, sp_post, sp_pos, prev_term
-                                and terms_out are the thread's */
-    uint64_t terms_begun;    /* terms given whole so far */
     uint64_t passages, article_count, total_len;
     int32_t first_days, last_days;
     ndx_slab lists;          /* the terms' lists as they are built
@@ -349,7 +307,6 @@ segw_reset(ndx_segw *w)
     ndx_buf_free(&w->prev_term);
     w->streaming = w->cur_open = 0;
     w->terms_out = 0;
-    w->terms_begun = 0;
     if (w->em) {
         emitter_free(w->em);
         free(w->em);
@@ -377,7 +334,6 @@ segw_reset(ndx_segw *w)
 }
 
 static void textq_stop(ndx_segw *w);
-static void termq_stop(ndx_segw *w);
 
 void
 ndx_segw_free(ndx_segw *w)
@@ -387,7 +343,6 @@ ndx_segw_free(ndx_segw *w)
     if (!w)
         return;
     textq_stop(w);
-    termq_stop(w);
     segw_reset(w);
     ndx_flate_enc_free(w->enc);
     if (w->spill_fd >= 0)
@@ -878,7 +833,7 @@ textq_main(void *arg)
     textq *q = w->tq;
     int awake = 0;
 
-    pthread_mutex_lock(&q->b.mu);
+    pthread_mutex_lock(&q->mu);
     for (;;) {
         ndx_buf *b;
         ndx_status st = NDX_OK;
@@ -886,11 +841,11 @@ textq_main(void *arg)
         /* Asleep, it waits for a batch (or a drain, or the stop); awake,
          * it compresses until the queue is empty. */
         while (q->tail == q->head
-                   ? !q->b.stop
-                   : !q->b.stop && !q->drain && !awake &&
+                   ? !q->stop
+                   : !q->stop && !q->drain && !awake &&
                          q->head - q->tail < TQ_BATCH) {
             awake = 0;
-            pthread_cond_wait(&q->b.work, &q->b.mu);
+            pthread_cond_wait(&q->work, &q->mu);
         }
         if (q->tail == q->head)
             break; /* stopped, and nothing left */
@@ -899,18 +854,18 @@ textq_main(void *arg)
         if (!q->st) {
             ndx_buf *l = &q->lens[q->tail % TQ_SLOTS];
 
-            pthread_mutex_unlock(&q->b.mu);
+            pthread_mutex_unlock(&q->mu);
             st = block_compress(w, b->data, b->len, l->data, l->len / 4);
-            pthread_mutex_lock(&q->b.mu);
+            pthread_mutex_lock(&q->mu);
             if (st) {
                 q->st = st;
                 snprintf(q->err, sizeof q->err, "%s", ndx_errmsg());
             }
         }
         q->tail++;
-        pthread_cond_broadcast(&q->b.room);
+        pthread_cond_broadcast(&q->room);
     }
-    pthread_mutex_unlock(&q->b.mu);
+    pthread_mutex_unlock(&q->mu);
     return NULL;
 }
 
@@ -932,9 +887,9 @@ block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len,
 
     if (!q)
         return block_compress(w, raw, raw_len, lens, n);
-    pthread_mutex_lock(&q->b.mu);
+    pthread_mutex_lock(&q->mu);
     while (!q->st && q->head - q->tail == TQ_SLOTS)
-        pthread_cond_wait(&q->b.room, &q->b.mu);
+        pthread_cond_wait(&q->room, &q->mu);
     if (q->st) {
         st = textq_failed(q);
     } else {
@@ -947,10 +902,10 @@ block_submit(ndx_segw *w, const unsigned char *raw, size_t raw_len,
             !(st = ndx_buf_put(l, lens, 4 * n))) {
             q->head++;
             if (q->head - q->tail >= TQ_BATCH)
-                pthread_cond_signal(&q->b.work);
+                pthread_cond_signal(&q->work);
         }
     }
-    pthread_mutex_unlock(&q->b.mu);
+    pthread_mutex_unlock(&q->mu);
     return st;
 }
 
@@ -963,15 +918,15 @@ textq_drain(ndx_segw *w)
 
     if (!q)
         return NDX_OK;
-    pthread_mutex_lock(&q->b.mu);
+    pthread_mutex_lock(&q->mu);
     q->drain = 1;
-    pthread_cond_signal(&q->b.work);
+    pthread_cond_signal(&q->work);
     while (q->tail != q->head)
-        pthread_cond_wait(&q->b.room, &q->b.mu);
+        pthread_cond_wait(&q->room, &q->mu);
     q->drain = 0;
     if (q->st)
         st = textq_failed(q);
-    pthread_mutex_unlock(&q->b.mu);
+    pthread_mutex_unlock(&q->mu);
     return st;
 }
 
@@ -983,11 +938,18 @@ textq_stop(ndx_segw *w)
 
     if (!q)
         return;
-    worker_stop(&q->b);
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->th, NULL);
     for (i = 0; i < TQ_SLOTS; i++) {
         ndx_buf_free(&q->slot[i]);
         ndx_buf_free(&q->lens[i]);
     }
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->room);
+    pthread_mutex_destroy(&q->mu);
     free(q);
     w->tq = NULL;
 }
@@ -1002,8 +964,14 @@ ndx_segw_background(ndx_segw *w)
     q = calloc(1, sizeof *q);
     if (!q)
         return ndx_error(NDX_ENOMEM, "out of memory (text thread)");
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->room, NULL);
     w->tq = q;
-    if (worker_start(&q->b, textq_main, w) != 0) {
+    if (pthread_create(&q->th, NULL, textq_main, w) != 0) {
+        pthread_cond_destroy(&q->work);
+        pthread_cond_destroy(&q->room);
+        pthread_mutex_destroy(&q->mu);
         free(q);
         w->tq = NULL;
         return ndx_error(NDX_ENOMEM, "cannot start the text thread");
@@ -2193,12 +2161,14 @@ typedef struct par_flush {
     unsigned char done[PAR_RING]; /* 1: ring[i % PAR_RING] holds term i */
     size_t next;                  /* the first term not taken */
     size_t emitted;               /* terms appended so far */
-    int waiting;                  /* the appending thread waits (room) */
+    int stop;
+    int waiting;                  /* the appending thread waits on cv */
     ndx_status st;                /* the helper's failure (it stops) */
     size_t fail_at;               /* on this term */
     char err[512];
-    worker b;                     /* work: terms were appended (there is
-                                     room); room: a term is encoded */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;            /* a term is encoded (for the caller) */
+    pthread_cond_t room;          /* terms were appended (for the helper) */
 } par_flush;
 
 static void *
@@ -2206,14 +2176,14 @@ par_main(void *arg)
 {
     par_flush *f = arg;
 
-    pthread_mutex_lock(&f->b.mu);
+    pthread_mutex_lock(&f->mu);
     for (;;) {
         size_t i, end;
 
-        while (!f->b.stop && f->next < f->n &&
+        while (!f->stop && f->next < f->n &&
                f->next + PAR_CHUNK > f->emitted + PAR_RING)
-            pthread_cond_wait(&f->b.work, &f->b.mu);
-        if (f->b.stop || f->next >= f->n)
+            pthread_cond_wait(&f->room, &f->mu);
+        if (f->stop || f->next >= f->n)
             break;
         i = f->next;
         end = i + PAR_CHUNK < f->n ? i + PAR_CHUNK : f->n;
@@ -2221,22 +2191,22 @@ par_main(void *arg)
         for (; i < end; i++) {
             ndx_status st;
 
-            pthread_mutex_unlock(&f->b.mu);
+            pthread_mutex_unlock(&f->mu);
             st = encode_term(f->w, f->sorted[i], &f->ring[i % PAR_RING]);
-            pthread_mutex_lock(&f->b.mu);
+            pthread_mutex_lock(&f->mu);
             f->done[i % PAR_RING] = 1;
             if (f->waiting)
-                pthread_cond_signal(&f->b.room);
+                pthread_cond_signal(&f->cv);
             if (st) {
                 f->st = st;
                 snprintf(f->err, sizeof f->err, "%s", ndx_errmsg());
                 f->fail_at = i;
-                f->b.stop = 1;
+                f->stop = 1;
                 break;
             }
         }
     }
-    pthread_mutex_unlock(&f->b.mu);
+    pthread_mutex_unlock(&f->mu);
     return NULL;
 }
 
@@ -2247,6 +2217,7 @@ flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
                int *alone)
 {
     par_flush *f = calloc(1, sizeof *f);
+    pthread_t th;
     ndx_status st = NDX_OK;
     size_t i, k;
 
@@ -2256,7 +2227,13 @@ flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
     f->w = w;
     f->sorted = sorted;
     f->n = n;
-    if (worker_start(&f->b, par_main, f) != 0) {
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    pthread_cond_init(&f->room, NULL);
+    if (pthread_create(&th, NULL, par_main, f) != 0) {
+        pthread_cond_destroy(&f->cv);
+        pthread_cond_destroy(&f->room);
+        pthread_mutex_destroy(&f->mu);
         free(f);
         return NDX_OK;
     }
@@ -2264,26 +2241,26 @@ flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
     for (i = 0; i < n && !st; i++) {
         encoded *x = &f->ring[i % PAR_RING];
 
-        pthread_mutex_lock(&f->b.mu);
+        pthread_mutex_lock(&f->mu);
         if (f->next == i) {
             /* Not taken yet: take a chunk and encode it here. */
             size_t end = i + PAR_CHUNK < n ? i + PAR_CHUNK : n;
 
             f->next = end;
-            pthread_mutex_unlock(&f->b.mu);
+            pthread_mutex_unlock(&f->mu);
             for (k = i; k < end && !st; k++)
                 st = encode_term(w, sorted[k], &f->ring[k % PAR_RING]);
-            pthread_mutex_lock(&f->b.mu);
+            pthread_mutex_lock(&f->mu);
             for (k = i; k < end; k++)
                 f->done[k % PAR_RING] = 1;
         }
         f->waiting = 1;
         while (!f->done[i % PAR_RING])
-            pthread_cond_wait(&f->b.room, &f->b.mu);
+            pthread_cond_wait(&f->cv, &f->mu);
         f->waiting = 0;
         if (!st && f->st && f->fail_at == i)
             st = ndx_error(f->st, "%s", f->err);
-        pthread_mutex_unlock(&f->b.mu);
+        pthread_mutex_unlock(&f->mu);
         if (!st)
             st = emit_encoded(w, e, sorted[i], x);
         ndx_slab_release(&w->lists, &sorted[i]->post);
@@ -2291,179 +2268,33 @@ flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
         if (x->post.cap > PAR_KEEP || x->pos.cap > PAR_KEEP ||
             x->scratch.cap > PAR_KEEP)
             encoded_free(x);
-        pthread_mutex_lock(&f->b.mu);
+        pthread_mutex_lock(&f->mu);
         f->done[i % PAR_RING] = 0;
         f->emitted = i + 1;
         if (st)
-            f->b.stop = 1;
+            f->stop = 1;
         if (st || f->emitted % PAR_CHUNK == 0)
-            pthread_cond_signal(&f->b.work);
-        pthread_mutex_unlock(&f->b.mu);
+            pthread_cond_signal(&f->room);
+        pthread_mutex_unlock(&f->mu);
     }
-    worker_stop(&f->b);
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_signal(&f->room);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(th, NULL);
     for (k = 0; k < PAR_RING; k++)
         encoded_free(&f->ring[k]);
+    pthread_cond_destroy(&f->cv);
+    pthread_cond_destroy(&f->room);
+    pthread_mutex_destroy(&f->mu);
     free(f);
     return st;
-}
-
-/*
- * Terms given whole (a merge) are encoded and appended, in the order
- * given, by a thread of the writer's own after ndx_segw_encode_thread,
- * while the caller reads the next terms' postings from its sources: a
- * term ended is copied into a queue of TQ_TERMS and taken from there.
- */
-#define TQ_TERMS 8
-#define TQ_KEEP (1u << 20) /* a queue entry lets go of buffers past this */
-
-typedef struct termq_entry {
-    wterm t;           /* its term, post and pos are the bytes below */
-    ndx_buf term, post, pos;
-} termq_entry;
-
-typedef struct termq {
-    worker b;                  /* work: a term queued; room: appended */
-    termq_entry q[TQ_TERMS];
-    size_t head, tail;         /* queued: [tail, head) */
-    ndx_status st;             /* the thread's first failure */
-    char err[512];
-    encoded x;
-} termq;
-
-static void *
-termq_main(void *arg)
-{
-    ndx_segw *w = arg;
-    termq *q = w->sq;
-
-    pthread_mutex_lock(&q->b.mu);
-    for (;;) {
-        termq_entry *t;
-        ndx_status st = NDX_OK;
-
-        while (q->tail == q->head && !q->b.stop)
-            pthread_cond_wait(&q->b.work, &q->b.mu);
-        if (q->tail == q->head)
-            break;
-        t = &q->q[q->tail % TQ_TERMS];
-        pthread_mutex_unlock(&q->b.mu);
-        if (!q->st &&
-            !(st = encode_term(w, &t->t, &q->x)))
-            st = emit_encoded(w, w->em, &t->t, &q->x);
-        if (q->x.post.cap > TQ_KEEP || q->x.pos.cap > TQ_KEEP ||
-            q->x.scratch.cap > TQ_KEEP)
-            encoded_free(&q->x);
-        pthread_mutex_lock(&q->b.mu);
-        if (st && !q->st) {
-            q->st = st;
-            snprintf(q->err, sizeof q->err, "%s", ndx_errmsg());
-        }
-        q->tail++;
-        pthread_cond_signal(&q->b.room);
-    }
-    pthread_mutex_unlock(&q->b.mu);
-    return NULL;
-}
-
-/* Queues the term just ended (w->cur), waiting for room; the thread's
- * failure, if any, as an error of this thread. */
-static ndx_status
-termq_submit(ndx_segw *w)
-{
-    termq *q = w->sq;
-    termq_entry *t;
-    ndx_status st;
-
-    pthread_mutex_lock(&q->b.mu);
-    while (!q->st && q->head - q->tail == TQ_TERMS)
-        pthread_cond_wait(&q->b.room, &q->b.mu);
-    if (q->st) {
-        st = ndx_error(q->st, "%s", q->err);
-        pthread_mutex_unlock(&q->b.mu);
-        return st;
-    }
-    t = &q->q[q->head % TQ_TERMS];
-    pthread_mutex_unlock(&q->b.mu);
-    /* The entry is free: the thread reads only [tail, head). */
-    t->term.len = t->post.len = t->pos.len = 0;
-    if ((st = ndx_buf_put(&t->term, w->cur.term, w->cur.len)) ||
-        (st = ndx_buf_put(&t->post, w->cur.post.data, w->cur.post.len)) ||
-        (st = ndx_buf_put(&t->pos, w->cur.pos.data, w->cur.pos.len)))
-        return st;
-    t->t = w->cur;
-    t->t.term = (char *)t->term.data;
-    t->t.post = t->post;
-    t->t.pos = t->pos;
-    pthread_mutex_lock(&q->b.mu);
-    q->head++;
-    pthread_cond_signal(&q->b.work);
-    pthread_mutex_unlock(&q->b.mu);
-    return NDX_OK;
-}
-
-/* Waits until every queued term is appended; the thread's failure, if
- * any, as an error of this thread. */
-static ndx_status
-termq_failed_or_ok(ndx_segw *w)
-{
-    termq *q = w->sq;
-    ndx_status st = NDX_OK;
-
-    pthread_mutex_lock(&q->b.mu);
-    while (q->tail != q->head)
-        pthread_cond_wait(&q->b.room, &q->b.mu);
-    if (q->st)
-        st = ndx_error(q->st, "%s", q->err);
-    pthread_mutex_unlock(&q->b.mu);
-    return st;
-}
-
-static void
-termq_stop(ndx_segw *w)
-{
-    termq *q = w->sq;
-    size_t i;
-
-    if (!q)
-        return;
-    worker_stop(&q->b);
-    for (i = 0; i < TQ_TERMS; i++) {
-        ndx_buf_free(&q->q[i].term);
-        ndx_buf_free(&q->q[i].post);
-        ndx_buf_free(&q->q[i].pos);
-    }
-    encoded_free(&q->x);
-    free(q);
-    w->sq = NULL;
-}
-
-ndx_status
-ndx_segw_encode_thread(ndx_segw *w)
-{
-    termq *q;
-
-    if (w->sq)
-        return NDX_OK;
-    if (w->terms_begun || w->term_count)
-        return ndx_error(NDX_EINVAL, "the encoding thread starts before "
-                                     "the first term");
-    if (!w->em && !(w->em = calloc(1, sizeof *w->em)))
-        return ndx_error(NDX_ENOMEM, "out of memory");
-    if (!(q = calloc(1, sizeof *q)))
-        return ndx_error(NDX_ENOMEM, "out of memory (encoding thread)");
-    w->sq = q;
-    if (worker_start(&q->b, termq_main, w) != 0) {
-        free(q);
-        w->sq = NULL;
-        return ndx_error(NDX_ENOMEM, "cannot start the encoding thread");
-    }
-    return NDX_OK;
 }
 
 ndx_status
 ndx_segw_term_begin(ndx_segw *w, const char *term, uint32_t len)
 {
-    const ndx_buf *pv = &w->cur_term; /* the term begun before */
+    const ndx_buf *pv = &w->prev_term;
     size_t n = pv->len < len ? pv->len : len;
     int c;
     ndx_status st;
@@ -2474,12 +2305,11 @@ ndx_segw_term_begin(ndx_segw *w, const char *term, uint32_t len)
     if (len == 0 || len > NDX_SEG_TERM_MAX)
         return ndx_error(NDX_EINVAL, "term of %u bytes", len);
     c = memcmp(pv->data ? (const char *)pv->data : "", term, n);
-    if (w->terms_begun && (c > 0 || (c == 0 && pv->len >= len)))
+    if (w->terms_out && (c > 0 || (c == 0 && pv->len >= len)))
         return ndx_error(NDX_EINVAL, "terms out of order");
     if (!w->em && !(w->em = calloc(1, sizeof *w->em)))
         return ndx_error(NDX_ENOMEM, "out of memory");
     w->streaming = 1;
-    w->terms_begun++;
     w->cur_term.len = 0;
     if ((st = ndx_buf_put(&w->cur_term, term, len)))
         return st;
@@ -2515,8 +2345,6 @@ ndx_segw_term_end(ndx_segw *w)
     /* A term whose postings were all of dropped passages is left out. */
     if (w->cur.df == 0)
         return NDX_OK;
-    if (w->sq)
-        return termq_submit(w);
     return emit_term(w, w->em, &w->cur);
 }
 
@@ -2561,13 +2389,6 @@ ndx_segw_flush(ndx_segw *w, const char *path)
          (st = ndx_buf_put_u32le(&w->ranges, 0)) ||
          (st = ndx_buf_put_u64le(&w->ranges, 0))))
         goto fail;
-    if (w->sq) {
-        /* Every term given is appended before the sections are read. */
-        st = termq_failed_or_ok(w);
-        termq_stop(w);
-        if (st)
-            goto fail;
-    }
     if (!w->streaming) {
         sorted = malloc((w->term_count + 1) * sizeof *sorted);
         if (!sorted) {
