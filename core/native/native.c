@@ -864,12 +864,81 @@ remove_garbage(const char *dir, const ndx_manifest *m)
  */
 
 
+/*
+ * A source's passage map (old id -> new) as a merge reads it for every
+ * posting: a bitmap of the passages kept and the count of kept ones
+ * before each word of it.  The kept passages are renumbered in order
+ * from base, so that is the whole map in 1.5 bits a passage instead of
+ * 32: for the postings of a sparse list, which fall anywhere in it, a
+ * look-up stays in the cache instead of missing it.
+ */
+typedef struct pmap {
+    uint64_t *kept;    /* bit i: passage i is kept */
+    uint32_t *before;  /* kept passages before word w of kept */
+    uint32_t base;     /* new id of the first kept passage */
+} pmap;
+
+static inline uint32_t
+pmap_get(const pmap *p, uint32_t old)
+{
+    uint64_t w = p->kept[old >> 6];
+    unsigned b = old & 63;
+
+    if (!(w >> b & 1))
+        return UINT32_MAX;
+    return p->base + p->before[old >> 6] +
+           (uint32_t)__builtin_popcountll(w & ((1ULL << b) - 1));
+}
+
+static void
+pmap_free(pmap *p)
+{
+    free(p->kept);
+    free(p->before);
+    memset(p, 0, sizeof *p);
+}
+
+/* Makes p from map[0..n): 0, -1 out of memory, 1 when map does not
+ * number its kept passages in order from one base (p is then empty). */
+static int
+pmap_make(pmap *p, const uint32_t *map, uint32_t n)
+{
+    size_t words = (size_t)n / 64 + 1, i;
+    uint32_t count = 0;
+
+    memset(p, 0, sizeof *p);
+    p->kept = calloc(words, sizeof *p->kept);
+    p->before = malloc(words * sizeof *p->before);
+    if (!p->kept || !p->before) {
+        pmap_free(p);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (i % 64 == 0)
+            p->before[i / 64] = count;
+        if (map[i] == UINT32_MAX)
+            continue;
+        if (count == 0)
+            p->base = map[i];
+        if (map[i] != p->base + count) {
+            pmap_free(p);
+            return 1;
+        }
+        p->kept[i / 64] |= 1ULL << (i % 64);
+        count++;
+    }
+    if (n % 64 == 0)
+        p->before[n / 64] = count;
+    return 0;
+}
+
 typedef struct merge_ctx {
     ndx_segw *w;
     const ndx_seg *s;
     int fd;                /* s's file, read with pread */
     ndx_seg_window *post, *pos_win; /* what is read of its lists */
     const uint32_t *map;   /* old passage id -> new, UINT32_MAX: dropped */
+    const pmap *pm;        /* the same, when it could be made (else NULL) */
     uint32_t *pos;
     size_t pos_cap;
     ndx_status st;
@@ -886,7 +955,8 @@ merge_term(merge_ctx *m, const ndx_seg_term *t, uint64_t pos_len)
                                     m->pos_win)))
         return 1;
     for (; c.id != NDX_PID_END; ndx_pcur_next(&c)) {
-        uint32_t np = m->map[c.id], wdf = ndx_pcur_wdf(&c);
+        uint32_t np = m->pm ? pmap_get(m->pm, c.id) : m->map[c.id];
+        uint32_t wdf = ndx_pcur_wdf(&c);
         int npos = 0;
 
         if (np == UINT32_MAX)
@@ -977,7 +1047,7 @@ msrc_advance(msrc *x)
  * source is its dictionary's pages, let go as it goes. */
 static ndx_status
 merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
-            uint32_t *const *maps)
+            uint32_t *const *maps, const pmap *pmaps)
 {
     msrc *src = calloc(count, sizeof *src);
     char term[NDX_SEG_TERM_MAX];
@@ -1050,6 +1120,7 @@ merge_terms(merge_ctx *m, const nview *v, size_t first, size_t count,
             m->post = &x->post;
             m->pos_win = &x->pos;
             m->map = maps[k];
+            m->pm = pmaps[k].kept ? &pmaps[k] : NULL;
             if (merge_term(m, &x->t, pos_end - x->t.pos_off)) {
                 st = m->st;
                 goto done;
@@ -1139,6 +1210,7 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
 {
     merge_ctx m;
     uint32_t **maps = calloc(count, sizeof *maps);
+    pmap *pmaps = calloc(count, sizeof *pmaps);
     ndx_seg_textcache tc;
     ndx_buf texts;          /* one article's passage texts, end to end */
     ndx_buf streams;        /* one article's streams as read */
@@ -1156,7 +1228,7 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
     memset(&tc, 0, sizeof tc);
     ndx_buf_init(&texts);
     ndx_buf_init(&streams);
-    if (!maps || (st = ndx_segw_new(&m.w))) {
+    if (!maps || !pmaps || (st = ndx_segw_new(&m.w))) {
         st = st ? st : ndx_error(NDX_ENOMEM, "out of memory (merge)");
         goto fail;
     }
@@ -1292,13 +1364,28 @@ merge_run(const nview *v, size_t first, size_t count, const char *dir,
         }
         ndx_seg_release(s);
     }
-    if ((st = merge_terms(&m, v, first, count, maps)))
+    for (k = 0; k < count; k++) {
+        if (pmap_make(&pmaps[k], maps[k],
+                      (uint32_t)v->segs[first + k]->passages) < 0) {
+            st = ndx_error(NDX_ENOMEM, "out of memory (merge)");
+            goto fail;
+        }
+        /* Made: the full map is not read again. */
+        if (pmaps[k].kept) {
+            free(maps[k]);
+            maps[k] = NULL;
+        }
+    }
+    if ((st = merge_terms(&m, v, first, count, maps, pmaps)))
         goto fail;
     st = ndx_segw_flush(m.w, path);
 fail:
     for (k = 0; maps && k < count; k++)
         free(maps[k]);
     free(maps);
+    for (k = 0; pmaps && k < count; k++)
+        pmap_free(&pmaps[k]);
+    free(pmaps);
     ndx_buf_free(&texts);
     ndx_buf_free(&streams);
     if (fd >= 0)
