@@ -736,17 +736,17 @@ ndx_index_add_sketched(ndx_index *ix, const ndx_article *a,
     if (ix->pipe && (st = pipeline_drain(ix, 1, 1)))
         return st;
     if (ix->nd) {
+        unsigned char own[NDX_ND_HASHES];
         int verdict;
         const char *earlier;
 
-        if ((st = sketch ? ndx_neardup_add_sketched(ix->nd, a->id,
-                                                    a->source, a->date_days,
-                                                    sketch, words, &verdict,
-                                                    &earlier)
-                         : ndx_neardup_add(ix->nd, a->id, a->source,
-                                           a->date_days, a->text,
-                                           a->text_len, &verdict,
-                                           &earlier)))
+        if (!sketch) {
+            words = ndx_neardup_sketch(a->text, a->text_len, own);
+            sketch = own;
+        }
+        if ((st = ndx_neardup_add_sketched(ix->nd, a->id, a->source,
+                                           a->date_days, sketch, words,
+                                           &verdict, &earlier)))
             return st;
         if (ix->ops->memory_outside)
             ix->ops->memory_outside(ix->eng, ndx_neardup_memory(ix->nd));

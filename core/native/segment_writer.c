@@ -2210,8 +2210,9 @@ par_main(void *arg)
     return NULL;
 }
 
-/* Encodes and appends sorted[0..n) with the helper; 1 when the helper
- * could not start (nothing was appended: the caller goes on alone). */
+/* Encodes and appends sorted[0..n) with the helper.  *alone is set when
+ * the helper could not start: nothing was appended, and the caller goes
+ * on by itself. */
 static ndx_status
 flush_parallel(ndx_segw *w, emitter *e, wterm **sorted, size_t n,
                int *alone)
