@@ -398,9 +398,251 @@ test_format_segment_decodes_as_described(void)
     free(f);
 }
 
+/* ---- postings blocks ---------------------------------------------------- */
+
+#define PF_ARTICLES 300
+#define PF_HOLE_FROM 150 /* articles without "alpha": a wide gap */
+#define PF_HOLE_TO 200
+#define PF_MANY 10       /* the article with "alpha" PF_WDF times */
+#define PF_WDF 40
+
+/* Bits [bit, bit + width) of p, least significant first. */
+static uint64_t
+bits_at(const unsigned char *p, uint64_t bit, unsigned width)
+{
+    uint64_t v = 0;
+    unsigned k;
+
+    for (k = 0; k < width; k++, bit++)
+        v |= (uint64_t)((p[bit / 8] >> (bit % 8)) & 1) << k;
+    return v;
+}
+
+/* The section table of a whole segment file f of len bytes (checked by
+ * test_format_segment_decodes_as_described). */
+static void
+sections(const unsigned char *f, size_t len, sec *s)
+{
+    uint64_t toc_off = u64(f + len - 16);
+    size_t i;
+
+    for (i = 1; i <= NSEC; i++) {
+        const unsigned char *e = f + toc_off + (i - 1) * 24;
+
+        s[i].p = f + u64(e + 8);
+        s[i].len = u64(e + 16);
+    }
+}
+
+/* Finds term's DICT entry, walking every entry as FORMAT says (offsets
+ * absolute at each block's first entry): 1 with its fields, or 0. */
+static int
+dict_find(const sec *s, const char *want, uint64_t *df, uint64_t *post_off,
+          uint64_t *post_len)
+{
+    const unsigned char *p = s[DICT].p, *end = p + s[DICT].len;
+    char term[256] = "";
+    uint64_t exp_post = 0, n = 0;
+
+    while (p < end) {
+        uint64_t shared = varint(&p), rest = varint(&p), dfp, off, bytes;
+
+        if (n % 64 == 0)
+            exp_post = 0;
+        CU_ASSERT_FATAL(shared + rest < sizeof term);
+        memcpy(term + shared, p, rest);
+        term[shared + rest] = '\0';
+        p += rest;
+        dfp = varint(&p);
+        off = (uint64_t)((int64_t)exp_post + unzigzag(varint(&p)));
+        bytes = varint(&p);
+        (void)varint(&p); /* positions offset */
+        exp_post = off + bytes;
+        n++;
+        if (strcmp(term, want) == 0) {
+            *df = dfp >> 1;
+            *post_off = off;
+            *post_len = bytes;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Reads one packed run of n values at width bits from *p into v. */
+static void
+read_run(const unsigned char **p, unsigned bits, uint32_t n, uint64_t *v)
+{
+    uint32_t k;
+
+    for (k = 0; k < n; k++)
+        v[k] = bits_at(*p, (uint64_t)k * bits, bits);
+    *p += ((size_t)n * bits + 7) / 8;
+}
+
+/* A run's exceptions at *x (n values packed at bits), into v. */
+static uint32_t
+read_exceptions_by_hand(const unsigned char **x, unsigned bits, uint32_t n,
+                        uint64_t *v)
+{
+    uint32_t e = (*x)[0], h = (*x)[1], k;
+    const unsigned char *idx = *x + 2, *hi = idx + e;
+
+    CU_ASSERT_FATAL(e > 0 && e <= n && h > 0);
+    for (k = 0; k < e; k++) {
+        CU_ASSERT_FATAL(idx[k] < n);
+        v[idx[k]] |= bits_at(hi, (uint64_t)k * h, h) << bits;
+    }
+    *x = hi + ((size_t)e * h + 7) / 8;
+    return e;
+}
+
+/* "alpha" is in every article but those of a hole, once, and PF_WDF
+ * times in one: the block of the hole has one wide gap among gaps of 0,
+ * an exception, decoded here by hand; the wdfs are packed plain. */
+static void
+test_format_postings_blocks_decode_as_described(void)
+{
+    char dir[400], id[32], url[64], text[600], path[700];
+    ndx_index *ix = NULL;
+    ndx_engine_config cfg;
+    ndx_article a;
+    uint32_t want_ids[PF_ARTICLES], want_wdf[PF_ARTICLES], nwant = 0, i;
+    uint64_t df = 0, off = 0, bytes = 0, blocks, b, got = 0, prev_last = 0;
+    const unsigned char *q, *skip = NULL, *data;
+    unsigned char *f;
+    size_t len;
+    sec s[NSEC + 1];
+    int gap_exc = 0;
+    uint64_t wdf_max = 0;
+    int64_t last_id = -1;
+
+    snprintf(dir, sizeof dir, "%s/fmt-pfor.idx", t_tmpdir());
+    /* the texts are alike: none may be folded into another */
+    ndx_engine_config_init(&cfg);
+    cfg.keep_duplicates = 1;
+    CU_ASSERT_FATAL(ndx_index_open(&ix, dir, NDX_OPEN_WRITE, "native",
+                                   &cfg) == NDX_OK);
+    for (i = 0; i < PF_ARTICLES; i++) {
+        int o;
+
+        memset(&a, 0, sizeof a);
+        snprintf(id, sizeof id, "pf-%u", (unsigned)i);
+        snprintf(url, sizeof url, "https://example.org/pf/%u", (unsigned)i);
+        /* a word of its own (q and the number in letters) keeps each
+         * text unique; a sentence, which cleaning keeps */
+        o = snprintf(text, sizeof text, "Reporters filed story q%c%c%c about "
+                     "the river crossing near the old mill at dawn",
+                     'a' + (i % 26), 'a' + (i / 26 % 26), 'a' + (i / 676));
+        if (i < PF_HOLE_FROM || i >= PF_HOLE_TO) {
+            uint32_t k, times = i == PF_MANY ? PF_WDF : 1;
+
+            for (k = 0; k < times; k++)
+                o += snprintf(text + o, sizeof text - (size_t)o, " alpha");
+            want_ids[nwant] = i; /* one passage an article */
+            want_wdf[nwant++] = times;
+        }
+        o += snprintf(text + o, sizeof text - (size_t)o, ".");
+        a.id = id;
+        a.source = "Format Wire";
+        a.title = "";
+        a.url = url;
+        a.lang = "";
+        a.date_days = DAYS_2025_04_03 + (int32_t)i;
+        a.time_secs = -1;
+        a.text = text;
+        a.text_len = (size_t)o;
+        CU_ASSERT_FATAL(ndx_index_add(ix, &a, NULL) == NDX_OK);
+    }
+    CU_ASSERT_FATAL(ndx_index_commit(ix) == NDX_OK);
+    ndx_index_close(ix);
+
+    f = read_segment(dir, &len);
+    sections(f, len, s);
+    CU_ASSERT_EQUAL(u64(s[META].p), PF_ARTICLES); /* passages */
+    CU_ASSERT_FATAL(dict_find(s, "alpha", &df, &off, &bytes));
+    CU_ASSERT_EQUAL_FATAL(df, nwant);
+    q = s[POSTINGS].p + off;
+    blocks = (df + 127) / 128;
+    CU_ASSERT_FATAL(blocks > 1);
+    skip = q + 0;
+    {
+        uint64_t skip_bytes = varint(&skip);
+
+        data = skip + skip_bytes;
+    }
+    for (b = 0; b < blocks; b++) {
+        uint32_t n = (uint32_t)(df - b * 128 < 128 ? df - b * 128 : 128);
+        uint64_t last_delta = varint(&skip), data_bytes = varint(&skip);
+        uint64_t imp_bytes = varint(&skip), gaps[128], wdfs[128], first;
+        const unsigned char *p = data, *x;
+        unsigned g, w;
+        uint32_t k;
+
+        skip += imp_bytes;
+        first = varint(&p);
+        g = p[0];
+        w = p[1];
+        p += 2;
+        CU_ASSERT_FATAL((g & 0x7f) <= 32 && w <= 31);
+        read_run(&p, g & 0x7f, n - 1, gaps);
+        read_run(&p, w, n, wdfs);
+        x = p;
+        if (g & 0x80)
+            gap_exc += read_exceptions_by_hand(&x, g & 0x7f, n - 1, gaps) > 0;
+        /* the wdfs have none: W is plain, at the widest wdf's width */
+        CU_ASSERT_EQUAL(w & 0x80, 0);
+        for (k = 0; k < n; k++)
+            wdf_max |= wdfs[k];
+        CU_ASSERT_EQUAL_FATAL(x, data + data_bytes);
+        for (k = 0; k < n; k++) {
+            int64_t idv = k == 0 ? last_id + 1 + (int64_t)first
+                                 : last_id + 1 + (int64_t)gaps[k - 1];
+
+            CU_ASSERT_EQUAL_FATAL(idv, (int64_t)want_ids[got]);
+            CU_ASSERT_EQUAL(wdfs[k] + 1, want_wdf[got]);
+            last_id = idv;
+            got++;
+        }
+        CU_ASSERT_EQUAL(prev_last + last_delta, (uint64_t)last_id);
+        prev_last = (uint64_t)last_id;
+        data += data_bytes;
+    }
+    CU_ASSERT_EQUAL(got, nwant);
+    CU_ASSERT_EQUAL(data, q + bytes);
+    /* the hole and the many needed exceptions */
+    CU_ASSERT(gap_exc >= 1);
+    CU_ASSERT_EQUAL(wdf_max, PF_WDF - 1);
+    free(f);
+
+    /* and the reader: every posting counted, the many ranked first */
+    {
+        ndx_index *r = NULL;
+        ndx_results *res = NULL;
+        ndx_search_opts o;
+
+        snprintf(path, sizeof path, "%s", dir);
+        CU_ASSERT_FATAL(ndx_index_open(&r, path, NDX_OPEN_READ, NULL, NULL) ==
+                        NDX_OK);
+        ndx_search_opts_init(&o);
+        o.k = 1;
+        o.exact_total = 1;
+        CU_ASSERT_FATAL(ndx_index_search(r, "alpha", &o, &res, NULL) ==
+                        NDX_OK);
+        CU_ASSERT_EQUAL(res->total, nwant);
+        CU_ASSERT_FATAL(res->count == 1);
+        snprintf(id, sizeof id, "pf-%u", (unsigned)PF_MANY);
+        CU_ASSERT_STRING_EQUAL(res->hits[0].article, id);
+        ndx_results_free(res);
+        ndx_index_close(r);
+    }
+}
+
 CU_TestInfo format_tests[] = {
     {"test_format_segment_decodes_as_described",
      test_format_segment_decodes_as_described},
+    {"test_format_postings_blocks_decode_as_described",
+     test_format_postings_blocks_decode_as_described},
     {"test_format_manifest_and_engine_files_are_as_described",
      test_format_manifest_and_engine_files_are_as_described},
     CU_TEST_INFO_NULL,
