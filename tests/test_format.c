@@ -406,6 +406,17 @@ test_format_segment_decodes_as_described(void)
 #define PF_MANY 10       /* the article with "alpha" PF_WDF times */
 #define PF_WDF 40
 
+/* Bits a value needs (0 for 0). */
+static unsigned
+bits_of(uint64_t v)
+{
+    unsigned b = 0;
+
+    while (v >> b)
+        b++;
+    return b;
+}
+
 /* Bits [bit, bit + width) of p, least significant first. */
 static uint64_t
 bits_at(const unsigned char *p, uint64_t bit, unsigned width)
@@ -480,26 +491,10 @@ read_run(const unsigned char **p, unsigned bits, uint32_t n, uint64_t *v)
     *p += ((size_t)n * bits + 7) / 8;
 }
 
-/* A run's exceptions at *x (n values packed at bits), into v. */
-static uint32_t
-read_exceptions_by_hand(const unsigned char **x, unsigned bits, uint32_t n,
-                        uint64_t *v)
-{
-    uint32_t e = (*x)[0], h = (*x)[1], k;
-    const unsigned char *idx = *x + 2, *hi = idx + e;
-
-    CU_ASSERT_FATAL(e > 0 && e <= n && h > 0);
-    for (k = 0; k < e; k++) {
-        CU_ASSERT_FATAL(idx[k] < n);
-        v[idx[k]] |= bits_at(hi, (uint64_t)k * h, h) << bits;
-    }
-    *x = hi + ((size_t)e * h + 7) / 8;
-    return e;
-}
-
 /* "alpha" is in every article but those of a hole, once, and PF_WDF
- * times in one: the block of the hole has one wide gap among gaps of 0,
- * an exception, decoded here by hand; the wdfs are packed plain. */
+ * times in one: a list of two blocks with skip entries, decoded here by
+ * hand; the block of the hole packs its gaps at the hole's width, the
+ * block of the many its wdfs at the width of PF_WDF - 1. */
 static void
 test_format_postings_blocks_decode_as_described(void)
 {
@@ -513,8 +508,7 @@ test_format_postings_blocks_decode_as_described(void)
     unsigned char *f;
     size_t len;
     sec s[NSEC + 1];
-    int gap_exc = 0;
-    uint64_t wdf_max = 0;
+    uint64_t wdf_max = 0, gap_max = 0, widest;
     int64_t last_id = -1;
 
     snprintf(dir, sizeof dir, "%s/fmt-pfor.idx", t_tmpdir());
@@ -584,16 +578,19 @@ test_format_postings_blocks_decode_as_described(void)
         g = p[0];
         w = p[1];
         p += 2;
-        CU_ASSERT_FATAL((g & 0x7f) <= 32 && w <= 31);
-        read_run(&p, g & 0x7f, n - 1, gaps);
+        CU_ASSERT_FATAL(g <= 32 && w <= 31);
+        read_run(&p, g, n - 1, gaps);
         read_run(&p, w, n, wdfs);
         x = p;
-        if (g & 0x80)
-            gap_exc += read_exceptions_by_hand(&x, g & 0x7f, n - 1, gaps) > 0;
-        /* the wdfs have none: W is plain, at the widest wdf's width */
-        CU_ASSERT_EQUAL(w & 0x80, 0);
-        for (k = 0; k < n; k++)
-            wdf_max |= wdfs[k];
+        /* each run at its widest value's width */
+        for (k = 0, widest = 0; k + 1 < n; k++)
+            widest = gaps[k] > widest ? gaps[k] : widest;
+        CU_ASSERT_EQUAL(g, bits_of(widest));
+        gap_max = widest > gap_max ? widest : gap_max;
+        for (k = 0, widest = 0; k < n; k++)
+            widest = wdfs[k] > widest ? wdfs[k] : widest;
+        CU_ASSERT_EQUAL(w, bits_of(widest));
+        wdf_max = widest > wdf_max ? widest : wdf_max;
         CU_ASSERT_EQUAL_FATAL(x, data + data_bytes);
         for (k = 0; k < n; k++) {
             int64_t idv = k == 0 ? last_id + 1 + (int64_t)first
@@ -610,8 +607,8 @@ test_format_postings_blocks_decode_as_described(void)
     }
     CU_ASSERT_EQUAL(got, nwant);
     CU_ASSERT_EQUAL(data, q + bytes);
-    /* the hole and the many needed exceptions */
-    CU_ASSERT(gap_exc >= 1);
+    /* the hole's gap and the many's wdf were met */
+    CU_ASSERT_EQUAL(gap_max, (uint64_t)(PF_HOLE_TO - PF_HOLE_FROM));
     CU_ASSERT_EQUAL(wdf_max, PF_WDF - 1);
     free(f);
 

@@ -2,7 +2,7 @@
  * segment.h - the native engine's immutable segment files: writing one
  * from analyzed passages, and reading one through a read-only map.
  *
- * FORMAT (version 8), as segment_writer.c writes it; segment_reader.c
+ * FORMAT (version 7), as segment_writer.c writes it; segment_reader.c
  * reads it and tests/test_format.c decodes a small segment by hand
  * against this description.  All integers little-endian; "varint" is
  * LEB128 (7 bits a byte, low first, high bit = more).
@@ -50,21 +50,10 @@
  *               longest merged into one pair of their largest wdf and
  *               shortest length.  Then the blocks' data; a block of n
  *               postings: varint its first gap, u8 gap bits G, u8 wdf
- *               bits W (G <= 32, W <= 31; G's byte has its high bit, 0x80,
- *               set when the gaps have exceptions, below), the other n - 1
- *               gaps' low G bits each, then the n wdfs - 1's low W bits
- *               each, bit-packed from the low bit of the first byte up,
- *               each run padded to a whole byte (0 bits: every low part
- *               is 0).  Then, when flagged, the gaps' exceptions (PFOR),
- *               the gaps wider than G: u8 count e (at least 1), u8 width
- *               H of their high parts (1 to 32 - G), e u8 indexes among
- *               the n - 1 gaps (increasing), then the e high parts (gap
- *               >> G) in H bits each, packed and padded the same way; a
- *               gap is its low part + its high part shifted up by G.
- *               The wdfs have no exceptions (W's byte is W): a wdf is
- *               often read alone, at random, where a gap is decoded with
- *               its block.  The writer picks G for the fewest bytes.  A
- *               gap is the
+ *               bits W (G <= 32, W <= 31), the other n - 1 gaps in G bits
+ *               each, then the n wdfs - 1 in W bits each, bit-packed from
+ *               the low bit of the first byte up, each run padded to a
+ *               whole byte (0 bits: every value is 0).  A gap is the
  *               passage id - (the previous posting's id + 1); the first
  *               gap of a block is from the previous block's last id + 1,
  *               or the id itself in the first block.
@@ -119,9 +108,7 @@
  *               next one starts.
  *
  * Older versions are refused with a message to rebuild the index: version
- * 7 packed every gap of a block at its widest gap's width, with no
- * exceptions (the allsides segment, two threads, is 4.6 MB smaller in
- * version 8, of 219.6); version 6 gave each block's positions bytes in its skip entry, so that a stem's
+ * 6 gave each block's positions bytes in its skip entry, so that a stem's
  * list and its one surface form's differed and were both written (the
  * allsides segment, one thread, is 4.4 MB smaller in version 7, of 224);
  * version 5 had one dictionary (TEXTDICT) and no TEXTDICTS, so a merge
@@ -150,20 +137,12 @@
 #include "util/buf.h"
 #include "util/hash.h"
 
-#define NDX_SEG_VERSION 8
+#define NDX_SEG_VERSION 7
 /* Impacts kept per postings block: the (wdf, passage length) pairs that no
  * other posting of the block beats on both (see FORMAT).  Past this many,
  * the longest are merged into one bounding pair. */
 #define NDX_SEG_IMPACTS 8
 #define NDX_SEG_BLOCK 128      /* postings per block */
-/* Gap exceptions the writer gives a block at most (FORMAT allows up to
- * the block's gaps): each costs its decoding a few instructions, and the
- * first few save most of the bytes.  allsides (one segment, two threads,
- * 219.6 MB with none): 217.2 MB with at most 2, 216.1 with 4, 215.0 with
- * 8, 214.3 with 16, 214.1 without a limit; at most 8 added 1.1% to the
- * instructions of bench/run's queries (crc32 at open included; about 5%
- * of the rest). */
-#define NDX_SEG_EXCEPTIONS 8
 #define NDX_SEG_DICT_BLOCK 64  /* terms per dictionary block */
 /* Stored text.  A hit inflates its passage alone: each passage is its
  * own stream, and the preset dictionary gives back much of what short
@@ -531,9 +510,6 @@ typedef struct ndx_pcur {
     const unsigned char *wdf_p;   /* its wdfs - 1, bit-packed */
     uint32_t wdf_bits;            /* bits per wdf - 1 (0: every wdf is 1) */
     uint32_t n, i;                /* postings in block, current index */
-    /* the block's gap exceptions (FORMAT): indexes, high parts packed */
-    const unsigned char *gexc, *gexc_hi;
-    uint32_t gexc_n, gexc_bits;
     uint32_t block_last;          /* last id of current block */
     uint32_t block_imp[2 * NDX_SEG_IMPACTS]; /* impacts of the current
                                                   block: wdf, length */

@@ -1296,85 +1296,6 @@ cur_fail(ndx_pcur *c)
     c->left_blocks = 0;
 }
 
-/* Reads the exceptions of n values packed at width bits at *p (FORMAT):
- * their count e, the width of their high parts, e indexes into *idx, and
- * the high parts' bytes into *hi.  -1 on damage (also when a value would
- * need more than 32 bits).  The indexes are checked where they are used
- * (a block is read often, and checked whole by ndx_seg_check). */
-static int
-read_exceptions(const unsigned char **p, const unsigned char *end,
-                uint32_t n, unsigned bits, const unsigned char **idx,
-                const unsigned char **hi, uint32_t *count, uint32_t *hbits)
-{
-    const unsigned char *q = *p;
-    uint32_t e, h;
-    size_t hbytes;
-
-    if (end - q < 2)
-        return -1;
-    e = q[0];
-    h = q[1];
-    q += 2;
-    hbytes = ((size_t)e * h + 7) / 8;
-    if (e == 0 || e > n || h == 0 || bits + h > 32 ||
-        (size_t)(end - q) < e + hbytes)
-        return -1;
-    *idx = q;
-    *hi = q + e;
-    *count = e;
-    *hbits = h;
-    *p = q + e + hbytes;
-    return 0;
-}
-
-/* Decodes the ids of a block with gap exceptions, whole (its first id
- * is known): each exception's high part is added to its gap as the gaps
- * are unpacked.  -1 on damage (as decode_ids). */
-static int
-decode_patched(ndx_pcur *c)
-{
-    uint32_t hi[NDX_SEG_BLOCK], n = c->n, k, m, e;
-    uint64_t hmask = (1ULL << c->gexc_bits) - 1, sum = 0, id = c->ids[0];
-    uint64_t mask = (1ULL << c->gap_bits) - 1, bit;
-    const unsigned char *idx = c->gexc;
-
-    for (e = 0; e < c->gexc_n; e++) {
-        /* under 2^32: the widths add up to 32 at most (read_exceptions) */
-        hi[e] = (uint32_t)(ndx_packed_at(c->gexc_hi,
-                                         (uint64_t)e * c->gexc_bits, hmask)
-                           << c->gap_bits);
-        sum += hi[e];
-        if (idx[e] >= n - 1 || (e && idx[e] <= idx[e - 1]))
-            return -1;
-    }
-    if (id + sum >= c->seg->passages)
-        return -1;
-    m = ndx_ids_unpack_exc(c->gap_p, c->post_lim + 8, c->gap_bits, n - 1,
-                           (uint32_t)id, idx, hi, c->gexc_n, sum,
-                           c->ids + 1);
-    k = 1 + m;
-    id = c->ids[k - 1];
-    bit = (uint64_t)m * c->gap_bits;
-    for (e = 0; e < c->gexc_n && idx[e] < m; e++)
-        ;
-    for (; k < n; k++) {
-        if (c->gap_bits)
-            id += ndx_packed_at(c->gap_p, bit, mask);
-        if (e < c->gexc_n && idx[e] == k - 1)
-            id += hi[e++];
-        id += 1;
-        bit += c->gap_bits;
-        if (id >= c->seg->passages)
-            return -1;
-        c->ids[k] = (uint32_t)id;
-    }
-    c->dec = n;
-    if (id >= c->seg->passages ||
-        (c->block_last != UINT32_MAX && id != c->block_last))
-        return -1;
-    return 0;
-}
-
 /* Decodes the block's ids from c->dec on until one at or past target is
  * decoded or the block ends (at least one; the whole block when
  * ndx_ids_unpack unpacks it).  The packed gaps are read 8
@@ -1388,8 +1309,6 @@ decode_ids(ndx_pcur *c, uint32_t target)
     uint32_t k = c->dec, n = c->n;
     uint64_t id = c->ids[k - 1];
 
-    if (c->gexc_n)
-        return decode_patched(c);
     if (c->gap_bits == 0) {
         /* Consecutive ids: the one at or past target is known. */
         uint64_t upto = k - 1 + (target > id ? target - id : 1);
@@ -1459,36 +1378,22 @@ take_block(ndx_pcur *c, int decode)
     if (decode) {
         const unsigned char *p = c->data, *end = c->data + c->next_len;
         uint64_t first;
-        unsigned gb, wb, gx;
+        unsigned gb, wb;
         size_t gbytes, wbytes;
 
         if (ndx_varint_get(&p, end, &first) || end - p < 2) {
             cur_fail(c);
             return;
         }
-        gb = p[0] & 0x7f;
+        gb = p[0];
         wb = p[1];
-        gx = p[0] >> 7;
         p += 2;
         gbytes = ((size_t)(n - 1) * gb + 7) / 8;
         wbytes = ((size_t)n * wb + 7) / 8;
-        if (gb > 32 || wb > 31 || (size_t)(end - p) < gbytes + wbytes ||
+        if (gb > 32 || wb > 31 || (size_t)(end - p) != gbytes + wbytes ||
             first >= c->seg->passages) {
             cur_fail(c);
             return;
-        }
-        /* The exceptions follow both packed runs: the gaps' first. */
-        {
-            const unsigned char *x = p + gbytes + wbytes;
-
-            c->gexc_n = 0;
-            if ((gx && read_exceptions(&x, end, n - 1, gb, &c->gexc,
-                                       &c->gexc_hi, &c->gexc_n,
-                                       &c->gexc_bits) != 0) ||
-                x != end) {
-                cur_fail(c);
-                return;
-            }
         }
         /* The ids are decoded as the cursor reaches them (decode_ids): a
          * seek into a long list wants one id of the block, not 128. */

@@ -1686,80 +1686,6 @@ put_packed(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
     return ndx_buf_put(b, out, o);
 }
 
-/* PFOR: the width b at which n values cost least when those wider than
- * b are written apart as exceptions (see FORMAT in segment.h: a byte of
- * count, a byte of width, a byte of index each and the bits above b
- * packed), with NDX_SEG_EXCEPTIONS at most; at equal cost the wider b,
- * which has fewer exceptions to patch.  *exc: 1 when some value is wider
- * than b. */
-static unsigned
-pfor_width(const uint32_t *v, uint32_t n, unsigned *exc)
-{
-    uint32_t count[33] = {0}, k, wider = 0;
-    unsigned w = 0, b, best_b;
-    size_t best;
-
-    for (k = 0; k < n; k++) {
-        unsigned x = v[k] ? 32u - (unsigned)__builtin_clz(v[k]) : 0u;
-
-        count[x]++;
-        if (x > w)
-            w = x;
-    }
-    best_b = w;
-    best = ((size_t)n * w + 7) / 8;
-    for (b = w; b-- > 0;) {
-        size_t c;
-
-        wider += count[b + 1];
-        if (wider > NDX_SEG_EXCEPTIONS)
-            break;
-        c = ((size_t)n * b + 7) / 8 + 2 + wider +
-            ((size_t)wider * (w - b) + 7) / 8;
-        if (c < best) {
-            best = c;
-            best_b = b;
-        }
-    }
-    *exc = best_b < w;
-    return best_b;
-}
-
-/* Appends the low bits bits of n values, packed (put_packed). */
-static ndx_status
-put_low(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
-{
-    uint32_t low[NDX_SEG_BLOCK], k;
-
-    if (bits >= 32)
-        return put_packed(b, v, n, bits);
-    for (k = 0; k < n; k++)
-        low[k] = v[k] & ((1u << bits) - 1);
-    return put_packed(b, low, n, bits);
-}
-
-/* Appends the exceptions of n values at width bits (some value is wider):
- * their count, the width of their high parts, their indexes, then the
- * high parts (value >> bits) packed at that width. */
-static ndx_status
-put_exceptions(ndx_buf *b, const uint32_t *v, uint32_t n, unsigned bits)
-{
-    uint32_t hi[NDX_SEG_BLOCK], k, e = 0;
-    unsigned char idx[NDX_SEG_BLOCK];
-    ndx_status st;
-
-    for (k = 0; k < n; k++)
-        if (v[k] >> bits) {
-            idx[e] = (unsigned char)k;
-            hi[e++] = v[k] >> bits;
-        }
-    if ((st = ndx_buf_putc(b, (int)e)) ||
-        (st = ndx_buf_putc(b, (int)bits_for(hi, e))) ||
-        (st = ndx_buf_put(b, idx, e)))
-        return st;
-    return put_packed(b, hi, e, bits_for(hi, e));
-}
-
 /* The end of the count varints from p (a varint ends with the first
  * byte below 0x80), or NULL when end comes first.  Eight bytes at a
  * time: the positions of a long list are most of what a segment's write
@@ -1843,7 +1769,7 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
     while (p < end) {
         uint32_t n = 0, k;
         size_t data_start = scratch->len;
-        unsigned gb, wb, gx;
+        unsigned gb, wb;
         uint64_t v;
 
         while (p < end && n < NDX_SEG_BLOCK) {
@@ -1867,14 +1793,13 @@ encode_postings(ndx_segw *w, const wterm *t, ndx_buf *post, ndx_buf *pos,
                 lens[k] = ndx_get_u32le(w->lengths.data +
                                         (size_t)ids[k] * 4);
         }
-        gb = pfor_width(gaps + 1, n - 1, &gx);
+        gb = bits_for(gaps + 1, n - 1);
         wb = bits_for(wm1, n);
         if ((st = ndx_buf_put_varint(scratch, gaps[0])) ||
-            (st = ndx_buf_putc(scratch, (int)(gb | (gx ? 0x80 : 0)))) ||
+            (st = ndx_buf_putc(scratch, (int)gb)) ||
             (st = ndx_buf_putc(scratch, (int)wb)) ||
-            (st = put_low(scratch, gaps + 1, n - 1, gb)) ||
-            (st = put_packed(scratch, wm1, n, wb)) ||
-            (gx && (st = put_exceptions(scratch, gaps + 1, n - 1, gb))))
+            (st = put_packed(scratch, gaps + 1, n - 1, gb)) ||
+            (st = put_packed(scratch, wm1, n, wb)))
             return st;
         if (t->has_pos) {
             /* Copy this block's positions: wdf varints per posting. */

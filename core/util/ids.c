@@ -65,22 +65,16 @@ plans_init(void)
     }
 }
 
-/* ndx_ids_unpack's kernel, with the e exceptions' high parts hi[] added
- * to fields idx[] (e 0: none; b may be 0 only with exceptions). */
-__attribute__((target("avx2"), always_inline)) static inline uint32_t
-unpack_avx2_body(const unsigned char *p, const unsigned char *lim,
-                 unsigned b, uint32_t groups, uint32_t prev,
-                 const unsigned char *idx, const uint32_t *hi, uint32_t e,
-                 uint32_t *out)
+__attribute__((target("avx2"))) static uint32_t
+unpack_avx2(const unsigned char *p, const unsigned char *lim, unsigned b,
+            uint32_t groups, uint32_t prev, uint32_t *out)
 {
-    uint32_t ei = 0;
-    const unpack_plan *pl = &plans[b ? b : 1];
+    const unpack_plan *pl = &plans[b];
     const __m256i shuf = _mm256_loadu_si256((const __m256i *)pl->shuf);
     const __m256i shift = _mm256_loadu_si256((const __m256i *)pl->shift);
     const __m256i mask = _mm256_set1_epi32((int)((1u << b) - 1));
     const __m256i one = _mm256_set1_epi32(1);
     const __m256i last = _mm256_set1_epi32(7);
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i base = _mm256_set1_epi32((int)prev);
     size_t half = 4 * b / 8;
     uint32_t g;
@@ -89,27 +83,13 @@ unpack_avx2_body(const unsigned char *p, const unsigned char *lim,
         const unsigned char *at = p + (size_t)g * b;
         __m256i v, t;
 
-        if (b == 0) {
-            v = _mm256_setzero_si256();
-        } else {
-            if (at > lim || (size_t)(lim - at) < half + 16)
-                break;
-            v = _mm256_inserti128_si256(
-                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)at)),
-                _mm_loadu_si128((const __m128i *)(at + half)), 1);
-            v = _mm256_shuffle_epi8(v, shuf);
-            v = _mm256_and_si256(_mm256_srlv_epi32(v, shift), mask);
-        }
-        /* An exception's high part goes to its lane: a compare picks the
-         * lane (no store and reload of a vector built in memory). */
-        while (ei < e && idx[ei] < 8 * g + 8) {
-            __m256i hit = _mm256_cmpeq_epi32(
-                lane, _mm256_set1_epi32((int)(idx[ei] & 7)));
-
-            v = _mm256_add_epi32(
-                v, _mm256_and_si256(hit, _mm256_set1_epi32((int)hi[ei])));
-            ei++;
-        }
+        if (at > lim || (size_t)(lim - at) < half + 16)
+            break;
+        v = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)at)),
+            _mm_loadu_si128((const __m128i *)(at + half)), 1);
+        v = _mm256_shuffle_epi8(v, shuf);
+        v = _mm256_and_si256(_mm256_srlv_epi32(v, shift), mask);
         /* Gaps of ids are fields + 1; then a prefix sum: within each
          * half, then the first half's total into the second. */
         v = _mm256_add_epi32(v, one);
@@ -122,21 +102,6 @@ unpack_avx2_body(const unsigned char *p, const unsigned char *lim,
         base = _mm256_permutevar8x32_epi32(v, last);
     }
     return 8 * g;
-}
-
-__attribute__((target("avx2"))) static uint32_t
-unpack_avx2(const unsigned char *p, const unsigned char *lim, unsigned b,
-            uint32_t groups, uint32_t prev, uint32_t *out)
-{
-    return unpack_avx2_body(p, lim, b, groups, prev, NULL, NULL, 0, out);
-}
-
-__attribute__((target("avx2"))) static uint32_t
-unpack_avx2_exc(const unsigned char *p, const unsigned char *lim, unsigned b,
-                uint32_t groups, uint32_t prev, const unsigned char *idx,
-                const uint32_t *hi, uint32_t e, uint32_t *out)
-{
-    return unpack_avx2_body(p, lim, b, groups, prev, idx, hi, e, out);
 }
 
 /* ndx_ids_first_common's windows of eight: each of b's eight ids is
@@ -238,66 +203,26 @@ ndx_ids_simd(void)
 #endif
 }
 
-#ifdef NDX_HAVE_AVX2_PATH
-/* The groups of eight of n fields of b bits at p that the kernel may
- * unpack (0: none, or the CPU lacks AVX2), extra added to the ids on
- * top of their gaps. */
-static uint32_t
-simd_groups(const unsigned char *p, const unsigned char *lim, unsigned b,
-            uint32_t n, uint32_t prev, uint64_t extra)
-{
-    uint32_t groups = n / 8;
-
-    if (groups == 0 || b > NDX_IDS_UNPACK_MAX_BITS || (b && lim <= p) ||
-        !ndx_ids_simd())
-        return 0;
-    /* Each id adds at most 2^b: none may pass UINT32_MAX. */
-    if ((uint64_t)prev + ((uint64_t)groups * 8 << b) + extra > UINT32_MAX)
-        return 0;
-    return groups;
-}
-#endif
-
 uint32_t
 ndx_ids_unpack(const unsigned char *p, const unsigned char *lim, unsigned b,
                uint32_t n, uint32_t prev, uint32_t *out)
 {
 #ifdef NDX_HAVE_AVX2_PATH
-    uint32_t groups = b ? simd_groups(p, lim, b, n, prev, 0) : 0;
+    uint32_t groups = n / 8;
 
-    return groups ? unpack_avx2(p, lim, b, groups, prev, out) : 0;
+    if (groups == 0 || b == 0 || b > NDX_IDS_UNPACK_MAX_BITS || lim <= p ||
+        !ndx_ids_simd())
+        return 0;
+    /* Each id adds at most 2^b: none may pass UINT32_MAX. */
+    if ((uint64_t)prev + ((uint64_t)groups * 8 << b) > UINT32_MAX)
+        return 0;
+    return unpack_avx2(p, lim, b, groups, prev, out);
 #else
     (void)p;
     (void)lim;
     (void)b;
     (void)n;
     (void)prev;
-    (void)out;
-    return 0;
-#endif
-}
-
-uint32_t
-ndx_ids_unpack_exc(const unsigned char *p, const unsigned char *lim,
-                   unsigned b, uint32_t n, uint32_t prev,
-                   const unsigned char *idx, const uint32_t *hi, uint32_t e,
-                   uint64_t hi_sum, uint32_t *out)
-{
-#ifdef NDX_HAVE_AVX2_PATH
-    uint32_t groups = simd_groups(p, lim, b, n, prev, hi_sum);
-
-    return groups ? unpack_avx2_exc(p, lim, b, groups, prev, idx, hi, e, out)
-                  : 0;
-#else
-    (void)p;
-    (void)lim;
-    (void)b;
-    (void)n;
-    (void)prev;
-    (void)idx;
-    (void)hi;
-    (void)e;
-    (void)hi_sum;
     (void)out;
     return 0;
 #endif

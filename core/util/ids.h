@@ -43,17 +43,6 @@ uint32_t ndx_ids_unpack(const unsigned char *p, const unsigned char *lim,
                         uint32_t *out);
 
 /*
- * The same with exceptions (PFOR: fields whose high bits are kept apart):
- * hi[x] added to field idx[x] for the e exceptions (idx increasing),
- * hi_sum the sum of hi[0, e); b may be 0 (every field is 0 but for its
- * exception).  Exceptions past the fields unpacked are not read.
- */
-uint32_t ndx_ids_unpack_exc(const unsigned char *p, const unsigned char *lim,
-                            unsigned b, uint32_t n, uint32_t prev,
-                            const unsigned char *idx, const uint32_t *hi,
-                            uint32_t e, uint64_t hi_sum, uint32_t *out);
-
-/*
  * The first id that a[*i, na) and b[*j, nb) share, both ascending: 1 with
  * a[*i] == b[*j] that id; 0 when there is none before one of them ends,
  * with *i and *j past every id passed (*i == na or *j == nb; the other at

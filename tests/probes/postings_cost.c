@@ -7,21 +7,19 @@
  * seg-*.ndx; a list that several terms share is counted once) and prints:
  *
  *   postings        lists, postings, and their bytes in POSTINGS
- *   gaps            the gaps at each block's widest gap's width (as format
- *                   7 wrote them) and as PFOR with any number of
- *                   exceptions would write them (each block at the width
- *                   that costs least when the gaps wider than it are
- *                   written apart, 8 bits of index and the rest of the
- *                   widest width each, plus a byte of width); format 8
- *                   writes at most NDX_SEG_EXCEPTIONS a block
- *   wdf             the wdfs - 1 likewise (written at the widest width),
- *                   and as a bit per posting (wdf > 1) with the wdfs - 2
- *                   of those packed at their widest width
+ *   gaps            the gaps as written (each block's gaps at its widest
+ *                   gap's width) and as PFOR would write them (each block
+ *                   at the width that costs least when the gaps wider than
+ *                   it are written apart, 8 bits of index and the rest of
+ *                   the widest width each, plus a byte of width)
+ *   wdf             the wdfs - 1 likewise, and as a bit per posting
+ *                   (wdf > 1) with the wdfs - 2 of those packed at their
+ *                   widest width
  *   surface         the lists of surface forms (terms without a prefix)
  *                   whose stem ('Z' + the Snowball stem) has a list of its
- *                   own: their gaps at each block's widest width, and as
- *                   gaps between their postings' ranks in the stem's list
- *                   (the same way)
+ *                   own: their gaps as written, and as gaps between their
+ *                   postings' ranks in the stem's list (at each block's
+ *                   widest width)
  *
  * Estimates in bytes, from the decoded postings; white-box (it opens
  * segment files directly), hence under tests/. */
@@ -276,14 +274,12 @@ main(int argc, char **argv)
     sb_stemmer_delete(st);
     printf("postings  %.0f lists, %.0f postings, %.0f bytes\n", c.lists,
            c.postings, c.bytes);
-    printf("gaps      %.0f bytes at the widest width, %.0f with PFOR\n",
-           c.gaps_max, c.gaps_pfor);
-    printf("wdf       %.0f bytes at the widest width (as written), %.0f with "
-           "PFOR, %.0f as a map of wdf > 1\n", c.wdf_max, c.wdf_pfor,
-           c.wdf_map);
+    printf("gaps      %.0f bytes as written, %.0f with PFOR\n", c.gaps_max,
+           c.gaps_pfor);
+    printf("wdf       %.0f bytes as written, %.0f with PFOR, %.0f as a map "
+           "of wdf > 1\n", c.wdf_max, c.wdf_pfor, c.wdf_map);
     printf("surface   %.0f postings of surface forms with a stem list: gaps "
-           "%.0f bytes at the widest width, %.0f as ranks in the stem's "
-           "list\n",
+           "%.0f bytes as written, %.0f as ranks in the stem's list\n",
            c.surf_postings, c.surf_gaps, c.surf_ranks);
     return 0;
 }
