@@ -504,7 +504,9 @@ learner_finish(learner *l)
     return st;
 }
 
-/* Indexes one article, warning first when its language has no stemmer. */
+/* Indexes one article, warning first when its language has no stemmer;
+ * k: the kept article a is (with the learner's sketch when it made one),
+ * or NULL. */
 static ndx_status
 index_one(ndx_index *ix, const ndx_article *a, const held *k,
           const ndx_engine_config *cfg, warn_state *ws, size_t *np)
@@ -516,9 +518,9 @@ index_one(ndx_index *ix, const ndx_article *a, const held *k,
                  a->lang, cfg->language);
         on_warn(ws, a->file, a->line, msg);
     }
-    if (k && k->sketched)
-        return ndx_index_add_sketched(ix, a, k->sketch, k->words, np);
-    return ndx_index_add(ix, a, np);
+    /* No sketch given: indexing makes it. */
+    return ndx_index_add_sketched(ix, a, k && k->sketched ? k->sketch : NULL,
+                                  k && k->sketched ? k->words : 0, np);
 }
 
 /* One progress line for a pass that started at t0: the share of the input
